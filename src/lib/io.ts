@@ -1,0 +1,67 @@
+/**
+ * How tools talk to the world.  Every tool (tcpdump, netstat, pfctl, ...) is
+ * a function of its arguments and an `Io`, returning an exit status, so the
+ * same code runs from the command line, the lab shell, scripts and tests.
+ */
+
+export interface Output {
+  write(s: string): void;
+}
+
+export interface Io {
+  stdout: Output;
+  stderr: Output;
+}
+
+export type Tool = (argv: readonly string[], io: Io) => number | Promise<number>;
+
+/** An Output that collects text, for tests and for the shell's redirections. */
+export class StringOutput implements Output {
+  private parts: string[] = [];
+  write(s: string): void {
+    this.parts.push(s);
+  }
+  text(): string {
+    const t = this.parts.join('');
+    this.parts = [t];
+    return t;
+  }
+}
+
+/**
+ * An Output over a file descriptor that batches writes into large chunks,
+ * so printing a million lines costs a few hundred system calls.
+ */
+export class BufferedFdOutput implements Output {
+  private buf: string[] = [];
+  private size = 0;
+  constructor(
+    private readonly write_: (s: string) => void,
+    private readonly limit = 1 << 16,
+  ) {}
+  write(s: string): void {
+    this.buf.push(s);
+    this.size += s.length;
+    if (this.size >= this.limit) this.flush();
+  }
+  flush(): void {
+    if (this.size === 0 && this.buf.length === 0) return;
+    this.write_(this.buf.join(''));
+    this.buf = [];
+    this.size = 0;
+  }
+}
+
+/** A captured run of a tool: exit status and both streams as text. */
+export interface Captured {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function capture(tool: Tool, argv: readonly string[]): Promise<Captured> {
+  const out = new StringOutput();
+  const err = new StringOutput();
+  const status = await tool(argv, { stdout: out, stderr: err });
+  return { status, stdout: out.text(), stderr: err.text() };
+}
