@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { adjust16, adjust32, checksum, pseudoSum4, pseudoSum6, sum16 } from '../../src/wire/checksum.js';
+import { hex } from '../../src/wire/bytes.js';
+import { parseIp6 } from '../../src/wire/addr.js';
+
+// An IPv4 header sent by Linux (ping 192.0.2.2 from 192.0.2.1), checksum field zeroed.
+const IP_HDR = hex('4500 0054 4c4e 4000 4001 0000 c000 0201 c000 0202');
+
+test('IPv4 header checksum over a header with the field zeroed', () => {
+  const c = checksum(IP_HDR, 0, 20);
+  const h = IP_HDR.slice();
+  h[10] = c >> 8;
+  h[11] = c & 0xff;
+  assert.equal(sum16(h, 0, 20), 0xffff, 'a header with its checksum sums to all ones');
+  assert.equal(c, 0x6a57); // computed independently with Python
+});
+
+test('RFC 1071 worked example: bytes 00 01 f2 03 f4 f5 f6 f7 sum to 0xddf2', () => {
+  assert.equal(sum16(hex('0001f203f4f5f6f7'), 0, 8), 0xddf2);
+});
+
+test('odd length pads the last byte with zero', () => {
+  assert.equal(sum16(hex('0102 03'), 0, 3), 0x0102 + 0x0300);
+});
+
+test('UDP checksum with the IPv4 pseudo-header matches a known datagram', () => {
+  // 192.0.2.1:40000 -> 198.51.100.2:9, payload "discard"; sum computed by hand with the pseudo-header.
+  const udp = hex('9c40 0009 000f 0000 6469 7363 6172 64');
+  const ph = pseudoSum4(0xc0000201, 0xc6336402, 17, udp.length);
+  const c = checksum(udp, 0, udp.length, ph);
+  udp[6] = c >> 8;
+  udp[7] = c & 0xff;
+  assert.equal(sum16(udp, 0, udp.length, ph), 0xffff);
+});
+
+test('IPv6 pseudo-header sum counts both addresses, length and next header', () => {
+  const b = new Uint8Array(32);
+  b.set(parseIp6('2001:db8::1')!, 0);
+  b.set(parseIp6('2001:db8::2')!, 16);
+  const s = pseudoSum6(b, 0, 16, 58, 8);
+  // 0x2001*2 + 0x0db8*2 + 1 + 2 + 58 + 8, folded
+  let want = 0x2001 * 2 + 0x0db8 * 2 + 1 + 2 + 58 + 8;
+  while (want > 0xffff) want = (want & 0xffff) + (want >>> 16);
+  assert.equal(s, want);
+});
+
+test('RFC 1624 incremental update equals a full recomputation (TTL decrement)', () => {
+  const h = IP_HDR.slice();
+  const c0 = checksum(h, 0, 20);
+  h[10] = c0 >> 8;
+  h[11] = c0 & 0xff;
+  const oldWord = (h[8] << 8) | h[9];
+  h[8]--; // TTL 64 -> 63
+  const newWord = (h[8] << 8) | h[9];
+  const inc = adjust16(c0, oldWord, newWord);
+  h[10] = 0;
+  h[11] = 0;
+  assert.equal(inc, checksum(h, 0, 20));
+});
+
+test('property: incremental updates of a word or an address equal recomputation', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), fc.nat(9), fc.nat(0xffff), fc.nat(0xffffffff), (raw, wi, nw, na) => {
+      const b = raw.slice();
+      b[10] = 0;
+      b[11] = 0;
+      const c0 = checksum(b, 0, 20);
+      const w = wi === 5 ? 4 : wi; // never the checksum word itself
+      const old = (b[2 * w] << 8) | b[2 * w + 1];
+      b[2 * w] = nw >> 8;
+      b[2 * w + 1] = nw & 0xff;
+      const full = checksum(b, 0, 20);
+      const inc = adjust16(c0, old, nw);
+      // One's complement has two zeros; compare the sums they produce.
+      assert.equal(sum16(b, 0, 20, (~inc & 0xffff)) % 0xffff, sum16(b, 0, 20, (~full & 0xffff)) % 0xffff);
+      const oldA = ((b[12] << 24) | (b[13] << 16) | (b[14] << 8) | b[15]) >>> 0;
+      const c1 = full;
+      b[12] = na >>> 24; b[13] = (na >>> 16) & 0xff; b[14] = (na >>> 8) & 0xff; b[15] = na & 0xff;
+      const inc2 = adjust32(c1, oldA, na);
+      const full2 = checksum(b, 0, 20);
+      assert.equal(inc2 % 0xffff, full2 % 0xffff);
+    }),
+  );
+});
