@@ -1,0 +1,251 @@
+/**
+ * netstat(1): option parsing and dispatch as OpenBSD's usr.bin/netstat/main.c
+ * (same getopt string, usage text, error texts and exit statuses).
+ *
+ * Implemented: the `-s` family (`-s`, `-ss`, `-s -p proto`, `-s -f inet|inet6`,
+ * `-s -u` / `-f local|unix|mpls`, which print nothing as on OpenBSD).
+ * Not yet: -i/-I/-w (interfaces), -r/-rs (routes), -g, -R, -m, -W, -P and the
+ * socket list (`netstat`, `-a`, `-n`, `-p proto` without -s).  Those parse as
+ * on OpenBSD but end in the usage message and status 1, see notYet().
+ */
+import type { Io, Tool } from '../../lib/io.js';
+import { getopt } from '../../lib/getopt.js';
+import { protoStats, type NetstatSource } from './inet.js';
+import { IP6PROTOX, PROTOX } from './netstat-format.gen.js';
+
+export type { NetstatSource, StatsBlock } from './inet.js';
+
+const OPTSTRING = 'AaBbc:deFf:ghI:iLlM:mN:np:P:qRrsT:uvW:w:';
+
+const USAGE =
+  'usage: netstat [-AaBln] [-M core] [-N system] [-p protocol] [-T rtable]\n' +
+  '       netstat -W interface\n' +
+  '       netstat -m\n' +
+  '       netstat -I interface | -i [-bdehnq]\n' +
+  '       netstat -w wait [-bdehnq] [-c count] [-I interface]\n' +
+  '       netstat -s [-gru] [-f address_family] [-p protocol]\n' +
+  '       netstat -g [-lnu] [-f address_family]\n' +
+  '       netstat -R\n' +
+  '       netstat -r [-AFu] [-f address_family] [-M core] [-N system] [-T rtable]\n' +
+  '       netstat -P pcbaddr [-v] [-M core] [-N system]\n';
+
+const INT_MAX = 2147483647;
+const RT_TABLEID_MAX = 255;
+
+type Af = 'unspec' | 'inet' | 'inet6' | 'local' | 'mpls';
+
+/** Aliases from OpenBSD's /etc/protocols that name a known section (name2protox()). */
+const PROTO_ALIASES: Readonly<Record<string, string>> = {
+  IP: 'ip',
+  HOPOPT: 'ip',
+  ICMP: 'icmp',
+  IGMP: 'igmp',
+  'IP-ENCAP': 'ipencap',
+  TCP: 'tcp',
+  UDP: 'udp',
+  'IPSEC-ESP': 'esp',
+  ESP: 'esp',
+  'IPSEC-AH': 'ah',
+  AH: 'ah',
+  ETHERIP: 'etherip',
+  IPComp: 'ipcomp',
+  CARP: 'carp',
+  vrrp: 'carp',
+  PFSYNC: 'pfsync',
+  DIVERT: 'divert',
+};
+
+const KNOWN: ReadonlySet<string> = new Set<string>([...PROTOX, ...IP6PROTOX]);
+
+/** main.c name2protox(): a section name, or an /etc/protocols alias of one. */
+export function name2protox(name: string): string | undefined {
+  if (KNOWN.has(name)) return name;
+  return PROTO_ALIASES[name];
+}
+
+/** strtonum(3): the value, or its error string. */
+export function strtonum(s: string, min: number, max: number): number | 'invalid' | 'too small' | 'too large' {
+  if (min > max || !/^[ \t\n\v\f\r]*[+-]?\d+$/.test(s)) return 'invalid';
+  const n = Number(s.trim());
+  if (n < min) return 'too small';
+  if (n > max) return 'too large';
+  return n;
+}
+
+/** strtoul(s, &ep, 16) with main.c's checks: valid when all of s is a hex number that fits. */
+function validPcbAddr(s: string): boolean {
+  const m = /^[ \t\n\v\f\r]*[+-]?(?:0[xX])?([0-9a-fA-F]+)$/.exec(s);
+  if (!m) return false;
+  return BigInt(`0x${m[1]}`) < 1n << 64n;
+}
+
+interface Flags {
+  sflag: number;
+  iflag: boolean;
+  rflag: boolean;
+  gflag: boolean;
+  mflag: boolean;
+  Rflag: boolean;
+  Wflag: boolean;
+  Pflag: boolean;
+  af: Af;
+  proto: string | undefined;
+  interface_: string | undefined;
+}
+
+class Exit {
+  constructor(readonly status: number) {}
+}
+
+/** netstat against a kernel's counters (the future Kernel is a NetstatSource). */
+export function netstat(source: NetstatSource, argv: readonly string[], io: Io): number {
+  try {
+    return run(source, argv, io);
+  } catch (e) {
+    if (e instanceof Exit) return e.status;
+    throw e;
+  }
+}
+
+/** The tool bound to one kernel, for the shell and the CLI. */
+export function netstatTool(source: NetstatSource): Tool {
+  return (argv, io) => netstat(source, argv, io);
+}
+
+function run(source: NetstatSource, argv: readonly string[], io: Io): number {
+  const errx = (msg: string): never => {
+    io.stderr.write(`netstat: ${msg}\n`);
+    throw new Exit(1);
+  };
+  const usage = (): never => {
+    io.stderr.write(USAGE);
+    throw new Exit(1);
+  };
+
+  const f: Flags = {
+    sflag: 0,
+    iflag: false,
+    rflag: false,
+    gflag: false,
+    mflag: false,
+    Rflag: false,
+    Wflag: false,
+    Pflag: false,
+    af: 'unspec',
+    proto: undefined,
+    interface_: undefined,
+  };
+  const g = getopt(argv, OPTSTRING);
+  for (const [ch, optarg = ''] of g.opts) {
+    switch (ch) {
+      case 'A': case 'a': case 'B': case 'b': case 'd': case 'e': case 'F':
+      case 'h': case 'l': case 'M': case 'N': case 'n': case 'q': case 'v':
+        // Display modifiers of modes not implemented yet; -s ignores them, as on OpenBSD.
+        break;
+      case 'c': {
+        const r = strtonum(optarg, 1, INT_MAX);
+        if (typeof r === 'string') errx(`count is ${r}`);
+        break;
+      }
+      case 'f':
+        if (optarg === 'inet') f.af = 'inet';
+        else if (optarg === 'inet6') f.af = 'inet6';
+        else if (optarg === 'local' || optarg === 'unix') f.af = 'local';
+        else if (optarg === 'mpls') f.af = 'mpls';
+        else errx(`${optarg}: unknown address family`);
+        break;
+      case 'g':
+        f.gflag = true;
+        break;
+      case 'I':
+        f.iflag = true;
+        f.interface_ = optarg;
+        break;
+      case 'i':
+        f.iflag = true;
+        break;
+      case 'm':
+        f.mflag = true;
+        break;
+      case 'p': {
+        const p = name2protox(optarg);
+        if (p === undefined) errx(`${optarg}: unknown protocol`);
+        f.proto = p;
+        break;
+      }
+      case 'P':
+        if (!validPcbAddr(optarg)) errx(`${optarg}: invalid PCB address`);
+        f.Pflag = true;
+        break;
+      case 'R':
+        f.Rflag = true;
+        break;
+      case 'r':
+        f.rflag = true;
+        break;
+      case 's':
+        f.sflag++;
+        break;
+      case 'T': {
+        const r = strtonum(optarg, 0, RT_TABLEID_MAX);
+        if (typeof r === 'string') errx(`invalid table id: ${r}`);
+        break;
+      }
+      case 'u':
+        f.af = 'local';
+        break;
+      case 'W':
+        f.Wflag = true;
+        f.interface_ = optarg;
+        break;
+      case 'w': {
+        const r = strtonum(optarg, 1, INT_MAX);
+        if (typeof r === 'string') errx(`interval is ${r}`);
+        f.iflag = true;
+        break;
+      }
+      default:
+        // 'L' is in main.c's getopt string but has no case: usage.
+        usage();
+    }
+  }
+  if (g.error !== undefined) {
+    io.stderr.write(`netstat: ${g.error}\n`);
+    usage();
+  }
+  const rest = g.rest;
+  if (rest.length > 0) {
+    const r = strtonum(rest[0]!, 1, INT_MAX);
+    if (typeof r === 'string') errx(`interval is ${r}`);
+    f.iflag = true;
+    if (rest.length > 1) usage();
+  }
+
+  // main.c's order of modes.
+  if (f.Wflag) {
+    if (f.interface_ === undefined) usage();
+    return notYet(usage);
+  }
+  if (f.mflag) return notYet(usage);
+  if (f.iflag) return notYet(usage);
+  if (f.sflag) {
+    if (f.rflag || f.gflag) return notYet(usage);
+    io.stdout.write(stats(source, f));
+    return 0;
+  }
+  // -g, -R, -r, -P and the socket list.
+  return notYet(usage);
+}
+
+/** A mode of OpenBSD's netstat that packetflow does not implement yet. */
+function notYet(usage: () => never): never {
+  return usage();
+}
+
+function stats(source: NetstatSource, f: Flags): string {
+  if (f.proto !== undefined) return protoStats(f.proto, source, f.sflag);
+  let out = '';
+  if (f.af === 'inet' || f.af === 'unspec') for (const p of PROTOX) out += protoStats(p, source, f.sflag);
+  if (f.af === 'inet6' || f.af === 'unspec') for (const p of IP6PROTOX) out += protoStats(p, source, f.sflag);
+  return out;
+}
