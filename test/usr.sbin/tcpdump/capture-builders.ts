@@ -122,7 +122,7 @@ export function idb(le: boolean, linktype: number, snaplen: number, options: Uin
   return ngBlock(le, 1, concat(u16(le, linktype), u16(le, 0), u32(le, snaplen), options));
 }
 
-export function epb(le: boolean, ifid: number, ts: bigint, data: Uint8Array, orig = data.length, options = new Uint8Array(0)): Uint8Array {
+export function epb(le: boolean, ifid: number, ts: bigint, data: Uint8Array, orig = data.length, options: Uint8Array = new Uint8Array(0)): Uint8Array {
   return ngBlock(
     le,
     6,

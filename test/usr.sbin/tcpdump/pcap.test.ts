@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,7 +14,7 @@ import {
   type PcapSink,
 } from '../../../src/usr.sbin/tcpdump/pcap.js';
 import { DLT_LOOP, DLT_RAW, LINKTYPE_ETHERNET, LINKTYPE_LOOP, LINKTYPE_RAW } from '../../../src/usr.sbin/tcpdump/dlt.js';
-import { pcapBoundaries, pcapFile, pkt, type Rec } from './capture-builders.js';
+import { concat, epb, idb, pcapBoundaries, pcapFile, pkt, shb, type Rec } from './capture-builders.js';
 
 interface Got {
   sec: number;
@@ -376,4 +377,73 @@ test('writer errors are reported, not thrown', () => {
   assert.equal(b.writePacket(pkt(100, 1), 0, 100, 0, 0), false);
   assert.equal(b.error, 'write error: Broken pipe');
   assert.equal(b.close(), false);
+});
+
+test('a million packets stream through a bounded buffer', () => {
+  const t = tmp();
+  try {
+    const path = join(t.dir, 'million.pcap');
+    const w = PcapWriter.open(path, { linktype: 1 });
+    const p = new Uint8Array(60);
+    for (let i = 0; i < 1_000_000; i++) {
+      p[0] = i & 0xff;
+      w.writePacket(p, 0, 60, i, 0);
+    }
+    assert.ok(w.close());
+    assert.equal(statSync(path).size, 24 + 1_000_000 * 76);
+    const r = PcapReader.open(path, { chunkSize: 1 << 16 });
+    const first = r.buf;
+    let n = 0;
+    let bad = 0;
+    let buffers = 0;
+    let last = first;
+    while (r.next()) {
+      if (r.buf[r.off] !== (n & 0xff) || r.tsSec !== n) bad++;
+      if (r.buf !== last) {
+        buffers++;
+        last = r.buf;
+      }
+      n++;
+    }
+    assert.equal(r.error, null);
+    assert.equal(n, 1_000_000);
+    assert.equal(bad, 0);
+    // one 64 KiB buffer for a 76 MB file: the tail is moved, never reallocated
+    assert.equal(buffers, 1);
+    assert.equal(last.length, 1 << 16);
+  } finally {
+    t.done();
+  }
+});
+
+test('random and mutated input never throws or hangs', () => {
+  const drainQuietly = (b: Uint8Array): void => {
+    const r = PcapReader.fromBytes(b, { maxCaplen: 4096 });
+    let n = 0;
+    while (r.next()) n++;
+    assert.ok(n <= b.length / 12 + 1);
+    assert.ok(r.error === null || /offset \d+/.test(r.error), r.error ?? '');
+  };
+  const seeds = [
+    pcapFile({}, RECS),
+    pcapFile({ le: false, nsec: true }, RECS),
+    concat(shb(true), idb(true, 1, 0), epb(true, 0, 5n, pkt(30, 1)), epb(true, 0, 6n, pkt(3, 2))),
+    concat(shb(false), idb(false, 1, 0), epb(false, 0, 5n, pkt(30, 1))),
+  ];
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (b) => drainQuietly(b)),
+    { numRuns: 300 },
+  );
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...seeds),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      (seed, edits) => {
+        const b = Uint8Array.from(seed);
+        for (const [at, v] of edits) b[at % b.length] = v;
+        drainQuietly(b);
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
