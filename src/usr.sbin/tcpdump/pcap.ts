@@ -108,6 +108,11 @@ function hex32(v: number): string {
  * (pcapng interface id within `section`; 0 for libpcap files) and
  * `recordOffset` (file offset of the record or block).  Before the first
  * `next()` the link fields describe the first interface.
+ *
+ *     const r = PcapReader.open(path);
+ *     while (r.next()) handle(r.dlt, r.buf, r.off, r.caplen, r.len, r.tsSec, r.tsUsec);
+ *     if (r.error !== null) warn(r.error);
+ *     r.close();
  */
 export class PcapReader {
   /** 'pcap' or 'pcapng'; '' when the header could not be read. */
@@ -732,9 +737,9 @@ export class PcapWriter {
     this.used = PCAP_FILE_HDRLEN;
   }
 
-  /** Write to an in-memory sink; read it back with `(w.sink as MemorySink).bytes()`. */
-  static memory(opts: PcapWriterOptions): PcapWriter {
-    return new PcapWriter(new MemorySink(), opts);
+  /** Write to an in-memory sink; after close(), `w.sink.bytes()` is the file. */
+  static memory(opts: PcapWriterOptions): PcapWriter & { readonly sink: MemorySink } {
+    return new PcapWriter(new MemorySink(), opts) as PcapWriter & { readonly sink: MemorySink };
   }
 
   /** Create (truncate) a file; on failure `error` says why and nothing is written. */

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 
 import { hex, toHex } from '../../../src/wire/bytes.js';
 import {
-  MemorySink,
   PcapReader,
   PcapWriter,
   type PcapReaderOptions,
@@ -292,14 +291,14 @@ test('writer: little-endian header and record bytes', () => {
   const w = PcapWriter.memory({ linktype: LINKTYPE_ETHERNET, snaplen: 65535, bigEndian: false });
   assert.ok(w.writePacket(hex('ffffffffffff 020000000001 0806'), 0, 14, 1700000000, 123456, 60));
   assert.ok(w.close());
-  assert.equal(toHex((w.sink as MemorySink).bytes()), toHex(LE_USEC));
+  assert.equal(toHex(w.sink.bytes()), toHex(LE_USEC));
 });
 
 test('writer: big-endian nanosecond header and record bytes', () => {
   const w = PcapWriter.memory({ linktype: LINKTYPE_RAW, snaplen: 96, bigEndian: true, nanosecond: true });
   w.writePacket(hex('ffffffffffff 020000000001 0806'), 0, 14, 1700000000, 123456789, 60);
   w.close();
-  assert.equal(toHex((w.sink as MemorySink).bytes()), toHex(BE_NSEC));
+  assert.equal(toHex(w.sink.bytes()), toHex(BE_NSEC));
 });
 
 test('writer: packets are cut to the snaplen, keeping the wire length', () => {
@@ -308,7 +307,7 @@ test('writer: packets are cut to the snaplen, keeping the wire length', () => {
   w.writePacket(data, 10, 150, 7, 8); // 150 bytes from offset 10
   w.writePacket(data, 0, 40, 9, 10, 1514); // already truncated by the capture
   w.close();
-  const r = PcapReader.fromBytes((w.sink as MemorySink).bytes());
+  const r = PcapReader.fromBytes(w.sink.bytes());
   assert.equal(r.snaplen, 64);
   const got = drain(r);
   assert.equal(r.error, null);
@@ -324,7 +323,7 @@ test('writer round trip: native and big-endian, micro and nanoseconds', () => {
       const w = PcapWriter.memory({ linktype: LINKTYPE_LOOP, snaplen: 262144, bigEndian, nanosecond, bufferSize: 100 });
       for (const rec of RECS) w.writePacket(rec.data, 0, rec.data.length, rec.sec, rec.frac, rec.len);
       assert.ok(w.close());
-      const r = PcapReader.fromBytes((w.sink as MemorySink).bytes());
+      const r = PcapReader.fromBytes(w.sink.bytes());
       assert.equal(r.linktype, LINKTYPE_LOOP);
       assert.equal(r.dlt, DLT_LOOP);
       if (bigEndian !== undefined) assert.equal(r.bigEndian, bigEndian);
