@@ -4,14 +4,15 @@
  * tests do not depend on the tcpdump module they are meant to support.
  */
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { get32, get32le } from '../../src/wire/bytes.js';
 
 export const CAPTURES = ['linux-netns.pcap', 'scapy-mixed.pcap'];
 
 export function captureFrames(name: string): Uint8Array[] {
-  const path = fileURLToPath(new URL(`../fixtures/captures/${name}`, import.meta.url));
+  const path = capturePath(name);
   const f = new Uint8Array(readFileSync(path));
   const magic = get32(f, 0);
   const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
@@ -24,4 +25,13 @@ export function captureFrames(name: string): Uint8Array[] {
     o += 16 + caplen;
   }
   return frames;
+}
+
+// Walk up from this file (test/wire/ or dist/test/wire/) to the directory holding test/fixtures.
+function capturePath(name: string): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const p = join(dir, 'test', 'fixtures', 'captures', name);
+    if (existsSync(p)) return p;
+    if (dirname(dir) === dir) throw new Error(`capture fixture ${name} not found`);
+  }
 }
