@@ -225,6 +225,14 @@ export class IcmpPacket {
     put16(this.buf, this.off + 6, v);
   }
 
+  /** Unreachable, time exceeded, parameter problem: original datagram length in 32-bit words when RFC 4884 extensions follow, else 0. */
+  get origLength(): number {
+    return this.buf[this.off + 5];
+  }
+  set origLength(v: number) {
+    this.buf[this.off + 5] = v;
+  }
+
   /** Timestamp: originate time, ms since midnight UT. */
   get otime(): number {
     return get32(this.buf, this.off + 8);
@@ -323,6 +331,14 @@ export class IcmpPacket {
   /** Errors: how many bytes of the original datagram were quoted. */
   get quoteLength(): number {
     return this.len - ICMP_MINLEN;
+  }
+
+  /**
+   * Errors: the bytes the message must hold to be useful, from the quoted IP
+   * header length (ICMP_ADVLEN); needs len > ICMP_MINLEN.
+   */
+  get advLength(): number {
+    return ICMP_MINLEN + ((this.buf[this.off + ICMP_MINLEN] & 0x0f) << 2) + 8;
   }
 
   verifyChecksum(): boolean {

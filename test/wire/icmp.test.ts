@@ -94,6 +94,8 @@ test('deconstruct a Linux port unreachable and its quote', () => {
   assert.equal(p.quoteLength, 30);
   assert.equal(p.buf[p.quoteOffset], 0x45); // the quoted IPv4 header
   assert.ok(p.len >= I.ICMP_ADVLENMIN);
+  assert.equal(p.advLength, 36);
+  assert.equal(p.origLength, 0);
   roundTrip(PORT_UNREACH, { type: I.ICMP_UNREACH, code: 3, nextMtu: 0, data: PORT_UNREACH.subarray(8) });
 });
 
