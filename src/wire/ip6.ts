@@ -295,9 +295,10 @@ export function ip6ExtHeaderLength(kind: number, lenByte: number): number {
  * `protoOffset` points at fragment data, not at a header; `fragOffset`
  * tells (-1 without a fragment header, else the offset in bytes).
  *
- * `code` is Ok, Truncated (a header runs past the payload) or Malformed
- * (a hop-by-hop header anywhere but first; `errorOffset` is then the
- * next-header byte naming it, RFC 8200's pointer).
+ * `code` is Ok, Truncated (a header runs past the payload) or Malformed:
+ * a hop-by-hop header anywhere but first (`errorOffset` is then the
+ * next-header byte naming it, RFC 8200's pointer), or an AH shorter than
+ * 12 bytes (`errorOffset` at its length byte).
  */
 export class Ipv6ExtIterator {
   buf: Uint8Array = EMPTY;
@@ -361,6 +362,7 @@ export class Ipv6ExtIterator {
     if (!isIpv6ExtHeader(k) && !(k === IPPROTO_AH && this.walkAh)) return this.stop(WireCode.Ok, -1);
     if (o + 2 > this.end) return this.stop(WireCode.Truncated, -1);
     const len = ip6ExtHeaderLength(k, this.buf[o + 1]);
+    if (k === IPPROTO_AH && len < AH_MIN_LEN) return this.stop(WireCode.Malformed, o + 1);
     if (o + len > this.end) return this.stop(WireCode.Truncated, -1);
     this.kind = k;
     this.offset = o;

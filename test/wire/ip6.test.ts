@@ -356,8 +356,12 @@ test('AH, ESP and no-next-header end the chain; AH can be walked through on requ
   assert.deepEqual(kinds, [IPPROTO_DSTOPTS, 8, IPPROTO_AH, 24]);
   assert.deepEqual([it.code, it.proto, it.protoOffset], [WireCode.Ok, IPPROTO_TCP, 72]);
   assert.deepEqual(ipv6UpperLayer(pkt, 0, pkt.length), { proto: IPPROTO_AH, offset: 48 });
-  // AH cut short.
+  // AH cut short, and an AH whose length says 8 bytes.
   assert.equal(it.reset(pkt, 48, 20, IPPROTO_AH, -1, true).skip(), WireCode.Truncated);
+  const short = pkt.slice();
+  short[49] = 0;
+  assert.equal(it.reset(short, 48, 24, IPPROTO_AH, -1, true).skip(), WireCode.Malformed);
+  assert.equal(it.errorOffset, 49);
 
   for (const term of [IPPROTO_ESP, IPPROTO_NONE]) {
     pkt[40] = term;
