@@ -135,10 +135,12 @@ export class Mbuf {
 
   /**
    * Make room for n bytes of header in front (M_PREPEND): the packet then
-   * starts n bytes earlier.  False when a larger buffer was needed and the
-   * pool is exhausted (the packet is unchanged; the caller frees it).
+   * starts n bytes earlier.  False when the packet would pass MAXMCLBYTES,
+   * or a larger buffer was needed and the pool is exhausted (the packet is
+   * unchanged; the caller frees it).
    */
   prepend(n: number): boolean {
+    if (this.len + n > MAXMCLBYTES) return false;
     if (n <= this.off) {
       this.off -= n;
       this.len += n;
@@ -155,6 +157,7 @@ export class Mbuf {
    * False when the pool is exhausted, as prepend().
    */
   append(n: number): boolean {
+    if (this.len + n > MAXMCLBYTES) return false;
     if (n > this.trailingSpace && !this.pool.reserve(this, 0, n)) return false;
     this.len += n;
     return true;
@@ -344,13 +347,11 @@ export class MbufPool {
   /**
    * A packet for `size` bytes (MGETHDR + MCLGET): empty (len 0) with the
    * pool's headroom in front.  null when the class is at its limit (a drop
-   * is counted) or size is over MAXMCLBYTES.
+   * is counted), or size is over MAXMCLBYTES (no drop counted: the caller
+   * counts its own reason, e.g. ips_toolong).
    */
   get(size = 0): Mbuf | null {
-    if (size > MAXMCLBYTES) {
-      this.drops++;
-      return null;
-    }
+    if (size > MAXMCLBYTES) return null;
     const cls = size + this.headroom <= MCLBYTES ? CLUSTER : LARGE;
     const st = this.stats(cls);
     let m = this.freeList[cls]!.pop();
@@ -411,10 +412,7 @@ export class MbufPool {
    */
   reserve(m: Mbuf, front: number, back: number): boolean {
     const need = front + m.len + back;
-    if (need > MAXMCLBYTES + this.headroom) {
-      this.drops++;
-      return false;
-    }
+    if (need > MAXMCLBYTES) return false;
     if (need <= m.buf.length) {
       // Keep the usual headroom in front when it fits, else what is left.
       const slack = m.buf.length - need;

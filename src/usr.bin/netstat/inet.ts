@@ -116,7 +116,8 @@ function fieldsOf(layout: StatsLayout): Map<string, { id: number; width: CWidth 
   return m;
 }
 
-const ZEROS = new Float64Array(512);
+/** The block of a protocol the kernel has no counters for yet. */
+const ZEROS = new Float64Array(Math.max(...Object.values(STATS_LAYOUTS).map((l) => l.ncounters)));
 
 class SectionPrinter {
   private readonly fields: Map<string, { id: number; width: CWidth }>;
