@@ -933,7 +933,7 @@ export class PfParser {
           if (s !== 'yes') this.fail(`invalid value '${s}', expected 'yes' or 'no'`);
           yes = true;
         }
-        const nodf = !!this.accept('NODF');
+        const nodf = !!this.accept('NO-DF');
         this.reassemble = yes ? 1 | (nodf ? 2 : 0) : 0;
         this.options.reassemble = this.reassemble;
         if (this.verbose) this.ctx.out(`set reassemble ${yes ? 'yes' : 'no'} ${nodf ? 'no-df' : ''}\n`);

@@ -223,9 +223,10 @@ export interface PfPool {
   opts: number;
 }
 
+/** A zeroed pool, as memset() leaves it (expand_rule sets PF_ADDR_NONE when unused). */
 export function newPool(): PfPool {
   return {
-    addr: newAddrWrap(PF_ADDR_NONE),
+    addr: newAddrWrap(PF_ADDR_ADDRMASK),
     ifname: '',
     key: [0, 0, 0, 0],
     proxyPort: [0, 0],

@@ -154,7 +154,9 @@ export function unmask(m: PfAddr): number {
   return b;
 }
 
+/** PF_AZERO(): false for an unknown family, as the macro is. */
 export function azero(a: PfAddr, af: number): boolean {
+  if (af !== AF_INET && af !== AF_INET6) return false;
   const n = af === AF_INET ? 4 : 16;
   for (let i = 0; i < n; i++) if (a[i] !== 0) return false;
   return true;
