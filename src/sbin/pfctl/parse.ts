@@ -714,6 +714,17 @@ export class PfParser {
     }
   }
 
+  /** All tokens of a text, for tests and tools (macros from ctx apply). */
+  tokenize(text: string): Token[] {
+    this.file = this.pushfile('stdin', text, true);
+    const out: Token[] = [];
+    for (;;) {
+      const t = this.yylex();
+      out.push(t);
+      if (t.t === 'EOF') return out;
+    }
+  }
+
   /* ---- token stream ---- */
 
   private peek(): Token {
@@ -776,6 +787,9 @@ export class PfParser {
         this.statement(inBrace);
       } catch (e) {
         if (!(e instanceof YYError) && !(e instanceof SyntaxErr)) throw e;
+        // pfa_anchorlist has no error rule: yacc unwinds to the top level
+        // and parses the rest of the brace's lines as top-level lines
+        if (inBrace) throw e;
         if (e instanceof SyntaxErr) {
           if (this.errflag === 0) this.yyerror('syntax error');
           else this.file.errors++;

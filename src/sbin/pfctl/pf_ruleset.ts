@@ -194,10 +194,14 @@ export interface PfAddrWrap {
   /** route label name (PF_ADDR_RTLABEL) */
   rtlabelname: string;
   iflags: number;
+  /** addresses in the table (-1: not known); 0 until loaded */
+  tblcnt: number;
+  /** addresses of the dynamic interface; 0 until loaded */
+  dyncnt: number;
 }
 
 export function newAddrWrap(type = PF_ADDR_ADDRMASK): PfAddrWrap {
-  return { type, addr: newAddr(), mask: newAddr(), ifname: '', tblname: '', rtlabelname: '', iflags: 0 };
+  return { type, addr: newAddr(), mask: newAddr(), ifname: '', tblname: '', rtlabelname: '', iflags: 0, tblcnt: 0, dyncnt: 0 };
 }
 
 export function copyAddrWrap(a: PfAddrWrap): PfAddrWrap {

@@ -194,11 +194,12 @@ export function printAddr(addr: PfAddrWrap, af: number, verbose: boolean): strin
       if (addr.iflags & PFI_AFLAG_BROADCAST) s += ':broadcast';
       if (addr.iflags & PFI_AFLAG_PEER) s += ':peer';
       if (addr.iflags & PFI_AFLAG_NOALIAS) s += ':0';
-      if (verbose) s += ':*';
+      if (verbose) s += addr.dyncnt <= 0 ? ':*' : `:${addr.dyncnt}`;
       s += ')';
       break;
     case PF_ADDR_TABLE:
-      return verbose ? `<${addr.tblname}:*>` : `<${addr.tblname}>`;
+      if (!verbose) return `<${addr.tblname}>`;
+      return addr.tblcnt === -1 ? `<${addr.tblname}:*>` : `<${addr.tblname}:${addr.tblcnt}>`;
     case PF_ADDR_RANGE:
       return `${formatAddr(af, addr.addr)} - ${formatAddr(af, addr.mask)}`;
     case PF_ADDR_ADDRMASK:
