@@ -3,6 +3,8 @@
  * with their checksums filled, documentation addresses only.
  */
 
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { hex, put16, put32 } from '../../../src/wire/bytes.js';
 import { checksum, pseudoSum4, pseudoSum6 } from '../../../src/wire/checksum.js';
 import { parseIp4, parseIp6, parseMac } from '../../../src/wire/addr.js';
@@ -84,7 +86,7 @@ export function fillTransport(pkt: Uint8Array, csumAt: number): Uint8Array {
   return pkt;
 }
 
-export function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, win: number, options = new Uint8Array(0), data = new Uint8Array(0), urp = 0): Uint8Array {
+export function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, win: number, options: Uint8Array = new Uint8Array(0), data: Uint8Array = new Uint8Array(0), urp = 0): Uint8Array {
   const hl = 20 + options.length;
   const h = new Uint8Array(hl);
   put16(h, 0, sport);
@@ -132,4 +134,45 @@ export function show(opts: PrintOptions, linktype: number, ...pkts: (Uint8Array 
   }
   out.flush();
   return sink.text();
+}
+
+export interface Rec {
+  sec: number;
+  nsec: number;
+  off: number;
+  caplen: number;
+  len: number;
+}
+
+/** A minimal pcap walk for the fixtures (the reader proper is tested elsewhere). */
+export function readPcap(file: Uint8Array): { linktype: number; recs: Rec[] } {
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const magic = dv.getUint32(0, true);
+  const nsec = magic === 0xa1b23c4d;
+  const linktype = dv.getUint32(20, true);
+  const recs: Rec[] = [];
+  for (let o = 24; o + 16 <= file.length; ) {
+    const sec = dv.getUint32(o, true);
+    const frac = dv.getUint32(o + 4, true);
+    const caplen = dv.getUint32(o + 8, true);
+    const len = dv.getUint32(o + 12, true);
+    recs.push({ sec, nsec: nsec ? frac : frac * 1000, off: o + 16, caplen, len });
+    o += 16 + caplen;
+  }
+  return { linktype, recs };
+}
+
+export function fixture(name: string): Uint8Array {
+  return readFileSync(fileURLToPath(new URL(`../../fixtures/captures/${name}`, import.meta.url)));
+}
+
+export function printFile(name: string, opts: PrintOptions): string[] {
+  const file = fixture(name);
+  const { linktype, recs } = readPcap(file);
+  const sink = new StringSink();
+  const out = new OutBuf(sink.sink);
+  const st = new PrintState({ thiszone: 0, ...opts });
+  for (const r of recs) printPacket(out, st, linktype, r.sec, r.nsec, file, r.off, r.caplen, r.len);
+  out.flush();
+  return sink.text().split('\n').slice(0, -1);
 }

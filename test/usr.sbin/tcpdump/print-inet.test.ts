@@ -15,7 +15,7 @@ const A = '192.0.2.1';
 const B = '198.51.100.2';
 const RAW = 101;
 
-const seg = (src: string, dst: string, sport: number, dport: number, seq: number, ack: number, flags: number, data = new Uint8Array(0), opts = new Uint8Array(0)) =>
+const seg = (src: string, dst: string, sport: number, dport: number, seq: number, ack: number, flags: number, data: Uint8Array = new Uint8Array(0), opts: Uint8Array = new Uint8Array(0)) =>
   fillTransport(ip4(6, src, dst, tcp(sport, dport, seq, ack, flags, 512, opts, data)), 16);
 
 test('TCP: relative numbers per connection after the first packet with ACK, absolute again on SYN', () => {

@@ -9,51 +9,7 @@ process.env.TZ = 'UTC';
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { OutBuf, StringSink } from '../../../src/usr.sbin/tcpdump/outbuf.js';
-import { PrintState, printPacket, type PrintOptions } from '../../../src/usr.sbin/tcpdump/print.js';
-
-interface Rec {
-  sec: number;
-  nsec: number;
-  off: number;
-  caplen: number;
-  len: number;
-}
-
-/** A minimal pcap walk for the fixtures (the reader proper is tested elsewhere). */
-export function readPcap(file: Uint8Array): { linktype: number; recs: Rec[] } {
-  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const magic = dv.getUint32(0, true);
-  const nsec = magic === 0xa1b23c4d;
-  const linktype = dv.getUint32(20, true);
-  const recs: Rec[] = [];
-  for (let o = 24; o + 16 <= file.length; ) {
-    const sec = dv.getUint32(o, true);
-    const frac = dv.getUint32(o + 4, true);
-    const caplen = dv.getUint32(o + 8, true);
-    const len = dv.getUint32(o + 12, true);
-    recs.push({ sec, nsec: nsec ? frac : frac * 1000, off: o + 16, caplen, len });
-    o += 16 + caplen;
-  }
-  return { linktype, recs };
-}
-
-export function fixture(name: string): Uint8Array {
-  return readFileSync(fileURLToPath(new URL(`../../fixtures/captures/${name}`, import.meta.url)));
-}
-
-export function printFile(name: string, opts: PrintOptions): string[] {
-  const file = fixture(name);
-  const { linktype, recs } = readPcap(file);
-  const sink = new StringSink();
-  const out = new OutBuf(sink.sink);
-  const st = new PrintState({ thiszone: 0, ...opts });
-  for (const r of recs) printPacket(out, st, linktype, r.sec, r.nsec, file, r.off, r.caplen, r.len);
-  out.flush();
-  return sink.text().split('\n').slice(0, -1);
-}
+import { printFile } from './print-build.js';
 
 const SCAPY_DEFAULT = [
   "22:13:20.000000 arp who-has 192.0.2.254 tell 192.0.2.1",
