@@ -214,6 +214,8 @@ export interface ParseContext {
   err: (s: string) => void;
   /** -D macros; they override definitions in the file */
   cmdlineMacros: Map<string, string>;
+  /** "load anchor" requests, shared by nested loads (loadanchorshead) */
+  loadAnchors?: Array<{ anchorname: string; filename: string }>;
 }
 
 export interface ParseResult {
@@ -2661,12 +2663,7 @@ export class PfParser {
 
   private anchorrule(): void {
     this.next();
-    let name: string | null = null;
-    if (this.is('STRING')) {
-      name = this.next().s;
-      if (name === '') this.fail('anchor name must not be empty');
-      if (name[0] === '_' || name.includes('/_')) this.fail("anchor names beginning with '_' are reserved for internal use");
-    }
+    const name = this.anchorname();
     const dir = this.dir();
     const quick = !!this.accept('QUICK');
     const ifs = this.interface_();
@@ -2737,12 +2734,23 @@ export class PfParser {
   private loadrule(): void {
     this.next();
     this.expect('ANCHOR');
-    let name: string | null = null;
-    if (this.is('STRING')) name = this.next().s;
+    const name = this.anchorname();
     this.expect('FROM');
-    this.stringList();
+    const filename = this.stringList();
     if (!this.is('\n')) throw new SyntaxErr();
     if (name === null) this.fail('anchor name is missing');
+    const anchorname = this.anchor.name ? `${this.anchor.path}/${name}` : name;
+    this.ctx.loadAnchors?.push({ anchorname, filename });
+  }
+
+  /** anchorname: STRING (checked) | empty */
+  private anchorname(): string | null {
+    if (!this.is('STRING')) return null;
+    const name = this.next().s;
+    if (name === '') this.fail('anchor name must not be empty');
+    if (this.anchor.path.length + 1 + name.length >= 1024) this.fail(`anchor name is longer than ${1023}`);
+    if (name[0] === '_' || name.includes('/_')) this.fail("anchor names beginning with '_' are reserved for internal use");
+    return name;
   }
 
   /* ---- antispoof ---- */

@@ -391,19 +391,33 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           throw new Exit(1);
         }
         const env = hostOpts.env ?? defaultPfctlEnv();
-        const p = new PfParser({
-          env,
-          opts,
-          anchorPath: anchorname,
-          readFile,
-          out,
-          err,
-          cmdlineMacros: macros,
-        });
-        const res = p.parse(rulesopt, text);
-        if (res.errors) throw new Exit(1);
-        if (!anchorname && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) throw new Exit(1);
-        loadRuleset(res.main, 0, opts, env, out);
+        const loadAnchors: Array<{ anchorname: string; filename: string }> = [];
+        let cmdline = macros;
+        const rules = (name: string, body: string, anchor: string): boolean => {
+          const p = new PfParser({ env, opts, anchorPath: anchor, readFile, out, err, cmdlineMacros: cmdline, loadAnchors });
+          // parse_config() frees every macro, -D ones included, when it is done
+          cmdline = new Map();
+          const res = p.parse(name, body);
+          if (res.errors) return false;
+          if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) return false;
+          loadRuleset(res.main, 0, opts, env, out);
+          return true;
+        };
+        if (!rules(rulesopt, text, anchorname)) throw new Exit(1);
+        // pfctl_load_anchors(): files named by "load anchor", in order
+        for (let i = 0; i < loadAnchors.length; i++) {
+          const la = loadAnchors[i]!;
+          if (opts & PF_OPT_VERBOSE) err(`\nLoading anchor ${la.anchorname} from ${la.filename}\n`);
+          const body = readFile(la.filename);
+          if (body === null) {
+            err(`pfctl: pushfile: ${la.filename}: No such file or directory\n`);
+            err('pfctl: cannot open the main config file!: No such file or directory\n');
+          }
+          if (body === null || !rules(la.filename, body, la.anchorname)) {
+            err('pfctl: load anchors\n');
+            throw new Exit(1);
+          }
+        }
       }
       return 0;
     } catch (e) {
