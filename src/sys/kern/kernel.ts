@@ -1,0 +1,67 @@
+/**
+ * One kernel per machine (DESIGN.md §3): everything on the packet path of
+ * a lab machine hangs off its Kernel, nothing is module-global.  Lab
+ * machines share a World (clock, event queue, root random source).
+ *
+ * Ownership of the parts: net/ (interfaces, queues, bpf, drivers) fills
+ * `ifnets`; netinet/ (ARP, routing, IPv4, ICMP) lives in `inet`.
+ */
+import type { World } from './kern_clock.js';
+import type { Random } from './random.js';
+import { MbufPool } from './uipc_mbuf.js';
+import { KernelStats } from './counters.js';
+import { TaskQueue } from './kern_task.js';
+import { Sysctl } from './kern_sysctl.js';
+import type { Ifnet } from '../net/if.js';
+import { Inet } from '../netinet/inet.js';
+
+export interface KernelOptions {
+  hostname: string;
+  /** Packets the mbuf pool may hold at once (default 65536). */
+  mbufLimit?: number;
+}
+
+export class Kernel {
+  readonly hostname: string;
+  readonly world: World;
+  /** This machine's random stream: ISNs, IP ids, ephemeral ports. */
+  readonly random: Random;
+  readonly mbufs: MbufPool;
+  readonly stats = new KernelStats();
+  readonly sysctl = new Sysctl();
+  /** The softnet task queue: interface input queues are processed here. */
+  readonly softnet: TaskQueue;
+  /** Interfaces by index; index 0 is never used, as in OpenBSD. */
+  readonly ifnets: Array<Ifnet | undefined> = [undefined];
+  /** Kernel messages, as dmesg prints them. */
+  readonly msgbuf: string[] = [];
+  /** IPv4: ARP, routes, input, forwarding, output, ICMP. */
+  readonly inet: Inet;
+
+  constructor(world: World, opts: KernelOptions) {
+    this.hostname = opts.hostname;
+    this.world = world;
+    this.random = world.random.fork(`kernel:${opts.hostname}`);
+    this.mbufs = new MbufPool({ limit: opts.mbufLimit ?? 65536 });
+    this.softnet = new TaskQueue(world, 'softnet');
+    this.inet = new Inet(this);
+  }
+
+  /** The interface called `name`, as ifunit() finds it. */
+  ifunit(name: string): Ifnet | undefined {
+    for (const ifp of this.ifnets) if (ifp !== undefined && ifp.if_xname === name) return ifp;
+    return undefined;
+  }
+
+  /** Attaches an interface at the next free index and returns that index. */
+  if_attach(ifp: Ifnet): number {
+    const index = this.ifnets.length;
+    this.ifnets.push(ifp);
+    return index;
+  }
+
+  /** printf(9) to the message buffer. */
+  printf(line: string): void {
+    this.msgbuf.push(line);
+  }
+}
