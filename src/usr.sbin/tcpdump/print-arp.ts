@@ -5,18 +5,13 @@
  * the Ethernet header's is added in parentheses.
  */
 
+import { ARPHRD_ETHER, ARPOP_REPLY, ARPOP_REQUEST, ARPOP_REVREPLY, ARPOP_REVREQUEST } from '../../wire/arp.js';
+import { ETHERTYPE_IP, ETHERTYPE_TRAIL } from '../../wire/ether.js';
 import { default_print } from './print-hex.js';
 import { etheraddr_print } from './print-ether.js';
 import type { PrintState } from './print.js';
 
 const ARP_LEN = 28;
-const ARPOP_REQUEST = 1;
-const ARPOP_REPLY = 2;
-const REVARP_REQUEST = 3;
-const REVARP_REPLY = 4;
-const ARPHRD_ETHER = 1;
-const ETHERTYPE_IP = 0x0800;
-const ETHERTYPE_TRAIL = 0x1000;
 
 function same6(b: Uint8Array, x: number, y: number): boolean {
   for (let i = 0; i < 6; i++) if (b[x + i] !== b[y + i]) return false;
@@ -93,13 +88,13 @@ export function arp_print(st: PrintState, ap: number, length: number, caplen: nu
         out.ch(41);
       }
       break;
-    case REVARP_REQUEST:
+    case ARPOP_REVREQUEST:
       out.str('rarp who-is ');
       etheraddr_print(st, tha);
       out.str(' tell ');
       etheraddr_print(st, sha);
       break;
-    case REVARP_REPLY:
+    case ARPOP_REVREPLY:
       out.str('rarp reply ');
       etheraddr_print(st, tha);
       out.str(' at ');

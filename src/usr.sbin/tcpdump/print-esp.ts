@@ -6,9 +6,10 @@
  * supported.
  */
 
+import { IPPROTO_AH, IPPROTO_ESP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
 import { icmp6_print } from './print-icmp6.js';
 import { icmp_print } from './print-icmp.js';
-import { ip_print, IPPROTO_AH, IPPROTO_ESP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP } from './print-ip.js';
+import { ip_print } from './print-ip.js';
 import { tcp_print } from './print-tcp.js';
 import { udp_print } from './print-udp.js';
 import type { PrintState } from './print.js';

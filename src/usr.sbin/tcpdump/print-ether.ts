@@ -8,6 +8,17 @@
  * anyway, followed by a hex dump of the payload.
  */
 
+import {
+  ETHER_HDR_LEN,
+  ETHERTYPE_8021Q,
+  ETHERTYPE_ARP,
+  ETHERTYPE_EAPOL,
+  ETHERTYPE_IP,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_PBB,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_REVARP,
+} from '../../wire/ether.js';
 import { default_print } from './print-hex.js';
 import { arp_print } from './print-arp.js';
 import { ip_print } from './print-ip.js';
@@ -15,17 +26,10 @@ import { ip6_print } from './print-ip6.js';
 import { llc_print } from './print-llc.js';
 import type { PrintState } from './print.js';
 
-export const ETHER_HDR_LEN = 14;
-export const ETHERMTU = 1500;
-export const ETHERTYPE_IP = 0x0800;
-export const ETHERTYPE_ARP = 0x0806;
-export const ETHERTYPE_REVARP = 0x8035;
-export const ETHERTYPE_IPV6 = 0x86dd;
-export const ETHERTYPE_8021Q = 0x8100;
-export const ETHERTYPE_QINQ = 0x88a8;
-export const ETHERTYPE_PBB = 0x88e7;
-export const ETHERTYPE_EAPOL = 0x888e;
-export const ETHERTYPE_FLOWCONTROL = 0x8808;
+/** Types up to this are 802.3 lengths. */
+const ETHERMTU = 1500;
+/** 802.3x MAC control (PAUSE); not in the wire layer's list. */
+const ETHERTYPE_FLOWCONTROL = 0x8808;
 
 /** libpcap's eproto_db: ether type names printed when -n is not given. */
 const EPROTO_NAMES: ReadonlyMap<number, string> = new Map([

@@ -8,8 +8,9 @@
  * field it needs was captured, so a short capture prints just "[|icmp]".
  */
 
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
 import { checksum } from '../../wire/checksum.js';
-import { in_cksum_shouldbe, ip_addrs, ip_print, IPPROTO_TCP, IPPROTO_UDP } from './print-ip.js';
+import { in_cksum_shouldbe, ip_addrs, ip_print } from './print-ip.js';
 import type { PrintState } from './print.js';
 
 const ICMP_ECHOREPLY = 0;

@@ -10,9 +10,10 @@
  * end in "[|icmp6]" after a partial message, as OpenBSD's does.
  */
 
+import { IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
 import { checksum, pseudoSum6 } from '../../wire/checksum.js';
 import { etheraddr_print } from './print-ether.js';
-import { in_cksum_shouldbe, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './print-ip.js';
+import { in_cksum_shouldbe } from './print-ip.js';
 import type { PrintState } from './print.js';
 
 /** Marker for a field that was not captured (the C code's goto trunc). */

@@ -12,6 +12,25 @@
  */
 
 import { checksum } from '../../wire/checksum.js';
+import {
+  IP_DF,
+  IP_MF,
+  IPOPT_EOL,
+  IPOPT_LSRR,
+  IPOPT_NOP,
+  IPOPT_RR,
+  IPOPT_SECURITY,
+  IPOPT_SSRR,
+  IPOPT_TS,
+  IPPROTO_AH,
+  IPPROTO_ESP,
+  IPPROTO_ICMP,
+  IPPROTO_IGMP,
+  IPPROTO_IPIP,
+  IPPROTO_IPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../../wire/ip4.js';
 import { ah_print, esp_print } from './print-esp.js';
 import { icmp_print } from './print-icmp.js';
 import { ip6_print } from './print-ip6.js';
@@ -19,19 +38,8 @@ import { tcp_print } from './print-tcp.js';
 import { udp_print } from './print-udp.js';
 import type { PrintState } from './print.js';
 
-export const IPPROTO_ICMP = 1;
-export const IPPROTO_IGMP = 2;
-export const IPPROTO_IPIP = 4;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_IPV6 = 41;
-export const IPPROTO_ESP = 50;
-export const IPPROTO_AH = 51;
-export const IPPROTO_ICMPV6 = 58;
-export const IPPROTO_ND = 77;
-
-const IP_DF = 0x4000;
-const IP_MF = 0x2000;
+/** Sun's ND protocol, which ip_print still names. */
+const IPPROTO_ND = 77;
 
 /** An IPv4 address from 4 bytes; bytes past the capture read as 0 (C would print what lies there). */
 export function ipaddr_print(st: PrintState, o: number): void {
@@ -215,14 +223,6 @@ export function ip_print(st: PrintState, bp: number, length: number): void {
     out.ch(41);
   }
 }
-
-const IPOPT_EOL = 0;
-const IPOPT_NOP = 1;
-const IPOPT_RR = 7;
-const IPOPT_TS = 68;
-const IPOPT_SECURITY = 130;
-const IPOPT_LSRR = 131;
-const IPOPT_SSRR = 137;
 
 /** The options of -v: " NOP", " EOL", " RR{N}= RR{...}", " IPOPT-N{LEN}". */
 function ip_optprint(st: PrintState, cp: number, length: number): void {

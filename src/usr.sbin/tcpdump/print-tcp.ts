@@ -10,33 +10,38 @@
  * Not decoded: NFS over TCP (port 2049), BGP and OpenFlow payloads.
  */
 
+import { IPPROTO_TCP } from '../../wire/ip4.js';
 import { get32, get32le } from '../../wire/bytes.js';
 import { checksum, pseudoSum4, pseudoSum6 } from '../../wire/checksum.js';
-import { in_cksum_shouldbe, IPPROTO_TCP } from './print-ip.js';
+import { in_cksum_shouldbe } from './print-ip.js';
+import {
+  TCPOPT_EOL,
+  TCPOPT_MAXSEG,
+  TCPOPT_NOP,
+  TCPOPT_SACK,
+  TCPOPT_SACK_PERMITTED,
+  TCPOPT_SIGNATURE,
+  TCPOPT_TIMESTAMP,
+  TCPOPT_WINDOW,
+  TH_ACK,
+  TH_CWR,
+  TH_ECE,
+  TH_FIN,
+  TH_PUSH,
+  TH_RST,
+  TH_SYN,
+  TH_URG,
+} from '../../wire/tcp.js';
 import type { PrintState } from './print.js';
 
-const TH_FIN = 0x01;
-const TH_SYN = 0x02;
-const TH_RST = 0x04;
-const TH_PUSH = 0x08;
-const TH_ACK = 0x10;
-const TH_URG = 0x20;
-const TH_ECNECHO = 0x40;
-const TH_CWR = 0x80;
-
-const TCPOPT_EOL = 0;
-const TCPOPT_NOP = 1;
-const TCPOPT_MAXSEG = 2;
-const TCPOPT_WSCALE = 3;
-const TCPOPT_SACKOK = 4;
-const TCPOPT_SACK = 5;
+const TH_ECNECHO = TH_ECE;
+const TCPOPT_WSCALE = TCPOPT_WINDOW;
+const TCPOPT_SACKOK = TCPOPT_SACK_PERMITTED;
 const TCPOPT_ECHO = 6;
 const TCPOPT_ECHOREPLY = 7;
-const TCPOPT_TIMESTAMP = 8;
 const TCPOPT_CC = 11;
 const TCPOPT_CCNEW = 12;
 const TCPOPT_CCECHO = 13;
-const TCPOPT_SIGNATURE = 19;
 const TCPOLEN_SACK = 8;
 const MAX_RST_DATA_LEN = 30;
 

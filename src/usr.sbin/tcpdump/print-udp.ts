@@ -12,9 +12,10 @@
  * they print as "udp LEN".
  */
 
+import { IPPROTO_UDP } from '../../wire/ip4.js';
 import { get32le } from '../../wire/bytes.js';
 import { sum16 } from '../../wire/checksum.js';
-import { IPPROTO_UDP } from './print-ip.js';
+
 import type { PrintState } from './print.js';
 
 function swap16(v: number): number {
