@@ -169,7 +169,13 @@ function satisfiable(root: Block): boolean {
         return k(true, f) || k(false, f);
     }
   };
-  return walk(root, new Map(), (r) => r);
+  try {
+    return walk(root, new Map(), (r) => r);
+  } catch (e) {
+    // a very long expression can outgrow the stack: assume it can match
+    if (e instanceof RangeError) return true;
+    throw e;
+  }
 }
 
 function hasRnd(a: Arth): boolean {
@@ -207,9 +213,19 @@ class Emitter {
       case 'const':
         return b.v ? 'true' : 'false';
       case 'and':
-        return `(${this.block(b.a)} && ${this.block(b.b)})`;
-      case 'or':
-        return `(${this.block(b.a)} || ${this.block(b.b)})`;
+      case 'or': {
+        // "a or b or c" is a left-deep tree; flatten it (&& and || associate),
+        // so that long lists do not nest parentheses thousands deep
+        const rights: Block[] = [];
+        let n: Block = b;
+        while (n.k === b.k) {
+          rights.push(n.b);
+          n = n.a;
+        }
+        const parts = [this.block(n)];
+        for (let i = rights.length - 1; i >= 0; i--) parts.push(this.block(rights[i]!));
+        return `(${parts.join(b.k === 'and' ? ' && ' : ' || ')})`;
+      }
       case 'not':
         return `!${this.block(b.a)}`;
       case 'cmp': {
