@@ -889,7 +889,6 @@ export class PfParser {
     const parts: string[] = [];
     while (this.is('STRING') || this.is('NUMBER')) parts.push(this.next().s);
     if (parts.length === 0) throw new SyntaxErr();
-    if (!this.is('\n')) throw new SyntaxErr();
     const val = parts.join(' ');
     if (this.verbose) this.ctx.out(`${name} = "${val}"\n`);
     for (let i = 1; i < name.length; i++) if (isspace(name.charCodeAt(i))) this.fail('macro name cannot contain whitespace');
@@ -1215,7 +1214,6 @@ export class PfParser {
         initAddr = true;
       } else break;
     }
-    if (!this.is('\n')) throw new SyntaxErr();
     if (name.length >= 32) this.fail(`table name too long, max ${31} chars`);
     this.processTabledef(name, flags, initAddr, nodes);
   }
@@ -2436,7 +2434,6 @@ export class PfParser {
     const protos = this.proto();
     const ft = this.fromto();
     const fo = this.filterOpts();
-    if (!this.is('\n')) throw new SyntaxErr();
 
     const r = newRule();
     r.action = action;
@@ -2685,7 +2682,6 @@ export class PfParser {
       this.astack.pop();
       this.anchor = this.astack[this.astack.length - 1]!;
     }
-    if (!this.is('\n')) throw new SyntaxErr();
 
     const r = newRule();
     if (brace) {
@@ -2737,7 +2733,6 @@ export class PfParser {
     const name = this.anchorname();
     this.expect('FROM');
     const filename = this.stringList();
-    if (!this.is('\n')) throw new SyntaxErr();
     if (name === null) this.fail('anchor name is missing');
     const anchorname = this.anchor.name ? `${this.anchor.path}/${name}` : name;
     this.ctx.loadAnchors?.push({ anchorname, filename });
@@ -2792,7 +2787,6 @@ export class PfParser {
         rtableid = n;
       } else break;
     }
-    if (!this.is('\n')) throw new SyntaxErr();
     const base = (): PfRule => {
       const r = newRule();
       r.action = PF_DROP;
