@@ -11,6 +11,19 @@
  * runs at BPF-like speed.  As in BPF, a load past `caplen` (or a division
  * by zero) rejects the packet, whatever the rest of the expression says.
  *
+ * Where OpenBSD's libpcap and current libpcap differ, we take current
+ * libpcap's side in these places (and say so in tests):
+ * - comparisons are plain unsigned ones; OpenBSD's gen_relation() still
+ *   compares by subtraction against 0x80000000, so there "a > b" also holds
+ *   when a == b, and "a <= b" does not;
+ * - "vlan" stacks (each one moves later offsets by 4 more) and accepts the
+ *   0x8100, 0x88a8 and 0x9100 tag types, where OpenBSD shifts once and only
+ *   knows 0x8100;
+ * - "portrange", the '%' and '^' operators, "icmp6[...]", the icmp6-* and
+ *   tcp-ece/tcp-cwr names, and "ip6 proto <name>" exist.
+ * We do not imitate the optimizer's removal of loads whose outcome cannot
+ * change the result: such a load past caplen still rejects the packet.
+ *
  * Errors (syntax, unknown names, misapplied qualifiers) come back as a
  * FilterError whose message is worded as OpenBSD's libpcap words it; the
  * tcpdump tool prints it as "tcpdump: <message>".  Nothing here throws at
