@@ -11,6 +11,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  pfctl: {
+    summary: 'check and print pf.conf rulesets as OpenBSD pfctl -nv does',
+    load: async () => (await import('./sbin/pfctl/pfctl.js')).pfctl,
+  },
   tcpdump: {
     summary: 'read, filter and print packet captures as OpenBSD tcpdump does',
     load: async () => (await import('./usr.sbin/tcpdump/tcpdump.js')).tcpdump,
@@ -24,22 +28,30 @@ function usage(): string {
   return `usage: packetflow command [arguments ...]\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
-function fdOutput(fd: number): BufferedFdOutput {
-  return new BufferedFdOutput((s) => {
-    const b = Buffer.from(s);
-    let off = 0;
-    while (off < b.length) {
-      try {
-        off += writeSync(fd, b, off);
-      } catch (e) {
-        // A pipe that is full (EAGAIN) is retried; a closed reader ends output quietly.
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') continue;
-        if (code === 'EPIPE') return;
-        throw e;
-      }
+function writeAll(fd: number, b: Uint8Array, length: number): void {
+  let off = 0;
+  while (off < length) {
+    try {
+      off += writeSync(fd, b, off, length - off);
+    } catch (e) {
+      // A pipe that is full (EAGAIN) is retried; a closed reader ends output quietly.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EPIPE') return;
+      throw e;
     }
-  });
+  }
+}
+
+function fdOutput(fd: number): BufferedFdOutput {
+  return new BufferedFdOutput(
+    (s) => {
+      const b = Buffer.from(s);
+      writeAll(fd, b, b.length);
+    },
+    1 << 16,
+    (b, length) => writeAll(fd, b, length),
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -6,6 +6,8 @@
 
 export interface Output {
   write(s: string): void;
+  /** Raw bytes, for outputs that can take them without a string (a file descriptor). */
+  writeBytes?(b: Uint8Array, length: number): void;
 }
 
 export interface Io {
@@ -38,7 +40,16 @@ export class BufferedFdOutput implements Output {
   constructor(
     private readonly write_: (s: string) => void,
     private readonly limit = 1 << 16,
+    private readonly writeBytes_?: (b: Uint8Array, length: number) => void,
   ) {}
+  writeBytes(b: Uint8Array, length: number): void {
+    if (this.writeBytes_ === undefined) {
+      this.write(Buffer.from(b.buffer, b.byteOffset, length).toString('latin1'));
+      return;
+    }
+    this.flush();
+    this.writeBytes_(b, length);
+  }
   write(s: string): void {
     this.buf.push(s);
     this.size += s.length;
