@@ -4,7 +4,8 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from '../../helpers/root.js';
 import { hex, put16, put32 } from '../../../src/wire/bytes.js';
 import { checksum, pseudoSum4, pseudoSum6 } from '../../../src/wire/checksum.js';
 import { parseIp4, parseIp6, parseMac } from '../../../src/wire/addr.js';
@@ -163,7 +164,7 @@ export function readPcap(file: Uint8Array): { linktype: number; recs: Rec[] } {
 }
 
 export function fixture(name: string): Uint8Array {
-  return readFileSync(fileURLToPath(new URL(`../../fixtures/captures/${name}`, import.meta.url)));
+  return readFileSync(join(ROOT, 'test/fixtures/captures', name));
 }
 
 export function printFile(name: string, opts: PrintOptions): string[] {
