@@ -12,7 +12,8 @@ import { MbufPool } from './uipc_mbuf.js';
 import { KernelStats } from './counters.js';
 import { TaskQueue } from './kern_task.js';
 import { Sysctl } from './kern_sysctl.js';
-import type { Ifnet } from '../net/if.js';
+import type { Ifnet, InIfaddr } from '../net/if.js';
+import { KstatTree } from './kern_kstat.js';
 import { Inet } from '../netinet/inet.js';
 
 export interface KernelOptions {
@@ -33,6 +34,16 @@ export class Kernel {
   readonly softnet: TaskQueue;
   /** Interfaces by index; index 0 is never used, as in OpenBSD. */
   readonly ifnets: Array<Ifnet | undefined> = [undefined];
+  /** kstat(4): interface queue statistics and driver kstats. */
+  readonly kstats = new KstatTree();
+  /**
+   * Called after an IPv4 address was added to or removed from an interface
+   * (ifconfig inet/alias/-alias/delete): netinet adds or removes the
+   * connected and local routes here.
+   */
+  readonly if_addrhooks: Array<(ifp: Ifnet, ia: InIfaddr, added: boolean) => void> = [];
+  /** Called after an interface went up/down or its link changed (rt_if_track). */
+  readonly if_linkstatehooks: Array<(ifp: Ifnet) => void> = [];
   /** Kernel messages, as dmesg prints them. */
   readonly msgbuf: string[] = [];
   /** IPv4: ARP, routes, input, forwarding, output, ICMP. */

@@ -5,6 +5,10 @@
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
+import { M_TIMESTAMP } from '../kern/uipc_mbuf.js';
+import { EINVAL, ENETDOWN } from '../sys/errno.js';
+import { IfQueue, IfiQueue, IF_TXMIT_DEFAULT, ifq_enqueue, ifq_idx, ifq_purge, ifq_start } from './ifq.js';
+import type { BpfIf } from './bpf.js';
 
 // if_flags, as in net/if.h.
 export const IFF_UP = 0x1;
@@ -24,6 +28,18 @@ export const IFF_LINK1 = 0x2000;
 export const IFF_LINK2 = 0x4000;
 export const IFF_MULTICAST = 0x8000;
 
+// if_xflags, as in net/if.h (ifconfig prints them as bits 16 and up).
+export const IFXF_MPSAFE = 0x1;
+export const IFXF_CLONED = 0x2;
+export const IFXF_AUTOCONF6TEMP = 0x4;
+export const IFXF_MPLS = 0x8;
+export const IFXF_WOL = 0x10;
+export const IFXF_AUTOCONF6 = 0x20;
+export const IFXF_INET6_NOSOII = 0x40;
+export const IFXF_AUTOCONF4 = 0x80;
+export const IFXF_MONITOR = 0x100;
+export const IFXF_LRO = 0x200;
+
 // if_type, as in net/if_types.h.
 export const IFT_ETHER = 0x06;
 export const IFT_LOOP = 0x18;
@@ -36,6 +52,25 @@ export const LINK_STATE_KALIVE_DOWN = 3;
 export const LINK_STATE_UP = 4;
 export const LINK_STATE_HALF_DUPLEX = 5;
 export const LINK_STATE_FULL_DUPLEX = 6;
+
+/** Ethernet minimum and maximum payload (net/if_ether.h). */
+export const ETHERMIN = 46;
+export const ETHERMTU = 1500;
+
+/**
+ * struct ifmedia, reduced to what ifconfig prints: `media: Ethernet
+ * autoselect (1000baseT full-duplex)` and `status: active`.
+ */
+export interface IfMedia {
+  /** "Ethernet" */
+  type: string;
+  /** The configured media, e.g. "autoselect". */
+  current: string;
+  /** The media in use, e.g. "1000baseT full-duplex", or "none" without link. */
+  active: string;
+  /** IFM_ACTIVE: a carrier is present. */
+  linkActive: boolean;
+}
 
 /** An IPv4 address of an interface (struct in_ifaddr). */
 export interface InIfaddr {
@@ -62,6 +97,43 @@ export class Ifnet {
   readonly if_lladdr: Uint8Array;
   /** IPv4 addresses in the order they were added, as ifconfig lists them. */
   readonly if_addrs: InIfaddr[] = [];
+  if_rdomain = 0;
+  /** Interface groups besides the implicit "all" (e.g. "lo", "egress"). */
+  readonly if_groups: string[] = [];
+  /** Media and link status; null for interfaces without media (lo0). */
+  if_media: IfMedia | null = null;
+  /** Driver capabilities (IFCAP_*); informational. */
+  if_capabilities = 0;
+  /** Virtual time (ns) of the last up/down or link change. */
+  if_lastchange = 0;
+  /** ifq_start() calls the driver at once when this many packets wait. */
+  if_txmit = IF_TXMIT_DEFAULT;
+
+  /** Transmit queues; if_snd is the first.  if_attach_queues() makes more. */
+  if_ifqs: IfQueue[];
+  if_snd: IfQueue;
+  /** Receive queues; if_rcv is the first.  if_attach_iqueues() makes more. */
+  if_iqs: IfiQueue[];
+  if_rcv: IfiQueue;
+
+  /** bpf: non-null only while a listener is attached (the taps test this). */
+  if_bpf: BpfIf | null = null;
+  /** The bpf_if kept while no listener is attached. */
+  if_bpf_if: BpfIf | null = null;
+  /** Link type for bpf (DLT_EN10MB for Ethernet, DLT_LOOP for lo). */
+  if_bpf_dlt = 1;
+
+  /** Driver start routine for one transmit queue (em_start, ixgbe_start). */
+  if_qstart: (ifq: IfQueue) => void = (ifq) => {
+    ifq_purge(ifq);
+  };
+  /** How a packet gets onto this interface's queues (vlan overrides it). */
+  if_enqueue: (ifp: Ifnet, m: Mbuf) => number = if_enqueue_ifq;
+  /** Driver hooks for SIOCSIFFLAGS: bring the hardware up (sets IFF_RUNNING) or down. */
+  if_init: ((ifp: Ifnet) => void) | null = null;
+  if_stop: ((ifp: Ifnet) => void) | null = null;
+  /** Driver hook for SIOCSIFMTU; returns an errno.  The default is ether_ioctl's check. */
+  if_setmtu: (ifp: Ifnet, mtu: number) => number = ether_setmtu;
 
   // struct if_data counters (netstat -i).
   if_ipackets = 0;
@@ -76,6 +148,20 @@ export class Ifnet {
   if_iqdrops = 0;
   if_oqdrops = 0;
   if_noproto = 0;
+
+  /**
+   * Link-layer output of a network-layer packet: ether_output (set by
+   * ether_ifattach) or looutput.  `dst` and `rt` are the netinet side's
+   * destination and route; declared as a method so each side may type
+   * them narrower.  Returns an errno.
+   */
+  if_output(ifp: Ifnet, m: Mbuf, dst: unknown, rt: unknown): number {
+    void dst;
+    void rt;
+    void ifp;
+    m.free();
+    return ENETDOWN;
+  }
 
   /** Link-layer input, set by ether_ifattach() (ether_input) or the driver (lo0). */
   if_input: (ifp: Ifnet, m: Mbuf) => void = (ifp, m) => {
@@ -93,5 +179,107 @@ export class Ifnet {
     this.if_type = type;
     this.if_lladdr = lladdr;
     this.if_index = kernel.if_attach(this);
+    this.if_snd = new IfQueue(this, 0);
+    this.if_ifqs = [this.if_snd];
+    this.if_rcv = new IfiQueue(this, 0);
+    this.if_iqs = [this.if_rcv];
   }
+}
+
+/** if_attach_queues(): a multi-queue driver gets nqs transmit queues. */
+export function if_attach_queues(ifp: Ifnet, nqs: number): void {
+  for (let i = ifp.if_ifqs.length; i < nqs; i++) {
+    const q = new IfQueue(ifp, i);
+    q.ifq_maxlen = ifp.if_snd.ifq_maxlen;
+    ifp.if_ifqs.push(q);
+  }
+}
+
+/** if_attach_iqueues(): nqs receive queues. */
+export function if_attach_iqueues(ifp: Ifnet, nqs: number): void {
+  for (let i = ifp.if_iqs.length; i < nqs; i++) ifp.if_iqs.push(new IfiQueue(ifp, i));
+}
+
+/**
+ * if_enqueue(): transmit a complete link-layer frame (ether_output calls
+ * this): onto the interface's queue, then ifq_start().  Returns 0 or an
+ * errno (ENOBUFS when the queue was full; the packet is freed either way).
+ */
+export function if_enqueue(ifp: Ifnet, m: Mbuf): number {
+  m.csum_flags &= ~M_TIMESTAMP;
+  return ifp.if_enqueue(ifp, m);
+}
+
+/** if_enqueue_ifq(): pick the transmit queue by flow (priq_idx), enqueue, start. */
+export function if_enqueue_ifq(ifp: Ifnet, m: Mbuf): number {
+  const ifqs = ifp.if_ifqs;
+  const ifq = ifqs.length > 1 ? ifqs[ifq_idx(ifqs.length, m)]! : ifp.if_snd;
+  const error = ifq_enqueue(ifq, m);
+  if (error !== 0) return error;
+  ifq_start(ifq);
+  return 0;
+}
+
+/** ether_ioctl(SIOCSIFMTU): ETHERMIN up to the hardware's limit. */
+export function ether_setmtu(ifp: Ifnet, mtu: number): number {
+  if (mtu < ETHERMIN || mtu > ifp.if_hardmtu) return EINVAL;
+  ifp.if_mtu = mtu;
+  return 0;
+}
+
+/** Run the kernel's link-state hooks (routes track the link: rt_if_track). */
+export function if_linkstate(ifp: Ifnet): void {
+  const hooks = ifp.kernel.if_linkstatehooks;
+  for (let i = 0; i < hooks.length; i++) hooks[i]!(ifp);
+}
+
+/** if_up(): mark the interface up and tell the protocols. */
+export function if_up(ifp: Ifnet): void {
+  ifp.if_flags |= IFF_UP;
+  ifp.if_lastchange = ifp.kernel.world.now;
+  if_linkstate(ifp);
+}
+
+/** if_down(): mark it down, drop what waits in the transmit queues, tell the protocols. */
+export function if_down(ifp: Ifnet): void {
+  ifp.if_flags &= ~IFF_UP;
+  ifp.if_lastchange = ifp.kernel.world.now;
+  for (const ifq of ifp.if_ifqs) ifq_purge(ifq);
+  if_linkstate(ifp);
+}
+
+/**
+ * SIOCSIFFLAGS with IFF_UP changed, as ifioctl() does it: if_up()/if_down()
+ * and then the driver (which sets or clears IFF_RUNNING).
+ */
+export function if_setflags_up(ifp: Ifnet, up: boolean): void {
+  if (up && (ifp.if_flags & IFF_UP) === 0) {
+    if_up(ifp);
+    if (ifp.if_init !== null) ifp.if_init(ifp);
+    else ifp.if_flags |= IFF_RUNNING;
+  } else if (!up && (ifp.if_flags & IFF_UP) !== 0) {
+    if_down(ifp);
+    if (ifp.if_stop !== null) ifp.if_stop(ifp);
+    else ifp.if_flags &= ~IFF_RUNNING;
+  }
+}
+
+/** Tell the protocols an interface address was added or removed (in_ifinit / in_purgeaddr). */
+export function if_addrchange(ifp: Ifnet, ia: InIfaddr, added: boolean): void {
+  const k = ifp.kernel;
+  const hooks = k.if_addrhooks;
+  for (let i = 0; i < hooks.length; i++) hooks[i]!(ifp, ia, added);
+  const inet = k.inet as { in_ifaddr_change?: (ifp: Ifnet) => void };
+  if (typeof inet.in_ifaddr_change === 'function') inet.in_ifaddr_change(ifp);
+}
+
+/** if_addgroup() */
+export function if_addgroup(ifp: Ifnet, group: string): void {
+  if (!ifp.if_groups.includes(group)) ifp.if_groups.push(group);
+}
+
+/** if_delgroup() */
+export function if_delgroup(ifp: Ifnet, group: string): void {
+  const i = ifp.if_groups.indexOf(group);
+  if (i >= 0) ifp.if_groups.splice(i, 1);
 }

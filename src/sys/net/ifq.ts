@@ -1,0 +1,469 @@
+/**
+ * Interface queues, as sys/net/ifq.c: the transmit queue (struct ifqueue,
+ * between ether_output() and the driver's start routine) and the receive
+ * queue (struct ifiqueue, between the driver's interrupt and the softnet
+ * task that runs ether_input()).  Both are bounded, count what they drop
+ * and export their counters as kstats (em0:0:txq:0, em0:0:rxq:0).
+ *
+ * Transmit: ifq_enqueue() puts a packet on one of eight priority lists
+ * (priq, by m.pf_prio); when the queue is full a packet of lower priority is
+ * dropped instead if there is one, else the new one (qdrops).  ifq_start()
+ * calls the driver's if_qstart now when at least if_txmit packets wait,
+ * else it bundles: a softnet task calls it later, in the same instant.  The
+ * driver sets OACTIVE while its transmit ring is full (ifq_set_oactive,
+ * counted in oactives) and ifq_restart() clears it from the transmit
+ * completion interrupt.
+ *
+ * Receive: ifiq_input() stamps the interface index, counts, passes every
+ * packet to bpf *before* the queue (so a packet dropped because the queue is
+ * full was still seen by tcpdump), then queues the list unless more than
+ * ifiq_maxlen_drop packets already wait (qdrops).  Its return value is the
+ * "pressure" a driver uses to shrink its receive ring (if_rxr_livelocked).
+ * A softnet task takes the whole queue (dequeues) and calls ifp.if_input for
+ * every packet (if_input_process).
+ */
+import type { Mbuf } from '../kern/uipc_mbuf.js';
+import { MbufList, M_MCAST, M_FLOWID } from '../kern/uipc_mbuf.js';
+import { Task } from '../kern/kern_task.js';
+import type { TaskQueue } from '../kern/kern_task.js';
+import {
+  kstat_kv,
+  KSTAT_KV_T_BOOL,
+  KSTAT_KV_T_COUNTER32,
+  KSTAT_KV_T_COUNTER64,
+  KSTAT_KV_T_UINT32,
+  KSTAT_KV_U_BYTES,
+  KSTAT_KV_U_PACKETS,
+  type Kstat,
+  type KstatKv,
+} from '../kern/kern_kstat.js';
+import { ENOBUFS } from '../sys/errno.js';
+import type { Ifnet } from './if.js';
+import { bpf_mtap_ether, BPF_DIRECTION_IN } from './bpf.js';
+
+/** Default transmit queue length (net/if.h IFQ_MAXLEN). */
+export const IFQ_MAXLEN = 256;
+/** Priority lists of priq. */
+export const IFQ_NQUEUES = 8;
+export const IFQ_MAXPRIO = IFQ_NQUEUES - 1;
+export const IFQ_DEFPRIO = 3;
+/** Packets waiting before ifq_start() calls the driver at once (IF_TXMIT_DEFAULT). */
+export const IF_TXMIT_DEFAULT = 16;
+
+/** ifiq_input() drops whole lists while more than this many packets wait. */
+export const IFIQ_MAXLEN_DROP = 2048 * 5;
+/** ifiq_input() reports pressure above this many. */
+export const IFIQ_MAXLEN_RETURN = 2048 * 3;
+
+// if_xflags bit checked by ifiq_input (net/if.h).
+const IFXF_MONITOR = 0x100;
+const IFF_RUNNING = 0x40;
+
+export class IfQueue {
+  readonly ifq_if: Ifnet;
+  readonly ifq_idx: number;
+  ifq_maxlen = IFQ_MAXLEN;
+  ifq_len = 0;
+  ifq_packets = 0;
+  ifq_bytes = 0;
+  ifq_qdrops = 0;
+  ifq_errors = 0;
+  ifq_mcasts = 0;
+  ifq_oactive = false;
+  ifq_oactives = 0;
+  /** The driver's per-queue state (its transmit ring). */
+  ifq_softc: unknown = null;
+  readonly ifq_softnet: TaskQueue;
+  readonly ifq_kstat: Kstat;
+
+  /** priq: one FIFO per priority. */
+  private readonly pq: MbufList[] = [];
+  readonly ifq_bundle: Task<IfQueue>;
+  // ifq_serialize(): start and restart run one at a time, never nested.
+  private serializing = false;
+  private startPending = false;
+  private restartPending = false;
+
+  constructor(ifp: Ifnet, idx: number) {
+    this.ifq_if = ifp;
+    this.ifq_idx = idx;
+    this.ifq_softnet = ifp.kernel.softnet;
+    for (let i = 0; i < IFQ_NQUEUES; i++) this.pq.push(new MbufList());
+    this.ifq_bundle = new Task<IfQueue>(ifq_run_start, this);
+    this.ifq_kstat = ifp.kernel.kstats.create(
+      ifp.if_xname,
+      0,
+      'txq',
+      idx,
+      [
+        kstat_kv('packets', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_PACKETS),
+        kstat_kv('bytes', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_BYTES),
+        kstat_kv('qdrops', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_PACKETS),
+        kstat_kv('errors', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_PACKETS),
+        kstat_kv('qlen', KSTAT_KV_T_UINT32, KSTAT_KV_U_PACKETS),
+        kstat_kv('maxqlen', KSTAT_KV_T_UINT32, KSTAT_KV_U_PACKETS),
+        kstat_kv('oactive', KSTAT_KV_T_BOOL),
+        kstat_kv('oactives', KSTAT_KV_T_COUNTER32),
+      ],
+      (kd: KstatKv[]) => {
+        kd[0]!.value = this.ifq_packets;
+        kd[1]!.value = this.ifq_bytes;
+        kd[2]!.value = this.ifq_qdrops;
+        kd[3]!.value = this.ifq_errors;
+        kd[4]!.value = this.ifq_len;
+        kd[5]!.value = this.ifq_maxlen;
+        kd[6]!.value = this.ifq_oactive;
+        kd[7]!.value = this.ifq_oactives >>> 0;
+      },
+    );
+  }
+
+  /** priq_enq(): null when queued, else the packet to drop (m itself or a lower priority one). */
+  enq(m: Mbuf): Mbuf | null {
+    let prio = m.pf_prio;
+    if (prio > IFQ_MAXPRIO) prio = IFQ_MAXPRIO;
+    let n: Mbuf | null = null;
+    if (this.ifq_len >= this.ifq_maxlen) {
+      for (let p = 0; p < prio; p++) {
+        const pl = this.pq[p]!;
+        if (pl.len > 0) {
+          n = pl.dequeue();
+          break;
+        }
+      }
+      if (n === null) return m;
+    }
+    this.pq[prio]!.enqueue(m);
+    return n;
+  }
+
+  /** priq_deq_begin() + commit: the first packet of the highest priority. */
+  deq(): Mbuf | null {
+    for (let p = IFQ_NQUEUES - 1; p >= 0; p--) {
+      const pl = this.pq[p]!;
+      if (pl.head !== null) return pl.dequeue();
+    }
+    return null;
+  }
+
+  /** The packet ifq_dequeue() would return, left on the queue (ifq_deq_begin + rollback). */
+  peek(): Mbuf | null {
+    for (let p = IFQ_NQUEUES - 1; p >= 0; p--) {
+      const pl = this.pq[p]!;
+      if (pl.head !== null) return pl.head;
+    }
+    return null;
+  }
+
+  /** Run start/restart work serialized, as ifq_serialize(). */
+  serialize(restart: boolean): void {
+    if (restart) this.restartPending = true;
+    else this.startPending = true;
+    if (this.serializing) return;
+    this.serializing = true;
+    try {
+      while (this.restartPending || this.startPending) {
+        if (this.restartPending) {
+          this.restartPending = false;
+          ifq_restart_task(this);
+        } else {
+          this.startPending = false;
+          ifq_start_task(this);
+        }
+      }
+    } finally {
+      this.serializing = false;
+    }
+  }
+
+  /** All queued packets onto ml (for ifq_purge). */
+  purgeTo(ml: MbufList): void {
+    for (let p = 0; p < IFQ_NQUEUES; p++) {
+      const pl = this.pq[p]!;
+      for (let m = pl.dequeue(); m !== null; m = pl.dequeue()) ml.enqueue(m);
+    }
+  }
+}
+
+function ifq_run_start(ifq: IfQueue): void {
+  ifq.serialize(false);
+}
+
+function ifq_start_task(ifq: IfQueue): void {
+  const ifp = ifq.ifq_if;
+  if ((ifp.if_flags & IFF_RUNNING) === 0 || ifq.ifq_len === 0 || ifq.ifq_oactive) return;
+  ifp.if_qstart(ifq);
+}
+
+function ifq_restart_task(ifq: IfQueue): void {
+  ifq.ifq_oactive = false;
+  ifq.ifq_if.if_qstart(ifq);
+}
+
+/** ifq_init_maxlen(): drivers set their queue length at attach. */
+export function ifq_init_maxlen(ifq: IfQueue, maxlen: number): void {
+  ifq.ifq_maxlen = maxlen;
+}
+
+/** ifq_enqueue(): 0, or ENOBUFS when the packet was dropped (qdrops). */
+export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
+  const len = m.len;
+  const mcast = (m.m_flags & M_MCAST) !== 0;
+  const dm = ifq.enq(m);
+  if (dm !== m) {
+    ifq.ifq_packets++;
+    ifq.ifq_bytes += len;
+    if (mcast) ifq.ifq_mcasts++;
+  }
+  const ifp = ifq.ifq_if;
+  if (dm === null) {
+    ifq.ifq_len++;
+  } else {
+    ifq.ifq_qdrops++;
+    ifp.if_oqdrops++;
+    dm.free();
+  }
+  if (dm !== m) {
+    ifp.if_opackets++;
+    ifp.if_obytes += len;
+    if (mcast) ifp.if_omcasts++;
+  }
+  return dm === m ? ENOBUFS : 0;
+}
+
+/** ifq_dequeue(): the next packet for the driver, or null. */
+export function ifq_dequeue(ifq: IfQueue): Mbuf | null {
+  if (ifq.ifq_len === 0) return null;
+  const m = ifq.deq();
+  if (m !== null) ifq.ifq_len--;
+  return m;
+}
+
+/**
+ * ifq_start(): call the driver now when a bundle of packets is waiting,
+ * else from a softnet task, so that packets sent in one burst leave in one
+ * call of the start routine.
+ */
+export function ifq_start(ifq: IfQueue): void {
+  const ifp = ifq.ifq_if;
+  const lim = ifp.if_txmit < ifq.ifq_maxlen ? ifp.if_txmit : ifq.ifq_maxlen;
+  if (ifq.ifq_len >= lim) {
+    ifq.ifq_softnet.del(ifq.ifq_bundle);
+    ifq.serialize(false);
+  } else {
+    ifq.ifq_softnet.add(ifq.ifq_bundle);
+  }
+}
+
+/** ifq_restart(): the transmit ring has room again: clear OACTIVE and call the driver. */
+export function ifq_restart(ifq: IfQueue): void {
+  ifq.serialize(true);
+}
+
+export function ifq_set_oactive(ifq: IfQueue): void {
+  if (!ifq.ifq_oactive) {
+    ifq.ifq_oactive = true;
+    ifq.ifq_oactives++;
+  }
+}
+
+export function ifq_clr_oactive(ifq: IfQueue): void {
+  ifq.ifq_oactive = false;
+}
+
+export function ifq_is_oactive(ifq: IfQueue): boolean {
+  return ifq.ifq_oactive;
+}
+
+export function ifq_len(ifq: IfQueue): number {
+  return ifq.ifq_len;
+}
+
+export function ifq_empty(ifq: IfQueue): boolean {
+  return ifq.ifq_len === 0;
+}
+
+/** ifq_purge(): drop everything queued (if_down); the packets count as qdrops. */
+export function ifq_purge(ifq: IfQueue): number {
+  const ml = new MbufList();
+  ifq.purgeTo(ml);
+  const rv = ifq.ifq_len;
+  ifq.ifq_len = 0;
+  ifq.ifq_qdrops += rv;
+  ifq.ifq_if.if_oqdrops += rv;
+  ml.purge();
+  return rv;
+}
+
+/** priq_idx(): the transmit queue of a flow. */
+export function ifq_idx(nqueues: number, m: Mbuf): number {
+  const flow = (m.csum_flags & M_FLOWID) !== 0 ? m.ph_flowid : 0;
+  return flow % nqueues;
+}
+
+export class IfiQueue {
+  readonly ifiq_if: Ifnet;
+  readonly ifiq_idx: number;
+  /** Packets waiting for softnet. */
+  readonly ifiq_ml = new MbufList();
+  ifiq_packets = 0;
+  ifiq_bytes = 0;
+  ifiq_fdrops = 0;
+  ifiq_qdrops = 0;
+  ifiq_errors = 0;
+  ifiq_enqueues = 0;
+  ifiq_dequeues = 0;
+  /** Queue length above which whole lists are dropped (ifiq_maxlen_drop). */
+  maxlen_drop = IFIQ_MAXLEN_DROP;
+  /** Queue length above which ifiq_input() reports pressure (ifiq_maxlen_return). */
+  maxlen_return = IFIQ_MAXLEN_RETURN;
+  readonly ifiq_softnet: TaskQueue;
+  readonly ifiq_task: Task<IfiQueue>;
+  readonly ifiq_kstat: Kstat;
+  /** Reused lists: the bpf pass and the batch softnet works on. */
+  readonly scratch = new MbufList();
+  readonly work = new MbufList();
+
+  constructor(ifp: Ifnet, idx: number) {
+    this.ifiq_if = ifp;
+    this.ifiq_idx = idx;
+    this.ifiq_softnet = ifp.kernel.softnet;
+    this.ifiq_task = new Task<IfiQueue>(ifiq_process, this);
+    this.ifiq_kstat = ifp.kernel.kstats.create(
+      ifp.if_xname,
+      0,
+      'rxq',
+      idx,
+      [
+        kstat_kv('packets', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_PACKETS),
+        kstat_kv('bytes', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_BYTES),
+        kstat_kv('fdrops', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_PACKETS),
+        kstat_kv('qdrops', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_PACKETS),
+        kstat_kv('errors', KSTAT_KV_T_COUNTER64, KSTAT_KV_U_PACKETS),
+        kstat_kv('qlen', KSTAT_KV_T_UINT32, KSTAT_KV_U_PACKETS),
+        kstat_kv('enqueues', KSTAT_KV_T_COUNTER64),
+        kstat_kv('dequeues', KSTAT_KV_T_COUNTER64),
+      ],
+      (kd: KstatKv[]) => {
+        kd[0]!.value = this.ifiq_packets;
+        kd[1]!.value = this.ifiq_bytes;
+        kd[2]!.value = this.ifiq_fdrops;
+        kd[3]!.value = this.ifiq_qdrops;
+        kd[4]!.value = this.ifiq_errors;
+        kd[5]!.value = this.ifiq_ml.len;
+        kd[6]!.value = this.ifiq_enqueues;
+        kd[7]!.value = this.ifiq_dequeues;
+      },
+    );
+  }
+
+  get ifiq_len(): number {
+    return this.ifiq_ml.len;
+  }
+}
+
+/** Append all of src to dst (ml_enlist), leaving src empty. */
+function ml_enlist(dst: MbufList, src: MbufList): void {
+  if (src.head === null) return;
+  if (dst.tail !== null) dst.tail.m_nextpkt = src.head;
+  else dst.head = src.head;
+  dst.tail = src.tail;
+  dst.len += src.len;
+  src.head = src.tail = null;
+  src.len = 0;
+}
+
+/**
+ * ifiq_input(): a driver hands over the frames of one interrupt.  The list
+ * is left empty.  Returns true when the queue is under pressure.
+ */
+export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
+  if (ml.head === null) return false;
+  const ifp = ifiq.ifiq_if;
+  let bytes = 0;
+  for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
+    m.ph_ifidx = ifp.if_index;
+    m.ph_rtableid = ifp.if_rdomain;
+    bytes += m.len;
+  }
+  const packets = ml.len;
+  let fdrops = 0;
+
+  const bp = ifp.if_bpf;
+  if (bp !== null) {
+    // bpf sees every packet before the queue, even those dropped below.
+    const ml0 = ifiq.scratch;
+    ml_enlist(ml0, ml);
+    for (let m = ml0.dequeue(); m !== null; m = ml0.dequeue()) {
+      if (bpf_mtap_ether(bp, m, BPF_DIRECTION_IN)) {
+        m.free();
+        fdrops++;
+      } else ml.enqueue(m);
+    }
+  }
+
+  ifiq.ifiq_packets += packets;
+  ifiq.ifiq_bytes += bytes;
+  ifiq.ifiq_fdrops += fdrops;
+  ifp.if_ipackets += packets;
+  ifp.if_ibytes += bytes;
+  if (ml.head === null) return false;
+
+  const len = ifiq.ifiq_ml.len;
+  if ((ifp.if_xflags & IFXF_MONITOR) === 0) {
+    if (len > ifiq.maxlen_drop) {
+      ifiq.ifiq_qdrops += ml.len;
+      ifp.if_iqdrops += ml.len;
+    } else {
+      ifiq.ifiq_enqueues++;
+      ml_enlist(ifiq.ifiq_ml, ml);
+    }
+  }
+  if (ml.head === null) ifiq.ifiq_softnet.add(ifiq.ifiq_task);
+  else ml.purge();
+  return len > ifiq.maxlen_return;
+}
+
+/**
+ * ifiq_enqueue_qlim(): one packet from a pseudo device or loopback; qlim 0
+ * means no limit.  Always 0, as in OpenBSD (the drop is counted).
+ */
+export function ifiq_enqueue(ifiq: IfiQueue, m: Mbuf, qlim = 0): number {
+  const ifp = ifiq.ifiq_if;
+  m.ph_ifidx = ifp.if_index;
+  m.ph_rtableid = ifp.if_rdomain;
+  const bp = ifp.if_bpf;
+  ifiq.ifiq_packets++;
+  ifiq.ifiq_bytes += m.len;
+  ifp.if_ipackets++;
+  ifp.if_ibytes += m.len;
+  if (bp !== null && bpf_mtap_ether(bp, m, BPF_DIRECTION_IN)) {
+    ifiq.ifiq_fdrops++;
+    m.free();
+    return 0;
+  }
+  if (qlim !== 0 && ifiq.ifiq_ml.len >= qlim) {
+    ifiq.ifiq_qdrops++;
+    ifp.if_iqdrops++;
+    m.free();
+    return 0;
+  }
+  ifiq.ifiq_enqueues++;
+  ifiq.ifiq_ml.enqueue(m);
+  ifiq.ifiq_softnet.add(ifiq.ifiq_task);
+  return 0;
+}
+
+/** ifiq_process(): the softnet task takes the whole queue. */
+function ifiq_process(ifiq: IfiQueue): void {
+  if (ifiq.ifiq_ml.head === null) return;
+  ifiq.ifiq_dequeues++;
+  const ml = ifiq.work;
+  ml_enlist(ml, ifiq.ifiq_ml);
+  if_input_process(ifiq.ifiq_if, ml);
+}
+
+/** if_input_process(): link-layer input of every packet of a batch. */
+export function if_input_process(ifp: Ifnet, ml: MbufList): void {
+  for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) ifp.if_input(ifp, m);
+}
