@@ -13,6 +13,7 @@ import { KernelStats } from './counters.js';
 import { TaskQueue } from './kern_task.js';
 import { Sysctl } from './kern_sysctl.js';
 import type { Ifnet, InIfaddr } from '../net/if.js';
+import type { Mbuf } from './uipc_mbuf.js';
 import { KstatTree } from './kern_kstat.js';
 import { Inet } from '../netinet/inet.js';
 
@@ -42,6 +43,12 @@ export class Kernel {
    * connected and local routes here.
    */
   readonly if_addrhooks: Array<(ifp: Ifnet, ia: InIfaddr, added: boolean) => void> = [];
+  /**
+   * Network-layer input by address family (AF_INET 2, AF_INET6 24), for
+   * if_input_local() (lo0 and packets to ourselves): netinet registers
+   * ipv4_input here.
+   */
+  readonly af_input: Array<((ifp: Ifnet, m: Mbuf) => void) | undefined> = [];
   /** Called after an interface went up/down or its link changed (rt_if_track). */
   readonly if_linkstatehooks: Array<(ifp: Ifnet) => void> = [];
   /** Kernel messages, as dmesg prints them. */
@@ -69,6 +76,23 @@ export class Kernel {
     const index = this.ifnets.length;
     this.ifnets.push(ifp);
     return index;
+  }
+
+  /** Softnet threads (net_tq): lo gets one queue per thread.  One here. */
+  readonly softnet_count = 1;
+  private readonly units = new Map<string, number>();
+  private pcibus = 0;
+
+  /** The next unit number of a driver: em0, em1, ... */
+  dv_unit(driver: string): number {
+    const n = this.units.get(driver) ?? 0;
+    this.units.set(driver, n + 1);
+    return n;
+  }
+
+  /** A new PCI bus number for a NIC attached without a location (pci1, pci2, ...). */
+  pci_newbus(): number {
+    return ++this.pcibus;
   }
 
   /** printf(9) to the message buffer. */

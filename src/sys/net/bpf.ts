@@ -175,3 +175,19 @@ export function bpf_mtap_ether(bp: BpfIf | null, m: Mbuf, direction: number): bo
   s.set(b.subarray(o + 12, o + m.len), 16);
   return bp.tap(s, 0, len, m, direction);
 }
+
+/**
+ * bpf_mtap_af(): a packet without link header (lo0, enc0), shown behind
+ * the 4-byte address family header of DLT_LOOP (network byte order).
+ */
+export function bpf_mtap_af(bp: BpfIf | null, af: number, m: Mbuf, direction: number): boolean {
+  if (bp === null) return false;
+  const len = m.len + 4;
+  const s = bp.scratchBuf(len);
+  s[0] = (af >>> 24) & 0xff;
+  s[1] = (af >>> 16) & 0xff;
+  s[2] = (af >>> 8) & 0xff;
+  s[3] = af & 0xff;
+  s.set(m.buf.subarray(m.off, m.off + m.len), 4);
+  return bp.tap(s, 0, len, m, direction);
+}

@@ -9,6 +9,7 @@ import { M_TIMESTAMP } from '../kern/uipc_mbuf.js';
 import { EINVAL, ENETDOWN } from '../sys/errno.js';
 import { IfQueue, IfiQueue, IF_TXMIT_DEFAULT, ifq_enqueue, ifq_idx, ifq_purge, ifq_start } from './ifq.js';
 import type { BpfIf } from './bpf.js';
+import { bpf_mtap_ether } from './bpf.js';
 
 // if_flags, as in net/if.h.
 export const IFF_UP = 0x1;
@@ -102,6 +103,10 @@ export class Ifnet {
   readonly if_groups: string[] = [];
   /** Media and link status; null for interfaces without media (lo0). */
   if_media: IfMedia | null = null;
+  /** The driver's softc (the EtherNic of em/ix). */
+  if_softc: unknown = null;
+  /** Link speed, bits/s (ifi_baudrate). */
+  if_baudrate = 0;
   /** Driver capabilities (IFCAP_*); informational. */
   if_capabilities = 0;
   /** Virtual time (ns) of the last up/down or link change. */
@@ -122,6 +127,8 @@ export class Ifnet {
   if_bpf_if: BpfIf | null = null;
   /** Link type for bpf (DLT_EN10MB for Ethernet, DLT_LOOP for lo). */
   if_bpf_dlt = 1;
+  /** The input tap of the receive queues (lo0 taps on output instead). */
+  if_bpf_mtap: (bp: BpfIf, m: Mbuf, direction: number) => boolean = bpf_mtap_ether;
 
   /** Driver start routine for one transmit queue (em_start, ixgbe_start). */
   if_qstart: (ifq: IfQueue) => void = (ifq) => {

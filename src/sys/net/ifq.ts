@@ -39,7 +39,7 @@ import {
 } from '../kern/kern_kstat.js';
 import { ENOBUFS } from '../sys/errno.js';
 import type { Ifnet } from './if.js';
-import { bpf_mtap_ether, BPF_DIRECTION_IN } from './bpf.js';
+import { BPF_DIRECTION_IN } from './bpf.js';
 
 /** Default transmit queue length (net/if.h IFQ_MAXLEN). */
 export const IFQ_MAXLEN = 256;
@@ -304,6 +304,8 @@ export function ifq_idx(nqueues: number, m: Mbuf): number {
 export class IfiQueue {
   readonly ifiq_if: Ifnet;
   readonly ifiq_idx: number;
+  /** The driver's per-queue state (its receive ring). */
+  ifiq_softc: unknown = null;
   /** Packets waiting for softnet. */
   readonly ifiq_ml = new MbufList();
   ifiq_packets = 0;
@@ -395,7 +397,7 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
     const ml0 = ifiq.scratch;
     ml_enlist(ml0, ml);
     for (let m = ml0.dequeue(); m !== null; m = ml0.dequeue()) {
-      if (bpf_mtap_ether(bp, m, BPF_DIRECTION_IN)) {
+      if (ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)) {
         m.free();
         fdrops++;
       } else ml.enqueue(m);
@@ -437,7 +439,7 @@ export function ifiq_enqueue(ifiq: IfiQueue, m: Mbuf, qlim = 0): number {
   ifiq.ifiq_bytes += m.len;
   ifp.if_ipackets++;
   ifp.if_ibytes += m.len;
-  if (bp !== null && bpf_mtap_ether(bp, m, BPF_DIRECTION_IN)) {
+  if (bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)) {
     ifiq.ifiq_fdrops++;
     m.free();
     return 0;

@@ -1,0 +1,476 @@
+/**
+ * What em(4) and ix(4) have in common: an Ethernet NIC with fixed-size
+ * transmit and receive DMA rings (one pair per queue), a PHY plugged into a
+ * Cable, and interrupts that are events on the world's queue.
+ *
+ * Transmit: the driver's start routine (if_qstart) moves packets from the
+ * interface queue onto the transmit ring (bpf OUT tap there) and sets
+ * OACTIVE when fewer descriptors are free than a packet may need.  The MAC
+ * sends posted descriptors one at a time onto the wire (rings are served
+ * round-robin), marks each done when its last bit has left, and raises the
+ * queue's interrupt; the interrupt's txeof frees the slots and, when the
+ * queue was OACTIVE, restarts it.
+ *
+ * Receive: a frame from the cable is written into the next posted receive
+ * buffer (or counted as missed when the ring has none), and the queue's
+ * interrupt hands everything received to ifiq_input() (bpf IN tap, input
+ * queue) and refills the ring from the kernel's mbuf pool.
+ *
+ * Interrupts are moderated as the ITR registers do: at most one per queue
+ * every `itr` ns, so a burst is handed over in batches.
+ */
+import type { Kernel } from '../kern/kernel.js';
+import type { Mbuf } from '../kern/uipc_mbuf.js';
+import { MbufList } from '../kern/uipc_mbuf.js';
+import { Timeout } from '../kern/kern_timeout.js';
+import {
+  Ifnet,
+  IFT_ETHER,
+  IFF_BROADCAST,
+  IFF_SIMPLEX,
+  IFF_MULTICAST,
+  IFF_RUNNING,
+  IFXF_MPSAFE,
+  LINK_STATE_DOWN,
+  LINK_STATE_FULL_DUPLEX,
+  if_attach_queues,
+  if_attach_iqueues,
+  if_linkstate,
+} from '../net/if.js';
+import type { IfQueue, IfiQueue } from '../net/ifq.js';
+import { ifq_dequeue, ifq_init_maxlen, ifq_purge, ifq_restart, ifq_set_oactive, ifq_clr_oactive, ifiq_input } from '../net/ifq.js';
+import { bpf_mtap_ether, bpfattach, BPF_DIRECTION_OUT, DLT_EN10MB } from '../net/bpf.js';
+import { formatMac, parseMac } from '../../wire/addr.js';
+import type { Cable, CablePort } from './cable.js';
+
+const ETHER_HDR_LEN = 14;
+const ETHER_CRC_LEN = 4;
+const ETHER_VLAN_ENCAP_LEN = 4;
+
+export interface NicOptions {
+  /** Link-layer address, "0c:c4:7a:78:f3:55" or 6 bytes. */
+  lladdr: string | Uint8Array;
+  /** Interface name; default the driver name and the next free unit. */
+  name?: string;
+  /** PCI location for the attach line; default a new bus, dev 0 function 0. */
+  pci?: { bus: number; dev: number; fn: number };
+  /** Transmit and receive ring sizes (descriptors). */
+  txSlots?: number;
+  rxSlots?: number;
+  /** Queues (ix: 4). */
+  queues?: number;
+  /** Minimum ns between two interrupts of a queue (default: 8000 per second). */
+  itr?: number;
+}
+
+/** Static description of a driver model. */
+export interface NicModel {
+  driver: string;
+  /** PCI product string, e.g. "Intel I210". */
+  product: string;
+  rev: number;
+  /** "msi" or "msix". */
+  intr: string;
+  txSlots: number;
+  rxSlots: number;
+  queues: number;
+  /** Largest frame the MAC takes (max_frame_size). */
+  maxFrame: number;
+  /** Free descriptors below which the start routine stops (OACTIVE). */
+  txThreshold: number;
+  /** Media names by link rate. */
+  media: (rate: number) => string;
+  /** Extra if_xflags set at attach (ix: LRO). */
+  xflags: number;
+}
+
+/** One transmit DMA ring. */
+export class TxRing {
+  readonly slots: Array<Mbuf | null>;
+  /** Next slot the driver fills (sc_tx_desc_head). */
+  head = 0;
+  /** Next slot txeof reclaims (sc_tx_desc_tail). */
+  tail = 0;
+  /** Next slot the MAC sends. */
+  hw = 0;
+  /** Slots up to here are done (DD set). */
+  done = 0;
+  /** Packets and bytes sent on the wire. */
+  packets = 0;
+  bytes = 0;
+
+  constructor(
+    readonly nic: EtherNic,
+    readonly me: number,
+    readonly n: number,
+    readonly ifq: IfQueue,
+  ) {
+    this.slots = new Array<Mbuf | null>(n).fill(null);
+  }
+
+  /** Free descriptors, as em_start computes them. */
+  get free(): number {
+    let free = this.tail;
+    if (free <= this.head) free += this.n;
+    return free - this.head;
+  }
+
+  /** Descriptors in use (posted, not yet reclaimed). */
+  get used(): number {
+    return this.n - this.free;
+  }
+}
+
+/** One receive DMA ring. */
+export class RxRing {
+  readonly slots: Array<Mbuf | null>;
+  /** Next slot the MAC writes. */
+  hw = 0;
+  /** Next slot rxeof takes. */
+  tail = 0;
+  /** Posted empty buffers the MAC may write into. */
+  avail = 0;
+  /** Written buffers waiting for rxeof. */
+  ready = 0;
+  /** Next slot to refill. */
+  prod = 0;
+  /** Frames lost for want of a posted buffer (mpc). */
+  missed = 0;
+  /** A reused list for ifiq_input(). */
+  readonly ml = new MbufList();
+
+  constructor(
+    readonly nic: EtherNic,
+    readonly me: number,
+    readonly n: number,
+    readonly ifiq: IfiQueue,
+  ) {
+    this.slots = new Array<Mbuf | null>(n).fill(null);
+  }
+}
+
+/** A queue's interrupt vector. */
+class Vector {
+  lastIntr = -Infinity;
+  readonly timeout: Timeout<Vector>;
+  constructor(
+    readonly nic: EtherNic,
+    readonly me: number,
+  ) {
+    this.timeout = new Timeout<Vector>(nic.kernel.world, Vector.fire, this);
+  }
+  private static fire(v: Vector): void {
+    v.lastIntr = v.nic.kernel.world.now;
+    v.nic.intr(v.me);
+  }
+}
+
+export abstract class EtherNic implements CablePort {
+  readonly ifp: Ifnet;
+  readonly kernel: Kernel;
+  readonly model: NicModel;
+  readonly txr: TxRing[] = [];
+  readonly rxr: RxRing[] = [];
+  readonly nqueues: number;
+  readonly itr: number;
+  cable: Cable | null = null;
+  link_active = false;
+  /** Frames dropped for being longer than the MAC takes (roc). */
+  rx_oversize = 0;
+  /** Receive buffers that could not be allocated. */
+  rx_nombuf = 0;
+
+  private readonly vectors: Vector[] = [];
+  /** The ring whose frame is on the wire, or null when the MAC is idle. */
+  private txCur: TxRing | null = null;
+  private txRR = 0;
+  private readonly txDone: Timeout<EtherNic>;
+
+  constructor(kernel: Kernel, model: NicModel, opts: NicOptions) {
+    this.kernel = kernel;
+    this.model = model;
+    const lladdr = typeof opts.lladdr === 'string' ? parseMac(opts.lladdr) : opts.lladdr;
+    if (lladdr === null || lladdr.length !== 6) throw new Error(`${model.driver}: bad lladdr`);
+    const name = opts.name ?? `${model.driver}${kernel.dv_unit(model.driver)}`;
+    const ifp = new Ifnet(kernel, name, IFT_ETHER, lladdr);
+    this.ifp = ifp;
+    this.nqueues = opts.queues ?? model.queues;
+    const txSlots = opts.txSlots ?? model.txSlots;
+    const rxSlots = opts.rxSlots ?? model.rxSlots;
+    this.itr = opts.itr ?? 125_000;
+
+    ifp.if_flags = IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST;
+    ifp.if_xflags = IFXF_MPSAFE | model.xflags;
+    ifp.if_hardmtu = model.maxFrame - ETHER_HDR_LEN - ETHER_CRC_LEN;
+    ifp.if_softc = this;
+    ifq_init_maxlen(ifp.if_snd, txSlots - 1);
+    ifp.if_qstart = (ifq) => this.start(ifq);
+    ifp.if_init = () => this.init();
+    ifp.if_stop = () => this.stop();
+    ifp.if_media = { type: 'Ethernet', current: 'autoselect', active: 'none', linkActive: false };
+    ifp.if_link_state = LINK_STATE_DOWN;
+    bpfattach(ifp, DLT_EN10MB);
+    if_attach_queues(ifp, this.nqueues);
+    if_attach_iqueues(ifp, this.nqueues);
+    for (let i = 0; i < this.nqueues; i++) {
+      const tx = new TxRing(this, i, txSlots, ifp.if_ifqs[i]!);
+      ifp.if_ifqs[i]!.ifq_softc = tx;
+      this.txr.push(tx);
+      const rx = new RxRing(this, i, rxSlots, ifp.if_iqs[i]!);
+      ifp.if_iqs[i]!.ifiq_softc = rx;
+      this.rxr.push(rx);
+      this.vectors.push(new Vector(this, i));
+    }
+    this.txDone = new Timeout<EtherNic>(kernel.world, EtherNic.txdone, this);
+
+    const pci = opts.pci ?? { bus: kernel.pci_newbus(), dev: 0, fn: 0 };
+    const rev = model.rev.toString(16).padStart(2, '0');
+    const q = this.nqueues > 1 || model.intr === 'msix' ? `, ${this.nqueues} queue${this.nqueues === 1 ? '' : 's'}` : '';
+    kernel.printf(
+      `${name} at pci${pci.bus} dev ${pci.dev} function ${pci.fn} "${model.product}" rev 0x${rev}: ${model.intr}${q}, address ${formatMac(lladdr, 0)}`,
+    );
+  }
+
+  // ---- driver side ----
+
+  /** em_init(): rings filled, RUNNING set. */
+  init(): void {
+    const ifp = this.ifp;
+    for (const rx of this.rxr) this.rxfill(rx);
+    for (const tx of this.txr) ifq_clr_oactive(tx.ifq);
+    ifp.if_flags |= IFF_RUNNING;
+  }
+
+  /** em_stop(): RUNNING cleared, rings emptied. */
+  stop(): void {
+    const ifp = this.ifp;
+    ifp.if_flags &= ~IFF_RUNNING;
+    this.txDone.del();
+    this.txCur = null;
+    for (const v of this.vectors) v.timeout.del();
+    for (const tx of this.txr) {
+      ifq_clr_oactive(tx.ifq);
+      for (let i = 0; i < tx.n; i++) {
+        const m = tx.slots[i];
+        if (m) m.free();
+        tx.slots[i] = null;
+      }
+      tx.head = tx.tail = tx.hw = tx.done = 0;
+    }
+    for (const rx of this.rxr) {
+      for (let i = 0; i < rx.n; i++) {
+        const m = rx.slots[i];
+        if (m) m.free();
+        rx.slots[i] = null;
+      }
+      rx.hw = rx.tail = rx.prod = rx.avail = rx.ready = 0;
+      rx.ml.purge();
+    }
+  }
+
+  /** em_start()/ixgbe_start(): from the interface queue onto the ring. */
+  start(ifq: IfQueue): void {
+    const ifp = this.ifp;
+    const tx = ifq.ifq_softc as TxRing;
+    if (!this.link_active) {
+      this.startNoLink(ifq);
+      return;
+    }
+    let free = tx.free;
+    let post = false;
+    for (;;) {
+      if (free <= this.model.txThreshold) {
+        ifq_set_oactive(ifq);
+        break;
+      }
+      const m = ifq_dequeue(ifq);
+      if (m === null) break;
+      tx.slots[tx.head] = m;
+      if (++tx.head === tx.n) tx.head = 0;
+      free--;
+      if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
+      post = true;
+    }
+    if (post) this.txkick();
+  }
+
+  /** Without link em purges its queue; ix leaves it. */
+  protected startNoLink(ifq: IfQueue): void {
+    ifq_purge(ifq);
+  }
+
+  /** Interrupt of queue `qid`: reclaim transmitted slots, hand received frames up. */
+  intr(qid: number): void {
+    if ((this.ifp.if_flags & IFF_RUNNING) === 0) return;
+    this.txeof(this.txr[qid]!);
+    const rx = this.rxr[qid]!;
+    if (this.rxeof(rx)) this.rxfill(rx);
+  }
+
+  private txeof(tx: TxRing): void {
+    let tail = tx.tail;
+    let free = 0;
+    while (tail !== tx.done) {
+      const m = tx.slots[tail];
+      if (m) m.free();
+      tx.slots[tail] = null;
+      if (++tail === tx.n) tail = 0;
+      free++;
+    }
+    if (free === 0) return;
+    tx.tail = tail;
+    if (tx.ifq.ifq_oactive) ifq_restart(tx.ifq);
+  }
+
+  private rxeof(rx: RxRing): boolean {
+    if (rx.ready === 0) return false;
+    const ml = rx.ml;
+    while (rx.ready > 0) {
+      const m = rx.slots[rx.tail]!;
+      rx.slots[rx.tail] = null;
+      if (++rx.tail === rx.n) rx.tail = 0;
+      rx.ready--;
+      ml.enqueue(m);
+    }
+    ifiq_input(rx.ifiq, ml);
+    return true;
+  }
+
+  /** Post empty buffers into every free slot of the ring. */
+  private rxfill(rx: RxRing): void {
+    const pool = this.kernel.mbufs;
+    while (rx.avail + rx.ready < rx.n) {
+      const m = pool.get(0);
+      if (m === null) {
+        this.rx_nombuf++;
+        break;
+      }
+      rx.slots[rx.prod] = m;
+      if (++rx.prod === rx.n) rx.prod = 0;
+      rx.avail++;
+    }
+  }
+
+  // ---- the MAC and PHY ----
+
+  /** Schedule the queue's interrupt, moderated to one per `itr` ns. */
+  private raise(qid: number): void {
+    const v = this.vectors[qid]!;
+    if (v.timeout.pending) return;
+    const now = this.kernel.world.now;
+    const at = v.lastIntr + this.itr;
+    v.timeout.at(at > now ? at : now);
+  }
+
+  /** The tail register was written: start sending if the MAC is idle. */
+  private txkick(): void {
+    if (this.txCur === null) this.txnext();
+  }
+
+  /** Put the next posted descriptor (round-robin over rings) on the wire. */
+  private txnext(): void {
+    const cable = this.cable;
+    if (cable === null || !this.link_active) return;
+    const nq = this.txr.length;
+    for (let k = 0; k < nq; k++) {
+      const tx = this.txr[(this.txRR + k) % nq]!;
+      if (tx.hw === tx.head) continue;
+      this.txRR = (tx.me + 1) % nq;
+      const m = tx.slots[tx.hw]!;
+      const t = cable.transmit(this, m.buf, m.off, m.len);
+      tx.packets++;
+      tx.bytes += m.len;
+      this.txCur = tx;
+      this.txDone.after(t);
+      return;
+    }
+  }
+
+  private static txdone(nic: EtherNic): void {
+    const tx = nic.txCur;
+    nic.txCur = null;
+    if (tx === null) return;
+    if (++tx.hw === tx.n) tx.hw = 0;
+    tx.done = tx.hw;
+    nic.raise(tx.me);
+    nic.txnext();
+  }
+
+  /** The receive queue a frame goes to (RSS for multi-queue NICs). */
+  protected rxqueue(buf: Uint8Array, off: number, len: number): number {
+    void buf;
+    void off;
+    void len;
+    return 0;
+  }
+
+  /** Set the packet header fields the hardware fills (ix: the RSS hash as flow id). */
+  protected rxpkthdr(m: Mbuf, qid: number): void {
+    void m;
+    void qid;
+  }
+
+  cable_rx(buf: Uint8Array, off: number, len: number): void {
+    if ((this.ifp.if_flags & IFF_RUNNING) === 0) return;
+    if (len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN) {
+      this.rx_oversize++;
+      this.ifp.if_ierrors++;
+      return;
+    }
+    const qid = this.nqueues > 1 ? this.rxqueue(buf, off, len) : 0;
+    const rx = this.rxr[qid]!;
+    if (rx.avail === 0) {
+      rx.missed++;
+      this.ifp.if_ierrors++;
+      this.raise(qid);
+      return;
+    }
+    const m = rx.slots[rx.hw]!;
+    if (!m.setBytes(buf, off, len)) {
+      this.ifp.if_ierrors++;
+      return;
+    }
+    this.rxpkthdr(m, qid);
+    if (++rx.hw === rx.n) rx.hw = 0;
+    rx.avail--;
+    rx.ready++;
+    this.raise(qid);
+  }
+
+  cable_link(cable: Cable | null): void {
+    const ifp = this.ifp;
+    const media = ifp.if_media!;
+    this.cable = cable;
+    this.link_active = cable !== null;
+    if (cable !== null) {
+      media.active = this.model.media(cable.rate);
+      media.linkActive = true;
+      ifp.if_link_state = LINK_STATE_FULL_DUPLEX;
+      ifp.if_baudrate = cable.rate;
+    } else {
+      media.active = 'none';
+      media.linkActive = false;
+      ifp.if_link_state = LINK_STATE_DOWN;
+      ifp.if_baudrate = 0;
+      this.txDone.del();
+      // What was on the wire is lost; the descriptor completes.
+      if (this.txCur !== null) EtherNic.txdone(this);
+    }
+    ifp.if_lastchange = this.kernel.world.now;
+    if_linkstate(ifp);
+    // Packets queued while the link was down may go now.
+    if (cable !== null && (ifp.if_flags & IFF_RUNNING) !== 0) {
+      for (const tx of this.txr) if (tx.ifq.ifq_len > 0 && !tx.ifq.ifq_oactive) this.start(tx.ifq);
+    }
+  }
+}
+
+/** Media subtypes by link rate, as ifconfig names them (copper). */
+export function copperMedia(rate: number): string {
+  if (rate >= 10e9) return '10GbaseT full-duplex';
+  if (rate >= 5e9) return '5000baseT full-duplex';
+  if (rate >= 2.5e9) return '2500baseT full-duplex';
+  if (rate >= 1e9) return '1000baseT full-duplex';
+  if (rate >= 100e6) return '100baseTX full-duplex';
+  return '10baseT full-duplex';
+}
