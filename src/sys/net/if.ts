@@ -6,7 +6,7 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
 import { M_TIMESTAMP } from '../kern/uipc_mbuf.js';
-import { EINVAL, ENETDOWN } from '../sys/errno.js';
+import { EADDRNOTAVAIL, EINVAL, ENETDOWN } from '../sys/errno.js';
 import { IfQueue, IfiQueue, IF_TXMIT_DEFAULT, ifq_enqueue, ifq_idx, ifq_purge, ifq_start } from './ifq.js';
 import type { BpfIf } from './bpf.js';
 import { bpf_mtap_ether } from './bpf.js';
@@ -111,6 +111,8 @@ export class Ifnet {
   if_capabilities = 0;
   /** Virtual time (ns) of the last up/down or link change. */
   if_lastchange = 0;
+  /** Listed before interfaces attached earlier (if_attachhead: lo0). */
+  if_listhead = false;
   /** ifq_start() calls the driver at once when this many packets wait. */
   if_txmit = IF_TXMIT_DEFAULT;
 
@@ -289,4 +291,74 @@ export function if_addgroup(ifp: Ifnet, group: string): void {
 export function if_delgroup(ifp: Ifnet, group: string): void {
   const i = ifp.if_groups.indexOf(group);
   if (i >= 0) ifp.if_groups.splice(i, 1);
+}
+
+/** The address's classful netmask, used when none is given. */
+function classmask(addr: number): number {
+  if (addr >>> 31 === 0) return 0xff000000;
+  if (addr >>> 30 === 2) return 0xffff0000;
+  return 0xffffff00;
+}
+
+/**
+ * SIOCAIFADDR (in_control): add an IPv4 address, or change the mask of one
+ * the interface has.  mask -1 means classful; broadaddr -1 means computed
+ * (net | ~mask on broadcast interfaces, none for /31 (RFC 3021)).  Like
+ * ether_ioctl(SIOCSIFADDR), it brings the interface up.  Returns an errno.
+ */
+export function if_addr_add(ifp: Ifnet, addr: number, mask = -1, broadaddr = -1): number {
+  addr >>>= 0;
+  const m = mask === -1 ? classmask(addr) : mask >>> 0;
+  let brd = 0;
+  if (broadaddr !== -1) brd = broadaddr >>> 0;
+  else if ((ifp.if_flags & IFF_BROADCAST) !== 0) brd = m === 0xfffffffe ? 0 : ((addr & m) | ~m) >>> 0;
+  let ia = ifp.if_addrs.find((a) => a.addr === addr);
+  if (ia !== undefined) {
+    if_addrchange(ifp, ia, false);
+    ia.mask = m;
+    ia.broadaddr = brd;
+  } else {
+    ia = { addr, mask: m, broadaddr: brd };
+    ifp.if_addrs.push(ia);
+  }
+  if_setflags_up(ifp, true);
+  if_addrchange(ifp, ia, true);
+  return 0;
+}
+
+/**
+ * SIOCDIFADDR: remove an IPv4 address (addr -1: the first one).  Returns
+ * EADDRNOTAVAIL when the interface has no such address.
+ */
+export function if_addr_del(ifp: Ifnet, addr = -1): number {
+  const i = addr === -1 ? (ifp.if_addrs.length > 0 ? 0 : -1) : ifp.if_addrs.findIndex((a) => a.addr === addr >>> 0);
+  if (i < 0) return EADDRNOTAVAIL;
+  const ia = ifp.if_addrs[i]!;
+  ifp.if_addrs.splice(i, 1);
+  if_addrchange(ifp, ia, false);
+  return 0;
+}
+
+/** The interfaces in ifnetlist order (getifaddrs): lo0 first, then by index. */
+export function if_list(k: Kernel): Ifnet[] {
+  const heads: Ifnet[] = [];
+  const rest: Ifnet[] = [];
+  for (const ifp of k.ifnets) {
+    if (ifp === undefined) continue;
+    if (ifp.if_listhead) heads.unshift(ifp);
+    else rest.push(ifp);
+  }
+  return heads.concat(rest);
+}
+
+/** SIOCGIFFLAGS: if_flags, with OACTIVE while the first transmit queue is. */
+export function if_getflags(ifp: Ifnet): number {
+  let f = ifp.if_flags & 0xffff;
+  if (ifp.if_snd.ifq_oactive) f |= IFF_OACTIVE;
+  return f;
+}
+
+/** SIOCGIFXFLAGS: the kernel hides MPSAFE and CLONED. */
+export function if_getxflags(ifp: Ifnet): number {
+  return ifp.if_xflags & ~(IFXF_MPSAFE | IFXF_CLONED);
 }

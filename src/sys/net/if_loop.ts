@@ -52,6 +52,7 @@ export function loop_clone_create(k: Kernel, unit = 0): Ifnet {
   ifp.if_stop = (p) => {
     p.if_flags &= ~IFF_RUNNING;
   };
+  if (unit === 0) ifp.if_listhead = true;
   if_addgroup(ifp, 'lo');
   const n = k.softnet_count;
   if_attach_queues(ifp, n);
