@@ -1,0 +1,160 @@
+/**
+ * Ethernet (sys/net/if_ethersubr.c): ether_ifattach() gives an interface
+ * Ethernet input; ether_input() checks and demultiplexes received frames;
+ * ether_output() resolves the next hop (ARP) and frames IPv4 datagrams for
+ * if_enqueue().
+ *
+ * OpenBSD drops short, foreign and looped frames silently; packetflow
+ * counts each in `etherstat` (ETHERSTAT_NAMES) so that every drop names
+ * its reason.  Unknown ethertypes count in the interface's if_noproto.
+ */
+import type { Kernel } from '../kern/kernel.js';
+import type { Ifnet } from './if.js';
+import { IFF_RUNNING, IFF_SIMPLEX, if_enqueue } from './if.js';
+import { M_BCAST, M_MCAST, M_VLANTAG, type Mbuf } from '../kern/uipc_mbuf.js';
+import { CounterBlock } from '../kern/counters.js';
+import {
+  EthernetFrame, ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN,
+  etherAddrEqual, etherIsBroadcast, etherIsMulticast,
+} from '../../wire/ether.js';
+import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
+import { ipv4_input } from '../netinet/ip_input.js';
+import { ENETDOWN, ENOBUFS, EAGAIN, type Rtentry } from './route.js';
+
+export const ETHERSTAT_NAMES = [
+  'ethers_ipackets', // frames handed to ether_input
+  'ethers_short', // drop: shorter than an Ethernet header
+  'ethers_sdelim', // drop: VLAN-tagged with no vlan(4) to take it
+  'ethers_notforus', // drop: unicast to another station
+  'ethers_fromself', // drop: our own multicast came back on a non-simplex interface
+  'ethers_noproto', // drop: unknown ethertype (also if_noproto of the interface)
+  'ethers_opackets', // frames handed to if_enqueue by ether_output
+  'ethers_odown', // drop: output on an interface that is not running
+  'ethers_onobufs', // drop: no room for the Ethernet header
+] as const;
+export const ethers_ipackets = 0;
+export const ethers_short = 1;
+export const ethers_sdelim = 2;
+export const ethers_notforus = 3;
+export const ethers_fromself = 4;
+export const ethers_noproto = 5;
+export const ethers_opackets = 6;
+export const ethers_odown = 7;
+export const ethers_onobufs = 8;
+
+export const ETHERSTAT_LAYOUT = packetflowLayout('ether', 'etherstat', ETHERSTAT_NAMES);
+
+export function newEtherStats(): CounterBlock {
+  return new CounterBlock(ETHERSTAT_LAYOUT);
+}
+
+const ethv = new EthernetFrame();
+
+/** ether_ifattach(): Ethernet input for ifp. */
+export function ether_ifattach(ifp: Ifnet): void {
+  ifp.if_input = ether_input;
+  ifp.if_output = ether_if_output;
+}
+
+/** ifp->if_output for Ethernet: dst is the IPv4 next hop, rt the route. */
+function ether_if_output(ifp: Ifnet, m: Mbuf, dst: unknown, rt: unknown): number {
+  return ether_output(ifp, m, dst as number, rt as Rtentry | null);
+}
+
+/** ether_input(): one received frame (m starts at the Ethernet header). */
+export function ether_input(ifp: Ifnet, m: Mbuf): void {
+  const k = ifp.kernel;
+  const st = k.inet.etherstat;
+  st.inc(ethers_ipackets);
+  if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
+  if (m.len < ETHER_HDR_LEN) {
+    st.inc(ethers_short);
+    m.free();
+    return;
+  }
+  const eh = ethv.wrap(m.buf, m.off, m.len);
+  let etype = eh.etherType;
+  if (m.m_flags & M_VLANTAG || etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ) {
+    const vinput = k.inet.vlan_input;
+    if (vinput === null) {
+      st.inc(ethers_sdelim);
+      m.free();
+      return;
+    }
+    const r = vinput(ifp, m);
+    if (r === null) return;
+    m = r;
+  }
+  const b = m.buf;
+  const dst = m.off;
+  if (!etherAddrEqual(b, dst, ifp.if_lladdr, 0)) {
+    if (!etherIsMulticast(b, dst)) {
+      st.inc(ethers_notforus);
+      m.free();
+      return;
+    }
+    if (!(ifp.if_flags & IFF_SIMPLEX) && etherAddrEqual(b, m.off + 6, ifp.if_lladdr, 0)) {
+      st.inc(ethers_fromself);
+      m.free();
+      return;
+    }
+    m.m_flags |= etherIsBroadcast(b, dst) ? M_BCAST : M_MCAST;
+    ifp.if_imcasts++;
+  }
+  etype = ethv.wrap(m.buf, m.off, m.len).etherType;
+  let input: ((ifp: Ifnet, m: Mbuf) => void) | null;
+  switch (etype) {
+    case ETHERTYPE_IP:
+      input = ipv4_input;
+      break;
+    case ETHERTYPE_ARP:
+      input = arpinput;
+      break;
+    case ETHERTYPE_IPV6:
+      input = k.inet.ipv6_input;
+      break;
+    default:
+      input = null;
+  }
+  if (input === null) {
+    ifp.if_noproto++;
+    st.inc(ethers_noproto);
+    m.free();
+    return;
+  }
+  m.adj(ETHER_HDR_LEN);
+  input(ifp, m);
+}
+
+/**
+ * ether_output(): an IPv4 datagram to next hop dst over ifp (rt: the route,
+ * for ARP).  0 when sent or held for ARP, else an errno (m freed).
+ */
+export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | null): number {
+  const k = ifp.kernel;
+  const st = k.inet.etherstat;
+  if (!(ifp.if_flags & IFF_RUNNING)) {
+    st.inc(ethers_odown);
+    m.free();
+    return ENETDOWN;
+  }
+  const desten = k.inet.desten;
+  const error = arpresolve(k, ifp, rt, m, dst, desten);
+  if (error !== 0) return error === EAGAIN ? 0 : error;
+  return ether_encap_output(k, ifp, m, desten, ETHERTYPE_IP);
+}
+
+/** ether_encap() + if_enqueue(): prepend the header and queue the frame. */
+export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8Array, etype: number): number {
+  if (!m.prepend(ETHER_HDR_LEN)) {
+    k.inet.etherstat.inc(ethers_onobufs);
+    m.free();
+    return ENOBUFS;
+  }
+  const eh = ethv.wrap(m.buf, m.off, m.len);
+  eh.setDst(desten);
+  eh.setSrc(ifp.if_lladdr);
+  eh.etherType = etype;
+  k.inet.etherstat.inc(ethers_opackets);
+  return if_enqueue(ifp, m);
+}

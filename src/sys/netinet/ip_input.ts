@@ -1,0 +1,696 @@
+/**
+ * IPv4 input (sys/netinet/ip_input.c): ipv4_input() with every header check
+ * and its counter, ours or not (in_ouraddr), delivery to the protocols
+ * (ip_deliver; ICMP here, the rest registered by their modules later), the
+ * reassembly queue (ip_fragcheck, ip_reass with OpenBSD's overlap rules,
+ * ip_slowtimo, ip_flush), option processing (ip_dooptions) and forwarding
+ * (ip_forward, gated by net.inet.ip.forwarding).
+ *
+ * Reassembly timing is OpenBSD's: a queue lives IPFRAGTTL (60) runs of
+ * ip_slowtimo, which pfslowtimo calls every 500 ms (timeout_add_msec, so
+ * 51 ticks), about 30.6 s.  The slow timer is armed only while fragments
+ * are queued, so an idle kernel leaves the world idle.
+ */
+import type { Kernel } from '../kern/kernel.js';
+import type { Ifnet } from '../net/if.js';
+import { IFF_LOOPBACK } from '../net/if.js';
+import {
+  M_BCAST, M_IPV4_CSUM_IN_BAD, M_IPV4_CSUM_IN_OK, M_MCAST, type Mbuf,
+} from '../kern/uipc_mbuf.js';
+import {
+  ips_badaddr, ips_badfrags, ips_badhlen, ips_badlen, ips_badoptions, ips_badsum, ips_badvers,
+  ips_cantforward, ips_cantfrag, ips_delivered, ips_forward, ips_fragdropped, ips_fragments,
+  ips_fragtimeout, ips_inswcsum, ips_noproto, ips_noroute, ips_notmember, ips_rcvmemdrop,
+  ips_reassembled, ips_redirectsent, ips_toolong, ips_toosmall, ips_tooshort, ips_total, ips_wrongif,
+} from '../kern/counters.gen.js';
+import {
+  Ipv4Packet, IP_HDR_LEN, IP_MAXPACKET, IP_MF, IP_OFFMASK, IPOPT_EOL, IPOPT_LSRR, IPOPT_NOP,
+  IPOPT_OFFSET, IPOPT_OLEN, IPOPT_RR, IPOPT_SSRR, IPOPT_TS, IPOPT_MINOFF, IPTOS_ECN_CE,
+  IPTOS_ECN_MASK, IPTOS_ECN_NOTECT, IPTTLDEC, IPVERSION, IPPROTO_ICMP,
+} from '../../wire/ip4.js';
+import { sum16 } from '../../wire/checksum.js';
+import { put32, get32 } from '../../wire/bytes.js';
+import {
+  ICMP_PARAMPROB, ICMP_REDIRECT, ICMP_REDIRECT_HOST, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS,
+  ICMP_UNREACH, ICMP_UNREACH_HOST, ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_PROTOCOL, ICMP_UNREACH_SRCFAIL,
+} from '../../wire/icmp.js';
+import {
+  EACCES, EMSGSIZE, ENOBUFS, RTF_BROADCAST, RTF_DYNAMIC, RTF_GATEWAY, RTF_LOCAL, RTF_MODIFIED,
+  RT_RESOLVE, rt_match, rtisvalid, type Rtentry,
+} from '../net/route.js';
+import { ip_output, IP_FORWARDING, IP_ALLOWBROADCAST, IP_REDIRECT } from './ip_output.js';
+import { icmp_error } from './ip_icmp.js';
+import { in_canforward, IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST, IN_LOOPBACKNET, ifa_ifwithaddr } from './in.js';
+
+/** Runs of ip_slowtimo (every 500 ms) a reassembly queue lives. */
+export const IPFRAGTTL = 60;
+export const IPPROTO_DONE = 257;
+
+/** pr_input of a protocol: consumes m; hlen is the IP header length. */
+export type IpProtoInput = (k: Kernel, m: Mbuf, hlen: number, ifp: Ifnet) => void;
+/** pr_ctlinput: an ICMP error about a datagram this protocol sent (quoted at off in buf). */
+export type IpProtoCtlinput = (k: Kernel, cmd: number, dst: number, buf: Uint8Array, off: number, len: number) => void;
+
+/** One fragment (struct ipqent); off and len in bytes of payload. */
+class Ipqent {
+  constructor(
+    public m: Mbuf,
+    public off: number,
+    public len: number,
+    readonly mff: boolean,
+    readonly hlen: number,
+  ) {}
+}
+
+/** One datagram being reassembled (struct ipq). */
+export class Ipq {
+  ipq_ttl = IPFRAGTTL;
+  /** TOS of the first fragment to arrive (OpenBSD edits it in the queued header). */
+  tos = 0;
+  readonly frags: Ipqent[] = [];
+  constructor(
+    readonly ipq_p: number,
+    readonly ipq_id: number,
+    readonly ipq_src: number,
+    readonly ipq_dst: number,
+  ) {}
+}
+
+/** The reassembly state of one kernel. */
+export class IpReass {
+  readonly ipq: Ipq[] = [];
+  /** Fragments queued (ip_frags). */
+  ip_frags = 0;
+  readonly slowtimo;
+  constructor(k: Kernel) {
+    this.slowtimo = k.world.timeout<Kernel>(ip_slowtimo, k);
+  }
+}
+
+const ipv = new Ipv4Packet();
+const ipv2 = new Ipv4Packet();
+
+/** ipv4_input(): from ether_input (m starts at the IP header). */
+export function ipv4_input(ifp: Ifnet, m: Mbuf): void {
+  ip_input_if(ifp.kernel, m, ifp);
+}
+
+/** ipv4_check(): the header checks, each with its counter; false when m was freed. */
+export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
+  const st = k.stats.ipstat;
+  if (m.len < IP_HDR_LEN) {
+    st.inc(ips_toosmall);
+    m.free();
+    return false;
+  }
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  if (ip.version !== IPVERSION) {
+    st.inc(ips_badvers);
+    m.free();
+    return false;
+  }
+  const hlen = ip.headerLength;
+  if (hlen < IP_HDR_LEN) {
+    st.inc(ips_badhlen);
+    m.free();
+    return false;
+  }
+  if (hlen > m.len) {
+    st.inc(ips_badhlen);
+    m.free();
+    return false;
+  }
+  // 127/8 must not appear on the wire (RFC 1122).
+  if ((ip.dst >>> 24 === IN_LOOPBACKNET || ip.src >>> 24 === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)) {
+    st.inc(ips_badaddr);
+    m.free();
+    return false;
+  }
+  if (!(m.csum_flags & M_IPV4_CSUM_IN_OK)) {
+    if (m.csum_flags & M_IPV4_CSUM_IN_BAD) {
+      st.inc(ips_badsum);
+      m.free();
+      return false;
+    }
+    st.inc(ips_inswcsum);
+    if (sum16(m.buf, m.off, hlen) !== 0xffff) {
+      st.inc(ips_badsum);
+      m.free();
+      return false;
+    }
+    m.csum_flags |= M_IPV4_CSUM_IN_OK;
+  }
+  const len = ip.totalLength;
+  if (len < hlen) {
+    st.inc(ips_badlen);
+    m.free();
+    return false;
+  }
+  if (m.len < len) {
+    st.inc(ips_tooshort);
+    m.free();
+    return false;
+  }
+  // Trim link-layer padding.
+  if (m.len > len) m.truncate(len);
+  return true;
+}
+
+/** ip_input_if() */
+export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
+  const inet = k.inet;
+  k.stats.ipstat.inc(ips_total);
+  if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
+  if (!ipv4_check(k, ifp, m)) return;
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  let flags = 0;
+  if (inet.ipforwarding.value !== 0) flags |= IP_FORWARDING;
+  if (inet.ipdirectedbcast.value !== 0) flags |= IP_ALLOWBROADCAST;
+  const hlen = ip.headerLength;
+  if (hlen > IP_HDR_LEN && ip_dooptions(k, m, ifp, flags)) return;
+
+  const ours = in_ouraddr(k, m, ifp, flags);
+  if (ours === 2) {
+    m.free();
+    return;
+  }
+  if (ours === 1) {
+    ip_ours(k, m, ifp);
+    return;
+  }
+  const dst = ipv.wrap(m.buf, m.off, m.len).dst;
+  if (IN_MULTICAST(dst)) {
+    m.m_flags |= M_MCAST;
+    // No multicast memberships yet (IGMP not built): only 224.0.0.1 is joined.
+    if (dst !== 0xe0000001) {
+      k.stats.ipstat.inc(ips_notmember);
+      // OpenBSD counts ips_cantforward too for groups outside 224.0.0/24.
+      if ((dst & 0xffffff00) >>> 0 !== 0xe0000000) k.stats.ipstat.inc(ips_cantforward);
+      m.free();
+      return;
+    }
+    ip_ours(k, m, ifp);
+    return;
+  }
+  if (!(flags & IP_FORWARDING)) {
+    k.stats.ipstat.inc(ips_cantforward);
+    m.free();
+    return;
+  }
+  ip_forward(k, m, ifp, flags);
+}
+
+/**
+ * in_ouraddr(): 1 for us (local address, broadcast), 0 not ours, 2 to
+ * drop (a local address arriving on the wrong interface of a host).
+ */
+export function in_ouraddr(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): number {
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  const dst = ip.dst;
+  if (dst === INADDR_BROADCAST || dst === INADDR_ANY) {
+    m.m_flags |= M_BCAST;
+    return 1;
+  }
+  let match = 0;
+  const rt = rt_match(k, dst, RT_RESOLVE);
+  if (rt !== null) {
+    if (rt.rt_flags & RTF_LOCAL) match = 1;
+    if (rt.rt_flags & RTF_BROADCAST && (!(flags & IP_ALLOWBROADCAST) || rt.rt_ifidx === ifp.if_index)) {
+      match = 1;
+      m.m_flags |= M_BCAST;
+    }
+  }
+  if (!match) {
+    // Ancient classful broadcast (all ones or all zeros host part) on this interface.
+    if (!(m.m_flags & M_BCAST) || !classfulBroadcast(dst, dst)) return 0;
+    for (const ia of ifp.if_addrs) {
+      if (classfulBroadcast(dst, ia.addr)) return 1;
+    }
+    return 0;
+  }
+  if (!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)) {
+    // Received on the wrong interface (strong host model).
+    k.stats.ipstat.inc(ips_wrongif);
+    return 2;
+  }
+  return match;
+}
+
+/** IN_CLASSFULBROADCAST(): the class network of i, host part all ones or zeros. */
+function classfulBroadcast(addr: number, i: number): boolean {
+  let mask: number;
+  if ((i & 0x80000000) === 0) mask = 0xff000000;
+  else if ((i & 0xc0000000) >>> 0 === 0x80000000) mask = 0xffff0000;
+  else if ((i & 0xe0000000) >>> 0 === 0xc0000000) mask = 0xffffff00;
+  else return false;
+  const net = (i & mask) >>> 0;
+  return (addr >>> 0) === ((net | ~mask) >>> 0) || (addr >>> 0) === net;
+}
+
+/** ip_ours(): reassemble if needed, then deliver. */
+export function ip_ours(k: Kernel, m: Mbuf, ifp: Ifnet): void {
+  const r = ip_fragcheck(k, m);
+  if (r === null) return;
+  ip_deliver(k, r, ifp);
+}
+
+/** ip_deliver(): hand the datagram to its protocol (inetsw[ip_protox[p]]). */
+export function ip_deliver(k: Kernel, m: Mbuf, ifp: Ifnet): void {
+  const st = k.stats.ipstat;
+  st.inc(ips_delivered);
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  const hlen = ip.headerLength;
+  const p = ip.protocol;
+  const input = k.inet.pr_input[p];
+  if (input !== undefined) {
+    input(k, m, hlen, ifp);
+    return;
+  }
+  rip_input(k, m, ifp);
+}
+
+/** rip_input() with no raw socket listening: protocol unreachable. */
+export function rip_input(k: Kernel, m: Mbuf, _ifp: Ifnet): void {
+  const st = k.stats.ipstat;
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  if (ip.protocol === IPPROTO_ICMP) m.free();
+  else icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0, 0);
+  st.inc(ips_noproto);
+  st.dec(ips_delivered);
+}
+
+/**
+ * ip_fragcheck(): a datagram that is not a fragment comes back as is; a
+ * fragment is queued and the completed datagram (or null) comes back.
+ */
+export function ip_fragcheck(k: Kernel, m: Mbuf): Mbuf | null {
+  const st = k.stats.ipstat;
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  const ipoff = ip.ipOff;
+  if (!(ipoff & (IP_OFFMASK | IP_MF))) return m;
+  const hlen = ip.headerLength;
+  const dlen = ip.totalLength - hlen;
+  const mff = (ipoff & IP_MF) !== 0;
+  // Fragments other than the last carry a nonzero multiple of 8 bytes.
+  if (mff && (dlen === 0 || (dlen & 7) !== 0)) {
+    st.inc(ips_badfrags);
+    m.free();
+    return null;
+  }
+  const off = (ipoff & IP_OFFMASK) << 3;
+  const r = k.inet.ipq;
+  let fp: Ipq | null = null;
+  const id = ip.id, src = ip.src, dst = ip.dst, p = ip.protocol;
+  for (const q of r.ipq) {
+    if (q.ipq_id === id && q.ipq_src === src && q.ipq_dst === dst && q.ipq_p === p) {
+      fp = q;
+      break;
+    }
+  }
+  if (!mff && off === 0) {
+    // An unfragmented datagram with a stale queue: let the queue time out... OpenBSD frees it.
+    if (fp !== null) ip_freef(k, fp);
+    return m;
+  }
+  st.inc(ips_fragments);
+  const maxq = k.inet.ipmaxqueue.value;
+  if (r.ip_frags + 1 > maxq) {
+    ip_flush(k, maxq);
+    st.inc(ips_rcvmemdrop);
+    m.free();
+    return null;
+  }
+  r.ip_frags++;
+  const ipqe = new Ipqent(m, off, dlen, mff, hlen);
+  const done = ip_reass(k, ipqe, fp);
+  if (done === null) return null;
+  st.inc(ips_reassembled);
+  return done;
+}
+
+/** ip_reass(): OpenBSD's IPv4 overlap rules: preceding data wins, the new fragment trims what follows. */
+export function ip_reass(k: Kernel, ipqe: Ipqent, fp: Ipq | null): Mbuf | null {
+  const st = k.stats.ipstat;
+  const r = k.inet.ipq;
+  const m = ipqe.m;
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  // Hide the header: the queue holds payloads.
+  const tos = ip.tos;
+  m.adj(ipqe.hlen);
+  const dropfrag = (): null => {
+    st.inc(ips_fragdropped);
+    ipqe.m.free();
+    r.ip_frags--;
+    return null;
+  };
+  if (fp === null) {
+    fp = new Ipq(ip.protocol, ip.id, ip.src, ip.dst);
+    r.ipq.unshift(fp);
+    if (!r.slowtimo.pending) r.slowtimo.addMsec(500);
+    fp.frags.push(ipqe);
+    fp.tos = tos;
+  } else {
+    const ecn = tos & IPTOS_ECN_MASK;
+    const ecn0 = fp.tos & IPTOS_ECN_MASK;
+    if (ecn === IPTOS_ECN_CE) {
+      if (ecn0 === IPTOS_ECN_NOTECT) return dropfrag();
+      if (ecn0 !== IPTOS_ECN_CE) fp.tos |= IPTOS_ECN_CE;
+    }
+    if (ecn === IPTOS_ECN_NOTECT && ecn0 !== IPTOS_ECN_NOTECT) return dropfrag();
+    const q = fp.frags;
+    // The first queued fragment that begins after this one.
+    let qi = 0;
+    while (qi < q.length && q[qi]!.off <= ipqe.off) qi++;
+    const pi = qi - 1;
+    if (pi >= 0) {
+      const p = q[pi]!;
+      const i = p.off + p.len - ipqe.off;
+      if (i > 0) {
+        if (i >= ipqe.len) return dropfrag();
+        ipqe.m.adj(i);
+        ipqe.off += i;
+        ipqe.len -= i;
+      }
+    }
+    while (qi < q.length && ipqe.off + ipqe.len > q[qi]!.off) {
+      const n = q[qi]!;
+      const i = ipqe.off + ipqe.len - n.off;
+      if (i < n.len) {
+        n.len -= i;
+        n.off += i;
+        n.m.adj(i);
+        break;
+      }
+      n.m.free();
+      q.splice(qi, 1);
+      r.ip_frags--;
+    }
+    q.splice(pi + 1, 0, ipqe);
+  }
+  // Complete?
+  const q = fp.frags;
+  let next = 0;
+  for (const e of q) {
+    if (e.off !== next) return null;
+    next += e.len;
+  }
+  if (q[q.length - 1]!.mff) return null;
+  const first = q[0]!;
+  if (next + first.hlen > IP_MAXPACKET) {
+    st.inc(ips_toolong);
+    ip_freef(k, fp);
+    return null;
+  }
+  // Concatenate behind the first fragment's header.
+  const hm = first.m;
+  hm.off -= first.hlen;
+  hm.len += first.hlen;
+  let ok = true;
+  for (let i = 1; i < q.length; i++) {
+    const e = q[i]!;
+    const at = hm.len;
+    if (ok && hm.append(e.len)) hm.buf.set(e.m.buf.subarray(e.m.off, e.m.off + e.len), hm.off + at);
+    else ok = false;
+    e.m.free();
+  }
+  r.ip_frags -= q.length;
+  q.length = 0;
+  removeq(k, fp);
+  if (!ok) {
+    // Out of large buffers: the datagram cannot be built.
+    st.inc(ips_rcvmemdrop);
+    hm.free();
+    return null;
+  }
+  const h = ipv2.wrap(hm.buf, hm.off, hm.len);
+  h.totalLength = first.hlen + next;
+  h.ipOff = 0;
+  h.tos = fp.tos;
+  h.fillChecksum();
+  return hm;
+}
+
+function removeq(k: Kernel, fp: Ipq): void {
+  const r = k.inet.ipq;
+  const i = r.ipq.indexOf(fp);
+  if (i >= 0) r.ipq.splice(i, 1);
+  if (r.ipq.length === 0) r.slowtimo.del();
+}
+
+/** ip_freef(): drop a queue and its fragments. */
+export function ip_freef(k: Kernel, fp: Ipq): void {
+  const r = k.inet.ipq;
+  for (const e of fp.frags) {
+    e.m.free();
+    r.ip_frags--;
+  }
+  fp.frags.length = 0;
+  removeq(k, fp);
+}
+
+/** ip_slowtimo(): age the reassembly queues. */
+export function ip_slowtimo(k: Kernel): void {
+  const r = k.inet.ipq;
+  for (const fp of r.ipq.slice()) {
+    if (--fp.ipq_ttl === 0) {
+      k.stats.ipstat.inc(ips_fragtimeout);
+      ip_freef(k, fp);
+    }
+  }
+  if (r.ipq.length > 0) r.slowtimo.addMsec(500);
+}
+
+/** ip_flush(): drop whole queues until the fragments are down to 75 % of the limit. */
+export function ip_flush(k: Kernel, maxqueue: number): void {
+  const r = k.inet.ipq;
+  let max = 50;
+  while (r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max) {
+    k.stats.ipstat.inc(ips_fragdropped);
+    ip_freef(k, r.ipq[0]!);
+  }
+}
+
+/**
+ * ip_dooptions(): check options, record route, source routing (refused
+ * unless net.inet.ip.sourceroute).  True when the packet was consumed
+ * (an ICMP error sent and ips_badoptions counted, or source-routed on).
+ */
+export function ip_dooptions(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): boolean {
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  const b = m.buf;
+  const base = m.off;
+  let cp = base + IP_HDR_LEN;
+  let cnt = ip.headerLength - IP_HDR_LEN;
+  let type = ICMP_PARAMPROB;
+  let code = 0;
+  let forward = false;
+  let optlen: number;
+  let bad = false;
+  for (; cnt > 0; cnt -= optlen, cp += optlen) {
+    const opt = b[cp]!;
+    if (opt === IPOPT_EOL) break;
+    if (opt === IPOPT_NOP) optlen = 1;
+    else {
+      if (cnt < IPOPT_OLEN + 1) {
+        code = cp + IPOPT_OLEN - base;
+        bad = true;
+        break;
+      }
+      optlen = b[cp + IPOPT_OLEN]!;
+      if (optlen < IPOPT_OLEN + 1 || optlen > cnt) {
+        code = cp + IPOPT_OLEN - base;
+        bad = true;
+        break;
+      }
+    }
+    if (opt === IPOPT_LSRR || opt === IPOPT_SSRR) {
+      if (k.inet.ipsourceroute.value === 0) {
+        type = ICMP_UNREACH;
+        code = ICMP_UNREACH_SRCFAIL;
+        bad = true;
+        break;
+      }
+      if (optlen < IPOPT_OFFSET + 1) {
+        code = cp + IPOPT_OLEN - base;
+        bad = true;
+        break;
+      }
+      let off = b[cp + IPOPT_OFFSET]!;
+      if (off < IPOPT_MINOFF) {
+        code = cp + IPOPT_OFFSET - base;
+        bad = true;
+        break;
+      }
+      const ia = ifa_ifwithaddr(k, ip.dst);
+      if (ia === null) {
+        if (opt === IPOPT_SSRR) {
+          type = ICMP_UNREACH;
+          code = ICMP_UNREACH_SRCFAIL;
+          bad = true;
+          break;
+        }
+        continue;
+      }
+      off--;
+      if (off + 4 > optlen) continue; // end of the source route: for us
+      const next = get32(b, cp + off);
+      const rt = rt_match(k, next, RT_RESOLVE);
+      if (!rtisvalid(rt) || (opt === IPOPT_SSRR && rt.rt_flags & RTF_GATEWAY)) {
+        type = ICMP_UNREACH;
+        code = ICMP_UNREACH_SRCFAIL;
+        bad = true;
+        break;
+      }
+      put32(b, cp + off, rt.rt_ifa!.addr);
+      b[cp + IPOPT_OFFSET] = b[cp + IPOPT_OFFSET]! + 4;
+      ip.dst = next;
+      forward = !IN_MULTICAST(next);
+    } else if (opt === IPOPT_RR) {
+      if (optlen < IPOPT_OFFSET + 1) {
+        code = cp + IPOPT_OLEN - base;
+        bad = true;
+        break;
+      }
+      let off = b[cp + IPOPT_OFFSET]!;
+      if (off < IPOPT_MINOFF) {
+        code = cp + IPOPT_OFFSET - base;
+        bad = true;
+        break;
+      }
+      off--;
+      if (off + 4 > optlen) continue; // no room left: ignore
+      const rt = rt_match(k, ip.dst, RT_RESOLVE);
+      if (!rtisvalid(rt)) {
+        type = ICMP_UNREACH;
+        code = ICMP_UNREACH_HOST;
+        bad = true;
+        break;
+      }
+      put32(b, cp + off, rt.rt_ifa!.addr);
+      b[cp + IPOPT_OFFSET] = b[cp + IPOPT_OFFSET]! + 4;
+    } else if (opt === IPOPT_TS) {
+      code = cp - base;
+      if (optlen < 4) {
+        bad = true;
+        break;
+      }
+      const ptr = b[cp + 2]!;
+      if (ptr < 5 || optlen < 5) {
+        bad = true;
+        break;
+      }
+      if (ptr - 1 + 4 > optlen) {
+        // No room: count the overflow, which is itself bounded.
+        const oflw = (b[cp + 3]! >>> 4) + 1;
+        if ((oflw & 0xf) === 0) {
+          bad = true;
+          break;
+        }
+        b[cp + 3] = ((oflw & 0xf) << 4) | (b[cp + 3]! & 0xf);
+      }
+    }
+  }
+  if (bad) {
+    icmp_error(k, m, type, code, 0, 0);
+    k.stats.ipstat.inc(ips_badoptions);
+    return true;
+  }
+  if (forward && flags & IP_FORWARDING) {
+    ip_forward(k, m, ifp, flags | IP_REDIRECT);
+    return true;
+  }
+  return false;
+}
+
+/** The first 68 bytes of a forwarded datagram, kept for the ICMP error ip_output may need. */
+const ICMP_BUF = 68;
+
+/** ip_forward() */
+export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): void {
+  const st = k.stats.ipstat;
+  const inet = k.inet;
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  let dest = 0;
+  if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(ip.dst)) {
+    st.inc(ips_cantforward);
+    m.free();
+    return;
+  }
+  if (ip.ttl <= IPTTLDEC) {
+    icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, dest, 0);
+    return;
+  }
+  const rt = rt_match(k, ip.dst, RT_RESOLVE);
+  if (rt === null) {
+    st.inc(ips_noroute);
+    icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, dest, 0);
+    return;
+  }
+  // Keep the head of the packet for an ICMP error (OpenBSD keeps it on the stack).
+  const icmpLen = Math.min(ICMP_BUF, ip.totalLength);
+  const saved = inet.icmpSave;
+  saved.set(m.buf.subarray(m.off, m.off + icmpLen));
+  const mflags = m.m_flags;
+  const pfflags = m.pf_flags;
+  const rtableid = m.ph_rtableid;
+  const loopcnt = m.ph_loopcnt;
+  ip.ttl = ip.ttl - IPTTLDEC;
+
+  let type = 0;
+  let code = 0;
+  // Redirect the sender when we forward out of the interface it came in on.
+  if (rt.rt_ifidx === ifp.if_index && !(rt.rt_flags & (RTF_DYNAMIC | RTF_MODIFIED)) && rt.rt_dst !== INADDR_ANY &&
+      !(flags & IP_REDIRECT) && inet.ipsendredirects.value !== 0 && !arpproxy(k, rt)) {
+    const ia = rt.rt_ifa!;
+    if (((ip.src & ia.mask) >>> 0) === ((ia.addr & ia.mask) >>> 0)) {
+      dest = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr : ip.dst;
+      type = ICMP_REDIRECT;
+      code = ICMP_REDIRECT_HOST;
+    }
+  }
+  const error = ip_output(k, m, flags | IP_FORWARDING, rt);
+  const ort: Rtentry | null = inet.ip_output_rt;
+  if (error) st.inc(ips_cantforward);
+  else {
+    st.inc(ips_forward);
+    if (type) st.inc(ips_redirectsent);
+    else return;
+  }
+  let destmtu = 0;
+  switch (error) {
+    case 0:
+      break;
+    case EMSGSIZE:
+      type = ICMP_UNREACH;
+      code = ICMP_UNREACH_NEEDFRAG;
+      if (ort !== null) {
+        if (ort.rt_mtu !== 0) destmtu = ort.rt_mtu;
+        else destmtu = k.ifnets[ort.rt_ifidx]?.if_mtu ?? 0;
+      }
+      st.inc(ips_cantfrag);
+      if (destmtu === 0) return;
+      break;
+    case EACCES:
+    case ENOBUFS:
+      return;
+    default:
+      type = ICMP_UNREACH;
+      code = ICMP_UNREACH_HOST;
+      break;
+  }
+  const mcopy = k.mbufs.get(icmpLen);
+  if (mcopy === null) return;
+  mcopy.append(icmpLen);
+  mcopy.buf.set(saved.subarray(0, icmpLen), mcopy.off);
+  mcopy.m_flags |= mflags & (M_BCAST | M_MCAST);
+  mcopy.ph_rtableid = rtableid;
+  mcopy.ph_ifidx = ifp.if_index;
+  mcopy.ph_loopcnt = loopcnt;
+  mcopy.pf_flags |= pfflags & 0x01;
+  icmp_error(k, mcopy, type, code, dest, destmtu);
+}
+
+/** arpproxy(): we publish the destination's ARP entry ourselves. */
+function arpproxy(_k: Kernel, _rt: Rtentry): boolean {
+  return false;
+}

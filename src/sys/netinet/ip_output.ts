@@ -1,0 +1,297 @@
+/**
+ * IPv4 output (sys/netinet/ip_output.c): fill in the header of locally
+ * originated datagrams (ip_id from the kernel's random stream, ips_localout),
+ * find the route and the source address, check broadcasts, send when it
+ * fits the MTU, else refuse (DF: EMSGSIZE, ips_cantfrag) or fragment
+ * (ip_fragment: ips_fragmented, ips_ofragments).  Errors are returned to the
+ * caller as errno values, as in OpenBSD: ip_forward turns them into
+ * ips_cantforward and ICMP errors, a socket into its send error.
+ */
+import type { Kernel } from '../kern/kernel.js';
+import type { Ifnet } from '../net/if.js';
+import { IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFT_LOOP } from '../net/if.js';
+import { M_BCAST, M_LOOP, M_MCAST, MbufList, type Mbuf } from '../kern/uipc_mbuf.js';
+import {
+  ips_cantfrag, ips_fragmented, ips_localout, ips_noroute, ips_odropped, ips_ofragments,
+} from '../kern/counters.gen.js';
+import { Ipv4Packet, IP_DF, IP_HDR_LEN, IP_MF, IPVERSION, ipoptCopied, IPOPT_EOL, IPOPT_NOP } from '../../wire/ip4.js';
+import {
+  EACCES, EADDRNOTAVAIL, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOBUFS, RTF_BROADCAST, RTF_GATEWAY, RTF_HOST,
+  RTF_LOCAL, RTV_MTU, RT_RESOLVE, rt_match, rtisvalid, AF_INET, type Rtentry,
+} from '../net/route.js';
+import { IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
+import { ipv4_input } from './ip_input.js';
+
+// ip_output() flags, netinet/ip_var.h
+export const IP_FORWARDING = 0x1;
+export const IP_RAWOUTPUT = 0x2;
+export const IP_REDIRECT = 0x4;
+export const IP_FORWARDING_IPSEC = 0x8;
+/** SO_BROADCAST */
+export const IP_ALLOWBROADCAST = 0x20;
+export const IP_MTUDISC = 0x800;
+export const IP_DEFAULT_MULTICAST_TTL = 1;
+
+/** struct route: a cached route for a destination. */
+export class Route {
+  ro_rt: Rtentry | null = null;
+  ro_dst = 0;
+}
+
+/** Extra outputs of one ip_output() call that callers may want. */
+export interface IpOutputOptions {
+  /** IP_MULTICAST_IF / a broadcast to a given interface (imo_ifidx). */
+  ifp?: Ifnet | null;
+  /** IP_MULTICAST_TTL */
+  mttl?: number;
+}
+
+const ipv = new Ipv4Packet();
+const fragv = new Ipv4Packet();
+
+/** ip_randomid(): a nonzero random IP id from the kernel's stream. */
+export function ip_randomid(k: Kernel): number {
+  return 1 + k.random.arc4random_uniform(0xffff);
+}
+
+/**
+ * ip_output(): m starts at a complete IPv4 header.  ro (optional) is the
+ * caller's cached route; its ro_rt is left on the route used.  Returns 0
+ * or an errno; m is consumed either way.  The route used is left in
+ * k.inet.ip_output_rt (ip_forward reads its MTU for need-frag errors).
+ */
+export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry | null = null, opts?: IpOutputOptions): number {
+  const st = k.stats.ipstat;
+  const inet = k.inet;
+  inet.ip_output_rt = null;
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) {
+    ip.version = IPVERSION;
+    if (ip.ihl < 5) ip.ihl = 5;
+    ip.ipOff = ip.ipOff & IP_DF;
+    ip.id = ip_randomid(k);
+    st.inc(ips_localout);
+  }
+  const hlen = ip.headerLength;
+  const dstaddr = ip.dst;
+  // Never to 0/8 (RFC 1122 3.2.1.3).
+  if (dstaddr >>> 24 === 0) return bad(k, m, ENETUNREACH, null);
+
+  let rt: Rtentry | null;
+  let cache: Route | null = null;
+  if (ro instanceof Route) {
+    cache = ro;
+    rt = ro.ro_rt !== null && ro.ro_dst === dstaddr && ro.ro_rt.rt_intable && rtisvalid(ro.ro_rt) ? ro.ro_rt : null;
+  } else rt = ro;
+
+  let ifp: Ifnet | null;
+  let mtu: number;
+  let nexthop = dstaddr;
+  const mcastOrBcast = IN_MULTICAST(dstaddr) || dstaddr === INADDR_BROADCAST;
+  if (mcastOrBcast && opts?.ifp) {
+    ifp = opts.ifp;
+    mtu = ifp.if_mtu;
+    if (ip.src === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
+  } else {
+    if (rt === null) rt = rt_match(k, dstaddr, RT_RESOLVE);
+    if (rt === null) {
+      st.inc(ips_noroute);
+      return bad(k, m, EHOSTUNREACH, null);
+    }
+    if (cache !== null) {
+      cache.ro_rt = rt;
+      cache.ro_dst = dstaddr;
+    }
+    if (rt.rt_flags & RTF_LOCAL) ifp = rtable_loifp(k) ?? k.ifnets[rt.rt_ifidx] ?? null;
+    else ifp = k.ifnets[rt.rt_ifidx] ?? null;
+    if (ifp === null) {
+      st.inc(ips_noroute);
+      return bad(k, m, EHOSTUNREACH, rt);
+    }
+    mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
+    if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr;
+    if (ip.src === INADDR_ANY && rt.rt_ifa !== null) ip.src = rt.rt_ifa.addr;
+  }
+
+  if (mcastOrBcast) {
+    m.m_flags |= dstaddr === INADDR_BROADCAST ? M_BCAST : M_MCAST;
+    nexthop = dstaddr;
+    if (IN_MULTICAST(dstaddr)) ip.ttl = opts?.mttl ?? IP_DEFAULT_MULTICAST_TTL;
+    if ((m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))) {
+      st.inc(ips_noroute);
+      return bad(k, m, ENETUNREACH, rt);
+    }
+    if (ip.src === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
+    if (IN_MULTICAST(dstaddr) && (ip.ttl === 0 || ifp.if_flags & IFF_LOOPBACK)) return bad(k, m, 0, rt);
+  }
+
+  if (dstaddr === INADDR_BROADCAST || (rt !== null && rt.rt_flags & RTF_BROADCAST)) {
+    if (!(ifp.if_flags & IFF_BROADCAST)) return bad(k, m, EADDRNOTAVAIL, rt);
+    if (!(flags & IP_ALLOWBROADCAST)) return bad(k, m, EACCES, rt);
+    // Broadcasts are not fragmented.
+    if (ip.totalLength > ifp.if_mtu) return bad(k, m, EMSGSIZE, rt);
+    m.m_flags |= M_BCAST;
+  } else m.m_flags &= ~M_BCAST;
+
+  if (flags & IP_MTUDISC && rt !== null && !(rt.rt_locks & RTV_MTU)) ip.ipOff = ip.ipOff | IP_DF;
+
+  if (ip.totalLength <= mtu) {
+    ip.fillChecksum();
+    inet.ip_output_rt = rt;
+    return if_output(k, ifp, m, nexthop, rt);
+  }
+  if (ip.ipOff & IP_DF) {
+    // The interface MTU may have shrunk under a host route's.
+    if (rt !== null && rtisvalid(rt) && rt.rt_flags & RTF_HOST && !(rt.rt_locks & RTV_MTU) && rt.rt_mtu > ifp.if_mtu)
+      rt.rt_mtu = ifp.if_mtu;
+    st.inc(ips_cantfrag);
+    return bad(k, m, EMSGSIZE, rt);
+  }
+  const ml = inet.fragList;
+  let error = ip_fragment(k, m, ml, ifp, mtu, hlen);
+  if (error === 0) {
+    for (let f = ml.dequeue(); f !== null; f = ml.dequeue()) {
+      const e = if_output(k, ifp, f, nexthop, rt);
+      if (e !== 0 && error === 0) error = e;
+      if (e !== 0) {
+        ml.purge();
+        break;
+      }
+    }
+    if (error === 0) st.inc(ips_fragmented);
+  }
+  inet.ip_output_rt = rt;
+  return error;
+}
+
+function bad(k: Kernel, m: Mbuf, error: number, rt: Rtentry | null): number {
+  m.free();
+  k.inet.ip_output_rt = rt;
+  return error;
+}
+
+/**
+ * ip_fragment(): split m into fragments of at most mtu bytes on ml (the
+ * first is m itself, trimmed).  Options marked "copied" go into every
+ * fragment (ip_optcopy).
+ */
+export function ip_fragment(k: Kernel, m0: Mbuf, ml: MbufList, _ifp: Ifnet, mtu: number, hlen: number): number {
+  const st = k.stats.ipstat;
+  ml.enqueue(m0);
+  const ip = ipv.wrap(m0.buf, m0.off, m0.len);
+  const tlen = m0.len;
+  let len = (mtu - hlen) & ~7;
+  if (len < 8) {
+    st.inc(ips_odropped);
+    ml.purge();
+    return EMSGSIZE;
+  }
+  const firstlen = len;
+  const ipoff0 = ip.ipOff;
+  // The header of later fragments: copied options only.
+  const opt = k.inet.optScratch;
+  let mhlen = IP_HDR_LEN;
+  if (hlen > IP_HDR_LEN) mhlen = ip_optcopy(m0.buf, m0.off, hlen, opt);
+  for (let off = hlen + firstlen; off < tlen; off += len) {
+    const m = k.mbufs.get(mhlen + len);
+    if (m === null) {
+      st.inc(ips_odropped);
+      ml.purge();
+      return ENOBUFS;
+    }
+    ml.enqueue(m);
+    m.copyPkthdr(m0);
+    if (off + len >= tlen) len = tlen - off;
+    m.append(mhlen + len);
+    m.buf.set(m0.buf.subarray(m0.off, m0.off + IP_HDR_LEN), m.off);
+    if (mhlen > IP_HDR_LEN) m.buf.set(opt.subarray(0, mhlen - IP_HDR_LEN), m.off + IP_HDR_LEN);
+    m.buf.set(m0.buf.subarray(m0.off + off, m0.off + off + len), m.off + mhlen);
+    const mh = fragv.wrap(m.buf, m.off, m.len);
+    mh.ihl = mhlen >> 2;
+    let o = ((off - hlen) >> 3) + (ipoff0 & ~IP_MF);
+    if (ipoff0 & IP_MF || off + len < tlen) o |= IP_MF;
+    mh.ipOff = o;
+    mh.totalLength = mhlen + len;
+    mh.fillChecksum();
+  }
+  if (hlen + firstlen < tlen) {
+    m0.truncate(hlen + firstlen);
+    ip.ipOff = ip.ipOff | IP_MF;
+  }
+  ipv.wrap(m0.buf, m0.off, m0.len);
+  ipv.totalLength = m0.len;
+  ipv.fillChecksum();
+  st.add(ips_ofragments, ml.len);
+  return 0;
+}
+
+/** ip_optcopy(): the options that must be copied into later fragments, padded; returns the header length. */
+function ip_optcopy(b: Uint8Array, off: number, hlen: number, dst: Uint8Array): number {
+  let cp = off + IP_HDR_LEN;
+  let cnt = hlen - IP_HDR_LEN;
+  let n = 0;
+  while (cnt > 0) {
+    const o = b[cp]!;
+    if (o === IPOPT_EOL) break;
+    let optlen: number;
+    if (o === IPOPT_NOP) {
+      // Preserve alignment of later options.
+      dst[n++] = IPOPT_NOP;
+      optlen = 1;
+    } else {
+      optlen = cnt >= 2 ? b[cp + 1]! : 0;
+      if (optlen < 2 || optlen > cnt) break;
+      if (ipoptCopied(o)) {
+        dst.set(b.subarray(cp, cp + optlen), n);
+        n += optlen;
+      }
+    }
+    cp += optlen;
+    cnt -= optlen;
+  }
+  while (n & 3) dst[n++] = IPOPT_EOL;
+  return IP_HDR_LEN + n;
+}
+
+/** rtable_loindex(): the loopback interface of the routing domain. */
+export function rtable_loifp(k: Kernel): Ifnet | null {
+  for (const ifp of k.ifnets) if (ifp !== undefined && ifp.if_type === IFT_LOOP) return ifp;
+  return null;
+}
+
+/**
+ * ifp->if_output(): ether_output on Ethernet, looutput on lo0.  A datagram
+ * to one of our addresses goes through lo0; a kernel without lo0 loops it
+ * back itself (ip_loop_local).
+ */
+export function if_output(k: Kernel, ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | null): number {
+  m.ph_family = AF_INET;
+  if (rt !== null && rt.rt_flags & RTF_LOCAL && !(ifp.if_flags & IFF_LOOPBACK)) return ip_loop_local(k, ifp, m);
+  return ifp.if_output(ifp, m, dst, rt);
+}
+
+/**
+ * ip_loop_local(): without lo0, a datagram to ourselves goes back in through
+ * the interface owning the address, from a softnet task.
+ */
+export function ip_loop_local(k: Kernel, ifp: Ifnet, m: Mbuf): number {
+  m.m_flags |= M_LOOP;
+  m.m_flags &= ~(M_BCAST | M_MCAST);
+  m.ph_ifidx = ifp.if_index;
+  k.inet.loopq.enqueue(m);
+  k.softnet.add(k.inet.loopTask);
+  return 0;
+}
+
+/** The softnet task draining looped-back datagrams. */
+export function loop_task(k: Kernel): void {
+  const q = k.inet.loopq;
+  for (let m = q.dequeue(); m !== null; m = q.dequeue()) {
+    const ifp = k.ifnets[m.ph_ifidx];
+    if (ifp === undefined) {
+      m.free();
+      continue;
+    }
+    ipv4_input(ifp, m);
+  }
+}
