@@ -3,15 +3,19 @@
  * (same getopt string, usage text, error texts and exit statuses).
  *
  * Implemented: the `-s` family (`-s`, `-ss`, `-s -p proto`, `-s -f inet|inet6`,
- * `-s -u` / `-f local|unix|mpls`, which print nothing as on OpenBSD).
- * Not yet: -i/-I/-w (interfaces), -r/-rs (routes), -g, -R, -m, -W, -P and the
- * socket list (`netstat`, `-a`, `-n`, `-p proto` without -s).  Those parse as
- * on OpenBSD but end in the usage message and status 1, see notYet().
+ * `-s -u` / `-f local|unix|mpls`, which print nothing as on OpenBSD), and,
+ * against a Kernel, `-r` (`-rn`, `-r -f inet`) and `-i` / `-I ifname` with
+ * `-b`, `-d`, `-e`, `-q`, `-v`.
+ * Not yet: -w (interval), -rs, -g, -R, -m, -W, -P and the socket list
+ * (`netstat`, `-a`, `-n`, `-p proto` without -s).  Those parse as on OpenBSD
+ * but end in the usage message and status 1, see notYet().
  */
 import type { Io, Tool } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
 import { protoStats, type NetstatSource } from './inet.js';
 import { IP6PROTOX, PROTOX } from './netstat-format.gen.js';
+import type { Kernel } from '../../sys/kern/kernel.js';
+import { intpr, p_rttables, type IfErrs } from './route.js';
 
 export type { NetstatSource, StatsBlock } from './inet.js';
 
@@ -91,16 +95,36 @@ interface Flags {
   af: Af;
   proto: string | undefined;
   interface_: string | undefined;
+  nflag: boolean;
+  bflag: boolean;
+  qflag: boolean;
+  vflag: boolean;
+  errs: IfErrs;
+  tableid: number;
+  interval: boolean;
+}
+
+function isKernel(x: NetstatSource | Kernel): x is Kernel {
+  return (x as Kernel).inet !== undefined && (x as Kernel).stats !== undefined;
+}
+
+/** A kernel's counter blocks as netstat -s reads them. */
+export function kernelSource(k: Kernel): NetstatSource {
+  return {
+    counters: (p) => k.stats.counters(p),
+    ifIndexToName: (i) => k.ifnets[i]?.if_xname,
+  };
 }
 
 class Exit {
   constructor(readonly status: number) {}
 }
 
-/** netstat against a kernel's counters (the future Kernel is a NetstatSource). */
-export function netstat(source: NetstatSource, argv: readonly string[], io: Io): number {
+/** netstat against a kernel (or, for -s only, any source of counter blocks). */
+export function netstat(source: NetstatSource | Kernel, argv: readonly string[], io: Io): number {
   try {
-    return run(source, argv, io);
+    if (isKernel(source)) return run(kernelSource(source), argv, io, source);
+    return run(source, argv, io, undefined);
   } catch (e) {
     if (e instanceof Exit) return e.status;
     throw e;
@@ -108,11 +132,11 @@ export function netstat(source: NetstatSource, argv: readonly string[], io: Io):
 }
 
 /** The tool bound to one kernel, for the shell and the CLI. */
-export function netstatTool(source: NetstatSource): Tool {
+export function netstatTool(source: NetstatSource | Kernel): Tool {
   return (argv, io) => netstat(source, argv, io);
 }
 
-function run(source: NetstatSource, argv: readonly string[], io: Io): number {
+function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Kernel | undefined): number {
   const errx = (msg: string): never => {
     io.stderr.write(`netstat: ${msg}\n`);
     throw new Exit(1);
@@ -134,13 +158,38 @@ function run(source: NetstatSource, argv: readonly string[], io: Io): number {
     af: 'unspec',
     proto: undefined,
     interface_: undefined,
+    nflag: false,
+    bflag: false,
+    qflag: false,
+    vflag: false,
+    errs: 'fail',
+    tableid: 0,
+    interval: false,
   };
   const g = getopt(argv, OPTSTRING);
   for (const [ch, optarg = ''] of g.opts) {
     switch (ch) {
-      case 'A': case 'a': case 'B': case 'b': case 'd': case 'e': case 'F':
-      case 'h': case 'l': case 'M': case 'N': case 'n': case 'q': case 'v':
+      case 'A': case 'a': case 'B': case 'F':
+      case 'h': case 'l': case 'M': case 'N':
         // Display modifiers of modes not implemented yet; -s ignores them, as on OpenBSD.
+        break;
+      case 'b':
+        f.bflag = true;
+        break;
+      case 'd':
+        f.errs = 'drop';
+        break;
+      case 'e':
+        f.errs = 'errs';
+        break;
+      case 'n':
+        f.nflag = true;
+        break;
+      case 'q':
+        f.qflag = true;
+        break;
+      case 'v':
+        f.vflag = true;
         break;
       case 'c': {
         const r = strtonum(optarg, 1, INT_MAX);
@@ -189,6 +238,7 @@ function run(source: NetstatSource, argv: readonly string[], io: Io): number {
       case 'T': {
         const r = strtonum(optarg, 0, RT_TABLEID_MAX);
         if (typeof r === 'string') errx(`invalid table id: ${r}`);
+        f.tableid = r as number;
         break;
       }
       case 'u':
@@ -202,6 +252,7 @@ function run(source: NetstatSource, argv: readonly string[], io: Io): number {
         const r = strtonum(optarg, 1, INT_MAX);
         if (typeof r === 'string') errx(`interval is ${r}`);
         f.iflag = true;
+        f.interval = true;
         break;
       }
       default:
@@ -218,6 +269,7 @@ function run(source: NetstatSource, argv: readonly string[], io: Io): number {
     const r = strtonum(rest[0]!, 1, INT_MAX);
     if (typeof r === 'string') errx(`interval is ${r}`);
     f.iflag = true;
+    f.interval = true;
     if (rest.length > 1) usage();
   }
 
@@ -227,13 +279,27 @@ function run(source: NetstatSource, argv: readonly string[], io: Io): number {
     return notYet(usage);
   }
   if (f.mflag) return notYet(usage);
-  if (f.iflag) return notYet(usage);
+  if (f.iflag) {
+    if (kernel === undefined || f.interval) return notYet(usage);
+    io.stdout.write(intpr(kernel, { interface_: f.interface_, errs: f.errs, bflag: f.bflag, qflag: f.qflag, vflag: f.vflag }));
+    return 0;
+  }
   if (f.sflag) {
     if (f.rflag || f.gflag) return notYet(usage);
     io.stdout.write(stats(source, f));
     return 0;
   }
-  // -g, -R, -r, -P and the socket list.
+  if (f.rflag && !f.gflag && !f.Rflag && kernel !== undefined) {
+    if (f.tableid !== 0) errx('sysctl: No such file or directory');
+    // Only the inet family exists: -f inet6 prints just the title.
+    if (f.af === 'inet6' || f.af === 'local' || f.af === 'mpls') {
+      io.stdout.write('Routing tables\n');
+      return 0;
+    }
+    io.stdout.write(p_rttables(kernel, f.nflag));
+    return 0;
+  }
+  // -g, -R, -P and the socket list.
   return notYet(usage);
 }
 
