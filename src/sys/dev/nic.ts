@@ -18,6 +18,10 @@
  *
  * Interrupts are moderated as the ITR registers do: at most one per queue
  * every `itr` ns, so a burst is handed over in batches.
+ *
+ * Attaching prints the dmesg line and calls ether_ifattach(), as the
+ * drivers' attach routines do; the interface starts down (ifconfig up or
+ * an address brings it up and runs the driver's init).
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
@@ -40,6 +44,7 @@ import {
 import type { IfQueue, IfiQueue } from '../net/ifq.js';
 import { ifq_dequeue, ifq_init_maxlen, ifq_purge, ifq_restart, ifq_set_oactive, ifq_clr_oactive, ifiq_input } from '../net/ifq.js';
 import { bpf_mtap_ether, bpfattach, BPF_DIRECTION_OUT, DLT_EN10MB } from '../net/bpf.js';
+import { ether_ifattach } from '../net/if_ethersubr.js';
 import { formatMac, parseMac } from '../../wire/addr.js';
 import type { Cable, CablePort } from './cable.js';
 
@@ -209,6 +214,7 @@ export abstract class EtherNic implements CablePort {
     ifp.if_stop = () => this.stop();
     ifp.if_media = { type: 'Ethernet', current: 'autoselect', active: 'none', linkActive: false };
     ifp.if_link_state = LINK_STATE_DOWN;
+    ether_ifattach(ifp);
     bpfattach(ifp, DLT_EN10MB);
     if_attach_queues(ifp, this.nqueues);
     if_attach_iqueues(ifp, this.nqueues);

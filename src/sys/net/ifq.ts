@@ -76,6 +76,8 @@ export class IfQueue {
   readonly ifq_softnet: TaskQueue;
   readonly ifq_kstat: Kstat;
 
+  /** Packets being purged (reused, so purging allocates nothing). */
+  private readonly ifq_free = new MbufList();
   /** priq: one FIFO per priority. */
   private readonly pq: MbufList[] = [];
   readonly ifq_bundle: Task<IfQueue>;
@@ -176,12 +178,14 @@ export class IfQueue {
     }
   }
 
-  /** All queued packets onto ml (for ifq_purge). */
-  purgeTo(ml: MbufList): void {
+  /** Free every queued packet (for ifq_purge). */
+  purge(): void {
+    const ml = this.ifq_free;
     for (let p = 0; p < IFQ_NQUEUES; p++) {
       const pl = this.pq[p]!;
       for (let m = pl.dequeue(); m !== null; m = pl.dequeue()) ml.enqueue(m);
     }
+    ml.purge();
   }
 }
 
@@ -285,13 +289,11 @@ export function ifq_empty(ifq: IfQueue): boolean {
 
 /** ifq_purge(): drop everything queued (if_down); the packets count as qdrops. */
 export function ifq_purge(ifq: IfQueue): number {
-  const ml = new MbufList();
-  ifq.purgeTo(ml);
   const rv = ifq.ifq_len;
+  ifq.purge();
   ifq.ifq_len = 0;
   ifq.ifq_qdrops += rv;
   ifq.ifq_if.if_oqdrops += rv;
-  ml.purge();
   return rv;
 }
 
