@@ -15,7 +15,7 @@
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet, InIfaddr } from './if.js';
-import { IFF_UP, LINK_STATE_UP, LINK_STATE_UNKNOWN, IFT_ETHER } from './if.js';
+import { IFF_UP, LINK_STATE_UP, LINK_STATE_UNKNOWN, IFT_ETHER, IFT_LOOP } from './if.js';
 import { arp_rtrequest } from '../netinet/if_ether.js';
 
 // rt_flags, net/route.h
@@ -349,6 +349,8 @@ export function rtrequest(
     rt.rt_gwaddr = (info.gateway ?? 0) >>> 0;
   }
   if (info.mtu) rt.rt_mtu = info.mtu;
+  // lortrequest(): routes over lo carry its MTU.
+  if (ifp.if_type === IFT_LOOP && rt.rt_mtu === 0) rt.rt_mtu = ifp.if_mtu;
   if (rt.rt_flags & RTF_CLONED) {
     const p = info.parent!;
     rt.rt_parent = p;

@@ -20,7 +20,7 @@ import { newEtherStats } from '../net/if_ethersubr.js';
 import { ArpState } from './if_ether.js';
 import { IpReass, ipv4_input, type IpProtoCtlinput, type IpProtoInput } from './ip_input.js';
 import { IcmpState, icmp_input } from './ip_icmp.js';
-import { loop_task } from './ip_output.js';
+import { loop_task, Route } from './ip_output.js';
 
 /** A raw ICMP socket's receive hook: the whole datagram at buf[off, off+len), IP header hlen. */
 export type IcmpListener = (buf: Uint8Array, off: number, len: number, hlen: number) => void;
@@ -81,6 +81,8 @@ export class Inet {
   /** Datagrams looped back to ourselves, drained by loopTask on softnet. */
   readonly loopq = new MbufList();
   readonly loopTask: Task<Kernel>;
+  /** struct netstack's cached route for the packet being input. */
+  readonly ns_route = new Route();
   /** The route the last ip_output() used (for ip_forward's need-frag MTU). */
   ip_output_rt: Rtentry | null = null;
 

@@ -38,7 +38,7 @@ import {
   EACCES, EMSGSIZE, ENOBUFS, RTF_BROADCAST, RTF_DYNAMIC, RTF_GATEWAY, RTF_LOCAL, RTF_MODIFIED,
   RT_RESOLVE, rt_match, rtisvalid, type Rtentry,
 } from '../net/route.js';
-import { ip_output, IP_FORWARDING, IP_ALLOWBROADCAST, IP_REDIRECT } from './ip_output.js';
+import { ip_output, IP_FORWARDING, IP_ALLOWBROADCAST, IP_REDIRECT, route_mpath, type Route } from './ip_output.js';
 import { icmp_error } from './ip_icmp.js';
 import { in_canforward, IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST, IN_LOOPBACKNET, ifa_ifwithaddr } from './in.js';
 
@@ -169,7 +169,10 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const hlen = ip.headerLength;
   if (hlen > IP_HDR_LEN && ip_dooptions(k, m, ifp, flags)) return;
 
-  const ours = in_ouraddr(k, m, ifp, flags);
+  // struct netstack's route: one lookup serves in_ouraddr, ip_forward and ip_output.
+  const ro = inet.ns_route;
+  ro.ro_rt = null;
+  const ours = in_ouraddr(k, m, ifp, flags, ro);
   if (ours === 2) {
     m.free();
     return;
@@ -197,14 +200,14 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     m.free();
     return;
   }
-  ip_forward(k, m, ifp, flags);
+  ip_forward(k, m, ifp, flags, ro);
 }
 
 /**
  * in_ouraddr(): 1 for us (local address, broadcast), 0 not ours, 2 to
  * drop (a local address arriving on the wrong interface of a host).
  */
-export function in_ouraddr(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): number {
+export function in_ouraddr(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Route | null = null): number {
   const ip = ipv.wrap(m.buf, m.off, m.len);
   const dst = ip.dst;
   if (dst === INADDR_BROADCAST || dst === INADDR_ANY) {
@@ -212,7 +215,7 @@ export function in_ouraddr(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): numbe
     return 1;
   }
   let match = 0;
-  const rt = rt_match(k, dst, RT_RESOLVE);
+  const rt = ro !== null ? route_mpath(k, ro, dst) : rt_match(k, dst, RT_RESOLVE);
   if (rt !== null) {
     if (rt.rt_flags & RTF_LOCAL) match = 1;
     if (rt.rt_flags & RTF_BROADCAST && (!(flags & IP_ALLOWBROADCAST) || rt.rt_ifidx === ifp.if_index)) {
@@ -606,7 +609,7 @@ export function ip_dooptions(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): boo
 const ICMP_BUF = 68;
 
 /** ip_forward() */
-export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): void {
+export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Route | null = null): void {
   const st = k.stats.ipstat;
   const inet = k.inet;
   const ip = ipv.wrap(m.buf, m.off, m.len);
@@ -620,7 +623,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): void 
     icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, dest, 0);
     return;
   }
-  const rt = rt_match(k, ip.dst, RT_RESOLVE);
+  const rt = ro !== null ? route_mpath(k, ro, ip.dst) : rt_match(k, ip.dst, RT_RESOLVE);
   if (rt === null) {
     st.inc(ips_noroute);
     icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, dest, 0);
@@ -648,7 +651,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): void 
       code = ICMP_REDIRECT_HOST;
     }
   }
-  const error = ip_output(k, m, flags | IP_FORWARDING, rt);
+  const error = ip_output(k, m, flags | IP_FORWARDING, ro ?? rt);
   const ort: Rtentry | null = inet.ip_output_rt;
   if (error) st.inc(ips_cantforward);
   else {

@@ -38,6 +38,18 @@ export class Route {
   ro_dst = 0;
 }
 
+/**
+ * route_mpath(): the cached route when it is still for dst and valid, else a
+ * fresh lookup (which counts a use) kept in ro.
+ */
+export function route_mpath(k: Kernel, ro: Route, dst: number): Rtentry | null {
+  const rt = ro.ro_rt;
+  if (rt !== null && ro.ro_dst === dst && rt.rt_intable && rtisvalid(rt)) return rt;
+  ro.ro_rt = rt_match(k, dst, RT_RESOLVE);
+  ro.ro_dst = dst;
+  return ro.ro_rt;
+}
+
 /** Extra outputs of one ip_output() call that callers may want. */
 export interface IpOutputOptions {
   /** IP_MULTICAST_IF / a broadcast to a given interface (imo_ifidx). */
