@@ -86,5 +86,5 @@ test('netstat -i and -I', async () => {
       'em0     1500  192.0.2/24  192.0.2.10               3     0        3     0     0\n',
   );
   const one = await capture(netstatTool(a.k), ['-I', 'em0', '-b']);
-  assert.match(one.stdout, /^Name    Mtu   Network     Address               Ibytes     Obytes\nem0 /);
+  assert.match(one.stdout, /^Name {4}Mtu {3}Network {5}Address {15}Ibytes {5}Obytes\nem0 /);
 });
