@@ -9,6 +9,7 @@ import type { Io } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { rtm_add, rtm_delete } from '../../sys/net/rtsock.js';
+import { getuptime } from '../../sys/netinet/if_ether.js';
 import {
   AF_LINK, RTF_BROADCAST, RTF_DONE, RTF_GATEWAY, RTF_HOST, RTF_LLINFO, RTF_LOCAL, RTF_STATIC, RTV_MTU,
   RTF_BLACKHOLE, RTF_REJECT, RTF_CLONING, RTF_PROTO2, RTF_MPATH, plen2mask, rtdeletemsg, type Rtentry,
@@ -298,7 +299,7 @@ export function print_getmsg(k: Kernel, rt: Rtentry, routeTo: string): string {
   if (rt.rt_ifa !== null) s += ` if address: ${formatIp4(rt.rt_ifa.addr)}\n`;
   s += `   priority: ${rt.rt_priority} (${priorityname(rt.rt_priority)})\n`;
   s += `      flags: ${bprintf(rt.rt_flags | RTF_DONE)}\n`;
-  const expire = rt.rt_expire ? rt.rt_expire - k.world.uptime() : 0;
+  const expire = rt.rt_expire ? rt.rt_expire - getuptime(k) : 0;
   s += '     use       mtu    expire\n';
   s += `${String(rt.rt_use).padStart(8)}  ${String(rt.rt_mtu).padStart(8)}${rt.rt_locks & RTV_MTU ? 'L' : ' '} ${String(expire).padStart(8)} \n`;
   return s;

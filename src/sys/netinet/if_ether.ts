@@ -128,9 +128,16 @@ export class ArpState {
 const arpv = new ArpPacket();
 const ethv = new EthernetFrame();
 
-function uptime(k: Kernel): number {
-  return k.world.uptime();
+/**
+ * getuptime() for ARP: seconds since boot, counting from 1.  A machine that
+ * runs its network has been up for some time, and rt_expire 0 means
+ * "never expires": an entry made in the world's first second must not read
+ * as permanent.
+ */
+export function getuptime(k: Kernel): number {
+  return k.world.uptime() + 1;
 }
+const uptime = getuptime;
 
 /** Arm arptimer while there are entries, on the arpt_prune grid since boot. */
 function arptimer_arm(k: Kernel): void {

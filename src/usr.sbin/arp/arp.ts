@@ -7,7 +7,7 @@
 import type { Io } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
-import { arp_entries, arpinvalidate } from '../../sys/netinet/if_ether.js';
+import { arp_entries, arpinvalidate, getuptime } from '../../sys/netinet/if_ether.js';
 import {
   AF_LINK, RTF_ANNOUNCE, RTF_GATEWAY, RTF_LLINFO, RTF_LOCAL, RTF_PERMANENT_ARP, rt_match, rtdeletemsg, type Rtentry,
 } from '../../sys/net/route.js';
@@ -66,7 +66,7 @@ export function print_entry(k: Kernel, rt: Rtentry): string {
   let ifwidth = ifname.length;
   if (W_ADDR + W_LL + W_IF - addrwidth - llwidth > ifwidth) ifwidth = W_ADDR + W_LL + W_IF - addrwidth - llwidth;
   let s = `${pad(host, addrwidth)} ${pad(ll, llwidth)} ${ifname.padStart(ifwidth)}`;
-  const now = k.world.uptime();
+  const now = getuptime(k);
   if (rt.rt_flags & (RTF_PERMANENT_ARP | RTF_LOCAL)) s += ` ${pad('permanent', 9)}`;
   else if (rt.rt_expire === 0) s += ` ${pad('static', 9)}`;
   else if (rt.rt_expire > now) s += ` ${pad(sec2str(rt.rt_expire - now).slice(0, 9), 9)}`;
