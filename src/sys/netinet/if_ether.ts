@@ -139,10 +139,20 @@ export function getuptime(k: Kernel): number {
 }
 const uptime = getuptime;
 
-/** Arm arptimer while there are entries, on the arpt_prune grid since boot. */
+/** An entry the next arptimer walk can free (a cached one, once invalidated, waits for traffic). */
+function expirable(la: LlinfoArp): boolean {
+  const rt = la.la_rt;
+  return rt.rt_expire !== 0 && !(rt.rt_flags & RTF_CACHED && rt.rt_gwalen === 0);
+}
+
+/**
+ * Arm arptimer, on the arpt_prune grid since boot, while some entry can
+ * expire (local and static entries never do): an idle kernel leaves the
+ * world idle.
+ */
 function arptimer_arm(k: Kernel): void {
   const a = k.inet.arp;
-  if (a.timer.pending || a.list.length === 0) return;
+  if (a.timer.pending || !a.list.some(expirable)) return;
   const period = ARPT_PRUNE * 1e9;
   a.timer.at((Math.floor(k.world.now / period) + 1) * period);
 }
@@ -464,7 +474,10 @@ function arpcache(k: Kernel, ifp: Ifnet, ap: ArpPacket, rt: Rtentry): number {
   }
   rt.rt_gwll.set(ap.buf.subarray(sha, sha + 6));
   rt.rt_gwalen = 6;
-  if (rt.rt_expire) rt.rt_expire = uptime(k) + k.inet.arpt_keep.value;
+  if (rt.rt_expire) {
+    rt.rt_expire = uptime(k) + k.inet.arpt_keep.value;
+    arptimer_arm(k);
+  }
   rt.rt_flags &= ~RTF_REJECT;
   if (la.la_asked || changed) a.stats.inc(arps_resolved);
   la.la_asked = 0;
