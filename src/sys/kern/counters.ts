@@ -15,6 +15,8 @@ export { STATS_LAYOUTS, type CWidth, type StatsField, type StatsLayout, type Sta
 export class CounterBlock {
   readonly v: Float64Array;
   private byName: Map<string, StatsField> | undefined;
+  /** Set while a journey is traced: told of every bump (null otherwise: one test per bump). */
+  onBump: ((block: CounterBlock, id: number, n: number) => void) | null = null;
 
   constructor(readonly layout: StatsLayout) {
     this.v = new Float64Array(layout.ncounters);
@@ -26,10 +28,21 @@ export class CounterBlock {
 
   inc(id: number): void {
     this.v[id]++;
+    if (this.onBump !== null) this.onBump(this, id, 1);
   }
 
   add(id: number, n: number): void {
     this.v[id] += n;
+    if (this.onBump !== null && n !== 0) this.onBump(this, id, n);
+  }
+
+  /** The OpenBSD name of counter `id` (arrays: name[index]). */
+  nameOf(id: number): string {
+    for (const f of this.layout.fields) {
+      const n = f.count;
+      if (id >= f.id && id < f.id + n) return n === 1 ? f.name : `${f.name}[${id - f.id}]`;
+    }
+    return `#${id}`;
   }
 
   /** Decrement, for the few gauges C decrements (e.g. SYN cache entries). */

@@ -16,6 +16,7 @@ import type { Ifnet, InIfaddr } from '../net/if.js';
 import type { Mbuf } from './uipc_mbuf.js';
 import { KstatTree } from './kern_kstat.js';
 import { Inet } from '../netinet/inet.js';
+import type { Tracer } from './kern_trace.js';
 
 export interface KernelOptions {
   hostname: string;
@@ -55,6 +56,11 @@ export class Kernel {
   readonly msgbuf: string[] = [];
   /** IPv4: ARP, routes, input, forwarding, output, ICMP. */
   readonly inet: Inet;
+  /**
+   * The journey tracer while a journey is recorded, else null.  Trace
+   * points on the packet path test it: `if (k.trace !== null) k.trace.fn(k, m, 'ip_input')`.
+   */
+  trace: Tracer | null = null;
 
   constructor(world: World, opts: KernelOptions) {
     this.hostname = opts.hostname;
@@ -93,6 +99,13 @@ export class Kernel {
   /** A new PCI bus number for a NIC attached without a location (pci1, pci2, ...). */
   pci_newbus(): number {
     return ++this.pcibus;
+  }
+
+  /** Starts (or with null, stops) recording journeys, counters included. */
+  setTracer(t: Tracer | null): void {
+    this.trace = t;
+    const hook = t === null ? null : (b: { nameOf(id: number): string }, id: number, n: number) => t.counter(this, b.nameOf(id), n);
+    for (const b of this.stats.blocks()) b.onBump = hook;
   }
 
   /** printf(9) to the message buffer. */
