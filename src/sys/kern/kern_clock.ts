@@ -33,7 +33,8 @@ export interface WorldOptions {
 export class World {
   /** Virtual time, ns. */
   now: number;
-  readonly mode: ClockMode;
+  /** Changed only through setMode(). */
+  mode: ClockMode;
   /** The root random source; machines and cables take fork(name). */
   readonly random: Random;
   /** Events run so far. */
@@ -182,6 +183,15 @@ export class World {
   }
 
   // ---- realtime mode ----
+
+  /**
+   * Switch modes: real attachments (dev/vxlan, dev/tap) make their world
+   * realtime while present and simulated again after.  Stops a running world.
+   */
+  setMode(mode: ClockMode): void {
+    if (this.running) this.stop();
+    this.mode = mode;
+  }
 
   /** Start pacing by the wall clock (realtime mode only). */
   start(): void {
