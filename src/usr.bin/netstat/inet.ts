@@ -7,6 +7,7 @@
  * `delivered` lines in unsigned arithmetic, histograms of nonzero buckets.
  */
 import { STATS_LAYOUTS, cvalue, type CWidth, type StatsLayout } from '../../sys/kern/counters.js';
+import type { ExtraBlock } from './packetflow.js';
 import { ICMP6NAMES, ICMPNAMES, IP6NH, SECTIONS, type NetstatItem, type NetstatSection, type PluralKind } from './netstat-format.gen.js';
 
 /** A counter block as the stats sysctl would copy it out: values laid out as STATS_LAYOUTS[proto]. */
@@ -29,6 +30,8 @@ export interface NetstatSource {
   counters(proto: string): StatsBlock | null | undefined;
   /** if_indextoname(3), for the ip6 `two or more mbuf` lines; undefined prints "(null)". */
   ifIndexToName?(ifidx: number): string | undefined;
+  /** packetflow's own counter blocks (`ether`, `arp`), printed by `netstat -s -X`. */
+  extraCounters?(proto: string): ExtraBlock | undefined;
 }
 
 const TWO64 = 1n << 64n;

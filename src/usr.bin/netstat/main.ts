@@ -9,6 +9,11 @@
  * Not yet: -w (interval), -rs, -g, -R, -m, -W, -P and the socket list
  * (`netstat`, `-a`, `-n`, `-p proto` without -s).  Those parse as on OpenBSD
  * but end in the usage message and status 1, see notYet().
+ *
+ * An addition of packetflow's: `-X` with `-s` also prints packetflow's own
+ * counters (sections `ether` and `arp`, see packetflow.ts), which OpenBSD
+ * does not have; `-s -X -p arp` prints one of them.  The usage message has
+ * one more line for it; everything else is OpenBSD's.
  */
 import type { Io, Tool } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
@@ -16,10 +21,12 @@ import { protoStats, type NetstatSource } from './inet.js';
 import { IP6PROTOX, PROTOX } from './netstat-format.gen.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { intpr, p_rttables, type IfErrs } from './route.js';
+import { EXTRA_SECTIONS, extraStats, isExtraSection, type ExtraBlock } from './packetflow.js';
 
 export type { NetstatSource, StatsBlock } from './inet.js';
 
-const OPTSTRING = 'AaBbc:deFf:ghI:iLlM:mN:np:P:qRrsT:uvW:w:';
+// OpenBSD's, plus X (packetflow's own counters).
+const OPTSTRING = 'AaBbc:deFf:ghI:iLlM:mN:np:P:qRrsT:uvW:w:X';
 
 const USAGE =
   'usage: netstat [-AaBln] [-M core] [-N system] [-p protocol] [-T rtable]\n' +
@@ -31,7 +38,8 @@ const USAGE =
   '       netstat -g [-lnu] [-f address_family]\n' +
   '       netstat -R\n' +
   '       netstat -r [-AFu] [-f address_family] [-M core] [-N system] [-T rtable]\n' +
-  '       netstat -P pcbaddr [-v] [-M core] [-N system]\n';
+  '       netstat -P pcbaddr [-v] [-M core] [-N system]\n' +
+  '       netstat -s -X [-p protocol]\n';
 
 const INT_MAX = 2147483647;
 const RT_TABLEID_MAX = 255;
@@ -102,6 +110,8 @@ interface Flags {
   errs: IfErrs;
   tableid: number;
   interval: boolean;
+  /** -X: packetflow's own counters too. */
+  xflag: boolean;
 }
 
 function isKernel(x: NetstatSource | Kernel): x is Kernel {
@@ -113,6 +123,7 @@ export function kernelSource(k: Kernel): NetstatSource {
   return {
     counters: (p) => k.stats.counters(p),
     ifIndexToName: (i) => k.ifnets[i]?.if_xname,
+    extraCounters: (p) => (p === 'ether' ? k.inet.etherstat : p === 'arp' ? k.inet.arp.stats : undefined),
   };
 }
 
@@ -165,6 +176,7 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
     errs: 'fail',
     tableid: 0,
     interval: false,
+    xflag: false,
   };
   const g = getopt(argv, OPTSTRING);
   for (const [ch, optarg = ''] of g.opts) {
@@ -217,7 +229,8 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
         f.mflag = true;
         break;
       case 'p': {
-        const p = name2protox(optarg);
+        // A packetflow section is checked after all options (it needs -X).
+        const p = name2protox(optarg) ?? (isExtraSection(optarg) ? optarg : undefined);
         if (p === undefined) errx(`${optarg}: unknown protocol`);
         f.proto = p;
         break;
@@ -255,6 +268,9 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
         f.interval = true;
         break;
       }
+      case 'X':
+        f.xflag = true;
+        break;
       default:
         // 'L' is in main.c's getopt string but has no case: usage.
         usage();
@@ -264,6 +280,7 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
     io.stderr.write(`netstat: ${g.error}\n`);
     usage();
   }
+  if (f.proto !== undefined && isExtraSection(f.proto) && !f.xflag) errx(`${f.proto}: unknown protocol`);
   const rest = g.rest;
   if (rest.length > 0) {
     const r = strtonum(rest[0]!, 1, INT_MAX);
@@ -309,9 +326,18 @@ function notYet(usage: () => never): never {
 }
 
 function stats(source: NetstatSource, f: Flags): string {
-  if (f.proto !== undefined) return protoStats(f.proto, source, f.sflag);
+  if (f.proto !== undefined) {
+    if (isExtraSection(f.proto)) return extraStats(f.proto, extraBlock(source, f.proto), f.sflag);
+    return protoStats(f.proto, source, f.sflag);
+  }
   let out = '';
   if (f.af === 'inet' || f.af === 'unspec') for (const p of PROTOX) out += protoStats(p, source, f.sflag);
   if (f.af === 'inet6' || f.af === 'unspec') for (const p of IP6PROTOX) out += protoStats(p, source, f.sflag);
+  // packetflow's sections are link layer and ARP: shown without -f only.
+  if (f.xflag && f.af === 'unspec') for (const s of EXTRA_SECTIONS) out += extraStats(s.name, extraBlock(source, s.name), f.sflag);
   return out;
+}
+
+function extraBlock(source: NetstatSource, name: string): ExtraBlock | undefined {
+  return source.extraCounters?.(name);
 }

@@ -45,7 +45,8 @@ const USAGE =
   '       netstat -g [-lnu] [-f address_family]\n' +
   '       netstat -R\n' +
   '       netstat -r [-AFu] [-f address_family] [-M core] [-N system] [-T rtable]\n' +
-  '       netstat -P pcbaddr [-v] [-M core] [-N system]\n';
+  '       netstat -P pcbaddr [-v] [-M core] [-N system]\n' +
+  '       netstat -s -X [-p protocol]\n'; // packetflow's addition
 
 test('netstat -s with every counter zero prints every section', async () => {
   const r = await capture(netstatTool(new KernelStats()), ['-s']);
