@@ -11,10 +11,20 @@
  * frame has left) and delivers them with cable_rx() on the far port.
  * In-flight storage is recycled: nothing is allocated per frame once the
  * cable has carried as many frames at once as it ever will.
+ *
+ * Seeded impairments besides loss: duplication (the frame arrives twice)
+ * and reordering (the frame is held back and arrives right after the next
+ * frame of the same direction, or after REORDER_HOLD ns if none follows).
+ * A frame carries its journey (the sender's m.trace) to the receiving NIC,
+ * so a traced packet's journey continues on the next machine.
  */
 import type { World } from '../kern/kern_clock.js';
 import type { Random } from '../kern/random.js';
 import { Timeout } from '../kern/kern_timeout.js';
+import type { Journey, Tracer } from '../kern/kern_trace.js';
+
+/** Longest a reordered frame waits for a frame to overtake it, ns. */
+export const REORDER_HOLD = 1_000_000;
 
 /** Preamble and start-of-frame delimiter. */
 export const ETHER_PREAMBLE = 8;
@@ -26,8 +36,8 @@ export const ETHER_MIN_LEN_NOCRC = 60;
 
 /** One end of a cable: a NIC's PHY. */
 export interface CablePort {
-  /** A frame arrived: bytes are valid during the call only. */
-  cable_rx(buf: Uint8Array, off: number, len: number): void;
+  /** A frame arrived: bytes are valid during the call only; trace is the journey it belongs to. */
+  cable_rx(buf: Uint8Array, off: number, len: number, trace?: object | null): void;
   /** The cable was plugged in (cable set) or pulled (null). */
   cable_link(cable: Cable | null): void;
 }
@@ -39,6 +49,10 @@ export interface CableOptions {
   delay?: number;
   /** Probability a frame is lost, 0..1 (default 0). */
   loss?: number;
+  /** Probability a frame is delivered twice, 0..1 (default 0). */
+  duplicate?: number;
+  /** Probability a frame is held back behind the next one, 0..1 (default 0). */
+  reorder?: number;
   /** Name, for the random stream and messages. */
   name?: string;
 }
@@ -49,24 +63,62 @@ class Wire {
   private bufs: Uint8Array[] = [];
   private lens: number[] = [];
   private times: number[] = [];
+  private traces: Array<object | null> = [];
   private head = 0;
   private count = 0;
   readonly arrival: Timeout<Wire>;
   /** Time the wire is busy until. */
   busyUntil = 0;
-  /** Frames and bytes put on this wire, frames lost. */
+  /** Frames and bytes put on this wire, frames lost, duplicated, reordered. */
   frames = 0;
   bytes = 0;
   lost = 0;
+  duplicated = 0;
+  reordered = 0;
+  /** A frame held back for reordering (bytes, length, journey), delivered after the next one. */
+  held: Uint8Array | null = null;
+  heldLen = 0;
+  heldTrace: object | null = null;
+  readonly heldTimeout: Timeout<Wire>;
 
   constructor(
     world: World,
     public to: CablePort | null,
   ) {
     this.arrival = new Timeout<Wire>(world, Wire.arrive, this);
+    this.heldTimeout = new Timeout<Wire>(world, Wire.release, this);
   }
 
-  put(buf: Uint8Array, off: number, len: number, when: number): void {
+  /** Hold a frame back; it goes out after the next frame, or on its own after REORDER_HOLD. */
+  hold(buf: Uint8Array, off: number, len: number, trace: object | null, when: number): void {
+    if (this.held === null || this.held.length < len) this.held = new Uint8Array(len < 2048 ? 2048 : len);
+    this.held.set(buf.subarray(off, off + len), 0);
+    this.heldLen = len;
+    this.heldTrace = trace;
+    this.heldTimeout.at(when + REORDER_HOLD);
+  }
+
+  /** Deliver the held frame right after `when`. */
+  unhold(when: number): void {
+    const b = this.held;
+    if (b === null || this.heldLen === 0) return;
+    const len = this.heldLen;
+    this.heldLen = 0;
+    this.heldTimeout.del();
+    this.put(b, 0, len, when, this.heldTrace);
+    this.heldTrace = null;
+  }
+
+  private static release(w: Wire): void {
+    w.unhold(w.heldTimeout.world.now);
+  }
+
+  put(buf: Uint8Array, off: number, len: number, when: number, trace: object | null = null): void {
+    // Arrivals are in order: a frame never lands before the one queued ahead of it.
+    if (this.count > 0) {
+      const last = this.times[(this.head + this.count - 1) % this.bufs.length]!;
+      if (when < last) when = last;
+    }
     const n = this.bufs.length;
     if (this.count === n) this.grow();
     const i = (this.head + this.count) % this.bufs.length;
@@ -78,6 +130,7 @@ class Wire {
     b.set(buf.subarray(off, off + len), 0);
     this.lens[i] = len;
     this.times[i] = when;
+    this.traces[i] = trace;
     this.count++;
     if (this.count === 1) this.arrival.at(when);
   }
@@ -88,21 +141,25 @@ class Wire {
     const nb: Uint8Array[] = [];
     const nl: number[] = [];
     const nt: number[] = [];
+    const ntr: Array<object | null> = [];
     for (let k = 0; k < n; k++) {
       const i = (this.head + k) % n;
       nb.push(this.bufs[i]!);
       nl.push(this.lens[i]!);
       nt.push(this.times[i]!);
+      ntr.push(this.traces[i] ?? null);
     }
     const more = n === 0 ? 8 : n;
     for (let k = 0; k < more; k++) {
       nb.push(new Uint8Array(2048));
       nl.push(0);
       nt.push(0);
+      ntr.push(null);
     }
     this.bufs = nb;
     this.lens = nl;
     this.times = nt;
+    this.traces = ntr;
     this.head = 0;
   }
 
@@ -111,6 +168,9 @@ class Wire {
     this.count = 0;
     this.head = 0;
     this.arrival.del();
+    this.heldLen = 0;
+    this.heldTrace = null;
+    this.heldTimeout.del();
   }
 
   private static arrive(w: Wire): void {
@@ -119,7 +179,9 @@ class Wire {
       const i = w.head;
       w.head = (w.head + 1) % w.bufs.length;
       w.count--;
-      if (w.to !== null) w.to.cable_rx(w.bufs[i]!, 0, w.lens[i]!);
+      const tr = w.traces[i] ?? null;
+      w.traces[i] = null;
+      if (w.to !== null) w.to.cable_rx(w.bufs[i]!, 0, w.lens[i]!, tr);
     }
     if (w.count > 0) w.arrival.at(w.times[w.head]!);
   }
@@ -129,7 +191,12 @@ export class Cable {
   readonly rate: number;
   readonly delay: number;
   loss: number;
+  duplicate: number;
+  reorder: number;
   readonly name: string;
+  /** The journey tracer while one is recorded (set by the lab): losses, duplicates, reorders. */
+  trace: Tracer | null = null;
+  private traceHost: { hostname: string; world: World } | null = null;
   readonly random: Random;
   private a: CablePort | null = null;
   private b: CablePort | null = null;
@@ -144,9 +211,12 @@ export class Cable {
     this.rate = opts.rate ?? 1e9;
     this.delay = opts.delay ?? 500;
     this.loss = opts.loss ?? 0;
+    this.duplicate = opts.duplicate ?? 0;
+    this.reorder = opts.reorder ?? 0;
     this.name = opts.name ?? 'cable';
     if (!(this.rate > 0)) throw new RangeError('cable rate must be positive');
     if (!(this.delay >= 0)) throw new RangeError('cable delay must not be negative');
+    for (const p of [this.loss, this.duplicate, this.reorder]) if (!(p >= 0 && p <= 1)) throw new RangeError('cable probabilities are between 0 and 1');
     this.random = world.random.fork(`cable:${this.name}`);
     this.ab = new Wire(world, null);
     this.ba = new Wire(world, null);
@@ -195,7 +265,7 @@ export class Cable {
    * Start sending a frame from port `from`; returns the ns the wire is busy
    * with it.  The NIC completes the descriptor after that time.
    */
-  transmit(from: CablePort, buf: Uint8Array, off: number, len: number): number {
+  transmit(from: CablePort, buf: Uint8Array, off: number, len: number, trace: object | null = null): number {
     const w = this.wire(from);
     const t = this.txtime(len);
     const now = this.world.now;
@@ -204,19 +274,42 @@ export class Cable {
     w.bytes += len;
     if (this.loss > 0 && this.random.chance(this.loss)) {
       w.lost++;
+      if (this.trace !== null) this.note(trace, 'cable: frame lost', 'loss');
     } else if (w.to !== null) {
       // The last bit arrives a propagation delay after it left (less the IFG).
       const frame = (len < ETHER_MIN_LEN_NOCRC ? ETHER_MIN_LEN_NOCRC : len) + ETHER_CRC_LEN;
       const last = Math.ceil(((frame + ETHER_PREAMBLE) * 8 * 1e9) / this.rate);
-      w.put(buf, off, len, now + last + this.delay);
+      const when = now + last + this.delay;
+      if (this.reorder > 0 && w.heldLen === 0 && this.random.chance(this.reorder)) {
+        w.reordered++;
+        if (this.trace !== null) this.note(trace, 'cable: frame held back (reorder)', 'reorder');
+        w.hold(buf, off, len, trace, when);
+        return t;
+      }
+      w.put(buf, off, len, when, trace);
+      if (this.duplicate > 0 && this.random.chance(this.duplicate)) {
+        w.duplicated++;
+        if (this.trace !== null) this.note(trace, 'cable: frame duplicated', 'duplicate');
+        w.put(buf, off, len, when, trace);
+      }
+      w.unhold(when);
     }
     return t;
   }
 
+  /** A trace event of the cable about the frame of journey `trace`. */
+  private note(trace: object | null, what: string, detail: string): void {
+    const t = this.trace!;
+    if (this.traceHost === null) this.traceHost = { hostname: `cable ${this.name}`, world: this.world };
+    t.current = trace as Journey | null;
+    if (detail === 'loss') t.drop(this.traceHost, null, what, detail);
+    else t.branch(this.traceHost, null, what, detail);
+  }
+
   /** Frames sent, bytes sent and frames lost in the direction from `from`. */
-  stats(from: CablePort): { frames: number; bytes: number; lost: number } {
+  stats(from: CablePort): { frames: number; bytes: number; lost: number; duplicated: number; reordered: number } {
     const w = this.wire(from);
-    return { frames: w.frames, bytes: w.bytes, lost: w.lost };
+    return { frames: w.frames, bytes: w.bytes, lost: w.lost, duplicated: w.duplicated, reordered: w.reordered };
   }
 
   private wire(from: CablePort): Wire {

@@ -35,6 +35,8 @@ export const X550T: NicModel = {
   txThreshold: IXGBE_82599_SCATTER + 2,
   media: (rate) => copperMedia(rate),
   xflags: IFXF_LRO,
+  intrName: 'ixgbe_queue_intr',
+  startName: 'ixgbe_start',
 };
 
 /** A 40-byte symmetric RSS key: the 16-bit pattern 0x6d5a repeated. */

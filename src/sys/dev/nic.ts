@@ -47,6 +47,7 @@ import { bpf_mtap_ether, bpfattach, BPF_DIRECTION_OUT, DLT_EN10MB } from '../net
 import { ether_ifattach } from '../net/if_ethersubr.js';
 import { formatMac, parseMac } from '../../wire/addr.js';
 import type { Cable, CablePort } from './cable.js';
+import type { Journey } from '../kern/kern_trace.js';
 
 const ETHER_HDR_LEN = 14;
 const ETHER_CRC_LEN = 4;
@@ -87,6 +88,9 @@ export interface NicModel {
   media: (rate: number) => string;
   /** Extra if_xflags set at attach (ix: LRO). */
   xflags: number;
+  /** The driver's interrupt and start routines, as journeys name them (default em_intr, em_start). */
+  intrName?: string;
+  startName?: string;
 }
 
 /** One transmit DMA ring. */
@@ -190,6 +194,9 @@ export abstract class EtherNic implements CablePort {
   private txCur: TxRing | null = null;
   private txRR = 0;
   private readonly txDone: Timeout<EtherNic>;
+  /** Trace point names: em_intr/em_start, ixgbe_queue_intr/ixgbe_start. */
+  readonly intrName: string;
+  readonly startName: string;
 
   constructor(kernel: Kernel, model: NicModel, opts: NicOptions) {
     this.kernel = kernel;
@@ -203,6 +210,8 @@ export abstract class EtherNic implements CablePort {
     const txSlots = opts.txSlots ?? model.txSlots;
     const rxSlots = opts.rxSlots ?? model.rxSlots;
     this.itr = opts.itr ?? 125_000;
+    this.intrName = model.intrName ?? `${model.driver}_intr`;
+    this.startName = model.startName ?? `${model.driver}_start`;
 
     ifp.if_flags = IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST;
     ifp.if_xflags = IFXF_MPSAFE | model.xflags;
@@ -287,6 +296,7 @@ export abstract class EtherNic implements CablePort {
     for (;;) {
       if (free <= this.model.txThreshold) {
         ifq_set_oactive(ifq);
+        if (this.kernel.trace !== null) this.kernel.trace.branch(this.kernel, ifq.peek(), `${this.startName}: transmit ring full → OACTIVE, packets wait in the queue`, `txq ${tx.me}`);
         break;
       }
       const m = ifq_dequeue(ifq);
@@ -294,6 +304,11 @@ export abstract class EtherNic implements CablePort {
       tx.slots[tx.head] = m;
       if (++tx.head === tx.n) tx.head = 0;
       free--;
+      const tr = this.kernel.trace;
+      if (tr !== null) {
+        tr.fn(this.kernel, m, this.startName, ifp.if_xname, `txq ${tx.me}: onto the transmit ring, ${free} descriptors free`);
+        tr.tap(this.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'OUT');
+      }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
       post = true;
     }
@@ -336,6 +351,7 @@ export abstract class EtherNic implements CablePort {
       rx.slots[rx.tail] = null;
       if (++rx.tail === rx.n) rx.tail = 0;
       rx.ready--;
+      if (this.kernel.trace !== null) this.kernel.trace.fn(this.kernel, m, this.intrName, this.ifp.if_xname, `rxq ${rx.me}: ${this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof'} takes the frame off the receive ring`);
       ml.enqueue(m);
     }
     ifiq_input(rx.ifiq, ml);
@@ -383,7 +399,7 @@ export abstract class EtherNic implements CablePort {
       if (tx.hw === tx.head) continue;
       this.txRR = (tx.me + 1) % nq;
       const m = tx.slots[tx.hw]!;
-      const t = cable.transmit(this, m.buf, m.off, m.len);
+      const t = cable.transmit(this, m.buf, m.off, m.len, m.trace);
       tx.packets++;
       tx.bytes += m.len;
       this.txCur = tx;
@@ -416,11 +432,15 @@ export abstract class EtherNic implements CablePort {
     void qid;
   }
 
-  cable_rx(buf: Uint8Array, off: number, len: number): void {
-    if ((this.ifp.if_flags & IFF_RUNNING) === 0) return;
+  cable_rx(buf: Uint8Array, off: number, len: number, trace: object | null = null): void {
+    if ((this.ifp.if_flags & IFF_RUNNING) === 0) {
+      if (this.kernel.trace !== null) this.rxdrop(trace, 'interface not running → frame ignored');
+      return;
+    }
     if (len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN) {
       this.rx_oversize++;
       this.ifp.if_ierrors++;
+      if (this.kernel.trace !== null) this.rxdrop(trace, 'frame longer than the MAC takes → drop, roc, if_ierrors');
       return;
     }
     const qid = this.nqueues > 1 ? this.rxqueue(buf, off, len) : 0;
@@ -428,19 +448,29 @@ export abstract class EtherNic implements CablePort {
     if (rx.avail === 0) {
       rx.missed++;
       this.ifp.if_ierrors++;
+      if (this.kernel.trace !== null) this.rxdrop(trace, `receive ring ${qid} full → drop, mpc (missed), if_ierrors`);
       this.raise(qid);
       return;
     }
     const m = rx.slots[rx.hw]!;
     if (!m.setBytes(buf, off, len)) {
       this.ifp.if_ierrors++;
+      if (this.kernel.trace !== null) this.rxdrop(trace, 'no room in the receive buffer → drop, if_ierrors');
       return;
     }
+    m.trace = trace;
     this.rxpkthdr(m, qid);
     if (++rx.hw === rx.n) rx.hw = 0;
     rx.avail--;
     rx.ready++;
     this.raise(qid);
+  }
+
+  /** A received frame dropped by the MAC, for the journey it belongs to. */
+  private rxdrop(trace: object | null, why: string): void {
+    const t = this.kernel.trace!;
+    t.current = trace as Journey | null;
+    t.drop(this.kernel, null, `${this.ifp.if_xname}: ${why}`);
   }
 
   cable_link(cable: Cable | null): void {

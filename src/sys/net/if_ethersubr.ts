@@ -65,9 +65,12 @@ function ether_if_output(ifp: Ifnet, m: Mbuf, dst: unknown, rt: unknown): number
 export function ether_input(ifp: Ifnet, m: Mbuf): void {
   const k = ifp.kernel;
   const st = k.inet.etherstat;
+  const tr = k.trace;
+  if (tr !== null) tr.fn(k, m, 'ether_input', ifp.if_xname);
   st.inc(ethers_ipackets);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (m.len < ETHER_HDR_LEN) {
+    if (tr !== null) tr.drop(k, m, 'ether_input: shorter than an Ethernet header → drop, ethers_short');
     st.inc(ethers_short);
     m.free();
     return;
@@ -77,6 +80,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   if (m.m_flags & M_VLANTAG || etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ) {
     const vinput = k.inet.vlan_input;
     if (vinput === null) {
+      if (tr !== null) tr.drop(k, m, 'ether_input: VLAN tag and no vlan(4) → drop, ethers_sdelim');
       st.inc(ethers_sdelim);
       m.free();
       return;
@@ -89,17 +93,20 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   const dst = m.off;
   if (!etherAddrEqual(b, dst, ifp.if_lladdr, 0)) {
     if (!etherIsMulticast(b, dst)) {
+      if (tr !== null) tr.drop(k, m, `ether_input: unicast to another station, not ${ifp.if_xname}'s address → drop, ethers_notforus`);
       st.inc(ethers_notforus);
       m.free();
       return;
     }
     if (!(ifp.if_flags & IFF_SIMPLEX) && etherAddrEqual(b, m.off + 6, ifp.if_lladdr, 0)) {
+      if (tr !== null) tr.drop(k, m, 'ether_input: our own multicast came back → drop, ethers_fromself');
       st.inc(ethers_fromself);
       m.free();
       return;
     }
     m.m_flags |= etherIsBroadcast(b, dst) ? M_BCAST : M_MCAST;
     ifp.if_imcasts++;
+    if (tr !== null) tr.branch(k, m, `ether_input: ${m.m_flags & M_BCAST ? 'broadcast' : 'multicast'} frame → M_${m.m_flags & M_BCAST ? 'BCAST' : 'MCAST'}`);
   }
   etype = ethv.wrap(m.buf, m.off, m.len).etherType;
   let input: ((ifp: Ifnet, m: Mbuf) => void) | null;
@@ -118,6 +125,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   }
   if (input === null) {
     ifp.if_noproto++;
+    if (tr !== null) tr.drop(k, m, `ether_input: ethertype 0x${etype.toString(16).padStart(4, '0')} unknown → drop, ethers_noproto, if_noproto`);
     st.inc(ethers_noproto);
     m.free();
     return;
@@ -133,12 +141,16 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
 export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | null): number {
   const k = ifp.kernel;
   const st = k.inet.etherstat;
+  const tr = k.trace;
+  if (tr !== null) tr.fn(k, m, 'ether_output', ifp.if_xname);
   if (!(ifp.if_flags & IFF_RUNNING)) {
+    if (tr !== null) tr.drop(k, m, `ether_output: ${ifp.if_xname} not running → drop, ethers_odown`);
     st.inc(ethers_odown);
     m.free();
     return ENETDOWN;
   }
   const desten = k.inet.desten;
+  if (tr !== null) tr.fn(k, m, 'ether_resolve', ifp.if_xname, 'IPv4: arpresolve()');
   const error = arpresolve(k, ifp, rt, m, dst, desten);
   if (error !== 0) return error === EAGAIN ? 0 : error;
   return ether_encap_output(k, ifp, m, desten, ETHERTYPE_IP);
@@ -147,6 +159,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
 /** ether_encap() + if_enqueue(): prepend the header and queue the frame. */
 export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8Array, etype: number): number {
   if (!m.prepend(ETHER_HDR_LEN)) {
+    if (k.trace !== null) k.trace.drop(k, m, 'ether_encap: no room for the Ethernet header → drop, ethers_onobufs');
     k.inet.etherstat.inc(ethers_onobufs);
     m.free();
     return ENOBUFS;
@@ -155,6 +168,14 @@ export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8
   eh.setDst(desten);
   eh.setSrc(ifp.if_lladdr);
   eh.etherType = etype;
+  if (k.trace !== null) k.trace.bytes(k, m, `ether_encap: Ethernet header ${macStr(ifp.if_lladdr)} > ${macStr(desten)}, type 0x${etype.toString(16).padStart(4, '0')}`);
   k.inet.etherstat.inc(ethers_opackets);
   return if_enqueue(ifp, m);
+}
+
+/** A MAC address as text, for trace events only (allocates: never called when not tracing). */
+function macStr(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < 6; i++) s += (i ? ':' : '') + b[i]!.toString(16).padStart(2, '0');
+  return s;
 }

@@ -86,7 +86,10 @@ interface RtFlags {
 export function looutput(ifp: Ifnet, m: Mbuf, dst: unknown, rt: unknown): number {
   void dst;
   const r = rt as RtFlags | null | undefined;
+  const tr = ifp.kernel.trace;
+  if (tr !== null) tr.fn(ifp.kernel, m, 'looutput', ifp.if_xname);
   if (r !== null && r !== undefined && (r.rt_flags & (RTF_REJECT | RTF_BLACKHOLE)) !== 0) {
+    if (tr !== null) tr.drop(ifp.kernel, m, `looutput: ${(r.rt_flags & RTF_BLACKHOLE) !== 0 ? 'blackhole' : 'reject'} route → drop`);
     m.free();
     return (r.rt_flags & RTF_BLACKHOLE) !== 0 ? 0 : (r.rt_flags & RTF_HOST) !== 0 ? EHOSTUNREACH : ENETUNREACH;
   }
@@ -112,6 +115,11 @@ function loinput(ifp: Ifnet, m: Mbuf): void {
  * output), the output counters of lo, then the network layer.
  */
 export function if_input_local(ifp: Ifnet, m: Mbuf, af: number): number {
+  const tr = ifp.kernel.trace;
+  if (tr !== null) {
+    tr.fn(ifp.kernel, m, 'if_input_local', ifp.if_xname);
+    if ((ifp.if_flags & IFF_LOOPBACK) !== 0) tr.tap(ifp.kernel, m, 'bpf_mtap_af', ifp.if_xname, 'OUT');
+  }
   if ((ifp.if_flags & IFF_LOOPBACK) !== 0 && ifp.if_bpf !== null) bpf_mtap_af(ifp.if_bpf, af, m, BPF_DIRECTION_OUT);
   const keep = m.m_flags & (M_BCAST | M_MCAST);
   m.m_flags = (m.m_flags & ~(M_BCAST | M_MCAST)) | M_LOOP | keep;
@@ -124,6 +132,7 @@ export function if_input_local(ifp: Ifnet, m: Mbuf, af: number): number {
   const input = ifp.kernel.af_input[af];
   if (input === undefined) {
     ifp.if_noproto++;
+    if (tr !== null) tr.drop(ifp.kernel, m, `if_input_local: no input for address family ${af} → drop, if_noproto`);
     m.free();
     return 0;
   }

@@ -39,7 +39,7 @@ import {
 } from '../kern/kern_kstat.js';
 import { ENOBUFS } from '../sys/errno.js';
 import type { Ifnet } from './if.js';
-import { BPF_DIRECTION_IN } from './bpf.js';
+import { BPF_DIRECTION_IN, DLT_EN10MB } from './bpf.js';
 
 /** Default transmit queue length (net/if.h IFQ_MAXLEN). */
 export const IFQ_MAXLEN = 256;
@@ -213,6 +213,8 @@ export function ifq_init_maxlen(ifq: IfQueue, maxlen: number): void {
 export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   const len = m.len;
   const mcast = (m.m_flags & M_MCAST) !== 0;
+  const tr = ifq.ifq_if.kernel.trace;
+  if (tr !== null) tr.fn(ifq.ifq_if.kernel, m, 'ifq_enqueue', ifq.ifq_if.if_xname, `txq ${ifq.ifq_idx}: qlen ${ifq.ifq_len}/${ifq.ifq_maxlen}`);
   const dm = ifq.enq(m);
   if (dm !== m) {
     ifq.ifq_packets++;
@@ -225,6 +227,7 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   } else {
     ifq.ifq_qdrops++;
     ifp.if_oqdrops++;
+    if (tr !== null) tr.drop(ifp.kernel, dm, `ifq_enqueue: ${ifp.if_xname} txq ${ifq.ifq_idx} full (${ifq.ifq_maxlen}) → drop, qdrops`);
     dm.free();
   }
   if (dm !== m) {
@@ -251,6 +254,10 @@ export function ifq_dequeue(ifq: IfQueue): Mbuf | null {
 export function ifq_start(ifq: IfQueue): void {
   const ifp = ifq.ifq_if;
   const lim = ifp.if_txmit < ifq.ifq_maxlen ? ifp.if_txmit : ifq.ifq_maxlen;
+  if (ifp.kernel.trace !== null) {
+    ifp.kernel.trace.fn(ifp.kernel, null, 'ifq_start', ifp.if_xname,
+      ifq.ifq_oactive ? 'OACTIVE: the driver is not called until the ring has room' : ifq.ifq_len >= lim ? 'bundle full: start the driver now' : 'start the driver from a softnet task (ifq_bundle)');
+  }
   if (ifq.ifq_len >= lim) {
     ifq.ifq_softnet.del(ifq.ifq_bundle);
     ifq.serialize(false);
@@ -392,6 +399,13 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
   }
   const packets = ml.len;
   let fdrops = 0;
+  const tr = ifp.kernel.trace;
+  if (tr !== null) {
+    for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
+      tr.fn(ifp.kernel, m, 'ifiq_input', ifp.if_xname, `rxq ${ifiq.ifiq_idx}`);
+      if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tap(ifp.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'IN');
+    }
+  }
 
   const bp = ifp.if_bpf;
   if (bp !== null) {
@@ -400,6 +414,7 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
     ml_enlist(ml0, ml);
     for (let m = ml0.dequeue(); m !== null; m = ml0.dequeue()) {
       if (ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)) {
+        if (tr !== null) tr.drop(ifp.kernel, m, `ifiq_input: a bpf listener on ${ifp.if_xname} asked to drop the frame (fildrop) → fdrops`);
         m.free();
         fdrops++;
       } else ml.enqueue(m);
@@ -418,6 +433,10 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
     if (len > ifiq.maxlen_drop) {
       ifiq.ifiq_qdrops += ml.len;
       ifp.if_iqdrops += ml.len;
+      if (tr !== null) {
+        for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt)
+          tr.drop(ifp.kernel, m, `ifiq_input: ${ifp.if_xname} rxq ${ifiq.ifiq_idx} over ${ifiq.maxlen_drop} packets → drop, qdrops`);
+      }
     } else {
       ifiq.ifiq_enqueues++;
       ml_enlist(ifiq.ifiq_ml, ml);
@@ -469,5 +488,8 @@ function ifiq_process(ifiq: IfiQueue): void {
 
 /** if_input_process(): link-layer input of every packet of a batch. */
 export function if_input_process(ifp: Ifnet, ml: MbufList): void {
-  for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) ifp.if_input(ifp, m);
+  for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) {
+    if (ifp.kernel.trace !== null) ifp.kernel.trace.fn(ifp.kernel, m, 'if_input_process', ifp.if_xname, 'softnet takes the packet off the input queue');
+    ifp.if_input(ifp, m);
+  }
 }

@@ -239,10 +239,13 @@ function arp_send(
   ap.spa = spa;
   ap.setTha(tha, thaOff);
   ap.tpa = tpa;
+  if (k.trace !== null) k.trace.caused(m, op === ARPOP_REQUEST ? `arprequest: who-has ${formatIp4(tpa)} tell ${formatIp4(spa)}` : `arpreply: ${formatIp4(spa)} is-at ${macAt(sha, 0)}`);
   if (!(ifp.if_flags & IFF_RUNNING)) {
+    if (k.trace !== null) k.trace.drop(k, m, `arp: ${ifp.if_xname} not running → not sent`);
     m.free();
     return false;
   }
+  if (k.trace !== null) k.trace.fn(k, m, op === ARPOP_REQUEST ? 'arprequest' : 'arpreply', ifp.if_xname);
   if_enqueue(ifp, m);
   return true;
 }
@@ -274,7 +277,10 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   }
   const now = uptime(k);
   const rt = rt0 === null ? null : rt_getll(rt0);
+  const tr = k.trace;
+  if (tr !== null) tr.fn(k, m, 'arpresolve', ifp.if_xname, formatIp4(dst));
   if (rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))) {
+    if (tr !== null) tr.drop(k, m, `arpresolve: ${formatIp4(dst)} is down (RTF_REJECT) → drop, arps_rejected`);
     a.stats.inc(arps_rejected);
     m.free();
     return rt === rt0 ? EHOSTDOWN : EHOSTUNREACH;
@@ -286,6 +292,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   }
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
     desten.set(rt.rt_gwll);
+    if (tr !== null) tr.branch(k, m, `arpresolve: ${formatIp4(dst)} is-at ${macAt(desten, 0)} (cached)`);
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - Math.floor(k.inet.arpt_keep.value / 8) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;
@@ -308,6 +315,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
     return EINVAL;
   }
   // Hold the packet while resolving (mq_push drops the oldest when full).
+  if (tr !== null) tr.branch(k, m, `arpresolve: ${formatIp4(dst)} unresolved → packet held in la_mq while ARP asks`);
   if (++a.la_hold_total <= LA_HOLD_TOTAL) {
     if (la.la_mq.len >= LA_HOLD_QUEUE) {
       la.la_mq.dequeue()!.free();
@@ -349,6 +357,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
 export function arpinput(ifp: Ifnet, m: Mbuf): void {
   const k = ifp.kernel;
   const a = k.inet.arp;
+  if (k.trace !== null) k.trace.fn(k, m, 'arpinput', ifp.if_xname);
   a.stats.inc(arps_received);
   if (ifp.if_flags & IFF_NOARP) {
     a.stats.inc(arps_noarp);
@@ -377,6 +386,7 @@ export function in_arpinput(k: Kernel, ifp: Ifnet, m: Mbuf): void {
     return;
   }
   a.stats.inc(op === ARPOP_REQUEST ? arps_rxrequests : arps_rxreplies);
+  if (k.trace !== null) k.trace.fn(k, m, 'in_arpinput', ifp.if_xname, op === ARPOP_REQUEST ? `request: who-has ${formatIp4(ap.tpa)} tell ${formatIp4(ap.spa)}` : `reply: ${formatIp4(ap.spa)} is-at ${macAt(m.buf, ap.shaOffset)}`);
   let itaddr = ap.tpa;
   const isaddr = ap.spa;
   const sha = ap.shaOffset;
@@ -412,6 +422,7 @@ export function in_arpinput(k: Kernel, ifp: Ifnet, m: Mbuf): void {
     else {
       const prt = arplookup(k, itaddr, false, true);
       if (prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE)) {
+        if (k.trace !== null) k.trace.branch(k, m, `in_arpinput: ${formatIp4(itaddr)} is not ours → no reply, arps_notarget`);
         a.stats.inc(arps_notarget);
         m.free();
         return;
@@ -480,6 +491,7 @@ function arpcache(k: Kernel, ifp: Ifnet, ap: ArpPacket, rt: Rtentry): number {
   }
   rt.rt_flags &= ~RTF_REJECT;
   if (la.la_asked || changed) a.stats.inc(arps_resolved);
+  if (k.trace !== null) k.trace.branch(k, null, `arpcache: ${formatIp4(spa)} is-at ${macAt(ap.buf, sha)}${la.la_mq.len ? `, ${la.la_mq.len} held packet(s) sent` : ''}`);
   la.la_asked = 0;
   la.la_refreshed = 0;
   // if_output_mq(): send what was held.

@@ -137,6 +137,11 @@ export function icmp_do_error(k: Kernel, n: Mbuf, type: number, code: number, de
 
 const ipv2 = new Ipv4Packet();
 
+/** Names of ICMP error types, for journeys. */
+const ICMP_ERROR_NAMES: Record<number, string> = {
+  3: 'destination unreachable', 4: 'source quench', 5: 'redirect', 11: 'time exceeded', 12: 'parameter problem',
+};
+
 function freeit(n: Mbuf): null {
   n.free();
   return null;
@@ -144,7 +149,16 @@ function freeit(n: Mbuf): null {
 
 /** icmp_error(): send an ICMP error about n (consumed) back to its source. */
 export function icmp_error(k: Kernel, n: Mbuf, type: number, code: number, dest: number, destmtu: number): void {
+  const tr = k.trace;
+  if (tr !== null) tr.fn(k, n, 'icmp_error', '', `type ${type} code ${code}`);
   const m = icmp_do_error(k, n, type, code, dest, destmtu);
+  if (tr !== null) {
+    if (m === null) tr.branch(k, null, 'icmp_error: no error sent (fragment, ICMP error, broadcast or rate limit)');
+    else {
+      tr.caused(m, `icmp_error: ${ICMP_ERROR_NAMES[type] ?? `type ${type}`} code ${code}`);
+      tr.fn(k, m, 'icmp_error', '', 'the error, to the source of the packet that caused it');
+    }
+  }
   if (m !== null && icmp_reflect(k, m) === 0) icmp_send(k, m);
 }
 
@@ -153,6 +167,7 @@ export function icmp_input(k: Kernel, m: Mbuf, hlen: number, ifp: Ifnet): void {
   const st = k.stats.icmpstat;
   const ip = ipv.wrap(m.buf, m.off, m.len);
   const icmplen = ip.totalLength - hlen;
+  if (k.trace !== null) k.trace.fn(k, m, 'icmp_input', ifp.if_xname, icmplen >= 1 ? `type ${m.buf[m.off + hlen]}` : '');
   if (icmplen < ICMP_MINLEN) {
     st.inc(icps_tooshort);
     m.free();
@@ -228,6 +243,7 @@ export function icmp_input(k: Kernel, m: Mbuf, hlen: number, ifp: Ifnet): void {
         break;
       }
       icp.type = ICMP_ECHOREPLY;
+      if (k.trace !== null) k.trace.branch(k, m, 'icmp_input: echo request → echo reply (icmp_reflect)');
       reflect(k, m, ICMP_ECHOREPLY);
       return;
     case ICMP_TSTAMP:
@@ -304,6 +320,7 @@ export function iptime(k: Kernel): number {
  */
 export function rip_input_icmp(k: Kernel, m: Mbuf, hlen: number): void {
   const ls = k.inet.icmpListeners;
+  if (k.trace !== null) k.trace.fn(k, m, 'rip_input', '', ls.size === 0 ? 'no raw ICMP socket → ips_noproto' : `to ${ls.size} raw ICMP socket(s) (ping)`);
   if (ls.size === 0) {
     k.stats.ipstat.inc(ips_noproto);
     k.stats.ipstat.dec(ips_delivered);
@@ -321,6 +338,12 @@ export function rip_input_icmp(k: Kernel, m: Mbuf, hlen: number): void {
  */
 export function icmp_reflect(k: Kernel, m: Mbuf): number {
   let ip = ipv.wrap(m.buf, m.off, m.len);
+  // The reflected packet is a new one (OpenBSD reuses the mbuf): a journey of its own, caused by this one.
+  if (k.trace !== null) {
+    const j = k.trace.of(m);
+    if (j === null || !j.cause.startsWith('icmp_error')) k.trace.caused(m, m.buf[m.off + ip.headerLength] === ICMP_ECHOREPLY ? 'icmp_reflect: echo reply' : 'icmp_reflect');
+    k.trace.fn(k, m, 'icmp_reflect', '', 'swap addresses, source is ours, ttl 255');
+  }
   if (!in_canforward(ip.src) && ip.src >>> 24 !== IN_LOOPBACKNET) {
     m.free();
     return EHOSTUNREACH;

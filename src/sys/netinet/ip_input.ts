@@ -159,9 +159,14 @@ export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
 /** ip_input_if() */
 export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const inet = k.inet;
+  const tr = k.trace;
+  if (tr !== null) tr.fn(k, m, 'ip_input', ifp.if_xname, 'ipv4_input → ip_input_if');
   k.stats.ipstat.inc(ips_total);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
-  if (!ipv4_check(k, ifp, m)) return;
+  if (!ipv4_check(k, ifp, m)) {
+    if (tr !== null) tr.drop(k, null, 'ipv4_check: bad header → drop');
+    return;
+  }
   const ip = ipv.wrap(m.buf, m.off, m.len);
   let flags = 0;
   if (inet.ipforwarding.value !== 0) flags |= IP_FORWARDING;
@@ -174,10 +179,12 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   ro.ro_rt = null;
   const ours = in_ouraddr(k, m, ifp, flags, ro);
   if (ours === 2) {
+    if (tr !== null) tr.drop(k, m, `ip_input: ours but arrived on the wrong interface ${ifp.if_xname} → drop, ips_wrongif`);
     m.free();
     return;
   }
   if (ours === 1) {
+    if (tr !== null) tr.branch(k, m, `ip_input: ${traceAddr(ip.dst)} is ours → ip_ours`);
     ip_ours(k, m, ifp);
     return;
   }
@@ -196,11 +203,18 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     return;
   }
   if (!(flags & IP_FORWARDING)) {
+    if (tr !== null) tr.drop(k, m, `ip_input: ${traceAddr(dst)} is not ours and forwarding is disabled (net.inet.ip.forwarding=0) → drop, ips_cantforward`);
     k.stats.ipstat.inc(ips_cantforward);
     m.free();
     return;
   }
+  if (tr !== null) tr.branch(k, m, `ip_input: ${traceAddr(dst)} is not ours, forwarding enabled → ip_forward`);
   ip_forward(k, m, ifp, flags, ro);
+}
+
+/** Dotted quad for trace texts (allocates: only called while tracing). */
+function traceAddr(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 }
 
 /**
@@ -252,18 +266,23 @@ function classfulBroadcast(addr: number, i: number): boolean {
 
 /** ip_ours(): reassemble if needed, then deliver. */
 export function ip_ours(k: Kernel, m: Mbuf, ifp: Ifnet): void {
+  if (k.trace !== null) k.trace.fn(k, m, 'ip_ours', ifp.if_xname);
   const r = ip_fragcheck(k, m);
-  if (r === null) return;
+  if (r === null) {
+    if (k.trace !== null) k.trace.branch(k, null, 'ip_ours: fragment queued for reassembly (or dropped)');
+    return;
+  }
   ip_deliver(k, r, ifp);
 }
 
 /** ip_deliver(): hand the datagram to its protocol (inetsw[ip_protox[p]]). */
 export function ip_deliver(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const st = k.stats.ipstat;
-  st.inc(ips_delivered);
   const ip = ipv.wrap(m.buf, m.off, m.len);
   const hlen = ip.headerLength;
   const p = ip.protocol;
+  if (k.trace !== null) k.trace.fn(k, m, 'ip_deliver', ifp.if_xname, `protocol ${p}`);
+  st.inc(ips_delivered);
   const input = k.inet.pr_input[p];
   if (input !== undefined) {
     input(k, m, hlen, ifp);
@@ -276,6 +295,7 @@ export function ip_deliver(k: Kernel, m: Mbuf, ifp: Ifnet): void {
 export function rip_input(k: Kernel, m: Mbuf, _ifp: Ifnet): void {
   const st = k.stats.ipstat;
   const ip = ipv.wrap(m.buf, m.off, m.len);
+  if (k.trace !== null) k.trace.drop(k, m, `rip_input: no socket for protocol ${ip.protocol} → ${ip.protocol === IPPROTO_ICMP ? 'drop' : 'ICMP protocol unreachable'}, ips_noproto`);
   if (ip.protocol === IPPROTO_ICMP) m.free();
   else icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0, 0);
   st.inc(ips_noproto);
@@ -613,30 +633,38 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const st = k.stats.ipstat;
   const inet = k.inet;
   const ip = ipv.wrap(m.buf, m.off, m.len);
+  const tr = k.trace;
+  if (tr !== null) tr.fn(k, m, 'ip_forward', ifp.if_xname);
   let dest = 0;
   if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(ip.dst)) {
+    if (tr !== null) tr.drop(k, m, `ip_forward: ${m.m_flags & (M_BCAST | M_MCAST) ? 'link-layer broadcast/multicast' : `${traceAddr(ip.dst)} may not be forwarded`} → drop, ips_cantforward`);
     st.inc(ips_cantforward);
     m.free();
     return;
   }
   if (ip.ttl <= IPTTLDEC) {
+    if (tr !== null) tr.branch(k, m, `ip_forward: ttl ${ip.ttl} would reach 0 → icmp_error(time exceeded in transit)`);
     icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, dest, 0);
     return;
   }
   const rt = ro !== null ? route_mpath(k, ro, ip.dst) : rt_match(k, ip.dst, RT_RESOLVE);
   if (rt === null) {
+    if (tr !== null) tr.branch(k, m, `ip_forward: no route to ${traceAddr(ip.dst)} → icmp_error(host unreachable), ips_noroute`);
     st.inc(ips_noroute);
     icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, dest, 0);
     return;
   }
   // Keep the head of the packet for an ICMP error (OpenBSD keeps it on the stack).
   const icmpLen = Math.min(ICMP_BUF, ip.totalLength);
+  // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
+  const saveJourney = tr !== null ? tr.current : null;
   const saved = inet.icmpSave;
   saved.set(m.buf.subarray(m.off, m.off + icmpLen));
   const mflags = m.m_flags;
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
   const loopcnt = m.ph_loopcnt;
+  if (tr !== null) tr.bytes(k, m, `ip_forward: ttl ${ip.ttl} → ${ip.ttl - IPTTLDEC}`);
   ip.ttl = ip.ttl - IPTTLDEC;
 
   let type = 0;
@@ -649,10 +677,15 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
       dest = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr : ip.dst;
       type = ICMP_REDIRECT;
       code = ICMP_REDIRECT_HOST;
+      if (tr !== null) tr.branch(k, m, `ip_forward: out the interface it came in on, sender on that net → ICMP redirect to ${traceAddr(dest)}`);
     }
   }
   const error = ip_output(k, m, flags | IP_FORWARDING, ro ?? rt);
   const ort: Rtentry | null = inet.ip_output_rt;
+  if (tr !== null) {
+    tr.current = saveJourney;
+    if (error) tr.branch(k, null, `ip_forward: ip_output failed (errno ${error}) → ips_cantforward`);
+  }
   if (error) st.inc(ips_cantforward);
   else {
     st.inc(ips_forward);

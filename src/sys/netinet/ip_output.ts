@@ -77,6 +77,8 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   const inet = k.inet;
   inet.ip_output_rt = null;
   const ip = ipv.wrap(m.buf, m.off, m.len);
+  const tr = k.trace;
+  if (tr !== null) tr.fn(k, m, 'ip_output', '', flags & IP_FORWARDING ? 'forwarded' : flags & IP_RAWOUTPUT ? 'raw (header included)' : 'from this host');
   if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) {
     ip.version = IPVERSION;
     if (ip.ihl < 5) ip.ihl = 5;
@@ -107,6 +109,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   } else {
     if (rt === null) rt = rt_match(k, dstaddr, RT_RESOLVE);
     if (rt === null) {
+      if (tr !== null) tr.drop(k, m, `ip_output: no route to ${traceAddr(dstaddr)} → EHOSTUNREACH, ips_noroute`);
       st.inc(ips_noroute);
       return bad(k, m, EHOSTUNREACH, null);
     }
@@ -123,6 +126,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
     if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr;
     if (ip.src === INADDR_ANY && rt.rt_ifa !== null) ip.src = rt.rt_ifa.addr;
+    if (tr !== null) tr.branch(k, m, `ip_output: route to ${traceAddr(dstaddr)} via ${rt.rt_flags & RTF_GATEWAY ? `gateway ${traceAddr(nexthop)}` : 'direct'} on ${ifp.if_xname}${rt.rt_flags & RTF_LOCAL ? ' (local address)' : ''}`);
   }
 
   if (mcastOrBcast) {
@@ -148,10 +152,13 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   if (flags & IP_MTUDISC && rt !== null && !(rt.rt_locks & RTV_MTU)) ip.ipOff = ip.ipOff | IP_DF;
 
   if (ip.totalLength <= mtu) {
+    const osum = tr !== null ? ip.checksum : 0;
     ip.fillChecksum();
+    if (tr !== null && osum !== ip.checksum) tr.bytes(k, m, `ip_output: ip_sum 0x${osum.toString(16).padStart(4, '0')} → 0x${ip.checksum.toString(16).padStart(4, '0')}`);
     inet.ip_output_rt = rt;
     return if_output(k, ifp, m, nexthop, rt);
   }
+  if (tr !== null) tr.branch(k, m, `ip_output: ${ip.totalLength} bytes > mtu ${mtu} of ${ifp.if_xname} → ${ip.ipOff & IP_DF ? 'DF set: EMSGSIZE, ips_cantfrag' : 'ip_fragment'}`);
   if (ip.ipOff & IP_DF) {
     // The interface MTU may have shrunk under a host route's.
     if (rt !== null && rtisvalid(rt) && rt.rt_flags & RTF_HOST && !(rt.rt_locks & RTV_MTU) && rt.rt_mtu > ifp.if_mtu)
@@ -177,6 +184,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
 }
 
 function bad(k: Kernel, m: Mbuf, error: number, rt: Rtentry | null): number {
+  if (k.trace !== null) k.trace.drop(k, m, `ip_output: error ${error} → packet freed`);
   m.free();
   k.inet.ip_output_rt = rt;
   return error;
@@ -213,6 +221,7 @@ export function ip_fragment(k: Kernel, m0: Mbuf, ml: MbufList, _ifp: Ifnet, mtu:
     }
     ml.enqueue(m);
     m.copyPkthdr(m0);
+    if (k.trace !== null) k.trace.caused(m, `ip_fragment: fragment at offset ${off - hlen}`);
     if (off + len >= tlen) len = tlen - off;
     m.append(mhlen + len);
     m.buf.set(m0.buf.subarray(m0.off, m0.off + IP_HDR_LEN), m.off);
@@ -278,6 +287,7 @@ export function rtable_loifp(k: Kernel): Ifnet | null {
  */
 export function if_output(k: Kernel, ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | null): number {
   m.ph_family = AF_INET;
+  if (k.trace !== null && rt !== null && rt.rt_flags & RTF_LOCAL) k.trace.branch(k, m, `if_output: to ourselves → ${ifp.if_flags & IFF_LOOPBACK ? 'looutput' : 'ip_loop_local'}`);
   if (rt !== null && rt.rt_flags & RTF_LOCAL && !(ifp.if_flags & IFF_LOOPBACK)) return ip_loop_local(k, ifp, m);
   return ifp.if_output(ifp, m, dst, rt);
 }
@@ -306,4 +316,9 @@ export function loop_task(k: Kernel): void {
     }
     ipv4_input(ifp, m);
   }
+}
+
+/** Dotted quad for trace texts (allocates: only called while tracing). */
+function traceAddr(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 }
