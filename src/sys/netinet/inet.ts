@@ -13,7 +13,7 @@ import type { CounterBlock } from '../kern/counters.js';
 import type { Ifnet } from '../net/if.js';
 import { MbufList, type Mbuf } from '../kern/uipc_mbuf.js';
 import { Task } from '../kern/kern_task.js';
-import { IPPROTO_ICMP } from '../../wire/ip4.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
 import { AF_INET, Rtable, rt_if_track, type Rtentry } from '../net/route.js';
 import { in_ifaddr_change } from './in.js';
 import { newEtherStats } from '../net/if_ethersubr.js';
@@ -21,6 +21,8 @@ import { ArpState } from './if_ether.js';
 import { IpReass, ipv4_input, type IpProtoCtlinput, type IpProtoInput } from './ip_input.js';
 import { IcmpState, icmp_input } from './ip_icmp.js';
 import { loop_task, Route } from './ip_output.js';
+import { AF_INET6, Inpcbtable, PcbConf } from './in_pcb.js';
+import type { Protosw } from '../kern/uipc_socket.js';
 
 /** A raw ICMP socket's receive hook: the whole datagram at buf[off, off+len), IP header hlen. */
 export type IcmpListener = (buf: Uint8Array, off: number, len: number, hlen: number) => void;
@@ -86,6 +88,16 @@ export class Inet {
   /** The route the last ip_output() used (for ip_forward's need-frag MTU). */
   ip_output_rt: Rtentry | null = null;
 
+  /** PCB tables (in_pcb.ts): UDP and TCP, IPv4 and IPv6. */
+  readonly udbtable: Inpcbtable;
+  readonly udb6table: Inpcbtable;
+  readonly tcbtable: Inpcbtable;
+  readonly tcb6table: Inpcbtable;
+  /** Socket protocols (inetsw/inet6sw, see uipc_socket.ts pffindproto): UDP and TCP register here. */
+  readonly protosw: Protosw[] = [];
+  /** Ephemeral port ranges, bad dynamic ports, IPv6 hooks of the PCB layer. */
+  readonly pcbconf: PcbConf;
+
   constructor(readonly kernel: Kernel) {
     const s = kernel.sysctl;
     this.ipforwarding = s.int('net.inet.ip.forwarding', 0, 'forward packets not addressed to us', 0, 2);
@@ -106,6 +118,11 @@ export class Inet {
     this.ipq = new IpReass(kernel);
     this.loopTask = new Task<Kernel>(loop_task, kernel);
     this.pr_input[IPPROTO_ICMP] = icmp_input;
+    this.pcbconf = new PcbConf(kernel);
+    this.udbtable = new Inpcbtable(kernel, IPPROTO_UDP, AF_INET);
+    this.udb6table = new Inpcbtable(kernel, IPPROTO_UDP, AF_INET6);
+    this.tcbtable = new Inpcbtable(kernel, IPPROTO_TCP, AF_INET);
+    this.tcb6table = new Inpcbtable(kernel, IPPROTO_TCP, AF_INET6);
     kernel.af_input[AF_INET] = ipv4_input;
     kernel.if_linkstatehooks.push(rt_if_track);
   }
