@@ -35,7 +35,9 @@ import { Random } from '../kern/random.js';
 import { Route } from './ip_output.js';
 import { ifa_ifwithaddr, IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
-import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EINVAL } from '../sys/errno.js';
+import {
+  EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, ECONNREFUSED, EHOSTDOWN, EHOSTUNREACH, EINVAL, EMSGSIZE, ENOPROTOOPT,
+} from '../sys/errno.js';
 import { rt_match, rtisvalid } from '../net/route.js';
 import type { SysctlNode } from '../kern/kern_sysctl.js';
 import { SO_ACCEPTCONN, SO_BINDANY, SO_REUSEADDR, SO_REUSEPORT, SOCK_DGRAM, PR_CONNREQUIRED, SS_NOFDREF } from '../kern/uipc_socket.js';
@@ -93,6 +95,14 @@ export class PcbConf {
   in6_ifaddr_check: ((addr6: Uint8Array) => boolean) | null = null;
   /** IPv6: in6_pcbconnect(), set by the IPv6 code. */
   in6_pcbconnect: ((inp: Inpcb, sin6: Sockaddr) => number) | null = null;
+  /** IPv6: udp6_output() (m consumed; 0 or an errno), set by the IPv6 code. */
+  udp6_output: ((inp: Inpcb, m: Mbuf, addr: Sockaddr | null) => number) | null = null;
+  /** net.inet.udp.checksum: compute checksums of datagrams sent. */
+  readonly udpcksum: SysctlNode;
+  /** net.inet.udp.recvspace: so_rcv of new UDP sockets. */
+  readonly udp_recvspace: SysctlNode;
+  /** net.inet.udp.sendspace: so_snd of new UDP sockets (the largest datagram). */
+  readonly udp_sendspace: SysctlNode;
 
   constructor(k: Kernel) {
     const s = k.sysctl;
@@ -100,8 +110,29 @@ export class PcbConf {
     this.portlast = s.int('net.inet.ip.portlast', IPPORT_USERRESERVED, 'last ephemeral port', 0, 65535);
     this.porthifirst = s.int('net.inet.ip.porthifirst', IPPORT_HIFIRSTAUTO, 'first high ephemeral port', 0, 65535);
     this.porthilast = s.int('net.inet.ip.porthilast', IPPORT_HILASTAUTO, 'last high ephemeral port', 0, 65535);
+    this.udpcksum = s.int('net.inet.udp.checksum', 1, 'compute UDP checksums', 0, 1);
+    this.udp_recvspace = s.int('net.inet.udp.recvspace', 40 * (1024 + 16), 'UDP receive buffer', 0, 2 * 1024 * 1024);
+    this.udp_sendspace = s.int('net.inet.udp.sendspace', 9216, 'UDP send buffer (largest datagram)', 0, 2 * 1024 * 1024);
   }
 }
+
+/** PRC_NCMDS: protocol control commands (ip_icmp.ts PRC_*). */
+export const PRC_NCMDS = 21;
+
+/** PRC_IS_REDIRECT(): PRC_REDIRECT_NET ... PRC_REDIRECT_TOSHOST */
+export function PRC_IS_REDIRECT(cmd: number): boolean {
+  return cmd >= 14 && cmd <= 17;
+}
+
+/** inetctlerrmap[]: the errno a protocol control command means for a socket. */
+export const inetctlerrmap: readonly number[] = [
+  0, 0, 0, 0,
+  0, EMSGSIZE, EHOSTDOWN, EHOSTUNREACH,
+  EHOSTUNREACH, EHOSTUNREACH, ECONNREFUSED, ECONNREFUSED,
+  EMSGSIZE, EHOSTUNREACH, 0, 0,
+  0, 0, 0, 0,
+  ENOPROTOOPT,
+];
 
 /** The initial hash size of a table (in_pcbinit(&udbtable, UDBHASHSIZE)). */
 export const INPCBHASHSIZE = 128;

@@ -22,6 +22,7 @@ import { IpReass, ipv4_input, type IpProtoCtlinput, type IpProtoInput } from './
 import { IcmpState, icmp_input } from './ip_icmp.js';
 import { loop_task, Route } from './ip_output.js';
 import { AF_INET6, Inpcbtable, PcbConf } from './in_pcb.js';
+import { udp_init } from './udp_usrreq.js';
 import type { Protosw } from '../kern/uipc_socket.js';
 
 /** A raw ICMP socket's receive hook: the whole datagram at buf[off, off+len), IP header hlen. */
@@ -77,7 +78,8 @@ export class Inet {
 
   // Scratch space of the packet path (no allocation per packet).
   readonly desten = new Uint8Array(6);
-  readonly icmpSave = new Uint8Array(68);
+  /** ip_forward's copy of a datagram's head: a cluster's size, so a whole cluster is copied at once. */
+  readonly icmpSave = new Uint8Array(2048);
   readonly optScratch = new Uint8Array(44);
   readonly fragList = new MbufList();
   /** Datagrams looped back to ourselves, drained by loopTask on softnet. */
@@ -123,6 +125,7 @@ export class Inet {
     this.udb6table = new Inpcbtable(kernel, IPPROTO_UDP, AF_INET6);
     this.tcbtable = new Inpcbtable(kernel, IPPROTO_TCP, AF_INET);
     this.tcb6table = new Inpcbtable(kernel, IPPROTO_TCP, AF_INET6);
+    udp_init(this);
     kernel.af_input[AF_INET] = ipv4_input;
     kernel.if_linkstatehooks.push(rt_if_track);
   }
