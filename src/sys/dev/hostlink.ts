@@ -163,9 +163,16 @@ export class HostLink {
     );
     kernel.printf(describe(name, formatMac(lladdr, 0)));
     this.up = opts.up ?? true;
+    this.startName = `${driver}_start`;
+    this.inputName = `${driver}_input`;
   }
 
   private readonly up: boolean;
+  /** Trace point names: vxlan_start/vxlan_input, tap_start/tap_input. */
+  private readonly startName: string;
+  private readonly inputName: string;
+  /** What the journeys call the other end ("the host"; vxlan: its address and port). */
+  hostName = 'the host';
 
   /** Plug the host side in: link up, the world goes realtime. */
   protected plug(wire: HostWire): void {
@@ -210,12 +217,19 @@ export class HostLink {
       ifq_purge(ifq);
       return;
     }
+    const k = this.kernel;
     for (let m = ifq_dequeue(ifq); m !== null; m = ifq_dequeue(ifq)) {
+      const tr = k.trace;
+      if (tr !== null) {
+        tr.fn(k, m, this.startName, ifp.if_xname, 'to the host');
+        tr.tap(k, m, 'bpf_mtap_ether', ifp.if_xname, 'OUT');
+      }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
       if (wire.transmit(m.buf, m.off, m.len) === 0) this.tx_frames++;
       else {
         this.tx_errors++;
         ifp.if_oerrors++;
+        if (tr !== null) tr.drop(k, m, `${this.startName}: the host refused the frame → tx_errors, if_oerrors`);
       }
       m.free();
     }
@@ -228,21 +242,30 @@ export class HostLink {
    */
   input(buf: Uint8Array, off: number, len: number): void {
     const ifp = this.ifp;
+    const k = this.kernel;
     if ((ifp.if_flags & IFF_RUNNING) === 0 || this.detached) {
       this.rx_down++;
+      if (k.trace !== null) this.rxdrop('interface not running → rx_down');
       return;
     }
     if (len > ifp.if_mtu + ETHER_HDR_LEN + ETHER_VLAN_ENCAP_LEN) {
       this.rx_oversize++;
       ifp.if_ierrors++;
+      if (k.trace !== null) this.rxdrop('frame longer than the MTU allows → rx_oversize, if_ierrors');
       return;
     }
-    const m = this.kernel.mbufs.get(len);
+    const m = k.mbufs.get(len);
     if (m === null || !m.setBytes(buf, off, len)) {
       if (m !== null) m.free();
       this.rx_nombuf++;
       ifp.if_iqdrops++;
+      if (k.trace !== null) this.rxdrop('mbuf pool exhausted → rx_nombuf, if_iqdrops');
       return;
+    }
+    const tr = k.trace;
+    if (tr !== null) {
+      m.trace = tr.journey(`frame from ${this.hostName}`);
+      tr.fn(k, m, this.inputName, ifp.if_xname, `${len} bytes from ${this.hostName}`);
     }
     this.rx_frames++;
     this.ml.enqueue(m);
@@ -250,6 +273,13 @@ export class HostLink {
       this.flushPending = true;
       setImmediate(this.flushFn);
     }
+  }
+
+  /** A frame from the host dropped before it became a packet: a journey of its own. */
+  private rxdrop(why: string): void {
+    const tr = this.kernel.trace!;
+    tr.current = tr.journey(`frame from ${this.hostName}`);
+    tr.drop(this.kernel, null, `${this.ifp.if_xname}: ${why}`);
   }
 
   /** Hand this turn's frames to ifiq_input and run the kernel up to now. */

@@ -125,6 +125,7 @@ export class Tap extends HostLink {
     }
     super(k, 'tap', opts, (name, mac) => `${name}: host interface ${dev.name}, address ${mac}`);
     this.device = dev.name;
+    this.hostName = dev.name;
     const buf = this.rxbuf;
     const lens = this.rxlens;
     const handle = lib.start(dev.fd, buf, lens, (n: number) => {

@@ -192,6 +192,7 @@ export class Vxlan extends HostLink {
     this.vni = vni;
     this.remoteAddress = remoteAddress;
     this.remotePort = opts.remotePort;
+    this.hostName = `${remoteAddress} vnetid ${vni}`;
     opts.socket.register(vni, this);
     this.plug(new VxlanWire(this, opts.socket, vni, remoteAddress, opts.remotePort));
   }
