@@ -61,6 +61,8 @@ export interface CableOptions {
 class Wire {
   /** Frames in flight: a ring of buffers, lengths and arrival times. */
   private bufs: Uint8Array[] = [];
+  /** Where each frame starts in its buffer. */
+  private offs: number[] = [];
   private lens: number[] = [];
   private times: number[] = [];
   private traces: Array<object | null> = [];
@@ -123,11 +125,19 @@ class Wire {
     if (this.count === n) this.grow();
     const i = (this.head + this.count) % this.bufs.length;
     let b = this.bufs[i]!;
-    if (b.length < len) {
-      b = new Uint8Array(len < 2048 ? 2048 : len);
-      this.bufs[i] = b;
+    if (buf.length <= b.length) {
+      // The sender's whole buffer in one copy, the frame at the same
+      // offset: no subarray view allocated per frame.
+      b.set(buf);
+      this.offs[i] = off;
+    } else {
+      if (b.length < len) {
+        b = new Uint8Array(len < 2048 ? 2048 : len);
+        this.bufs[i] = b;
+      }
+      b.set(buf.subarray(off, off + len), 0);
+      this.offs[i] = 0;
     }
-    b.set(buf.subarray(off, off + len), 0);
     this.lens[i] = len;
     this.times[i] = when;
     this.traces[i] = trace;
@@ -139,12 +149,14 @@ class Wire {
     // Re-lay the ring in order, doubling it.
     const n = this.bufs.length;
     const nb: Uint8Array[] = [];
+    const no: number[] = [];
     const nl: number[] = [];
     const nt: number[] = [];
     const ntr: Array<object | null> = [];
     for (let k = 0; k < n; k++) {
       const i = (this.head + k) % n;
       nb.push(this.bufs[i]!);
+      no.push(this.offs[i]!);
       nl.push(this.lens[i]!);
       nt.push(this.times[i]!);
       ntr.push(this.traces[i] ?? null);
@@ -152,11 +164,13 @@ class Wire {
     const more = n === 0 ? 8 : n;
     for (let k = 0; k < more; k++) {
       nb.push(new Uint8Array(2048));
+      no.push(0);
       nl.push(0);
       nt.push(0);
       ntr.push(null);
     }
     this.bufs = nb;
+    this.offs = no;
     this.lens = nl;
     this.times = nt;
     this.traces = ntr;
@@ -181,7 +195,7 @@ class Wire {
       w.count--;
       const tr = w.traces[i] ?? null;
       w.traces[i] = null;
-      if (w.to !== null) w.to.cable_rx(w.bufs[i]!, 0, w.lens[i]!, tr);
+      if (w.to !== null) w.to.cable_rx(w.bufs[i]!, w.offs[i]!, w.lens[i]!, tr);
     }
     if (w.count > 0) w.arrival.at(w.times[w.head]!);
   }

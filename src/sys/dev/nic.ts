@@ -453,7 +453,7 @@ export abstract class EtherNic implements CablePort {
       return;
     }
     const m = rx.slots[rx.hw]!;
-    if (!m.setBytes(buf, off, len)) {
+    if (!m.setFrame(buf, off, len)) {
       this.ifp.if_ierrors++;
       if (this.kernel.trace !== null) this.rxdrop(trace, 'no room in the receive buffer → drop, if_ierrors');
       return;

@@ -205,6 +205,21 @@ export class Mbuf {
     return true;
   }
 
+  /**
+   * A NIC's DMA write: the frame at src[off, off + len) lands at the same
+   * offset of this packet's buffer.  When src fits, the whole source buffer
+   * is copied (one memcpy, no allocation, unlike a subarray view per
+   * packet); bytes outside the frame are not meaningful afterwards.
+   * Otherwise as setBytes().  False when the pool is exhausted.
+   */
+  setFrame(src: Uint8Array, off: number, len: number): boolean {
+    if (src.length > this.buf.length || off < 0) return this.setBytes(src, off, len);
+    this.buf.set(src);
+    this.off = off;
+    this.len = len;
+    return true;
+  }
+
   /** A copy of the packet's bytes (allocates: for tools and tests). */
   bytes(): Uint8Array {
     return this.buf.slice(this.off, this.off + this.len);

@@ -659,7 +659,12 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
   const saveJourney = tr !== null ? tr.current : null;
   const saved = inet.icmpSave;
-  saved.set(m.buf.subarray(m.off, m.off + icmpLen));
+  // The whole cluster in one copy (no view allocated per packet); the head stays at m.off.
+  let savedOff = 0;
+  if (m.buf.length <= saved.length) {
+    saved.set(m.buf);
+    savedOff = m.off;
+  } else saved.set(m.buf.subarray(m.off, m.off + icmpLen));
   const mflags = m.m_flags;
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
@@ -717,7 +722,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const mcopy = k.mbufs.get(icmpLen);
   if (mcopy === null) return;
   mcopy.append(icmpLen);
-  mcopy.buf.set(saved.subarray(0, icmpLen), mcopy.off);
+  mcopy.buf.set(saved.subarray(savedOff, savedOff + icmpLen), mcopy.off);
   mcopy.m_flags |= mflags & (M_BCAST | M_MCAST);
   mcopy.ph_rtableid = rtableid;
   mcopy.ph_ifidx = ifp.if_index;
