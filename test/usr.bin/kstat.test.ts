@@ -72,8 +72,8 @@ test('dmesg: attach lines of em and ix', () => {
   assert.equal(dmesg(k, [], { stdout: out, stderr: out }), 0);
   assert.equal(
     out.text(),
-    'ix0 at pci1 dev 0 function 0 "Intel X550T" rev 0x01: msix, 4 queues, address a0:36:9f:e0:52:54\n' +
-      'ix1 at pci1 dev 0 function 1 "Intel X550T" rev 0x01: msix, 4 queues, address a0:36:9f:e0:52:55\n' +
+    'ix0 at pci1 dev 0 function 0 "Intel X550T" rev 0x01, msix, 4 queues, address a0:36:9f:e0:52:54\n' +
+      'ix1 at pci1 dev 0 function 1 "Intel X550T" rev 0x01, msix, 4 queues, address a0:36:9f:e0:52:55\n' +
       'em0 at pci1 dev 0 function 0 "Intel I210" rev 0x03: msi, address 0c:c4:7a:78:f3:54\n',
   );
 });

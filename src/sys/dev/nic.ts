@@ -242,7 +242,8 @@ export abstract class EtherNic implements CablePort {
     const rev = model.rev.toString(16).padStart(2, '0');
     const q = this.nqueues > 1 || model.intr === 'msix' ? `, ${this.nqueues} queue${this.nqueues === 1 ? '' : 's'}` : '';
     kernel.printf(
-      `${name} at pci${pci.bus} dev ${pci.dev} function ${pci.fn} "${model.product}" rev 0x${rev}: ${model.intr}${q}, address ${formatMac(lladdr, 0)}`,
+      // ix/ixgbe_allocate_msix() prints ", msix, 4 queues"; em prints ": msi".
+      `${name} at pci${pci.bus} dev ${pci.dev} function ${pci.fn} "${model.product}" rev 0x${rev}${model.intr === 'msix' ? ',' : ':'} ${model.intr}${q}, address ${formatMac(lladdr, 0)}`,
     );
   }
 
