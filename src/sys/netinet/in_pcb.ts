@@ -97,6 +97,8 @@ export class PcbConf {
   in6_pcbconnect: ((inp: Inpcb, sin6: Sockaddr) => number) | null = null;
   /** IPv6: udp6_output() (m consumed; 0 or an errno), set by the IPv6 code. */
   udp6_output: ((inp: Inpcb, m: Mbuf, addr: Sockaddr | null) => number) | null = null;
+  /** The last inp_id handed out. */
+  pcbseq = 0;
   /** net.inet.udp.checksum: compute checksums of datagrams sent. */
   readonly udpcksum: SysctlNode;
   /** net.inet.udp.recvspace: so_rcv of new UDP sockets. */
@@ -207,6 +209,8 @@ export class Inpcb {
   inp_flowid = 0;
   /** Set once detached (in_pcbdetach). */
   inp_detached = false;
+  /** A per-kernel serial number (netstat -A prints fake pointers from it). */
+  inp_id = 0;
 
   // Intrusive links: table queue, connection hash, port hash.
   /** @internal */ qnext: Inpcb | null = null;
@@ -418,6 +422,7 @@ export function in_rootonly(port: number, proto: number): boolean {
 export function in_pcballoc(so: Socket, table: Inpcbtable): Inpcb {
   const inp = new Inpcb(table, so);
   inp.inp_rtableid = so.so_rtableid;
+  inp.inp_id = ++table.kernel.inet.pcbconf.pcbseq;
   if (table.inpt_count++ > ((table.inpt_size * 3) >> 2)) table.resize(table.inpt_size * 2);
   inp.qnext = table.inpt_head;
   if (table.inpt_head !== null) table.inpt_head.qprev = inp;

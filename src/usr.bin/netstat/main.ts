@@ -21,6 +21,7 @@ import { protoStats, type NetstatSource } from './inet.js';
 import { IP6PROTOX, PROTOX } from './netstat-format.gen.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { intpr, p_rttables, type IfErrs } from './route.js';
+import { protopr } from './socket.js';
 import { EXTRA_SECTIONS, extraStats, isExtraSection, type ExtraBlock } from './packetflow.js';
 
 export type { NetstatSource, StatsBlock } from './inet.js';
@@ -112,6 +113,9 @@ interface Flags {
   interval: boolean;
   /** -X: packetflow's own counters too. */
   xflag: boolean;
+  aflag: boolean;
+  lflag: boolean;
+  Aflag: boolean;
 }
 
 function isKernel(x: NetstatSource | Kernel): x is Kernel {
@@ -177,12 +181,24 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
     tableid: 0,
     interval: false,
     xflag: false,
+    aflag: false,
+    lflag: false,
+    Aflag: false,
   };
   const g = getopt(argv, OPTSTRING);
   for (const [ch, optarg = ''] of g.opts) {
     switch (ch) {
-      case 'A': case 'a': case 'B': case 'F':
-      case 'h': case 'l': case 'M': case 'N':
+      case 'A':
+        f.Aflag = true;
+        break;
+      case 'a':
+        f.aflag = true;
+        break;
+      case 'l':
+        f.lflag = true;
+        break;
+      case 'B': case 'F':
+      case 'h': case 'M': case 'N':
         // Display modifiers of modes not implemented yet; -s ignores them, as on OpenBSD.
         break;
       case 'b':
@@ -316,7 +332,17 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
     io.stdout.write(p_rttables(kernel, f.nflag));
     return 0;
   }
-  // -g, -R, -P and the socket list.
+  // The socket list (protopr): the Internet part; there are no UNIX sockets.
+  if (!f.gflag && !f.Rflag && !f.Pflag && !f.rflag && kernel !== undefined) {
+    if (f.af === 'local' || f.af === 'mpls') return 0;
+    if (f.proto !== undefined && f.proto !== 'tcp' && f.proto !== 'udp') return 0;
+    io.stdout.write(protopr(kernel, {
+      aflag: f.aflag, lflag: f.lflag, nflag: f.nflag, Aflag: f.Aflag, proto: f.proto,
+      af: f.af === 'inet' || f.af === 'inet6' ? f.af : undefined, tableid: f.tableid,
+    }));
+    return 0;
+  }
+  // -g, -R, -P.
   return notYet(usage);
 }
 
