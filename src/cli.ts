@@ -10,7 +10,35 @@ interface Command {
   load: () => Promise<Tool>;
 }
 
+/**
+ * The commands, one entry each: add a line to extend.  Lab commands boot a
+ * lab (the embedded default `talk`, or --lab FILE); tcpdump and pfctl also
+ * work on plain files outside any lab.
+ */
 const COMMANDS: Record<string, Command> = {
+  shell: {
+    summary: 'a lab and its shell (the default with no command): packetflow shell [--lab file]',
+    load: async () => {
+      const m = await import('./lab/main.js');
+      return (argv, io) => m.shellCommand(argv, io, () => flushAll(io));
+    },
+  },
+  run: {
+    summary: 'run a scenario script, printing a transcript: packetflow run script [--lab file]',
+    load: async () => (await import('./lab/main.js')).runCommand,
+  },
+  exec: {
+    summary: 'one command on one lab machine: packetflow exec [--lab file] host -- command ...',
+    load: async () => (await import('./lab/main.js')).execCommand,
+  },
+  lab: {
+    summary: 'check a topology file and list its machines and cables: packetflow lab [--lab file]',
+    load: async () => (await import('./lab/main.js')).labCommand,
+  },
+  explain: {
+    summary: "where a counter is incremented and why: packetflow explain ips_cantforward | 'packets not forwardable'",
+    load: async () => (await import('./lab/explain.js')).explainCommand,
+  },
   pfctl: {
     summary: 'check and print pf.conf rulesets as OpenBSD pfctl -nv does',
     load: async () => (await import('./sbin/pfctl/pfctl.js')).pfctl,
@@ -20,6 +48,11 @@ const COMMANDS: Record<string, Command> = {
     load: async () => (await import('./usr.sbin/tcpdump/tcpdump.js')).tcpdump,
   },
 };
+
+function flushAll(io: Io): void {
+  (io.stdout as BufferedFdOutput).flush();
+  (io.stderr as BufferedFdOutput).flush();
+}
 
 function usage(): string {
   const names = Object.keys(COMMANDS);
@@ -59,8 +92,12 @@ export async function main(argv: string[]): Promise<number> {
   const stderr = fdOutput(2);
   const io: Io = { stdout, stderr };
   try {
-    const [name, ...rest] = argv;
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const [name0, ...rest0] = argv;
+    // No command (or only --lab FILE): the lab shell.
+    const shell = name0 === undefined || name0 === '--lab' || name0.startsWith('--lab=');
+    const name = shell ? 'shell' : name0;
+    const rest = shell ? argv : rest0;
+    if (name === '--help' || name === '-h' || name === 'help') {
       stdout.write(usage());
       return 0;
     }

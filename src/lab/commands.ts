@@ -1,0 +1,121 @@
+/**
+ * The commands of a lab machine: one table, name -> how to run it.  A
+ * kernel tool (`(k, argv, io) => status`, as src/sbin, src/usr.bin and
+ * src/usr.sbin export them) is registered with kernelTool(); commands that
+ * need the lab (trace, pktgen, diff, sleep) get the whole context.
+ *
+ * To add a tool: one line in KERNEL_TOOLS below.
+ */
+import type { Io } from '../lib/io.js';
+import type { Kernel } from '../sys/kern/kernel.js';
+import { CounterBlock } from '../sys/kern/counters.js';
+import { netstat } from '../usr.bin/netstat/main.js';
+import { ifconfig } from '../sbin/ifconfig/ifconfig.js';
+import { kstat } from '../usr.bin/kstat/kstat.js';
+import { dmesg } from '../sbin/dmesg/dmesg.js';
+import { route } from '../sbin/route/route.js';
+import { arp } from '../usr.sbin/arp/arp.js';
+import { ping } from '../sbin/ping/ping.js';
+import { sysctl } from '../sbin/sysctl/sysctl.js';
+import { makePfctl } from '../sbin/pfctl/pfctl.js';
+import type { Lab, Machine } from './lab.js';
+import type { Shell } from './shell.js';
+
+/** What a command runs against: the lab, the current machine, the shell (for its state). */
+export interface CommandContext {
+  readonly lab: Lab;
+  readonly machine: Machine;
+  readonly shell: Shell;
+  /** Ctrl-C was typed (interactive shell only). */
+  interrupted(): boolean;
+}
+
+export type KernelTool = (k: Kernel, argv: readonly string[], io: Io) => number | Promise<number>;
+export type LabCommand = (ctx: CommandContext, argv: readonly string[], io: Io) => number | Promise<number>;
+
+export interface CommandEntry {
+  summary: string;
+  run: LabCommand;
+  /** Argument words tab completion offers besides machines and interfaces. */
+  words?: readonly string[];
+}
+
+export function kernelTool(tool: KernelTool): LabCommand {
+  return (ctx, argv, io) => tool(ctx.machine.k, argv, io);
+}
+
+/** OpenBSD's tools against the machine's kernel. */
+export const KERNEL_TOOLS: Record<string, { summary: string; tool: KernelTool; words?: readonly string[] }> = {
+  arp: { summary: 'address resolution display and control', tool: arp, words: ['-a', '-an', '-d'] },
+  dmesg: { summary: 'kernel messages', tool: dmesg },
+  ifconfig: { summary: 'configure network interface parameters', tool: ifconfig, words: ['-a', '-C', 'up', 'down', 'inet', 'alias', 'delete', 'description', 'mtu'] },
+  kstat: { summary: 'kernel statistics (interface queues: kstat txq, kstat rxq)', tool: kstat, words: ['txq', 'rxq'] },
+  ping: { summary: 'send ICMP echo requests', tool: (k, argv, io) => ping(k, argv, io), words: ['-c', '-s', '-t', '-D', '-v', '-q'] },
+  route: { summary: 'manually manipulate the routing tables', tool: route, words: ['add', 'delete', 'get', 'show', 'flush', '-n'] },
+  sysctl: { summary: 'get or set kernel state', tool: sysctl, words: ['net.inet.ip.forwarding', 'net.inet.ip.ttl', 'net.inet.ip.redirect'] },
+};
+
+/** Register a kernel tool another module exports (`(k, argv, io) => status`). */
+export function registerKernelTool(name: string, summary: string, tool: KernelTool, words?: readonly string[]): void {
+  KERNEL_TOOLS[name] = words === undefined ? { summary, tool } : { summary, tool, words };
+}
+
+/** netstat, with `--since MARK` (counters moved since `mark MARK`). */
+function netstatCommand(ctx: CommandContext, argv: readonly string[], io: Io): number {
+  const i = argv.indexOf('--since');
+  if (i < 0) return netstat(ctx.machine.k, argv, io);
+  const name = argv[i + 1];
+  const snap = name === undefined ? undefined : ctx.shell.marks.get(`${ctx.machine.name}\0${name}`);
+  if (snap === undefined) {
+    io.stderr.write(`netstat: --since ${name ?? ''}: no such mark (set one with: mark NAME)\n`);
+    return 1;
+  }
+  const rest = [...argv.slice(0, i), ...argv.slice(i + 2)];
+  const k = ctx.machine.k;
+  const delta = (b: { v: Float64Array } | undefined, key: string): { v: Float64Array } | undefined => {
+    if (b === undefined) return undefined;
+    const old = snap.get(key);
+    const v = b.v.slice();
+    if (old !== undefined) for (let j = 0; j < v.length; j++) v[j]! -= old[j] ?? 0;
+    return { v };
+  };
+  return netstat(
+    {
+      counters: (p) => delta(k.stats.counters(p), p),
+      ifIndexToName: (x) => k.ifnets[x]?.if_xname,
+      extraCounters: (p) => {
+        const b = p === 'ether' ? k.inet.etherstat : p === 'arp' ? k.inet.arp.stats : undefined;
+        if (b === undefined) return undefined;
+        const c = new CounterBlock(b.layout);
+        c.v.set(delta(b, `x:${p}`)!.v);
+        return c;
+      },
+    },
+    rest,
+    io,
+  );
+}
+
+/** Snapshot of a machine's counters for `mark` / `netstat --since`. */
+export function counterSnapshot(k: Kernel): Map<string, Float64Array> {
+  const m = new Map<string, Float64Array>();
+  for (const b of k.stats.blocks()) m.set(b.proto, b.snapshot());
+  m.set('x:ether', k.inet.etherstat.snapshot());
+  m.set('x:arp', k.inet.arp.stats.snapshot());
+  return m;
+}
+
+/** Commands that need more than a kernel; the shell adds its built-ins (trace, diff, sleep, ...). */
+export function machineCommands(): Record<string, CommandEntry> {
+  const t: Record<string, CommandEntry> = {};
+  for (const [name, e] of Object.entries(KERNEL_TOOLS)) {
+    t[name] = { summary: e.summary, run: kernelTool(e.tool), ...(e.words ? { words: e.words } : {}) };
+  }
+  t.netstat = { summary: 'show network status (-ss counters, -rn routes, -i interfaces; --since MARK)', run: netstatCommand, words: ['-s', '-ss', '-rn', '-i', '-I', '-p', '--since'] };
+  t.pfctl = {
+    summary: 'check pf.conf rulesets (pfctl -nvf /etc/pf.conf)',
+    run: (ctx, argv, io) => makePfctl({ readFile: (n) => ctx.machine.files.get(n) ?? null })(argv, io),
+    words: ['-nvf', '/etc/pf.conf', '-sr', '-ss'],
+  };
+  return t;
+}

@@ -1,0 +1,78 @@
+/**
+ * The embedded default lab, `talk`: the setups of Alexander Bluhm's talk
+ * "A Packet's Journey Through the OpenBSD Network Stack", with the
+ * addresses of its slides where they fit.  `packetflow` with no arguments
+ * boots it; docs/labs.md draws it.
+ *
+ *                                        ┌─ ix0 10.0.2.1 ══ 10G ══ peer 10.0.2.2
+ *   client 10.0.1.2 ── em0 10.0.1.1 router ├─ ix1 10.0.3.1 ── 1G ─── far 10.0.3.2
+ *                                          ├─ em1 10.10.12.3 ─ 10M ── sink 10.10.12.4
+ *                                          └─ em2 10.10.11.2 ── 1G ── reader 10.10.11.1
+ *
+ * - Measurement slides (netstat -ss, netstat -an): client on 10.0.1.0/24
+ *   and the router.  (The slide's third host, 10.0.1.37, needs a switch:
+ *   it joins when bridge/veb exist.)
+ * - Socket buffer slide (netstat -n -p tcp): the router's 10.10.11.2 and
+ *   10.10.12.3 talk to reader (a slow reader: Recv-Q) and sink (behind a
+ *   10 Mbit/s cable: Send-Q).
+ * - OACTIVE slide (ifconfig em1): em1 is 0c:c4:7a:78:f3:55, "Intel I210",
+ *   10.10.12.3, and its 10 Mbit/s cable fills the transmit ring.
+ * - Multi-queue slides (dmesg, kstat txq): ix0/ix1 are the two ports of an
+ *   "Intel X550T" at pci1, ix1 a0:36:9f:e0:52:55 with 4 queues.
+ */
+export const TALK_LAB_YAML = `# packetflow default lab "talk" (see docs/labs.md)
+name: talk
+description: the setups of the talk "A Packet's Journey Through the OpenBSD Network Stack"
+seed: 1
+machines:
+  router:
+    kind: router
+    description: the machine of the slides
+    nics:
+      ix0: { lladdr: "a0:36:9f:e0:52:54", inet: 10.0.2.1/24, pci: [1, 0, 0] }
+      ix1: { lladdr: "a0:36:9f:e0:52:55", inet: 10.0.3.1/24, pci: [1, 0, 1] }
+      em0: { lladdr: "0c:c4:7a:78:f3:54", inet: 10.0.1.1/24, description: Intel I210, pci: [2, 0, 0] }
+      em1: { lladdr: "0c:c4:7a:78:f3:55", inet: 10.10.12.3/24, description: Intel I210, pci: [3, 0, 0] }
+      em2: { lladdr: "0c:c4:7a:78:f3:56", inet: 10.10.11.2/24, description: Intel I210, pci: [4, 0, 0] }
+    files:
+      /etc/pf.conf: |
+        # the pf Rules slide
+        block return all
+        pass all flags S/SA
+        block return in on ! lo0 proto tcp from any to any port 6000:6010
+        block return out log proto tcp all user = 55
+        block return out log proto udp all user = 55
+  client:
+    nics:
+      em0: { lladdr: "0c:c4:7a:01:00:02", inet: 10.0.1.2/24 }
+    routes:
+      - { dest: default, gateway: 10.0.1.1 }
+  peer:
+    nics:
+      ix0: { lladdr: "a0:36:9f:02:00:02", inet: 10.0.2.2/24 }
+    routes:
+      - { dest: default, gateway: 10.0.2.1 }
+  far:
+    nics:
+      em0: { lladdr: "0c:c4:7a:03:00:02", inet: 10.0.3.2/24 }
+    routes:
+      - { dest: default, gateway: 10.0.3.1 }
+  reader:
+    description: 10.10.11.1, the slow reader of the socket buffer slide
+    nics:
+      em0: { lladdr: "0c:c4:7a:0b:00:01", inet: 10.10.11.1/24 }
+    routes:
+      - { dest: default, gateway: 10.10.11.2 }
+  sink:
+    description: 10.10.12.4, behind a slow link
+    nics:
+      em0: { lladdr: "0c:c4:7a:0c:00:04", inet: 10.10.12.4/24 }
+    routes:
+      - { dest: default, gateway: 10.10.12.3 }
+cables:
+  - { ends: [client:em0, router:em0], rate: 1G, delay: 500ns }
+  - { ends: [peer:ix0, router:ix0], rate: 10G, delay: 500ns }
+  - { ends: [far:em0, router:ix1], rate: 1G, delay: 500ns }
+  - { ends: [reader:em0, router:em2], rate: 1G, delay: 500ns }
+  - { ends: [sink:em0, router:em1], rate: 10M, delay: 2ms }
+`;

@@ -1,0 +1,168 @@
+/**
+ * A lab: one World (clock, events, seeded randomness) and the machines of a
+ * topology, each a Kernel with lo0 and its em(4)/ix(4) NICs, joined by
+ * cables.  Building a lab does what a machine's boot and /etc/hostname.*
+ * would: attach the NICs (dmesg lines), configure addresses (bringing the
+ * interfaces up, gratuitous ARP), add routes, set sysctls; then one second
+ * of virtual time passes so boot traffic has settled.
+ */
+import { World, type ClockMode } from '../sys/kern/kern_clock.js';
+import { Kernel } from '../sys/kern/kernel.js';
+import { CounterBlock } from '../sys/kern/counters.js';
+import { Cable } from '../sys/dev/cable.js';
+import { Em } from '../sys/dev/em.js';
+import { Ix } from '../sys/dev/ix.js';
+import type { EtherNic } from '../sys/dev/nic.js';
+import { if_addr_add, if_setflags_up, type Ifnet } from '../sys/net/if.js';
+import { loopattach } from '../sys/net/if_loop.js';
+import { rt_route_add } from '../sys/net/rtsock.js';
+import type { Tracer } from '../sys/kern/kern_trace.js';
+import { maskFromLen4 } from '../wire/addr.js';
+import { parseTopology, TopologyError, TopologyErrors, type LabSpec, type MachineSpec } from './topology.js';
+
+export class Machine {
+  readonly nics = new Map<string, EtherNic>();
+  /** The machine's files: topology `files`, shell redirections (`netstat -ss >before`). */
+  readonly files = new Map<string, string>();
+  constructor(
+    readonly name: string,
+    readonly k: Kernel,
+    readonly spec: MachineSpec,
+  ) {}
+
+  get hostname(): string {
+    return this.k.hostname;
+  }
+
+  /** Interface names, lo0 first. */
+  interfaces(): string[] {
+    return this.k.ifnets.filter((i): i is Ifnet => i !== undefined).map((i) => i.if_xname);
+  }
+}
+
+export interface LabOptions {
+  mode?: ClockMode;
+  /** Skip the settling second after boot (tests that look at boot traffic). */
+  noSettle?: boolean;
+}
+
+export class Lab {
+  readonly world: World;
+  readonly machines = new Map<string, Machine>();
+  readonly cables: Cable[] = [];
+
+  constructor(
+    readonly spec: LabSpec,
+    opts: LabOptions = {},
+  ) {
+    this.world = new World({ seed: spec.seed, mode: opts.mode ?? 'simulated' });
+    const errors: TopologyError[] = [];
+    for (const ms of spec.machines) {
+      const k = new Kernel(this.world, { hostname: ms.hostname });
+      const lo = loopattach(k);
+      if_addr_add(lo, 0x7f000001, 0xff000000);
+      const m = new Machine(ms.name, k, ms);
+      for (const ns of ms.nics) {
+        const opts = {
+          lladdr: ns.lladdr,
+          name: ns.name,
+          ...(ns.pci !== undefined ? { pci: { bus: ns.pci[0], dev: ns.pci[1], fn: ns.pci[2] } } : {}),
+          ...(ns.queues !== undefined ? { queues: ns.queues } : {}),
+          ...(ns.txslots !== undefined ? { txSlots: ns.txslots } : {}),
+          ...(ns.rxslots !== undefined ? { rxSlots: ns.rxslots } : {}),
+        };
+        const nic = ns.driver === 'ix' ? new Ix(k, opts) : new Em(k, opts);
+        if (ns.description !== undefined) nic.ifp.if_description = ns.description;
+        m.nics.set(ns.name, nic);
+      }
+      for (const [path, text] of ms.files) m.files.set(path, text);
+      this.machines.set(ms.name, m);
+    }
+    // Cables first, so interfaces come up with link and announce their addresses.
+    for (const cs of spec.cables) {
+      const a = this.machines.get(cs.a.machine)!.nics.get(cs.a.nic)!;
+      const b = this.machines.get(cs.b.machine)!.nics.get(cs.b.nic)!;
+      const c = new Cable(this.world, { rate: cs.rate, delay: cs.delay, loss: cs.loss, duplicate: cs.duplicate, reorder: cs.reorder, name: cs.name });
+      c.connect(a, b);
+      this.cables.push(c);
+    }
+    for (const m of this.machines.values()) {
+      const ms = m.spec;
+      for (const ns of ms.nics) {
+        const ifp = m.nics.get(ns.name)!.ifp;
+        if (ns.up) if_setflags_up(ifp, true);
+        for (const a of ns.inet) if_addr_add(ifp, a.addr, maskFromLen4(a.plen));
+      }
+      if (ms.kind === 'router') m.k.sysctl.set('net.inet.ip.forwarding', 1);
+      for (const [name, value, line] of ms.sysctl) {
+        const e = m.k.sysctl.set(name, value);
+        if (e === 'ENOENT') errors.push(new TopologyError(spec.file, line, `machine ${ms.name}: sysctl ${name}: no such variable`));
+        else if (e !== null) errors.push(new TopologyError(spec.file, line, `machine ${ms.name}: sysctl ${name}: ${e === 'EPERM' ? 'read-only' : `value ${value} out of range`}`));
+      }
+      for (const r of ms.routes) {
+        const e = rt_route_add(m.k, r.dest, r.plen, r.gateway);
+        if (e !== 0 && e !== 17) errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: route ${r.text}: error ${e}`));
+      }
+    }
+    if (errors.length > 0) throw new TopologyErrors(errors);
+    if (!opts.noSettle && this.world.mode === 'simulated') this.world.runFor(1e9);
+  }
+
+  static fromYaml(text: string, file = 'lab.yaml', opts: LabOptions = {}): Lab {
+    return new Lab(parseTopology(text, file), opts);
+  }
+
+  machine(name: string): Machine | undefined {
+    const m = this.machines.get(name);
+    if (m !== undefined) return m;
+    for (const x of this.machines.values()) if (x.hostname === name) return x;
+    return undefined;
+  }
+
+  /** The kernels, in topology order. */
+  kernels(): Kernel[] {
+    return [...this.machines.values()].map((m) => m.k);
+  }
+
+  /** Attach (or with null, detach) a journey tracer to every machine and cable. */
+  setTracer(t: Tracer | null): void {
+    for (const k of this.kernels()) {
+      k.setTracer(t);
+      const hook = t === null ? null : (b: CounterBlock, id: number, n: number): void => t.counter(k, b.nameOf(id), n);
+      for (const b of extraCounterBlocks(k)) b.onBump = hook;
+    }
+    for (const c of this.cables) c.trace = t;
+  }
+}
+
+/**
+ * Counter blocks a kernel keeps outside k.stats (packetflow's etherstat,
+ * arpstat, and those later modules hang off k.inet and friends): found by
+ * looking one level into the kernel's parts, so new blocks are traced
+ * without a list to keep up to date.
+ */
+export function extraCounterBlocks(k: Kernel): CounterBlock[] {
+  const seen = new Set<CounterBlock>(k.stats.blocks());
+  const out: CounterBlock[] = [];
+  const look = (o: unknown, depth: number): void => {
+    if (o === null || typeof o !== 'object') return;
+    for (const v of Object.values(o as Record<string, unknown>)) {
+      if (v instanceof CounterBlock) {
+        if (!seen.has(v)) {
+          seen.add(v);
+          out.push(v);
+        }
+      } else if (depth > 0 && v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Kernel) && !(v instanceof Map)) look(v, depth - 1);
+    }
+  };
+  for (const key of Object.keys(k) as Array<keyof Kernel>) {
+    if (key === 'world' || key === 'ifnets' || key === 'stats') continue;
+    look(k[key], 1);
+  }
+  return out;
+}
+
+/** Every counter block of a kernel: OpenBSD's (k.stats) and packetflow's own. */
+export function allCounterBlocks(k: Kernel): CounterBlock[] {
+  return [...k.stats.blocks(), ...extraCounterBlocks(k)];
+}

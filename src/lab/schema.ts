@@ -1,0 +1,132 @@
+/**
+ * The JSON Schema of lab topology files.  docs/lab.schema.json is this
+ * object written out (a test keeps the two equal), so editors that speak
+ * JSON Schema (VS Code's YAML extension, for one) check lab files as they
+ * are typed: put `# yaml-language-server: $schema=docs/lab.schema.json` on
+ * the first line.
+ *
+ * The schema checks shapes; topology.ts checks what a schema cannot (that
+ * a cable's end names an interface that exists, that a route's gateway is
+ * an address) and reports both kinds of error with the file, line and key.
+ */
+
+const IPV4 = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}';
+
+export const IPV4_PATTERN = `^${IPV4}$`;
+export const CIDR_PATTERN = `^${IPV4}/([0-9]|[12][0-9]|3[0-2])$`;
+export const MAC_PATTERN = '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$';
+export const NIC_PATTERN = '^(em|ix)[0-9]+$';
+export const HOST_PATTERN = '^[a-zA-Z][a-zA-Z0-9-]{0,31}$';
+/** A number with an optional unit: "1G", "100Mbit", "10M" (rates), "500ns", "2ms", "1.5us" (delays). */
+const QUANTITY = '^[0-9]+(\\.[0-9]+)?\\s*[a-zA-Z/]*$';
+
+export const LAB_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://packetflow.invalid/lab.schema.json',
+  title: 'packetflow lab topology',
+  description: 'Machines with em(4)/ix(4) NICs, the cables between them, routes, sysctls and files. See docs/labs.md.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['machines'],
+  properties: {
+    name: { type: 'string', description: 'Name of the lab.' },
+    description: { type: 'string' },
+    seed: { type: 'integer', minimum: 0, description: 'Seed of the world\'s random source (cable loss, IP ids, ports).' },
+    machines: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: HOST_PATTERN },
+      additionalProperties: { $ref: '#/definitions/machine' },
+      description: 'Machines by name; the name is the hostname unless `hostname` says otherwise.',
+    },
+    cables: { type: 'array', items: { $ref: '#/definitions/cable' } },
+  },
+  definitions: {
+    machine: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        kind: { enum: ['host', 'router'], description: 'A router forwards (net.inet.ip.forwarding=1).' },
+        hostname: { type: 'string', pattern: HOST_PATTERN },
+        description: { type: 'string' },
+        nics: {
+          type: 'object',
+          propertyNames: { pattern: NIC_PATTERN },
+          additionalProperties: { $ref: '#/definitions/nic' },
+          description: 'NICs by interface name: em0, em1 (Intel I210), ix0 (Intel X550T, 4 queues).',
+        },
+        routes: { type: 'array', items: { $ref: '#/definitions/route' } },
+        sysctl: {
+          type: 'object',
+          propertyNames: { pattern: '^[a-z0-9_.-]+$' },
+          additionalProperties: { type: 'integer' },
+        },
+        files: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description: 'Files of the machine, e.g. /etc/pf.conf, /etc/ipsec.conf.',
+        },
+      },
+    },
+    nic: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['lladdr'],
+      properties: {
+        lladdr: { type: 'string', pattern: MAC_PATTERN },
+        inet: {
+          oneOf: [
+            { type: 'string', pattern: CIDR_PATTERN },
+            { type: 'array', items: { type: 'string', pattern: CIDR_PATTERN } },
+          ],
+          description: 'IPv4 address(es) with prefix length, e.g. 10.0.1.1/24.',
+        },
+        description: { type: 'string' },
+        queues: { type: 'integer', minimum: 1, maximum: 16 },
+        up: { type: 'boolean' },
+        pci: {
+          type: 'array',
+          items: { type: 'integer', minimum: 0 },
+          minItems: 3,
+          maxItems: 3,
+          description: 'PCI bus, device and function for the attach line in dmesg.',
+        },
+        txslots: { type: 'integer', minimum: 8 },
+        rxslots: { type: 'integer', minimum: 8 },
+      },
+    },
+    route: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['dest', 'gateway'],
+      properties: {
+        dest: {
+          type: 'string',
+          pattern: `^(default|${IPV4}(/([0-9]|[12][0-9]|3[0-2]))?)$`,
+          description: '"default", a network (10.0.2.0/24) or a host.',
+        },
+        gateway: { type: 'string', pattern: IPV4_PATTERN },
+      },
+    },
+    cable: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ends'],
+      properties: {
+        ends: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9-]*:(em|ix)[0-9]+$' },
+          minItems: 2,
+          maxItems: 2,
+          description: 'Two interfaces, as machine:interface.',
+        },
+        rate: { oneOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string', pattern: QUANTITY }], description: 'bits/s: 1G, 100M, 10Mbit' },
+        delay: { oneOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: QUANTITY }], description: 'one-way propagation delay: 500ns, 2ms' },
+        loss: { type: 'number', minimum: 0, maximum: 1 },
+        duplicate: { type: 'number', minimum: 0, maximum: 1 },
+        reorder: { type: 'number', minimum: 0, maximum: 1, description: 'probability a frame is held back behind the next ones' },
+        name: { type: 'string' },
+      },
+    },
+  },
+} as const;

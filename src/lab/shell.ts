@@ -1,0 +1,547 @@
+/**
+ * The lab shell: `router# netstat -ss`.  One line is parsed like a small
+ * sh: words with '...' and "..." quoting, `;` between commands, `|` into
+ * the built-in filters (grep, head, tail, wc), `>`/`>>`/`2>` into the
+ * current machine's files (an in-memory file system per machine, so
+ * `netstat -ss >before` ... `diff -up before after` works as on the
+ * Netstat Diff slide), and a trailing `&` for a live tcpdump that keeps
+ * printing while later commands run.
+ *
+ * `on HOST [CMD]` or `HOST: [CMD]` runs CMD on HOST, or switches to it.
+ *
+ * Time: in scripts (and piped input) the lab runs in virtual time: a
+ * command runs the world as far as it needs (ping waits for its replies),
+ * `sleep N` advances it N seconds.  The interactive front end (cli.ts)
+ * additionally keeps virtual time following the wall clock between
+ * commands and paces a command's output by the virtual time it was
+ * written at, so `ping -c 3` prints a line a second.
+ */
+import type { Io, Output } from '../lib/io.js';
+import { StringOutput } from '../lib/io.js';
+import { getopt } from '../lib/getopt.js';
+import type { Lab, Machine } from './lab.js';
+import { machineCommands, counterSnapshot, type CommandContext, type CommandEntry } from './commands.js';
+import { LabTracer, journeyData, renderJourneys, renderPaths } from './journey.js';
+import { diffCommand } from './diff.js';
+import { pktgen } from './pktgen.js';
+import { tcpdumpLive, type LiveCapture } from './tcpdump-live.js';
+import { explainCommand } from './explain.js';
+
+export interface Stage {
+  argv: string[];
+  /** > file, >> file (append), 2> file */
+  out?: { file: string; append: boolean };
+  err?: { file: string; append: boolean };
+}
+
+export interface Pipeline {
+  stages: Stage[];
+  background: boolean;
+}
+
+export class ParseError extends Error {}
+
+/** Split a line into pipelines: words, quotes, `;`, `|`, `>`, `>>`, `2>`, `&`, `#` comments. */
+export function parseLine(line: string): Pipeline[] {
+  const pipelines: Pipeline[] = [];
+  let stages: Stage[] = [];
+  let argv: string[] = [];
+  let stage: Stage = { argv };
+  let word: string | null = null;
+  let redir: { kind: 'out' | 'err'; append: boolean } | null = null;
+  const endWord = (): void => {
+    if (word === null) return;
+    if (redir !== null) {
+      stage[redir.kind] = { file: word, append: redir.append };
+      redir = null;
+    } else argv.push(word);
+    word = null;
+  };
+  const endStage = (): void => {
+    endWord();
+    if (redir !== null) throw new ParseError('syntax error: redirection without a file name');
+    if (argv.length === 0 && (stage.out || stage.err)) throw new ParseError('syntax error: redirection without a command');
+    if (argv.length > 0) stages.push(stage);
+    argv = [];
+    stage = { argv };
+  };
+  const endPipeline = (background: boolean): void => {
+    const n = stages.length;
+    endStage();
+    if (stages.length === n && n > 0 && !background) throw new ParseError('syntax error: | without a command after it');
+    if (stages.length > 0) pipelines.push({ stages, background });
+    stages = [];
+  };
+  let i = 0;
+  while (i < line.length) {
+    const c = line[i]!;
+    if (c === "'" || c === '"') {
+      const j = line.indexOf(c, i + 1);
+      if (j < 0) throw new ParseError(`syntax error: unterminated ${c}`);
+      word = (word ?? '') + line.slice(i + 1, j);
+      i = j + 1;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word = (word ?? '') + line[i + 1];
+      i += 2;
+    } else if (c === ' ' || c === '\t') {
+      endWord();
+      i++;
+    } else if (c === '#' && word === null) {
+      break;
+    } else if (c === ';') {
+      endPipeline(false);
+      i++;
+    } else if (c === '&') {
+      endPipeline(true);
+      i++;
+    } else if (c === '|') {
+      if (argv.length === 0 && word === null) throw new ParseError('syntax error: | without a command before it');
+      endStage();
+      i++;
+    } else if (c === '>' || (c === '2' && word === null && line[i + 1] === '>')) {
+      endWord();
+      const kind = c === '2' ? 'err' : 'out';
+      i += c === '2' ? 2 : 1;
+      let append = false;
+      if (line[i] === '>') {
+        append = true;
+        i++;
+      }
+      redir = { kind, append };
+    } else {
+      word = (word ?? '') + c;
+      i++;
+    }
+  }
+  endPipeline(false);
+  return pipelines;
+}
+
+export interface ShellOptions {
+  /** Print `host# command` before each command's output (scripts, piped input). */
+  echo?: boolean;
+  /** Ctrl-C state of the interactive front end. */
+  interrupted?: () => boolean;
+}
+
+/** An Output that remembers the virtual time each piece was written at (for pacing). */
+export class TimedOutput implements Output {
+  readonly parts: Array<{ t: number; s: string }> = [];
+  constructor(private readonly now: () => number) {}
+  write(s: string): void {
+    this.parts.push({ t: this.now(), s });
+  }
+}
+
+type Builtin = (sh: Shell, ctx: CommandContext, argv: readonly string[], io: Io, stdin: string | null) => number | Promise<number>;
+
+export class Shell {
+  current: Machine;
+  readonly history: string[] = [];
+  readonly marks = new Map<string, Map<string, Float64Array>>();
+  readonly jobs: Array<LiveCapture | null> = [];
+  readonly commands: Record<string, CommandEntry>;
+  /** Where background jobs write (the shell's own stdout). */
+  jobOutput: Output | null = null;
+  exitRequested = false;
+  private readonly builtins: Record<string, { summary: string; run: Builtin }>;
+
+  constructor(
+    readonly lab: Lab,
+    readonly opts: ShellOptions = {},
+  ) {
+    const first = lab.machines.values().next().value;
+    if (first === undefined) throw new Error('lab has no machines');
+    this.current = first;
+    this.commands = machineCommands();
+    this.builtins = BUILTINS;
+  }
+
+  prompt(): string {
+    return `${this.current.hostname}# `;
+  }
+
+  /** Command names, for help and completion. */
+  commandNames(): string[] {
+    return [...Object.keys(this.commands), ...Object.keys(this.builtins)].sort();
+  }
+
+  /** Tab completion: candidates for the last word of `line`. */
+  complete(line: string): [string[], string] {
+    const m = /(\S*)$/.exec(line)!;
+    const last = m[1]!;
+    const before = line.slice(0, line.length - last.length).trim();
+    const words = before.split(/\s+/).filter((w) => w !== '');
+    const machines = [...this.lab.machines.values()].map((x) => x.name);
+    let cands: string[];
+    if (words.length === 0 || (words.length === 1 && words[0]!.endsWith(':')) || (words.length === 2 && words[0] === 'on') || words[words.length - 1] === 'trace') {
+      cands = [...this.commandNames(), ...machines.map((x) => `${x}:`)];
+      if (words.length === 0) cands.push('on');
+    } else if (words[0] === 'on' && words.length === 1) {
+      cands = machines;
+    } else {
+      let host = this.current;
+      if (words[0] === 'on' && words[1]) host = this.lab.machine(words[1]) ?? host;
+      else if (words[0]!.endsWith(':')) host = this.lab.machine(words[0]!.slice(0, -1)) ?? host;
+      const cmd = words.find((w) => this.commands[w] !== undefined);
+      cands = [...host.interfaces(), ...machines, ...(cmd ? this.commands[cmd]!.words ?? [] : []), ...host.files.keys()];
+    }
+    return [cands.filter((c) => c.startsWith(last)).sort(), last];
+  }
+
+  /** Run one input line; returns the status of the last command. */
+  async run(line: string, io: Io): Promise<number> {
+    const trimmed = line.trim();
+    if (trimmed === '') return 0;
+    this.history.push(trimmed);
+    let pipelines: Pipeline[];
+    try {
+      pipelines = parseLine(trimmed);
+    } catch (e) {
+      io.stderr.write(`packetflow: ${(e as Error).message}\n`);
+      return 2;
+    }
+    let status = 0;
+    for (const p of pipelines) {
+      status = await this.runPipeline(p, io);
+      if (this.exitRequested) break;
+    }
+    return status;
+  }
+
+  private async runPipeline(p: Pipeline, io: Io): Promise<number> {
+    let machine = this.current;
+    const first = p.stages[0]!;
+    let argv = first.argv;
+    // on HOST [cmd] / HOST: [cmd]
+    if (argv[0] === 'on' || argv[0]!.endsWith(':')) {
+      const name = argv[0] === 'on' ? argv[1] : argv[0]!.slice(0, -1);
+      const m = name === undefined ? undefined : this.lab.machine(name);
+      if (m === undefined) {
+        io.stderr.write(name === undefined ? 'usage: on host [command ...]\n' : `packetflow: ${name}: no such machine (machines: ${[...this.lab.machines.keys()].join(', ')})\n`);
+        return 1;
+      }
+      argv = argv.slice(argv[0] === 'on' ? 2 : 1);
+      if (argv.length === 0 && p.stages.length === 1) {
+        this.current = m;
+        return 0;
+      }
+      machine = m;
+    }
+    if (argv.length === 0) {
+      io.stderr.write('packetflow: syntax error: no command\n');
+      return 2;
+    }
+    const stages = [{ ...first, argv }, ...p.stages.slice(1)];
+    if (this.opts.echo) io.stdout.write(`${machine.hostname}# ${stages.map(stageText).join(' | ')}${p.background ? ' &' : ''}\n`);
+    if (p.background) return this.background(machine, stages, io);
+    let input: string | null = null;
+    let status = 0;
+    for (let i = 0; i < stages.length; i++) {
+      const s = stages[i]!;
+      const last = i === stages.length - 1;
+      const out = last && s.out === undefined ? io.stdout : new StringOutput();
+      const err = s.err !== undefined ? new StringOutput() : io.stderr;
+      status = await this.runCommand(machine, s.argv, { stdout: out, stderr: err }, input);
+      if (s.out !== undefined) this.writeFile(machine, s.out.file, (out as StringOutput).text(), s.out.append);
+      if (s.err !== undefined) this.writeFile(machine, s.err.file, (err as StringOutput).text(), s.err.append);
+      input = !last && s.out === undefined ? (out as StringOutput).text() : '';
+    }
+    return status;
+  }
+
+  writeFile(m: Machine, file: string, text: string, append: boolean): void {
+    const name = normPath(file);
+    m.files.set(name, append ? (m.files.get(name) ?? '') + text : text);
+  }
+
+  readFile(m: Machine, file: string): string | undefined {
+    return m.files.get(normPath(file));
+  }
+
+  context(machine: Machine): CommandContext {
+    return { lab: this.lab, machine, shell: this, interrupted: () => this.opts.interrupted?.() ?? false };
+  }
+
+  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: string | null = null): Promise<number> {
+    const name = argv[0]!;
+    const ctx = this.context(machine);
+    const b = this.builtins[name];
+    try {
+      if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, stdin);
+      const c = this.commands[name];
+      if (c !== undefined) return await c.run(ctx, argv.slice(1), io);
+    } catch (e) {
+      io.stderr.write(`${name}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      return 70;
+    }
+    io.stderr.write(`packetflow: ${name}: command not found (type help)\n`);
+    return 127;
+  }
+
+  private background(machine: Machine, stages: Stage[], io: Io): number {
+    const argv = stages[0]!.argv;
+    if (argv[0] !== 'tcpdump' || stages.length > 1) {
+      io.stderr.write('packetflow: only `tcpdump -i IF ... &` runs in the background\n');
+      return 1;
+    }
+    const out = this.jobOutput ?? io.stdout;
+    const job = tcpdumpLive(this.context(machine), argv.slice(1), { stdout: out, stderr: io.stderr }, true);
+    if (job === null) return 1;
+    this.jobs.push(job);
+    io.stdout.write(`[${this.jobs.length}] tcpdump on ${machine.hostname}:${job.ifname}\n`);
+    return 0;
+  }
+
+  /** Stop every background job (end of a script). */
+  stopJobs(): void {
+    for (let i = 0; i < this.jobs.length; i++) {
+      this.jobs[i]?.stop();
+      this.jobs[i] = null;
+    }
+  }
+
+  help(): string {
+    const rows: Array<[string, string]> = [];
+    for (const n of this.commandNames()) rows.push([n, this.builtins[n]?.summary ?? this.commands[n]!.summary]);
+    const w = Math.max(...rows.map((r) => r[0].length));
+    const ms = [...this.lab.machines.values()].map((m) => `${m.name} (${m.interfaces().filter((i) => i !== 'lo0').join(' ')})`);
+    return [
+      `lab ${this.lab.spec.name}: ${ms.join(', ')}`,
+      '',
+      ...rows.map(([n, s]) => `  ${n.padEnd(w)}  ${s}`),
+      '',
+      '  on HOST [CMD], HOST: [CMD]   run CMD on HOST, or switch to it',
+      '  CMD >file, >>file, 2>file   write to the machine\'s files;  CMD | grep RE   filter',
+      '  example: trace ping -c 1 10.0.2.2',
+      '',
+    ].join('\n');
+  }
+}
+
+function stageText(s: Stage): string {
+  let t = s.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
+  if (s.out) t += ` ${s.out.append ? '>>' : '>'}${s.out.file}`;
+  if (s.err) t += ` 2${s.err.append ? '>>' : '>'}${s.err.file}`;
+  return t;
+}
+
+function normPath(f: string): string {
+  return f.replace(/^\.\//, '');
+}
+
+/** Seconds as `sleep` takes them: 5, 0.5, 100ms, 2s. */
+function parseSeconds(s: string): number | null {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(s);
+  if (!m) return null;
+  return Number(m[1]) * (m[2] === 'ms' ? 1e-3 : m[2] === 'm' ? 60 : 1);
+}
+
+const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
+  help: { summary: 'this list', run: (sh, _c, _a, io) => (io.stdout.write(sh.help()), 0) },
+  machines: {
+    summary: 'the lab\'s machines, their interfaces and addresses',
+    run: (sh, _c, _a, io) => {
+      for (const m of sh.lab.machines.values()) {
+        const ifs = m.spec.nics.map((n) => `${n.name} ${n.inet.map((a) => a.text).join(',') || '-'}`);
+        io.stdout.write(`${m.name.padEnd(8)} ${m.spec.kind.padEnd(6)} ${ifs.join('  ')}\n`);
+      }
+      for (const c of sh.lab.spec.cables) {
+        const rate = c.rate >= 1e9 ? `${c.rate / 1e9}G` : c.rate >= 1e6 ? `${c.rate / 1e6}M` : `${c.rate}`;
+        io.stdout.write(`cable ${c.a.machine}:${c.a.nic} - ${c.b.machine}:${c.b.nic} ${rate}bit/s ${c.delay}ns${c.loss ? ` loss ${c.loss}` : ''}${c.duplicate ? ` dup ${c.duplicate}` : ''}${c.reorder ? ` reorder ${c.reorder}` : ''}\n`);
+      }
+      return 0;
+    },
+  },
+  history: {
+    summary: 'commands typed so far',
+    run: (sh, _c, _a, io) => {
+      sh.history.forEach((h, i) => io.stdout.write(`${String(i + 1).padStart(5)}  ${h}\n`));
+      return 0;
+    },
+  },
+  exit: { summary: 'leave the shell', run: (sh) => ((sh.exitRequested = true), 0) },
+  quit: { summary: 'leave the shell', run: (sh) => ((sh.exitRequested = true), 0) },
+  sleep: {
+    summary: 'let N seconds of lab time pass (sleep 5, sleep 100ms)',
+    run: (sh, _c, argv, io) => {
+      const s = argv.length === 1 ? parseSeconds(argv[0]!) : null;
+      if (s === null) {
+        io.stderr.write('usage: sleep seconds\n');
+        return 1;
+      }
+      if (!sh.lab.world.isRunning) sh.lab.world.runFor(Math.round(s * 1e9));
+      return 0;
+    },
+  },
+  date: {
+    summary: 'the lab\'s virtual time (seconds since boot)',
+    run: (sh, _c, _a, io) => (io.stdout.write(`${(sh.lab.world.now / 1e9).toFixed(9)} s\n`), 0),
+  },
+  echo: { summary: 'print words', run: (_s, _c, argv, io) => (io.stdout.write(argv.join(' ') + '\n'), 0) },
+  cat: {
+    summary: 'print files of the machine (cat before, cat /etc/pf.conf)',
+    run: (sh, ctx, argv, io, stdin) => {
+      if (argv.length === 0 && stdin !== null) io.stdout.write(stdin);
+      let st = 0;
+      for (const f of argv) {
+        const t = sh.readFile(ctx.machine, f);
+        if (t === undefined) {
+          io.stderr.write(`cat: ${f}: No such file or directory\n`);
+          st = 1;
+        } else io.stdout.write(t);
+      }
+      return st;
+    },
+  },
+  ls: {
+    summary: 'list the machine\'s files',
+    run: (_s, ctx, _a, io) => {
+      for (const f of [...ctx.machine.files.keys()].sort()) io.stdout.write(f + '\n');
+      return 0;
+    },
+  },
+  rm: {
+    summary: 'remove files of the machine',
+    run: (sh, ctx, argv, io) => {
+      let st = 0;
+      for (const f of argv) {
+        if (!ctx.machine.files.delete(f.replace(/^\.\//, '')) && f !== '-f') {
+          io.stderr.write(`rm: ${f}: No such file or directory\n`);
+          st = 1;
+        }
+      }
+      void sh;
+      return st;
+    },
+  },
+  diff: { summary: 'compare files (diff -u before after, diff -up)', run: (sh, ctx, argv, io) => diffCommand(sh, ctx.machine, argv, io) },
+  grep: {
+    summary: 'lines matching a regular expression (netstat -ss | grep forward); -v inverts, -i ignores case',
+    run: (sh, ctx, argv, io, stdin) => {
+      const g = getopt(argv, 'iv');
+      if (g.error !== undefined || g.rest.length === 0) {
+        io.stderr.write('usage: grep [-iv] pattern [file ...]\n');
+        return 2;
+      }
+      const flags = g.opts.some(([c]) => c === 'i') ? 'i' : '';
+      const inv = g.opts.some(([c]) => c === 'v');
+      let re: RegExp;
+      try {
+        re = new RegExp(g.rest[0]!, flags);
+      } catch {
+        io.stderr.write(`grep: bad pattern ${g.rest[0]}\n`);
+        return 2;
+      }
+      const text = g.rest.length > 1 ? g.rest.slice(1).map((f) => sh.readFile(ctx.machine, f) ?? '').join('') : stdin ?? '';
+      let found = false;
+      for (const l of text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined)) {
+        if (re.test(l) !== inv) {
+          io.stdout.write(l + '\n');
+          found = true;
+        }
+      }
+      return found ? 0 : 1;
+    },
+  },
+  head: { summary: 'first lines (head -n N)', run: (_s, _c, argv, io, stdin) => headTail(argv, io, stdin, true) },
+  tail: { summary: 'last lines (tail -n N)', run: (_s, _c, argv, io, stdin) => headTail(argv, io, stdin, false) },
+  mark: {
+    summary: 'remember the counters now, for netstat -s --since NAME',
+    run: (sh, ctx, argv, io) => {
+      if (argv.length !== 1) {
+        io.stderr.write('usage: mark name\n');
+        return 1;
+      }
+      sh.marks.set(`${ctx.machine.name}\0${argv[0]}`, counterSnapshot(ctx.machine.k));
+      return 0;
+    },
+  },
+  trace: { summary: 'run a command and show the journey of every packet it caused (trace [-s|--json] CMD)', run: traceCommand },
+  pktgen: { summary: 'offer load: a burst or a rate of UDP datagrams (pktgen -r 20000 -t 1 10.10.12.4)', run: (_s, ctx, argv, io) => pktgen(ctx, argv, io) },
+  tcpdump: {
+    summary: 'print packets on an interface (tcpdump -ni em0 [-c N] [expr], or with & in the background)',
+    run: (sh, ctx, argv, io) => {
+      if (argv.includes('-r') || argv.some((a) => /^-[A-Za-z]*r/.test(a) && !a.startsWith('--'))) {
+        io.stderr.write('tcpdump: reading capture files works outside the lab: packetflow tcpdump -r FILE\n');
+        return 1;
+      }
+      const job = tcpdumpLive(ctx, argv, io, false);
+      if (job === null) return 1;
+      return job.runForeground(sh);
+    },
+  },
+  jobs: {
+    summary: 'background captures',
+    run: (sh, _c, _a, io) => {
+      sh.jobs.forEach((j, i) => {
+        if (j !== null) io.stdout.write(`[${i + 1}] running  tcpdump on ${j.host}:${j.ifname}\n`);
+      });
+      return 0;
+    },
+  },
+  kill: {
+    summary: 'stop a background capture (kill %1)',
+    run: (sh, _c, argv, io) => {
+      const n = Number((argv[0] ?? '').replace(/^%/, ''));
+      const j = sh.jobs[n - 1];
+      if (!Number.isInteger(n) || j === undefined || j === null) {
+        io.stderr.write(`kill: ${argv[0] ?? ''}: no such job\n`);
+        return 1;
+      }
+      j.stop();
+      sh.jobs[n - 1] = null;
+      return 0;
+    },
+  },
+  explain: { summary: 'where a counter is incremented and why (explain ips_cantforward, explain \'packets not forwardable\')', run: (_s, _c, argv, io) => explainCommand(argv, io) },
+};
+
+function headTail(argv: readonly string[], io: Io, stdin: string | null, head: boolean): number {
+  const g = getopt(argv, 'n:');
+  const nopt = g.opts.find(([c]) => c === 'n');
+  const n = nopt ? Number(nopt[1]) : 10;
+  const text = stdin ?? '';
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const sel = head ? lines.slice(0, n) : lines.slice(Math.max(0, lines.length - n));
+  for (const l of sel) io.stdout.write(l + '\n');
+  return 0;
+}
+
+/** trace [-s] [--json] CMD ARGS: run CMD with a tracer on every machine and cable. */
+async function traceCommand(sh: Shell, ctx: CommandContext, argv: readonly string[], io: Io): Promise<number> {
+  let json = false;
+  let short = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    if (argv[i] === '--json') json = true;
+    else if (argv[i] === '-s') short = true;
+    else break;
+  }
+  const cmd = argv.slice(i);
+  if (cmd.length === 0) {
+    io.stderr.write('usage: trace [-s] [--json] command [argument ...]\n');
+    return 1;
+  }
+  const t = new LabTracer(cmd.join(' '));
+  const lab = sh.lab;
+  lab.setTracer(t);
+  const out = json ? new StringOutput() : io.stdout;
+  let status: number;
+  try {
+    status = await sh.runCommand(ctx.machine, cmd, { stdout: out, stderr: io.stderr });
+    // Let what the command set in motion finish (replies on their way, ARP), briefly.
+    if (!lab.world.isRunning) lab.world.runFor(10_000_000);
+  } finally {
+    lab.setTracer(null);
+  }
+  const data = journeyData(t, cmd.join(' '), ctx.machine.hostname);
+  if (json) {
+    io.stdout.write(JSON.stringify({ ...data, status, output: (out as StringOutput).text() }, null, 2) + '\n');
+  } else {
+    io.stdout.write('\n');
+    io.stdout.write(short ? renderPaths(data) : renderJourneys(data));
+  }
+  return status;
+}

@@ -1,0 +1,125 @@
+/**
+ * tcpdump -i IF on a lab machine: a bpf listener on the interface (the
+ * taps of ifiq_input and the driver's start routine, or lo0's), the
+ * tcpdump filter compiler and printer of usr.sbin/tcpdump.  Timestamps
+ * are the lab's virtual time since boot, printed in UTC, so 00:00:01.000000
+ * is one second after the lab booted.
+ *
+ * In the foreground it runs the lab until -c packets were printed (or, in
+ * virtual time, until nothing is left to happen; interactively, until
+ * Ctrl-C).  With `&` it keeps printing while later commands run.
+ */
+import type { Io } from '../lib/io.js';
+import { getopt } from '../lib/getopt.js';
+import { bpf_listen, bpf_detachd, BPF_DIRECTION_IN, BPF_DIRECTION_OUT, type BpfDesc } from '../sys/net/bpf.js';
+import { compileFilter, isFilterError } from '../usr.sbin/tcpdump/filter.js';
+import { OutBuf, outputSink } from '../usr.sbin/tcpdump/outbuf.js';
+import { PrintState, printPacket } from '../usr.sbin/tcpdump/print.js';
+import type { CommandContext } from './commands.js';
+import type { Shell } from './shell.js';
+
+const USAGE = 'usage: tcpdump [-enqStvXx] [-c count] [-D in|out] [-s snaplen] -i interface [expression ...]\n';
+
+export interface LiveCapture {
+  host: string;
+  ifname: string;
+  count: number;
+  stop(): void;
+  runForeground(sh: Shell): Promise<number>;
+}
+
+export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io, background: boolean): LiveCapture | null {
+  const g = getopt(argv, 'c:D:ei:nqs:StvXx');
+  const fail = (msg: string): null => {
+    io.stderr.write(`tcpdump: ${msg}\n`);
+    return null;
+  };
+  if (g.error !== undefined) {
+    io.stderr.write(`tcpdump: ${g.error}\n${USAGE}`);
+    return null;
+  }
+  const ps = new PrintState({ thiszone: 0 });
+  let ifname: string | undefined;
+  let max = 0;
+  let snaplen = 116;
+  let dirfilt = 0;
+  let tflag = 1;
+  for (const [c, v = ''] of g.opts) {
+    switch (c) {
+      case 'c':
+        max = Number(v);
+        if (!Number.isInteger(max) || max < 1) return fail(`invalid packet count ${v}`);
+        break;
+      case 'D':
+        if (v === 'in') dirfilt = BPF_DIRECTION_OUT;
+        else if (v === 'out') dirfilt = BPF_DIRECTION_IN;
+        else return fail(`unknown direction \`${v}'`);
+        break;
+      case 'e': ps.eflag = true; break;
+      case 'i': ifname = v; break;
+      case 'n': ps.nflag = true; break;
+      case 'q': ps.qflag = true; break;
+      case 's': snaplen = Number(v) || 116; break;
+      case 'S': ps.Sflag = true; break;
+      case 't': tflag--; break;
+      case 'v': ps.vflag++; break;
+      case 'X': ps.Xflag = true; ps.xflag = true; break;
+      case 'x': ps.xflag = true; break;
+    }
+  }
+  ps.tflag = tflag;
+  const k = ctx.machine.k;
+  if (ifname === undefined) {
+    const first = ctx.machine.interfaces().find((n) => n !== 'lo0');
+    if (first === undefined) return fail('no suitable device found');
+    ifname = first;
+  }
+  const ifp = k.ifunit(ifname);
+  if (ifp === undefined) return fail(`${ifname}: No such device`);
+  const dlt = ifp.if_bpf_dlt;
+  const f = compileFilter(g.rest.join(' '), dlt, { optimize: true });
+  if (isFilterError(f)) return fail(f.message);
+  const stdout = io.stdout;
+  const out = new OutBuf(stdout.writeBytes !== undefined ? (b, n) => stdout.writeBytes!(b, n) : outputSink(stdout));
+  let d: BpfDesc | null = null;
+  const cap: LiveCapture = {
+    host: ctx.machine.hostname,
+    ifname,
+    count: 0,
+    stop: () => {
+      if (d !== null) bpf_detachd(d);
+      d = null;
+      out.flush();
+    },
+    runForeground: async (sh: Shell): Promise<number> => {
+      const w = sh.lab.world;
+      if (w.isRunning) {
+        // Realtime: the world runs by itself; wait for the count or Ctrl-C.
+        while (d !== null && !ctx.interrupted()) await new Promise((r) => setTimeout(r, 20));
+      } else {
+        while (d !== null && !ctx.interrupted()) {
+          if (!w.step()) break;
+        }
+      }
+      const n = cap.count;
+      cap.stop();
+      io.stderr.write(`${n} packet${n === 1 ? '' : 's'} captured\n`);
+      return 0;
+    },
+  };
+  d = bpf_listen(
+    ifp,
+    (buf, off, caplen, wirelen, tsNs) => {
+      printPacket(out, ps, dlt, Math.floor(tsNs / 1e9), tsNs % 1e9, buf, off, caplen, wirelen);
+      out.flush();
+      cap.count++;
+      if (max > 0 && cap.count >= max) cap.stop();
+    },
+    f.match,
+    snaplen,
+  );
+  d.dirfilt = dirfilt;
+  if (!background) io.stderr.write(`tcpdump: listening on ${ifname}, link-type ${dlt === 1 ? 'EN10MB' : dlt === 12 ? 'LOOP' : String(dlt)}\n`);
+  void BPF_DIRECTION_IN;
+  return cap;
+}
