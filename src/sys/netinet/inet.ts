@@ -24,6 +24,8 @@ import { loop_task, Route } from './ip_output.js';
 import { AF_INET6, Inpcbtable, PcbConf } from './in_pcb.js';
 import { udp_init } from './udp_usrreq.js';
 import type { Protosw } from '../kern/uipc_socket.js';
+import type { TcpState } from './tcp_var.js';
+import { tcp_init } from './tcp_subr.js';
 
 /** A raw ICMP socket's receive hook: the whole datagram at buf[off, off+len), IP header hlen. */
 export type IcmpListener = (buf: Uint8Array, off: number, len: number, hlen: number) => void;
@@ -99,6 +101,8 @@ export class Inet {
   readonly protosw: Protosw[] = [];
   /** Ephemeral port ranges, bad dynamic ports, IPv6 hooks of the PCB layer. */
   readonly pcbconf: PcbConf;
+  /** TCP (tcp_var.ts): knobs, SYN cache, ISN state; set by tcp_init(). */
+  tcp!: TcpState;
 
   constructor(readonly kernel: Kernel) {
     const s = kernel.sysctl;
@@ -125,6 +129,7 @@ export class Inet {
     this.udb6table = new Inpcbtable(kernel, IPPROTO_UDP, AF_INET6);
     this.tcbtable = new Inpcbtable(kernel, IPPROTO_TCP, AF_INET);
     this.tcb6table = new Inpcbtable(kernel, IPPROTO_TCP, AF_INET6);
+    this.tcp = tcp_init(kernel, this);
     udp_init(this);
     kernel.af_input[AF_INET] = ipv4_input;
     kernel.if_linkstatehooks.push(rt_if_track);
