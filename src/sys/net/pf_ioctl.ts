@@ -1,0 +1,463 @@
+/**
+ * The pf device (sys/net/pf_ioctl.c): what pfctl asks of the kernel.
+ * DIOCSTART/DIOCSTOP, loading a ruleset in one transaction (rules compiled
+ * for evaluation with their skip steps, tables, `set` options), state
+ * listing and killing, status and its reset, and the table ioctls
+ * (DIOCRADDADDRS, DIOCRDELADDRS, DIOCRSETADDRS, DIOCRTSTADDRS...).  Each
+ * returns 0 or an errno, as the ioctl would.
+ *
+ * The ruleset arrives in pfctl's typed rule model (sbin/pfctl/pf_ruleset.ts,
+ * the struct pf_rule the ioctl copies in).
+ */
+import type { Kernel } from '../kern/kernel.js';
+import type {
+  PfAddrWrap, PfAnchor, PfOptions, PfPool, PfRule, PfRuleAddr, PfTableDef,
+} from '../../sbin/pfctl/pf_ruleset.js';
+import {
+  AF_INET, KAddr, KAnchor, KPool, KRule, Pf, PF_ADDR_DYNIFTL, PF_ADDR_NONE, PF_ADDR_RANGE, PF_ADDR_TABLE,
+  PF_LIMIT_NAMES, PF_LIMIT_STATES, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_DEFAULTS, PFTM_MAX,
+  pf_attach, pf_calc_skip_steps, pf_remove_state, pf_tagname2tag, type PfState,
+} from './pf.js';
+import { addrWords, PfrKentry, PfrKtable, PFR_TFLAG_ACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFERENCED } from './pf_table.js';
+import { pflog_clone_create } from './if_pflog.js';
+
+export const EEXIST = 17;
+export const ENOENT = 2;
+export const EINVAL = 22;
+export const EBUSY = 16;
+export const ESRCH = 3;
+
+/** The kernel's pf, made on first use (pfattach + pflog0). */
+export function pf_open(k: Kernel): Pf {
+  const pf = pf_attach(k);
+  if (pf.pflogifs[0] === undefined) pflog_clone_create(k, 0);
+  return pf;
+}
+
+/** DIOCSTART */
+export function pf_start(k: Kernel): number {
+  const pf = pf_open(k);
+  if (pf.running) return EEXIST;
+  pf.running = true;
+  pf.since = k.world.now;
+  return 0;
+}
+
+/** DIOCSTOP */
+export function pf_stop(k: Kernel): number {
+  const pf = pf_open(k);
+  if (!pf.running) return ENOENT;
+  pf.running = false;
+  pf.since = k.world.now;
+  return 0;
+}
+
+function tableKey(anchor: string, name: string): string {
+  return anchor + '/' + name;
+}
+
+/** pfr_attach_table(): the table a rule refers to, in its anchor or the main ruleset, made when missing. */
+function pfr_attach_table(pf: Pf, anchor: string, name: string): PfrKtable {
+  let t = pf.tables.get(tableKey(anchor, name)) ?? pf.tables.get(tableKey('', name));
+  if (t === undefined) {
+    t = new PfrKtable(name, anchor);
+    pf.tables.set(tableKey(anchor, name), t);
+  }
+  t.flags |= PFR_TFLAG_REFERENCED;
+  t.refcntRule++;
+  return t;
+}
+
+function compileAddr(pf: Pf, anchor: string, w: PfAddrWrap, af: number, into: KAddr): void {
+  into.type = w.type;
+  into.af = af;
+  if (w.type === PF_ADDR_TABLE) into.table = pfr_attach_table(pf, anchor, w.tblname);
+  else if (w.type === PF_ADDR_DYNIFTL) {
+    into.ifname = w.ifname;
+    into.iflags = w.iflags;
+  } else if (w.type === PF_ADDR_RANGE) {
+    into.a0 = addrWords(w.addr)[0];
+    into.m0 = addrWords(w.mask)[0];
+  } else {
+    const a = addrWords(w.addr);
+    const m = addrWords(w.mask);
+    into.a0 = a[0];
+    into.a1 = a[1];
+    into.a2 = a[2];
+    into.a3 = a[3];
+    into.m0 = m[0];
+    into.m1 = m[1];
+    into.m2 = m[2];
+    into.m3 = m[3];
+  }
+}
+
+function compileRuleAddr(pf: Pf, anchor: string, ra: PfRuleAddr, af: number, into: KAddr): void {
+  compileAddr(pf, anchor, ra.addr, af, into);
+  into.neg = ra.neg;
+  into.portOp = ra.portOp;
+  into.port0 = ra.port[0];
+  into.port1 = ra.port[1];
+}
+
+function compilePool(pf: Pf, anchor: string, p: PfPool, af: number, into: KPool): boolean {
+  if (p.addr.type === PF_ADDR_NONE) return false;
+  compileAddr(pf, anchor, p.addr, af, into.addr);
+  // an all-zero address/mask with no interface is an unused pool
+  if (p.addr.type === 0 && into.addr.a0 === 0 && into.addr.m0 === 0 && into.addr.a1 === 0 && p.ifname === '' && into.addr.m3 === 0)
+    return false;
+  into.ifname = p.ifname;
+  into.proxyPort0 = p.proxyPort[0];
+  into.proxyPort1 = p.proxyPort[1];
+  into.opts = p.opts;
+  return true;
+}
+
+/** Compile pfctl's rules of an anchor (recursively) into the kernel's. */
+function compileAnchor(pf: Pf, src: PfAnchor): KAnchor {
+  const ka = new KAnchor(src.name, src.path);
+  ka.src_anchor = src;
+  let nr = 0;
+  for (const r of src.ruleset.rules) {
+    const kr = compileRule(pf, src.path, r);
+    kr.nr = nr++;
+    ka.rules.push(kr);
+    if (r.anchor !== null) {
+      kr.anchor = compileAnchor(pf, r.anchor);
+      ka.children.set(r.anchor.name, kr.anchor);
+    }
+  }
+  pf_calc_skip_steps(ka.rules);
+  return ka;
+}
+
+function compileRule(pf: Pf, anchor: string, r: PfRule): KRule {
+  const k = new KRule();
+  k.src_rule = r;
+  k.action = r.action;
+  k.direction = r.direction;
+  k.log = r.log;
+  k.logif = r.logif;
+  k.quick = r.quick;
+  k.ifname = r.ifname;
+  k.ifnot = r.ifnot;
+  k.onrdomain = r.onrdomain;
+  k.rcvIfname = r.rcvIfname;
+  k.rcvifnot = r.rcvifnot;
+  k.af = r.af;
+  k.naf = r.naf;
+  k.proto = r.proto;
+  k.type = r.type;
+  k.code = r.code;
+  compileRuleAddr(pf, anchor, r.src, r.af, k.src);
+  compileRuleAddr(pf, anchor, r.dst, r.af, k.dst);
+  k.uidOp = r.uid.op;
+  k.uid0 = r.uid.id[0];
+  k.uid1 = r.uid.id[1];
+  k.gidOp = r.gid.op;
+  k.gid0 = r.gid.id[0];
+  k.gid1 = r.gid.id[1];
+  k.flags = r.flags;
+  k.flagset = r.flagset;
+  k.tos = r.tos;
+  k.prio = r.prio;
+  k.keepState = r.keepState;
+  k.ruleFlag = r.ruleFlag;
+  k.returnTtl = r.returnTtl;
+  k.returnIcmp = r.returnIcmp;
+  k.returnIcmp6 = r.returnIcmp6;
+  k.maxStates = r.maxStates;
+  for (let i = 0; i < PFTM_MAX && i < r.timeout.length; i++) k.timeout[i] = r.timeout[i]!;
+  k.prob = r.prob;
+  if (r.tagname) k.tag = pf_tagname2tag(pf, r.tagname);
+  if (r.matchTagname) {
+    k.matchTag = pf_tagname2tag(pf, r.matchTagname);
+    k.matchTagNot = r.matchTagNot;
+  }
+  k.rtableid = r.rtableid;
+  k.label = r.label;
+  k.natSet = compilePool(pf, anchor, r.nat, r.af, k.nat);
+  k.rdrSet = compilePool(pf, anchor, r.rdr, r.af, k.rdr);
+  if (k.logif !== 0 && pf.pflogifs[k.logif] === undefined) pflog_clone_create(pf.k, k.logif);
+  return k;
+}
+
+/** What one pfctl -f load carries (parse.ts's ParseResult). */
+export interface PfLoad {
+  main: PfAnchor;
+  tables: PfTableDef[];
+  options: PfOptions;
+}
+
+/**
+ * DIOCXBEGIN..DIOCXCOMMIT of a whole pf.conf: tables, options, the rules
+ * of the main ruleset (anchor "") or of the named anchor.
+ */
+export function pf_load(k: Kernel, load: PfLoad, anchor = '', checksum?: Uint8Array): number {
+  const pf = pf_open(k);
+  // tables defined by the ruleset replace their contents
+  for (const td of load.tables) {
+    const key = tableKey(td.anchor || anchor, td.name);
+    let t = pf.tables.get(key);
+    if (t === undefined) {
+      t = new PfrKtable(td.name, td.anchor || anchor);
+      pf.tables.set(key, t);
+    } else t.clear();
+    t.flags = (t.flags & PFR_TFLAG_REFERENCED) | td.flags | PFR_TFLAG_ACTIVE;
+    for (const e of td.entries) {
+      if (e.ifname !== null) continue;
+      const w = addrWords(e.addr);
+      t.add(new PfrKentry(e.af, w[0], w[1], w[2], w[3], e.net, e.not));
+    }
+  }
+  for (const t of pf.tables.values()) {
+    if ((t.flags & PFR_TFLAG_REFERENCED) !== 0) t.refcntRule = 0;
+  }
+  const ka = compileAnchor(pf, load.main);
+  if (anchor === '') {
+    pf.main = ka;
+    const o = load.options;
+    for (let i = 0; i < PFTM_MAX; i++) pf.timeouts[i] = o.timeoutSet[i] ? o.timeout[i]! : PFTM_DEFAULTS[i]!;
+    for (let i = 0; i < PF_LIMIT_NAMES.length; i++) {
+      const v = o.limit.get(PF_LIMIT_NAMES[i]!);
+      if (v !== undefined) pf.limits[i] = v;
+    }
+    // pfctl_load_options(): a states limit scales the adaptive timeouts unless set
+    const lim = o.limit.get('states');
+    if (lim !== undefined && !o.timeoutSet[PFTM_ADAPTIVE_START] && !o.timeoutSet[PFTM_ADAPTIVE_END]) {
+      pf.timeouts[PFTM_ADAPTIVE_START] = Math.floor(lim / 10) * 6;
+      pf.timeouts[PFTM_ADAPTIVE_END] = Math.floor(lim / 10) * 12;
+    }
+    void PF_LIMIT_STATES;
+    pf.loginterface = o.loginterface ?? '';
+    if (o.hostid !== 0) pf.hostid = o.hostid;
+    pf.debug = o.debug;
+    pf.reass = o.reassemble;
+    pf.skip = new Set(o.skip);
+    if (checksum !== undefined) pf.checksum = checksum;
+  } else {
+    // an anchor: find (or make) it under the main ruleset
+    const parts = anchor.split('/');
+    let cur = pf.main;
+    for (const p of parts) {
+      let c = cur.children.get(p);
+      if (c === undefined) {
+        c = new KAnchor(p, cur.path ? `${cur.path}/${p}` : p);
+        cur.children.set(p, c);
+      }
+      cur = c;
+    }
+    cur.rules = ka.rules;
+    cur.src_anchor = ka.src_anchor;
+    for (const [n, c] of ka.children) cur.children.set(n, c);
+    // anchor rules calling it now see the new rules
+    relink(pf.main, anchor, cur);
+  }
+  return 0;
+}
+
+function relink(a: KAnchor, path: string, target: KAnchor): void {
+  for (const r of a.rules) {
+    if (r.anchor === null) continue;
+    if (r.anchor.path === path) r.anchor = target;
+    else relink(r.anchor, path, target);
+  }
+}
+
+/** The anchor at a path ('' is the main ruleset), or null. */
+export function pf_find_anchor(pf: Pf, path: string): KAnchor | null {
+  if (path === '') return pf.main;
+  let cur: KAnchor | undefined = pf.main;
+  for (const p of path.split('/')) {
+    cur = cur.children.get(p);
+    if (cur === undefined) return null;
+  }
+  return cur;
+}
+
+/** Flush the rules of an anchor (pfctl -F rules). */
+export function pf_clear_rules(k: Kernel, anchor = ''): number {
+  const pf = pf_open(k);
+  const a = pf_find_anchor(pf, anchor);
+  if (a === null) return 0;
+  a.rules = [];
+  a.children.clear();
+  return 0;
+}
+
+/** DIOCCLRSTATES: remove all states (on one interface); returns how many. */
+export function pf_clear_states(k: Kernel, ifname = ''): number {
+  const pf = pf_open(k);
+  let n = 0;
+  for (let s = pf.state_head; s !== null; ) {
+    const nx = s.next;
+    if (ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) {
+      pf_remove_state(pf, s);
+      n++;
+    }
+    s = nx;
+  }
+  return n;
+}
+
+/** An address and mask in words, for DIOCKILLSTATES. */
+export interface PfKillAddr {
+  af: number;
+  addr: [number, number, number, number];
+  mask: [number, number, number, number];
+}
+
+function killMatch(sel: PfKillAddr | null, af: number, w0: number, w1: number, w2: number, w3: number): boolean {
+  if (sel === null) return true;
+  if (sel.af !== af) return false;
+  const x = [w0, w1, w2, w3];
+  for (let i = 0; i < (af === AF_INET ? 1 : 4); i++) if (((x[i]! ^ sel.addr[i]!) & sel.mask[i]!) !== 0) return false;
+  return true;
+}
+
+/**
+ * DIOCKILLSTATES: remove the states whose source (the creator's side of
+ * the stack key) matches src and destination matches dst.
+ */
+export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAddr | null, ifname = ''): number {
+  const pf = pf_open(k);
+  let n = 0;
+  for (let s = pf.state_head; s !== null; ) {
+    const nx = s.next;
+    const sk = s.key_stack;
+    const si = s.direction === 2 ? 1 : 0;
+    const sa: [number, number, number, number] = si === 0 ? [sk.a00, sk.a01, sk.a02, sk.a03] : [sk.a10, sk.a11, sk.a12, sk.a13];
+    const da: [number, number, number, number] = si === 0 ? [sk.a10, sk.a11, sk.a12, sk.a13] : [sk.a00, sk.a01, sk.a02, sk.a03];
+    if ((ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) &&
+        killMatch(src, sk.af, ...sa) && killMatch(dst, sk.af, ...da)) {
+      pf_remove_state(pf, s);
+      n++;
+    }
+    s = nx;
+  }
+  return n;
+}
+
+/** DIOCCLRSTATUS */
+export function pf_clear_status(k: Kernel): void {
+  const pf = pf_open(k);
+  pf.counters.fill(0);
+  pf.lcounters.fill(0);
+  pf.fcounters.fill(0);
+  pf.scounters.fill(0);
+  pf.ncounters.fill(0);
+  pf.pcounters.fill(0);
+  pf.bcounters.fill(0);
+  pf.since = k.world.now;
+}
+
+/** The states, for DIOCGETSTATES. */
+export function pf_get_states(k: Kernel): PfState[] {
+  const pf = pf_open(k);
+  const out: PfState[] = [];
+  for (let s = pf.state_head; s !== null; s = s.next) out.push(s);
+  return out;
+}
+
+/* ---- tables (pfr_*) ---- */
+
+export function pfr_get_tables(k: Kernel, anchor = ''): PfrKtable[] {
+  const pf = pf_open(k);
+  return [...pf.tables.values()].filter((t) => t.anchor === anchor).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** DIOCRADDTABLES of one persistent table; returns 1 when created. */
+export function pfr_add_table(k: Kernel, name: string, anchor = ''): number {
+  const pf = pf_open(k);
+  const key = tableKey(anchor, name);
+  const t = pf.tables.get(key);
+  if (t !== undefined && (t.flags & PFR_TFLAG_ACTIVE) !== 0) return 0;
+  const nt = t ?? new PfrKtable(name, anchor);
+  nt.flags |= PFR_TFLAG_PERSIST | PFR_TFLAG_ACTIVE;
+  pf.tables.set(key, nt);
+  return 1;
+}
+
+/** DIOCRCLRTABLES: delete the tables of an anchor not referenced by rules; returns how many. */
+export function pfr_clr_tables(k: Kernel, anchor = ''): number {
+  const pf = pf_open(k);
+  let n = 0;
+  for (const [key, t] of pf.tables) {
+    if (t.anchor !== anchor || (t.flags & PFR_TFLAG_ACTIVE) === 0) continue;
+    n++;
+    if (t.refcntRule > 0) {
+      t.flags &= ~(PFR_TFLAG_ACTIVE | PFR_TFLAG_PERSIST);
+      t.clear();
+    } else pf.tables.delete(key);
+  }
+  return n;
+}
+
+export function pfr_table(k: Kernel, name: string, anchor = ''): PfrKtable | null {
+  const t = pf_open(k).tables.get(tableKey(anchor, name));
+  return t !== undefined && (t.flags & PFR_TFLAG_ACTIVE) !== 0 ? t : null;
+}
+
+/** DIOCRADDADDRS: returns how many were added, or -errno. */
+export function pfr_add_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): number {
+  const t = pfr_table(k, name, anchor);
+  if (t === null) return -ESRCH;
+  let n = 0;
+  for (const a of addrs) if (t.add(a)) n++;
+  return n;
+}
+
+/** DIOCRDELADDRS */
+export function pfr_del_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): number {
+  const t = pfr_table(k, name, anchor);
+  if (t === null) return -ESRCH;
+  let n = 0;
+  for (const a of addrs) if (t.remove(a.af, a.w0, a.w1, a.w2, a.w3, a.net)) n++;
+  return n;
+}
+
+/** DIOCRSETADDRS: the table becomes exactly addrs. */
+export function pfr_set_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): { nadd: number; ndel: number; nchange: number } | number {
+  const t = pfr_table(k, name, anchor);
+  if (t === null) return -ESRCH;
+  let nadd = 0;
+  let ndel = 0;
+  let nchange = 0;
+  const keep = new Set<string>();
+  for (const a of addrs) {
+    const e = t.lookupExact(a.af, a.w0, a.w1, a.w2, a.w3, a.net);
+    keep.add(`${a.af}/${a.w0}/${a.w1}/${a.w2}/${a.w3}/${a.net}`);
+    if (e === null) {
+      t.add(a);
+      nadd++;
+    } else if (e.not !== a.not) {
+      t.remove(a.af, a.w0, a.w1, a.w2, a.w3, a.net);
+      t.add(a);
+      nchange++;
+    }
+  }
+  for (const e of t.entries()) {
+    if (!keep.has(`${e.af}/${e.w0}/${e.w1}/${e.w2}/${e.w3}/${e.net}`)) {
+      t.remove(e.af, e.w0, e.w1, e.w2, e.w3, e.net);
+      ndel++;
+    }
+  }
+  return { nadd, ndel, nchange };
+}
+
+/** DIOCRCLRADDRS */
+export function pfr_clr_addrs(k: Kernel, name: string, anchor: string): number {
+  const t = pfr_table(k, name, anchor);
+  if (t === null) return -ESRCH;
+  return t.clear();
+}
+
+/** DIOCRTSTADDRS: which of addrs match (per entry), for pfctl -T test. */
+export function pfr_tst_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): boolean[] | number {
+  const t = pfr_table(k, name, anchor);
+  if (t === null) return -ESRCH;
+  return addrs.map((a) => {
+    const e = t.lookup(a.af, a.w0, a.w1, a.w2, a.w3);
+    return e !== null && !e.not;
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * pf address pools and port selection (sys/net/pf_lb.c): pf_map_addr()
+ * picks a translation address from a pool (an address/netmask, an
+ * interface's address, a table walked round-robin), pf_get_sport() a free
+ * source port for nat-to (50001:65535 unless the rule says otherwise,
+ * starting at a random point and searching up, then down, as OpenBSD),
+ * pf_get_transaddr() applies a rule's nat-to and rdr-to to the packet
+ * description.
+ */
+import type { Pf, PfPdesc, KRule, KPool } from './pf.js';
+import {
+  AF_INET, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_hashkey,
+} from './pf.js';
+
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const IPPROTO_ICMP = 1;
+const PF_POOL_TYPEMASK = 0x0f;
+const PF_POOL_BITMASK = 1;
+const PF_POOL_ROUNDROBIN = 4;
+const PF_POOL_RANDOM = 2;
+
+/** The pool's chosen address (words), or false when the pool has none. */
+function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array): boolean {
+  const a = pool.addr;
+  switch (a.type) {
+    case PF_ADDR_ADDRMASK: {
+      const type = pool.opts & PF_POOL_TYPEMASK;
+      if (pd.af === AF_INET && a.m0 !== -1 && (type === PF_POOL_ROUNDROBIN || type === PF_POOL_RANDOM)) {
+        // a network: walk or pick its host addresses
+        const size = (~a.m0 >>> 0) + 1;
+        const n = type === PF_POOL_RANDOM ? pf.k.random.arc4random_uniform(size) : pool.rrIndex++ % size;
+        out[0] = (a.a0 & a.m0) | n;
+      } else if (pd.af === AF_INET && type === PF_POOL_BITMASK) out[0] = (a.a0 & a.m0) | (pd.ns0 & ~a.m0);
+      else {
+        out[0] = a.a0;
+        out[1] = a.a1;
+        out[2] = a.a2;
+        out[3] = a.a3;
+      }
+      return true;
+    }
+    case PF_ADDR_DYNIFTL: {
+      const ifp = pf.k.ifunit(a.ifname);
+      if (ifp === undefined || ifp.if_addrs.length === 0 || pd.af !== AF_INET) return false;
+      out[0] = ifp.if_addrs[0]!.addr | 0;
+      out[1] = out[2] = out[3] = 0;
+      return true;
+    }
+    case PF_ADDR_TABLE: {
+      if (a.table === null) return false;
+      const e = a.table.entries().filter((x) => x.af === pd.af && !x.not);
+      if (e.length === 0) return false;
+      const x = e[pool.rrIndex++ % e.length]!;
+      out[0] = x.w0;
+      out[1] = x.w1;
+      out[2] = x.w2;
+      out[3] = x.w3;
+      return true;
+    }
+    case PF_ADDR_RANGE: {
+      const size = (a.m0 >>> 0) - (a.a0 >>> 0) + 1;
+      out[0] = ((a.a0 >>> 0) + (pool.rrIndex++ % size)) | 0;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Is the wire key (naddr:nport as the translated source) already taken? */
+function keyTaken(pf: Pf, pd: PfPdesc, n: Int32Array, nport: number): boolean {
+  const sk = pf.searchKey;
+  sk.af = pd.af;
+  sk.proto = pd.proto;
+  sk.rdomain = pd.rdomain;
+  // a nat-to source on an outbound packet sits at index 1 (sidx), the peer at 0
+  if (pd.sidx === 0) {
+    sk.a00 = n[0]!; sk.a01 = n[1]!; sk.a02 = n[2]!; sk.a03 = n[3]!;
+    sk.port0 = nport;
+    sk.a10 = pd.nd0; sk.a11 = pd.nd1; sk.a12 = pd.nd2; sk.a13 = pd.nd3;
+    sk.port1 = pd.ndport;
+  } else {
+    sk.a10 = n[0]!; sk.a11 = n[1]!; sk.a12 = n[2]!; sk.a13 = n[3]!;
+    sk.port1 = nport;
+    sk.a00 = pd.nd0; sk.a01 = pd.nd1; sk.a02 = pd.nd2; sk.a03 = pd.nd3;
+    sk.port0 = pd.ndport;
+  }
+  sk.hash = pf_hashkey(sk);
+  const k = pf.statetbl.find(sk);
+  return k !== null && k.state !== null;
+}
+
+/** pf_get_sport(): a free source port in [low, high] for naddr; -1 when none. */
+function pf_get_sport(pf: Pf, pd: PfPdesc, naddr: Int32Array, low: number, high: number): number {
+  let lo = low;
+  let hi = high;
+  if (pd.proto === IPPROTO_ICMP) {
+    // echo ids are the ports of ICMP queries
+    if (pd.odport !== 8 && pd.osport !== 8) return pd.nsport;
+    lo = 1;
+    hi = 65535;
+  } else if (pd.proto !== IPPROTO_TCP && pd.proto !== IPPROTO_UDP) {
+    return keyTaken(pf, pd, naddr, 0) ? -1 : 0;
+  }
+  if (lo === 0 && hi === 0) return keyTaken(pf, pd, naddr, pd.nsport) ? -1 : pd.nsport;
+  if (lo === hi) return keyTaken(pf, pd, naddr, lo) ? -1 : lo;
+  if (lo > hi) {
+    const t = lo;
+    lo = hi;
+    hi = t;
+  }
+  const cut = pf.k.random.arc4random_uniform(1 + hi - lo) + lo;
+  for (let p = cut; p <= hi && p <= 0xffff; p++) if (!keyTaken(pf, pd, naddr, p)) return p;
+  for (let p = cut - 1; p >= lo && p <= 0xffff; p--) if (!keyTaken(pf, pd, naddr, p)) return p;
+  return -1;
+}
+
+/**
+ * pf_get_transaddr(): apply r's nat-to (new source) and rdr-to (new
+ * destination) to pd.ns and pd.nd.  -1 when no address or port is free.
+ */
+export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
+  const naddr = pf.naddr;
+  if (r.natSet) {
+    naddr.fill(0);
+    if (!pf_map_addr(pf, r.nat, pd, naddr)) return -1;
+    const nport = pf_get_sport(pf, pd, naddr, r.nat.proxyPort0, r.nat.proxyPort1);
+    if (nport < 0) {
+      if (pf.debug >= 5) pf.k.printf(`pf: NAT proxy port allocation (${r.nat.proxyPort0}-${r.nat.proxyPort1}) failed`);
+      return -1;
+    }
+    pf.ctx_nr = r;
+    pd.ns0 = naddr[0]!;
+    pd.ns1 = naddr[1]!;
+    pd.ns2 = naddr[2]!;
+    pd.ns3 = naddr[3]!;
+    pd.nsport = nport;
+  }
+  if (r.rdrSet) {
+    naddr.fill(0);
+    if (!pf_map_addr(pf, r.rdr, pd, naddr)) return -1;
+    let nport = 0;
+    if (r.rdr.proxyPort1 !== 0) {
+      let t = ((pd.ndport - r.dst.port0) % (r.rdr.proxyPort1 - r.rdr.proxyPort0 + 1)) + r.rdr.proxyPort0;
+      if (t > 65535) t -= 65535;
+      nport = t;
+    } else if (r.rdr.proxyPort0 !== 0) nport = r.rdr.proxyPort0;
+    pf.ctx_nr = r;
+    pd.nd0 = naddr[0]!;
+    pd.nd1 = naddr[1]!;
+    pd.nd2 = naddr[2]!;
+    pd.nd3 = naddr[3]!;
+    if (nport !== 0 && pd.proto !== IPPROTO_ICMP) pd.ndport = nport;
+  }
+  return 0;
+}
