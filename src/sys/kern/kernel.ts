@@ -17,6 +17,7 @@ import type { Mbuf } from './uipc_mbuf.js';
 import { KstatTree } from './kern_kstat.js';
 import { Inet } from '../netinet/inet.js';
 import type { Tracer } from './kern_trace.js';
+import type { Pf } from '../net/pf.js';
 
 export interface KernelOptions {
   hostname: string;
@@ -61,6 +62,8 @@ export class Kernel {
    * points on the packet path test it: `if (k.trace !== null) k.trace.fn(k, m, 'ip_input')`.
    */
   trace: Tracer | null = null;
+  /** pf(4), once pfctl or the lab attached it (pf_attach); null: no pf_test at all. */
+  pf: Pf | null = null;
 
   constructor(world: World, opts: KernelOptions) {
     this.hostname = opts.hostname;

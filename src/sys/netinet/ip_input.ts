@@ -40,6 +40,7 @@ import {
 } from '../net/route.js';
 import { ip_output, IP_FORWARDING, IP_ALLOWBROADCAST, IP_REDIRECT, route_mpath, type Route } from './ip_output.js';
 import { icmp_error } from './ip_icmp.js';
+import { pf_test, PF_IN, AF_INET as PF_AF_INET } from '../net/pf.js';
 import { in_canforward, IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST, IN_LOOPBACKNET, ifa_ifwithaddr } from './in.js';
 
 /** Runs of ip_slowtimo (every 500 ms) a reassembly queue lives. */
@@ -167,8 +168,16 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     if (tr !== null) tr.drop(k, null, 'ipv4_check: bad header → drop');
     return;
   }
-  const ip = ipv.wrap(m.buf, m.off, m.len);
+  // pf_test(IN): states first, the rules on a miss; an rdr-to that moved the destination sets IP_REDIRECT.
   let flags = 0;
+  if (k.pf !== null) {
+    const odst = get32(m.buf, m.off + 16);
+    const n = pf_test(k, PF_AF_INET, PF_IN, ifp, m);
+    if (n === null) return;
+    m = n;
+    if (get32(m.buf, m.off + 16) !== odst) flags |= IP_REDIRECT;
+  }
+  const ip = ipv.wrap(m.buf, m.off, m.len);
   if (inet.ipforwarding.value !== 0) flags |= IP_FORWARDING;
   if (inet.ipdirectedbcast.value !== 0) flags |= IP_ALLOWBROADCAST;
   const hlen = ip.headerLength;

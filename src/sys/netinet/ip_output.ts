@@ -21,6 +21,7 @@ import {
 } from '../net/route.js';
 import { IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
 import { ipv4_input } from './ip_input.js';
+import { pf_test, PF_FWD, PF_OUT, AF_INET as PF_AF_INET } from '../net/pf.js';
 
 // ip_output() flags, netinet/ip_var.h
 export const IP_FORWARDING = 0x1;
@@ -149,6 +150,16 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     m.m_flags |= M_BCAST;
   } else m.m_flags &= ~M_BCAST;
 
+  // pf_test(OUT), or FWD for a forwarded packet: after the route, before the MTU.
+  if (k.pf !== null) {
+    const n = pf_test(k, PF_AF_INET, flags & IP_FORWARDING ? PF_FWD : PF_OUT, ifp, m);
+    if (n === null) {
+      inet.ip_output_rt = rt;
+      return EACCES;
+    }
+    m = n;
+    ipv.wrap(m.buf, m.off, m.len);
+  }
   if (flags & IP_MTUDISC && rt !== null && !(rt.rt_locks & RTV_MTU)) ip.ipOff = ip.ipOff | IP_DF;
 
   if (ip.totalLength <= mtu) {
