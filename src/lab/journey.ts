@@ -190,6 +190,7 @@ export function renderPaths(d: TraceData): string {
   for (const j of d.journeys) {
     out.push(`#${j.id}${j.parent !== null ? ` (from #${j.parent})` : ''} ${j.packet || j.cause}`);
     for (const h of j.hops) out.push(`  ${h.host}: ${h.path.join(' → ')}`);
+    if (j.fate.startsWith('dropped')) out.push(`  ${j.fate}`);
   }
   return out.join('\n') + '\n';
 }

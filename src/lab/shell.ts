@@ -252,6 +252,7 @@ export class Shell {
 
   writeFile(m: Machine, file: string, text: string, append: boolean): void {
     const name = normPath(file);
+    if (name === '/dev/null') return;
     m.files.set(name, append ? (m.files.get(name) ?? '') + text : text);
   }
 

@@ -163,8 +163,8 @@ export function parseTopology(text: string, file = 'lab.yaml'): LabSpec {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
         p = [...path, extra];
         msg = 'unknown key';
-      } else if (e.keyword === 'propertyNames') {
-        const name = (e.params as { propertyName: string }).propertyName;
+      } else if (e.keyword === 'propertyNames' || e.propertyName !== undefined) {
+        const name = e.propertyName ?? (e.params as { propertyName: string }).propertyName;
         p = [...path, name];
         msg = path[path.length - 1] === 'nics' ? 'interface names are em0, em1, ... or ix0, ix1, ...' : 'bad name';
       } else if (e.keyword === 'pattern') {
@@ -175,7 +175,7 @@ export function parseTopology(text: string, file = 'lab.yaml'): LabSpec {
         msg = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
       }
       const where = describePath(p, root);
-      errors.push(new TopologyError(file, lineOf(p, e.keyword === 'additionalProperties' || e.keyword === 'propertyNames'), where ? `${where}: ${msg}` : msg));
+      errors.push(new TopologyError(file, lineOf(p, e.keyword === 'additionalProperties' || e.keyword === 'propertyNames' || e.propertyName !== undefined), where ? `${where}: ${msg}` : msg));
     }
     throw new TopologyErrors(sortErrors(errors));
   }
@@ -202,7 +202,8 @@ function isIndex(root: unknown, path: string[], _s: string): boolean {
 function dedupe(errs: ErrorObject[]): ErrorObject[] {
   const byPath = new Map<string, ErrorObject>();
   for (const e of errs) {
-    const key = e.instancePath + (e.keyword === 'additionalProperties' ? `/${(e.params as { additionalProperty: string }).additionalProperty}` : '');
+    const key = e.instancePath + (e.keyword === 'additionalProperties' ? `/${(e.params as { additionalProperty: string }).additionalProperty}` : '') +
+      (e.propertyName !== undefined ? `/${e.propertyName}` : e.keyword === 'propertyNames' ? `/${(e.params as { propertyName: string }).propertyName}` : '');
     const prev = byPath.get(key);
     if (prev === undefined || (prev.keyword === 'oneOf' || prev.keyword === 'type') && e.keyword === 'pattern') byPath.set(key, e);
   }

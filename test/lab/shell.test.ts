@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseLine } from '../../src/lab/shell.js';
+import { unifiedDiff } from '../../src/lab/diff.js';
+import { sh, talk } from './helpers.js';
+import { repoRoot } from './topology.test.js';
+
+test('parseLine: quotes, pipes, redirections, ; and &', () => {
+  assert.deepEqual(parseLine(`netstat -ss >before; explain 'packets not forwardable' | grep ip 2>>err`), [
+    { stages: [{ argv: ['netstat', '-ss'], out: { file: 'before', append: false } }], background: false },
+    { stages: [{ argv: ['explain', 'packets not forwardable'] }, { argv: ['grep', 'ip'], err: { file: 'err', append: true } }], background: false },
+  ]);
+  assert.deepEqual(parseLine('tcpdump -ni em0 & # live'), [{ stages: [{ argv: ['tcpdump', '-ni', 'em0'] }], background: true }]);
+  assert.throws(() => parseLine('netstat >'), /redirection without a file/);
+  assert.throws(() => parseLine("echo 'x"), /unterminated/);
+});
+
+test('on HOST and HOST: switch machines or run one command there; the prompt follows', async () => {
+  const r = await sh('on client\nsysctl net.inet.ip.forwarding\nrouter: sysctl net.inet.ip.forwarding\non peer');
+  assert.equal(r.out, 'net.inet.ip.forwarding=0\nnet.inet.ip.forwarding=1\n');
+  assert.equal(r.shell.prompt(), 'peer# ');
+  const bad = await sh('on nosuch');
+  assert.match(bad.err, /nosuch: no such machine/);
+});
+
+test('the Netstat Diff slide: netstat -ss >before, traffic, >after, diff -up', async () => {
+  const r = await sh('netstat -ss >before\nclient: ping -c 2 -q 10.0.2.2\nnetstat -ss >after\ndiff -up before after');
+  assert.match(r.out, /\n--- before\n\+\+\+ after\n@@ -1,\d+ \+1,\d+ @@\n ip:\n\+\t4 total packets received\n/);
+  assert.match(r.out, /\+\t4 packets forwarded\n/);
+  const ls = await sh('netstat -ss >x\nls\ncat x | head -n 1', r.shell.lab);
+  assert.equal(ls.out, '/etc/pf.conf\nafter\nbefore\nx\nip:\n');
+});
+
+test('mark and netstat -s --since: only what moved since the mark', async () => {
+  const r = await sh('mark m\nclient: ping -c 1 -q 10.0.2.2\nnetstat -ss --since m | head -n 4');
+  assert.equal(r.out.slice(r.out.indexOf('ip:')).split('\n').slice(0, 4).join('\n'), 'ip:\n\t2 total packets received\n\t2 packets forwarded\n\t2 input datagrams software-checksummed');
+});
+
+test('unified diff with -p names the section of each hunk', () => {
+  const a = 'ip:\n\t1 a\n\t2 b\n\t3 c\n\t4 d\n\t5 e\n\t6 f\n\t7 g\ntcp:\n\t1 x\n';
+  const b = a.replace('\t1 x', '\t2 x');
+  assert.equal(unifiedDiff('before', a, 'after', b, 3, true), '--- before\n+++ after\n@@ -7,4 +7,4 @@ ip:\n \t6 f\n \t7 g\n tcp:\n-\t1 x\n+\t2 x\n');
+});
+
+test('pktgen fills em1 of the OACTIVE slide: flags=8c43, qdrops in kstat', async () => {
+  const r = await sh('on router\nping -c 1 -q 10.10.12.4 >/dev/null\npktgen -c 1000 10.10.12.4\nifconfig em1 | head -n 1\nkstat em1:0:txq:0 | grep "qdrops|oactive"');
+  assert.match(r.out, /^pktgen: 1000 datagrams of 1028 bytes to 10\.10\.12\.4 in 0\.000000 s: \d+ sent, \d+ refused \(last error ENOBUFS\)\n/);
+  assert.match(r.out, /em1: flags=8c43<UP,BROADCAST,RUNNING,OACTIVE,SIMPLEX,MULTICAST> mtu 1500\n/);
+  assert.match(r.out, /qdrops: [1-9]\d* packets\n\s+oactive: true\n/);
+});
+
+test('live tcpdump in the background prints what passes while later commands run', async () => {
+  const r = await sh('router: tcpdump -ni em0 icmp &\nclient: ping -c 1 -q 10.0.1.1\njobs\nkill %1\njobs');
+  assert.match(r.out, /\[1\] tcpdump on router:em0\n/);
+  assert.match(r.out, /00:00:0\d\.\d{6} 10\.0\.1\.2 > 10\.0\.1\.1: icmp: echo request\n\d\d:\d\d:\d\d\.\d{6} 10\.0\.1\.1 > 10\.0\.1\.2: icmp: echo reply\n/);
+  assert.equal(r.out.match(/running/g)?.length, 1);
+});
+
+test('help lists commands; unknown commands say so', async () => {
+  const r = await sh('help\nnosuch');
+  assert.match(r.out, /^lab talk: router \(ix0 ix1 em0 em1 em2\), client \(em0\)/);
+  for (const c of ['trace', 'netstat', 'diff', 'pktgen', 'explain', 'tcpdump', 'ifconfig', 'kstat']) assert.match(r.out, new RegExp(`\\n  ${c} `));
+  assert.match(r.err, /nosuch: command not found/);
+});
+
+test('tab completion of commands, machines and interfaces', async () => {
+  const { shell } = await sh('');
+  assert.deepEqual(shell.complete('tra')[0], ['trace']);
+  assert.deepEqual(shell.complete('on cl')[0], ['client']);
+  assert.deepEqual(shell.complete('ifconfig e')[0], ['em0', 'em1', 'em2']);
+  assert.deepEqual(shell.complete('peer: ifconfig i')[0], ['inet', 'ix0']);
+});
+
+test('packetflow reads commands from standard input when it is not a terminal; run and exec', () => {
+  const root = repoRoot();
+  const compiled = import.meta.url.includes('/dist/');
+  const cli = compiled ? join(root, 'dist', 'src', 'cli.js') : join(root, 'src', 'cli.ts');
+  const args = compiled ? [] : ['--import', 'tsx'];
+  const code = `import { main } from ${JSON.stringify(cli)}; process.exitCode = await main(process.argv.slice(1));`;
+  const run = (argv: string[], input = ''): { out: string; err: string; status: number | null } => {
+    const r = spawnSync(process.execPath, [...args, '--input-type=module', '-e', code, ...argv], { input, encoding: 'utf8', cwd: root });
+    return { out: r.stdout, err: r.stderr, status: r.status };
+  };
+  const a = run([], 'netstat -ss | head -n 1\nclient: ping -c 1 -q 10.0.2.2\n');
+  assert.equal(a.status, 0, a.err);
+  assert.match(a.out, /^router# netstat -ss \| head -n 1\nip:\nclient# ping -c 1 -q 10\.0\.2\.2\nPING 10\.0\.2\.2/);
+  const e = run(['exec', 'router', '--', 'ifconfig', 'em1']);
+  assert.match(e.out, /^em1: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500\n\tlladdr 0c:c4:7a:78:f3:55\n\tdescription: Intel I210\n/);
+  const bad = run(['exec', 'nosuch', '--', 'ifconfig']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.err, /nosuch: no such machine/);
+});
+
+void talk;

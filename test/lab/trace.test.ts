@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sh, talk } from './helpers.js';
+import { LabTracer, journeyData } from '../../src/lab/journey.js';
+import { Shell } from '../../src/lab/shell.js';
+import { StringOutput } from '../../src/lib/io.js';
+
+const FORWARD = [
+  'em_intr', 'ifiq_input', 'bpf_mtap_ether(IN)', 'if_input_process', 'ether_input', 'ip_input', 'ip_forward', 'ip_output',
+  'ether_output', 'ether_resolve', 'arpresolve',
+];
+
+test('trace ping: the echo request on every machine, with the exact function path', async () => {
+  const r = await sh('on client\ntrace -s ping -c 1 10.0.2.2');
+  const paths = r.out.slice(r.out.indexOf('#1 '));
+  const lines = paths.split('\n');
+  assert.equal(lines[0], '#1 10.0.1.2 > 10.0.2.2: icmp: echo request');
+  assert.equal(lines[1], '  client: ip_output → ether_output → ether_resolve → arpresolve → ifq_enqueue → ifq_start → em_start → bpf_mtap_ether(OUT)');
+  // The router held the packet for ARP (ix0 had not resolved 10.0.2.2), then sent it on.
+  assert.equal(lines[2], `  router: ${[...FORWARD, 'ether_output', 'ether_resolve', 'arpresolve', 'ifq_enqueue', 'ifq_start', 'ixgbe_start', 'bpf_mtap_ether(OUT)'].join(' → ')}`);
+  assert.equal(lines[3], '  peer: ixgbe_queue_intr → ifiq_input → bpf_mtap_ether(IN) → if_input_process → ether_input → ip_input → ip_ours → ip_deliver → icmp_input');
+  assert.match(paths, /\n#2 \(from #1\) arp who-has 10\.0\.2\.2 tell 10\.0\.2\.1\n {2}router: arprequest → ifq_enqueue → ifq_start → ixgbe_start → bpf_mtap_ether\(OUT\)\n {2}peer: .* → arpinput → in_arpinput\n/);
+  assert.match(paths, /\n#3 \(from #2\) arp reply 10\.0\.2\.2 is-at a0:36:9f:02:00:02\n/);
+  assert.match(paths, /\n#4 \(from #1\) 10\.0\.2\.2 > 10\.0\.1\.2: icmp: echo reply\n {2}peer: icmp_reflect → ip_output → /);
+  assert.match(paths, /\n {2}client: em_intr → .* → icmp_input → rip_input\n/);
+});
+
+test('the full trace shows branches with reasons, counters, taps with tcpdump lines, byte changes', async () => {
+  const r = await sh('on client\nping -c 1 -q 10.0.2.2 >/dev/null\ntrace ping -c 1 10.0.2.2');
+  const t = r.out;
+  assert.match(t, /trace: ping -c 1 10\.0\.2\.2 \(on client\): 2 packets\n/);
+  assert.match(t, /↳ ip_input: 10\.0\.2\.2 is not ours, forwarding enabled → ip_forward\n/);
+  assert.match(t, /Δ ip_forward: ttl 64 → 63\n/);
+  assert.match(t, /Δ ip_output: ip_sum 0x[0-9a-f]{4} → 0x[0-9a-f]{4}\n/);
+  assert.match(t, /\+ ips_forward\n/);
+  assert.match(t, /◉ bpf_mtap_ether\(IN\) em0: 10\.0\.1\.2 > 10\.0\.2\.2: icmp: echo request\n/);
+  assert.match(t, /↳ arpresolve: 10\.0\.2\.2 is-at a0:36:9f:02:00:02 \(cached\)\n/);
+  assert.match(t, /fate: delivered on peer\n/);
+});
+
+test('forwarding disabled: the router drops the packet and says why', async () => {
+  const r = await sh('router: sysctl net.inet.ip.forwarding=0\non client\ntrace ping -c 1 -w 1 10.0.2.2');
+  assert.match(r.out, /✗ ip_input: 10\.0\.2\.2 is not ours and forwarding is disabled \(net\.inet\.ip\.forwarding=0\) → drop, ips_cantforward\n\s+\+ ips_cantforward\n/);
+  assert.match(r.out, /fate: dropped on router: ip_input: 10\.0\.2\.2 is not ours and forwarding is disabled/);
+});
+
+test('TTL expiry: the ICMP error is a journey of its own, linked to its cause', async () => {
+  const r = await sh('on client\nping -c 1 -q 10.0.2.2 >/dev/null\ntrace -s ping -c 1 -t 1 -w 1 10.0.2.2');
+  assert.match(r.out, /\n#2 \(from #1\) 10\.0\.1\.1 > 10\.0\.1\.2: icmp: time exceeded in-transit\n {2}router: icmp_error → icmp_reflect → ip_output → /);
+});
+
+test('trace --json gives the same as data', async () => {
+  const r = await sh('on client\ntrace --json ping -c 1 10.0.2.2');
+  const d = JSON.parse(r.out) as ReturnType<typeof journeyData> & { status: number; output: string };
+  assert.equal(d.command, 'ping -c 1 10.0.2.2');
+  assert.equal(d.status, 0);
+  assert.match(d.output, /1 packets received/);
+  const j1 = d.journeys[0]!;
+  assert.equal(j1.parent, null);
+  assert.deepEqual(j1.hops.map((h) => h.host), ['client', 'router', 'peer']);
+  assert.deepEqual(j1.hops[1]!.path.slice(0, FORWARD.length), FORWARD);
+  const ttl = j1.hops[1]!.events.find((e) => e.kind === 'bytes' && e.name.includes('ttl'));
+  assert.equal(ttl?.name, 'ip_forward: ttl 64 → 63');
+  const reply = d.journeys.find((j) => j.packet.includes('echo reply'))!;
+  assert.equal(reply.parent, 1);
+  assert.equal(reply.origin, 'peer');
+  assert.ok(d.journeys.every((j) => j.hops.length > 0));
+});
+
+test('tracing off records nothing and leaves no tracer behind', async () => {
+  const lab = talk();
+  const shell = new Shell(lab);
+  const out = new StringOutput();
+  await shell.run('on client', { stdout: out, stderr: out });
+  await shell.run('trace -s ping -c 1 10.0.2.2', { stdout: out, stderr: out });
+  for (const k of lab.kernels()) assert.equal(k.trace, null);
+  for (const c of lab.cables) assert.equal(c.trace, null);
+  const t = new LabTracer('x');
+  await shell.run('ping -c 1 -q 10.0.2.2', { stdout: out, stderr: out });
+  assert.equal(t.events.length, 0);
+});
