@@ -16,6 +16,7 @@ import type { Ifnet, InIfaddr } from '../net/if.js';
 import type { Mbuf } from './uipc_mbuf.js';
 import { KstatTree } from './kern_kstat.js';
 import { Inet } from '../netinet/inet.js';
+import { Inet6 } from '../netinet6/inet6.js';
 import type { Tracer } from './kern_trace.js';
 import type { Pf } from '../net/pf.js';
 
@@ -57,6 +58,8 @@ export class Kernel {
   readonly msgbuf: string[] = [];
   /** IPv4: ARP, routes, input, forwarding, output, ICMP. */
   readonly inet: Inet;
+  /** IPv6: neighbor discovery, routes, input, forwarding, output, ICMPv6 (netinet6/). */
+  readonly inet6: Inet6;
   /**
    * The journey tracer while a journey is recorded, else null.  Trace
    * points on the packet path test it: `if (k.trace !== null) k.trace.fn(k, m, 'ip_input')`.
@@ -72,6 +75,7 @@ export class Kernel {
     this.mbufs = new MbufPool({ limit: opts.mbufLimit ?? 65536 });
     this.softnet = new TaskQueue(world, 'softnet');
     this.inet = new Inet(this);
+    this.inet6 = new Inet6(this);
   }
 
   /** The interface called `name`, as ifunit() finds it. */
