@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { threeHosts } from '../../sys/netinet/lab.js';
+import { nc, ncTool } from '../../../src/usr.bin/nc/netcat.js';
+import { runWorld } from '../../../src/lib/socket.js';
+import { StringOutput, type Io, type Output } from '../../../src/lib/io.js';
+
+class BytesOutput implements Output {
+  readonly chunks: Uint8Array[] = [];
+  write(s: string): void {
+    this.chunks.push(new TextEncoder().encode(s));
+  }
+  writeBytes(b: Uint8Array, length: number): void {
+    this.chunks.push(b.slice(0, length));
+  }
+  bytes(): Uint8Array {
+    const n = this.chunks.reduce((a, c) => a + c.length, 0);
+    const r = new Uint8Array(n);
+    let o = 0;
+    for (const c of this.chunks) {
+      r.set(c, o);
+      o += c.length;
+    }
+    return r;
+  }
+}
+
+function io(): Io & { out: BytesOutput; err: StringOutput } {
+  const out = new BytesOutput();
+  const err = new StringOutput();
+  return { stdout: out, stderr: err, out, err };
+}
+
+test('nc -u: a datagram from a client on one machine to a listener on another, byte-exact', async () => {
+  const { world, a, b } = threeHosts(21);
+  const payload = new Uint8Array(5000).map((_, i) => (i * 31 + 7) & 0xff);
+  const sio = io();
+  const cio = io();
+  const server = nc(b.k, ['-u', '-l', '-v', '-w', '2', '5000'], sio);
+  const [sst, cst] = await runWorld(world, Promise.all([server, nc(a.k, ['-u', '-v', '-w', '1', '198.51.100.20', '5000'], cio, { stdin: payload })]));
+  assert.equal(sst, 0);
+  assert.equal(cst, 0);
+  assert.deepEqual(sio.out.bytes(), payload);
+  const port = /Connection received on 192\.0\.2\.10 (\d+)\n/.exec(sio.err.text());
+  assert.ok(port, sio.err.text());
+  assert.equal(sio.err.text(), `Bound on 0.0.0.0 5000\nConnection received on 192.0.2.10 ${port[1]}\n`);
+  // Without a terminal on stdin, udptest() prints nothing for -u -v.
+  assert.equal(cio.err.text(), '');
+  assert.equal(b.k.stats.udpstat.value('udps_ipackets'), 1);
+});
+
+test('nc -u -z: scan prints succeeded for UDP; usage and option errors', async () => {
+  const { a } = threeHosts(22);
+  const cio = io();
+  const st = await ncTool(a.k)(['-u', '-z', '-v', '-n', '198.51.100.20', '53'], cio);
+  assert.equal(st, 0);
+  assert.equal(cio.err.text(), 'Connection to 198.51.100.20 53 port [udp/*] succeeded!\n');
+  const e1 = io();
+  assert.equal(await ncTool(a.k)(['-l', '-z', '1234'], e1), 1);
+  assert.equal(e1.err.text(), 'nc: cannot use -z and -l\n');
+  const e2 = io();
+  assert.equal(await ncTool(a.k)(['-u', 'nosuchhost', '53'], e2), 1);
+  assert.equal(e2.err.text(), 'nc: getaddrinfo for host "nosuchhost" port 53: no address associated with name\n');
+  const e3 = io();
+  assert.equal(await ncTool(a.k)([], e3), 1);
+  assert.ok(e3.err.text().startsWith('usage: nc [-46cDdFhklNnrStUuvz]'));
+});
