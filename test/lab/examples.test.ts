@@ -1,0 +1,39 @@
+/**
+ * The bundled example scripts reproduce the talk's slides from the default
+ * lab; their transcripts are golden files (test/lab/golden/NAME.txt).
+ * Source line numbers in explain output are masked, so edits elsewhere in a
+ * file do not break the goldens.  UPDATE_GOLDEN=1 rewrites them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { script } from './helpers.js';
+import { repoRoot } from './topology.test.js';
+
+const root = repoRoot();
+const dir = join(root, 'examples');
+
+function mask(t: string): string {
+  return t.replace(/(src\/[\w./-]+\.ts):\d+/g, '$1:N');
+}
+
+for (const f of readdirSync(dir).filter((x) => x.endsWith('.pfs')).sort()) {
+  test(`examples/${f} reproduces its golden transcript`, async () => {
+    const out = mask(await script(readFileSync(join(dir, f), 'utf8')));
+    const golden = join(root, 'test', 'lab', 'golden', f.replace(/\.pfs$/, '.txt'));
+    if (process.env.UPDATE_GOLDEN) writeFileSync(golden, out);
+    assert.equal(out, readFileSync(golden, 'utf8'));
+  });
+}
+
+test('the slides appear in the transcripts', async () => {
+  const g = (n: string): string => readFileSync(join(root, 'test', 'lab', 'golden', n), 'utf8');
+  assert.match(g('measurement.txt'), /\n\t\d+ packets forwarded\n/);
+  assert.match(g('measurement.txt'), /\nblock return out log proto udp all user = 55\n/);
+  assert.match(g('queues.txt'), /em1: flags=8c43<UP,BROADCAST,RUNNING,OACTIVE,SIMPLEX,MULTICAST> mtu 1500\n\tlladdr 0c:c4:7a:78:f3:55\n\tdescription: Intel I210\n/);
+  assert.match(g('queues.txt'), /ix1 at pci1 dev 0 function 1 "Intel X550T" rev 0x01.*4 queues, address a0:36:9f:e0:52:55\n/);
+  assert.match(g('queues.txt'), /ix1:0:txq:1\n(.*\n)*\s+oactive: true\n\s+oactives: [1-9]/);
+  assert.match(g('ipstack.txt'), /router# diff -up before after\n--- before\n\+\+\+ after\n/);
+  assert.match(g('ipstack.txt'), /ips_cantforward: struct ipstat/);
+});
