@@ -32,6 +32,7 @@ import {
   if_setflags_up,
 } from '../../sys/net/if.js';
 import { formatIp4, formatMac, parseMac } from '../../wire/addr.js';
+import { ifconfig_inet6, in6_status } from './ifconfig_inet6.js';
 
 /** Interface cloners of GENERIC (openbsd-formats.md §5). */
 export const IF_CLONERS = [
@@ -112,6 +113,7 @@ export function ifstatus(ifp: Ifnet, aliases: boolean): string {
     if ((flags & IFF_BROADCAST) !== 0 && ia.broadaddr !== 0) s += ` broadcast ${formatIp4(ia.broadaddr)}`;
     s += '\n';
   }
+  s += in6_status(ifp);
   return s;
 }
 
@@ -206,6 +208,8 @@ function run(k: Kernel, argv: readonly string[], io: Io): number {
   args = args.slice(1);
 
   if (args.length > 0 && args[0] === 'inet') args = args.slice(1);
+  if (args.length > 0 && (args[0] === 'inet6' || args[0] === '-inet6') && !Cflag && !aflag)
+    return ifconfig_inet6(k, k.ifunit(ifname), ifname, args[0] === 'inet6' ? args.slice(1) : args, io);
   if (Cflag) {
     if (args.length > 0 || aflag) usage();
     out(IF_CLONERS.slice().sort().join(' ') + '\n');
