@@ -32,6 +32,16 @@ import {
   printRule,
 } from './pfctl_parser.js';
 import { PfParser, expandLabelNr, type ParseResult } from './parse.js';
+import { createHash } from 'node:crypto';
+import type { Kernel } from '../../sys/kern/kernel.js';
+import {
+  pf_clear_rules, pf_clear_states, pf_clear_status, pf_kill_states, pf_load, pf_open, pf_start, pf_stop, pfr_add_addrs,
+  pfr_add_table, pfr_clr_addrs, pfr_clr_tables, pfr_del_addrs, pfr_set_addrs, pfr_table, pfr_tst_addrs, type PfKillAddr,
+} from '../../sys/net/pf_ioctl.js';
+import { parseTableEntry, maskWord, type PfrKentry } from '../../sys/net/pf_table.js';
+import {
+  PF_OPT_SHOWALL, kernelPfctlEnv, showLimits, showRules, showStates, showStatus, showTables, showTimeouts,
+} from './pfctl_kernel.js';
 
 /** What pfctl needs from its surroundings. */
 export interface PfctlHost {
@@ -41,6 +51,8 @@ export interface PfctlHost {
   readFile?: (name: string) => string | null;
   /** the text of standard input, for `-f -` */
   readStdin?: () => string;
+  /** the kernel whose pf this pfctl drives (without one, only -n works) */
+  kernel?: Kernel;
 }
 
 const USAGE =
@@ -260,6 +272,12 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
       let showopt: string | null = null;
       let tableopt: string | null = null;
       let tblcmdopt: string | null = null;
+      let clearopt: string | null = null;
+      let ifaceopt: string | null = null;
+      const stateKill: string[] = [];
+      let enable = false;
+      let disable = false;
+      let quiet = false;
       let mode = 'r';
       const macros = new Map<string, string>();
       for (const [c, arg] of g.opts) {
@@ -275,15 +293,35 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
             break;
           }
           case 'd':
+            disable = true;
+            mode = 'rw';
+            break;
           case 'e':
+            enable = true;
+            mode = 'rw';
+            break;
+          case 'k':
+            if (stateKill.length >= 2) {
+              err('pfctl: can only specify -k twice\n');
+              usage();
+            }
+            stateKill.push(a);
+            mode = 'rw';
+            break;
+          case 'i':
+            ifaceopt = a;
+            break;
+          case 'q':
+            quiet = true;
+            break;
           case 'z':
           case 'L':
-          case 'k':
           case 'K':
             mode = 'rw';
             break;
           case 'F':
-            if (!lookupOption(a, ['rules', 'Sources', 'states', 'info', 'Tables', 'osfp', 'Reset', 'all'], err)) {
+            clearopt = lookupOption(a, ['rules', 'Sources', 'states', 'info', 'Tables', 'osfp', 'Reset', 'all'], err);
+            if (!clearopt) {
               err(`pfctl: Unknown flush modifier '${a}'\n`);
               usage();
             }
@@ -374,12 +412,34 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         }
         anchorname = ao;
       }
-      if (!(opts & PF_OPT_NOACTION)) {
+      const k = hostOpts.kernel ?? null;
+      if (!(opts & PF_OPT_NOACTION) && k === null) {
         err('pfctl: /dev/pf: No such file or directory\n');
         return 1;
       }
       void optiopt;
       void PF_OPT_PORTNAMES;
+      void mode;
+      let exitVal = 0;
+      const kenv = hostOpts.env ?? (k !== null ? kernelPfctlEnv(k) : undefined);
+      if (k !== null) {
+        pf_open(k);
+        if (quiet) opts |= PF_OPT_QUIET_K;
+        if (disable && !(opts & PF_OPT_NOACTION)) {
+          if (pf_stop(k) !== 0) {
+            err('pfctl: pf not enabled\n');
+            throw new Exit(1);
+          }
+          if (!quiet) err('pf disabled\n');
+        }
+        if (showopt !== null) pfctlShow(k, kenv!, showopt, anchorname, opts, ifaceopt, out);
+        if (clearopt !== null && !(opts & PF_OPT_NOACTION)) pfctlClear(k, clearopt, anchorname, ifaceopt, quiet, err);
+        if (stateKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKill(k, stateKill, ifaceopt, quiet, err);
+        if (tblcmdopt !== null) {
+          exitVal = pfctlTable(k, tableopt!, tblcmdopt, g.rest, anchorname, opts, quiet, out, err);
+          rulesopt = null;
+        }
+      }
       if (rulesopt !== null) {
         const readFile = hostOpts.readFile ?? defaultReadFile;
         let text: string | null;
@@ -390,7 +450,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           err('pfctl: cannot open the main config file!: No such file or directory\n');
           throw new Exit(1);
         }
-        const env = hostOpts.env ?? defaultPfctlEnv();
+        const env = kenv ?? defaultPfctlEnv();
         const loadAnchors: Array<{ anchorname: string; filename: string }> = [];
         let cmdline = macros;
         const rules = (name: string, body: string, anchor: string): boolean => {
@@ -401,6 +461,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           if (res.errors) return false;
           if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) return false;
           loadRuleset(res.main, 0, opts, env, out);
+          if (k !== null && !(opts & PF_OPT_NOACTION)) pf_load(k, res, anchor, rulesetChecksum(res, env));
           return true;
         };
         if (!rules(rulesopt, text, anchorname)) throw new Exit(1);
@@ -419,12 +480,297 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           }
         }
       }
-      return 0;
+      if (k !== null && enable && !(opts & PF_OPT_NOACTION)) {
+        if (pf_start(k) !== 0) {
+          err('pfctl: pf already enabled\n');
+          throw new Exit(1);
+        }
+        if (!quiet) err('pf enabled\n');
+      }
+      return exitVal;
     } catch (e) {
       if (e instanceof Exit) return e.status;
       throw e;
     }
   };
+}
+
+/** pfctl's quiet flag (PF_OPT_QUIET) for the kernel commands */
+const PF_OPT_QUIET_K = 0x00010;
+
+/** md5 over the loaded rules' text: the ruleset checksum -s info -v shows. */
+function rulesetChecksum(res: ParseResult, env: PfctlEnv): Uint8Array {
+  const h = createHash('md5');
+  const walk = (a: PfAnchor): void => {
+    for (const r of a.ruleset.rules) {
+      h.update(printRule(r, r.anchor ? r.anchor.path : '', 0, env));
+      if (r.anchor) walk(r.anchor);
+    }
+  };
+  walk(res.main);
+  return new Uint8Array(h.digest());
+}
+
+/** The -s modes against the kernel (pfctl_show_*). */
+function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, opts: number, iface: string | null, out: (s: string) => void): void {
+  let first = true;
+  const title = (t: string): void => {
+    if (!first) out('\n');
+    first = false;
+    out(t + '\n');
+  };
+  const wildcard = (opts & PF_OPT_RECURSE) !== 0;
+  switch (showopt[0]) {
+    case 'r':
+      showRules(k, env, anchor, opts, false, wildcard, out, 0, title);
+      break;
+    case 'l':
+      showRules(k, env, anchor, opts, true, wildcard, out, 0, title);
+      break;
+    case 's':
+      showStates(k, env, iface, opts, out, title);
+      break;
+    case 'i':
+      showStatus(k, opts, out);
+      break;
+    case 't':
+      showTimeouts(k, opts, out, title);
+      break;
+    case 'm':
+      showLimits(k, opts, out, title);
+      break;
+    case 'T':
+      showTables(k, anchor, opts, out, title);
+      break;
+    case 'a': {
+      const o = opts | PF_OPT_SHOWALL;
+      showRules(k, env, anchor, o, false, false, out, 0, title);
+      showStates(k, env, iface, o, out, title);
+      title('INFO:');
+      showStatus(k, o, out);
+      showRules(k, env, anchor, o, true, false, out, 0, title);
+      showTimeouts(k, o, out, title);
+      showLimits(k, o, out, title);
+      showTables(k, anchor, o, out, title);
+      title('OS FINGERPRINTS:');
+      out('0 fingerprints loaded\n');
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** -F modifier */
+function pfctlClear(k: Kernel, clearopt: string, anchor: string, iface: string | null, quiet: boolean, err: (s: string) => void): void {
+  const say = (s: string): void => {
+    if (!quiet) err(s);
+  };
+  const rules = (): void => {
+    pf_clear_rules(k, anchor);
+    say('rules cleared\n');
+  };
+  const states = (): void => say(`${pf_clear_states(k, iface ?? '')} states cleared\n`);
+  const stats = (): void => {
+    pf_clear_status(k);
+    say(`pf: statistics cleared${iface !== null ? ` for interface ${iface}` : ''}\n`);
+  };
+  const tables = (): void => say(`${pfr_clr_tables(k, anchor)} tables deleted.\n`);
+  switch (clearopt[0]) {
+    case 'r':
+      rules();
+      break;
+    case 's':
+      states();
+      break;
+    case 'S':
+      say('source tracking entries cleared\n');
+      break;
+    case 'i':
+      stats();
+      break;
+    case 'T':
+      tables();
+      break;
+    case 'a':
+      tables();
+      rules();
+      if (!anchor) {
+        states();
+        say('source tracking entries cleared\n');
+        stats();
+        say('pf: OS fingerprints cleared\n');
+        say('pf: interface flags reset\n');
+      }
+      break;
+    case 'o':
+      say('pf: OS fingerprints cleared\n');
+      break;
+    case 'R':
+      say('pf: interface flags reset\n');
+      break;
+  }
+}
+
+/** "addr[/len]" as pfctl_addrprefix() reads it for -k. */
+function killAddr(s: string): PfKillAddr | null {
+  const e = parseTableEntry(s);
+  if (e === null) return null;
+  return {
+    af: e.af,
+    addr: [e.w0, e.w1, e.w2, e.w3],
+    mask: [maskWord(e.net, 0), maskWord(e.net, 1), maskWord(e.net, 2), maskWord(e.net, 3)],
+  };
+}
+
+/** -k host [-k host]: pfctl_net_kill_states() */
+function pfctlKill(k: Kernel, kill: string[], iface: string | null, quiet: boolean, err: (s: string) => void): void {
+  const src = killAddr(kill[0]!);
+  if (src === null) {
+    err(`pfctl: no IP address found for ${kill[0]}\n`);
+    throw new Exit(1);
+  }
+  let dst: PfKillAddr | null = null;
+  let dests = 0;
+  if (kill.length > 1) {
+    dst = killAddr(kill[1]!);
+    if (dst === null) {
+      err(`pfctl: no IP address found for ${kill[1]}\n`);
+      throw new Exit(1);
+    }
+    dests = 1;
+  }
+  const killed = pf_kill_states(k, src, dst, iface ?? '');
+  if (!quiet) err(`killed ${killed} states from 1 sources and ${dests} destinations\n`);
+}
+
+/** print_addrx() */
+function addrx(e: PfrKentry, fb: string): string {
+  const host = e.af === 2 ? 32 : 128;
+  return `${fb} ${e.not ? '!' : ' '}${e.addrText()}${e.net < host ? `/${e.net}` : ''}\n`;
+}
+
+/** -t TABLE -T command [address ...]: pfctl_table() */
+function pfctlTable(
+  k: Kernel, tname: string, cmd: string, argv: readonly string[], anchor: string, opts: number, quiet: boolean,
+  out: (s: string) => void, err: (s: string) => void,
+): number {
+  const noaction = (opts & PF_OPT_NOACTION) !== 0;
+  const xprintf = (s: string): void => {
+    if (!quiet) err(`${s}${noaction ? ' (syntax only)' : ''}.\n`);
+  };
+  const verbose = (opts & PF_OPT_VERBOSE) !== 0;
+  const load = (): PfrKentry[] | null => {
+    const b: PfrKentry[] = [];
+    for (const a of argv) {
+      const e = parseTableEntry(a);
+      if (e === null) {
+        err(`pfctl: cannot decode ${a}: no address\n`);
+        return null;
+      }
+      b.push(e);
+    }
+    return b;
+  };
+  const enoent = (): number => {
+    err('pfctl: Table does not exist.\n');
+    return -1 & 0xff;
+  };
+  const create = (): void => {
+    if (noaction) return;
+    const n = pfr_add_table(k, tname, anchor);
+    if (n) xprintf(`${n} table created`);
+  };
+  const cmds = ['kill', 'flush', 'add', 'delete', 'replace', 'show', 'test', 'zero', 'expire'];
+  const c = cmds.find((x) => x.startsWith(cmd) && cmd.length > 0);
+  switch (c) {
+    case 'kill': {
+      if (noaction) return 0;
+      const t = pfr_table(k, tname, anchor);
+      if (t === null) return enoent();
+      pfr_clr_addrs(k, tname, anchor);
+      pf_open(k).tables.delete(`${anchor}/${tname}`);
+      xprintf('1 table deleted');
+      return 0;
+    }
+    case 'flush': {
+      if (noaction) return 0;
+      const n = pfr_clr_addrs(k, tname, anchor);
+      if (n < 0) return enoent();
+      xprintf(`${n} addresses deleted`);
+      return 0;
+    }
+    case 'add': {
+      const b = load();
+      if (b === null) return 255;
+      create();
+      if (noaction) return 0;
+      const before = b.map((e) => pfr_table(k, tname, anchor)?.lookupExact(e.af, e.w0, e.w1, e.w2, e.w3, e.net) ?? null);
+      const n = pfr_add_addrs(k, tname, anchor, b);
+      if (n < 0) return enoent();
+      xprintf(`${n}/${b.length} addresses added`);
+      if (verbose) b.forEach((e, i) => out(addrx(e, before[i] === null ? 'A' : ' ')));
+      return 0;
+    }
+    case 'delete': {
+      const b = load();
+      if (b === null) return 255;
+      if (noaction) return 0;
+      const t = pfr_table(k, tname, anchor);
+      if (t === null) return enoent();
+      const had = b.map((e) => t.lookupExact(e.af, e.w0, e.w1, e.w2, e.w3, e.net) !== null);
+      const n = pfr_del_addrs(k, tname, anchor, b);
+      xprintf(`${n}/${b.length} addresses deleted`);
+      if (verbose) b.forEach((e, i) => out(addrx(e, had[i] ? 'D' : ' ')));
+      return 0;
+    }
+    case 'replace': {
+      const b = load();
+      if (b === null) return 255;
+      create();
+      if (noaction) return 0;
+      const r = pfr_set_addrs(k, tname, anchor, b);
+      if (typeof r === 'number') return enoent();
+      if (r.nadd) xprintf(`${r.nadd} addresses added`);
+      if (r.ndel) xprintf(`${r.ndel} addresses deleted`);
+      if (r.nchange) xprintf(`${r.nchange} addresses changed`);
+      if (!r.nadd && !r.ndel && !r.nchange) xprintf('no changes');
+      return 0;
+    }
+    case 'show': {
+      const t = pfr_table(k, tname, anchor);
+      if (t === null) return enoent();
+      for (const e of t.entries()) out(addrx(e, ' '));
+      return 0;
+    }
+    case 'test': {
+      const b = load();
+      if (b === null) return 255;
+      const r = pfr_tst_addrs(k, tname, anchor, b);
+      if (typeof r === 'number') return enoent();
+      const nmatch = r.filter((x) => x).length;
+      xprintf(`${nmatch}/${b.length} addresses match`);
+      if (verbose) b.forEach((e, i) => r[i] && out(addrx(e, 'M')));
+      return nmatch < b.length ? 2 : 0;
+    }
+    case 'zero': {
+      const t = pfr_table(k, tname, anchor);
+      if (t === null) return enoent();
+      t.match = t.nomatch = 0;
+      t.packets.fill(0);
+      t.bytes.fill(0);
+      xprintf('1 table/stats cleared');
+      return 0;
+    }
+    default:
+      err(`pfctl: pfctl_table: unknown command '${cmd}'\n`);
+      return 0;
+  }
+}
+
+/** pfctl bound to a kernel, for the lab shell: `(k, argv, io) => status`. */
+export function pfctlKernel(k: Kernel, argv: readonly string[], io: Io, host: Omit<PfctlHost, 'kernel'> = {}): number {
+  return makePfctl({ ...host, kernel: k })(argv, io) as number;
 }
 
 /** pfctl with the default host: files from disk, the regress machine's facts. */

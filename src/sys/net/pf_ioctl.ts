@@ -20,6 +20,8 @@ import {
 } from './pf.js';
 import { addrWords, PfrKentry, PfrKtable, PFR_TFLAG_ACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFERENCED } from './pf_table.js';
 import { pflog_clone_create } from './if_pflog.js';
+import { in_pcblookup, in_pcblookup_listen } from '../netinet/in_pcb.js';
+import type { PfPdesc, PfSocketOwner } from './pf.js';
 
 export const EEXIST = 17;
 export const ENOENT = 2;
@@ -27,11 +29,32 @@ export const EINVAL = 22;
 export const EBUSY = 16;
 export const ESRCH = 3;
 
-/** The kernel's pf, made on first use (pfattach + pflog0). */
+/** The kernel's pf, made on first use (pfattach + pflog0), with the PCB lookup for user/group. */
 export function pf_open(k: Kernel): Pf {
   const pf = pf_attach(k);
   if (pf.pflogifs[0] === undefined) pflog_clone_create(k, 0);
+  if (pf.socketLookup === null) pf.socketLookup = pf_socket_lookup_inpcb;
   return pf;
+}
+
+/**
+ * pf_socket_lookup(): the socket a TCP/UDP packet belongs to, as
+ * in_pcblookup() finds it (a listener for an incoming first packet).
+ */
+function pf_socket_lookup_inpcb(k: Kernel, af: number, proto: number, pd: PfPdesc): PfSocketOwner | null {
+  if (af !== AF_INET) return null;
+  const tbl = proto === 6 ? k.inet.tcbtable : proto === 17 ? k.inet.udbtable : null;
+  if (tbl === null) return null;
+  // in: the local side is the destination; out: the source
+  const inbound = pd.dir === 1;
+  const laddr = (inbound ? pd.d0 : pd.s0) >>> 0;
+  const lport = inbound ? pd.odport : pd.osport;
+  const faddr = (inbound ? pd.s0 : pd.d0) >>> 0;
+  const fport = inbound ? pd.osport : pd.odport;
+  let inp = in_pcblookup(tbl, faddr, fport, laddr, lport, pd.rdomain);
+  if (inp === null && inbound) inp = in_pcblookup_listen(tbl, laddr, lport, null, pd.rdomain);
+  if (inp === null) return null;
+  return { uid: inp.inp_socket.so_euid, gid: inp.inp_socket.so_egid };
 }
 
 /** DIOCSTART */

@@ -18,6 +18,7 @@ import { ip_print } from './print-ip.js';
 import { ip6_print } from './print-ip6.js';
 import { loop_if_print, null_if_print } from './print-null.js';
 import { TcpSeqTable } from './print-tcp.js';
+import { pflog_if_print } from './print-pflog.js';
 
 /** Link types (DLT_* of OpenBSD's bpf.h, and LINKTYPE_* numbers of pcap files). */
 export const DLT_NULL = 0;
@@ -27,6 +28,8 @@ export const DLT_IEEE802 = 6;
 export const DLT_LOOP = 12;
 /** OpenBSD's DLT_RAW; pcap files say LINKTYPE_RAW (101). */
 export const DLT_RAW = 14;
+/** pflog(4): struct pfloghdr, then the packet. */
+export const DLT_PFLOG = 117;
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LOOP = 108;
 export const LINKTYPE_IPV4 = 228;
@@ -44,6 +47,7 @@ export function isSupportedLinktype(lt: number): boolean {
     case LINKTYPE_LOOP:
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
+    case DLT_PFLOG:
       return true;
   }
   return false;
@@ -161,6 +165,9 @@ export function printPacket(
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
       raw_if_print(st, off, caplen, wirelen);
+      break;
+    case DLT_PFLOG:
+      pflog_if_print(st, off, caplen, wirelen);
       break;
     default:
       out.nl();

@@ -1,0 +1,357 @@
+/**
+ * pfctl against a kernel: what pfctl.c, pfctl_table.c and pf_print_state.c
+ * print from the pf device.  -s rules (with -v/-vv/-g counters and skip
+ * steps, anchors recursed with -a 'x/*'), -s states (print_state), -s info
+ * (print_status), -s labels, -s timeouts, -s memory, -s Tables, and the
+ * table commands of -t TABLE -T ..., with OpenBSD's formats and messages.
+ */
+import type { Kernel } from '../../sys/kern/kernel.js';
+import type { KRule, Pf, PfState, PfStateKey } from '../../sys/net/pf.js';
+import {
+  AF_INET, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PFRES_NAMES, PFUDPS_NAMES, pf_state_expires, TCPSTATES,
+} from '../../sys/net/pf.js';
+import { pf_find_anchor, pf_open } from '../../sys/net/pf_ioctl.js';
+import {
+  PFR_TFLAG_ACTIVE, PFR_TFLAG_CONST, PFR_TFLAG_COUNTERS, PFR_TFLAG_INACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFDANCHOR,
+  PFR_TFLAG_REFERENCED, type PfrKtable,
+} from '../../sys/net/pf_table.js';
+import { formatIp4, formatIp6 } from '../../wire/addr.js';
+import { PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, copyRule, type PfAnchor, type PfRule } from './pf_ruleset.js';
+import { PF_OPT_DEBUG, PF_OPT_VERBOSE, PF_OPT_VERBOSE2, printRule } from './pfctl_parser.js';
+import { IFF_BROADCAST, IFF_LOOPBACK, IFF_POINTOPOINT, defaultPfctlEnv, protoName, type PfctlEnv, type PfIface } from './pfctl_env.js';
+
+export const PF_OPT_SHOWALL = 0x00400;
+const SYSLOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
+
+/** The machine facts pfctl sees on a kernel: its interfaces and addresses, OpenBSD's /etc files. */
+export function kernelPfctlEnv(k: Kernel): PfctlEnv {
+  const env = defaultPfctlEnv();
+  const ifs: PfIface[] = [];
+  for (const ifp of k.ifnets) {
+    if (ifp === undefined) continue;
+    let flags = ifp.if_flags;
+    if (ifp.if_xname.startsWith('lo')) flags |= IFF_LOOPBACK;
+    ifs.push({
+      name: ifp.if_xname,
+      index: ifp.if_index,
+      flags: flags & (IFF_BROADCAST | IFF_LOOPBACK | IFF_POINTOPOINT | 0x1 | 0x8000),
+      groups: [...ifp.if_groups],
+      addrs: ifp.if_addrs.map((ia) => ({
+        af: AF_INET,
+        addr: a4(ia.addr),
+        mask: a4(ia.mask),
+        bcast: ifp.if_flags & IFF_BROADCAST ? a4(ia.broadaddr) : null,
+        peer: ifp.if_flags & IFF_POINTOPOINT ? a4(ia.broadaddr) : null,
+        scope: 0,
+      })),
+    });
+  }
+  env.interfaces = ifs;
+  return env;
+}
+
+function a4(v: number): Uint8Array {
+  const b = new Uint8Array(16);
+  b[0] = v >>> 24;
+  b[1] = (v >>> 16) & 255;
+  b[2] = (v >>> 8) & 255;
+  b[3] = v & 255;
+  return b;
+}
+
+function pad(s: string, w: number, left = false): string {
+  return left ? s.padEnd(w) : s.padStart(w);
+}
+
+function hms(t: number): string {
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = t % 60;
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/* ---- -s rules / -s labels ---- */
+
+/** The rule as pfctl gets it back from DIOCGETRULE: table and interface counts filled in. */
+function ruleForPrint(pf: Pf, kr: KRule): PfRule {
+  const r = copyRule(kr.src_rule as PfRule);
+  for (const ra of [r.src, r.dst]) {
+    if (ra.addr.type === PF_ADDR_TABLE) {
+      const kt = (ra === r.src ? kr.src : kr.dst).table;
+      ra.addr.tblcnt = kt !== null && (kt.flags & PFR_TFLAG_ACTIVE) !== 0 ? kt.cnt : -1;
+    } else if (ra.addr.type === PF_ADDR_DYNIFTL) {
+      const ifp = pf.k.ifunit(ra.addr.ifname);
+      ra.addr.dyncnt = ifp === undefined ? 0 : ifp.if_addrs.length;
+    }
+  }
+  return r;
+}
+
+function printRuleCounters(kr: KRule, opts: number, out: (s: string) => void): void {
+  if (opts & PF_OPT_DEBUG) {
+    const t = ['i', 'd', 'r', 'f', 'p', 'sa', 'da', 'sp', 'dp'];
+    let s = '  [ Skip steps: ';
+    for (let i = 0; i < t.length; i++) {
+      const sk = kr.skip[i]!;
+      const nr = sk === null ? -1 : sk.nr;
+      if (nr === kr.nr + 1) continue;
+      s += `${t[i]}=${nr === -1 ? 'end' : nr} `;
+    }
+    out(s + ']\n');
+    const r = kr.src_rule as PfRule;
+    out(`  [ queue: qname=${r.qname} qid=0 pqname=${r.pqname} pqid=0 ]\n`);
+  }
+  if (opts & PF_OPT_VERBOSE) {
+    out(
+      `  [ Evaluations: ${String(kr.evaluations).padEnd(8)}  Packets: ${String(kr.packets0 + kr.packets1).padEnd(8)}  ` +
+        `Bytes: ${String(kr.bytes0 + kr.bytes1).padEnd(10)}  States: ${String(kr.states_cur).padEnd(6)}]\n`,
+    );
+    if (!(opts & PF_OPT_DEBUG)) out(`  [ Inserted: uid 0 pid 0 State Creations: ${String(kr.states_tot).padEnd(6)}]\n`);
+  }
+}
+
+/** pfctl_show_rules(): the rules of an anchor (recursively with wildcard or for unnamed brace anchors). */
+export function showRules(
+  k: Kernel, env: PfctlEnv, path: string, opts: number, labels: boolean, wildcard: boolean, out: (s: string) => void,
+  depth = 0, title: (t: string) => void = (t) => out(t + '\n'),
+): number {
+  const pf = pf_open(k);
+  const a = pf_find_anchor(pf, path);
+  if (a === null) return -1;
+  if ((opts & PF_OPT_SHOWALL) && !labels && depth === 0 && a.rules.length > 0) title('FILTER RULES:');
+  if ((opts & PF_OPT_SHOWALL) && labels && depth === 0 && a.rules.some((r) => r.label)) title('LABEL COUNTERS:');
+  for (const kr of a.rules) {
+    if (labels) {
+      if (kr.label)
+        out(`${kr.label} ${kr.evaluations} ${kr.packets0 + kr.packets1} ${kr.bytes0 + kr.bytes1} ${kr.packets0} ${kr.bytes0} ${kr.packets1} ${kr.bytes1} ${kr.states_tot}\n`);
+      if (kr.anchor !== null && wildcard) showRules(k, env, kr.anchor.path, opts, labels, wildcard, out, depth + 1, title);
+      continue;
+    }
+    const r = ruleForPrint(pf, kr);
+    let call = '';
+    if (kr.anchor !== null) {
+      const sa = kr.anchor.src_anchor as PfAnchor | null;
+      call = sa !== null ? (sa.match ? sa.name : sa.path) : kr.anchor.path;
+      if (wildcard || depth > 0) call = kr.anchor.name;
+    }
+    r.nr = kr.nr;
+    out((opts & PF_OPT_VERBOSE ? '' : '  '.repeat(depth)) + printRule(r, call, opts, env));
+    const last = kr.anchor !== null ? kr.anchor.path.split('/').pop()! : '';
+    if (kr.anchor !== null && (last.startsWith('_') || wildcard)) {
+      out(' {\n');
+      printRuleCounters(kr, opts, out);
+      showRules(k, env, kr.anchor.path, opts, labels, wildcard, out, depth + 1, title);
+      out((opts & PF_OPT_VERBOSE ? '' : '  '.repeat(depth)) + '}\n');
+    } else {
+      out('\n');
+      printRuleCounters(kr, opts, out);
+    }
+  }
+  return 0;
+}
+
+/* ---- -s states ---- */
+
+function hostText(af: number, w0: number, w1: number, w2: number, w3: number, port: number, rdomain: number): string {
+  let s = rdomain !== 0 ? `(${rdomain}) ` : '';
+  if (af === AF_INET) s += formatIp4(w0 >>> 0);
+  else {
+    const b = new Uint8Array(16);
+    const w = [w0, w1, w2, w3];
+    for (let i = 0; i < 4; i++) {
+      b[i * 4] = w[i]! >>> 24;
+      b[i * 4 + 1] = (w[i]! >>> 16) & 255;
+      b[i * 4 + 2] = (w[i]! >>> 8) & 255;
+      b[i * 4 + 3] = w[i]! & 255;
+    }
+    s += formatIp6(b, 0);
+  }
+  if (port !== 0) s += af === AF_INET ? `:${port}` : `[${port}]`;
+  return s;
+}
+
+function keyHost(sk: PfStateKey, i: number, port: number): string {
+  return i === 0
+    ? hostText(sk.af, sk.a00, sk.a01, sk.a02, sk.a03, port, sk.rdomain)
+    : hostText(sk.af, sk.a10, sk.a11, sk.a12, sk.a13, port, sk.rdomain);
+}
+
+function keyEq(a: PfStateKey, b: PfStateKey, i: number, pa: number, pb: number): boolean {
+  if (a.af !== b.af || a.rdomain !== b.rdomain || pa !== pb) return false;
+  return i === 0
+    ? a.a00 === b.a00 && a.a01 === b.a01 && a.a02 === b.a02 && a.a03 === b.a03
+    : a.a10 === b.a10 && a.a11 === b.a11 && a.a12 === b.a12 && a.a13 === b.a13;
+}
+
+/** print_state() */
+export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): string {
+  const out = s.direction === PF_OUT;
+  const sk = out ? s.key_stack : s.key_wire;
+  const nk = out ? s.key_wire : s.key_stack;
+  const src = out ? s.src : s.dst;
+  const dst = out ? s.dst : s.src;
+  const proto = sk.proto;
+  const icmp = proto === 1 || proto === 58;
+  // ICMP: the id side of the other key shows the same id
+  const skp0 = icmp && out ? nk.port0 : sk.port0;
+  const skp1 = icmp && !out ? nk.port1 : sk.port1;
+  let line = `${s.kif === null ? 'all' : s.kif.if_xname} ${protoName(env, proto) ?? String(proto)} `;
+  line += keyHost(nk, 1, nk.port1);
+  if (!keyEq(nk, sk, 1, nk.port1, skp1)) line += ` (${keyHost(sk, 1, skp1)})`;
+  line += out ? ' -> ' : ' <- ';
+  line += keyHost(nk, 0, nk.port0);
+  if (!keyEq(nk, sk, 0, nk.port0, skp0)) line += ` (${keyHost(sk, 0, skp0)})`;
+  line += '    ';
+  if (proto === 6) {
+    if (src.state <= 10 && dst.state <= 10) line += `   ${TCPSTATES[src.state]}:${TCPSTATES[dst.state]}\n`;
+    else line += `   <BAD STATE LEVELS ${src.state}:${dst.state}>\n`;
+  } else if (!icmp && src.state < 3 && dst.state < 3) line += `   ${PFUDPS_NAMES[src.state]}:${PFUDPS_NAMES[dst.state]}\n`;
+  else line += `   ${src.state}:${dst.state}\n`;
+  if (opts & PF_OPT_VERBOSE) {
+    if (proto === 6) {
+      const seq = (p: typeof src): string =>
+        p.seqdiff ? `[${p.seqlo} + ${(p.seqhi - p.seqlo) >>> 0}](+${p.seqdiff})` : `[${p.seqlo} + ${(p.seqhi - p.seqlo) >>> 0}]`;
+      let l = '   ' + seq(src);
+      if (src.wscale && dst.wscale) l += ` wscale ${src.wscale & 0x0f}`;
+      l += '  ' + seq(dst);
+      if (src.wscale && dst.wscale) l += ` wscale ${dst.wscale & 0x0f}`;
+      line += l + '\n';
+    }
+    const now = pf.uptime();
+    const age = now - s.creation;
+    let exp = pf_state_expires(pf, s) - now;
+    if (exp < 0) exp = 0;
+    line += `   age ${hms(age)}, expires in ${hms(exp)}, ${s.packets0}:${s.packets1} pkts, ${s.bytes0}:${s.bytes1} bytes`;
+    if (s.anchor !== null) line += `, anchor ${s.anchor.nr}`;
+    if (s.rule.nr >= 0) line += `, rule ${s.rule.nr}`;
+    if (s.state_flags & 0x0800) line += ', sloppy';
+    line += '\n';
+  }
+  if (opts & PF_OPT_VERBOSE2) {
+    line += `   id: ${s.id.toString(16).padStart(16, '0')} creatorid: ${(s.creatorid >>> 0).toString(16).padStart(8, '0')}\n`;
+  }
+  return line;
+}
+
+export function showStates(
+  k: Kernel, env: PfctlEnv, iface: string | null, opts: number, out: (s: string) => void,
+  title: (t: string) => void = (t) => out(t + '\n'),
+): void {
+  const pf = pf_open(k);
+  let first = true;
+  for (let s = pf.state_head; s !== null; s = s.next) {
+    if (iface !== null && (s.kif === null || s.kif.if_xname !== iface)) continue;
+    if (first && opts & PF_OPT_SHOWALL) title('STATES:');
+    first = false;
+    out(printState(pf, s, env, opts));
+  }
+}
+
+/* ---- -s info ---- */
+
+export function showStatus(k: Kernel, opts: number, out: (s: string) => void): void {
+  const pf = pf_open(k);
+  const runtime = Math.floor((k.world.now - pf.since) / 1e9);
+  let status = `Status: ${pf.running ? 'Enabled' : 'Disabled'}`;
+  if (runtime > 0) {
+    const day = Math.floor(runtime / 86400);
+    status += ` for ${day} days ${hms(runtime % 86400)}`;
+  }
+  out(pad(status, 44, true) + pad(`Debug: ${SYSLOG_LEVELS[pf.debug] ?? 'err'}`, 15) + '\n\n');
+  if (opts & PF_OPT_VERBOSE) {
+    out(`Hostid:   0x${(pf.hostid >>> 0).toString(16).padStart(8, '0')}\n`);
+    out(`Checksum: 0x${[...pf.checksum].map((b) => b.toString(16).padStart(2, '0')).join('')}\n\n`);
+  }
+  if (pf.loginterface !== '') {
+    const n = (v: number): string => String(v);
+    out(`Interface Stats for ${pad(pf.loginterface, 16, true)} ${pad('IPv4', 5)} ${pad('IPv6', 16)}\n`);
+    out(`  ${pad('Bytes In', 25, true)} ${pad(n(pf.bcounters[0]!), 14)} ${pad(n(pf.bcounters[2]!), 16)}\n`);
+    out(`  ${pad('Bytes Out', 25, true)} ${pad(n(pf.bcounters[1]!), 14)} ${pad(n(pf.bcounters[3]!), 16)}\n`);
+    out('  Packets In\n');
+    out(`    ${pad('Passed', 23, true)} ${pad(n(pf.pcounters[0]!), 14)} ${pad(n(pf.pcounters[4]!), 16)}\n`);
+    out(`    ${pad('Blocked', 23, true)} ${pad(n(pf.pcounters[1]!), 14)} ${pad(n(pf.pcounters[5]!), 16)}\n`);
+    out('  Packets Out\n');
+    out(`    ${pad('Passed', 23, true)} ${pad(n(pf.pcounters[2]!), 14)} ${pad(n(pf.pcounters[6]!), 16)}\n`);
+    out(`    ${pad('Blocked', 23, true)} ${pad(n(pf.pcounters[3]!), 14)} ${pad(n(pf.pcounters[7]!), 16)}\n\n`);
+  }
+  const rate = (v: number): string => (runtime > 0 ? pad((v / runtime).toFixed(1), 14) + '/s' : pad('', 14));
+  const row = (name: string, v: number): void => out(`  ${pad(name, 25, true)} ${pad(String(v), 14)} ${rate(v)}\n`);
+  const fc = ['searches', 'inserts', 'removals'];
+  out(`${pad('State Table', 27, true)} ${pad('Total', 14)} ${pad('Rate', 16)}\n`);
+  out(`  ${pad('current entries', 25, true)} ${pad(String(pf.states), 14)} ${pad('', 14)}\n`);
+  out(`  ${pad('half-open tcp', 25, true)} ${pad(String(pf.states_halfopen), 14)} ${pad('', 14)}\n`);
+  for (let i = 0; i < 3; i++) row(fc[i]!, pf.fcounters[i]!);
+  if (opts & PF_OPT_VERBOSE) {
+    out('Source Tracking Table\n');
+    out(`  ${pad('current entries', 25, true)} ${pad('0', 14)} ${pad('', 14)}\n`);
+    for (let i = 0; i < 3; i++) row(fc[i]!, pf.scounters[i]!);
+    out('Fragments\n');
+    out(`  ${pad('current entries', 25, true)} ${pad(String(pf.frag.queue.size), 14)} ${pad('', 14)}\n`);
+    for (let i = 0; i < 3; i++) row(fc[i]!, pf.ncounters[i]!);
+  }
+  out('Counters\n');
+  for (let i = 0; i < PFRES_NAMES.length; i++) row(PFRES_NAMES[i]!, pf.counters[i]!);
+  if (opts & PF_OPT_VERBOSE) {
+    out('Limit Counters\n');
+    for (let i = 0; i < LCNT_NAMES.length; i++) row(LCNT_NAMES[i]!, pf.lcounters[i]!);
+    const lim = pf.limits[0]!;
+    out('Adaptive Syncookies Watermarks\n');
+    out(`  ${pad('start', 25, true)} ${pad(String(Math.floor((lim * 25) / 100)), 14)} states\n`);
+    out(`  ${pad('end', 25, true)} ${pad(String(Math.floor((lim * 25) / 200)), 14)} states\n`);
+  }
+}
+
+export function showTimeouts(k: Kernel, opts: number, out: (s: string) => void, title: (t: string) => void = (t) => out(t + '\n')): void {
+  const pf = pf_open(k);
+  if (opts & PF_OPT_SHOWALL) title('TIMEOUTS:');
+  for (const [name, i] of PF_TIMEOUTS) {
+    out(`${pad(name, 20, true)} ${pad(String(pf.timeouts[i]), 10)}${i === 16 || i === 17 ? ' states' : 's'}\n`);
+  }
+}
+
+export function showLimits(k: Kernel, opts: number, out: (s: string) => void, title: (t: string) => void = (t) => out(t + '\n')): void {
+  const pf = pf_open(k);
+  if (opts & PF_OPT_SHOWALL) title('LIMITS:');
+  for (let i = 0; i < PF_LIMIT_NAMES.length; i++) {
+    const v = pf.limits[i]!;
+    out(`${pad(PF_LIMIT_NAMES[i]!, 13, true)} ${v >= 0xffffffff ? 'unlimited' : `hard limit ${pad(String(v), 8)}`}\n`);
+  }
+}
+
+/* ---- tables ---- */
+
+function tableFlags(t: PfrKtable): string {
+  const f = t.flags;
+  return (
+    (f & PFR_TFLAG_CONST ? 'c' : '-') + (f & PFR_TFLAG_PERSIST ? 'p' : '-') + (f & PFR_TFLAG_ACTIVE ? 'a' : '-') +
+    (f & PFR_TFLAG_INACTIVE ? 'i' : '-') + (f & PFR_TFLAG_REFERENCED ? 'r' : '-') + (f & PFR_TFLAG_REFDANCHOR ? 'h' : '-') +
+    (f & PFR_TFLAG_COUNTERS ? 'C' : '-')
+  );
+}
+
+export function showTables(
+  k: Kernel, anchor: string, opts: number, out: (s: string) => void, title: (t: string) => void = (t) => out(t + '\n'),
+): void {
+  const pf = pf_open(k);
+  const ts = [...pf.tables.values()].filter((t) => t.anchor === anchor).sort((a, b) => (a.name < b.name ? -1 : 1));
+  let first = true;
+  for (const t of ts) {
+    if (!(opts & PF_OPT_DEBUG) && !(t.flags & PFR_TFLAG_ACTIVE)) continue;
+    if (first && opts & PF_OPT_SHOWALL) title('TABLES:');
+    first = false;
+    const name = t.name + (t.anchor ? `@${t.anchor}` : '');
+    if (opts & PF_OPT_VERBOSE2) {
+      out(`${tableFlags(t)}\t${name}\n`);
+      out(`\tAddresses:   ${t.cnt}\n`);
+      out(`\tCleared:     ${new Date(t.tzero * 1000).toUTCString()}\n`);
+      out(`\tReferences:  [ Anchors: ${String(t.refcntAnchor).padEnd(18)} Rules: ${String(t.refcntRule).padEnd(18)} ]\n`);
+      out(`\tEvaluations: [ NoMatch: ${String(t.nomatch).padEnd(18)} Match: ${String(t.match).padEnd(18)} ]\n`);
+      const names = [['In/Block:', 'In/Match:', 'In/Pass:', 'In/XPass:'], ['Out/Block:', 'Out/Match:', 'Out/Pass:', 'Out/XPass:']];
+      for (let d = 0; d < 2; d++)
+        for (let o = 0; o < 4; o++)
+          out(`\t${pad(names[d]![o]!, 12, true)} [ Packets: ${String(t.packets[d * 4 + o]).padEnd(18)} Bytes: ${String(t.bytes[d * 4 + o]).padEnd(18)} ]\n`);
+    } else if (opts & PF_OPT_VERBOSE) out(`${tableFlags(t)}\t${name}\n`);
+    else out(`${name}\n`);
+  }
+}
+
