@@ -65,3 +65,42 @@ test('nc -u -z: scan prints succeeded for UDP; usage and option errors', async (
   assert.equal(await ncTool(a.k)([], e3), 1);
   assert.ok(e3.err.text().startsWith('usage: nc [-46cDdFhklNnrStUuvz]'));
 });
+
+test('nc over TCP: nc -l on one machine, nc -N from another, byte-exact; netstat -an shows the connection', async () => {
+  const { world, a, b } = threeHosts(23);
+  const payload = new Uint8Array(200_000).map((_, i) => (i * 131 + (i >> 8)) & 0xff);
+  const sio = io();
+  const cio = io();
+  const server = nc(b.k, ['-l', '-v', '12345'], sio);
+  world.runFor(1e6);
+  const client = nc(a.k, ['-N', '-v', '198.51.100.20', '12345'], cio, { stdin: payload });
+  // Mid-transfer (once the server accepted), the connection is ESTABLISHED.
+  await runWorld(world, new Promise<void>((r) => {
+    const check = (): void => {
+      if (sio.err.text().includes('Connection received')) r();
+      else world.after(10e3, check);
+    };
+    check();
+  }));
+  const ns = new StringOutput();
+  const { netstat } = await import('../../../src/usr.bin/netstat/main.js');
+  netstat(b.k, ['-an'], { stdout: ns, stderr: ns });
+  const lines = ns.text().split('\n');
+  assert.equal(lines[0], 'Active Internet connections (including servers)');
+  assert.equal(lines[1], 'Proto   Recv-Q Send-Q  Local Address          Foreign Address        TCP-State');
+  assert.match(lines[2]!, /^tcp +\d+ +\d+  198\.51\.100\.20\.12345 +192\.0\.2\.10\.\d+ +ESTABLISHED$/);
+  assert.equal(lines[3], 'tcp          0      0  *.12345                *.*                    LISTEN');
+  const [sst, cst] = await runWorld(world, Promise.all([server, client]));
+  assert.equal(sst, 0);
+  assert.equal(cst, 0);
+  assert.deepEqual(sio.out.bytes(), payload);
+  assert.equal(cio.err.text(), 'Connection to 198.51.100.20 12345 port [tcp/*] succeeded!\n');
+  assert.match(sio.err.text(), /^Listening on 0\.0\.0\.0 12345\nConnection received on 192\.0\.2\.10 \d+\n$/);
+});
+
+test('nc -v to a closed TCP port: connect failed, Connection refused', async () => {
+  const { a } = threeHosts(24);
+  const cio = io();
+  assert.equal(await ncTool(a.k)(['-v', '198.51.100.20', '9'], cio), 1);
+  assert.equal(cio.err.text(), 'nc: connect to 198.51.100.20 port 9 (tcp) failed: Connection refused\n');
+});
