@@ -88,7 +88,7 @@ test('nc over TCP: nc -l on one machine, nc -N from another, byte-exact; netstat
   const lines = ns.text().split('\n');
   assert.equal(lines[0], 'Active Internet connections (including servers)');
   assert.equal(lines[1], 'Proto   Recv-Q Send-Q  Local Address          Foreign Address        TCP-State');
-  assert.match(lines[2]!, /^tcp +\d+ +\d+  198\.51\.100\.20\.12345 +192\.0\.2\.10\.\d+ +ESTABLISHED$/);
+  assert.match(lines[2]!, /^tcp +\d+ +\d+ {2}198\.51\.100\.20\.12345 +192\.0\.2\.10\.\d+ +ESTABLISHED$/);
   assert.equal(lines[3], 'tcp          0      0  *.12345                *.*                    LISTEN');
   const [sst, cst] = await runWorld(world, Promise.all([server, client]));
   assert.equal(sst, 0);
