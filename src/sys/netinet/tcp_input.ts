@@ -234,7 +234,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
     if (tp === null) return DROPWITHRESET_RATELIM;
     if (tp.t_state === TCPS_CLOSED) return DROP;
 
-    c.tiwin = tiflags & TH_SYN ? c.th_win : c.th_win * 2 ** tp.snd_scale;
+    c.tiwin = tiflags & TH_SYN ? c.th_win : c.th_win << tp.snd_scale;
 
     if (so.so_options & SO_ACCEPTCONN) {
       switch (tiflags & (TH_RST | TH_SYN | TH_ACK)) {
@@ -603,7 +603,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
       if ((tp.t_flags & (TF_RCVD_SCALE | TF_REQ_SCALE)) === (TF_RCVD_SCALE | TF_REQ_SCALE)) {
         tp.snd_scale = tp.requested_s_scale;
         tp.rcv_scale = tp.request_r_scale;
-        c.tiwin = c.th_win * 2 ** tp.snd_scale;
+        c.tiwin = c.th_win << tp.snd_scale;
       }
       tcp_flush_queue(tp);
       tp.snd_wl1 = (c.th_seq - 1) >>> 0;
@@ -703,7 +703,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
           if (incr < 1) incr = 1;
         }
         if (tp.t_dupacks < tcprexmtthresh) {
-          const lim = TCP_MAXWIN * 2 ** tp.snd_scale;
+          const lim = TCP_MAXWIN << tp.snd_scale;
           tp.snd_cwnd = cw + incr < lim ? cw + incr : lim;
         }
       }

@@ -177,7 +177,7 @@ export function tcp_output(tp: Tcpcb): number {
     }
     // A window update worth sending?
     if (!send && win > 0) {
-      const maxw = TCP_MAXWIN * 2 ** tp.rcv_scale;
+      const maxw = TCP_MAXWIN << tp.rcv_scale;
       const adv = (win < maxw ? win : maxw) - ((tp.rcv_adv - tp.rcv_nxt) | 0);
       if (adv >= 2 * tp.t_maxseg) send = true;
       else if (2 * adv >= rcv_hiwat) send = true;
@@ -292,8 +292,9 @@ export function tcp_output(tp: Tcpcb): number {
       k.trace.caused(m, 'tcp_output');
       k.trace.fn(k, m, 'tcp_output');
     }
-    // Headers from the template.
-    b.set(tp.t_template, o);
+    // Headers from the template (a loop: set() costs more for 40 bytes).
+    const tt = tp.t_template;
+    for (let i = 0; i < 40; i++) b[o + i] = tt[i]!;
     const th = o + 20;
 
     if (flags & TH_FIN && tp.t_flags & TF_SENTFIN && tp.snd_nxt === tp.snd_max) tp.snd_nxt = (tp.snd_nxt - 1) >>> 0;
@@ -310,19 +311,19 @@ export function tcp_output(tp: Tcpcb): number {
     put32(b, th + 4, seq);
     put32(b, th + 8, tp.rcv_nxt);
     if (optlen) {
-      b.set(opt.subarray(0, optlen), th + 20);
+      for (let i = 0; i < optlen; i++) b[th + 20 + i] = opt[i]!;
       b[th + 12] = ((20 + optlen) >> 2) << 4;
     }
     b[th + 13] = flags;
 
     // Receive window: never shrink, avoid silly windows.
     if (win < rcv_hiwat / 4 && win < tp.t_maxseg) win = 0;
-    const maxwin = TCP_MAXWIN * 2 ** tp.rcv_scale;
+    const maxwin = TCP_MAXWIN << tp.rcv_scale;
     if (win > maxwin) win = maxwin;
     const advd = (tp.rcv_adv - tp.rcv_nxt) | 0;
     if (win < advd) win = advd;
     if (flags & TH_RST) win = 0;
-    const wv = Math.floor(win / 2 ** tp.rcv_scale) & 0xffff;
+    const wv = (win >>> tp.rcv_scale) & 0xffff;
     put16(b, th + 14, wv);
     if (wv === 0) tp.t_sndzerowin++;
     if (SEQ_GT(tp.snd_up, tp.snd_nxt)) {
