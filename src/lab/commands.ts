@@ -18,6 +18,9 @@ import { arp } from '../usr.sbin/arp/arp.js';
 import { ping } from '../sbin/ping/ping.js';
 import { sysctl } from '../sbin/sysctl/sysctl.js';
 import { makePfctl } from '../sbin/pfctl/pfctl.js';
+import { ping6 } from '../sbin/ping6/ping6.js';
+import { ndp } from '../usr.sbin/ndp/ndp.js';
+import { nc } from '../usr.bin/nc/netcat.js';
 import type { Lab, Machine } from './lab.js';
 import type { Shell } from './shell.js';
 
@@ -50,7 +53,10 @@ export const KERNEL_TOOLS: Record<string, { summary: string; tool: KernelTool; w
   dmesg: { summary: 'kernel messages', tool: dmesg },
   ifconfig: { summary: 'configure network interface parameters', tool: ifconfig, words: ['-a', '-C', 'up', 'down', 'inet', 'alias', 'delete', 'description', 'mtu'] },
   kstat: { summary: 'kernel statistics (interface queues: kstat txq, kstat rxq)', tool: kstat, words: ['txq', 'rxq'] },
+  nc: { summary: 'arbitrary TCP and UDP connections and listens', tool: (k, argv, io) => nc(k, argv, io), words: ['-l', '-u', '-v', '-z'] },
+  ndp: { summary: 'IPv6 neighbor cache display and control', tool: ndp, words: ['-a', '-an', '-d'] },
   ping: { summary: 'send ICMP echo requests', tool: (k, argv, io) => ping(k, argv, io), words: ['-c', '-s', '-t', '-D', '-v', '-q'] },
+  ping6: { summary: 'send ICMPv6 echo requests', tool: ping6, words: ['-c', '-s'] },
   route: { summary: 'manually manipulate the routing tables', tool: route, words: ['add', 'delete', 'get', 'show', 'flush', '-n'] },
   sysctl: { summary: 'get or set kernel state', tool: sysctl, words: ['net.inet.ip.forwarding', 'net.inet.ip.ttl', 'net.inet.ip.redirect'] },
 };

@@ -8,8 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { script } from './helpers.js';
-import { repoRoot } from './topology.test.js';
+import { script, repoRoot } from './helpers.js';
 
 const root = repoRoot();
 const dir = join(root, 'examples');

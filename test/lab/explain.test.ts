@@ -6,10 +6,10 @@ import { StringOutput } from '../../src/lib/io.js';
 import { explainCommand, countersForLine, counterInfo } from '../../src/lab/explain.js';
 import { EXPLAIN } from '../../src/lab/explain.gen.js';
 import { scanSources, type Site } from '../../src/lab/gen-explain.js';
+import { repoRoot } from './helpers.js';
 import { STATS_LAYOUTS } from '../../src/sys/kern/counters.gen.js';
 import { ETHERSTAT_NAMES } from '../../src/sys/net/if_ethersubr.js';
 import { ARPSTAT_NAMES } from '../../src/sys/netinet/if_ether.js';
-import { repoRoot } from './topology.test.js';
 
 /** The files of the IPv4 packet path this index is checked on. */
 const SCOPE = [
@@ -69,7 +69,7 @@ test('the generated index is up to date with the IPv4 path sources', () => {
 });
 
 test('every counter of IPv4, ICMP, Ethernet and ARP has an increment site', () => {
-  const names = [...STATS_LAYOUTS.ip.fields, ...STATS_LAYOUTS.icmp.fields].map((f) => f.name).concat(ETHERSTAT_NAMES, ARPSTAT_NAMES);
+  const names: string[] = [...[...STATS_LAYOUTS.ip.fields, ...STATS_LAYOUTS.icmp.fields].map((f) => f.name), ...ETHERSTAT_NAMES, ...ARPSTAT_NAMES];
   const missing = names.filter((n) => (EXPLAIN.sites[n] ?? []).length === 0 && NOT_YET[n] === undefined);
   assert.deepEqual(missing, []);
   for (const n of Object.keys(NOT_YET)) assert.equal(EXPLAIN.sites[n], undefined, `${n} is incremented now: remove it from NOT_YET`);

@@ -1,4 +1,7 @@
 /** Lab test helpers: the talk lab, a shell on it, and running lines or scripts as text. */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { StringOutput } from '../../src/lib/io.js';
 import { Lab } from '../../src/lab/lab.js';
 import { TALK_LAB_YAML } from '../../src/lab/default.js';
@@ -23,4 +26,11 @@ export async function script(text: string, lab = talk()): Promise<string> {
   const out = new StringOutput();
   await runScript(shell, text, { stdout: out, stderr: out });
   return out.text();
+}
+
+/** The checkout: the nearest directory above this file with a package.json. */
+export function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+  return d;
 }

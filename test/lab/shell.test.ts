@@ -4,8 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseLine } from '../../src/lab/shell.js';
 import { unifiedDiff } from '../../src/lab/diff.js';
-import { sh, talk } from './helpers.js';
-import { repoRoot } from './topology.test.js';
+import { sh, talk, repoRoot } from './helpers.js';
 
 test('parseLine: quotes, pipes, redirections, ; and &', () => {
   assert.deepEqual(parseLine(`netstat -ss >before; explain 'packets not forwardable' | grep ip 2>>err`), [

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './helpers.js';
 import { parseTopology, parseRate, parseDelay, TopologyErrors } from '../../src/lab/topology.js';
 import { LAB_SCHEMA } from '../../src/lab/schema.js';
 import { Lab } from '../../src/lab/lab.js';
@@ -88,9 +88,3 @@ test('the talk lab parses and boots: machines, NICs, dmesg of the multiqueue sli
   assert.equal(lab.world.now, 1e9);
 });
 
-/** The checkout: the nearest directory above this file with a package.json. */
-export function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
