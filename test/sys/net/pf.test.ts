@@ -1,0 +1,222 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { threeHosts, ip } from '../netinet/lab.js';
+import { pfctl, loadPf, tcpBytes, udpBytes, sendRaw, capture, ipOf } from './pf_lab.js';
+
+const RULES_SLIDE = `block return
+pass all
+block return in on ! lo0 proto tcp to port 6000:6010
+block return out log proto tcp all user 55
+block return out log proto udp all user 55
+`;
+
+test('pf Rules slide: pfctl -sr prints the five lines; traffic hits them', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, RULES_SLIDE);
+  const sr = pfctl(r.k, ['-sr']);
+  assert.equal(sr.status, 0);
+  assert.equal(
+    sr.out,
+    'block return all\n' +
+      'pass all flags S/SA\n' +
+      'block return in on ! lo0 proto tcp from any to any port 6000:6010\n' +
+      'block return out log proto tcp all user = 55\n' +
+      'block return out log proto udp all user = 55\n',
+  );
+  // an X11 connection through the router is refused with a RST
+  const frames = capture(a.ifs[0]!);
+  sendRaw(a.k, tcpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 40000, 6000, 0x02, 1000));
+  world.runFor(1e9);
+  const rst = ipOf(frames, 6).filter((d) => d[33] === 0x14);
+  assert.equal(rst.length, 1);
+  const v = pfctl(r.k, ['-vsr']).out.split('\n');
+  assert.match(v[7]!, /Evaluations: 1 +Packets: 1 +Bytes: 40 /);
+  assert.match(v[4]!, /Evaluations: 1 +Packets: 0 /);
+});
+
+import { World } from '../../../src/sys/kern/kern_clock.js';
+import { host, wire } from '../netinet/lab.js';
+import { rt_route_add } from '../../../src/sys/net/rtsock.js';
+import { listener, connect, accept } from '../netinet/tcp_lab.js';
+import { socreate, soconnect, SOCK_STREAM } from '../../../src/sys/kern/uipc_socket.js';
+import { AF_INET, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
+import { Tracer } from '../../../src/sys/kern/kern_trace.js';
+import { bpf_listen } from '../../../src/sys/net/bpf.js';
+import { show } from '../../usr.sbin/tcpdump/print-build.js';
+
+/** client 203.0.113.10 -- em0 203.0.113.48 [fw] em1 198.51.100.1 -- server 198.51.100.31 */
+function firewall(): { world: World; c: ReturnType<typeof host>; fw: ReturnType<typeof host>; s: ReturnType<typeof host> } {
+  const world = new World({ seed: 3 });
+  const c = host(world, 'client', ['203.0.113.10/24']);
+  const fw = host(world, 'fw', ['203.0.113.48/24', '198.51.100.1/24']);
+  const s = host(world, 'server', ['198.51.100.31/24']);
+  wire(world, c.ifs[0]!, fw.ifs[0]!, { delay: 50_000 });
+  wire(world, fw.ifs[1]!, s.ifs[0]!, { delay: 50_000 });
+  rt_route_add(c.k, 0, 0, ip('203.0.113.48'));
+  rt_route_add(s.k, 0, 0, ip('198.51.100.1'));
+  fw.k.sysctl.set('net.inet.ip.forwarding', 1);
+  world.runFor(1e8);
+  return { world, c, fw, s };
+}
+
+test('pf State slide: interface-bound states with rdr-to and nat-to translations in parentheses', () => {
+  const { world, c, fw, s } = firewall();
+  loadPf(fw.k, `set state-policy if-bound
+pass
+pass in on em0 proto tcp to 203.0.113.48 port 10031 rdr-to 198.51.100.31 port 22
+pass out on em0 from 198.51.100.0/24 nat-to 203.0.113.48
+`);
+  const ls = listener(s.k, 22);
+  const lfw = listener(fw.k, 22);
+  const lc = listener(c.k, 443);
+  const c1 = connect(c.k, ip('203.0.113.48'), 22);
+  const c2 = connect(c.k, ip('203.0.113.48'), 10031);
+  const c3 = connect(s.k, ip('203.0.113.10'), 443);
+  world.runFor(2e9);
+  assert.ok(accept(ls) && accept(lfw) && accept(lc));
+  const p1 = c1.so_pcb!.inp_lport;
+  const p2 = c2.so_pcb!.inp_lport;
+  const p3 = c3.so_pcb!.inp_lport;
+  const ss = pfctl(fw.k, ['-ss']).out.split('\n').filter(Boolean);
+  const natLine = ss.find((l) => l.startsWith('em0 tcp 203.0.113.48:') && l.includes(' ('))!;
+  const natPort = Number(/^em0 tcp 203\.0\.113\.48:(\d+) \(/.exec(natLine)![1]);
+  assert.ok(natPort >= 50001 && natPort <= 65535);
+  assert.deepEqual(ss.sort(), [
+    `em0 tcp 203.0.113.48:22 <- 203.0.113.10:${p1}       ESTABLISHED:ESTABLISHED`,
+    `em0 tcp 198.51.100.31:22 (203.0.113.48:10031) <- 203.0.113.10:${p2}       ESTABLISHED:ESTABLISHED`,
+    `em1 tcp 203.0.113.10:${p2} -> 198.51.100.31:22       ESTABLISHED:ESTABLISHED`,
+    `em1 tcp 203.0.113.10:443 <- 198.51.100.31:${p3}       ESTABLISHED:ESTABLISHED`,
+    `em0 tcp 203.0.113.48:${natPort} (198.51.100.31:${p3}) -> 203.0.113.10:443       ESTABLISHED:ESTABLISHED`,
+  ].sort());
+  const v = pfctl(fw.k, ['-vss']).out.split('\n');
+  assert.match(v[1]!, /^ {3}\[\d+ \+ \d+\](?: wscale \d+)? {2}\[\d+ \+ \d+\]/);
+  assert.match(v[2]!, /^ {3}age 00:00:0\d, expires in 23:59:5\d, \d+:\d+ pkts, \d+:\d+ bytes, rule 0$/);
+  // -k kills the client's states, -F states the rest
+  const kill = pfctl(fw.k, ['-k', '203.0.113.10']);
+  assert.equal(kill.err, 'killed 3 states from 1 sources and 0 destinations\n');
+  assert.equal(pfctl(fw.k, ['-F', 'states']).err, '2 states cleared\n');
+});
+
+test('state-mismatch: a segment outside the window is dropped and counted', () => {
+  const { world, c, fw, s } = firewall();
+  loadPf(fw.k, 'pass\n');
+  const ls = listener(s.k, 80);
+  const so = connect(c.k, ip('198.51.100.31'), 80);
+  world.runFor(1e9);
+  assert.ok(accept(ls));
+  const inp = so.so_pcb!;
+  sendRaw(c.k, tcpBytes(ip('203.0.113.10'), ip('198.51.100.31'), inp.inp_lport, 80, 0x10, 0x7fffffff, 12345, 10));
+  world.runFor(1e9);
+  const si = pfctl(fw.k, ['-si']).out;
+  assert.match(si, /\n {2}state-mismatch +1 /);
+  assert.equal(fw.k.pf!.counters[10], 1);
+});
+
+test('state limits: rule (max 2) gives state-limit, set limit states gives memory', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass\npass in proto udp keep state (max 2)\n');
+  for (let i = 0; i < 3; i++) sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000 + i, 53));
+  world.runFor(1e9);
+  const si = pfctl(r.k, ['-v', '-si']).out;
+  assert.match(si, /\n {2}state-limit +1 /);
+  assert.match(si, /\n {2}max states per rule +1 /);
+  loadPf(r.k, 'set limit states 4\npass\n');
+  pfctl(r.k, ['-F', 'states']);
+  assert.match(pfctl(r.k, ['-sm']).out, /^states +hard limit +4\n/);
+  for (let i = 0; i < 5; i++) sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 2000 + i, 53));
+  world.runFor(1e9);
+  // each forwarded flow takes two states (in on em0, out on em1): two flows fit, three are refused
+  assert.equal(r.k.pf!.states, 4);
+  assert.equal(r.k.pf!.counters[5], 3);
+});
+
+test('NAT port exhaustion: the third flow finds no port and counts translate', () => {
+  const { world, a, r, b } = threeHosts();
+  loadPf(r.k, 'pass\npass out on em1 proto udp nat-to 198.51.100.1 port 50001:50002\n');
+  const frames = capture(b.ifs[0]!);
+  for (let i = 0; i < 3; i++) sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 3000 + i, 7));
+  world.runFor(1e9);
+  const got = ipOf(frames, 17);
+  assert.equal(got.length, 2);
+  const ports = got.map((d) => (d[20]! << 8) | d[21]!).sort();
+  assert.deepEqual(ports, [50001, 50002]);
+  // translated with incremental checksums: IP and UDP sums still verify
+  for (const d of got) {
+    assert.equal(d[12], 198);
+    let s = 0;
+    for (let i = 0; i < 20; i += 2) s += (d[i]! << 8) | d[i + 1]!;
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    assert.equal(s, 0xffff);
+  }
+  assert.equal(r.k.pf!.counters[15], 1);
+});
+
+test('block return: RST bytes for TCP, return-icmp(net-unr) for UDP', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass\nblock return in proto tcp to port 23\nblock return-icmp(net-unr) in proto udp to port 69\n');
+  const frames = capture(a.ifs[0]!);
+  sendRaw(a.k, tcpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 41000, 23, 0x02, 5000));
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 4000, 69));
+  world.runFor(1e9);
+  const rst = ipOf(frames, 6).find((d) => d[12] === 198)!;
+  // 198.51.100.20:23 -> 192.0.2.10:41000, seq 0, ack 5001, RST|ACK, window 0
+  assert.deepEqual([...rst.subarray(12, 20)], [198, 51, 100, 20, 192, 0, 2, 10]);
+  assert.deepEqual([...rst.subarray(20, 36)], [0, 23, 0xa0, 0x28, 0, 0, 0, 0, 0, 0, 0x13, 0x89, 0x50, 0x14, 0, 0]);
+  const icmp = ipOf(frames, 1).find((d) => d[20] === 3)!;
+  assert.equal(icmp[21], 0);
+  assert.deepEqual([...icmp.subarray(12, 16)], [192, 0, 2, 1]);
+  assert.equal(r.k.pf!.main.rules[2]!.packets0, 1);
+});
+
+test('pflog0: the header OpenBSD writes, printed as tcpdump -e prints it', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass\nblock in log proto udp to port 9\n');
+  const logged: Uint8Array[] = [];
+  bpf_listen(r.k.ifunit('pflog0')!, (buf, off, caplen) => logged.push(buf.slice(off, off + caplen)));
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 5000, 9));
+  world.runFor(1e9);
+  assert.equal(logged.length, 1);
+  const h = logged[0]!;
+  assert.equal(h[0], 100);
+  assert.equal(h[1], 2);
+  assert.equal(h[2], 1);
+  assert.equal(h[3], 0);
+  assert.equal(String.fromCharCode(...h.subarray(4, 7)), 'em0');
+  assert.deepEqual([...h.subarray(36, 44)], [0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]);
+  assert.equal(h[60], 1);
+  assert.equal(show({ eflag: true }, 117, h), 'rule 1/(match) block in on em0: 192.0.2.10.5000 > 198.51.100.20.9: udp 4\n');
+});
+
+test('journeys: pf_test(IN) and pf_test(OUT) with the rule that decided', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass\nblock in proto tcp to port 25\n');
+  const t = new Tracer();
+  r.k.setTracer(t);
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 6000, 53));
+  sendRaw(a.k, tcpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 6001, 25, 0x02, 1));
+  world.runFor(1e9);
+  const pfEv = t.events.filter((e) => e.name.startsWith('pf_test'));
+  assert.deepEqual(pfEv.slice(0, 7).map((e) => [e.kind, e.name, e.ifname, e.detail].filter(Boolean).join(' ')), [
+    'fn pf_test em0 in',
+    'branch pf_test: rule 0 pass state created',
+    'fn pf_test em1 out',
+    'branch pf_test: rule 0 pass state created',
+    'fn pf_test em0 in',
+    'branch pf_test: rule 1 block',
+    'drop pf_test: block rule 1',
+  ]);
+});
+
+test('user = 55 matches the owner of the local socket (in_pcblookup hook)', () => {
+  const { world, a, b } = threeHosts();
+  loadPf(a.k, RULES_SLIDE);
+  listener(b.k, 80);
+  const so = socreate(a.k, AF_INET, SOCK_STREAM, 0, 55);
+  assert.notEqual(typeof so, 'number');
+  if (typeof so === 'number') return;
+  soconnect(so, Sockaddr.in(ip('198.51.100.20'), 80));
+  const ok = connect(a.k, ip('198.51.100.20'), 80);
+  world.runFor(2e9);
+  assert.equal(a.k.pf!.main.rules[3]!.packets1 >= 1, true);
+  assert.ok(ok.so_pcb !== null);
+});
