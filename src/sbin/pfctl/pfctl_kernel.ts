@@ -228,7 +228,7 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
     line += '\n';
   }
   if (opts & PF_OPT_VERBOSE2) {
-    line += `   id: ${s.id.toString(16).padStart(16, '0')} creatorid: ${(s.creatorid >>> 0).toString(16).padStart(8, '0')}\n`;
+    line += `   id: ${s.id.toString(16).padStart(16, '0')} creatorid: ${(pf.creatorid >>> 0).toString(16).padStart(8, '0')}\n`;
   }
   return line;
 }

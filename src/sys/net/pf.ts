@@ -354,7 +354,6 @@ export class PfState {
   key_stack!: PfStateKey;
   rule!: KRule;
   anchor: KRule | null = null;
-  natrule: KRule | null = null;
   /** The interface it is bound to; null: floating (printed as "all"). */
   kif: Ifnet | null = null;
   direction = 0;
@@ -369,7 +368,6 @@ export class PfState {
   bytes0 = 0;
   bytes1 = 0;
   id = 0;
-  creatorid = 0;
   log = 0;
   state_flags = 0;
   /** counted in states_halfopen */
@@ -1783,7 +1781,6 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): PfStat
   const s = new PfState();
   s.rule = r;
   s.anchor = a;
-  s.natrule = pf.ctx_nr;
   s.direction = pd.dir;
   s.log = r.log | pf.ctx_log;
   if ((r.ruleFlag & PFRULE_STATESLOPPY) !== 0) s.state_flags |= 0x0800;
@@ -1869,7 +1866,6 @@ export function pf_state_insert(pf: Pf, s: PfState): boolean {
     tbl.insert(s.key_stack);
   }
   if (s.id === 0) s.id = pf.nextStateId();
-  s.creatorid = pf.creatorid;
   s.prev = pf.state_tail;
   s.next = null;
   if (pf.state_tail !== null) pf.state_tail.next = s;
