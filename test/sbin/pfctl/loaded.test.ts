@@ -17,12 +17,14 @@ import { StringOutput } from '../../../src/lib/io.js';
 const D = fileURLToPath(new URL('../../../../shared/reference-data/pfctl-regress/', import.meta.url));
 const TODO = new Set(['pf17', 'pf18', 'pf25', 'pf26', 'pf27', 'pf35', 'pf36', 'pf46', 'pf47']);
 
-let files: string[] = [];
-try {
-  files = readdirSync(D).filter((x) => /^pf\d+\.loaded$/.test(x));
-} catch {
-  files = [];
+function loadedFiles(): string[] {
+  try {
+    return readdirSync(D).filter((x) => /^pf\d+\.loaded$/.test(x));
+  } catch {
+    return [];
+  }
 }
+const files = loadedFiles();
 
 for (const f of files) {
   const n = f.replace('.loaded', '');
