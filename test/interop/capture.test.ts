@@ -41,7 +41,7 @@ for (const kind of ['vxlan', 'tap'] as LinkKind[]) {
 
     test('the capture of packetflow transmissions passes the tshark gate', async () => {
       const file = join(dir, 'pf.pcap');
-      const dump = lab.spawn(l.ns, 'tcpdump', ['-i', l.dev, '-w', file, '-U', '-s', '0', 'ether', 'src', l.pfMac], 30000);
+      const dump = lab.spawn(l.ns, 'tcpdump', ['--immediate-mode', '-i', l.dev, '-w', file, '-U', '-s', '0', 'ether', 'src', l.pfMac], 30000);
       for (let t = 0; t < 100 && !/listening on/.test(dump.stderr); t++) await new Promise((r) => setTimeout(r, 20));
       assert.match(dump.stderr, /listening on/, 'tcpdump started');
       // Fresh ARP both ways, pings both ways, fragments both ways.

@@ -286,8 +286,16 @@ export class HostLink {
   flush(): void {
     this.flushPending = false;
     const world = this.kernel.world;
-    world.syncNow();
-    if (this.ml.head !== null) ifiq_input(this.ifp.if_rcv, this.ml);
-    world.syncNow();
+    try {
+      world.syncNow();
+      if (this.ml.head !== null) ifiq_input(this.ifp.if_rcv, this.ml);
+      world.syncNow();
+    } catch (e) {
+      // A kernel bug must not take the host process down unnoticed: report
+      // it as the world's pump does (World.onerror), else rethrow.
+      this.ml.purge();
+      if (world.onerror === undefined) throw e;
+      world.onerror(e);
+    }
   }
 }
