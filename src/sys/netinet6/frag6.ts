@@ -240,6 +240,7 @@ export function frag6_input(k: Kernel, m: Mbuf, off: number, _nxt: number, _ifp:
   stat.inc(ip6s_reassembled);
   if (k.trace !== null) k.trace.branch(k, hm, 'frag6_input: reassembled');
   k.inet6.offp = foff;
+  k.inet6.mp = hm;
   return q6.nxt;
 }
 

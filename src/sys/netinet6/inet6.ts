@@ -161,6 +161,8 @@ export class Inet6 {
   readonly icmp6Listeners = new Set<Icmp6Listener>();
   /** The offset an extension header's pr_input leaves for the next one (*offp). */
   offp = 0;
+  /** *mp: the packet the chain continues with (frag6 hands on the reassembled one). */
+  mp: Mbuf | null = null;
   /** ip6_hbhchcheck(): a router alert made the packet ours (routers). */
   hbh_ours = false;
   /** The router alert value of the packet's hop-by-hop header, -1 without one. */

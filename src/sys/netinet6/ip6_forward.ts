@@ -66,7 +66,6 @@ export function ip6_forward(k: Kernel, m: Mbuf, ro: Route6 | null, flags: number
   let type = 0;
   let code = 0;
   let destmtu = 0;
-  let error = 0;
   const rt: Rtentry6 | null = ro !== null ? route6_mpath(k, ro, b, ip6.dstOffset) : rt6_match(k, b, ip6.dstOffset, RT_RESOLVE);
   if (rt === null) {
     st.inc(ip6s_noroute);
@@ -100,7 +99,7 @@ export function ip6_forward(k: Kernel, m: Mbuf, ro: Route6 | null, flags: number
   }
   const nh = rt.rt_flags & RTF_GATEWAY ? rt.rt_gateway : b;
   const nho = rt.rt_flags & RTF_GATEWAY ? 0 : ip6.dstOffset;
-  error = ip6_send_if(k, ifp, m, nh, nho, rt);
+  const error = ip6_send_if(k, ifp, m, nh, nho, rt);
   if (error) st.inc(ip6s_cantforward);
   else {
     st.inc(ip6s_forward);

@@ -395,8 +395,11 @@ export function ip6_deliver(k: Kernel, m: Mbuf, off: number, nxt: number, ifp: I
     const input = inet6.pr_input[nxt] ?? rip6_input;
     if (k.trace !== null) k.trace.branch(k, m, `ip6_deliver: next header ${nxt}`);
     inet6.offp = off;
+    inet6.mp = m;
     nxt = input(k, m, off, nxt, ifp);
     off = inet6.offp;
+    m = inet6.mp ?? m;
+    inet6.mp = null;
   }
 }
 

@@ -139,7 +139,7 @@ export function nd6_ns_input(k: Kernel, m: Mbuf, off: number, icmp6len: number, 
   if (ll === -2) return bad('link-layer address length mismatch');
   if (dad && ll >= 0) return bad('bad DAD packet (link-layer address option)');
   // The target must be one of our addresses, or one we publish.
-  let ia = in6ifa_ifpwithaddr(k, ifp, taddr, 0);
+  const ia = in6ifa_ifpwithaddr(k, ifp, taddr, 0);
   let proxy = false;
   if (ia === null) {
     const rt = nd6_lookup(k, taddr, 0, false, ifp);
