@@ -401,7 +401,10 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
   switch (tp.t_state) {
     case TCPS_SYN_RECEIVED:
       if (tiflags & TH_ACK) {
-        if (tiflags & TH_SYN) {
+        // OpenBSD resets any SYN,ACK here, which breaks simultaneous open
+        // (RFC 793 figure 8): the peer's SYN,ACK repeating the SYN we
+        // already took is accepted; the SYN is trimmed as a duplicate below.
+        if (tiflags & TH_SYN && c.th_seq !== tp.irs) {
           st.inc(tcps_badsyn);
           return DROPWITHRESET;
         }
