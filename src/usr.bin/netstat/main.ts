@@ -21,6 +21,7 @@ import { protoStats, type NetstatSource } from './inet.js';
 import { IP6PROTOX, PROTOX } from './netstat-format.gen.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { intpr, p_rttables, type IfErrs } from './route.js';
+import { p_rttables6 } from './route6.js';
 import { protopr } from './socket.js';
 import { EXTRA_SECTIONS, extraStats, isExtraSection, type ExtraBlock } from './packetflow.js';
 
@@ -324,12 +325,17 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
   }
   if (f.rflag && !f.gflag && !f.Rflag && kernel !== undefined) {
     if (f.tableid !== 0) errx('sysctl: No such file or directory');
-    // Only the inet family exists: -f inet6 prints just the title.
-    if (f.af === 'inet6' || f.af === 'local' || f.af === 'mpls') {
+    if (f.af === 'inet6') {
+      io.stdout.write('Routing tables\n' + p_rttables6(kernel, f.nflag));
+      return 0;
+    }
+    if (f.af === 'local' || f.af === 'mpls') {
       io.stdout.write('Routing tables\n');
       return 0;
     }
-    io.stdout.write(p_rttables(kernel, f.nflag));
+    let rtout = p_rttables(kernel, f.nflag);
+    if (f.af === 'unspec') rtout += p_rttables6(kernel, f.nflag);
+    io.stdout.write(rtout);
     return 0;
   }
   // The socket list (protopr): the Internet part; there are no UNIX sockets.

@@ -222,5 +222,10 @@ test('netstat -ss -p ip6 after forwarded and local traffic; ndp -an; ifconfig in
   const i = await capture((v, io) => ifconfig(b.k, v, io), ['em0']);
   process.stdout.write(i.stdout);
   assert.match(i.stdout, /\tinet6 fe80::ff:fe00:[0-9a-f]+%em0 prefixlen 64 scopeid 0x2\n\tinet6 2001:db8:2::20 prefixlen 64\n$/);
+  const rn = await capture(netstatTool(a.k), ['-rn', '-f', 'inet6']);
+  process.stdout.write(rn.stdout);
+  assert.match(rn.stdout, /^Routing tables\n\nInternet6:\nDestination {33}Gateway {33}Flags {3}Refs {6}Use {3}Mtu {2}Prio Iface\n/);
+  assert.match(rn.stdout, /\ndefault {37}2001:db8:1::1 {27}UGS +\d+ +\d+ +- +8 em0 *\n/);
+  assert.match(rn.stdout, /\nfe80::%em0\/64 {31}fe80::ff:fe00:[0-9a-f]+%em0 +UCn /);
   void world;
 });
