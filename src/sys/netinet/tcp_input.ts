@@ -37,6 +37,7 @@ import {
   tcps_sc_bucketoverflow, tcps_sc_completed, tcps_sc_dropped, tcps_sc_dupesyn, tcps_sc_overflowed,
   tcps_sc_reset, tcps_sc_retransmitted, tcps_sc_seedrandom, tcps_sc_timed_out, tcps_sc_unreach,
   tcps_sndacks, tcps_sndrexmitfast, tcps_sndtotal, tcps_cwr_frecovery, tcps_sc_entry_count,
+  tcps_sc_bucket_maxlen, tcps_sc_uses_left, tcps_sc_hash_size,
 } from '../kern/counters.gen.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import {
@@ -1472,6 +1473,19 @@ export function syn_cache_rm(k: Kernel, sc: SynCache): void {
   sc.sc_timer.del();
   sc.sc_set!.scs_count--;
   k.stats.tcpstat.dec(tcps_sc_entry_count);
+  syn_cache_gauges(k);
+}
+
+/** The gauges sysctl net.inet.tcp.stats fills from the active SYN cache set. */
+function syn_cache_gauges(k: Kernel): void {
+  const ts = k.inet.tcp;
+  const st = k.stats.tcpstat;
+  const set = ts.tcp_syn_cache[ts.tcp_syn_cache_active]!;
+  let longest = 0;
+  for (const h of set.scs_buckethead) if (h.sch_bucket.length > longest) longest = h.sch_bucket.length;
+  st.set(tcps_sc_bucket_maxlen, longest);
+  st.set(tcps_sc_uses_left, set.scs_use > 0 || set.scs_count > 0 ? set.scs_use : ts.synuselimit.value);
+  st.set(tcps_sc_hash_size, set.scs_size > 0 ? set.scs_size : ts.synhashsize.value);
 }
 
 function syn_cache_insert(k: Kernel, ts: TcpState, sc: SynCache, tp: Tcpcb): void {
@@ -1510,6 +1524,7 @@ function syn_cache_insert(k: Kernel, ts: TcpState, sc: SynCache, tp: Tcpcb): voi
   set.scs_use--;
   st.inc(tcps_sc_added);
   st.inc(tcps_sc_entry_count);
+  syn_cache_gauges(k);
   if (set.scs_use <= 0 && ts.tcp_syn_cache[ts.tcp_syn_cache_active ^ 1]!.scs_count === 0) ts.tcp_syn_cache_active ^= 1;
 }
 
