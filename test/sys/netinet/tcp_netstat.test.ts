@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { pair, listener, connect, accept, payload, pump, drain } from './tcp_lab.js';
 import { netstat } from '../../../src/usr.bin/netstat/main.js';
 import { StringOutput } from '../../../src/lib/io.js';
@@ -17,8 +18,15 @@ function ns(k: Kernel, argv: string[]): string {
   return o.text();
 }
 
+/** The golden file in the source tree (also when run from dist/). */
+function goldenPath(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return join(dir, 'test', 'sys', 'netinet', 'golden', name);
+}
+
 function golden(name: string, text: string): void {
-  const path = fileURLToPath(new URL(`./golden/${name}`, import.meta.url));
+  const path = goldenPath(name);
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) writeFileSync(path, text);
   assert.equal(text, readFileSync(path, 'utf8'));
 }
