@@ -6,11 +6,16 @@
  * with the cable's seeded loss rate, so runs are repeatable.
  *
  * The NIC drives the wire: it calls transmit() when it starts sending a
- * frame and learns how long the wire is busy; the cable copies the bytes
- * into its own in-flight storage (the sender may free its buffer when the
- * frame has left) and delivers them with cable_rx() on the far port.
- * In-flight storage is recycled: nothing is allocated per frame once the
- * cable has carried as many frames at once as it ever will.
+ * frame (or transmitAt() for a frame that starts when the one before it
+ * has left) and learns how long the wire is busy; the cable copies the
+ * bytes into its own in-flight storage, or takes the sender's buffer in
+ * exchange for one of its own, and delivers them with cable_rx() on the far
+ * port.  In-flight storage is recycled: nothing is allocated per frame once
+ * the cable has carried as many frames at once as it ever will.
+ *
+ * Speed: a port that can take frames ahead of their arrival time
+ * (cable_rx_ahead, a NIC between two interrupts) gets a train of frames
+ * without one event per frame; the frames still carry their arrival time.
  *
  * Seeded impairments besides loss: duplication (the frame arrives twice)
  * and reordering (the frame is held back and arrives right after the next
@@ -36,8 +41,20 @@ export const ETHER_MIN_LEN_NOCRC = 60;
 
 /** One end of a cable: a NIC's PHY. */
 export interface CablePort {
-  /** A frame arrived: bytes are valid during the call only; trace is the journey it belongs to. */
-  cable_rx(buf: Uint8Array, off: number, len: number, trace?: object | null): void;
+  /**
+   * A frame arrived: bytes are valid during the call only; trace is the
+   * journey it belongs to.  A port that keeps buf (zero-copy DMA into its
+   * ring) returns a buffer of the same length for the cable to keep instead.
+   */
+  cable_rx(buf: Uint8Array, off: number, len: number, trace?: object | null): Uint8Array | void;
+  /**
+   * Optional: take a frame before it arrives (at `when`, later than now),
+   * when the port can tell that nothing it does before `when` depends on
+   * the frame (a NIC whose next interrupt is after `when`).  null: refused,
+   * the frame comes with cable_rx() at `when`; else the buffer the cable
+   * keeps (buf itself when the port copied it).
+   */
+  cable_rx_ahead?(buf: Uint8Array, off: number, len: number, trace: object | null, when: number): Uint8Array | null;
   /** The cable was plugged in (cable set) or pulled (null). */
   cable_link(cable: Cable | null): void;
 }
@@ -57,17 +74,29 @@ export interface CableOptions {
   name?: string;
 }
 
+/** Something whose buffer the cable may take, leaving another of the same length (an mbuf). */
+export interface BufHolder {
+  buf: Uint8Array;
+}
+
 /** One direction of the cable. */
 class Wire {
-  /** Frames in flight: a ring of buffers, lengths and arrival times. */
+  /**
+   * Frames in flight: a ring (a power of two long) of buffers, offsets,
+   * lengths, arrival times and journeys.  The ring's buffers are the
+   * cable's own; a sender that lends its buffer (BufHolder) and a receiver
+   * that keeps one exchange theirs for the ring's instead of copying.
+   */
   private bufs: Uint8Array[] = [];
-  /** Where each frame starts in its buffer. */
-  private offs: number[] = [];
-  private lens: number[] = [];
-  private times: number[] = [];
+  private offs = new Int32Array(0);
+  private lens = new Int32Array(0);
+  private times = new Float64Array(0);
   private traces: Array<object | null> = [];
   private head = 0;
   private count = 0;
+  private mask = -1;
+  /** Arrival time of the last frame queued or delivered: arrivals stay in order. */
+  private lastWhen = 0;
   readonly arrival: Timeout<Wire>;
   /** Time the wire is busy until. */
   busyUntil = 0;
@@ -84,7 +113,7 @@ class Wire {
   readonly heldTimeout: Timeout<Wire>;
 
   constructor(
-    world: World,
+    readonly world: World,
     public to: CablePort | null,
   ) {
     this.arrival = new Timeout<Wire>(world, Wire.arrive, this);
@@ -107,25 +136,32 @@ class Wire {
     const len = this.heldLen;
     this.heldLen = 0;
     this.heldTimeout.del();
-    this.put(b, 0, len, when, this.heldTrace);
+    this.put(b, 0, len, when, this.heldTrace, null);
     this.heldTrace = null;
   }
 
   private static release(w: Wire): void {
-    w.unhold(w.heldTimeout.world.now);
+    w.unhold(w.world.now);
   }
 
-  put(buf: Uint8Array, off: number, len: number, when: number, trace: object | null = null): void {
-    // Arrivals are in order: a frame never lands before the one queued ahead of it.
-    if (this.count > 0) {
-      const last = this.times[(this.head + this.count - 1) % this.bufs.length]!;
-      if (when < last) when = last;
-    }
-    const n = this.bufs.length;
-    if (this.count === n) this.grow();
-    const i = (this.head + this.count) % this.bufs.length;
+  /**
+   * A frame that arrives at `when`.  With `holder` (whose buf is `buf`) the
+   * ring takes the buffer and gives the holder one of its own.  A receiver
+   * that takes frames ahead of time (cable_rx_ahead) gets it at once when
+   * nothing is queued before it, so a train of frames costs no event each.
+   */
+  put(buf: Uint8Array, off: number, len: number, when: number, trace: object | null, holder: BufHolder | null): void {
+    if (when < this.lastWhen) when = this.lastWhen;
+    this.lastWhen = when;
+    if (this.count === this.bufs.length) this.grow();
+    const i = (this.head + this.count) & this.mask;
     let b = this.bufs[i]!;
-    if (buf.length <= b.length) {
+    if (holder !== null && holder.buf === buf && buf.length === b.length) {
+      this.bufs[i] = buf;
+      holder.buf = b;
+      b = buf;
+      this.offs[i] = off;
+    } else if (buf.length <= b.length) {
       // The sender's whole buffer in one copy, the frame at the same
       // offset: no subarray view allocated per frame.
       b.set(buf);
@@ -140,6 +176,14 @@ class Wire {
     }
     this.lens[i] = len;
     this.times[i] = when;
+    const to = this.to;
+    if (this.count === 0 && to !== null && to.cable_rx_ahead !== undefined && when > this.world.now) {
+      const r = to.cable_rx_ahead(b, this.offs[i]!, len, trace, when);
+      if (r !== null) {
+        this.bufs[i] = r;
+        return;
+      }
+    }
     this.traces[i] = trace;
     this.count++;
     if (this.count === 1) this.arrival.at(when);
@@ -148,25 +192,22 @@ class Wire {
   private grow(): void {
     // Re-lay the ring in order, doubling it.
     const n = this.bufs.length;
+    const m = n === 0 ? 8 : n * 2;
     const nb: Uint8Array[] = [];
-    const no: number[] = [];
-    const nl: number[] = [];
-    const nt: number[] = [];
     const ntr: Array<object | null> = [];
+    const no = new Int32Array(m);
+    const nl = new Int32Array(m);
+    const nt = new Float64Array(m);
     for (let k = 0; k < n; k++) {
-      const i = (this.head + k) % n;
+      const i = (this.head + k) & this.mask;
       nb.push(this.bufs[i]!);
-      no.push(this.offs[i]!);
-      nl.push(this.lens[i]!);
-      nt.push(this.times[i]!);
       ntr.push(this.traces[i] ?? null);
+      no[k] = this.offs[i]!;
+      nl[k] = this.lens[i]!;
+      nt[k] = this.times[i]!;
     }
-    const more = n === 0 ? 8 : n;
-    for (let k = 0; k < more; k++) {
+    for (let k = n; k < m; k++) {
       nb.push(new Uint8Array(2048));
-      no.push(0);
-      nl.push(0);
-      nt.push(0);
       ntr.push(null);
     }
     this.bufs = nb;
@@ -175,10 +216,12 @@ class Wire {
     this.times = nt;
     this.traces = ntr;
     this.head = 0;
+    this.mask = m - 1;
   }
 
   /** Drop everything in flight (cable pulled). */
   clear(): void {
+    for (let k = 0; k < this.count; k++) this.traces[(this.head + k) & this.mask] = null;
     this.count = 0;
     this.head = 0;
     this.arrival.del();
@@ -188,14 +231,23 @@ class Wire {
   }
 
   private static arrive(w: Wire): void {
-    const now = w.arrival.world.now;
-    while (w.count > 0 && w.times[w.head]! <= now) {
+    const now = w.world.now;
+    const to = w.to;
+    while (w.count > 0) {
       const i = w.head;
-      w.head = (w.head + 1) % w.bufs.length;
-      w.count--;
+      const when = w.times[i]!;
+      let r: Uint8Array | void | null;
       const tr = w.traces[i] ?? null;
+      if (when <= now) r = to !== null ? to.cable_rx(w.bufs[i]!, w.offs[i]!, w.lens[i]!, tr) : undefined;
+      else if (to !== null && to.cable_rx_ahead !== undefined) {
+        // The rest of the train, ahead of time while the receiver takes it.
+        r = to.cable_rx_ahead(w.bufs[i]!, w.offs[i]!, w.lens[i]!, tr, when);
+        if (r === null) break;
+      } else break;
+      if (r) w.bufs[i] = r;
       w.traces[i] = null;
-      if (w.to !== null) w.to.cable_rx(w.bufs[i]!, w.offs[i]!, w.lens[i]!, tr);
+      w.head = (i + 1) & w.mask;
+      w.count--;
     }
     if (w.count > 0) w.arrival.at(w.times[w.head]!);
   }
@@ -280,10 +332,22 @@ export class Cable {
    * with it.  The NIC completes the descriptor after that time.
    */
   transmit(from: CablePort, buf: Uint8Array, off: number, len: number, trace: object | null = null): number {
+    return this.transmitAt(from, buf, off, len, trace, null, this.world.now);
+  }
+
+  /**
+   * transmit() of a frame whose first bit goes out at `start` (now or
+   * later, when the wire is free): a MAC commits a train of frames at once.
+   * With `holder` (an mbuf whose buf is `buf`) the cable takes the buffer
+   * instead of copying it and leaves the holder another of the same length.
+   */
+  transmitAt(from: CablePort, buf: Uint8Array, off: number, len: number, trace: object | null, holder: BufHolder | null, start: number): number {
     const w = this.wire(from);
-    const t = this.txtime(len);
-    const now = this.world.now;
-    w.busyUntil = now + t;
+    const frame = (len < ETHER_MIN_LEN_NOCRC ? ETHER_MIN_LEN_NOCRC : len) + ETHER_CRC_LEN;
+    const bits = (frame + ETHER_PREAMBLE) * 8 * 1e9;
+    const t = Math.ceil((bits + ETHER_IFG * 8 * 1e9) / this.rate);
+    if (start < this.world.now) start = this.world.now;
+    w.busyUntil = start + t;
     w.frames++;
     w.bytes += len;
     if (this.loss > 0 && this.random.chance(this.loss)) {
@@ -291,20 +355,19 @@ export class Cable {
       if (this.trace !== null) this.note(trace, 'cable: frame lost', 'loss');
     } else if (w.to !== null) {
       // The last bit arrives a propagation delay after it left (less the IFG).
-      const frame = (len < ETHER_MIN_LEN_NOCRC ? ETHER_MIN_LEN_NOCRC : len) + ETHER_CRC_LEN;
-      const last = Math.ceil(((frame + ETHER_PREAMBLE) * 8 * 1e9) / this.rate);
-      const when = now + last + this.delay;
+      const when = start + Math.ceil(bits / this.rate) + this.delay;
       if (this.reorder > 0 && w.heldLen === 0 && this.random.chance(this.reorder)) {
         w.reordered++;
         if (this.trace !== null) this.note(trace, 'cable: frame held back (reorder)', 'reorder');
         w.hold(buf, off, len, trace, when);
         return t;
       }
-      w.put(buf, off, len, when, trace);
+      w.put(buf, off, len, when, trace, holder);
       if (this.duplicate > 0 && this.random.chance(this.duplicate)) {
         w.duplicated++;
         if (this.trace !== null) this.note(trace, 'cable: frame duplicated', 'duplicate');
-        w.put(buf, off, len, when, trace);
+        // buf may have gone to the ring or the receiver with the first copy; its bytes are intact.
+        w.put(buf, off, len, when, trace, null);
       }
       w.unhold(when);
     }
