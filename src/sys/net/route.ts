@@ -147,11 +147,23 @@ class RtNode {
   routes: Rtentry[] | null = null;
 }
 
+/** Entries of a routing table's lookup cache (a power of two). */
+const RTCACHE = 256;
+
 /** One routing table (struct rtable / ART in OpenBSD). */
 export class Rtable {
   private readonly root = new RtNode();
   /** Routes in the table. */
   count = 0;
+  /**
+   * Bumped by every insert and delete (OpenBSD's rtgeneration): match()
+   * results cached under an older generation are stale.  The cache is
+   * direct-mapped by destination, so a forwarding flow walks the trie once.
+   */
+  private gen = 1;
+  private readonly cacheKey = new Int32Array(RTCACHE);
+  private readonly cacheGen = new Int32Array(RTCACHE);
+  private readonly cacheRt: Array<Rtentry | null> = new Array<Rtentry | null>(RTCACHE).fill(null);
 
   constructor(readonly tableid = 0) {}
 
@@ -181,6 +193,7 @@ export class Rtable {
     list.splice(i, 0, rt);
     rt.rt_intable = true;
     this.count++;
+    this.gen++;
     return 0;
   }
 
@@ -194,6 +207,7 @@ export class Rtable {
     if (list!.length === 0) n!.routes = null;
     rt.rt_intable = false;
     this.count--;
+    this.gen++;
     return 0;
   }
 
@@ -213,6 +227,18 @@ export class Rtable {
 
   /** rtable_match(): longest prefix, best priority; walks at most 32 nodes. */
   match(dst: number): Rtentry | null {
+    // dst as an int32 (| 0): no heap number for addresses above 2^31.
+    const key = dst | 0;
+    const h = (key ^ (key >>> 8) ^ (key >>> 16)) & (RTCACHE - 1);
+    if (this.cacheKey[h] === key && this.cacheGen[h] === this.gen) return this.cacheRt[h]!;
+    const rt = this.walkMatch(key);
+    this.cacheKey[h] = key;
+    this.cacheGen[h] = this.gen;
+    this.cacheRt[h] = rt;
+    return rt;
+  }
+
+  private walkMatch(dst: number): Rtentry | null {
     let n: RtNode | null = this.root;
     let best: Rtentry[] | null = n.routes;
     for (let i = 0; i < 32; i++) {
