@@ -17,7 +17,8 @@
  * counters: vxs_short (shorter than the header), vxs_badflags (I flag
  * clear), vxs_novni (no link with that VNI).
  */
-import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions, type RemoteInfo } from 'node:dgram';
+import { isIP } from 'node:net';
 import type { Kernel } from '../kern/kernel.js';
 import { HostLink, type HostLinkOptions, type HostWire } from './hostlink.js';
 
@@ -68,7 +69,16 @@ export class VxlanSocket {
     const address = opts.address ?? '127.0.0.1';
     const type = address.includes(':') ? 'udp6' : 'udp4';
     return new Promise((resolve, reject) => {
-      const sock = createSocket({ type, recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
+      const family = type === 'udp6' ? 6 : 4;
+      // Remote addresses are literals: answer dgram's lookup at once
+      // instead of dns.lookup's deferred callback on every send.
+      const lookup = (host: string, _o: unknown, cb: (e: Error | null, a: string, f: number) => void): void => cb(null, host, family);
+      const sock = createSocket({
+        type,
+        recvBufferSize: 8 << 20,
+        sendBufferSize: 8 << 20,
+        lookup: lookup as unknown as SocketOptions['lookup'],
+      });
       const fail = (e: Error): void => reject(e);
       sock.once('error', fail);
       sock.bind(opts.port ?? 0, address, () => {
@@ -152,7 +162,7 @@ export interface VxlanOptions extends HostLinkOptions {
   socket: VxlanSocket;
   /** VXLAN network identifier, 0 .. 2^24-1 (ifconfig vnetid). */
   vni: number;
-  /** Where this link's frames go: the Linux device's dstport (address default 127.0.0.1). */
+  /** Where this link's frames go: the Linux device's dstport (address: an IP literal, default 127.0.0.1). */
   remotePort: number;
   remoteAddress?: string;
 }
@@ -186,6 +196,7 @@ export class Vxlan extends HostLink {
       throw new RangeError(`vxlan: remote port ${opts.remotePort} out of range`);
     }
     const remoteAddress = opts.remoteAddress ?? '127.0.0.1';
+    if (isIP(remoteAddress) === 0) throw new Error(`vxlan: remote address ${remoteAddress} is not an IP address`);
     super(k, 'vxlan', opts, (name, mac) =>
       `${name}: vnetid ${vni} udp ${opts.socket.address}:${opts.socket.port} -> ${remoteAddress}:${opts.remotePort}, address ${mac}`);
     this.socket = opts.socket;

@@ -49,6 +49,8 @@ export class World {
   private running = false;
   private pumping = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Events already due when armed run from setImmediate: setTimeout has 1 ms grain. */
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private wake = Infinity;
   private wallBase = 0;
   private virtBase = 0;
@@ -206,7 +208,9 @@ export class World {
   stop(): void {
     this.running = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     this.wake = Infinity;
   }
 
@@ -235,6 +239,7 @@ export class World {
 
   private readonly pump = (): void => {
     this.timer = undefined;
+    this.immediate = undefined;
     this.wake = Infinity;
     if (!this.running) return;
     this.pumping = true;
@@ -255,11 +260,15 @@ export class World {
   private arm(): void {
     if (!this.running || this.heap.length === 0) return;
     const next = this.heap[0]!.when;
-    if (next >= this.wake && this.timer !== undefined) return;
+    if (next >= this.wake && (this.timer !== undefined || this.immediate !== undefined)) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
     this.wake = next;
-    const ms = Math.max(0, (next - this.wallNow()) / 1e6);
-    this.timer = setTimeout(this.pump, ms);
+    const ms = (next - this.wallNow()) / 1e6;
+    if (ms <= 0) this.immediate = setImmediate(this.pump);
+    else this.timer = setTimeout(this.pump, ms);
   }
 
   private assertManual(): void {
