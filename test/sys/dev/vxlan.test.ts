@@ -13,7 +13,8 @@ import { ip_output } from '../../../src/sys/netinet/ip_output.js';
 import { parseIp4 } from '../../../src/wire/addr.js';
 import { Ipv4Packet, IPPROTO_ICMP } from '../../../src/wire/ip4.js';
 import { IcmpPacket, ICMP_ECHO, ICMP_ECHOREPLY } from '../../../src/wire/icmp.js';
-import { VxlanSocket, vxlan_attach, VXLAN_HDR_LEN } from '../../../src/sys/dev/vxlan.js';
+import { VxlanSocket, vxlan_attach, VXLAN_HDR_LEN, type Vxlan } from '../../../src/sys/dev/vxlan.js';
+import { HostAttachments, parseHostPort } from '../../../src/sys/dev/attach.js';
 import { hostlink_count } from '../../../src/sys/dev/hostlink.js';
 
 function echo(k: Kernel, dst: number, seq: number): void {
@@ -111,4 +112,25 @@ test('vxlan checks its vnetid and port, and a VNI once per socket', async () => 
   } finally {
     await s.close();
   }
+});
+
+test('HostAttachments: links from descriptions share the default socket; close gives the world back', async () => {
+  const w = new World();
+  const k1 = new Kernel(w, { hostname: 'one' });
+  const att = new HostAttachments();
+  try {
+    const a = await att.attach(k1, { driver: 'vxlan', vni: 10, remote: '127.0.0.1:4790', name: 'vxlan5' });
+    const b = await att.attach(k1, { driver: 'vxlan', vni: 11, remote: '127.0.0.1:4790' });
+    assert.equal(a.ifp.if_xname, 'vxlan5');
+    assert.equal(att.vxlanSockets.length, 1);
+    assert.equal(hostlink_count(w), 2);
+    assert.equal((b as Vxlan).socket.port, (a as Vxlan).socket.port);
+    await assert.rejects(att.attach(k1, { driver: 'vxlan', vni: 12, remote: 'localhost' }), /remote localhost: expected address:port/);
+  } finally {
+    await att.close();
+  }
+  assert.equal(hostlink_count(w), 0);
+  assert.equal(w.mode, 'simulated');
+  assert.deepEqual(parseHostPort('[2001:db8::1]:4789'), { address: '2001:db8::1', port: 4789 });
+  assert.equal(parseHostPort('192.0.2.1:70000'), null);
 });
