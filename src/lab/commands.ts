@@ -17,10 +17,12 @@ import { route } from '../sbin/route/route.js';
 import { arp } from '../usr.sbin/arp/arp.js';
 import { ping } from '../sbin/ping/ping.js';
 import { sysctl } from '../sbin/sysctl/sysctl.js';
-import { makePfctl } from '../sbin/pfctl/pfctl.js';
+import { pfctlKernel } from '../sbin/pfctl/pfctl.js';
 import { ping6 } from '../sbin/ping6/ping6.js';
 import { ndp } from '../usr.sbin/ndp/ndp.js';
 import { nc } from '../usr.bin/nc/netcat.js';
+import { tcpbenchProc } from '../usr.bin/tcpbench/tcpbench.js';
+import { runWorld } from '../lib/socket.js';
 import type { Lab, Machine } from './lab.js';
 import type { Shell } from './shell.js';
 
@@ -31,6 +33,8 @@ export interface CommandContext {
   readonly shell: Shell;
   /** Ctrl-C was typed (interactive shell only). */
   interrupted(): boolean;
+  /** Standard input: `<file`, `<\/dev/zero` or the previous command of a pipe (null: none). */
+  readonly stdin: Uint8Array | string | null;
 }
 
 export type KernelTool = (k: Kernel, argv: readonly string[], io: Io) => number | Promise<number>;
@@ -53,12 +57,34 @@ export const KERNEL_TOOLS: Record<string, { summary: string; tool: KernelTool; w
   dmesg: { summary: 'kernel messages', tool: dmesg },
   ifconfig: { summary: 'configure network interface parameters', tool: ifconfig, words: ['-a', '-C', 'up', 'down', 'inet', 'alias', 'delete', 'description', 'mtu'] },
   kstat: { summary: 'kernel statistics (interface queues: kstat txq, kstat rxq)', tool: kstat, words: ['txq', 'rxq'] },
-  nc: { summary: 'arbitrary TCP and UDP connections and listens', tool: (k, argv, io) => nc(k, argv, io), words: ['-l', '-u', '-v', '-z'] },
   ndp: { summary: 'IPv6 neighbor cache display and control', tool: ndp, words: ['-a', '-an', '-d'] },
   ping: { summary: 'send ICMP echo requests', tool: (k, argv, io) => ping(k, argv, io), words: ['-c', '-s', '-t', '-D', '-v', '-q'] },
   ping6: { summary: 'send ICMPv6 echo requests', tool: ping6, words: ['-c', '-s'] },
   route: { summary: 'manually manipulate the routing tables', tool: route, words: ['add', 'delete', 'get', 'show', 'flush', '-n'] },
   sysctl: { summary: 'get or set kernel state', tool: sysctl, words: ['net.inet.ip.forwarding', 'net.inet.ip.ttl', 'net.inet.ip.redirect'] },
+};
+
+/**
+ * Programs: processes on a machine that wait on sockets (nc, tcpbench).
+ * In the foreground the command runs the world until the program is done;
+ * with `&` it is a background job (jobs.ts) that runs as the world does.
+ * `pid` is the process id its sockets carry, for job control.
+ */
+export type Program = (ctx: CommandContext, argv: readonly string[], io: Io, pid: number) => Promise<number>;
+
+export const PROGRAMS: Record<string, { summary: string; run: Program; words?: readonly string[]; pid: boolean }> = {
+  nc: {
+    summary: 'arbitrary TCP and UDP connections and listens (nc -l 12345 &, nc HOST PORT <file)',
+    run: (ctx, argv, io, pid) => nc(ctx.machine.k, argv, io, { pid, ...(ctx.stdin !== null ? { stdin: ctx.stdin } : {}) }),
+    words: ['-l', '-u', '-v', '-z', '-N', '-n', '-k', '/dev/zero'],
+    pid: true,
+  },
+  tcpbench: {
+    summary: 'TCP benchmark: tcpbench -s (server), tcpbench [-t secs] HOST (client)',
+    run: (ctx, argv, io) => tcpbenchProc(ctx.machine.k, argv, io),
+    words: ['-s', '-t', '-n', '-r', '-B', '-S'],
+    pid: false,
+  },
 };
 
 /** Register a kernel tool another module exports (`(k, argv, io) => status`). */
@@ -117,11 +143,18 @@ export function machineCommands(): Record<string, CommandEntry> {
   for (const [name, e] of Object.entries(KERNEL_TOOLS)) {
     t[name] = { summary: e.summary, run: kernelTool(e.tool), ...(e.words ? { words: e.words } : {}) };
   }
+  for (const [name, p] of Object.entries(PROGRAMS)) {
+    t[name] = {
+      summary: p.summary,
+      run: (ctx, argv, io) => runWorld(ctx.machine.k.world, p.run(ctx, argv, io, ctx.shell.nextPid())),
+      ...(p.words ? { words: p.words } : {}),
+    };
+  }
   t.netstat = { summary: 'show network status (-ss counters, -rn routes, -i interfaces; --since MARK)', run: netstatCommand, words: ['-s', '-ss', '-rn', '-i', '-I', '-p', '--since'] };
   t.pfctl = {
-    summary: 'check pf.conf rulesets (pfctl -nvf /etc/pf.conf)',
-    run: (ctx, argv, io) => makePfctl({ readFile: (n) => ctx.machine.files.get(n) ?? null })(argv, io),
-    words: ['-nvf', '/etc/pf.conf', '-sr', '-ss'],
+    summary: 'control pf: -sr rules, -ss states, -si counters, -f FILE loads, -e/-d, -nvf FILE checks',
+    run: (ctx, argv, io) => pfctlKernel(ctx.machine.k, argv, io, { readFile: (n) => ctx.machine.files.get(n.replace(/^\.\//, '')) ?? null }),
+    words: ['-nvf', '/etc/pf.conf', '-f', '-sr', '-ss', '-si', '-sa', '-vsr', '-vss', '-e', '-d', '-F', '-k'],
   };
   return t;
 }

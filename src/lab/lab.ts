@@ -3,8 +3,11 @@
  * topology, each a Kernel with lo0 and its em(4)/ix(4) NICs, joined by
  * cables.  Building a lab does what a machine's boot and /etc/hostname.*
  * would: attach the NICs (dmesg lines), configure addresses (bringing the
- * interfaces up, gratuitous ARP), add routes, set sysctls; then one second
- * of virtual time passes so boot traffic has settled.
+ * interfaces up, gratuitous ARP), configure IPv6 where the topology has
+ * inet6 addresses (lo0 and those interfaces, with their link-local
+ * addresses and DAD), add routes, set sysctls, load /etc/pf.conf into pf
+ * and enable it (rc's pf=YES); then one second of virtual time passes so
+ * boot traffic has settled (DAD of the boot addresses is done then).
  */
 import { World, type ClockMode } from '../sys/kern/kern_clock.js';
 import { Kernel } from '../sys/kern/kernel.js';
@@ -18,6 +21,10 @@ import { loopattach } from '../sys/net/if_loop.js';
 import { rt_route_add } from '../sys/net/rtsock.js';
 import type { Tracer } from '../sys/kern/kern_trace.js';
 import { maskFromLen4 } from '../wire/addr.js';
+import { in6_ifattach, in6_update_ifa } from '../sys/netinet6/in6.js';
+import { rt6_route_add } from '../sys/net/route6.js';
+import { StringOutput } from '../lib/io.js';
+import { pfctlKernel } from '../sbin/pfctl/pfctl.js';
 import { parseTopology, TopologyError, TopologyErrors, type LabSpec, type MachineSpec } from './topology.js';
 
 export class Machine {
@@ -93,19 +100,37 @@ export class Lab {
         if (ns.up) if_setflags_up(ifp, true);
         for (const a of ns.inet) if_addr_add(ifp, a.addr, maskFromLen4(a.plen));
       }
+      // IPv6 as OpenBSD enables it: on lo0 and on the interfaces given an inet6 address.
+      const v6 = ms.nics.some((ns) => ns.inet6.length > 0);
+      if (v6) in6_ifattach(m.k, lo0Of(m.k));
+      for (const ns of ms.nics) {
+        const ifp = m.nics.get(ns.name)!.ifp;
+        for (const a of ns.inet6) {
+          const r = in6_update_ifa(m.k, ifp, a.addr, a.plen);
+          if (typeof r === 'number') errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: nic ${ns.name}: inet6 ${a.text}: error ${r}`));
+        }
+      }
       if (ms.kind === 'router') m.k.sysctl.set('net.inet.ip.forwarding', 1);
+      if (ms.kind === 'router' && v6) m.k.sysctl.set('net.inet6.ip6.forwarding', 1);
       for (const [name, value, line] of ms.sysctl) {
         const e = m.k.sysctl.set(name, value);
         if (e === 'ENOENT') errors.push(new TopologyError(spec.file, line, `machine ${ms.name}: sysctl ${name}: no such variable`));
         else if (e !== null) errors.push(new TopologyError(spec.file, line, `machine ${ms.name}: sysctl ${name}: ${e === 'EPERM' ? 'read-only' : `value ${value} out of range`}`));
       }
       for (const r of ms.routes) {
-        const e = rt_route_add(m.k, r.dest, r.plen, r.gateway);
+        const e = r.gateway6 !== undefined ? rt6_route_add(m.k, r.dest6!, r.plen, r.gateway6) : rt_route_add(m.k, r.dest, r.plen, r.gateway);
         if (e !== 0 && e !== 17) errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: route ${r.text}: error ${e}`));
+      }
+      const conf = ms.files.get(PF_CONF);
+      if (conf !== undefined) {
+        const e = pfBoot(m);
+        if (e !== null) errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: ${e}`));
       }
     }
     if (errors.length > 0) throw new TopologyErrors(errors);
-    if (!opts.noSettle && this.world.mode === 'simulated') this.world.runFor(1e9);
+    // DAD of IPv6 boot addresses takes a retransmit timer (1 s) and a tick: give it two.
+    const v6 = spec.machines.some((ms) => ms.nics.some((ns) => ns.inet6.length > 0));
+    if (!opts.noSettle && this.world.mode === 'simulated') this.world.runFor(v6 ? 2e9 : 1e9);
   }
 
   static fromYaml(text: string, file = 'lab.yaml', opts: LabOptions = {}): Lab {
@@ -133,6 +158,27 @@ export class Lab {
     }
     for (const c of this.cables) c.trace = t;
   }
+}
+
+/** The file rc(8) loads into pf at boot. */
+export const PF_CONF = '/etc/pf.conf';
+
+function lo0Of(k: Kernel): Ifnet {
+  return k.ifnets.find((i): i is Ifnet => i !== undefined && i.if_xname === 'lo0')!;
+}
+
+/**
+ * rc(8) with pf=YES: `pfctl -f /etc/pf.conf` then `pfctl -e`, with the
+ * machine's files.  Returns pfctl's complaint, or null.
+ */
+export function pfBoot(m: Machine): string | null {
+  const out = new StringOutput();
+  const err = new StringOutput();
+  const io = { stdout: out, stderr: err };
+  const host = { readFile: (n: string) => m.files.get(n) ?? null };
+  if (pfctlKernel(m.k, ['-f', PF_CONF], io, host) !== 0) return `${PF_CONF}: ${err.text().trim().split('\n').join('; ')}`;
+  if (pfctlKernel(m.k, ['-q', '-e'], io, host) !== 0) return `pfctl -e: ${err.text().trim()}`;
+  return null;
 }
 
 /**

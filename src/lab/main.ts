@@ -15,6 +15,7 @@ import { Lab } from './lab.js';
 import { TALK_LAB_YAML } from './default.js';
 import { Shell, TimedOutput } from './shell.js';
 import { TopologyErrors } from './topology.js';
+import { runWorld, sleep } from '../lib/socket.js';
 
 /** The lab of `--lab FILE`, or the embedded talk lab. */
 export function loadLab(file: string | undefined, io: Io): Lab | null {
@@ -141,14 +142,22 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
   const wall0 = performance.now();
   const virt0 = w.now;
   const wallVirt = (): number => virt0 + Math.floor((performance.now() - wall0) * 1e6);
-  const catchUp = (): void => {
-    const t = wallVirt();
-    if (t > w.now) w.runUntil(t);
+  // Background programs (nc -l &) run as their sockets wake them, so time advances through runWorld.
+  let pumping = false;
+  const catchUp = async (): Promise<void> => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      const t = wallVirt();
+      if (t > w.now) await runWorld(w, sleep(w, t - w.now));
+    } finally {
+      pumping = false;
+    }
   };
   const term = { write: (s: string) => process.stdout.write(s) };
   sh.jobOutput = term;
   const pump = setInterval(() => {
-    if (!busy) catchUp();
+    if (!busy) void catchUp();
   }, 50);
   let busy = false;
   io.stdout.write(`packetflow: lab ${lab.spec.name} (${[...lab.machines.keys()].join(', ')}); type help, or: trace ping -c 1 10.0.2.2\n`);
@@ -172,7 +181,8 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
   for await (const line of rl) {
     busy = true;
     sigint = false;
-    catchUp();
+    while (pumping) await new Promise((r) => setImmediate(r));
+    await catchUp();
     const out = new TimedOutput(() => w.now);
     const err = new TimedOutput(() => w.now);
     const start = w.now;

@@ -12,8 +12,15 @@
 
 const IPV4 = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}';
 
+/** IPv6 text: hex groups and colons (with ::); topology.ts checks it parses. */
+const IPV6 = '[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}';
+const PLEN6 = '(12[0-8]|1[01][0-9]|[1-9]?[0-9])';
+
 export const IPV4_PATTERN = `^${IPV4}$`;
 export const CIDR_PATTERN = `^${IPV4}/([0-9]|[12][0-9]|3[0-2])$`;
+export const IPV6_PATTERN = `^${IPV6}$`;
+export const CIDR6_PATTERN = `^${IPV6}/${PLEN6}$`;
+export const GATEWAY_PATTERN = `^(${IPV4}|${IPV6})$`;
 export const MAC_PATTERN = '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$';
 export const NIC_PATTERN = '^(em|ix)[0-9]+$';
 export const HOST_PATTERN = '^[a-zA-Z][a-zA-Z0-9-]{0,31}$';
@@ -46,7 +53,7 @@ export const LAB_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        kind: { enum: ['host', 'router'], description: 'A router forwards (net.inet.ip.forwarding=1).' },
+        kind: { enum: ['host', 'router'], description: 'A router forwards (net.inet.ip.forwarding=1, and net.inet6.ip6.forwarding=1 when it has IPv6 addresses).' },
         hostname: { type: 'string', pattern: HOST_PATTERN },
         description: { type: 'string' },
         nics: {
@@ -64,7 +71,7 @@ export const LAB_SCHEMA = {
         files: {
           type: 'object',
           additionalProperties: { type: 'string' },
-          description: 'Files of the machine, e.g. /etc/pf.conf, /etc/ipsec.conf.',
+          description: 'Files of the machine, e.g. /etc/pf.conf (loaded into pf at boot, pf enabled), /etc/ipsec.conf.',
         },
       },
     },
@@ -80,6 +87,13 @@ export const LAB_SCHEMA = {
             { type: 'array', items: { type: 'string', pattern: CIDR_PATTERN } },
           ],
           description: 'IPv4 address(es) with prefix length, e.g. 10.0.1.1/24.',
+        },
+        inet6: {
+          oneOf: [
+            { type: 'string', pattern: CIDR6_PATTERN },
+            { type: 'array', items: { type: 'string', pattern: CIDR6_PATTERN } },
+          ],
+          description: 'IPv6 address(es) with prefix length, e.g. 2001:db8:1::1/64; the interface also gets its fe80:: link-local address.',
         },
         description: { type: 'string' },
         queues: { type: 'integer', minimum: 1, maximum: 16 },
@@ -102,10 +116,10 @@ export const LAB_SCHEMA = {
       properties: {
         dest: {
           type: 'string',
-          pattern: `^(default|${IPV4}(/([0-9]|[12][0-9]|3[0-2]))?)$`,
-          description: '"default", a network (10.0.2.0/24) or a host.',
+          pattern: `^(default|${IPV4}(/([0-9]|[12][0-9]|3[0-2]))?|${IPV6}(/${PLEN6})?)$`,
+          description: '"default", a network (10.0.2.0/24, 2001:db8:2::/64) or a host; the gateway\'s family says whether "default" is IPv4\'s or IPv6\'s.',
         },
-        gateway: { type: 'string', pattern: IPV4_PATTERN },
+        gateway: { type: 'string', pattern: GATEWAY_PATTERN, description: 'An IPv4 or IPv6 address on one of the machine\'s networks.' },
       },
     },
     cable: {

@@ -4,14 +4,16 @@
  * the built-in filters (grep, head, tail, wc), `>`/`>>`/`2>` into the
  * current machine's files (an in-memory file system per machine, so
  * `netstat -ss >before` ... `diff -up before after` works as on the
- * Netstat Diff slide), and a trailing `&` for a live tcpdump that keeps
- * printing while later commands run.
+ * Netstat Diff slide), `<file` (and `</dev/zero`) as a program's standard
+ * input, and a trailing `&` for background jobs: a live tcpdump that keeps
+ * printing while later commands run, or a program (`nc -l 12345 &`,
+ * `tcpbench -s &`) with job control (`jobs`, `kill %1`, `kill -STOP %1`).
  *
  * `on HOST [CMD]` or `HOST: [CMD]` runs CMD on HOST, or switches to it.
  *
  * Time: in scripts (and piped input) the lab runs in virtual time: a
  * command runs the world as far as it needs (ping waits for its replies),
- * `sleep N` advances it N seconds.  The interactive front end (cli.ts)
+ * `sleep N` advances it N seconds, letting background programs run.  The interactive front end (cli.ts)
  * additionally keeps virtual time following the wall clock between
  * commands and paces a command's output by the virtual time it was
  * written at, so `ping -c 3` prints a line a second.
@@ -26,12 +28,17 @@ import { diffCommand } from './diff.js';
 import { pktgen } from './pktgen.js';
 import { tcpdumpLive, type LiveCapture } from './tcpdump-live.js';
 import { explainCommand } from './explain.js';
+import { PROGRAMS } from './commands.js';
+import { ProgramJob } from './jobs.js';
+import { runWorld, sleep as sleepNs } from '../lib/socket.js';
 
 export interface Stage {
   argv: string[];
   /** > file, >> file (append), 2> file */
   out?: { file: string; append: boolean };
   err?: { file: string; append: boolean };
+  /** < file */
+  in?: string;
 }
 
 export interface Pipeline {
@@ -48,11 +55,12 @@ export function parseLine(line: string): Pipeline[] {
   let argv: string[] = [];
   let stage: Stage = { argv };
   let word: string | null = null;
-  let redir: { kind: 'out' | 'err'; append: boolean } | null = null;
+  let redir: { kind: 'out' | 'err' | 'in'; append: boolean } | null = null;
   const endWord = (): void => {
     if (word === null) return;
     if (redir !== null) {
-      stage[redir.kind] = { file: word, append: redir.append };
+      if (redir.kind === 'in') stage.in = word;
+      else stage[redir.kind] = { file: word, append: redir.append };
       redir = null;
     } else argv.push(word);
     word = null;
@@ -60,7 +68,7 @@ export function parseLine(line: string): Pipeline[] {
   const endStage = (): void => {
     endWord();
     if (redir !== null) throw new ParseError('syntax error: redirection without a file name');
-    if (argv.length === 0 && (stage.out || stage.err)) throw new ParseError('syntax error: redirection without a command');
+    if (argv.length === 0 && (stage.out || stage.err || stage.in !== undefined)) throw new ParseError('syntax error: redirection without a command');
     if (argv.length > 0) stages.push(stage);
     argv = [];
     stage = { argv };
@@ -97,6 +105,10 @@ export function parseLine(line: string): Pipeline[] {
     } else if (c === '|') {
       if (argv.length === 0 && word === null) throw new ParseError('syntax error: | without a command before it');
       endStage();
+      i++;
+    } else if (c === '<') {
+      endWord();
+      redir = { kind: 'in', append: false };
       i++;
     } else if (c === '>' || (c === '2' && word === null && line[i + 1] === '>')) {
       endWord();
@@ -139,7 +151,9 @@ export class Shell {
   current: Machine;
   readonly history: string[] = [];
   readonly marks = new Map<string, Map<string, Float64Array>>();
-  readonly jobs: Array<LiveCapture | null> = [];
+  readonly jobs: Array<LiveCapture | ProgramJob | null> = [];
+  /** Process ids of programs (so_cpid of their sockets). */
+  private pid = 100;
   readonly commands: Record<string, CommandEntry>;
   /** Where background jobs write (the shell's own stdout). */
   jobOutput: Output | null = null;
@@ -155,6 +169,10 @@ export class Shell {
     this.current = first;
     this.commands = machineCommands();
     this.builtins = BUILTINS;
+  }
+
+  nextPid(): number {
+    return ++this.pid;
   }
 
   prompt(): string {
@@ -235,13 +253,17 @@ export class Shell {
     const stages = [{ ...first, argv }, ...p.stages.slice(1)];
     if (this.opts.echo) io.stdout.write(`${machine.hostname}# ${stages.map(stageText).join(' | ')}${p.background ? ' &' : ''}\n`);
     if (p.background) return this.background(machine, stages, io);
-    let input: string | null = null;
+    let input: string | Uint8Array | null = null;
     let status = 0;
     for (let i = 0; i < stages.length; i++) {
       const s = stages[i]!;
       const last = i === stages.length - 1;
       const out = last && s.out === undefined ? io.stdout : new StringOutput();
       const err = s.err !== undefined ? new StringOutput() : io.stderr;
+      if (s.in !== undefined) {
+        input = this.stdinOf(machine, s.in, io);
+        if (input === null) return 1;
+      }
       status = await this.runCommand(machine, s.argv, { stdout: out, stderr: err }, input);
       if (s.out !== undefined) this.writeFile(machine, s.out.file, (out as StringOutput).text(), s.out.append);
       if (s.err !== undefined) this.writeFile(machine, s.err.file, (err as StringOutput).text(), s.err.append);
@@ -260,16 +282,25 @@ export class Shell {
     return m.files.get(normPath(file));
   }
 
-  context(machine: Machine): CommandContext {
-    return { lab: this.lab, machine, shell: this, interrupted: () => this.opts.interrupted?.() ?? false };
+  /** `<file`: a machine file, or /dev/zero (DEV_ZERO_BYTES of zeros); null after saying why not. */
+  stdinOf(m: Machine, file: string, io: Io): string | Uint8Array | null {
+    if (file === '/dev/zero') return devZero();
+    if (file === '/dev/null') return '';
+    const t = this.readFile(m, file);
+    if (t === undefined) io.stderr.write(`packetflow: ${file}: No such file or directory\n`);
+    return t ?? null;
   }
 
-  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: string | null = null): Promise<number> {
+  context(machine: Machine, stdin: string | Uint8Array | null = null): CommandContext {
+    return { lab: this.lab, machine, shell: this, interrupted: () => this.opts.interrupted?.() ?? false, stdin };
+  }
+
+  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: string | Uint8Array | null = null): Promise<number> {
     const name = argv[0]!;
-    const ctx = this.context(machine);
+    const ctx = this.context(machine, stdin);
     const b = this.builtins[name];
     try {
-      if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, stdin);
+      if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, typeof stdin === 'string' || stdin === null ? stdin : new TextDecoder().decode(stdin));
       const c = this.commands[name];
       if (c !== undefined) return await c.run(ctx, argv.slice(1), io);
     } catch (e) {
@@ -281,12 +312,31 @@ export class Shell {
   }
 
   private background(machine: Machine, stages: Stage[], io: Io): number {
-    const argv = stages[0]!.argv;
-    if (argv[0] !== 'tcpdump' || stages.length > 1) {
-      io.stderr.write('packetflow: only `tcpdump -i IF ... &` runs in the background\n');
+    const st = stages[0]!;
+    const argv = st.argv;
+    const prog = PROGRAMS[argv[0]!];
+    if ((argv[0] !== 'tcpdump' && prog === undefined) || stages.length > 1) {
+      io.stderr.write(`packetflow: only tcpdump and programs (${Object.keys(PROGRAMS).join(', ')}) run in the background\n`);
       return 1;
     }
     const out = this.jobOutput ?? io.stdout;
+    if (prog !== undefined) {
+      const stdin = st.in === undefined ? null : this.stdinOf(machine, st.in, io);
+      if (st.in !== undefined && stdin === null) return 1;
+      // A job writes into its files as it goes; ">/dev/null" drops its output.
+      const fileOut = (r: { file: string; append: boolean } | undefined, dflt: Output): Output => {
+        if (r === undefined) return dflt;
+        if (!r.append) this.writeFile(machine, r.file, '', false);
+        return { write: (s: string) => this.writeFile(machine, r.file, s, true) };
+      };
+      const jio = { stdout: fileOut(st.out, out), stderr: fileOut(st.err, out) };
+      const pid = prog.pid ? this.nextPid() : 0;
+      const text = `${stageText(st)}`;
+      const job = new ProgramJob(machine.hostname, machine.k, text, pid, prog.run(this.context(machine, stdin), argv.slice(1), jio, pid));
+      this.jobs.push(job);
+      io.stdout.write(`[${this.jobs.length}] ${pid !== 0 ? `${pid} ` : ''}${text} on ${machine.hostname}\n`);
+      return 0;
+    }
     const job = tcpdumpLive(this.context(machine), argv.slice(1), { stdout: out, stderr: io.stderr }, true);
     if (job === null) return 1;
     this.jobs.push(job);
@@ -294,12 +344,20 @@ export class Shell {
     return 0;
   }
 
-  /** Stop every background job (end of a script). */
+  /** Stop every background capture and forget every job (end of a script). */
   stopJobs(): void {
     for (let i = 0; i < this.jobs.length; i++) {
-      this.jobs[i]?.stop();
+      const j = this.jobs[i];
+      if (j !== null && j !== undefined && !(j instanceof ProgramJob)) j.stop();
       this.jobs[i] = null;
     }
+  }
+
+  /** Let ns of lab time pass, running background programs as their sockets wake them. */
+  async advance(ns: number): Promise<void> {
+    const w = this.lab.world;
+    if (w.isRunning) return;
+    await runWorld(w, sleepNs(w, ns));
   }
 
   help(): string {
@@ -320,10 +378,19 @@ export class Shell {
   }
 }
 
+/** What `</dev/zero` gives a program: zeros enough to keep any lab link busy for a while. */
+export const DEV_ZERO_BYTES = 64 * 1024 * 1024;
+let zeros: Uint8Array | null = null;
+function devZero(): Uint8Array {
+  zeros ??= new Uint8Array(DEV_ZERO_BYTES);
+  return zeros;
+}
+
 function stageText(s: Stage): string {
   let t = s.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
   if (s.out) t += ` ${s.out.append ? '>>' : '>'}${s.out.file}`;
   if (s.err) t += ` 2${s.err.append ? '>>' : '>'}${s.err.file}`;
+  if (s.in !== undefined) t += ` <${s.in}`;
   return t;
 }
 
@@ -365,13 +432,13 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
   quit: { summary: 'leave the shell', run: (sh) => ((sh.exitRequested = true), 0) },
   sleep: {
     summary: 'let N seconds of lab time pass (sleep 5, sleep 100ms)',
-    run: (sh, _c, argv, io) => {
+    run: async (sh, _c, argv, io) => {
       const s = argv.length === 1 ? parseSeconds(argv[0]!) : null;
       if (s === null) {
         io.stderr.write('usage: sleep seconds\n');
         return 1;
       }
-      if (!sh.lab.world.isRunning) sh.lab.world.runFor(Math.round(s * 1e9));
+      await sh.advance(Math.round(s * 1e9));
       return 0;
     },
   },
@@ -473,25 +540,56 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
     },
   },
   jobs: {
-    summary: 'background captures',
-    run: (sh, _c, _a, io) => {
+    summary: 'background jobs: captures and programs (jobs -l: with process ids)',
+    run: (sh, _c, argv, io) => {
+      const l = argv[0] === '-l';
       sh.jobs.forEach((j, i) => {
-        if (j !== null) io.stdout.write(`[${i + 1}] running  tcpdump on ${j.host}:${j.ifname}\n`);
+        if (j === null) return;
+        if (j instanceof ProgramJob) {
+          const state = j.state === 'Done' && j.status !== 0 ? `Exit ${j.status}` : j.state;
+          io.stdout.write(`[${i + 1}] ${l && j.pid !== 0 ? `${j.pid} ` : ''}${state.padEnd(10)} ${j.text} (on ${j.host})\n`);
+        } else io.stdout.write(`[${i + 1}] ${'Running'.padEnd(10)} tcpdump on ${j.host}:${j.ifname}\n`);
+      });
+      // sh reports finished jobs once.
+      sh.jobs.forEach((j, i) => {
+        if (j instanceof ProgramJob && j.done) sh.jobs[i] = null;
       });
       return 0;
     },
   },
   kill: {
-    summary: 'stop a background capture (kill %1)',
+    summary: 'end a background job (kill %1), stop or continue a program (kill -STOP %1, kill -CONT %1)',
     run: (sh, _c, argv, io) => {
-      const n = Number((argv[0] ?? '').replace(/^%/, ''));
-      const j = sh.jobs[n - 1];
-      if (!Number.isInteger(n) || j === undefined || j === null) {
-        io.stderr.write(`kill: ${argv[0] ?? ''}: no such job\n`);
+      let sig = 'TERM';
+      let a = argv;
+      if (a[0]?.startsWith('-')) {
+        sig = a[0].slice(1).toUpperCase().replace(/^SIG/, '');
+        a = a.slice(1);
+      }
+      if (!['TERM', 'KILL', 'INT', 'STOP', 'TSTP', 'CONT'].includes(sig) || a.length !== 1) {
+        io.stderr.write('usage: kill [-STOP | -CONT | -TERM] %job\n');
         return 1;
       }
-      j.stop();
-      sh.jobs[n - 1] = null;
+      const n = Number((a[0] ?? '').replace(/^%/, ''));
+      const j = sh.jobs[n - 1];
+      if (!Number.isInteger(n) || j === undefined || j === null) {
+        io.stderr.write(`kill: ${a[0] ?? ''}: no such job\n`);
+        return 1;
+      }
+      if (!(j instanceof ProgramJob)) {
+        if (sig === 'STOP' || sig === 'TSTP' || sig === 'CONT') {
+          io.stderr.write(`kill: ${a[0]}: a capture is ended with kill ${a[0]}\n`);
+          return 1;
+        }
+        j.stop();
+        sh.jobs[n - 1] = null;
+        return 0;
+      }
+      const e = sig === 'STOP' || sig === 'TSTP' ? j.stop() : sig === 'CONT' ? j.cont() : j.kill();
+      if (e !== null) {
+        io.stderr.write(`kill: ${a[0]}: ${e}\n`);
+        return 1;
+      }
       return 0;
     },
   },
@@ -499,7 +597,8 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
 };
 
 function headTail(argv: readonly string[], io: Io, stdin: string | null, head: boolean): number {
-  const g = getopt(argv, 'n:');
+  // `head -4` is `head -n 4`, as head(1) still takes it.
+  const g = getopt(argv.map((a) => (/^-\d+$/.test(a) ? `-n${a.slice(1)}` : a)), 'n:');
   const nopt = g.opts.find(([c]) => c === 'n');
   const n = nopt ? Number(nopt[1]) : 10;
   const text = stdin ?? '';

@@ -20,6 +20,10 @@ import type { Shell } from './shell.js';
 
 const USAGE = 'usage: tcpdump [-enqStvXx] [-c count] [-D in|out] [-s snaplen] -i interface [expression ...]\n';
 
+const DLT_PFLOG = 117;
+/** sizeof(struct pfloghdr) */
+const PFLOG_HDRLEN = 100;
+
 export interface LiveCapture {
   host: string;
   ifname: string;
@@ -41,7 +45,7 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
   const ps = new PrintState({ thiszone: 0 });
   let ifname: string | undefined;
   let max = 0;
-  let snaplen = 116;
+  let snaplen = 0;
   let dirfilt = 0;
   let tflag = 1;
   for (const [c, v = ''] of g.opts) {
@@ -77,6 +81,8 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
   const ifp = k.ifunit(ifname);
   if (ifp === undefined) return fail(`${ifname}: No such device`);
   const dlt = ifp.if_bpf_dlt;
+  // The default snap length counts from the packet, after pflog's 100-byte header.
+  if (snaplen === 0) snaplen = dlt === DLT_PFLOG ? 116 + PFLOG_HDRLEN : 116;
   const f = compileFilter(g.rest.join(' '), dlt, { optimize: true });
   if (isFilterError(f)) return fail(f.message);
   const stdout = io.stdout;
@@ -119,7 +125,7 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
     snaplen,
   );
   d.dirfilt = dirfilt;
-  if (!background) io.stderr.write(`tcpdump: listening on ${ifname}, link-type ${dlt === 1 ? 'EN10MB' : dlt === 12 ? 'LOOP' : String(dlt)}\n`);
+  if (!background) io.stderr.write(`tcpdump: listening on ${ifname}, link-type ${dlt === 1 ? 'EN10MB' : dlt === 12 ? 'LOOP' : dlt === DLT_PFLOG ? 'PFLOG' : String(dlt)}\n`);
   void BPF_DIRECTION_IN;
   return cap;
 }

@@ -11,13 +11,14 @@
 import { parseDocument, LineCounter, isMap, isSeq, isScalar, type Document } from 'yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LAB_SCHEMA } from './schema.js';
-import { parseIp4, parseMac } from '../wire/addr.js';
+import { parseIp4, parseIp6, parseMac } from '../wire/addr.js';
 
 export interface NicSpec {
   name: string;
   driver: 'em' | 'ix';
   lladdr: string;
   inet: Array<{ addr: number; plen: number; text: string }>;
+  inet6: Array<{ addr: Uint8Array; plen: number; text: string }>;
   description?: string;
   queues?: number;
   up: boolean;
@@ -26,10 +27,13 @@ export interface NicSpec {
   rxslots?: number;
 }
 
+/** An IPv4 route (dest, gateway) or, when gateway6 is set, an IPv6 one (dest6, gateway6). */
 export interface RouteSpec {
   dest: number;
   plen: number;
   gateway: number;
+  dest6?: Uint8Array;
+  gateway6?: Uint8Array;
   text: string;
 }
 
@@ -213,7 +217,9 @@ function dedupe(errs: ErrorObject[]): ErrorObject[] {
 function patternWords(p: string): string {
   if (p.includes('{2}(:')) return 'must be a MAC address such as 0c:c4:7a:78:f3:55';
   if (p.includes('/([0-9]') && p.startsWith('^(25')) return 'must be an IPv4 address with prefix length, such as 10.0.1.1/24';
-  if (p.startsWith('^(default')) return 'must be "default", a network such as 10.0.2.0/24 or an address';
+  if (p.startsWith('^[0-9a-fA-F]{0,4}') && p.includes('/')) return 'must be an IPv6 address with prefix length, such as 2001:db8:1::1/64';
+  if (p.startsWith('^(default')) return 'must be "default", a network such as 10.0.2.0/24 or 2001:db8:2::/64, or an address';
+  if (p.startsWith('^((25')) return 'must be an IPv4 or IPv6 address such as 10.0.1.1 or 2001:db8:1::1';
   if (p.startsWith('^(25')) return 'must be an IPv4 address such as 10.0.1.1';
   if (p.includes(':(em|ix)')) return 'must be machine:interface, such as router:em0';
   if (p.startsWith('^[0-9]+')) return 'must be a number with a unit, such as 1G or 500ns';
@@ -254,6 +260,7 @@ function lineAt(doc: Document, lc: LineCounter, path: Path, key: boolean): numbe
 interface RawNic {
   lladdr: string;
   inet?: string | string[];
+  inet6?: string | string[];
   description?: string;
   queues?: number;
   up?: boolean;
@@ -287,6 +294,43 @@ interface RawLab {
   cables?: RawCable[];
 }
 
+/** Whether a and b agree in their first plen bits. */
+function prefixMatch6(a: Uint8Array, b: Uint8Array, plen: number): boolean {
+  for (let i = 0; i < 16 && plen > 0; i++, plen -= 8) {
+    const mask = plen >= 8 ? 0xff : (0xff << (8 - plen)) & 0xff;
+    if ((a[i]! & mask) !== (b[i]! & mask)) return false;
+  }
+  return true;
+}
+
+/** An IPv6 route: "default" or a network, via a gateway on one of the machine's IPv6 networks. */
+function route6(r: { dest: string; gateway: string }, name: string, at: Path, nics: NicSpec[], err: (p: Path, m: string) => void): RouteSpec | null {
+  let dest6: Uint8Array = new Uint8Array(16);
+  let plen = 0;
+  if (r.dest !== 'default') {
+    const [a, l] = r.dest.split('/');
+    const d = a!.includes(':') ? parseIp6(a!) : null;
+    if (d === null) {
+      err([...at, 'dest'], `machine ${name}: route ${r.dest}: ${a!.includes(':') ? 'bad destination' : 'an IPv6 gateway needs an IPv6 destination'}`);
+      return null;
+    }
+    dest6 = d;
+    plen = l === undefined ? 128 : Number(l);
+    const masked = dest6.map((x, i) => (i * 8 >= plen ? 0 : i * 8 + 8 <= plen ? x : x & ((0xff << (8 - (plen - i * 8))) & 0xff)));
+    if (masked.some((x, i) => x !== dest6[i])) err([...at, 'dest'], `machine ${name}: route ${r.dest}: host bits set in the network`);
+  }
+  const gateway6 = parseIp6(r.gateway);
+  if (gateway6 === null) {
+    err([...at, 'gateway'], `machine ${name}: route ${r.dest}: bad gateway ${r.gateway}`);
+    return null;
+  }
+  const linklocal = gateway6[0] === 0xfe && (gateway6[1]! & 0xc0) === 0x80;
+  if (!linklocal && !nics.some((n) => n.inet6.some((x) => prefixMatch6(x.addr, gateway6, x.plen)))) {
+    err([...at, 'gateway'], `machine ${name}: route ${r.dest}: gateway ${r.gateway} is on none of the machine's networks`);
+  }
+  return { dest: 0, plen, gateway: 0, dest6, gateway6, text: `${r.dest} ${r.gateway}` };
+}
+
 function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => number, errors: TopologyError[]): LabSpec {
   const err = (path: Path, msg: string, key = false): void => {
     errors.push(new TopologyError(file, lineOf(path, key), msg));
@@ -318,11 +362,23 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
         if (addr < 0) err([...at, 'inet', ...(typeof n.inet === 'string' ? [] : [i])], `machine ${name}: nic ${ifname}: inet: bad address ${text}`);
         else inet.push({ addr, plen, text });
       }
+      const inet6 = [];
+      for (const [i, text] of (typeof n.inet6 === 'string' ? [n.inet6] : n.inet6 ?? []).entries()) {
+        const [a, l] = text.split('/');
+        const addr = parseIp6(a!);
+        const plen = Number(l);
+        const where: Path = [...at, 'inet6', ...(typeof n.inet6 === 'string' ? [] : [i])];
+        if (addr === null) err(where, `machine ${name}: nic ${ifname}: inet6: bad address ${text}`);
+        else if (addr[0] === 0xff) err(where, `machine ${name}: nic ${ifname}: inet6: ${text} is a multicast address`);
+        else if (addr[0] === 0xfe && (addr[1]! & 0xc0) === 0x80) err(where, `machine ${name}: nic ${ifname}: inet6: ${text}: link-local addresses come from the lladdr`);
+        else inet6.push({ addr, plen, text });
+      }
       nics.push({
         name: ifname,
         driver,
         lladdr: n.lladdr,
         inet,
+        inet6,
         ...(n.description !== undefined ? { description: n.description } : {}),
         ...(n.queues !== undefined ? { queues: n.queues } : {}),
         up: n.up ?? true,
@@ -342,9 +398,18 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
     const routes: RouteSpec[] = [];
     for (const [i, r] of (m.routes ?? []).entries()) {
       const at: Path = ['machines', name, 'routes', i];
+      if (r.gateway.includes(':')) {
+        const rt = route6(r, name, at, nics, err);
+        if (rt !== null) routes.push(rt);
+        continue;
+      }
       let dest = 0;
       let plen = 0;
       if (r.dest !== 'default') {
+        if (r.dest.includes(':')) {
+          err([...at, 'gateway'], `machine ${name}: route ${r.dest}: an IPv6 destination needs an IPv6 gateway`);
+          continue;
+        }
         const [a, l] = r.dest.split('/');
         dest = parseIp4(a!);
         plen = l === undefined ? 32 : Number(l);

@@ -48,6 +48,8 @@ export interface NcOptions {
   stdin?: Uint8Array | string;
   /** Credentials of the process (default root). */
   uid?: number;
+  /** Process id its sockets carry (so_cpid; the lab's job control finds them by it). */
+  pid?: number;
 }
 
 class Exit {
@@ -146,7 +148,7 @@ async function main(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions)
   if (lflag && zflag) errx('cannot use -z and -l');
   if (!lflag && kflag) errx('must use -l with -k');
 
-  const p = new Proc(k, { uid: opts.uid ?? 0 });
+  const p = new Proc(k, { uid: opts.uid ?? 0, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) });
   const stdin = dflag || opts.stdin === undefined ? new Uint8Array(0) : typeof opts.stdin === 'string' ? new TextEncoder().encode(opts.stdin) : opts.stdin;
   const out = stdoutSink(io);
   const type = uflag ? SOCK_DGRAM : SOCK_STREAM;

@@ -74,6 +74,16 @@ export async function tcpbench(k: Kernel, argv: readonly string[], io: Io): Prom
   }
 }
 
+/** The tcpbench process without driving the world (a background job of the lab shell). */
+export async function tcpbenchProc(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
+  try {
+    return await main(k, argv, io);
+  } catch (e) {
+    if (e instanceof Exit) return e.status;
+    throw e;
+  }
+}
+
 function main(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
   const out = (s: string): void => io.stdout.write(s);
   const errx = (s: string): never => {
