@@ -33,6 +33,7 @@ import type { Mbuf } from '../kern/uipc_mbuf.js';
 import type { Socket } from '../kern/uipc_socket.js';
 import { Random } from '../kern/random.js';
 import { Route } from './ip_output.js';
+import type { Route6 } from '../netinet6/inet6.js';
 import { ifa_ifwithaddr, IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
 import {
@@ -199,6 +200,8 @@ export class Inpcb {
   inp_ppcb: unknown = null;
   /** The cached route of a connected PCB. */
   readonly inp_route = new Route();
+  /** The cached IPv6 route of a connected IPv6 PCB (made by netinet6/in6_pcb.ts). */
+  inp_route6: Route6 | null = null;
   /** inp_ip.ip_ttl / inp_ip.ip_tos: header fields of our datagrams. */
   inp_ip_ttl = 64;
   inp_ip_tos = 0;

@@ -50,6 +50,14 @@ import { ECONNABORTED } from '../sys/errno.js';
 import { ppsratecheck } from './ip_icmp.js';
 import { ip_output, IP_MTUDISC, route_mpath } from './ip_output.js';
 import { IPPROTO_TCP } from '../../wire/ip4.js';
+import { RT_RESOLVE } from '../net/route.js';
+import { rt6_match } from '../net/route6.js';
+import { in6_pcblookup, in6_pcblookup_listen } from './in_pcb.js';
+import { in6_cksum } from '../netinet6/in6.js';
+import { in6_pcbrtentry } from '../netinet6/in6_pcb.js';
+import {
+  in6_fold, in6_pcbset_addr, in6_selecthlim, sc6_match, tcp6_fillhdr, tcp6_mss_adv, tcp6_send,
+} from '../netinet6/tcp6.js';
 import { SEQ_GEQ, SEQ_GT, SEQ_LEQ, SEQ_LT, SEQ_MAX, SEQ_MIN, TSTMP_GEQ, TSTMP_LT } from './tcp_seq.js';
 import {
   TCPS_CLOSED, TCPS_CLOSE_WAIT, TCPS_CLOSING, TCPS_ESTABLISHED, TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2,
@@ -108,13 +116,18 @@ export class TcpInputCtx {
   optlen = 0;
   tp: Tcpcb | null = null;
   rtableid = 0;
+  /** An IPv6 segment (tcp6_input): addresses in src6/dst6, src/dst their folded digests. */
+  af6 = false;
+  readonly src6 = new Uint8Array(16);
+  readonly dst6 = new Uint8Array(16);
 }
 
-/** tcp_input(): pr_input for IPPROTO_TCP; m starts at the IP header. */
-export function tcp_input(k: Kernel, m: Mbuf, iphlen: number, ifp: Ifnet): void {
+/** tcp_input(): pr_input for IPPROTO_TCP; m starts at the IP header (IPv6 from tcp6_input: af6). */
+export function tcp_input(k: Kernel, m: Mbuf, iphlen: number, ifp: Ifnet, af6 = false): void {
   const ts = k.inet.tcp;
   const c = ts.ctx;
   c.m = m;
+  c.af6 = af6;
   c.tp = null;
   c.iphlen = iphlen;
   if (k.trace !== null) k.trace.fn(k, m, 'tcp_input', ifp.if_xname);
@@ -150,8 +163,15 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
   const ip = m.off;
   const th = ip + iphlen;
   let tlen = m.len - iphlen;
-  c.src = get32(b, ip + 12);
-  c.dst = get32(b, ip + 16);
+  if (c.af6) {
+    c.src6.set(b.subarray(ip + 8, ip + 24));
+    c.dst6.set(b.subarray(ip + 24, ip + 40));
+    c.src = in6_fold(b, ip + 8);
+    c.dst = in6_fold(b, ip + 24);
+  } else {
+    c.src = get32(b, ip + 12);
+    c.dst = get32(b, ip + 16);
+  }
   c.tiflags = 0;
 
   if ((m.csum_flags & M_TCP_CSUM_IN_OK) === 0) {
@@ -160,7 +180,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
       return DROP;
     }
     st.inc(tcps_inswcsum);
-    if (in4_cksum(b, ip + 12, ip + 16, IPPROTO_TCP, th, tlen) !== 0) {
+    if ((c.af6 ? in6_cksum(k, m, IPPROTO_TCP, iphlen, tlen) : in4_cksum(b, ip + 12, ip + 16, IPPROTO_TCP, th, tlen)) !== 0) {
       st.inc(tcps_rcvbadsum);
       if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: bad checksum');
       return DROP;
@@ -213,10 +233,14 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
   let tp: Tcpcb | null;
   for (;;) {
     // findpcb:
-    inp = in_pcblookup(k, c.src, c.th_sport, c.dst, c.th_dport, m.ph_rtableid);
+    inp = c.af6
+      ? in6_pcblookup(k.inet.tcb6table, c.src6, c.th_sport, c.dst6, c.th_dport, m.ph_rtableid)
+      : in_pcblookup(k, c.src, c.th_sport, c.dst, c.th_dport, m.ph_rtableid);
     if (inp === null) {
       st.inc(tcps_pcbhashmiss);
-      inp = in_pcblookup_listen(k, c.dst, c.th_dport, m, m.ph_rtableid);
+      inp = c.af6
+        ? in6_pcblookup_listen(k.inet.tcb6table, c.dst6, c.th_dport, m, m.ph_rtableid)
+        : in_pcblookup_listen(k, c.dst, c.th_dport, m, m.ph_rtableid);
     }
     if (inp === null) {
       st.inc(tcps_noport);
@@ -243,7 +267,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
         case TH_SYN | TH_RST:
         case TH_ACK | TH_RST:
         case TH_RST:
-          syn_cache_reset(k, ts, c.src, c.th_sport, c.dst, c.th_dport, c.th_seq, inp.inp_rtableid);
+          syn_cache_reset(k, ts, c, inp.inp_rtableid);
           return DROP;
         case TH_SYN | TH_ACK:
           // A SYN,ACK to a listener.
@@ -290,7 +314,9 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
       tcp_close(tp);
       c.tp = null;
       // findpcb again: only a listener can match now.
-      const linp = in_pcblookup_listen(k, c.dst, c.th_dport, m, m.ph_rtableid);
+      const linp = c.af6
+        ? in6_pcblookup_listen(k.inet.tcb6table, c.dst6, c.th_dport, m, m.ph_rtableid)
+        : in_pcblookup_listen(k, c.dst, c.th_dport, m, m.ph_rtableid);
       if (linp === null || linp.inp_socket === null) {
         st.inc(tcps_noport);
         return DROPWITHRESET_RATELIM;
@@ -886,11 +912,11 @@ function tcp_input_tail(k: Kernel, ts: TcpState, c: TcpInputCtx, action: number)
     case DROPWITHRESET: {
       if (m === null || tiflags & TH_RST) break;
       if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: drop with reset');
-      if (tiflags & TH_ACK) tcp_respond(k, c.tp, c.dst, c.src, c.th_dport, c.th_sport, 0, c.th_ack, TH_RST, m.ph_rtableid);
+      if (tiflags & TH_ACK) tcp_respond(k, c.tp, c.dst, c.src, c.th_dport, c.th_sport, 0, c.th_ack, TH_RST, m.ph_rtableid, null, c6(c, c.dst6), c6(c, c.src6));
       else {
         let tlen = c.tlen;
         if (tiflags & TH_SYN) tlen++;
-        tcp_respond(k, c.tp, c.dst, c.src, c.th_dport, c.th_sport, (c.th_seq + tlen) >>> 0, 0, TH_RST | TH_ACK, m.ph_rtableid);
+        tcp_respond(k, c.tp, c.dst, c.src, c.th_dport, c.th_sport, (c.th_seq + tlen) >>> 0, 0, TH_RST | TH_ACK, m.ph_rtableid, null, c6(c, c.dst6), c6(c, c.src6));
       }
       break;
     }
@@ -902,6 +928,11 @@ function tcp_input_tail(k: Kernel, ts: TcpState, c: TcpInputCtx, action: number)
     c.m.free();
     c.m = null;
   }
+}
+
+/** The IPv6 address a of the segment in c, or null for IPv4 (tcp_respond's family switch). */
+function c6(c: TcpInputCtx, a: Uint8Array): Uint8Array | null {
+  return c.af6 ? a : null;
 }
 
 /** TCP_SETUP_ACK(): ACK now or arm the delayed ACK. */
@@ -1378,15 +1409,17 @@ export function tcp_mss(tp: Tcpcb, offer: number): number {
   const mssdflt = ts.mssdflt.value;
   let mss = mssdflt;
   let mssopt = mssdflt;
-  const rt = in_pcbrtentry(tp.t_inpcb);
+  const inp6 = tp.t_inpcb.isIpv6;
+  const rt: { rt_mtu: number; rt_ifidx: number } | null = inp6 ? in6_pcbrtentry(tp.t_inpcb) : in_pcbrtentry(tp.t_inpcb);
   const ifp = rt !== null ? k.ifnets[rt.rt_ifidx] : undefined;
   if (rt !== null && ifp !== undefined) {
-    const iphlen = 20;
+    // IPv6 always does path MTU discovery.
+    const iphlen = inp6 ? 40 : 20;
     let rtmtu = rt.rt_mtu;
     if (tp.t_pmtu !== 0 && (rtmtu === 0 || tp.t_pmtu < rtmtu)) rtmtu = tp.t_pmtu;
     if (rtmtu) mss = rtmtu - iphlen - 20;
     else if (ifp.if_flags & IFF_LOOPBACK) mss = ifp.if_mtu - iphlen - 20;
-    else if (k.inet.ipmtudisc.value) mss = ifp.if_mtu - iphlen - 20;
+    else if (k.inet.ipmtudisc.value || inp6) mss = ifp.if_mtu - iphlen - 20;
     if (offer !== -1) {
       mssopt = ifp.if_mtu - iphlen - 20;
       if (mssopt < mssdflt) mssopt = mssdflt;
@@ -1412,7 +1445,7 @@ export function tcp_mss(tp: Tcpcb, offer: number): number {
 
 /** tcp_hdrsz(): IP + TCP header plus the options every segment carries. */
 export function tcp_hdrsz(tp: Tcpcb): number {
-  let hlen = 40;
+  let hlen = tp.t_inpcb.isIpv6 ? 60 : 40;
   if ((tp.t_flags & (TF_REQ_TSTMP | TF_NOOPT)) === TF_REQ_TSTMP && (tp.t_flags & TF_RCVD_TSTMP) === TF_RCVD_TSTMP) hlen += TCPOLEN_TSTAMP_APPA;
   return hlen;
 }
@@ -1421,7 +1454,7 @@ export function tcp_hdrsz(tp: Tcpcb): number {
 export function tcp_mss_update(tp: Tcpcb): void {
   const so = tp.t_inpcb.inp_socket!;
   let mss = tp.t_maxseg;
-  const rt = in_pcbrtentry(tp.t_inpcb);
+  const rt = tp.t_inpcb.isIpv6 ? in6_pcbrtentry(tp.t_inpcb) : in_pcbrtentry(tp.t_inpcb);
   if (rt === null) return;
   let bufsize = so.so_snd.sb_hiwat;
   if (bufsize < mss) {
@@ -1558,7 +1591,8 @@ export function syn_cache_cleanup(tp: Tcpcb): void {
 }
 
 /** syn_cache_lookup() */
-export function syn_cache_lookup(ts: TcpState, src: number, sport: number, dst: number, dport: number, rtableid: number): SynCache | null {
+export function syn_cache_lookup(ts: TcpState, src: number, sport: number, dst: number, dport: number, rtableid: number,
+  src6: Uint8Array | null = null, dst6: Uint8Array | null = null): SynCache | null {
   for (let i = 0; i < 2; i++) {
     const set = ts.tcp_syn_cache[i === 0 ? ts.tcp_syn_cache_active : ts.tcp_syn_cache_active ^ 1]!;
     if (set.scs_count === 0) continue;
@@ -1566,7 +1600,8 @@ export function syn_cache_lookup(ts: TcpState, src: number, sport: number, dst: 
     const scp = set.scs_buckethead[hash % set.scs_size]!;
     for (const sc of scp.sch_bucket) {
       if (sc.sc_hash !== hash) continue;
-      if (sc.sc_src === src && sc.sc_sport === sport && sc.sc_dst === dst && sc.sc_dport === dport && sc.sc_rtableid === rtableid) return sc;
+      if (sc.sc_src === src && sc.sc_sport === sport && sc.sc_dst === dst && sc.sc_dport === dport && sc.sc_rtableid === rtableid &&
+        (src6 === null ? !sc.sc_af6 : sc.sc_af6 && sc6_match(sc.sc_src6, sc.sc_dst6, src6, dst6!))) return sc;
     }
   }
   return null;
@@ -1579,7 +1614,7 @@ export function syn_cache_lookup(ts: TcpState, src: number, sport: number, dst: 
 function syn_cache_get(k: Kernel, ts: TcpState, c: TcpInputCtx, so: Socket, now: number): Socket | null | -1 {
   const st = k.stats.tcpstat;
   const inp = so.so_pcb!;
-  const sc = syn_cache_lookup(ts, c.src, c.th_sport, c.dst, c.th_dport, inp.inp_rtableid);
+  const sc = syn_cache_lookup(ts, c.src, c.th_sport, c.dst, c.th_dport, inp.inp_rtableid, c6(c, c.src6), c6(c, c.dst6));
   if (sc === null) return null;
   if (c.th_ack !== ((sc.sc_iss + 1) >>> 0) || SEQ_LEQ(c.th_seq, sc.sc_irs) || SEQ_GT(c.th_seq, (sc.sc_irs + 1 + sc.sc_win) >>> 0)) {
     // Try to get the right response out again.
@@ -1593,7 +1628,7 @@ function syn_cache_get(k: Kernel, ts: TcpState, c: TcpInputCtx, so: Socket, now:
   const listeninp = inp;
   const nso = sonewconn(listenso, SS_ISCONNECTED);
   if (nso === null) {
-    tcp_respond(k, null, c.dst, c.src, c.th_dport, c.th_sport, 0, c.th_ack, TH_RST, c.m!.ph_rtableid);
+    tcp_respond(k, null, c.dst, c.src, c.th_dport, c.th_sport, 0, c.th_ack, TH_RST, c.m!.ph_rtableid, null, c6(c, c.dst6), c6(c, c.src6));
     c.m!.free();
     c.m = null;
     st.inc(tcps_sc_aborted);
@@ -1602,8 +1637,10 @@ function syn_cache_get(k: Kernel, ts: TcpState, c: TcpInputCtx, so: Socket, now:
   const ninp = nso.so_pcb!;
   const tp = tcp_intotcpcb(ninp)!;
   ninp.inp_ip_ttl = listeninp.inp_ip_ttl;
-  if (in_pcbset_addr(ninp, c.dst, c.th_dport, c.src, c.th_sport, sc.sc_rtableid)) {
-    tcp_respond(k, null, c.dst, c.src, c.th_dport, c.th_sport, 0, c.th_ack, TH_RST, c.m!.ph_rtableid);
+  if (c.af6
+    ? in6_pcbset_addr(ninp, c.dst6, c.th_dport, c.src6, c.th_sport, sc.sc_rtableid)
+    : in_pcbset_addr(ninp, c.dst, c.th_dport, c.src, c.th_sport, sc.sc_rtableid)) {
+    tcp_respond(k, null, c.dst, c.src, c.th_dport, c.th_sport, 0, c.th_ack, TH_RST, c.m!.ph_rtableid, null, c6(c, c.dst6), c6(c, c.src6));
     tcp_drop(tp, ECONNABORTED);
     c.m!.free();
     c.m = null;
@@ -1650,8 +1687,9 @@ function syn_cache_get(k: Kernel, ts: TcpState, c: TcpInputCtx, so: Socket, now:
 }
 
 /** syn_cache_reset(): an RST for a half-open connection. */
-function syn_cache_reset(k: Kernel, ts: TcpState, src: number, sport: number, dst: number, dport: number, seq: number, rtableid: number): void {
-  const sc = syn_cache_lookup(ts, src, sport, dst, dport, rtableid);
+function syn_cache_reset(k: Kernel, ts: TcpState, c: TcpInputCtx, rtableid: number): void {
+  const seq = c.th_seq;
+  const sc = syn_cache_lookup(ts, c.src, c.th_sport, c.dst, c.th_dport, rtableid, c6(c, c.src6), c6(c, c.dst6));
   if (sc === null) return;
   if (SEQ_LT(seq, sc.sc_irs) || SEQ_GT(seq, (sc.sc_irs + 1) >>> 0)) return;
   syn_cache_rm(k, sc);
@@ -1659,9 +1697,10 @@ function syn_cache_reset(k: Kernel, ts: TcpState, src: number, sport: number, ds
 }
 
 /** syn_cache_unreach(): an ICMP unreachable about our SYN,ACK. */
-export function syn_cache_unreach(k: Kernel, src: number, sport: number, dst: number, dport: number, seq: number, rtableid: number): void {
+export function syn_cache_unreach(k: Kernel, src: number, sport: number, dst: number, dport: number, seq: number, rtableid: number,
+  src6: Uint8Array | null = null, dst6: Uint8Array | null = null): void {
   const ts = k.inet.tcp;
-  const sc = syn_cache_lookup(ts, src, sport, dst, dport, rtableid);
+  const sc = syn_cache_lookup(ts, src, sport, dst, dport, rtableid, src6, dst6);
   if (sc === null) return;
   if (seq !== sc.sc_iss) return;
   if (!(sc.sc_dynflags & SCF_UNREACH) || sc.sc_rxtshift < 3) {
@@ -1690,7 +1729,7 @@ function syn_cache_add(k: Kernel, ts: TcpState, c: TcpInputCtx, so: Socket, tp: 
     if (tcp_dooptions(k, tb, c.m!.buf, c.optoff, c.optlen, c.tiflags, c.th_ack, oi, now)) return -1;
   }
   const inp = so.so_pcb!;
-  let sc = syn_cache_lookup(ts, c.src, c.th_sport, c.dst, c.th_dport, inp.inp_rtableid);
+  let sc = syn_cache_lookup(ts, c.src, c.th_sport, c.dst, c.th_dport, inp.inp_rtableid, c6(c, c.src6), c6(c, c.dst6));
   if (sc !== null) {
     st.inc(tcps_sc_dupesyn);
     sc.sc_timestamp = tb.ts_recent;
@@ -1708,11 +1747,18 @@ function syn_cache_add(k: Kernel, ts: TcpState, c: TcpInputCtx, so: Socket, tp: 
   sc.sc_dst = c.dst;
   sc.sc_dport = c.th_dport;
   sc.sc_rtableid = inp.inp_rtableid;
-  const rt = route_mpath(k, sc.sc_route, sc.sc_src);
+  sc.sc_af6 = c.af6;
+  let rt: Rtentry | null = null;
+  if (c.af6) {
+    sc.sc_src6.set(c.src6);
+    sc.sc_dst6.set(c.dst6);
+    const rt6 = rt6_match(k, c.src6, 0, RT_RESOLVE);
+    sc.sc_ourmaxseg = rt6 !== null ? tcp6_mss_adv(k, rt6.rt_ifidx) : ts.mssdflt.value;
+  } else rt = route_mpath(k, sc.sc_route, sc.sc_src);
   sc.sc_irs = c.th_seq;
   sc.sc_iss = reuse >= 0 ? reuse : k.random.arc4random();
   sc.sc_peermaxseg = oi.maxseg;
-  sc.sc_ourmaxseg = tcp_mss_adv(k, rt);
+  if (!c.af6) sc.sc_ourmaxseg = tcp_mss_adv(k, rt);
   sc.sc_win = win;
   sc.sc_timestamp = tb.ts_recent;
   if ((tb.t_flags & (TF_REQ_TSTMP | TF_RCVD_TSTMP)) === (TF_REQ_TSTMP | TF_RCVD_TSTMP)) {
@@ -1746,7 +1792,8 @@ function syn_cache_add(k: Kernel, ts: TcpState, c: TcpInputCtx, so: Socket, tp: 
 /** syn_cache_respond(): send the SYN,ACK of an entry. */
 export function syn_cache_respond(k: Kernel, _ts: TcpState, sc: SynCache, now: number): number {
   const optlen = 4 + (sc.sc_request_r_scale !== 15 ? 4 : 0) + (sc.sc_fixflags & SCF_SACK_PERMIT ? 4 : 0) + (sc.sc_fixflags & SCF_TIMESTAMP ? TCPOLEN_TSTAMP_APPA : 0);
-  const tlen = 40 + optlen;
+  const iphlen = sc.sc_af6 ? 40 : 20;
+  const tlen = iphlen + 20 + optlen;
   const m = k.mbufs.get(tlen);
   if (m === null) return ENOBUFS;
   m.append(tlen);
@@ -1754,11 +1801,14 @@ export function syn_cache_respond(k: Kernel, _ts: TcpState, sc: SynCache, now: n
   const o = m.off;
   b.fill(0, o, o + tlen);
   m.ph_rtableid = sc.sc_rtableid;
-  b[o] = 0x45;
-  put32(b, o + 12, sc.sc_dst);
-  put32(b, o + 16, sc.sc_src);
-  b[o + 9] = IPPROTO_TCP;
-  const th = o + 20;
+  if (sc.sc_af6) tcp6_fillhdr(b, o, sc.sc_dst6, sc.sc_src6, in6_selecthlim(k, sc.sc_inplisten));
+  else {
+    b[o] = 0x45;
+    put32(b, o + 12, sc.sc_dst);
+    put32(b, o + 16, sc.sc_src);
+    b[o + 9] = IPPROTO_TCP;
+  }
+  const th = o + iphlen;
   put16(b, th, sc.sc_dport);
   put16(b, th + 2, sc.sc_sport);
   put32(b, th + 4, sc.sc_iss);
@@ -1788,6 +1838,13 @@ export function syn_cache_respond(k: Kernel, _ts: TcpState, sc: SynCache, now: n
     put32(b, op + 8, sc.sc_timestamp);
   }
   const inp = sc.sc_inplisten;
+  if (sc.sc_af6) {
+    if (k.trace !== null) {
+      k.trace.caused(m, 'syn_cache_respond');
+      k.trace.fn(k, m, 'syn_cache_respond');
+    }
+    return tcp6_send(k, m, null);
+  }
   put16(b, o + 2, tlen);
   b[o + 8] = inp !== null ? inp.inp_ip_ttl : k.inet.ipdefttl.value;
   if (inp !== null) b[o + 1] = inp.inp_ip_tos;

@@ -24,6 +24,7 @@ import { put16, put32 } from '../../wire/bytes.js';
 import { TH_ACK, TH_FIN, TH_PUSH, TH_RST, TH_SYN, TH_URG, TCPOPT_MAXSEG, TCPOPT_WINDOW, TCPOPT_NOP, TCPOLEN_WINDOW } from '../../wire/tcp.js';
 import { EHOSTUNREACH, EMSGSIZE, ENOBUFS } from '../net/route.js';
 import { ip_output, IP_MTUDISC } from './ip_output.js';
+import { tcp6_output_send } from '../netinet6/tcp6.js';
 import { SEQ_GT, SEQ_GEQ, SEQ_LT } from './tcp_seq.js';
 import { TCPS_ESTABLISHED, TCPS_HAVERCVDSYN, tcp_outflags } from './tcp_fsm.js';
 import {
@@ -203,7 +204,8 @@ export function tcp_output(tp: Tcpcb): number {
     // send:
     const opt = ts.optbuf;
     let optlen = 0;
-    const hdrlen0 = 40;
+    // IP + TCP headers: 60 bytes over IPv6.
+    const hdrlen0 = inp.isIpv6 ? 60 : 40;
     if (flags & TH_SYN) {
       tp.snd_nxt = tp.iss;
       if ((tp.t_flags & TF_NOOPT) === 0) {
@@ -294,8 +296,8 @@ export function tcp_output(tp: Tcpcb): number {
     }
     // Headers from the template (a loop: set() costs more for 40 bytes).
     const tt = tp.t_template;
-    for (let i = 0; i < 40; i++) b[o + i] = tt[i]!;
-    const th = o + 20;
+    for (let i = 0; i < hdrlen0; i++) b[o + i] = tt[i]!;
+    const th = o + hdrlen0 - 20;
 
     if (flags & TH_FIN && tp.t_flags & TF_SENTFIN && tp.snd_nxt === tp.snd_max) tp.snd_nxt = (tp.snd_nxt - 1) >>> 0;
     let seq: number;
@@ -379,14 +381,20 @@ export function tcp_output(tp: Tcpcb): number {
 
     // IP length, TTL, TOS; then the checksum.
     const packetlen = hdrlen + len;
-    put16(b, o + 2, packetlen);
-    b[o + 8] = inp.inp_ip_ttl;
-    b[o + 1] = inp.inp_ip_tos;
-    tcp_cksum_out(k, m, 20, packetlen - 20);
-    m.ph_rtableid = inp.inp_rtableid;
-    m.pf_inp = inp;
-
-    const error = ip_output(k, m, k.inet.ipmtudisc.value ? IP_MTUDISC : 0, inp.inp_route);
+    let error: number;
+    if (hdrlen0 === 60) {
+      m.ph_rtableid = inp.inp_rtableid;
+      m.pf_inp = inp;
+      error = tcp6_output_send(k, tp, m);
+    } else {
+      put16(b, o + 2, packetlen);
+      b[o + 8] = inp.inp_ip_ttl;
+      b[o + 1] = inp.inp_ip_tos;
+      tcp_cksum_out(k, m, 20, packetlen - 20);
+      m.ph_rtableid = inp.inp_rtableid;
+      m.pf_inp = inp;
+      error = ip_output(k, m, k.inet.ipmtudisc.value ? IP_MTUDISC : 0, inp.inp_route);
+    }
     if (error) return tcp_output_error(tp, error);
 
     if (packetlen > tp.t_pmtud_mtu_sent) tp.t_pmtud_mtu_sent = packetlen;

@@ -39,6 +39,7 @@ import {
   in_pcblookup, sbspace, sofree, soisdisconnected, sorwakeup, sowwakeup, tcp_intotcpcb, type Inpcb,
 } from './tcp_sock.js';
 import { in_pcbdetach } from './in_pcb.js';
+import { tcp6_respond, tcp6_template } from '../netinet6/tcp6.js';
 
 /** inetctlerrmap[]: PRC_* to errno. */
 const inetctlerrmap: readonly number[] = [
@@ -105,6 +106,7 @@ export function in4_cksum(b: Uint8Array, srcOff: number, dstOff: number, proto: 
 /** tcp_template(): fill the connection's IPv4 + TCP header template. */
 export function tcp_template(tp: Tcpcb): void {
   const inp = tp.t_inpcb;
+  if (inp.isIpv6) return tcp6_template(tp);
   const t = tp.t_template;
   t.fill(0);
   t[0] = 0x45;
@@ -122,7 +124,14 @@ export function tcp_template(tp: Tcpcb): void {
  * keepalive probes).  tp may be null.
  */
 export function tcp_respond(k: Kernel, tp: Tcpcb | null, laddr: number, faddr: number, lport: number, fport: number,
-  ack: number, seq: number, flags: number, rtableid: number, m0: Mbuf | null = null): void {
+  ack: number, seq: number, flags: number, rtableid: number, m0: Mbuf | null = null,
+  laddr6: Uint8Array | null = null, faddr6: Uint8Array | null = null): void {
+  // IPv6: the addresses given, else the connection's.
+  if (laddr6 !== null) return tcp6_respond(k, tp, laddr6, faddr6!, lport, fport, ack, seq, flags, rtableid);
+  if (tp !== null && tp.t_inpcb.isIpv6) {
+    const inp = tp.t_inpcb;
+    return tcp6_respond(k, tp, inp.inp_laddr6, inp.inp_faddr6, lport, fport, ack, seq, flags, rtableid);
+  }
   let win = 0;
   let tlen = 40;
   const ts = k.inet.tcp;

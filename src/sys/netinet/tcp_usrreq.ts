@@ -19,7 +19,7 @@ import {
 } from '../kern/uipc_socket.js';
 import type { Sockaddr } from './in_pcb.js';
 import {
-  AF_INET, in_broadcast, in_pcballoc, in_pcbbind, in_pcbconnect, in_pcbdisconnect, in_pcbunset_faddr,
+  AF_INET, AF_INET6, in_broadcast, in_pcballoc, in_pcbbind, in_pcbconnect, in_pcbdisconnect, in_pcbunset_faddr,
   in_setpeeraddr, in_setsockaddr,
 } from './in_pcb.js';
 import { IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
@@ -50,7 +50,7 @@ function tcp_attach(so: Socket, _proto: number): number {
     const error = soreserve(so, ts.sendspace.value, ts.recvspace.value);
     if (error) return error;
   }
-  const inp = in_pcballoc(so, k.inet.tcbtable);
+  const inp = in_pcballoc(so, so.so_proto.pr_domain === AF_INET6 ? k.inet.tcb6table : k.inet.tcbtable);
   const tp = tcp_newtcpcb(k, inp);
   tp.t_state = TCPS_CLOSED;
   if (so.so_options & SO_LINGER && so.so_linger === 0) so.so_linger = TCP_LINGERTIME;
@@ -90,9 +90,13 @@ function tcp_connect(so: Socket, nam: Sockaddr): number {
   const inp = so.so_pcb;
   const tp = sotp(so);
   if (inp === null || tp === null) return EINVAL;
-  if (nam.family !== AF_INET) return EINVAL;
-  const a = nam.addr >>> 0;
-  if (a === INADDR_ANY || a === INADDR_BROADCAST || IN_MULTICAST(a) || in_broadcast(k, a)) return EINVAL;
+  if (inp.isIpv6) {
+    if (nam.family !== AF_INET6 || nam.addr6[0] === 0xff) return EINVAL;
+  } else {
+    if (nam.family !== AF_INET) return EINVAL;
+    const a = nam.addr >>> 0;
+    if (a === INADDR_ANY || a === INADDR_BROADCAST || IN_MULTICAST(a) || in_broadcast(k, a)) return EINVAL;
+  }
   const error = in_pcbconnect(inp, nam);
   if (error) return error;
   // in_pcbselsrc() may have cached the network route, not a cloned host

@@ -161,8 +161,8 @@ export class Tcpcb {
   t_maxseg = 0;
   t_force = 0;
   t_flags = 0;
-  /** The IPv4+TCP header template (tcp_template), 40 bytes. */
-  readonly t_template = new Uint8Array(40);
+  /** The IP+TCP header template (tcp_template): 40 bytes for IPv4, 60 for IPv6. */
+  readonly t_template = new Uint8Array(60);
   t_inpcb: Inpcb;
 
   snd_una = 0;
@@ -306,6 +306,10 @@ export class SynCache {
   sc_sport = 0;
   sc_dst = 0;
   sc_dport = 0;
+  /** An IPv6 entry: the addresses are sc_src6/sc_dst6 (sc_src/sc_dst their digests). */
+  sc_af6 = false;
+  readonly sc_src6 = new Uint8Array(16);
+  readonly sc_dst6 = new Uint8Array(16);
   sc_irs = 0;
   sc_iss = 0;
   sc_rtableid = 0;

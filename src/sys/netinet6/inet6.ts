@@ -32,6 +32,9 @@ import type { LlinfoNd6 } from './nd6.js';
 import { nd6_timer } from './nd6.js';
 import { in6_if_up } from './in6.js';
 import type { Dadq } from './nd6_nbr.js';
+import { udp6_init } from './udp6_output.js';
+import { tcp6_init } from './tcp6.js';
+import { in6_pcbinit } from './in6_pcb.js';
 
 /** pr_input of an IPv6 protocol, see the module comment. */
 export type Ip6ProtoInput = (k: Kernel, m: Mbuf, off: number, nxt: number, ifp: Ifnet) => number;
@@ -216,6 +219,9 @@ export class Inet6 {
     this.pr_input[IPPROTO_FRAGMENT] = frag6_input;
     this.pr_input[IPPROTO_ROUTING] = route6_input;
     this.pr_input[IPPROTO_DSTOPTS] = dest6_input;
+    udp6_init(kernel, this);
+    tcp6_init(kernel, this);
+    in6_pcbinit(kernel);
     kernel.inet.ipv6_input = ipv6_input;
     kernel.af_input[AF_INET6] = ipv6_input;
     kernel.if_linkstatehooks.push(rt6_if_track, in6_if_up);
