@@ -41,13 +41,14 @@ export class LabTracer extends Tracer {
   }
 
   override tap(h: TraceHost, m: Mbuf | null, name: string, ifname: string, dir: 'IN' | 'OUT'): void {
+    const n = this.length;
     super.tap(h, m, name, ifname, dir);
     if (m === null) return;
+    // The bytes are only here now: the tcpdump line is made when recording.
     const line = this.print(m, name === 'bpf_mtap_ether' ? DLT_EN10MB : LINKTYPE_RAW);
     const j = m.trace as Journey | null;
     if (j !== null && !this.summaries.has(j.id)) this.summaries.set(j.id, line);
-    const e = this.events[this.events.length - 1];
-    if (e !== undefined && e.kind === 'tap') this.events[this.events.length - 1] = { ...e, detail: `${dir} ${line}` };
+    if (this.length > n) this.setDetail(this.last, `${dir} ${line}`);
   }
 
   /** What tcpdump -n would print for the packet (without timestamp). */

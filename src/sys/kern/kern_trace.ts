@@ -9,12 +9,31 @@
  * caused by another (a reply, an ICMP error, an ARP request, a fragment)
  * starts a journey whose parent is the cause's.
  *
+ * Cheap when on: an event is a row of parallel arrays (typed arrays for
+ * the numbers, plain arrays for references to strings that already exist:
+ * function names, interface names, constant texts), grown by doubling.
+ * Nothing is formatted when recording.  A text may be a format whose
+ * placeholders are filled from the event's arguments when it is read
+ * (`events`, the renderer): %d a number, %a an IPv4 address, %x four hex
+ * digits, %m a MAC address given as a 48-bit number, %s a string argument,
+ * %% a percent sign.  Trace points pass numbers, not template literals:
+ * `tr.bytes(k, m, 'ip_forward: ttl %d → %d', ttl, ttl - 1)`.  Texts of
+ * calls without arguments are taken as they are.
+ *
  * Trace point names are OpenBSD's function names (`ether_input`,
  * `ip_forward`, `bpf_mtap_ether`...), so a journey reads like the talk.
  */
 import type { Mbuf } from './uipc_mbuf.js';
 
 export type TraceKind = 'fn' | 'branch' | 'counter' | 'tap' | 'bytes' | 'drop';
+
+const K_FN = 0;
+const K_BRANCH = 1;
+const K_COUNTER = 2;
+const K_TAP = 3;
+const K_BYTES = 4;
+const K_DROP = 5;
+const KINDS: readonly TraceKind[] = ['fn', 'branch', 'counter', 'tap', 'bytes', 'drop'];
 
 export interface TraceEvent {
   /** Virtual time, ns. */
@@ -47,8 +66,53 @@ export interface TraceHost {
   readonly world: { readonly now: number };
 }
 
+/** A counter block as the tracer sees it: names are looked up when the event is read. */
+export interface TraceCounters {
+  nameOf(id: number): string;
+}
+
+/** Fill a trace format's placeholders (see the module comment). */
+export function traceFormat(f: string, a: number, b: number, c: number, s: string, s2: string): string {
+  let i = f.indexOf('%');
+  if (i < 0) return f;
+  let out = '';
+  let from = 0;
+  let ni = 0;
+  let si = 0;
+  while (i >= 0 && i + 1 < f.length) {
+    out += f.slice(from, i);
+    const p = f[i + 1];
+    if (p === '%') out += '%';
+    else if (p === 's') out += si++ === 0 ? s : s2;
+    else {
+      const v = ni === 0 ? a : ni === 1 ? b : c;
+      ni++;
+      if (p === 'd') out += String(v);
+      else if (p === 'a') out += `${(v >>> 24) & 0xff}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+      else if (p === 'x') out += (v >>> 0).toString(16).padStart(4, '0');
+      else if (p === 'm') {
+        let mac = '';
+        for (let k = 5; k >= 0; k--) mac += (k < 5 ? ':' : '') + (Math.floor(v / 2 ** (8 * k)) & 0xff).toString(16).padStart(2, '0');
+        out += mac;
+      } else {
+        out += f.slice(i, i + 2);
+        ni--;
+      }
+    }
+    from = i + 2;
+    i = f.indexOf('%', from);
+  }
+  return out + f.slice(from);
+}
+
+/** 6 bytes at b[o] as one number (exact: 48 bits), for %m. */
+export function macNum(b: Uint8Array, o = 0): number {
+  return (b[o]! * 0x10000 + ((b[o + 1]! << 8) | b[o + 2]!)) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!);
+}
+
+const INITIAL = 1024;
+
 export class Tracer {
-  readonly events: TraceEvent[] = [];
   readonly journeys: Journey[] = [];
   /** The journey of the packet being processed, for events that carry no packet (counters). */
   current: Journey | null = null;
@@ -56,6 +120,48 @@ export class Tracer {
   limit = 1_000_000;
   /** Events that did not fit under the limit. */
   lost = 0;
+
+  // The events, one row per event.
+  private n = 0;
+  private cap = 0;
+  private et = new Float64Array(0);
+  private ej = new Int32Array(0);
+  private ek = new Uint8Array(0);
+  /** 1: name/detail is a format filled from the arguments. */
+  private ef = new Uint8Array(0);
+  private ea = new Float64Array(0);
+  private eb = new Float64Array(0);
+  private ec = new Float64Array(0);
+  private eh: TraceHost[] = [];
+  private ename: string[] = [];
+  private eif: string[] = [];
+  private edetail: string[] = [];
+  private es: string[] = [];
+  private es2: string[] = [];
+  private eblock: Array<TraceCounters | null> = [];
+  /** Events read so far (`events` formats each once). */
+  private readonly read: TraceEvent[] = [];
+
+  /** Events recorded (and not cleared). */
+  get length(): number {
+    return this.n;
+  }
+
+  /** The events, formatted (each event once, when first read). */
+  get events(): readonly TraceEvent[] {
+    const r = this.read;
+    for (let i = r.length; i < this.n; i++) r.push(this.event(i));
+    return r;
+  }
+
+  /** Forget every event and journey (a long run drops what it has looked at). */
+  clear(): void {
+    this.n = 0;
+    this.read.length = 0;
+    this.journeys.length = 0;
+    this.eh.fill(undefined as unknown as TraceHost);
+    this.eblock.fill(null);
+  }
 
   /** A new journey (ids count from 1), optionally caused by `parent`. */
   journey(cause: string, parent: Journey | null = null): Journey {
@@ -84,37 +190,126 @@ export class Tracer {
     m.trace = this.journey(cause, this.current);
   }
 
-  fn(h: TraceHost, m: Mbuf | null, name: string, ifname = '', detail = ''): void {
-    this.record(h, m, 'fn', name, ifname, detail);
+  /** A function entered; detail is a format when a is given. */
+  fn(h: TraceHost, m: Mbuf | null, name: string, ifname = '', detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
+    this.record(h, m, K_FN, name, ifname, detail, a, b, c, s, s2);
   }
 
-  branch(h: TraceHost, m: Mbuf | null, text: string, detail = ''): void {
-    this.record(h, m, 'branch', text, '', detail);
+  /** A branch taken; text is a format when a is given. */
+  branch(h: TraceHost, m: Mbuf | null, text: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
+    this.record(h, m, K_BRANCH, text, '', detail, a, b, c, s, s2);
   }
 
-  drop(h: TraceHost, m: Mbuf | null, reason: string, detail = ''): void {
-    this.record(h, m, 'drop', reason, '', detail);
+  /** The packet dropped, and why; reason is a format when a is given. */
+  drop(h: TraceHost, m: Mbuf | null, reason: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
+    this.record(h, m, K_DROP, reason, '', detail, a, b, c, s, s2);
   }
 
   tap(h: TraceHost, m: Mbuf | null, name: string, ifname: string, dir: 'IN' | 'OUT'): void {
-    this.record(h, m, 'tap', name, ifname, dir);
+    this.record(h, m, K_TAP, name, ifname, dir, NaN, 0, 0, '', '');
   }
 
-  bytes(h: TraceHost, m: Mbuf | null, what: string): void {
-    this.record(h, m, 'bytes', what, '', '');
+  /** A change of the packet's bytes; what is a format when a is given. */
+  bytes(h: TraceHost, m: Mbuf | null, what: string, a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
+    this.record(h, m, K_BYTES, what, '', '', a, b, c, s, s2);
   }
 
-  /** A counter bumped while processing the current packet (CounterBlock calls this). */
+  /** A counter bumped while processing the current packet, by name. */
   counter(h: TraceHost, name: string, n: number): void {
-    this.record(h, null, 'counter', name, '', n === 1 ? '' : `+${n}`);
+    this.record(h, null, K_COUNTER, name, '', '', n, 0, 0, '', '');
   }
 
-  private record(h: TraceHost, m: Mbuf | null, kind: TraceKind, name: string, ifname: string, detail: string): void {
-    const j = this.of(m);
-    if (this.events.length >= this.limit) {
-      this.lost++;
-      return;
+  /** A counter bumped, as block and id (CounterBlock calls this; the name is looked up when read). */
+  counterOf(h: TraceHost, block: TraceCounters, id: number, n: number): void {
+    const i = this.record(h, null, K_COUNTER, '', '', '', n, id, 0, '', '');
+    if (i >= 0) this.eblock[i] = block;
+  }
+
+  /** Replace the detail of event i (a tracer that learns more after recording, e.g. a tap's tcpdump line). */
+  protected setDetail(i: number, detail: string): void {
+    if (i >= 0 && i < this.n) {
+      this.edetail[i] = detail;
+      if (i < this.read.length) this.read[i] = this.event(i);
     }
-    this.events.push({ t: h.world.now, host: h.hostname, journey: j === null ? 0 : j.id, kind, name, ifname, detail });
+  }
+
+  /** Index of the last event recorded, -1 when none. */
+  protected get last(): number {
+    return this.n - 1;
+  }
+
+  /** Record one event; its index, or -1 when over the limit. */
+  private record(h: TraceHost, m: Mbuf | null, kind: number, name: string, ifname: string, detail: string, a: number, b: number, c: number, s: string, s2: string): number {
+    const j = this.of(m);
+    const i = this.n;
+    if (i >= this.limit) {
+      this.lost++;
+      return -1;
+    }
+    if (i === this.cap) this.grow();
+    this.et[i] = h.world.now;
+    this.ej[i] = j === null ? 0 : j.id;
+    this.ek[i] = kind;
+    this.ef[i] = a === a ? 1 : 0;
+    this.ea[i] = a;
+    this.eb[i] = b;
+    this.ec[i] = c;
+    this.eh[i] = h;
+    this.ename[i] = name;
+    this.eif[i] = ifname;
+    this.edetail[i] = detail;
+    this.es[i] = s;
+    this.es2[i] = s2;
+    this.n = i + 1;
+    return i;
+  }
+
+  private grow(): void {
+    const cap = this.cap === 0 ? INITIAL : this.cap * 2;
+    const f64 = (o: Float64Array): Float64Array<ArrayBuffer> => {
+      const x = new Float64Array(cap);
+      x.set(o);
+      return x;
+    };
+    this.et = f64(this.et);
+    this.ea = f64(this.ea);
+    this.eb = f64(this.eb);
+    this.ec = f64(this.ec);
+    const ej = new Int32Array(cap);
+    ej.set(this.ej);
+    this.ej = ej;
+    const ek = new Uint8Array(cap);
+    ek.set(this.ek);
+    this.ek = ek;
+    const ef = new Uint8Array(cap);
+    ef.set(this.ef);
+    this.ef = ef;
+    for (const arr of [this.ename, this.eif, this.edetail, this.es, this.es2]) for (let i = this.cap; i < cap; i++) arr.push('');
+    for (let i = this.cap; i < cap; i++) {
+      this.eh.push(undefined as unknown as TraceHost);
+      this.eblock.push(null);
+    }
+    this.cap = cap;
+  }
+
+  /** Event i, formatted. */
+  private event(i: number): TraceEvent {
+    const kind = this.ek[i]!;
+    let name = this.ename[i]!;
+    let detail = this.edetail[i]!;
+    const a = this.ea[i]!;
+    if (kind === K_COUNTER) {
+      const blk = this.eblock[i];
+      if (blk !== null && blk !== undefined) name = blk.nameOf(this.eb[i]!);
+      detail = a === 1 ? '' : `+${a}`;
+    } else if (this.ef[i] === 1) {
+      const b = this.eb[i]!;
+      const c = this.ec[i]!;
+      const s = this.es[i]!;
+      const s2 = this.es2[i]!;
+      if (kind === K_FN) detail = traceFormat(detail, a, b, c, s, s2);
+      else name = traceFormat(name, a, b, c, s, s2);
+    }
+    return { t: this.et[i]!, host: this.eh[i]!.hostname, journey: this.ej[i]!, kind: KINDS[kind]!, name, ifname: this.eif[i]!, detail };
   }
 }

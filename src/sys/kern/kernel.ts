@@ -111,7 +111,7 @@ export class Kernel {
   /** Starts (or with null, stops) recording journeys, counters included. */
   setTracer(t: Tracer | null): void {
     this.trace = t;
-    const hook = t === null ? null : (b: { nameOf(id: number): string }, id: number, n: number) => t.counter(this, b.nameOf(id), n);
+    const hook = t === null ? null : (b: { nameOf(id: number): string }, id: number, n: number) => t.counterOf(this, b, id, n);
     for (const b of this.stats.blocks()) b.onBump = hook;
   }
 
