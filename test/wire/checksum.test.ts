@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { adjust16, adjust32, checksum, pseudoSum4, pseudoSum6, sum16 } from '../../src/wire/checksum.js';
+import { adjust16, adjust32, checksum, pseudoSum4, pseudoSum6, sum16, sum16Bytes } from '../../src/wire/checksum.js';
 import { hex } from '../../src/wire/bytes.js';
 import { parseIp6 } from '../../src/wire/addr.js';
 
@@ -83,4 +83,45 @@ test('property: incremental updates of a word or an address equal recomputation'
       assert.equal(inc2 % 0xffff, full2 % 0xffff);
     }),
   );
+});
+
+/** RFC 1071 read literally: 16-bit big-endian words, end-around carry after each. */
+function refSum(b: Uint8Array, off: number, len: number, initial: number): number {
+  let s = initial;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  for (let i = 0; i < len; i += 2) {
+    s += (b[off + i]! << 8) | (i + 1 < len ? b[off + i + 1]! : 0);
+    if (s > 0xffff) s = (s & 0xffff) + 1;
+  }
+  return s;
+}
+
+test('property: the 32-bit word path equals the byte-at-a-time reference at any length, offset and view', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 3000 }), fc.nat(7), fc.nat(3000), fc.nat(3000), fc.nat(0x1ffff),
+      (raw, viewOff, o, l, initial) => {
+        // A view at an arbitrary byte offset of its buffer: word alignment differs from packet alignment.
+        const buf = new Uint8Array(raw.length + 8);
+        buf.set(raw, viewOff);
+        const b = buf.subarray(viewOff, viewOff + raw.length);
+        const off = raw.length === 0 ? 0 : o % raw.length;
+        const len = Math.min(l, raw.length - off);
+        const want = refSum(b, off, len, initial);
+        assert.equal(sum16(b, off, len, initial), want);
+        assert.equal(sum16Bytes(b, off, len, initial), want);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
+test('word path: all-ones and all-zero runs, carries across chunk folds', () => {
+  const ones = new Uint8Array(70000).fill(0xff);
+  for (const [off, len] of [[0, 70000], [1, 65535], [3, 1481], [2, 64]]) {
+    assert.equal(sum16(ones, off!, len!), refSum(ones, off!, len!, 0));
+  }
+  const zeros = new Uint8Array(4096);
+  assert.equal(sum16(zeros, 5, 3000), 0, 'zeros sum to +0, not 0xffff');
+  assert.equal(sum16(zeros, 5, 3000, 0xffff), 0xffff);
 });

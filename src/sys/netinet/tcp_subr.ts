@@ -14,6 +14,7 @@ import type { Mbuf } from '../kern/uipc_mbuf.js';
 import { tcps_closed, tcps_conndrops, tcps_drops, tcps_sc_entry_limit, tcps_sc_bucket_limit, tcps_sc_hash_size, tcps_sc_uses_left } from '../kern/counters.gen.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { IPPROTO_TCP } from '../../wire/ip4.js';
+import { sum16 } from '../../wire/checksum.js';
 import { TH_RST } from '../../wire/tcp.js';
 import {
   ECONNREFUSED, EHOSTDOWN, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOPROTOOPT, ETIMEDOUT,
@@ -80,27 +81,9 @@ export function tcp_init(k: Kernel, inet: Inet): TcpState {
  * value, or 0 when verifying a segment that carries a correct one.
  */
 export function in4_cksum(b: Uint8Array, srcOff: number, dstOff: number, proto: number, off: number, len: number): number {
-  // Even and odd bytes summed apart (no carries to fold inside the loop:
-  // 64 KiB of 0xff stays far below 2^31), then combined and folded.
-  let hi = b[srcOff]! + b[srcOff + 2]! + b[dstOff]! + b[dstOff + 2]!;
-  let lo = b[srcOff + 1]! + b[srcOff + 3]! + b[dstOff + 1]! + b[dstOff + 3]! + proto + len;
-  let i = off;
-  const end = off + (len & ~7);
-  while (i < end) {
-    hi += b[i]! + b[i + 2]! + b[i + 4]! + b[i + 6]!;
-    lo += b[i + 1]! + b[i + 3]! + b[i + 5]! + b[i + 7]!;
-    i += 8;
-  }
-  const stop = off + len;
-  while (i + 1 < stop) {
-    hi += b[i]!;
-    lo += b[i + 1]!;
-    i += 2;
-  }
-  if (i < stop) hi += b[i]!;
-  let s = hi * 256 + lo;
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
-  return ~s & 0xffff;
+  const ph = ((b[srcOff]! << 8) | b[srcOff + 1]!) + ((b[srcOff + 2]! << 8) | b[srcOff + 3]!) +
+    ((b[dstOff]! << 8) | b[dstOff + 1]!) + ((b[dstOff + 2]! << 8) | b[dstOff + 3]!) + proto + len;
+  return ~sum16(b, off, len, ph) & 0xffff;
 }
 
 /** tcp_template(): fill the connection's IPv4 + TCP header template. */
