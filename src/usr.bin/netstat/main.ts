@@ -343,7 +343,7 @@ function run(source: NetstatSource, argv: readonly string[], io: Io, kernel: Ker
     if (f.af === 'local' || f.af === 'mpls') return 0;
     if (f.proto !== undefined && f.proto !== 'tcp' && f.proto !== 'udp') return 0;
     io.stdout.write(protopr(kernel, {
-      aflag: f.aflag, lflag: f.lflag, nflag: f.nflag, Aflag: f.Aflag, proto: f.proto,
+      aflag: f.aflag, lflag: f.lflag, nflag: f.nflag, Aflag: f.Aflag, vflag: f.vflag, proto: f.proto,
       af: f.af === 'inet' || f.af === 'inet6' ? f.af : undefined, tableid: f.tableid,
     }));
     return 0;

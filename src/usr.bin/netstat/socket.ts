@@ -40,6 +40,8 @@ export interface SockListOptions {
   lflag?: boolean;
   nflag?: boolean;
   Aflag?: boolean;
+  /** -v: IPv6 addresses are not truncated, the column widens to fit. */
+  vflag?: boolean;
   /** 'tcp' or 'udp' (-p), undefined for all. */
   proto?: string;
   /** -f: 'inet', 'inet6', or undefined for both. */
@@ -128,8 +130,8 @@ export function protopr(k: Kernel, o: SockListOptions): string {
     const so = inp.inp_socket;
     out += `${col(isip6 ? name + '6' : name, 7)} ${pad(String(so.so_rcv.sb_cc), 6, false)} ${pad(String(so.so_snd.sb_cc), 6, false)} `;
     if (isip6) {
-      out += inet6print(inp.inp_laddr6, inp.inp_lport, name, o);
-      out += inet6print(inp.inp_faddr6, inp.inp_fport, name, o);
+      out += inet6print(k, inp.inp_laddr6, inp.inp_lport, name, o);
+      out += inet6print(k, inp.inp_faddr6, inp.inp_fport, name, o);
     } else {
       out += inetprint(inp.inp_laddr, inp.inp_lport, name, o);
       out += inetprint(inp.inp_faddr, inp.inp_fport, name, o);
@@ -158,11 +160,33 @@ function inetprint(addr: number, port: number, proto: string, o: SockListOptions
   return ' ' + col(line, width);
 }
 
-/** inet6print(): as inetprint, `::` as `*`. */
-function inet6print(addr: Uint8Array, port: number, proto: string, o: SockListOptions): string {
+/**
+ * inet6print(): "%.16s." of the host (12 with -A; -v does not truncate),
+ * then the port, in " %-22.22s" (18 with -A; -v widens to fit).
+ */
+function inet6print(k: Kernel, addr: Uint8Array, port: number, proto: string, o: SockListOptions): string {
   const nflag = o.nflag === true;
-  const host = IN6_IS_ADDR_UNSPECIFIED(addr) ? '*' : formatIp6(addr, 0);
-  const line = host.slice(0, o.Aflag ? 12 : 16) + '.' + portText(port, proto, nflag);
-  const width = o.Aflag ? 18 : 22;
+  const host = inet6name(k, addr);
+  let width = o.Aflag ? 12 : 16;
+  if (o.vflag && width < host.length) width = host.length;
+  const line = host.slice(0, width) + '.' + portText(port, proto, nflag);
+  width = o.Aflag ? 18 : 22;
+  if (o.vflag && width < line.length) width = line.length;
   return ' ' + col(line, width);
+}
+
+/**
+ * inet6name(): `*` for ::, else the numeric address; a link-local or
+ * interface/link-local multicast address carries its scope as the kernel
+ * embeds it (bytes 2-3), printed `fe80::1%lo0` (getnameinfo's form).
+ */
+function inet6name(k: Kernel, a: Uint8Array): string {
+  if (IN6_IS_ADDR_UNSPECIFIED(a)) return '*';
+  const scoped = (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80) || (a[0] === 0xff && ((a[1]! & 0x0f) === 2 || (a[1]! & 0x0f) === 1));
+  const scope = (a[2]! << 8) | a[3]!;
+  if (!scoped || scope === 0) return formatIp6(a, 0);
+  const t = a.slice();
+  t[2] = 0;
+  t[3] = 0;
+  return `${formatIp6(t, 0)}%${k.ifnets[scope]?.if_xname ?? String(scope)}`;
 }
