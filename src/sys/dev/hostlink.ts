@@ -221,7 +221,7 @@ export class HostLink {
     for (let m = ifq_dequeue(ifq); m !== null; m = ifq_dequeue(ifq)) {
       const tr = k.trace;
       if (tr !== null) {
-        tr.fn(k, m, this.startName, ifp.if_xname, 'to the host');
+        tr.fn(k, m, this.startName, ifp.if_xname, '%d bytes to %s', m.len, 0, 0, this.hostName);
         tr.tap(k, m, 'bpf_mtap_ether', ifp.if_xname, 'OUT');
       }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
@@ -229,7 +229,7 @@ export class HostLink {
       else {
         this.tx_errors++;
         ifp.if_oerrors++;
-        if (tr !== null) tr.drop(k, m, `${this.startName}: the host refused the frame → tx_errors, if_oerrors`);
+        if (tr !== null) tr.drop(k, m, '%s: the host refused the frame → tx_errors, if_oerrors', '', 0, 0, 0, this.startName);
       }
       m.free();
     }
@@ -245,13 +245,13 @@ export class HostLink {
     const k = this.kernel;
     if ((ifp.if_flags & IFF_RUNNING) === 0 || this.detached) {
       this.rx_down++;
-      if (k.trace !== null) this.rxdrop('interface not running → rx_down');
+      if (k.trace !== null) this.rxdrop('%s: interface not running → rx_down');
       return;
     }
     if (len > ifp.if_mtu + ETHER_HDR_LEN + ETHER_VLAN_ENCAP_LEN) {
       this.rx_oversize++;
       ifp.if_ierrors++;
-      if (k.trace !== null) this.rxdrop('frame longer than the MTU allows → rx_oversize, if_ierrors');
+      if (k.trace !== null) this.rxdrop('%s: frame longer than the MTU allows → rx_oversize, if_ierrors');
       return;
     }
     const m = k.mbufs.get(len);
@@ -259,13 +259,13 @@ export class HostLink {
       if (m !== null) m.free();
       this.rx_nombuf++;
       ifp.if_iqdrops++;
-      if (k.trace !== null) this.rxdrop('mbuf pool exhausted → rx_nombuf, if_iqdrops');
+      if (k.trace !== null) this.rxdrop('%s: mbuf pool exhausted → rx_nombuf, if_iqdrops');
       return;
     }
     const tr = k.trace;
     if (tr !== null) {
-      m.trace = tr.journey(`frame from ${this.hostName}`);
-      tr.fn(k, m, this.inputName, ifp.if_xname, `${len} bytes from ${this.hostName}`);
+      m.trace = tr.journey(this.journeyCause);
+      tr.fn(k, m, this.inputName, ifp.if_xname, '%d bytes from %s', len, 0, 0, this.hostName);
     }
     this.rx_frames++;
     this.ml.enqueue(m);
@@ -275,12 +275,18 @@ export class HostLink {
     }
   }
 
-  /** A frame from the host dropped before it became a packet: a journey of its own. */
+  /** A frame from the host dropped before it became a packet: a journey of its own (why: a format of the interface name). */
   private rxdrop(why: string): void {
     const tr = this.kernel.trace!;
-    tr.current = tr.journey(`frame from ${this.hostName}`);
-    tr.drop(this.kernel, null, `${this.ifp.if_xname}: ${why}`);
+    tr.current = tr.journey(this.journeyCause);
+    tr.drop(this.kernel, null, why, '', 0, 0, 0, this.ifp.if_xname);
   }
+
+  /** What journeys of frames from the host are called. */
+  private get journeyCause(): string {
+    return this.causeText ??= `frame from ${this.hostName}`;
+  }
+  private causeText: string | undefined;
 
   /** Hand this turn's frames to ifiq_input and run the kernel up to now. */
   flush(): void {

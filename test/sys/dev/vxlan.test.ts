@@ -16,6 +16,7 @@ import { IcmpPacket, ICMP_ECHO, ICMP_ECHOREPLY } from '../../../src/wire/icmp.js
 import { VxlanSocket, vxlan_attach, VXLAN_HDR_LEN, type Vxlan } from '../../../src/sys/dev/vxlan.js';
 import { HostAttachments, parseHostPort } from '../../../src/sys/dev/attach.js';
 import { hostlink_count } from '../../../src/sys/dev/hostlink.js';
+import { Tracer } from '../../../src/sys/kern/kern_trace.js';
 
 function echo(k: Kernel, dst: number, seq: number): void {
   const len = 28 + 32;
@@ -68,6 +69,15 @@ test('two packetflow kernels ping each other over VXLAN on loopback', async () =
       for (let t = 0; t < 100 && !seen.has(i); t++) await sleep(10);
     }
     assert.deepEqual([...seen].sort(), [0, 1, 2]);
+    // Journeys name the attachment's trace points.
+    const tr = new Tracer();
+    a.setTracer(tr);
+    echo(a, parseIp4('198.51.100.2'), 3);
+    for (let t = 0; t < 100 && !seen.has(3); t++) await sleep(10);
+    a.setTracer(null);
+    const evs = tr.events;
+    assert.ok(evs.some((e) => e.name === 'vxlan_start' && e.ifname === 'vxlan0' && e.detail === '74 bytes to 127.0.0.1 vnetid 4242'), 'vxlan_start');
+    assert.ok(evs.some((e) => e.name === 'vxlan_input' && e.detail === '74 bytes from 127.0.0.1 vnetid 4242'), 'vxlan_input');
     assert.equal(b.stats.icmpstat.value('icps_inhist', ICMP_ECHO), 3);
     assert.ok(b.inet.arp.stats.value('arps_rxrequests') >= 1);
     assert.ok(va.tx_frames >= 4 && vb.rx_frames >= 4);
