@@ -310,7 +310,7 @@ export abstract class EtherNic implements CablePort {
     for (;;) {
       if (free <= this.model.txThreshold) {
         ifq_set_oactive(ifq);
-        if (this.kernel.trace !== null) this.kernel.trace.branch(this.kernel, ifq.peek(), `${this.startName}: transmit ring full → OACTIVE, packets wait in the queue`, `txq ${tx.me}`);
+        if (this.kernel.trace !== null) this.kernel.trace.branch(this.kernel, ifq.peek(), '%s: transmit ring full → OACTIVE, packets wait in the queue', 'txq', 0, 0, 0, this.startName);
         break;
       }
       const m = ifq_dequeue(ifq);
@@ -320,7 +320,7 @@ export abstract class EtherNic implements CablePort {
       free--;
       const tr = this.kernel.trace;
       if (tr !== null) {
-        tr.fn(this.kernel, m, this.startName, ifp.if_xname, `txq ${tx.me}: onto the transmit ring, ${free} descriptors free`);
+        tr.fn(this.kernel, m, this.startName, ifp.if_xname, 'txq %d: onto the transmit ring, %d descriptors free', tx.me, free);
         tr.tap(this.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'OUT');
       }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
@@ -371,7 +371,7 @@ export abstract class EtherNic implements CablePort {
       rx.slots[rx.tail] = null;
       if (++rx.tail === rx.n) rx.tail = 0;
       rx.ready--;
-      if (this.kernel.trace !== null) this.kernel.trace.fn(this.kernel, m, this.intrName, this.ifp.if_xname, `rxq ${rx.me}: ${this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof'} takes the frame off the receive ring`);
+      if (this.kernel.trace !== null) this.kernel.trace.fn(this.kernel, m, this.intrName, this.ifp.if_xname, 'rxq %d: %s takes the frame off the receive ring', rx.me, 0, 0, this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof');
       ml.enqueue(m);
     }
     ifiq_input(rx.ifiq, ml);
@@ -492,7 +492,7 @@ export abstract class EtherNic implements CablePort {
     if (rx.avail === 0) {
       rx.missed++;
       this.ifp.if_ierrors++;
-      if (this.kernel.trace !== null) this.rxdrop(trace, `receive ring ${qid} full → drop, mpc (missed), if_ierrors`);
+      if (this.kernel.trace !== null) this.rxdrop(trace, 'receive ring %d full → drop, mpc (missed), if_ierrors', qid);
       this.raise(qid);
       return;
     }
@@ -566,10 +566,10 @@ export abstract class EtherNic implements CablePort {
   }
 
   /** A received frame dropped by the MAC, for the journey it belongs to. */
-  private rxdrop(trace: object | null, why: string): void {
+  private rxdrop(trace: object | null, why: string, a = 0): void {
     const t = this.kernel.trace!;
     t.current = trace as Journey | null;
-    t.drop(this.kernel, null, `${this.ifp.if_xname}: ${why}`);
+    t.drop(this.kernel, null, '%s: ' + why, '', a, 0, 0, this.ifp.if_xname);
   }
 
   cable_link(cable: Cable | null): void {

@@ -12,8 +12,9 @@
  * Cheap when on: an event is a row of parallel arrays (typed arrays for
  * the numbers, plain arrays for references to strings that already exist:
  * function names, interface names, constant texts), grown by doubling.
- * Nothing is formatted when recording.  A text may be a format whose
- * placeholders are filled from the event's arguments when it is read
+ * Nothing is formatted when recording.  The texts of an event recorded
+ * with arguments (name and detail, each on its own) are formats whose
+ * placeholders are filled from the arguments when the event is read
  * (`events`, the renderer): %d a number, %a an IPv4 address, %x four hex
  * digits, %m a MAC address given as a 48-bit number, %s a string argument,
  * %% a percent sign.  Trace points pass numbers, not template literals:
@@ -190,17 +191,17 @@ export class Tracer {
     m.trace = this.journey(cause, this.current);
   }
 
-  /** A function entered; detail is a format when a is given. */
+  /** A function entered; with a given, detail is a format of a, b, c, s, s2. */
   fn(h: TraceHost, m: Mbuf | null, name: string, ifname = '', detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
     this.record(h, m, K_FN, name, ifname, detail, a, b, c, s, s2);
   }
 
-  /** A branch taken; text is a format when a is given. */
+  /** A branch taken; with a given, text and detail are formats. */
   branch(h: TraceHost, m: Mbuf | null, text: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
     this.record(h, m, K_BRANCH, text, '', detail, a, b, c, s, s2);
   }
 
-  /** The packet dropped, and why; reason is a format when a is given. */
+  /** The packet dropped, and why; with a given, reason and detail are formats. */
   drop(h: TraceHost, m: Mbuf | null, reason: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
     this.record(h, m, K_DROP, reason, '', detail, a, b, c, s, s2);
   }
@@ -307,8 +308,8 @@ export class Tracer {
       const c = this.ec[i]!;
       const s = this.es[i]!;
       const s2 = this.es2[i]!;
-      if (kind === K_FN) detail = traceFormat(detail, a, b, c, s, s2);
-      else name = traceFormat(name, a, b, c, s, s2);
+      name = traceFormat(name, a, b, c, s, s2);
+      if (kind !== K_TAP) detail = traceFormat(detail, a, b, c, s, s2);
     }
     return { t: this.et[i]!, host: this.eh[i]!.hostname, journey: this.ej[i]!, kind: KINDS[kind]!, name, ifname: this.eif[i]!, detail };
   }

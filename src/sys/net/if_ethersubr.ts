@@ -20,6 +20,7 @@ import {
 import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
 import { ipv4_input } from '../netinet/ip_input.js';
 import { ENETDOWN, ENOBUFS, EAGAIN, type Rtentry } from './route.js';
+import { macNum } from '../kern/kern_trace.js';
 
 export const ETHERSTAT_NAMES = [
   'ethers_ipackets', // frames handed to ether_input
@@ -93,7 +94,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   const dst = m.off;
   if (!etherAddrEqual(b, dst, ifp.if_lladdr, 0)) {
     if (!etherIsMulticast(b, dst)) {
-      if (tr !== null) tr.drop(k, m, `ether_input: unicast to another station, not ${ifp.if_xname}'s address → drop, ethers_notforus`);
+      if (tr !== null) tr.drop(k, m, "ether_input: unicast to another station, not %s's address → drop, ethers_notforus", '', 0, 0, 0, ifp.if_xname);
       st.inc(ethers_notforus);
       m.free();
       return;
@@ -106,7 +107,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
     }
     m.m_flags |= etherIsBroadcast(b, dst) ? M_BCAST : M_MCAST;
     ifp.if_imcasts++;
-    if (tr !== null) tr.branch(k, m, `ether_input: ${m.m_flags & M_BCAST ? 'broadcast' : 'multicast'} frame → M_${m.m_flags & M_BCAST ? 'BCAST' : 'MCAST'}`);
+    if (tr !== null) tr.branch(k, m, m.m_flags & M_BCAST ? 'ether_input: broadcast frame → M_BCAST' : 'ether_input: multicast frame → M_MCAST');
   }
   etype = ethv.wrap(m.buf, m.off, m.len).etherType;
   let input: ((ifp: Ifnet, m: Mbuf) => void) | null;
@@ -125,7 +126,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   }
   if (input === null) {
     ifp.if_noproto++;
-    if (tr !== null) tr.drop(k, m, `ether_input: ethertype 0x${etype.toString(16).padStart(4, '0')} unknown → drop, ethers_noproto, if_noproto`);
+    if (tr !== null) tr.drop(k, m, 'ether_input: ethertype 0x%x unknown → drop, ethers_noproto, if_noproto', '', etype);
     st.inc(ethers_noproto);
     m.free();
     return;
@@ -144,7 +145,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
   const tr = k.trace;
   if (tr !== null) tr.fn(k, m, 'ether_output', ifp.if_xname);
   if (!(ifp.if_flags & IFF_RUNNING)) {
-    if (tr !== null) tr.drop(k, m, `ether_output: ${ifp.if_xname} not running → drop, ethers_odown`);
+    if (tr !== null) tr.drop(k, m, 'ether_output: %s not running → drop, ethers_odown', '', 0, 0, 0, ifp.if_xname);
     st.inc(ethers_odown);
     m.free();
     return ENETDOWN;
@@ -168,14 +169,7 @@ export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8
   eh.setDst(desten);
   eh.setSrc(ifp.if_lladdr);
   eh.etherType = etype;
-  if (k.trace !== null) k.trace.bytes(k, m, `ether_encap: Ethernet header ${macStr(ifp.if_lladdr)} > ${macStr(desten)}, type 0x${etype.toString(16).padStart(4, '0')}`);
+  if (k.trace !== null) k.trace.bytes(k, m, 'ether_encap: Ethernet header %m > %m, type 0x%x', macNum(ifp.if_lladdr), macNum(desten), etype);
   k.inet.etherstat.inc(ethers_opackets);
   return if_enqueue(ifp, m);
-}
-
-/** A MAC address as text, for trace events only (allocates: never called when not tracing). */
-function macStr(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < 6; i++) s += (i ? ':' : '') + b[i]!.toString(16).padStart(2, '0');
-  return s;
 }

@@ -214,7 +214,7 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   const len = m.len;
   const mcast = (m.m_flags & M_MCAST) !== 0;
   const tr = ifq.ifq_if.kernel.trace;
-  if (tr !== null) tr.fn(ifq.ifq_if.kernel, m, 'ifq_enqueue', ifq.ifq_if.if_xname, `txq ${ifq.ifq_idx}: qlen ${ifq.ifq_len}/${ifq.ifq_maxlen}`);
+  if (tr !== null) tr.fn(ifq.ifq_if.kernel, m, 'ifq_enqueue', ifq.ifq_if.if_xname, 'txq %d: qlen %d/%d', ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
   const dm = ifq.enq(m);
   if (dm !== m) {
     ifq.ifq_packets++;
@@ -227,7 +227,7 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   } else {
     ifq.ifq_qdrops++;
     ifp.if_oqdrops++;
-    if (tr !== null) tr.drop(ifp.kernel, dm, `ifq_enqueue: ${ifp.if_xname} txq ${ifq.ifq_idx} full (${ifq.ifq_maxlen}) → drop, qdrops`);
+    if (tr !== null) tr.drop(ifp.kernel, dm, 'ifq_enqueue: %s txq %d full (%d) → drop, qdrops', '', ifq.ifq_idx, ifq.ifq_maxlen, 0, ifp.if_xname);
     dm.free();
   }
   if (dm !== m) {
@@ -402,7 +402,7 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
   const tr = ifp.kernel.trace;
   if (tr !== null) {
     for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
-      tr.fn(ifp.kernel, m, 'ifiq_input', ifp.if_xname, `rxq ${ifiq.ifiq_idx}`);
+      tr.fn(ifp.kernel, m, 'ifiq_input', ifp.if_xname, 'rxq %d', ifiq.ifiq_idx);
       if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tap(ifp.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'IN');
     }
   }
@@ -414,7 +414,7 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
     ml_enlist(ml0, ml);
     for (let m = ml0.dequeue(); m !== null; m = ml0.dequeue()) {
       if (ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)) {
-        if (tr !== null) tr.drop(ifp.kernel, m, `ifiq_input: a bpf listener on ${ifp.if_xname} asked to drop the frame (fildrop) → fdrops`);
+        if (tr !== null) tr.drop(ifp.kernel, m, 'ifiq_input: a bpf listener on %s asked to drop the frame (fildrop) → fdrops', '', 0, 0, 0, ifp.if_xname);
         m.free();
         fdrops++;
       } else ml.enqueue(m);
@@ -435,7 +435,7 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
       ifp.if_iqdrops += ml.len;
       if (tr !== null) {
         for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt)
-          tr.drop(ifp.kernel, m, `ifiq_input: ${ifp.if_xname} rxq ${ifiq.ifiq_idx} over ${ifiq.maxlen_drop} packets → drop, qdrops`);
+          tr.drop(ifp.kernel, m, 'ifiq_input: %s rxq %d over %d packets → drop, qdrops', '', ifiq.ifiq_idx, ifiq.maxlen_drop, 0, ifp.if_xname);
       }
     } else {
       ifiq.ifiq_enqueues++;

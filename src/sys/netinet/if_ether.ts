@@ -27,6 +27,7 @@ import {
   etherAddrEqual, etherbroadcastaddr, etherIsBroadcast, etherIsMulticast,
 } from '../../wire/ether.js';
 import { formatIp4 } from '../../wire/addr.js';
+import { macNum } from '../kern/kern_trace.js';
 import {
   AF_LINK, EAGAIN, EHOSTDOWN, EHOSTUNREACH, EINVAL, RTF_ANNOUNCE, RTF_BROADCAST, RTF_CACHED,
   RTF_CLONING, RTF_GATEWAY, RTF_LLINFO, RTF_LOCAL, RTF_MPLS, RTF_MULTICAST, RTF_PERMANENT_ARP,
@@ -241,7 +242,7 @@ function arp_send(
   ap.tpa = tpa;
   if (k.trace !== null) k.trace.caused(m, op === ARPOP_REQUEST ? `arprequest: who-has ${formatIp4(tpa)} tell ${formatIp4(spa)}` : `arpreply: ${formatIp4(spa)} is-at ${macAt(sha, 0)}`);
   if (!(ifp.if_flags & IFF_RUNNING)) {
-    if (k.trace !== null) k.trace.drop(k, m, `arp: ${ifp.if_xname} not running → not sent`);
+    if (k.trace !== null) k.trace.drop(k, m, 'arp: %s not running → not sent', '', 0, 0, 0, ifp.if_xname);
     m.free();
     return false;
   }
@@ -278,9 +279,9 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   const now = uptime(k);
   const rt = rt0 === null ? null : rt_getll(rt0);
   const tr = k.trace;
-  if (tr !== null) tr.fn(k, m, 'arpresolve', ifp.if_xname, formatIp4(dst));
+  if (tr !== null) tr.fn(k, m, 'arpresolve', ifp.if_xname, '%a', dst);
   if (rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))) {
-    if (tr !== null) tr.drop(k, m, `arpresolve: ${formatIp4(dst)} is down (RTF_REJECT) → drop, arps_rejected`);
+    if (tr !== null) tr.drop(k, m, 'arpresolve: %a is down (RTF_REJECT) → drop, arps_rejected', '', dst);
     a.stats.inc(arps_rejected);
     m.free();
     return rt === rt0 ? EHOSTDOWN : EHOSTUNREACH;
@@ -292,7 +293,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   }
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
     desten.set(rt.rt_gwll);
-    if (tr !== null) tr.branch(k, m, `arpresolve: ${formatIp4(dst)} is-at ${macAt(desten, 0)} (cached)`);
+    if (tr !== null) tr.branch(k, m, 'arpresolve: %a is-at %m (cached)', '', dst, macNum(desten));
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - Math.floor(k.inet.arpt_keep.value / 8) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;
@@ -315,7 +316,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
     return EINVAL;
   }
   // Hold the packet while resolving (mq_push drops the oldest when full).
-  if (tr !== null) tr.branch(k, m, `arpresolve: ${formatIp4(dst)} unresolved → packet held in la_mq while ARP asks`);
+  if (tr !== null) tr.branch(k, m, 'arpresolve: %a unresolved → packet held in la_mq while ARP asks', '', dst);
   if (++a.la_hold_total <= LA_HOLD_TOTAL) {
     if (la.la_mq.len >= LA_HOLD_QUEUE) {
       la.la_mq.dequeue()!.free();
@@ -386,7 +387,7 @@ export function in_arpinput(k: Kernel, ifp: Ifnet, m: Mbuf): void {
     return;
   }
   a.stats.inc(op === ARPOP_REQUEST ? arps_rxrequests : arps_rxreplies);
-  if (k.trace !== null) k.trace.fn(k, m, 'in_arpinput', ifp.if_xname, op === ARPOP_REQUEST ? `request: who-has ${formatIp4(ap.tpa)} tell ${formatIp4(ap.spa)}` : `reply: ${formatIp4(ap.spa)} is-at ${macAt(m.buf, ap.shaOffset)}`);
+  if (k.trace !== null) k.trace.fn(k, m, 'in_arpinput', ifp.if_xname, op === ARPOP_REQUEST ? 'request: who-has %a tell %a' : 'reply: %a is-at %m', op === ARPOP_REQUEST ? ap.tpa : ap.spa, op === ARPOP_REQUEST ? ap.spa : macNum(m.buf, ap.shaOffset));
   let itaddr = ap.tpa;
   const isaddr = ap.spa;
   const sha = ap.shaOffset;
@@ -422,7 +423,7 @@ export function in_arpinput(k: Kernel, ifp: Ifnet, m: Mbuf): void {
     else {
       const prt = arplookup(k, itaddr, false, true);
       if (prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE)) {
-        if (k.trace !== null) k.trace.branch(k, m, `in_arpinput: ${formatIp4(itaddr)} is not ours → no reply, arps_notarget`);
+        if (k.trace !== null) k.trace.branch(k, m, 'in_arpinput: %a is not ours → no reply, arps_notarget', '', itaddr);
         a.stats.inc(arps_notarget);
         m.free();
         return;
@@ -491,7 +492,7 @@ function arpcache(k: Kernel, ifp: Ifnet, ap: ArpPacket, rt: Rtentry): number {
   }
   rt.rt_flags &= ~RTF_REJECT;
   if (la.la_asked || changed) a.stats.inc(arps_resolved);
-  if (k.trace !== null) k.trace.branch(k, null, `arpcache: ${formatIp4(spa)} is-at ${macAt(ap.buf, sha)}${la.la_mq.len ? `, ${la.la_mq.len} held packet(s) sent` : ''}`);
+  if (k.trace !== null) k.trace.branch(k, null, la.la_mq.len ? 'arpcache: %a is-at %m, %d held packet(s) sent' : 'arpcache: %a is-at %m', '', spa, macNum(ap.buf, sha), la.la_mq.len);
   la.la_asked = 0;
   la.la_refreshed = 0;
   // if_output_mq(): send what was held.

@@ -188,12 +188,12 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   ro.ro_rt = null;
   const ours = in_ouraddr(k, m, ifp, flags, ro);
   if (ours === 2) {
-    if (tr !== null) tr.drop(k, m, `ip_input: ours but arrived on the wrong interface ${ifp.if_xname} → drop, ips_wrongif`);
+    if (tr !== null) tr.drop(k, m, 'ip_input: ours but arrived on the wrong interface %s → drop, ips_wrongif', '', 0, 0, 0, ifp.if_xname);
     m.free();
     return;
   }
   if (ours === 1) {
-    if (tr !== null) tr.branch(k, m, `ip_input: ${traceAddr(ip.dst)} is ours → ip_ours`);
+    if (tr !== null) tr.branch(k, m, 'ip_input: %a is ours → ip_ours', '', ip.dst);
     ip_ours(k, m, ifp);
     return;
   }
@@ -212,19 +212,15 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     return;
   }
   if (!(flags & IP_FORWARDING)) {
-    if (tr !== null) tr.drop(k, m, `ip_input: ${traceAddr(dst)} is not ours and forwarding is disabled (net.inet.ip.forwarding=0) → drop, ips_cantforward`);
+    if (tr !== null) tr.drop(k, m, 'ip_input: %a is not ours and forwarding is disabled (net.inet.ip.forwarding=0) → drop, ips_cantforward', '', dst);
     k.stats.ipstat.inc(ips_cantforward);
     m.free();
     return;
   }
-  if (tr !== null) tr.branch(k, m, `ip_input: ${traceAddr(dst)} is not ours, forwarding enabled → ip_forward`);
+  if (tr !== null) tr.branch(k, m, 'ip_input: %a is not ours, forwarding enabled → ip_forward', '', dst);
   ip_forward(k, m, ifp, flags, ro);
 }
 
-/** Dotted quad for trace texts (allocates: only called while tracing). */
-function traceAddr(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
 
 /**
  * in_ouraddr(): 1 for us (local address, broadcast), 0 not ours, 2 to
@@ -290,7 +286,7 @@ export function ip_deliver(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const ip = ipv.wrap(m.buf, m.off, m.len);
   const hlen = ip.headerLength;
   const p = ip.protocol;
-  if (k.trace !== null) k.trace.fn(k, m, 'ip_deliver', ifp.if_xname, `protocol ${p}`);
+  if (k.trace !== null) k.trace.fn(k, m, 'ip_deliver', ifp.if_xname, 'protocol %d', p);
   st.inc(ips_delivered);
   const input = k.inet.pr_input[p];
   if (input !== undefined) {
@@ -304,7 +300,7 @@ export function ip_deliver(k: Kernel, m: Mbuf, ifp: Ifnet): void {
 export function rip_input(k: Kernel, m: Mbuf, _ifp: Ifnet): void {
   const st = k.stats.ipstat;
   const ip = ipv.wrap(m.buf, m.off, m.len);
-  if (k.trace !== null) k.trace.drop(k, m, `rip_input: no socket for protocol ${ip.protocol} → ${ip.protocol === IPPROTO_ICMP ? 'drop' : 'ICMP protocol unreachable'}, ips_noproto`);
+  if (k.trace !== null) k.trace.drop(k, m, ip.protocol === IPPROTO_ICMP ? 'rip_input: no socket for protocol %d → drop, ips_noproto' : 'rip_input: no socket for protocol %d → ICMP protocol unreachable, ips_noproto', '', ip.protocol);
   if (ip.protocol === IPPROTO_ICMP) m.free();
   else icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0, 0);
   st.inc(ips_noproto);
@@ -646,19 +642,19 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   if (tr !== null) tr.fn(k, m, 'ip_forward', ifp.if_xname);
   let dest = 0;
   if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(ip.dst)) {
-    if (tr !== null) tr.drop(k, m, `ip_forward: ${m.m_flags & (M_BCAST | M_MCAST) ? 'link-layer broadcast/multicast' : `${traceAddr(ip.dst)} may not be forwarded`} → drop, ips_cantforward`);
+    if (tr !== null) tr.drop(k, m, m.m_flags & (M_BCAST | M_MCAST) ? 'ip_forward: link-layer broadcast/multicast → drop, ips_cantforward' : 'ip_forward: %a may not be forwarded → drop, ips_cantforward', '', ip.dst);
     st.inc(ips_cantforward);
     m.free();
     return;
   }
   if (ip.ttl <= IPTTLDEC) {
-    if (tr !== null) tr.branch(k, m, `ip_forward: ttl ${ip.ttl} would reach 0 → icmp_error(time exceeded in transit)`);
+    if (tr !== null) tr.branch(k, m, 'ip_forward: ttl %d would reach 0 → icmp_error(time exceeded in transit)', '', ip.ttl);
     icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, dest, 0);
     return;
   }
   const rt = ro !== null ? route_mpath(k, ro, ip.dst) : rt_match(k, ip.dst, RT_RESOLVE);
   if (rt === null) {
-    if (tr !== null) tr.branch(k, m, `ip_forward: no route to ${traceAddr(ip.dst)} → icmp_error(host unreachable), ips_noroute`);
+    if (tr !== null) tr.branch(k, m, 'ip_forward: no route to %a → icmp_error(host unreachable), ips_noroute', '', ip.dst);
     st.inc(ips_noroute);
     icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, dest, 0);
     return;
@@ -677,7 +673,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
   const loopcnt = m.ph_loopcnt;
-  if (tr !== null) tr.bytes(k, m, `ip_forward: ttl ${ip.ttl} → ${ip.ttl - IPTTLDEC}`);
+  if (tr !== null) tr.bytes(k, m, 'ip_forward: ttl %d → %d', ip.ttl, ip.ttl - IPTTLDEC);
   ip.ttl = ip.ttl - IPTTLDEC;
 
   let type = 0;
@@ -690,14 +686,14 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
       dest = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr : ip.dst;
       type = ICMP_REDIRECT;
       code = ICMP_REDIRECT_HOST;
-      if (tr !== null) tr.branch(k, m, `ip_forward: out the interface it came in on, sender on that net → ICMP redirect to ${traceAddr(dest)}`);
+      if (tr !== null) tr.branch(k, m, 'ip_forward: out the interface it came in on, sender on that net → ICMP redirect to %a', '', dest);
     }
   }
   const error = ip_output(k, m, flags | IP_FORWARDING, ro ?? rt);
   const ort: Rtentry | null = inet.ip_output_rt;
   if (tr !== null) {
     tr.current = saveJourney;
-    if (error) tr.branch(k, null, `ip_forward: ip_output failed (errno ${error}) → ips_cantforward`);
+    if (error) tr.branch(k, null, 'ip_forward: ip_output failed (errno %d) → ips_cantforward', '', error);
   }
   if (error) st.inc(ips_cantforward);
   else {

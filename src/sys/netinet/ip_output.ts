@@ -110,7 +110,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   } else {
     if (rt === null) rt = rt_match(k, dstaddr, RT_RESOLVE);
     if (rt === null) {
-      if (tr !== null) tr.drop(k, m, `ip_output: no route to ${traceAddr(dstaddr)} → EHOSTUNREACH, ips_noroute`);
+      if (tr !== null) tr.drop(k, m, 'ip_output: no route to %a → EHOSTUNREACH, ips_noroute', '', dstaddr);
       st.inc(ips_noroute);
       return bad(k, m, EHOSTUNREACH, null);
     }
@@ -127,7 +127,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
     if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr;
     if (ip.src === INADDR_ANY && rt.rt_ifa !== null) ip.src = rt.rt_ifa.addr;
-    if (tr !== null) tr.branch(k, m, `ip_output: route to ${traceAddr(dstaddr)} via ${rt.rt_flags & RTF_GATEWAY ? `gateway ${traceAddr(nexthop)}` : 'direct'} on ${ifp.if_xname}${rt.rt_flags & RTF_LOCAL ? ' (local address)' : ''}`);
+    if (tr !== null) tr.branch(k, m, rt.rt_flags & RTF_GATEWAY ? 'ip_output: route to %a via gateway %a on %s%s' : 'ip_output: route to %a via direct on %s%s', '', dstaddr, nexthop, 0, ifp.if_xname, rt.rt_flags & RTF_LOCAL ? ' (local address)' : '');
   }
 
   if (mcastOrBcast) {
@@ -165,11 +165,11 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   if (ip.totalLength <= mtu) {
     const osum = tr !== null ? ip.checksum : 0;
     ip.fillChecksum();
-    if (tr !== null && osum !== ip.checksum) tr.bytes(k, m, `ip_output: ip_sum 0x${osum.toString(16).padStart(4, '0')} → 0x${ip.checksum.toString(16).padStart(4, '0')}`);
+    if (tr !== null && osum !== ip.checksum) tr.bytes(k, m, 'ip_output: ip_sum 0x%x → 0x%x', osum, ip.checksum);
     inet.ip_output_rt = rt;
     return if_output(k, ifp, m, nexthop, rt);
   }
-  if (tr !== null) tr.branch(k, m, `ip_output: ${ip.totalLength} bytes > mtu ${mtu} of ${ifp.if_xname} → ${ip.ipOff & IP_DF ? 'DF set: EMSGSIZE, ips_cantfrag' : 'ip_fragment'}`);
+  if (tr !== null) tr.branch(k, m, ip.ipOff & IP_DF ? 'ip_output: %d bytes > mtu %d of %s → DF set: EMSGSIZE, ips_cantfrag' : 'ip_output: %d bytes > mtu %d of %s → ip_fragment', '', ip.totalLength, mtu, 0, ifp.if_xname);
   if (ip.ipOff & IP_DF) {
     // The interface MTU may have shrunk under a host route's.
     if (rt !== null && rtisvalid(rt) && rt.rt_flags & RTF_HOST && !(rt.rt_locks & RTV_MTU) && rt.rt_mtu > ifp.if_mtu)
@@ -195,7 +195,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
 }
 
 function bad(k: Kernel, m: Mbuf, error: number, rt: Rtentry | null): number {
-  if (k.trace !== null) k.trace.drop(k, m, `ip_output: error ${error} → packet freed`);
+  if (k.trace !== null) k.trace.drop(k, m, 'ip_output: error %d → packet freed', '', error);
   m.free();
   k.inet.ip_output_rt = rt;
   return error;
@@ -298,7 +298,7 @@ export function rtable_loifp(k: Kernel): Ifnet | null {
  */
 export function if_output(k: Kernel, ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | null): number {
   m.ph_family = AF_INET;
-  if (k.trace !== null && rt !== null && rt.rt_flags & RTF_LOCAL) k.trace.branch(k, m, `if_output: to ourselves → ${ifp.if_flags & IFF_LOOPBACK ? 'looutput' : 'ip_loop_local'}`);
+  if (k.trace !== null && rt !== null && rt.rt_flags & RTF_LOCAL) k.trace.branch(k, m, ifp.if_flags & IFF_LOOPBACK ? 'if_output: to ourselves → looutput' : 'if_output: to ourselves → ip_loop_local');
   if (rt !== null && rt.rt_flags & RTF_LOCAL && !(ifp.if_flags & IFF_LOOPBACK)) return ip_loop_local(k, ifp, m);
   return ifp.if_output(ifp, m, dst, rt);
 }
@@ -329,7 +329,3 @@ export function loop_task(k: Kernel): void {
   }
 }
 
-/** Dotted quad for trace texts (allocates: only called while tracing). */
-function traceAddr(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
