@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InteropLab, needTools, tapSkip, type KernelLink, type LinkKind } from './harness.js';
 import { Proc, AF_INET, SOCK_STREAM, SOCK_DGRAM } from '../../src/lib/socket.js';
+import { nc } from '../../src/usr.bin/nc/netcat.js';
+import { StringOutput } from '../../src/lib/io.js';
 
 const MB10 = 10 * 1024 * 1024;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -160,6 +162,31 @@ for (const kind of ['vxlan', 'tap'] as LinkKind[]) {
       assert.equal(got.length, MB10);
       assert.equal(sha(got), sha(data));
       t.diagnostic(`packetflow -> kernel: ${((MB10 * 8) / secs / 1e6).toFixed(0)} Mbit/s`);
+    });
+
+    test("packetflow's nc: nc -l takes 10 MB from the kernel's nc, and nc sends 10 MB back, by hash", async () => {
+      const data = randomBytes(MB10);
+      const file = join(dir, 'nc.in');
+      writeFileSync(file, data);
+      // Kernel nc -> packetflow nc -l (its stdout collects the bytes).
+      const parts: Buffer[] = [];
+      const out = { write: (s: string) => parts.push(Buffer.from(s, 'latin1')), writeBytes: (b: Uint8Array, n: number) => parts.push(Buffer.from(b.subarray(0, n))) };
+      const err = new StringOutput();
+      const listener = nc(lab.k, ['-l', l.pfAddr, '5011'], { stdout: out, stderr: err });
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await l.ns.run('sh', ['-c', `exec timeout 30 nc -N ${l.pfAddr} 5011 < ${file}`], { timeoutMs: 35000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await listener, 0, err.text());
+      assert.equal(sha(Buffer.concat(parts)), sha(data), 'kernel nc -> packetflow nc -l');
+      // packetflow nc -> kernel nc -l.
+      const back = join(dir, 'nc.out');
+      writeFileSync(back, '');
+      const srv = lab.spawn(l.ns, 'sh', ['-c', `exec timeout 30 nc -l ${l.nsAddr} 5012 > ${back}`], 35000);
+      await new Promise((res) => setTimeout(res, 300));
+      const err2 = new StringOutput();
+      assert.equal(await nc(lab.k, ['-N', l.nsAddr, '5012'], { stdout: new StringOutput(), stderr: err2 }, { stdin: data }), 0, err2.text());
+      await srv.exited;
+      assert.equal(sha(readFileSync(back)), sha(data), 'packetflow nc -> kernel nc -l');
     });
 
     test('curl fetches pages from an HTTP server on packetflow sockets', { skip: needTools('curl') ?? false }, async () => {
