@@ -22,8 +22,9 @@ import {
 } from '../../wire/icmp6.js';
 import { IN6_IS_ADDR_MULTICAST, IN6_IS_ADDR_UNSPECIFIED, in6_addr2scopeid } from './in6_var.js';
 import { icmp6_error } from './icmp6.js';
-import { IPV6_REDIRECT, ip6_send_if, route6_mpath } from './ip6_output.js';
+import { IPV6_REDIRECT, ip6_pf_test, ip6_send_if, route6_mpath } from './ip6_output.js';
 import type { Route6 } from './inet6.js';
+import { PF_FWD } from '../net/pf.js';
 
 const ip6v = new Ipv6Packet();
 
@@ -89,6 +90,13 @@ export function ip6_forward(k: Kernel, m: Mbuf, ro: Route6 | null, flags: number
   }
   if (rt.rt_ifidx === ifidx && !(rt.rt_flags & (RTF_DYNAMIC | RTF_MODIFIED)) && !(flags & IPV6_REDIRECT) &&
       inet6.ip6_sendredirects.value !== 0) type = ND_REDIRECT;
+  // pf_test(FWD): the forward path is where a forwarded packet meets pf (ip6_output is not called).
+  if (k.pf !== null) {
+    const n = ip6_pf_test(k, PF_FWD, ifp, m);
+    if (n === null) return;
+    m = n;
+    ip6v.wrap(m.buf, m.off, m.len);
+  }
   const mtu = rt.rt_mtu !== 0 && rt.rt_mtu < ifp.if_mtu ? rt.rt_mtu : ifp.if_mtu;
   if (m.len > mtu) {
     // Routers do not fragment: Packet Too Big with the link's MTU.
@@ -97,7 +105,7 @@ export function ip6_forward(k: Kernel, m: Mbuf, ro: Route6 | null, flags: number
     icmperror(k, saved, icmp_len, mflags, pfflags, rtableid, ifidx, loopcnt, ICMP6_PACKET_TOO_BIG, 0, mtu);
     return;
   }
-  const nh = rt.rt_flags & RTF_GATEWAY ? rt.rt_gateway : b;
+  const nh = rt.rt_flags & RTF_GATEWAY ? rt.rt_gateway : m.buf;
   const nho = rt.rt_flags & RTF_GATEWAY ? 0 : ip6.dstOffset;
   const error = ip6_send_if(k, ifp, m, nh, nho, rt);
   if (error) st.inc(ip6s_cantforward);

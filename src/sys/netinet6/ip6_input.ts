@@ -32,12 +32,13 @@ import {
 } from '../../wire/ip4.js';
 import { ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER, ICMP6_PARAMPROB_NEXTHEADER, ICMP6_PARAMPROB_OPTION } from '../../wire/icmp6.js';
 import {
-  IN6_IFF_DUPLICATED, IN6_IFF_TENTATIVE, IN6_IS_ADDR_LOOPBACK, IN6_IS_ADDR_MC_INTFACELOCAL, IN6_IS_ADDR_MC_LINKLOCAL,
+  IN6_ARE_ADDR_EQUAL, IN6_IFF_DUPLICATED, IN6_IFF_TENTATIVE, IN6_IS_ADDR_LOOPBACK, IN6_IS_ADDR_MC_INTFACELOCAL, IN6_IS_ADDR_MC_LINKLOCAL,
   IN6_IS_ADDR_MULTICAST, IN6_IS_ADDR_UNSPECIFIED, IN6_IS_ADDR_V4COMPAT, IN6_IS_ADDR_V4MAPPED, IN6_IS_SCOPE_EMBED,
 } from './in6_var.js';
 import { in6_hasmulti } from './in6.js';
 import { icmp6_error } from './icmp6.js';
-import { IPV6_FORWARDING, IPV6_FORWARDING_IPSEC, route6_mpath } from './ip6_output.js';
+import { IPV6_FORWARDING, IPV6_FORWARDING_IPSEC, IPV6_REDIRECT, route6_mpath } from './ip6_output.js';
+import { pf_test, PF_IN, AF_INET6 as PF_AF_INET6 } from '../net/pf.js';
 import { ip6_forward } from './ip6_forward.js';
 import { ip6x_mcastfilter, ip6x_optdiscard, ip6x_tentative } from './inet6.js';
 
@@ -123,10 +124,19 @@ export function ip6_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   st.inc(ip6s_total);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (!ipv6_check(k, ifp, m)) return;
+  st.inc(ip6s_nxthist + m.buf[m.off + 6]!);
+  let flags = 0;
+  // pf_test(IN) before the scopes are embedded; an rdr-to that moved the destination sets IPV6_REDIRECT.
+  if (k.pf !== null) {
+    const odst = inet6.addrScratch;
+    odst.set(m.buf.subarray(m.off + 24, m.off + 40));
+    const n = pf_test(k, PF_AF_INET6, PF_IN, ifp, m);
+    if (n === null) return;
+    m = n;
+    if (!IN6_ARE_ADDR_EQUAL(odst, 0, m.buf, m.off + 24)) flags |= IPV6_REDIRECT;
+  }
   const b = m.buf;
   const ip6 = ip6v.wrap(b, m.off, m.len);
-  st.inc(ip6s_nxthist + ip6.nextHeader);
-  let flags = 0;
   switch (inet6.ip6_forwarding.value) {
     case 2:
       flags |= IPV6_FORWARDING_IPSEC | IPV6_FORWARDING;

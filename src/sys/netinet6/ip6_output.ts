@@ -19,7 +19,7 @@ import {
   ip6s_badscope, ip6s_cantfrag, ip6s_fragmented, ip6s_localout, ip6s_noroute, ip6s_odropped, ip6s_ofragments,
   ip6s_sources_none,
 } from '../kern/counters.gen.js';
-import { EADDRNOTAVAIL, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOBUFS, RT_RESOLVE, RTF_GATEWAY, RTF_LOCAL } from '../net/route.js';
+import { EACCES, EADDRNOTAVAIL, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOBUFS, RT_RESOLVE, RTF_GATEWAY, RTF_LOCAL } from '../net/route.js';
 import { rt6_match, rt6isvalid, type Rtentry6 } from '../net/route6.js';
 import { Ipv6Packet, IP6_HDR_LEN, IP6F_MORE_FRAG, IPV6_MMTU } from '../../wire/ip6.js';
 import { IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
@@ -33,6 +33,7 @@ import { in6_cksum, in6_ifawithscope } from './in6.js';
 import { ip6_lasthdr } from './icmp6.js';
 import { ether_output6 } from './nd6.js';
 import { Route6 } from './inet6.js';
+import { pf_test, PF_FWD, PF_OUT, AF_INET6 as PF_AF_INET6 } from '../net/pf.js';
 
 // ip6_output() flags, netinet6/ip6_var.h
 export const IPV6_UNSPECSRC = 0x01;
@@ -143,6 +144,19 @@ export function ip6_output(k: Kernel, m: Mbuf, flags: number, ro: Route6 | null 
     stat.inc(ip6s_badscope);
     return bad(k, m, EHOSTUNREACH, rt, 'ip6_output: source out of scope');
   }
+  // pf_test(OUT) (FWD with IPV6_FORWARDING): after the route and source, before the checksum and the MTU.
+  if (k.pf !== null) {
+    const n = ip6_pf_test(k, flags & IPV6_FORWARDING ? PF_FWD : PF_OUT, ifp, m);
+    if (n === null) {
+      st.ip6_output_rt = rt;
+      return EACCES;
+    }
+    if (n !== m && nexthop === b) {
+      nexthop = n.buf;
+      nho = n.off + 24;
+    }
+    m = n;
+  }
   if (m.csum_flags & (M_ICMP_CSUM_OUT | M_TCP_CSUM_OUT | M_UDP_CSUM_OUT)) in6_proto_cksum_out(k, m);
   if (m.len <= mtu) {
     st.ip6_output_rt = rt;
@@ -171,6 +185,27 @@ export function ip6_output(k: Kernel, m: Mbuf, flags: number, ro: Route6 | null 
 }
 
 const lasthdr = { nxt: 0 };
+
+/**
+ * pf_test() on an outgoing or forwarded packet: pf sees the addresses as
+ * on the wire (scopes cleared, as ip6_output/ip6_forward clear them
+ * before pf); they are put back for the rest of the output path.
+ */
+export function ip6_pf_test(k: Kernel, dir: number, ifp: Ifnet, m: Mbuf): Mbuf | null {
+  let b = m.buf;
+  let o = m.off;
+  const ss = IN6_IS_SCOPE_EMBED(b, o + 8) ? in6_getscope(b, o + 8) : 0;
+  const ds = IN6_IS_SCOPE_EMBED(b, o + 24) ? in6_getscope(b, o + 24) : 0;
+  if (ss !== 0) in6_clearscope(b, o + 8);
+  if (ds !== 0) in6_clearscope(b, o + 24);
+  const n = pf_test(k, PF_AF_INET6, dir, ifp, m);
+  if (n === null) return null;
+  b = n.buf;
+  o = n.off;
+  if (ss !== 0 && IN6_IS_SCOPE_EMBED(b, o + 8)) in6_setscope(b, o + 8, ss);
+  if (ds !== 0 && IN6_IS_SCOPE_EMBED(b, o + 24)) in6_setscope(b, o + 24, ds);
+  return n;
+}
 
 /**
  * in6_proto_cksum_out(): fill in the upper-layer checksum the caller left

@@ -1,0 +1,79 @@
+/**
+ * pf over IPv6: pf_test at IN (ip6_input), FWD (ip6_forward) and OUT
+ * (ip6_output) with `inet6` rules; states print IPv6 ports as `[port]`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { threeHosts6, ip6, ip6stat, echo6, send6 } from './lab6.js';
+import { loadPf, pfctl } from '../net/pf_lab.js';
+import { accept, drain, payload, pump, sha } from '../netinet/tcp_lab.js';
+import { socreate, sobind, solisten, soconnect, SOCK_STREAM, type Socket } from '../../../src/sys/kern/uipc_socket.js';
+import { AF_INET6, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
+import { Proc, runWorld, SOCK_DGRAM } from '../../../src/lib/socket.js';
+import type { Kernel } from '../../../src/sys/kern/kernel.js';
+
+function sock6(k: Kernel): Socket {
+  const so = socreate(k, AF_INET6, SOCK_STREAM, 0);
+  if (typeof so === 'number') throw new Error(`socreate ${so}`);
+  return so;
+}
+
+const CONF = `set skip on lo
+block all
+pass inet6 proto ipv6-icmp all
+pass in on em0 inet6 proto tcp from 2001:db8:1::/64 to 2001:db8:2::20 port 80
+pass out on em1 inet6 proto tcp to port 80
+pass inet6 proto udp to port 53
+`;
+
+test('pf on an IPv6 router: inet6 rules pass TCP to port 80, block port 81; states with [port]', () => {
+  const { world, a, r, b } = threeHosts6(1);
+  loadPf(r.k, CONF);
+  const l = sock6(b.k);
+  assert.equal(sobind(l, Sockaddr.in6(new Uint8Array(16), 80)), 0);
+  assert.equal(solisten(l, 5), 0);
+  const l81 = sock6(b.k);
+  assert.equal(sobind(l81, Sockaddr.in6(new Uint8Array(16), 81)), 0);
+  assert.equal(solisten(l81, 5), 0);
+  const c = sock6(a.k);
+  assert.equal(soconnect(c, Sockaddr.in6(ip6('2001:db8:2::20'), 80)), 0);
+  const c81 = sock6(a.k);
+  assert.equal(soconnect(c81, Sockaddr.in6(ip6('2001:db8:2::20'), 81)), 0);
+  world.runFor(1e9);
+  const s = accept(l)!;
+  assert.ok(s !== null);
+  assert.equal(accept(l81), null, 'port 81 is blocked');
+  const data = payload(100_000, 5);
+  const rd = drain(s);
+  pump(c, data, 'none');
+  world.runFor(5e9);
+  assert.equal(sha(rd.bytes()), sha(data));
+  const lport = c.so_pcb!.inp_lport;
+  const ss = pfctl(r.k, ['-ss']).out.split('\n').filter((l) => l.includes('tcp'));
+  assert.deepEqual(ss, [
+    `all tcp 2001:db8:2::20[80] <- 2001:db8:1::10[${lport}]       ESTABLISHED:ESTABLISHED`,
+    `all tcp 2001:db8:1::10[${lport}] -> 2001:db8:2::20[80]       ESTABLISHED:ESTABLISHED`,
+  ]);
+  // The blocked SYNs of port 81 (retransmitted) counted as block by rule 1.
+  const si = pfctl(r.k, ['-si']).out;
+  assert.match(si, /match +\d+/);
+  assert.ok(ip6stat(r.k, 'ip6s_forward') > 70);
+});
+
+test('pf on an IPv6 host: block out of UDP to a port fails the send with EACCES; pass keeps a state', async () => {
+  const { world, a } = threeHosts6(2);
+  loadPf(a.k, `block out inet6 proto udp to port 9\npass out inet6 proto udp to port 53 keep state\npass out inet6 proto ipv6-icmp\n`);
+  const pa = new Proc(a.k);
+  const u = pa.socket(AF_INET6, SOCK_DGRAM);
+  await assert.rejects(runWorld(world, pa.sendto(u, 'x', { address: '2001:db8:2::20', port: 9 })), (e: Error & { code?: string }) => e.code === 'EACCES');
+  await runWorld(world, pa.sendto(u, 'y', { address: '2001:db8:2::20', port: 53 }));
+  const port = pa.getsockname(u).port;
+  const ss = pfctl(a.k, ['-ss']).out.split('\n');
+  assert.ok(ss.includes(`all udp 2001:db8:1::10[${port}] -> 2001:db8:2::20[53]       SINGLE:NO_TRAFFIC`));
+  // The neighbor solicitation that resolved the router passed `pass out inet6 proto ipv6-icmp` (scope cleared for pf).
+  assert.ok(ss.includes('all ipv6-icmp 2001:db8:1::10 -> ff02::1:ff00:1[135]       0:0'));
+  // ICMPv6 echo leaves through ip6_output's pf_test(OUT) too.
+  assert.equal(send6(a.k, echo6(a.k, ip6('2001:db8:2::20'))), 0);
+  world.runFor(1e9);
+  assert.match(pfctl(a.k, ['-ss']).out, /all ipv6-icmp 2001:db8:1::10\[4660\] -> 2001:db8:2::20\[128\] +\d+:\d+/);
+});
