@@ -136,6 +136,12 @@ export interface PrUsrreqs {
    * the connected peer.  Stream protocols append it to so_snd.
    */
   pru_send(so: Socket, m: Mbuf, nam: Sockaddr | null): number;
+  /**
+   * Stream protocols: sosend() has appended the user's data to so_snd
+   * itself (the one copy OpenBSD's uiomove makes into the mbufs that
+   * pru_send links); send what the protocol allows now.
+   */
+  pru_sendstream?(so: Socket): number;
   /** Drop the connection and free the socket (soabort). */
   pru_abort(so: Socket): void;
   pru_sockaddr(so: Socket, nam: Sockaddr): number;
@@ -328,6 +334,20 @@ export function sosend(so: Socket, nam: Sockaddr | null, data: Uint8Array, off: 
   }
   if (space < Math.min(len, sb.sb_lowat) || space <= 0) return -EWOULDBLOCK;
   let sent = 0;
+  const sendstream = pr.pr_usrreqs.pru_sendstream;
+  if (sendstream !== undefined) {
+    // All that fits in one append and one pru_send, as OpenBSD's sosend
+    // hands the protocol one chain per pass (space may grow: autosizing).
+    while (sent < len && space > 0) {
+      const n = Math.min(len - sent, space);
+      sb.sbappendstream(data, off + sent, n);
+      const error = sendstream(so);
+      if (error) return sent > 0 ? sent : -error;
+      sent += n;
+      space = sb.sbspace();
+    }
+    return sent;
+  }
   while (sent < len && space > 0) {
     const n = Math.min(len - sent, space, MCLBYTES_DATA);
     const m = k.mbufs.get(n);

@@ -157,6 +157,13 @@ function tcp_send(so: Socket, m: Mbuf, _nam: Sockaddr | null): number {
   return tcp_output(tp);
 }
 
+/** tcp_send() of data sosend() already appended to so_snd. */
+function tcp_sendstream(so: Socket): number {
+  const tp = sotp(so);
+  if (tp === null) return EINVAL;
+  return tcp_output(tp);
+}
+
 function tcp_abort(so: Socket): void {
   const tp = sotp(so);
   if (tp === null) return;
@@ -313,6 +320,7 @@ const tcp_usrreqs: PrUsrreqs = {
   pru_shutdown: tcp_shutdown,
   pru_rcvd: tcp_rcvd,
   pru_send: tcp_send,
+  pru_sendstream: tcp_sendstream,
   pru_abort: tcp_abort,
   pru_sockaddr: tcp_sockaddr,
   pru_peeraddr: tcp_peeraddr,
