@@ -32,7 +32,7 @@ machines:
       ix0: { lladdr: "a0:36:9f:e0:52:54", inet: 10.0.2.1/24, inet6: 2001:db8:2::1/64, pci: [1, 0, 0] }
       ix1: { lladdr: "a0:36:9f:e0:52:55", inet: 10.0.3.1/24, inet6: 2001:db8:3::1/64, pci: [1, 0, 1] }
       em0: { lladdr: "0c:c4:7a:78:f3:54", inet: 10.0.1.1/24, inet6: 2001:db8:1::1/64, description: Intel I210, pci: [2, 0, 0] }
-      em1: { lladdr: "0c:c4:7a:78:f3:55", inet: 10.10.12.3/24, inet6: 2001:db8:12::3/64, description: Intel I210, pci: [3, 0, 0] }
+      em1: { lladdr: "0c:c4:7a:78:f3:55", inet: 10.10.12.3/24, description: Intel I210, pci: [3, 0, 0] }
       em2: { lladdr: "0c:c4:7a:78:f3:56", inet: 10.10.11.2/24, inet6: 2001:db8:11::2/64, description: Intel I210, pci: [4, 0, 0] }
       em3: { lladdr: "0c:c4:7a:78:f3:57", inet: 203.0.113.1/24, description: Intel I210, pci: [5, 0, 0] }
     files:
@@ -71,10 +71,9 @@ machines:
   sink:
     description: 10.10.12.4, behind a slow link
     nics:
-      em0: { lladdr: "0c:c4:7a:0c:00:04", inet: 10.10.12.4/24, inet6: 2001:db8:12::4/64 }
+      em0: { lladdr: "0c:c4:7a:0c:00:04", inet: 10.10.12.4/24 }
     routes:
       - { dest: default, gateway: 10.10.12.3 }
-      - { dest: default, gateway: "2001:db8:12::3" }
   fw:
     kind: router
     description: the firewall of the pf State slide (rdr-to and nat-to)

@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badhdr": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 371,
+    "line": 372,
     "fn": "arpinput",
     "cond": "m.len < 8 || ap.htype !== ARPHRD_ETHER || ap.ptype !== ETHERTYPE_IP || ap.hlen !== ETHER_ADDR_LEN || ap.plen !== 4 || m.len < ARP_ETHER_IP_LEN"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badop": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 384,
+    "line": 385,
     "fn": "in_arpinput",
     "cond": "op !== ARPOP_REQUEST && op !== ARPOP_REPLY"
    }
@@ -23,7 +23,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_bcastsha": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 395,
+    "line": 396,
     "fn": "in_arpinput",
     "cond": "etherIsMulticast(m.buf, sha) && etherIsBroadcast(m.buf, sha)"
    }
@@ -31,7 +31,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_dupips": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 411,
+    "line": 412,
     "fn": "in_arpinput",
     "cond": "rt !== null && rt.rt_flags & RTF_LOCAL && rt.rt_ifidx === ifp.if_index && isaddr !== 0"
    }
@@ -39,7 +39,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_fromself": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 400,
+    "line": 401,
     "fn": "in_arpinput",
     "cond": "etherAddrEqual(m.buf, sha, ifp.if_lladdr, 0)"
    }
@@ -47,7 +47,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holddrops": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 323,
+    "line": 324,
     "fn": "arpresolve",
     "cond": "la.la_mq.len >= LA_HOLD_QUEUE ← ++a.la_hold_total <= LA_HOLD_TOTAL"
    }
@@ -55,7 +55,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holdtotal": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 329,
+    "line": 330,
     "fn": "arpresolve",
     "cond": "not (++a.la_hold_total <= LA_HOLD_TOTAL)"
    }
@@ -63,13 +63,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_ifoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 472,
+    "line": 473,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 483,
+    "line": 484,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index"
    }
@@ -77,13 +77,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_invalidated": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 209,
+    "line": 210,
     "fn": "arp_rtrequest",
     "cond": "case RTM_DELETE"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 514,
+    "line": 515,
     "fn": "arpinvalidate",
     "cond": "always"
    }
@@ -91,7 +91,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_maxtries": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 346,
+    "line": 347,
     "fn": "arpresolve",
     "cond": "not (la.la_asked++ < ARP_MAXTRIES) ← la.la_asked === 0 || rt.rt_expire !== now ← rt.rt_expire"
    }
@@ -99,7 +99,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noarp": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 363,
+    "line": 364,
     "fn": "arpinput",
     "cond": "ifp.if_flags & IFF_NOARP"
    }
@@ -107,19 +107,19 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noinfo": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 289,
+    "line": 290,
     "fn": "arpresolve",
     "cond": "!(rt.rt_flags & RTF_LLINFO) || rt.rt_gwfamily !== AF_LINK"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 307,
+    "line": 308,
     "fn": "arpresolve",
     "cond": "ifp.if_flags & (IFF_NOARP | IFF_STATICARP)"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 313,
+    "line": 314,
     "fn": "arpresolve",
     "cond": "la === null"
    }
@@ -127,7 +127,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_notarget": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 426,
+    "line": 427,
     "fn": "in_arpinput",
     "cond": "prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE) ← not (target) ← op === ARPOP_REQUEST"
    }
@@ -135,7 +135,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_permoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 467,
+    "line": 468,
     "fn": "arpcache",
     "cond": "rt.rt_flags & (RTF_PERMANENT_ARP | RTF_LOCAL) ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    }
@@ -143,7 +143,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_received": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 361,
+    "line": 362,
     "fn": "arpinput",
     "cond": "always"
    }
@@ -151,7 +151,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rejected": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 284,
+    "line": 285,
     "fn": "arpresolve",
     "cond": "rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))"
    }
@@ -159,7 +159,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_resolved": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 493,
+    "line": 494,
     "fn": "arpcache",
     "cond": "la.la_asked || changed"
    }
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 388,
+    "line": 389,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -175,7 +175,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 388,
+    "line": 389,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -183,7 +183,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_timeouts": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 167,
+    "line": 168,
     "fn": "arptimer",
     "cond": "rt.rt_expire && rt.rt_expire < now"
    }
@@ -191,7 +191,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 452,
+    "line": 453,
     "fn": "arpreply",
     "cond": "ok"
    }
@@ -199,7 +199,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 258,
+    "line": 259,
     "fn": "arprequest",
     "cond": "arp_send(k, ifp, ARPOP_REQUEST, etherbroadcastaddr, 0, enaddr, sip, ZERO_MAC, 0, tip, M_BCAST)"
    }
@@ -207,7 +207,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_fromself": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 103,
+    "line": 104,
     "fn": "ether_input",
     "cond": "!(ifp.if_flags & IFF_SIMPLEX) && etherAddrEqual(b, m.off + 6, ifp.if_lladdr, 0) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -215,7 +215,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_ipackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 70,
+    "line": 71,
     "fn": "ether_input",
     "cond": "always"
    }
@@ -223,7 +223,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_noproto": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 129,
+    "line": 130,
     "fn": "ether_input",
     "cond": "input === null"
    }
@@ -231,7 +231,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_notforus": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 97,
+    "line": 98,
     "fn": "ether_input",
     "cond": "!etherIsMulticast(b, dst) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -239,7 +239,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_odown": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 148,
+    "line": 149,
     "fn": "ether_output",
     "cond": "!(ifp.if_flags & IFF_RUNNING)"
    }
@@ -247,7 +247,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_onobufs": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 163,
+    "line": 164,
     "fn": "ether_encap_output",
     "cond": "!m.prepend(ETHER_HDR_LEN)"
    }
@@ -255,7 +255,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_opackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 172,
+    "line": 173,
     "fn": "ether_encap_output",
     "cond": "always"
    }
@@ -263,7 +263,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_sdelim": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 84,
+    "line": 85,
     "fn": "ether_input",
     "cond": "vinput === null ← m.m_flags & M_VLANTAG || etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ"
    }
@@ -271,7 +271,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_short": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 74,
+    "line": 75,
     "fn": "ether_input",
     "cond": "m.len < ETHER_HDR_LEN"
    }
@@ -306,6 +306,22 @@ export const EXPLAIN: ExplainIndex = {
     "line": 122,
     "fn": "nd6_ns_input",
     "cond": "always"
+   }
+  ],
+  "icp6s_badra": [
+   {
+    "file": "src/sys/netinet6/nd6_rtr.ts",
+    "line": 60,
+    "fn": "nd6_rtr_cache",
+    "cond": "hlim !== 255 || !IN6_IS_ADDR_LINKLOCAL(b, src)"
+   }
+  ],
+  "icp6s_badrs": [
+   {
+    "file": "src/sys/netinet6/nd6_rtr.ts",
+    "line": 48,
+    "fn": "nd6_rtr_cache",
+    "cond": "hlim !== 255 ← type === ND_ROUTER_SOLICIT"
    }
   ],
   "icp6s_canterror": [
@@ -376,6 +392,12 @@ export const EXPLAIN: ExplainIndex = {
     "cond": "n !== null ← case ICMP6_ECHO_REQUEST"
    },
    {
+    "file": "src/sys/netinet6/mld6.ts",
+    "line": 176,
+    "fn": "mld6_sendpkt",
+    "cond": "always"
+   },
+   {
     "file": "src/sys/netinet6/nd6_nbr.ts",
     "line": 240,
     "fn": "nd6_ns_output",
@@ -385,6 +407,12 @@ export const EXPLAIN: ExplainIndex = {
     "file": "src/sys/netinet6/nd6_nbr.ts",
     "line": 382,
     "fn": "nd6_na_output",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet6/nd6_rtr.ts",
+    "line": 185,
+    "fn": "rad_send",
     "cond": "always"
    }
   ],
@@ -591,21 +619,21 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 443,
+    "line": 486,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 451,
+    "line": 494,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 458,
+    "line": 502,
     "fn": "cable_rx",
-    "cond": "!m.setFrame(buf, off, len)"
+    "cond": "keep === null"
    },
    {
     "file": "src/sys/net/if_loop.ts",
@@ -617,7 +645,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_imcasts": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 108,
+    "line": 109,
     "fn": "ether_input",
     "cond": "!etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -665,7 +693,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 127,
+    "line": 128,
     "fn": "ether_input",
     "cond": "input === null"
    },
@@ -881,51 +909,57 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_badoptions": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 128,
+    "line": 164,
     "fn": "ip6_input_if",
     "cond": "rh0 >= 0"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 244,
+    "line": 280,
     "fn": "ip6_hbhchcheck",
     "cond": "plen === 0 ← ip6.nextHeader === IPPROTO_HOPOPTS"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 316,
+    "line": 352,
     "fn": "ip6_process_hopopts",
     "cond": "hbh && type === IP6OPT_JUMBO"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 340,
+    "line": 376,
     "fn": "ip6_unknown_opt",
     "cond": "case IP6OPT_TYPE_FORCEICMP"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 345,
+    "line": 381,
     "fn": "ip6_unknown_opt",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 461,
+    "line": 500,
     "fn": "route6_input",
     "cond": "always"
    }
   ],
   "ip6s_badscope": [
    {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 80,
+    "fn": "ip6_forward",
+    "cond": "in6_addr2scopeid(ifidx, b, ip6.srcOffset) !== in6_addr2scopeid(rt.rt_ifidx, b, ip6.srcOffset)"
+   },
+   {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 85,
+    "line": 112,
     "fn": "ipv6_check",
     "cond": "why !== null"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 141,
+    "line": 144,
     "fn": "ip6_output",
     "cond": "!(ifp.if_flags & IFF_LOOPBACK) && IN6_IS_SCOPE_EMBED(b, src) && in6_getscope(b, src) !== ifp.if_index && !(rt !== null && rt.rt_flags & RTF_LOCAL)"
    }
@@ -933,29 +967,53 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_badvers": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 69,
+    "line": 96,
     "fn": "ipv6_check",
     "cond": "ip6.version !== 6"
    }
   ],
   "ip6s_cantforward": [
    {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 40,
+    "fn": "ip6_forward",
+    "cond": "m.m_flags & (M_BCAST | M_MCAST) || IN6_IS_ADDR_MULTICAST(b, ip6.dstOffset) || IN6_IS_ADDR_UNSPECIFIED(b, ip6.srcOffset)"
+   },
+   {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 79,
+    "fn": "ip6_forward",
+    "cond": "in6_addr2scopeid(ifidx, b, ip6.srcOffset) !== in6_addr2scopeid(rt.rt_ifidx, b, ip6.srcOffset)"
+   },
+   {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 111,
+    "fn": "ip6_forward",
+    "cond": "error"
+   },
+   {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 137,
+    "line": 173,
     "fn": "ip6_input_if",
     "cond": "!IN6_IS_ADDR_MC_LINKLOCAL(b, dst) ← !in6_hasmulti(k, b, dst, ifp) ← IN6_IS_ADDR_MULTICAST(b, dst)"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 165,
+    "line": 201,
     "fn": "ip6_input_if",
     "cond": "!(flags & IPV6_FORWARDING)"
    }
   ],
   "ip6s_cantfrag": [
    {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 124,
+    "fn": "ip6_forward",
+    "cond": "case EMSGSIZE"
+   },
+   {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 149,
+    "line": 166,
     "fn": "ip6_output",
     "cond": "!(flags & IPV6_FORWARDING) ← flags & (IPV6_FORWARDING | IPV6_DONTFRAG)"
    }
@@ -963,9 +1021,17 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_delivered": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 356,
+    "line": 392,
     "fn": "ip6_deliver",
     "cond": "always"
+   }
+  ],
+  "ip6s_forward": [
+   {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 113,
+    "fn": "ip6_forward",
+    "cond": "not (error)"
    }
   ],
   "ip6s_fragdropped": [
@@ -985,7 +1051,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_fragmented": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 164,
+    "line": 181,
     "fn": "ip6_output",
     "cond": "error === 0 ← error === 0"
    }
@@ -1001,7 +1067,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_fragoverflow": [
    {
     "file": "src/sys/netinet6/frag6.ts",
-    "line": 276,
+    "line": 277,
     "fn": "frag6_slowtimo",
     "cond": "st.nfragpackets > max && st.queue.length > 0"
    }
@@ -1009,7 +1075,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_fragtimeout": [
    {
     "file": "src/sys/netinet6/frag6.ts",
-    "line": 269,
+    "line": 270,
     "fn": "frag6_slowtimo",
     "cond": "--q6.ttl === 0"
    }
@@ -1017,33 +1083,39 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_localout": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 81,
+    "line": 84,
     "fn": "ip6_output",
     "cond": "!(flags & IPV6_FORWARDING)"
    }
   ],
   "ip6s_noroute": [
    {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 72,
+    "fn": "ip6_forward",
+    "cond": "rt === null"
+   },
+   {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 102,
+    "line": 105,
     "fn": "ip6_output",
     "cond": "ifp === null || !(ifp.if_flags & IFF_MULTICAST) ← IN6_IS_ADDR_MULTICAST(b, dst)"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 112,
+    "line": 115,
     "fn": "ip6_output",
     "cond": "rt === null ← !rt6isvalid(rt) ← not (IN6_IS_ADDR_MULTICAST(b, dst))"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 113,
+    "line": 116,
     "fn": "ip6_output",
     "cond": "!rt6isvalid(rt) ← not (IN6_IS_ADDR_MULTICAST(b, dst))"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 119,
+    "line": 122,
     "fn": "ip6_output",
     "cond": "ifp === null ← not (IN6_IS_ADDR_MULTICAST(b, dst))"
    }
@@ -1051,7 +1123,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_notmember": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 136,
+    "line": 172,
     "fn": "ip6_input_if",
     "cond": "!in6_hasmulti(k, b, dst, ifp) ← IN6_IS_ADDR_MULTICAST(b, dst)"
    }
@@ -1059,13 +1131,13 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_nxthist": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 102,
+    "line": 127,
     "fn": "ip6_input_if",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 490,
+    "line": 529,
     "fn": "ip6_input_local",
     "cond": "always"
    }
@@ -1073,13 +1145,13 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_odropped": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 195,
+    "line": 263,
     "fn": "ip6_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 205,
+    "line": 273,
     "fn": "ip6_fragment",
     "cond": "m === null"
    }
@@ -1087,7 +1159,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_ofragments": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 227,
+    "line": 295,
     "fn": "ip6_fragment",
     "cond": "always"
    }
@@ -1106,10 +1178,18 @@ export const EXPLAIN: ExplainIndex = {
     "cond": "always"
    }
   ],
+  "ip6s_redirectsent": [
+   {
+    "file": "src/sys/netinet6/ip6_forward.ts",
+    "line": 116,
+    "fn": "ip6_forward",
+    "cond": "type === ND_REDIRECT ← not (error)"
+   }
+  ],
   "ip6s_sources_none": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 133,
+    "line": 136,
     "fn": "ip6_output",
     "cond": "ia === null ← !(flags & IPV6_FORWARDING) && IN6_IS_ADDR_UNSPECIFIED(b, src) && !(flags & IPV6_UNSPECSRC)"
    }
@@ -1117,7 +1197,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_toomanyhdr": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 360,
+    "line": 396,
     "fn": "ip6_deliver",
     "cond": "++nest > inet6.ip6_hdrnestlimit.value ← nxt !== IPPROTO_DONE"
    }
@@ -1125,43 +1205,43 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_tooshort": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 253,
+    "line": 289,
     "fn": "ip6_hbhchcheck",
     "cond": "m.len - IP6_HDR_LEN < plen"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 265,
+    "line": 301,
     "fn": "ip6_hopopts_input",
     "cond": "m.len < IP6_HDR_LEN + 2"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 271,
+    "line": 307,
     "fn": "ip6_hopopts_input",
     "cond": "m.len < IP6_HDR_LEN + hbhlen"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 365,
+    "line": 401,
     "fn": "ip6_deliver",
     "cond": "m.len < off ← nxt !== IPPROTO_DONE"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 430,
+    "line": 469,
     "fn": "dest6_input",
     "cond": "m.len < off + 2"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 437,
+    "line": 476,
     "fn": "dest6_input",
     "cond": "m.len < off + len"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 451,
+    "line": 490,
     "fn": "route6_input",
     "cond": "m.len < off + 4"
    }
@@ -1169,25 +1249,25 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_toosmall": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 62,
+    "line": 89,
     "fn": "ipv6_check",
     "cond": "m.len < IP6_HDR_LEN"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 296,
+    "line": 332,
     "fn": "ip6_process_hopopts",
     "cond": "hbhlen < IP6OPT_MINLEN || (!hbh && b[base + opt + 1]! + 2 > hbhlen)"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 304,
+    "line": 340,
     "fn": "ip6_process_hopopts",
     "cond": "hbhlen < IP6OPT_RTALERT_LEN ← hbh && type === IP6OPT_ROUTER_ALERT"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 486,
+    "line": 525,
     "fn": "ip6_input_local",
     "cond": "m.len < IP6_HDR_LEN"
    }
@@ -1195,13 +1275,13 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_total": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 97,
+    "line": 124,
     "fn": "ip6_input_if",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 484,
+    "line": 523,
     "fn": "ip6_input_local",
     "cond": "always"
    }
@@ -1209,7 +1289,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_wrongif": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 150,
+    "line": 186,
     "fn": "ip6_input_if",
     "cond": "!(flags & IPV6_FORWARDING) && rt.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK) ← rt !== null && rt.rt_flags & RTF_LOCAL"
    }
@@ -1217,7 +1297,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6x_dad_dup": [
    {
     "file": "src/sys/netinet6/nd6_nbr.ts",
-    "line": 488,
+    "line": 487,
     "fn": "nd6_dad_duplicated",
     "cond": "always"
    }
@@ -1228,6 +1308,28 @@ export const EXPLAIN: ExplainIndex = {
     "line": 127,
     "fn": "frag6_input",
     "cond": "IP6_HDR_LEN + plen <= offset"
+   }
+  ],
+  "ip6x_mcastfilter": [
+   {
+    "file": "src/sys/netinet6/ip6_input.ts",
+    "line": 54,
+    "fn": "ipv6_input",
+    "cond": "m.m_flags & M_MCAST && ifp.if_type === IFT_ETHER && !ether_mcast_wanted(k, ifp, m)"
+   }
+  ],
+  "ip6x_mld_ignored": [
+   {
+    "file": "src/sys/netinet6/mld6.ts",
+    "line": 126,
+    "fn": "mld6_input",
+    "cond": "!any ← type === MLD_LISTENER_QUERY"
+   },
+   {
+    "file": "src/sys/netinet6/mld6.ts",
+    "line": 138,
+    "fn": "mld6_input",
+    "cond": "always"
    }
   ],
   "ip6x_na_ours": [
@@ -1321,15 +1423,23 @@ export const EXPLAIN: ExplainIndex = {
   "ip6x_optdiscard": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 336,
+    "line": 372,
     "fn": "ip6_unknown_opt",
     "cond": "case IP6OPT_TYPE_DISCARD"
+   }
+  ],
+  "ip6x_ra_ignored": [
+   {
+    "file": "src/sys/netinet6/nd6_rtr.ts",
+    "line": 68,
+    "fn": "nd6_rtr_cache",
+    "cond": "!(ifp.if_xflags & IFXF_AUTOCONF6) || k.inet6.ip6_forwarding.value !== 0"
    }
   ],
   "ip6x_tentative": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 156,
+    "line": 192,
     "fn": "ip6_input_if",
     "cond": "ia !== null && ia.ia6_flags & (IN6_IFF_TENTATIVE | IN6_IFF_DUPLICATED) ← rt !== null && rt.rt_flags & RTF_LOCAL"
    }
@@ -1345,7 +1455,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 328,
+    "line": 324,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -1375,7 +1485,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 627,
+    "line": 623,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -1417,13 +1527,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 650,
+    "line": 646,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(ip.dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 703,
+    "line": 698,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -1431,7 +1541,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 720,
+    "line": 715,
     "fn": "ip_forward",
     "cond": "case EMSGSIZE"
    },
@@ -1445,7 +1555,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_delivered": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 294,
+    "line": 290,
     "fn": "ip_deliver",
     "cond": "always"
    }
@@ -1453,7 +1563,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 705,
+    "line": 700,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1461,13 +1571,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 373,
+    "line": 369,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 500,
+    "line": 496,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
@@ -1483,7 +1593,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 347,
+    "line": 343,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1491,7 +1601,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 488,
+    "line": 484,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -1521,7 +1631,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 310,
+    "line": 306,
     "fn": "rip_input",
     "cond": "always"
    }
@@ -1529,7 +1639,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 662,
+    "line": 658,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
@@ -1585,7 +1695,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rawout": [
    {
     "file": "src/sbin/ping/ping.ts",
-    "line": 407,
+    "line": 411,
     "fn": "run",
     "cond": "hdrincl"
    }
@@ -1593,13 +1703,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 351,
+    "line": 347,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 453,
+    "line": 449,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -1607,7 +1717,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 359,
+    "line": 355,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1615,7 +1725,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 706,
+    "line": 701,
     "fn": "ip_forward",
     "cond": "type ← not (error)"
    }
@@ -1623,7 +1733,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 432,
+    "line": 428,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -1655,7 +1765,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 259,
+    "line": 255,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -1663,7 +1773,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 450,
+    "line": 493,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1671,7 +1781,7 @@ export const EXPLAIN: ExplainIndex = {
   "rip6s_ipackets": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 384,
+    "line": 423,
     "fn": "rip6_input",
     "cond": "always"
    }
@@ -1679,7 +1789,7 @@ export const EXPLAIN: ExplainIndex = {
   "rip6s_nosock": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 395,
+    "line": 434,
     "fn": "rip6_input",
     "cond": "not (nxt === IPPROTO_ICMPV6)"
    }
@@ -1687,7 +1797,7 @@ export const EXPLAIN: ExplainIndex = {
   "rip6s_nosockmcast": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 396,
+    "line": 435,
     "fn": "rip6_input",
     "cond": "m.m_flags & M_MCAST ← not (nxt === IPPROTO_ICMPV6)"
    }
@@ -1701,7 +1811,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 368,
+    "line": 387,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1715,7 +1825,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 442,
+    "line": 485,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -1723,7 +1833,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_accepts": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1619,
+    "line": 1674,
     "fn": "syn_cache_get",
     "cond": "always"
    }
@@ -1731,19 +1841,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_badsyn": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 272,
+    "line": 297,
     "fn": "tcp_input_body",
     "cond": "c.th_dport === c.th_sport && c.dst === c.src ← case TH_SYN ← so.so_options & SO_ACCEPTCONN"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 405,
+    "line": 435,
     "fn": "tcp_input_body",
-    "cond": "tiflags & TH_SYN ← tiflags & TH_ACK ← case TCPS_SYN_RECEIVED"
+    "cond": "tiflags & TH_SYN && c.th_seq !== tp.irs ← tiflags & TH_ACK ← case TCPS_SYN_RECEIVED"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 863,
+    "line": 893,
     "fn": "badsyn",
     "cond": "always"
    }
@@ -1751,7 +1861,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_closed": [
    {
     "file": "src/sys/netinet/tcp_subr.ts",
-    "line": 218,
+    "line": 227,
     "fn": "tcp_close",
     "cond": "always"
    }
@@ -1759,7 +1869,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_closing": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 227,
+    "line": 252,
     "fn": "tcp_input_body",
     "cond": "so0 === null"
    }
@@ -1767,7 +1877,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_connattempt": [
    {
     "file": "src/sys/netinet/tcp_usrreq.ts",
-    "line": 105,
+    "line": 109,
     "fn": "tcp_connect",
     "cond": "always"
    }
@@ -1775,7 +1885,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_conndrops": [
    {
     "file": "src/sys/netinet/tcp_subr.ts",
-    "line": 186,
+    "line": 195,
     "fn": "tcp_drop",
     "cond": "always"
    }
@@ -1783,13 +1893,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_connects": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 434,
+    "line": 464,
     "fn": "tcp_input_body",
     "cond": "tiflags & TH_ACK && SEQ_GT(tp.snd_una, tp.iss) ← case TCPS_SYN_SENT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 597,
+    "line": 627,
     "fn": "tcp_input_body",
     "cond": "tp.t_state === TCPS_SYN_RECEIVED"
    }
@@ -1797,13 +1907,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_cwr_frecovery": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 642,
+    "line": 672,
     "fn": "tcp_input_body",
     "cond": "tp.sack_enable ← ++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 653,
+    "line": 683,
     "fn": "tcp_input_body",
     "cond": "++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -1819,7 +1929,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_delack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 393,
+    "line": 402,
     "fn": "tcp_output",
     "cond": "TCP_TIMER_ISARMED(tp, TCPT_DELACK)"
    }
@@ -1827,19 +1937,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_drops": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 564,
+    "line": 594,
     "fn": "tcp_input_body",
     "cond": "case TCPS_SYN_RECEIVED ← tiflags & TH_RST"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 574,
+    "line": 604,
     "fn": "tcp_input_body",
     "cond": "case TCPS_CLOSE_WAIT ← tiflags & TH_RST"
    },
    {
     "file": "src/sys/netinet/tcp_subr.ts",
-    "line": 185,
+    "line": 194,
     "fn": "tcp_drop",
     "cond": "TCPS_HAVERCVDSYN(tp.t_state)"
    }
@@ -1847,13 +1957,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_dropsyn": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 276,
+    "line": 301,
     "fn": "tcp_input_body",
     "cond": "so.so_qlen > so.so_qlimit || syn_cache_add(k, ts, c, so, tp, now, reuse) === -1 ← case TH_SYN ← so.so_options & SO_ACCEPTCONN"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 301,
+    "line": 328,
     "fn": "tcp_input_body",
     "cond": "lso.so_qlen > lso.so_qlimit || syn_cache_add(k, ts, c, lso, ltp, now, reuse) === -1 ← tp.t_state === TCPS_TIME_WAIT && (tiflags & (TH_SYN | TH_ACK)) === TH_SYN && ((opti.ts_present && TSTMP_LT(tp.ts_recent, opti.ts_val)) || SEQ_GT(c.th_seq, tp.rcv_nxt))"
    }
@@ -1861,7 +1971,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inswcsum": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 161,
+    "line": 182,
     "fn": "tcp_input_body",
     "cond": "(m.csum_flags & M_TCP_CSUM_IN_OK) === 0"
    }
@@ -1899,19 +2009,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_noport": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 205,
+    "line": 226,
     "fn": "tcp_input_body",
     "cond": "c.th_dport === 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 221,
+    "line": 246,
     "fn": "tcp_input_body",
     "cond": "inp === null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 294,
+    "line": 321,
     "fn": "tcp_input_body",
     "cond": "linp === null || linp.inp_socket === null ← tp.t_state === TCPS_TIME_WAIT && (tiflags & (TH_SYN | TH_ACK)) === TH_SYN && ((opti.ts_present && TSTMP_LT(tp.ts_recent, opti.ts_val)) || SEQ_GT(c.th_seq, tp.rcv_nxt))"
    }
@@ -1919,15 +2029,21 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outswcsum": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 436,
+    "line": 445,
     "fn": "tcp_cksum_out",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet6/tcp6.ts",
+    "line": 96,
+    "fn": "tcp6_send",
     "cond": "always"
    }
   ],
   "tcps_pawsdrop": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 475,
+    "line": 505,
     "fn": "tcp_input_body",
     "cond": "not (now - tp.ts_recent_age > TCP_PAWS_IDLE) ← opti.ts_present && (tiflags & TH_RST) === 0 && tp.ts_recent && TSTMP_LT(opti.ts_val, tp.ts_recent)"
    }
@@ -1935,7 +2051,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_pcbhashmiss": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 217,
+    "line": 240,
     "fn": "tcp_input_body",
     "cond": "inp === null"
    }
@@ -1959,7 +2075,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_predack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 340,
+    "line": 367,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_una) && SEQ_LEQ(c.th_ack, tp.snd_max) && tp.snd_cwnd >= tp.snd_wnd && tp.t_dupacks === 0 ← tlen === 0 ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    }
@@ -1967,7 +2083,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_preddat": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 367,
+    "line": 394,
     "fn": "tcp_input_body",
     "cond": "c.th_ack === tp.snd_una && tp.t_segq === null && tlen <= sbspace(so.so_rcv) ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    }
@@ -1975,13 +2091,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvackbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 345,
+    "line": 372,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_una) && SEQ_LEQ(c.th_ack, tp.snd_max) && tp.snd_cwnd >= tp.snd_wnd && tp.t_dupacks === 0 ← tlen === 0 ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 686,
+    "line": 716,
     "fn": "tcp_input_body",
     "cond": "always"
    }
@@ -1989,13 +2105,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvackpack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 344,
+    "line": 371,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_una) && SEQ_LEQ(c.th_ack, tp.snd_max) && tp.snd_cwnd >= tp.snd_wnd && tp.t_dupacks === 0 ← tlen === 0 ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 685,
+    "line": 715,
     "fn": "tcp_input_body",
     "cond": "always"
    }
@@ -2003,7 +2119,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvacktoomuch": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 681,
+    "line": 711,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_max)"
    }
@@ -2011,7 +2127,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvacktooold": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 616,
+    "line": 646,
     "fn": "tcp_input_body",
     "cond": "c.th_seq !== tp.rcv_nxt && SEQ_LT(c.th_ack, (tp.snd_una - tp.max_sndwnd) >>> 0) ← tlen ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -2019,7 +2135,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvafterclose": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 515,
+    "line": 545,
     "fn": "tcp_input_body",
     "cond": "so.so_state & SS_NOFDREF && tp.t_state > TCPS_CLOSE_WAIT && tlen"
    }
@@ -2027,7 +2143,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvbadoff": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 171,
+    "line": 192,
     "fn": "tcp_input_body",
     "cond": "off < 20 || off > tlen"
    }
@@ -2035,27 +2151,27 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvbadsum": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 158,
+    "line": 179,
     "fn": "tcp_input_body",
     "cond": "m.csum_flags & M_TCP_CSUM_IN_BAD ← (m.csum_flags & M_TCP_CSUM_IN_OK) === 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 163,
+    "line": 184,
     "fn": "tcp_input_body",
-    "cond": "in4_cksum(b, ip + 12, ip + 16, IPPROTO_TCP, th, tlen) !== 0 ← (m.csum_flags & M_TCP_CSUM_IN_OK) === 0"
+    "cond": "(c.af6 ? in6_cksum(k, m, IPPROTO_TCP, iphlen, tlen) : in4_cksum(b, ip + 12, ip + 16, IPPROTO_TCP, th, tlen)) !== 0 ← (m.csum_flags & M_TCP_CSUM_IN_OK) === 0"
    }
   ],
   "tcps_rcvbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 372,
+    "line": 399,
     "fn": "tcp_input_body",
     "cond": "c.th_ack === tp.snd_una && tp.t_segq === null && tlen <= sbspace(so.so_rcv) ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 807,
+    "line": 837,
     "fn": "step6",
     "cond": "c.th_seq === tp.rcv_nxt && tp.t_segq === null && tp.t_state === TCPS_ESTABLISHED ← (tlen || tiflags & TH_FIN) && !TCPS_HAVERCVDFIN(tp.t_state)"
    }
@@ -2063,19 +2179,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvbyteafterwin": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 459,
+    "line": 489,
     "fn": "tcp_input_body",
     "cond": "tlen > tp.rcv_wnd ← case TCPS_SYN_SENT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 526,
+    "line": 556,
     "fn": "tcp_input_body",
     "cond": "todrop >= tlen ← todrop > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 535,
+    "line": 565,
     "fn": "tcp_input_body",
     "cond": "todrop > 0"
    }
@@ -2083,7 +2199,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvdupack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 626,
+    "line": 656,
     "fn": "tcp_input_body",
     "cond": "c.tiwin === tp.snd_wnd ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -2091,19 +2207,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvdupbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 474,
+    "line": 504,
     "fn": "tcp_input_body",
     "cond": "not (now - tp.ts_recent_age > TCP_PAWS_IDLE) ← opti.ts_present && (tiflags & TH_RST) === 0 && tp.ts_recent && TSTMP_LT(opti.ts_val, tp.ts_recent)"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 496,
+    "line": 526,
     "fn": "tcp_input_body",
     "cond": "todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0) ← todrop > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 956,
+    "line": 991,
     "fn": "tcp_reass",
     "cond": "i >= len ← i > 0 ← p !== null"
    }
@@ -2111,19 +2227,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvduppack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 473,
+    "line": 503,
     "fn": "tcp_input_body",
     "cond": "not (now - tp.ts_recent_age > TCP_PAWS_IDLE) ← opti.ts_present && (tiflags & TH_RST) === 0 && tp.ts_recent && TSTMP_LT(opti.ts_val, tp.ts_recent)"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 495,
+    "line": 525,
     "fn": "tcp_input_body",
     "cond": "todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0) ← todrop > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 955,
+    "line": 990,
     "fn": "tcp_reass",
     "cond": "i >= len ← i > 0 ← p !== null"
    }
@@ -2131,7 +2247,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvmemdrop": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 939,
+    "line": 974,
     "fn": "tcp_reass",
     "cond": "not (last !== null && seq === tp.rcv_nxt) ← tiqe === null"
    }
@@ -2139,7 +2255,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvoobyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 967,
+    "line": 1002,
     "fn": "tcp_reass",
     "cond": "always"
    }
@@ -2147,7 +2263,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvoopack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 966,
+    "line": 1001,
     "fn": "tcp_reass",
     "cond": "always"
    }
@@ -2155,13 +2271,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 371,
+    "line": 398,
     "fn": "tcp_input_body",
     "cond": "c.th_ack === tp.snd_una && tp.t_segq === null && tlen <= sbspace(so.so_rcv) ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 806,
+    "line": 836,
     "fn": "step6",
     "cond": "c.th_seq === tp.rcv_nxt && tp.t_segq === null && tp.t_state === TCPS_ESTABLISHED ← (tlen || tiflags & TH_FIN) && !TCPS_HAVERCVDFIN(tp.t_state)"
    }
@@ -2169,13 +2285,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpackafterwin": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 458,
+    "line": 488,
     "fn": "tcp_input_body",
     "cond": "tlen > tp.rcv_wnd ← case TCPS_SYN_SENT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 524,
+    "line": 554,
     "fn": "tcp_input_body",
     "cond": "todrop > 0"
    }
@@ -2183,7 +2299,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpartdupbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 499,
+    "line": 529,
     "fn": "tcp_input_body",
     "cond": "not (todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0)) ← todrop > 0"
    }
@@ -2191,7 +2307,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpartduppack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 498,
+    "line": 528,
     "fn": "tcp_input_body",
     "cond": "not (todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0)) ← todrop > 0"
    }
@@ -2199,7 +2315,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvshort": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 142,
+    "line": 156,
     "fn": "tcp_input_body",
     "cond": "m.len < iphlen + 20"
    }
@@ -2207,7 +2323,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvtotal": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 131,
+    "line": 145,
     "fn": "tcp_input_body",
     "cond": "always"
    }
@@ -2215,7 +2331,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvwinprobe": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 529,
+    "line": 559,
     "fn": "tcp_input_body",
     "cond": "tp.rcv_wnd === 0 && c.th_seq === tp.rcv_nxt ← todrop >= tlen ← todrop > 0"
    }
@@ -2223,7 +2339,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvwinupd": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 779,
+    "line": 809,
     "fn": "step6",
     "cond": "tlen === 0 && tp.snd_wl2 === c.th_ack && c.tiwin > tp.snd_wnd ← tiflags & TH_ACK && (SEQ_LT(tp.snd_wl1, c.th_seq) || (tp.snd_wl1 === c.th_seq && (SEQ_LT(tp.snd_wl2, c.th_ack) || (tp.snd_wl2 === c.th_ack && c.tiwin > tp.snd_wnd))))"
    }
@@ -2239,7 +2355,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rttupdated": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1347,
+    "line": 1382,
     "fn": "tcp_xmit_timer",
     "cond": "always"
    }
@@ -2247,31 +2363,31 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_drop_opts": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1179,
+    "line": 1214,
     "fn": "tcp_sack_option",
     "cond": "cur === null ← tp.snd_holes === null ← tmp_olen > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1238,
+    "line": 1273,
     "fn": "tcp_sack_option",
     "cond": "tp.snd_numholes >= TCP_SACKHOLE_LIMIT ← SEQ_LT(cur.start, sstart) && SEQ_GT(cur.end, send) ← cur !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1243,
+    "line": 1278,
     "fn": "tcp_sack_option",
     "cond": "temp === null ← SEQ_LT(cur.start, sstart) && SEQ_GT(cur.end, send) ← cur !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1264,
+    "line": 1299,
     "fn": "tcp_sack_option",
     "cond": "tp.snd_numholes >= TCP_SACKHOLE_LIMIT ← p !== null && SEQ_LT(tp.rcv_lastsack, sstart) ← tmp_olen > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1269,
+    "line": 1304,
     "fn": "tcp_sack_option",
     "cond": "temp === null ← p !== null && SEQ_LT(tp.rcv_lastsack, sstart) ← tmp_olen > 0"
    }
@@ -2279,7 +2395,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_rcv_opts": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1164,
+    "line": 1199,
     "fn": "tcp_sack_option",
     "cond": "always"
    }
@@ -2287,7 +2403,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_recovery_episode": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 643,
+    "line": 673,
     "fn": "tcp_input_body",
     "cond": "tp.sack_enable ← ++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd"
    }
@@ -2295,7 +2411,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_rexmit_bytes": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 308,
+    "line": 311,
     "fn": "tcp_output",
     "cond": "sack_rxmit && p !== null"
    }
@@ -2303,7 +2419,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_rexmits": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 307,
+    "line": 310,
     "fn": "tcp_output",
     "cond": "sack_rxmit && p !== null"
    }
@@ -2311,7 +2427,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_snd_opts": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 245,
+    "line": 247,
     "fn": "tcp_output",
     "cond": "tp.sack_enable && tp.t_state === TCPS_ESTABLISHED && (tp.t_flags & (TF_SACK_PERMIT | TF_NOOPT)) === TF_SACK_PERMIT && tp.rcv_numsacks"
    }
@@ -2319,21 +2435,21 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_aborted": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1581,
+    "line": 1634,
     "fn": "syn_cache_get",
     "cond": "nso === null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1592,
+    "line": 1647,
     "fn": "syn_cache_get",
-    "cond": "in_pcbset_addr(ninp, c.dst, c.th_dport, c.src, c.th_sport, sc.sc_rtableid)"
+    "cond": "c.af6 ? in6_pcbset_addr(ninp, c.dst6, c.th_dport, c.src6, c.th_sport, sc.sc_rtableid) : in_pcbset_addr(ninp, c.dst, c.th_dport, c.src, c.th_sport, sc.sc_rtableid)"
    }
   ],
   "tcps_sc_added": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1508,
+    "line": 1558,
     "fn": "syn_cache_insert",
     "cond": "always"
    }
@@ -2341,7 +2457,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_bucketoverflow": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1487,
+    "line": 1537,
     "fn": "syn_cache_insert",
     "cond": "scp.sch_bucket.length >= ts.synbucketlimit.value"
    }
@@ -2349,7 +2465,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_completed": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1630,
+    "line": 1685,
     "fn": "syn_cache_get",
     "cond": "always"
    }
@@ -2357,7 +2473,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_dropped": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1723,
+    "line": 1787,
     "fn": "syn_cache_add",
     "cond": "not (syn_cache_respond(k, ts, sc, now) === 0)"
    }
@@ -2365,7 +2481,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_dupesyn": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1677,
+    "line": 1734,
     "fn": "syn_cache_add",
     "cond": "sc !== null"
    }
@@ -2373,7 +2489,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_entry_count": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1509,
+    "line": 1559,
     "fn": "syn_cache_insert",
     "cond": "always"
    }
@@ -2381,7 +2497,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_overflowed": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1491,
+    "line": 1541,
     "fn": "syn_cache_insert",
     "cond": "set.scs_count >= ts.syncachelimit.value"
    }
@@ -2389,7 +2505,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_reset": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1640,
+    "line": 1696,
     "fn": "syn_cache_reset",
     "cond": "always"
    }
@@ -2397,7 +2513,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_retransmitted": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1534,
+    "line": 1585,
     "fn": "syn_cache_timer",
     "cond": "always"
    }
@@ -2405,7 +2521,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_seedrandom": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1481,
+    "line": 1531,
     "fn": "syn_cache_insert",
     "cond": "set.scs_count === 0 && set.scs_use <= 0"
    }
@@ -2413,13 +2529,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_timed_out": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1520,
+    "line": 1571,
     "fn": "syn_cache_timer",
     "cond": "sc.sc_rxtshift === TCP_MAXRXTSHIFT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1526,
+    "line": 1577,
     "fn": "syn_cache_timer",
     "cond": "sc.sc_rxttot >= ts.keepinittime.value * 1000"
    }
@@ -2427,7 +2543,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_unreach": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1654,
+    "line": 1711,
     "fn": "syn_cache_unreach",
     "cond": "always"
    }
@@ -2435,7 +2551,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_segstimed": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 352,
+    "line": 355,
     "fn": "tcp_output",
     "cond": "tp.t_rtttime === 0 ← SEQ_GT(tp.snd_nxt, tp.snd_max) ← !(tp.sack_enable && sack_rxmit && p !== null && p.rxmit !== tp.snd_nxt)"
    }
@@ -2443,19 +2559,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndacks": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1680,
+    "line": 1737,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0 ← sc !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1719,
+    "line": 1783,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0"
    },
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 286,
+    "line": 288,
     "fn": "tcp_output",
     "cond": "tp.t_flags & TF_ACKNOW ← not (len)"
    }
@@ -2463,7 +2579,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndbyte": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 280,
+    "line": 282,
     "fn": "tcp_output",
     "cond": "not (SEQ_LT(tp.snd_nxt, tp.snd_max)) ← len"
    }
@@ -2471,7 +2587,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndctrl": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 287,
+    "line": 289,
     "fn": "tcp_output",
     "cond": "flags & (TH_SYN | TH_FIN | TH_RST) ← not (len)"
    }
@@ -2479,7 +2595,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndpack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 279,
+    "line": 281,
     "fn": "tcp_output",
     "cond": "not (SEQ_LT(tp.snd_nxt, tp.snd_max)) ← len"
    }
@@ -2487,7 +2603,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndprobe": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 273,
+    "line": 275,
     "fn": "tcp_output",
     "cond": "tp.t_force && len === 1 ← len"
    }
@@ -2495,7 +2611,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitbyte": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 276,
+    "line": 278,
     "fn": "tcp_output",
     "cond": "SEQ_LT(tp.snd_nxt, tp.snd_max) ← len"
    }
@@ -2503,7 +2619,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitfast": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 654,
+    "line": 684,
     "fn": "tcp_input_body",
     "cond": "++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -2511,7 +2627,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitpack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 275,
+    "line": 277,
     "fn": "tcp_output",
     "cond": "SEQ_LT(tp.snd_nxt, tp.snd_max) ← len"
    }
@@ -2519,19 +2635,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndtotal": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1681,
+    "line": 1738,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0 ← sc !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1720,
+    "line": 1784,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0"
    },
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 392,
+    "line": 401,
     "fn": "tcp_output",
     "cond": "always"
    }
@@ -2539,7 +2655,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndurg": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 288,
+    "line": 290,
     "fn": "tcp_output",
     "cond": "SEQ_GT(tp.snd_up, tp.snd_una) ← not (len)"
    }
@@ -2547,7 +2663,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndwinup": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 289,
+    "line": 291,
     "fn": "tcp_output",
     "cond": "not (len)"
    }
@@ -2566,6 +2682,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 69,
     "fn": "udp_input",
     "cond": "len > iplen || len < UDP_HDRLEN ← len !== iplen"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 69,
+    "fn": "udp6_input",
+    "cond": "len > iplen || len < 8 ← len !== iplen"
    }
   ],
   "udps_badsum": [
@@ -2580,6 +2702,18 @@ export const EXPLAIN: ExplainIndex = {
     "line": 90,
     "fn": "udp_input",
     "cond": "!uhv.verifyChecksum(pseudoSum4(src, dst, IPPROTO_UDP, len)) ← (m.csum_flags & M_UDP_CSUM_IN_OK) === 0"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 85,
+    "fn": "udp6_input",
+    "cond": "m.csum_flags & M_UDP_CSUM_IN_BAD ← (m.csum_flags & M_UDP_CSUM_IN_OK) === 0"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 92,
+    "fn": "udp6_input",
+    "cond": "in6_cksum(k, m, IPPROTO_UDP, off, len) !== 0 ← (m.csum_flags & M_UDP_CSUM_IN_OK) === 0"
    }
   ],
   "udps_fullsock": [
@@ -2588,6 +2722,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 161,
     "fn": "udp_sbappend",
     "cond": "!so.so_rcv.sbappendaddr(srcsa, m)"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 154,
+    "fn": "udp6_sbappend",
+    "cond": "!so.so_rcv.sbappendaddr(srcsa6, m)"
    }
   ],
   "udps_hdrops": [
@@ -2596,6 +2736,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 52,
     "fn": "udp_input",
     "cond": "m.len < hlen + UDP_HDRLEN"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 51,
+    "fn": "udp6_input",
+    "cond": "m.len < off + 8"
    }
   ],
   "udps_inswcsum": [
@@ -2604,6 +2750,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 87,
     "fn": "udp_input",
     "cond": "(m.csum_flags & M_UDP_CSUM_IN_OK) === 0"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 90,
+    "fn": "udp6_input",
+    "cond": "(m.csum_flags & M_UDP_CSUM_IN_OK) === 0"
    }
   ],
   "udps_ipackets": [
@@ -2611,6 +2763,12 @@ export const EXPLAIN: ExplainIndex = {
     "file": "src/sys/netinet/udp_usrreq.ts",
     "line": 50,
     "fn": "udp_input",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 49,
+    "fn": "udp6_input",
     "cond": "always"
    }
   ],
@@ -2626,6 +2784,18 @@ export const EXPLAIN: ExplainIndex = {
     "line": 139,
     "fn": "udp_input",
     "cond": "inp === null"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 60,
+    "fn": "udp6_input",
+    "cond": "dport === 0"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 139,
+    "fn": "udp6_input",
+    "cond": "inp === null"
    }
   ],
   "udps_noportbcast": [
@@ -2634,6 +2804,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 123,
     "fn": "udp_input",
     "cond": "last === null ← m.m_flags & (M_BCAST | M_MCAST)"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 124,
+    "fn": "udp6_input",
+    "cond": "last === null ← m.m_flags & M_MCAST || IN6_IS_ADDR_MULTICAST(b, m.off + 24)"
    }
   ],
   "udps_nosum": [
@@ -2642,6 +2818,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 79,
     "fn": "udp_input",
     "cond": "uh.checksum === 0"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 78,
+    "fn": "udp6_input",
+    "cond": "get16(b, uh + 6) === 0"
    }
   ],
   "udps_opackets": [
@@ -2649,6 +2831,12 @@ export const EXPLAIN: ExplainIndex = {
     "file": "src/sys/netinet/udp_usrreq.ts",
     "line": 262,
     "fn": "udp_output",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 212,
+    "fn": "udp6_output",
     "cond": "always"
    }
   ],
@@ -2658,6 +2846,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 260,
     "fn": "udp_output",
     "cond": "k.inet.pcbconf.udpcksum.value"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 211,
+    "fn": "udp6_output",
+    "cond": "always"
    }
   ],
   "udps_pcbhashmiss": [
@@ -2665,6 +2859,12 @@ export const EXPLAIN: ExplainIndex = {
     "file": "src/sys/netinet/udp_usrreq.ts",
     "line": 135,
     "fn": "udp_input",
+    "cond": "inp === null"
+   },
+   {
+    "file": "src/sys/netinet6/udp6_output.ts",
+    "line": 135,
+    "fn": "udp6_input",
     "cond": "inp === null"
    }
   ]
@@ -2802,6 +3002,10 @@ export const EXPLAIN: ExplainIndex = {
    "ip6xstat",
    "drop: empty non-atomic fragment (frag6_input)"
   ],
+  "ip6x_mcastfilter": [
+   "ip6xstat",
+   "drop: multicast frame for a group not joined (what the NIC's filter drops)"
+  ],
   "ip6x_mld_ignored": [
    "ip6xstat",
    "consumed: MLD message not for a group we are in"
@@ -2838,10 +3042,6 @@ export const EXPLAIN: ExplainIndex = {
    "ip6xstat",
    "drop: route rejected"
   ],
-  "ip6x_nonext": [
-   "ip6xstat",
-   "consumed: no next header (IPPROTO_NONE)"
-  ],
   "ip6x_ns_notarget": [
    "ip6xstat",
    "drop: neighbor solicitation for an address we neither own nor proxy"
@@ -2872,21 +3072,21 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 271,
+   "line": 284,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 279,
+   "line": 292,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 337,
+   "line": 355,
    "fn": "txeof",
-   "cond": "m ← tail !== tx.done"
+   "cond": "m ← tail !== tx.hw && tx.ends[tail]! <= now"
   },
   {
    "file": "src/sys/kern/uipc_mbuf.ts",
@@ -2920,13 +3120,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 415,
+   "line": 416,
    "fn": "in_arpinput",
    "cond": "arpcache(k, ifp, ap, rt) !== 0 ← rt !== null"
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 451,
+   "line": 452,
    "fn": "arpreply",
    "cond": "always"
   },
@@ -2956,19 +3156,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 416,
+   "line": 412,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 446,
+   "line": 442,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 476,
+   "line": 472,
    "fn": "ip_freef",
    "cond": "always"
   },
@@ -2980,19 +3180,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/tcp_input.ts",
-   "line": 825,
+   "line": 855,
    "fn": "step6",
    "cond": "not ((tlen || tiflags & TH_FIN) && !TCPS_HAVERCVDFIN(tp.t_state))"
   },
   {
    "file": "src/sys/netinet/tcp_input.ts",
-   "line": 876,
+   "line": 906,
    "fn": "tcp_input_tail",
    "cond": "m !== null ← case DROPAFTERACK"
   },
   {
    "file": "src/sys/netinet/tcp_input.ts",
-   "line": 1010,
+   "line": 1045,
    "fn": "tcp_flush_queue",
    "cond": "so.so_rcv.sb_state & SS_CANTRCVMORE"
   },
@@ -3004,13 +3204,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/tcp_usrreq.ts",
-   "line": 148,
+   "line": 152,
    "fn": "tcp_send",
    "cond": "tp === null"
   },
   {
    "file": "src/sys/netinet/tcp_usrreq.ts",
-   "line": 152,
+   "line": 156,
    "fn": "tcp_send",
    "cond": "always"
   },
@@ -3040,25 +3240,31 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet6/frag6.ts",
-   "line": 258,
+   "line": 259,
    "fn": "frag6_freef",
    "cond": "always"
   },
   {
+   "file": "src/sys/netinet6/ip6_forward.ts",
+   "line": 88,
+   "fn": "ip6_forward",
+   "cond": "ifp === undefined"
+  },
+  {
    "file": "src/sys/netinet6/ip6_input.ts",
-   "line": 390,
+   "line": 429,
    "fn": "rip6_input",
    "cond": "ls.size > 0 ← nxt === IPPROTO_ICMPV6"
   },
   {
    "file": "src/sys/netinet6/ip6_input.ts",
-   "line": 393,
+   "line": 432,
    "fn": "rip6_input",
    "cond": "nxt === IPPROTO_ICMPV6"
   },
   {
    "file": "src/sys/netinet6/ip6_input.ts",
-   "line": 472,
+   "line": 511,
    "fn": "ip6_loop_task",
    "cond": "ifp === undefined"
   },
@@ -3103,6 +3309,12 @@ export const EXPLAIN: ExplainIndex = {
    "line": 367,
    "fn": "nd6_na_output",
    "cond": "ia === null"
+  },
+  {
+   "file": "src/sys/netinet6/udp6_output.ts",
+   "line": 228,
+   "fn": "release",
+   "cond": "always"
   }
  ]
 };

@@ -121,16 +121,21 @@ export class Lab {
         const e = r.gateway6 !== undefined ? rt6_route_add(m.k, r.dest6!, r.plen, r.gateway6) : rt_route_add(m.k, r.dest, r.plen, r.gateway);
         if (e !== 0 && e !== 17) errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: route ${r.text}: error ${e}`));
       }
-      const conf = ms.files.get(PF_CONF);
-      if (conf !== undefined) {
+      if (ms.files.has(PF_CONF)) {
         const e = pfBoot(m);
-        if (e !== null) errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: ${e}`));
+        if (e !== null) {
+          // pfctl names the line in pf.conf; the topology line is that line of the block.
+          const at = /^\/etc\/pf\.conf:(\d+):/.exec(e);
+          const key = ms.fileLines.get(PF_CONF) ?? ms.line;
+          errors.push(new TopologyError(spec.file, at ? key + Number(at[1]) : key, `machine ${ms.name}: ${e}`));
+        }
       }
     }
     if (errors.length > 0) throw new TopologyErrors(errors);
-    // DAD of IPv6 boot addresses takes a retransmit timer (1 s) and a tick: give it two.
+    // With IPv6, boot is over when DAD (a retransmit timer, 1 s) and the
+    // unsolicited MLD reports (up to MLD_V1_MAX_RI, 10 s) are.
     const v6 = spec.machines.some((ms) => ms.nics.some((ns) => ns.inet6.length > 0));
-    if (!opts.noSettle && this.world.mode === 'simulated') this.world.runFor(v6 ? 2e9 : 1e9);
+    if (!opts.noSettle && this.world.mode === 'simulated') this.world.runFor(v6 ? BOOT_SETTLE_INET6 : BOOT_SETTLE);
   }
 
   static fromYaml(text: string, file = 'lab.yaml', opts: LabOptions = {}): Lab {
@@ -160,6 +165,10 @@ export class Lab {
   }
 }
 
+/** Virtual time a lab runs after boot before it is handed over: IPv4 only, and with IPv6. */
+export const BOOT_SETTLE = 1e9;
+export const BOOT_SETTLE_INET6 = 11e9;
+
 /** The file rc(8) loads into pf at boot. */
 export const PF_CONF = '/etc/pf.conf';
 
@@ -176,7 +185,10 @@ export function pfBoot(m: Machine): string | null {
   const err = new StringOutput();
   const io = { stdout: out, stderr: err };
   const host = { readFile: (n: string) => m.files.get(n) ?? null };
-  if (pfctlKernel(m.k, ['-f', PF_CONF], io, host) !== 0) return `${PF_CONF}: ${err.text().trim().split('\n').join('; ')}`;
+  if (pfctlKernel(m.k, ['-f', PF_CONF], io, host) !== 0) {
+    const lines = err.text().trim().split('\n');
+    return lines.filter((l) => l.startsWith(`${PF_CONF}:`)).join('; ') || `pfctl -f ${PF_CONF}: ${lines.join('; ')}`;
+  }
   if (pfctlKernel(m.k, ['-q', '-e'], io, host) !== 0) return `pfctl -e: ${err.text().trim()}`;
   return null;
 }

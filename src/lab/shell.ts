@@ -364,7 +364,7 @@ export class Shell {
     const rows: Array<[string, string]> = [];
     for (const n of this.commandNames()) rows.push([n, this.builtins[n]?.summary ?? this.commands[n]!.summary]);
     const w = Math.max(...rows.map((r) => r[0].length));
-    const ms = [...this.lab.machines.values()].map((m) => `${m.name} (${m.interfaces().filter((i) => i !== 'lo0').join(' ')})`);
+    const ms = [...this.lab.machines.values()].map((m) => `${m.name} (${m.spec.nics.map((n) => n.name).join(' ')})`);
     return [
       `lab ${this.lab.spec.name}: ${ms.join(', ')}`,
       '',

@@ -46,6 +46,8 @@ export interface MachineSpec {
   routes: RouteSpec[];
   sysctl: Array<[string, number, number]>; // name, value, line
   files: Map<string, string>;
+  /** Line of each file's key (a block scalar's first line is the next one). */
+  fileLines: Map<string, number>;
   line: number;
 }
 
@@ -211,7 +213,8 @@ function dedupe(errs: ErrorObject[]): ErrorObject[] {
     const prev = byPath.get(key);
     if (prev === undefined || (prev.keyword === 'oneOf' || prev.keyword === 'type') && e.keyword === 'pattern') byPath.set(key, e);
   }
-  return [...byPath.values()].filter((e) => e.keyword !== 'oneOf' || ![...byPath.keys()].some((k) => k !== e.instancePath && k.startsWith(e.instancePath)));
+  // A oneOf (or its type branch) with a deeper error: the deeper one says it better.
+  return [...byPath.values()].filter((e) => (e.keyword !== 'oneOf' && e.keyword !== 'type') || ![...byPath.keys()].some((k) => k !== e.instancePath && k.startsWith(e.instancePath + '/')));
 }
 
 function patternWords(p: string): string {
@@ -442,6 +445,7 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
       routes,
       sysctl,
       files: new Map(Object.entries(m.files ?? {})),
+      fileLines: new Map(Object.keys(m.files ?? {}).map((f) => [f, lineOf(['machines', name, 'files', f], true)])),
       line: lineOf(['machines', name], true),
     });
   }

@@ -35,4 +35,15 @@ test('the slides appear in the transcripts', async () => {
   assert.match(g('queues.txt'), /ix1:0:txq:1\n(.*\n)*\s+oactive: true\n\s+oactives: [1-9]/);
   assert.match(g('ipstack.txt'), /router# diff -up before after\n--- before\n\+\+\+ after\n/);
   assert.match(g('ipstack.txt'), /ips_cantforward: struct ipstat/);
+  // pf State: interface-bound states, both directions, rdr-to and nat-to translations in parentheses.
+  const ps = g('pfstate.txt');
+  assert.match(ps, /\nem0 tcp 203\.0\.113\.48:22 <- 10\.0\.1\.2:\d+ +ESTABLISHED:ESTABLISHED\n/);
+  assert.match(ps, /\nem0 tcp 192\.168\.0\.31:22 \(203\.0\.113\.48:10031\) <- 10\.0\.1\.2:(\d+) +ESTABLISHED:ESTABLISHED\n/);
+  assert.match(ps, /\nem1 tcp 10\.0\.1\.2:\d+ -> 192\.168\.0\.31:22 +ESTABLISHED:ESTABLISHED\n/);
+  assert.match(ps, /\nem0 tcp 192\.168\.0\.31:443 \(203\.0\.113\.48:443\) <- 10\.0\.3\.2:\d+ +ESTABLISHED:ESTABLISHED\n/);
+  assert.match(ps, /\nem0 tcp 203\.0\.113\.48:(5[0-9]{4}|6[0-5][0-9]{3}) \(192\.168\.0\.31:\d+\) -> 10\.0\.2\.2:443 +ESTABLISHED:ESTABLISHED\n/);
+  assert.match(ps, /rule 1\/\(match\) pass in on em0: 10\.0\.1\.2\.\d+ > 203\.0\.113\.48\.10031: S /);
+  // Socket Buffer: Recv-Q of the reader that does not read, Send-Q in front of the slow link.
+  const sb = g('sockbuf.txt');
+  assert.match(sb, /router# netstat -n -p tcp\nActive Internet connections\nProto {3}Recv-Q Send-Q {2}Local Address {10}Foreign Address {8}TCP-State\ntcp +[1-9]\d{3,} +0 +10\.10\.11\.2\.\d+ +10\.10\.11\.1\.41996 +ESTABLISHED\ntcp +0 +[1-9]\d{3,} +10\.10\.12\.3\.\d+ +10\.10\.12\.4\.12345 +ESTABLISHED\n/);
 });

@@ -79,12 +79,82 @@ test('the published schema is the one the loader uses', () => {
 
 test('the talk lab parses and boots: machines, NICs, dmesg of the multiqueue slide', () => {
   const lab = Lab.fromYaml(TALK_LAB_YAML, 'talk.yaml');
-  assert.deepEqual([...lab.machines.keys()], ['router', 'client', 'peer', 'far', 'reader', 'sink']);
+  assert.deepEqual([...lab.machines.keys()], ['router', 'client', 'peer', 'far', 'reader', 'sink', 'fw', 'server']);
   const r = lab.machine('router')!;
-  assert.deepEqual(r.interfaces(), ['lo0', 'ix0', 'ix1', 'em0', 'em1', 'em2']);
+  assert.deepEqual(r.interfaces(), ['lo0', 'ix0', 'ix1', 'em0', 'em1', 'em2', 'em3', 'pflog0']);
   assert.ok(r.k.msgbuf.some((l) => l.startsWith('ix1 at pci1 dev 0 function 1 "Intel X550T" rev 0x01') && l.includes('4 queues') && l.endsWith('address a0:36:9f:e0:52:55')));
   assert.equal(r.k.sysctl.get('net.inet.ip.forwarding')!.value, 1);
   assert.equal(lab.machine('client')!.k.sysctl.get('net.inet.ip.forwarding')!.value, 0);
-  assert.equal(lab.world.now, 1e9);
+  // IPv6 in the lab: boot settles until DAD and the MLD reports are over.
+  assert.equal(lab.world.now, 11e9);
 });
 
+
+const V6 = `name: six
+machines:
+  r1:
+    kind: router
+    nics:
+      em0: { lladdr: "02:00:00:00:00:01", inet: 192.0.2.1/24, inet6: 2001:db8:1::1/64 }
+      em1: { lladdr: "02:00:00:00:00:02", inet6: [2001:db8:2::1/64, 2001:db8:2::99/64] }
+  h1:
+    nics:
+      em0: { lladdr: "02:00:00:00:00:03", inet6: 2001:db8:1::10/64 }
+    routes:
+      - { dest: default, gateway: "2001:db8:1::1" }
+  h2:
+    nics:
+      em0: { lladdr: "02:00:00:00:00:04", inet6: 2001:db8:2::20/64 }
+    routes:
+      - { dest: "2001:db8:1::/64", gateway: "2001:db8:2::1" }
+cables:
+  - { ends: [h1:em0, r1:em0] }
+  - { ends: [h2:em0, r1:em1] }
+`;
+
+test('inet6 addresses and IPv6 routes: IPv6 on those interfaces and lo0, a router forwards IPv6', () => {
+  const lab = Lab.fromYaml(V6, 'lab.yaml');
+  const r1 = lab.machine('r1')!;
+  assert.equal(r1.k.sysctl.get('net.inet6.ip6.forwarding')!.value, 1);
+  assert.equal(lab.machine('h1')!.k.sysctl.get('net.inet6.ip6.forwarding')!.value, 0);
+  // Boot waits for DAD: no address is tentative any more; em1's link-local is there too.
+  const em1 = r1.k.ifunit('em1')!;
+  const addrs = r1.k.inet6.addrs(em1);
+  assert.equal(addrs.length, 3);
+  assert.ok(addrs.every((a) => (a.ia6_flags & 0x02) === 0));
+  const lo0 = r1.k.ifunit('lo0')!;
+  assert.ok(r1.k.inet6.addrs(lo0).length >= 2);
+});
+
+test('inet6 and IPv6 route errors name file, line and key', () => {
+  const bad = V6.replace('inet6: 2001:db8:1::10/64', 'inet6: [2001:db8:1::10/64, "fe80::1/64", "ff02::1/64"]')
+    .replace('gateway: "2001:db8:1::1"', 'gateway: "2001:db8:7::1"')
+    .replace('dest: "2001:db8:1::/64"', 'dest: "2001:db8:1::1/64"')
+    .replace('inet6: [2001:db8:2::1/64', 'inet6: [2001:db8:2::1/200');
+  assert.deepEqual(errors(bad), [
+    'lab.yaml:7: machine r1: nic em1: inet6: [0]: must be an IPv6 address with prefix length, such as 2001:db8:1::1/64',
+  ]);
+  const bad2 = bad.replace('2001:db8:2::1/200', '2001:db8:2::1/64');
+  assert.deepEqual(errors(bad2), [
+    'lab.yaml:10: machine h1: nic em0: inet6: fe80::1/64: link-local addresses come from the lladdr',
+    'lab.yaml:10: machine h1: nic em0: inet6: ff02::1/64 is a multicast address',
+    'lab.yaml:12: machine h1: route default: gateway 2001:db8:7::1 is on none of the machine\'s networks',
+    'lab.yaml:17: machine h2: route 2001:db8:1::1/64: host bits set in the network',
+  ]);
+});
+
+test('/etc/pf.conf is loaded at boot and pf enabled; its errors point into the topology file', () => {
+  const y = BASE.replace('      em1: { lladdr: "02:00:00:00:00:02", inet: 198.51.100.1/24 }\n',
+    '      em1: { lladdr: "02:00:00:00:00:02", inet: 198.51.100.1/24 }\n    files:\n      /etc/pf.conf: |\n        block return in on em0 proto tcp to port 22\n        pass in proto udp to port 53 flags S/SA\n') + CABLE;
+  try {
+    Lab.fromYaml(y, 'lab.yaml');
+    assert.fail('loaded a bad pf.conf');
+  } catch (e) {
+    assert.ok(e instanceof TopologyErrors);
+    assert.deepEqual(e.errors.map((x) => x.message), ['lab.yaml:11: machine r1: /etc/pf.conf:2: flags only apply to tcp']);
+  }
+  const lab = Lab.fromYaml(y.replace(' flags S/SA', ''), 'lab.yaml');
+  const pf = lab.machine('r1')!.k.pf!;
+  assert.equal(pf.running, true);
+  assert.equal(lab.machine('h1')!.k.pf ?? null, null);
+});

@@ -5,9 +5,10 @@ import { LabTracer, journeyData } from '../../src/lab/journey.js';
 import { Shell } from '../../src/lab/shell.js';
 import { StringOutput } from '../../src/lib/io.js';
 
+// The router runs pf (the pf Rules slide's ruleset): pf_test(IN) in ip_input, pf_test(OUT) in ip_output.
 const FORWARD = [
-  'em_intr', 'ifiq_input', 'bpf_mtap_ether(IN)', 'if_input_process', 'ether_input', 'ip_input', 'ip_forward', 'ip_output',
-  'ether_output', 'ether_resolve', 'arpresolve',
+  'em_intr', 'ifiq_input', 'bpf_mtap_ether(IN)', 'if_input_process', 'ether_input', 'ip_input', 'pf_test', 'ip_forward', 'ip_output',
+  'pf_test', 'ether_output', 'ether_resolve', 'arpresolve',
 ];
 
 test('trace ping: the echo request on every machine, with the exact function path', async () => {
@@ -78,4 +79,26 @@ test('tracing off records nothing and leaves no tracer behind', async () => {
   const t = new LabTracer('x');
   await shell.run('ping -c 1 -q 10.0.2.2', { stdout: out, stderr: out });
   assert.equal(t.events.length, 0);
+});
+
+test('trace ping6: the IPv6 slide\'s path, ether_input → ip6_input → ip6_forward → ether_output on the router', async () => {
+  const r = await sh('on client\ntrace -s ping6 -c 1 2001:db8:2::2');
+  assert.match(r.out, /^PING 2001:db8:2::2 \(2001:db8:2::2\): 56 data bytes\n64 bytes from 2001:db8:2::2: icmp_seq=0 hlim=63 /);
+  assert.match(r.out, /\n1 packets transmitted, 1 packets received, 0\.0% packet loss\n/);
+  const lines = r.out.slice(r.out.indexOf('#1 ')).split('\n');
+  assert.equal(lines[0], '#1 2001:db8:1::2 > 2001:db8:2::2: icmp6: echo request');
+  assert.match(lines[1]!, /^ {2}client: ip6_output → ether_output → .*bpf_mtap_ether\(OUT\)$/);
+  assert.match(lines[2]!, /^ {2}router: em_intr → ifiq_input → bpf_mtap_ether\(IN\) → if_input_process → ether_input → ip6_input → (.* → )?ip6_forward → (.* → )?ether_output → .*ixgbe_start → bpf_mtap_ether\(OUT\)$/);
+  assert.match(lines[3]!, /^ {2}peer: ixgbe_queue_intr → .*ether_input → ip6_input → (.* → )?icmp6_input/);
+  // Neighbor discovery on the way, linked to the echo request, and the reply back.
+  assert.match(r.out, /\n#\d+ \(from #1\) \S+ > ff02::1:ff00:1: icmp6: neighbor sol: who has 2001:db8:1::1\n/);
+  assert.match(r.out, /\n#\d+ \(from #1\) 2001:db8:2::2 > 2001:db8:1::2: icmp6: echo reply\n {2}peer: /);
+});
+
+test('IPv6 in the talk lab: two hosts ping through the router, forwarding on, the router counts it', async () => {
+  const r = await sh('client: ping6 -c 2 -q 2001:db8:3::2\nrouter: sysctl net.inet6.ip6.forwarding\nrouter: netstat -ss -p ip6 | grep forwarded\nclient: ndp -an');
+  assert.match(r.out, /2 packets transmitted, 2 packets received, 0\.0% packet loss/);
+  assert.match(r.out, /net\.inet6\.ip6\.forwarding=1\n/);
+  assert.match(r.out, /\n\t4 packets forwarded\n/);
+  assert.match(r.out, /2001:db8:1::1 +0c:c4:7a:78:f3:54 +em0 /);
 });

@@ -1,0 +1,59 @@
+/**
+ * pf in the lab: rc's pf=YES (the router's and the firewall's /etc/pf.conf
+ * loaded at boot, pf enabled), pfctl bound to the machine's kernel, and
+ * pflog0 in a live capture.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sh } from './helpers.js';
+
+test('pf Rules slide: pfctl -sr on the router prints exactly the five lines', async () => {
+  const r = await sh('router: pfctl -sr');
+  assert.equal(r.out, [
+    'block return all',
+    'pass all flags S/SA',
+    'block return in on ! lo0 proto tcp from any to any port 6000:6010',
+    'block return out log proto tcp all user = 55',
+    'block return out log proto udp all user = 55',
+    '',
+  ].join('\n'));
+  assert.equal(r.err, '');
+});
+
+test('traffic through the router makes states; -si counts; -d/-e; -n still checks files', async () => {
+  const r = await sh([
+    'client: ping -c 1 -q 10.0.2.2 >/dev/null',
+    'router: pfctl -ss',
+    'router: pfctl -si | grep "Status|inserts"',
+    'router: pfctl -d',
+    'router: pfctl -si | head -n 1',
+    'router: pfctl -e',
+    'router: pfctl -nf /etc/pf.conf',
+  ].join('\n'));
+  // The echo request's state on the way in (em0) and out (ix0): floating, so "all".
+  assert.match(r.out, /\nall icmp 10\.0\.2\.2:8 <- 10\.0\.1\.2:\d+ +1:0\nall icmp 10\.0\.1\.2:\d+ -> 10\.0\.2\.2:8 +0:1\n/);
+  // IPv6 boot traffic (DAD, MLD) passed the router's pf too.
+  assert.match(r.out, /^all ipv6-icmp /);
+  assert.match(r.out, /\nStatus: Enabled for 0 days 00:00:\d\d +Debug: err\n +inserts +\d+ /);
+  assert.match(r.out, /\nStatus: Disabled +Debug: err\n/);
+  assert.match(r.err, /^pf disabled\npf enabled\n$/);
+});
+
+test('pf Test slide: a connection to the port range the router blocks is refused by pf_test', async () => {
+  const r = await sh('peer: nc -l 6000 &\nclient: nc -v -w 2 10.0.2.2 6000\nrouter: pfctl -vsr');
+  assert.match(r.err, /nc: connect to 10\.0\.2\.2 port 6000 \(tcp\) failed: Connection refused\n/);
+  assert.match(r.out, /block return in on ! lo0 proto tcp from any to any port 6000:6010\n {2}\[ Evaluations: \d+ +Packets: [1-9]\d* +Bytes: \d+ +States: 0 +\]\n/);
+});
+
+test('live tcpdump on pflog0 prints the pflog header with -e', async () => {
+  const r = await sh([
+    'server: nc -l 22 &',
+    'fw: tcpdump -nei pflog0 &',
+    'client: nc 203.0.113.48 10031 &',
+    'sleep 1',
+    'fw: pfctl -ss | grep 10031',
+  ].join('\n'));
+  assert.match(r.out, /\[2\] tcpdump on fw:pflog0\n/);
+  assert.match(r.out, /\d\d:\d\d:\d\d\.\d{6} rule 1\/\(match\) pass in on em0: 10\.0\.1\.2\.\d+ > 203\.0\.113\.48\.10031: S /);
+  assert.match(r.out, /\nem0 tcp 192\.168\.0\.31:22 \(203\.0\.113\.48:10031\) <- 10\.0\.1\.2:\d+ +ESTABLISHED:ESTABLISHED\n/);
+});

@@ -1,0 +1,74 @@
+/**
+ * Programs in the lab shell: nc and tcpbench in the foreground and as
+ * background jobs, `<file` and `</dev/zero`, job control (kill -STOP/-CONT
+ * keeps a reader from reading: the Socket Buffer slide's Recv-Q).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sh } from './helpers.js';
+import { parseLine } from '../../src/lab/shell.js';
+
+test('<file is parsed as a stage\'s standard input', () => {
+  assert.deepEqual(parseLine('nc -N 10.0.1.1 12345 <data >out &'), [
+    { stages: [{ argv: ['nc', '-N', '10.0.1.1', '12345'], in: 'data', out: { file: 'out', append: false } }], background: true },
+  ]);
+});
+
+test('nc -l in the background and nc with <file move a file byte-exact; the job is Done after', async () => {
+  const r = await sh([
+    'router: nc -l 12345 >received &',
+    'client: echo the journey of a packet >data',
+    'client: nc -N 10.0.1.1 12345 <data',
+    'sleep 1',
+    'router: cat received',
+    'jobs',
+    'jobs',
+  ].join('\n'));
+  assert.equal(r.err, '');
+  assert.match(r.out, /^\[1\] 101 nc -l 12345 >received on router\n/);
+  assert.match(r.out, /\nthe journey of a packet\n\[1\] Done +nc -l 12345 >received \(on router\)\n$/);
+});
+
+test('foreground nc runs the world until done: -z scans, refused connections say so', async () => {
+  const r = await sh('router: nc -l 2222 &\nclient: nc -z -v 10.0.1.1 2222\nclient: nc -v 10.0.1.1 2223');
+  assert.match(r.err, /Connection to 10\.0\.1\.1 2222 port \[tcp\/\*\] succeeded!\n/);
+  assert.match(r.err, /nc: connect to 10\.0\.1\.1 port 2223 \(tcp\) failed: Connection refused\n/);
+});
+
+test('kill -STOP: a reader that does not read fills its Recv-Q; kill -CONT drains it', async () => {
+  const r = await sh([
+    'reader: nc -l 41996 </dev/zero &',
+    'router: nc 10.10.11.1 41996 >/dev/null &',
+    'kill -STOP %2',
+    'sleep 1',
+    'router: netstat -n -p tcp',
+    'jobs',
+    'kill -CONT %2',
+    'sleep 100ms',
+    'router: netstat -n -p tcp',
+    'kill %2',
+    'sleep 100ms',
+    'jobs',
+  ].join('\n'));
+  const rows = r.out.split('\n').filter((l) => l.startsWith('tcp '));
+  const recvq = (l: string): number => Number(l.split(/\s+/)[1]);
+  assert.match(rows[0]!, /^tcp +\d+ +0 +10\.10\.11\.2\.\d+ +10\.10\.11\.1\.41996 +ESTABLISHED$/);
+  assert.ok(recvq(rows[0]!) > 10000, rows[0]);
+  assert.ok(recvq(rows[1]!) < recvq(rows[0]!), rows[1]);
+  assert.match(r.out, /\[2\] Stopped +nc 10\.10\.11\.1 41996 >\/dev\/null \(on router\)\n/);
+  assert.match(r.out, /\[2\] Terminated +nc 10\.10\.11\.1 41996/);
+});
+
+test('a slow link fills the Send-Q: tcpbench to sink behind 10 Mbit/s, in the background', async () => {
+  const r = await sh('sink: tcpbench -s >/dev/null &\nrouter: tcpbench -t 5 10.10.12.4 >bench &\nsleep 2\nrouter: netstat -n -p tcp\nrouter: cat bench | head -n 2');
+  assert.match(r.out, /\ntcp +0 +[1-9]\d{3,} +10\.10\.12\.3\.\d+ +10\.10\.12\.4\.12345 +ESTABLISHED\n/);
+  assert.match(r.out, /elapsed_ms +bytes +mbps +bwidth \n +1000 +\d+ +9\.\d{3} +100\.00% \n/);
+});
+
+test('job control errors', async () => {
+  const r = await sh('kill %3\nrouter: tcpdump -ni em0 &\nkill -STOP %1\nkill -HUP %1\nping -c 1 10.0.1.2 &');
+  assert.match(r.err, /kill: %3: no such job\n/);
+  assert.match(r.err, /kill: %1: a capture is ended with kill %1\n/);
+  assert.match(r.err, /usage: kill \[-STOP \| -CONT \| -TERM\] %job\n/);
+  assert.match(r.err, /only tcpdump and programs \(nc, tcpbench\) run in the background\n/);
+});
