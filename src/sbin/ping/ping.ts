@@ -12,6 +12,7 @@
  */
 import type { Io } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
+import { ping6 } from '../ping6/ping6.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { ip_output, IP_RAWOUTPUT } from '../../sys/netinet/ip_output.js';
 import { ip_randomid } from '../../sys/netinet/ip_output.js';
@@ -150,6 +151,9 @@ export interface PingOptions {
 
 /** ping against a kernel; runs its world until done (simulated worlds only). */
 export function ping(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): number {
+  // OpenBSD picks IPv6 by the program name (ping6, a link to ping); packetflow
+  // also takes a leading -6 for it, and runs ping6 with the remaining arguments.
+  if (argv[0] === '-6') return ping6(k, argv.slice(1), io);
   try {
     return run(k, argv, io, popts);
   } catch (e) {
