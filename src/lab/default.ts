@@ -7,18 +7,29 @@
  *                                        ┌─ ix0 10.0.2.1 ══ 10G ══ peer 10.0.2.2
  *   client 10.0.1.2 ── em0 10.0.1.1 router ├─ ix1 10.0.3.1 ── 1G ─── far 10.0.3.2
  *                                          ├─ em1 10.10.12.3 ─ 10M ── sink 10.10.12.4
- *                                          └─ em2 10.10.11.2 ── 1G ── reader 10.10.11.1
+ *                                          ├─ em2 10.10.11.2 ── 1G ── reader 10.10.11.1
+ *                                          └─ em3 203.0.113.1 ─ 1G ── em0 203.0.113.48 fw
+ *                                                 em1 192.168.0.1 ── server 192.168.0.31
+ *
+ * IPv6: 2001:db8:N::/64 beside 10.0.N.0/24 (client, peer, far), and
+ * 2001:db8:11::/64 beside 10.10.11.0/24 (reader); the router forwards.
+ * sink and em1 stay IPv4-only, as the OACTIVE slide's ifconfig shows em1.
  *
  * - Measurement slides (netstat -ss, netstat -an): client on 10.0.1.0/24
  *   and the router.  (The slide's third host, 10.0.1.37, needs a switch:
  *   it joins when bridge/veb exist.)
  * - Socket buffer slide (netstat -n -p tcp): the router's 10.10.11.2 and
- *   10.10.12.3 talk to reader (a slow reader: Recv-Q) and sink (behind a
- *   10 Mbit/s cable: Send-Q).
+ *   10.10.12.3 talk to reader (a stopped reader: Recv-Q) and sink (behind
+ *   a 10 Mbit/s cable: Send-Q); examples/sockbuf.pfs.
  * - OACTIVE slide (ifconfig em1): em1 is 0c:c4:7a:78:f3:55, "Intel I210",
  *   10.10.12.3, and its 10 Mbit/s cable fills the transmit ring.
  * - Multi-queue slides (dmesg, kstat txq): ix0/ix1 are the two ports of an
  *   "Intel X550T" at pci1, ix1 a0:36:9f:e0:52:55 with 4 queues.
+ * - pf Rules slide: the router's /etc/pf.conf, loaded and enabled at boot.
+ * - pf State slide: fw redirects (rdr-to) and translates (nat-to) for the
+ *   server behind it, with if-bound states; examples/pfstate.pfs.  The
+ *   slide's public addresses become documentation ones (203.0.113.0/24).
+ * - IPv6 slide: trace ping6 -c 1 2001:db8:2::2 from client.
  */
 export const TALK_LAB_YAML = `# packetflow default lab "talk" (see docs/labs.md)
 name: talk
