@@ -47,7 +47,7 @@ test('netstat -ss ip and icmp parts after a ping', async () => {
       '\t3 input datagrams software-checksummed\n' +
       'icmp:\n\tOutput packet histogram:\n\t\techo reply: 3\n\tInput packet histogram:\n\t\techo: 3\n' +
       '\t3 message responses generated\n' +
-      'igmp:\nipencap:\ntcp:\nudp:\nipsec:\nesp:\nah:\netherip:\nipcomp:\ncarp:\npfsync:\ndivert:\npflow:\n',
+      'igmp:\nipencap:\ntcp:\n\t293 hash bucket array size in current SYN cache\n\t100000 uses of current SYN cache left\nudp:\nipsec:\nesp:\nah:\netherip:\nipcomp:\ncarp:\npfsync:\ndivert:\npflow:\n',
   );
   const ir = await capture(netstatTool(r.k), ['-ss', '-p', 'ip']);
   assert.equal(ir.stdout, 'ip:\n\t6 total packets received\n\t6 packets forwarded\n\t6 input datagrams software-checksummed\n');
