@@ -157,11 +157,12 @@ export class Tracer {
 
   /** Forget every event and journey (a long run drops what it has looked at). */
   clear(): void {
+    // Rows are overwritten in place; what they still reference (kernels,
+    // counter blocks, constant strings) lives on anyway.
     this.n = 0;
     this.read.length = 0;
     this.journeys.length = 0;
-    this.eh.fill(undefined as unknown as TraceHost);
-    this.eblock.fill(null);
+    this.current = null;
   }
 
   /** A new journey (ids count from 1), optionally caused by `parent`. */
