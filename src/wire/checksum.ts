@@ -41,16 +41,28 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Words summed before the double is folded (2^20 words of < 2^32 stay below 2^53). */
 const CHUNK_WORDS = 1 << 20;
 
-/** One Uint32Array per buffer, made once (packet buffers are recycled, not reallocated). */
+/** One Uint32Array per large buffer, made once (buffers are recycled, not reallocated). */
 const views = new WeakMap<ArrayBufferLike, Uint32Array>();
+/** The last buffer looked up: a socket buffer's ring is summed segment after segment. */
+let lastBuffer: ArrayBufferLike | null = null;
+let lastView: Uint32Array | null = null;
+/**
+ * Packet-sized buffers are copied here whole (one memcpy, no allocation)
+ * rather than looked up: cheaper than a WeakMap lookup per packet.
+ */
+const SCRATCH = 4096;
+const scratch8 = new Uint8Array(SCRATCH);
+const scratch32 = new Uint32Array(scratch8.buffer);
 
-function u32view(b: Uint8Array): Uint32Array {
-  const ab = b.buffer;
+function u32view(ab: ArrayBufferLike): Uint32Array {
+  if (ab === lastBuffer) return lastView!;
   let v = views.get(ab);
   if (v === undefined) {
     v = new Uint32Array(ab, 0, ab.byteLength >>> 2);
     views.set(ab, v);
   }
+  lastBuffer = ab;
+  lastView = v;
   return v;
 }
 
@@ -62,7 +74,13 @@ function fold(s: number): number {
 
 function sum16Fast(b: Uint8Array, off: number, len: number, initial: number): number {
   const end = off + len;
-  const bo = b.byteOffset;
+  let bo = b.byteOffset;
+  let u: Uint32Array;
+  if (b.buffer !== lastBuffer && b.length <= SCRATCH) {
+    scratch8.set(b);
+    u = scratch32;
+    bo = 0;
+  } else u = u32view(b.buffer);
   let i = off;
   // Bytes before the first 4-byte boundary: high byte at an even distance from off.
   let edge = 0;
@@ -71,7 +89,6 @@ function sum16Fast(b: Uint8Array, off: number, len: number, initial: number): nu
     i++;
   }
   const odd = (i - off) & 1;
-  const u = u32view(b);
   let j = (bo + i) >>> 2;
   const je = j + ((end - i) >>> 2);
   i = end - ((end - i) & 3);

@@ -21,6 +21,7 @@
  */
 import { MCLBYTES, type Mbuf } from './uipc_mbuf.js';
 import { Sockaddr } from '../netinet/in_pcb.js';
+import { sum16 } from '../../wire/checksum.js';
 
 /** MSIZE: the size of an mbuf. */
 export const MSIZE = 256;
@@ -108,6 +109,28 @@ export class Sockbuf {
     const first = Math.min(len, cap - start);
     dst.set(this.ring.subarray(start, start + first), dstOff);
     if (first < len) dst.set(this.ring.subarray(0, len - first), dstOff + first);
+  }
+
+  /**
+   * One's complement sum (folded, RFC 1071) of len bytes starting off bytes
+   * into the stream, as if they were contiguous: what they add to the
+   * checksum of a segment that carries them at an even offset.  tcp_output
+   * sums the payload here, in the buffer it copies from.
+   */
+  sum16(off: number, len: number): number {
+    const cap = this.ring.length;
+    if (len <= 0) return 0;
+    const start = (this.rhead + off) & (cap - 1);
+    const first = Math.min(len, cap - start);
+    let s = sum16(this.ring, start, first);
+    if (first < len) {
+      let t = sum16(this.ring, 0, len - first);
+      // The second piece starts at an odd distance: its bytes swap halves.
+      if (first & 1) t = ((t & 0xff) << 8) | (t >>> 8);
+      s += t;
+      s = (s & 0xffff) + (s >>> 16);
+    }
+    return s;
   }
 
   /** sbdrop(): discard len bytes from the front of a stream buffer. */

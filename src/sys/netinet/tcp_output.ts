@@ -21,6 +21,7 @@ import {
   tcps_sndrexmitbyte, tcps_sndrexmitpack, tcps_sndtotal, tcps_sndurg, tcps_sndwinup,
 } from '../kern/counters.gen.js';
 import { put16, put32 } from '../../wire/bytes.js';
+import { sum16 } from '../../wire/checksum.js';
 import { TH_ACK, TH_FIN, TH_PUSH, TH_RST, TH_SYN, TH_URG, TCPOPT_MAXSEG, TCPOPT_WINDOW, TCPOPT_NOP, TCPOLEN_WINDOW } from '../../wire/tcp.js';
 import { EHOSTUNREACH, EMSGSIZE, ENOBUFS } from '../net/route.js';
 import { ip_output, IP_MTUDISC } from './ip_output.js';
@@ -390,7 +391,8 @@ export function tcp_output(tp: Tcpcb): number {
       put16(b, o + 2, packetlen);
       b[o + 8] = inp.inp_ip_ttl;
       b[o + 1] = inp.inp_ip_tos;
-      tcp_cksum_out(k, m, 20, packetlen - 20);
+      if (len) tcp_cksum_out_sb(k, m, hdrlen - 20, snd, off, len);
+      else tcp_cksum_out(k, m, 20, packetlen - 20);
       m.ph_rtableid = inp.inp_rtableid;
       m.pf_inp = inp;
       error = ip_output(k, m, k.inet.ipmtudisc.value ? IP_MTUDISC : 0, inp.inp_route);
@@ -441,6 +443,25 @@ export function tcp_cksum_out(k: Kernel, m: Mbuf, thoff: number, tlen: number): 
   b[th + 16] = 0;
   b[th + 17] = 0;
   const c = in4_cksum(b, o + 12, o + 16, 6, th, tlen);
+  put16(b, th + 16, c);
+  k.stats.tcpstat.inc(tcps_outswcsum);
+}
+
+/**
+ * tcp_cksum_out() of a segment whose payload is len bytes at off of the
+ * send buffer: the header (thlen bytes, even) is summed in the packet,
+ * the payload in the send buffer it was just copied from (the same
+ * bytes, still in cache, in a buffer whose word view is already at hand).
+ */
+function tcp_cksum_out_sb(k: Kernel, m: Mbuf, thlen: number, sb: Sockbuf, off: number, len: number): void {
+  const b = m.buf;
+  const o = m.off;
+  const th = o + 20;
+  b[th + 16] = 0;
+  b[th + 17] = 0;
+  const ph = ((b[o + 12]! << 8) | b[o + 13]!) + ((b[o + 14]! << 8) | b[o + 15]!) +
+    ((b[o + 16]! << 8) | b[o + 17]!) + ((b[o + 18]! << 8) | b[o + 19]!) + 6 + thlen + len;
+  const c = ~sum16(b, th, thlen, ph + sb.sum16(off, len)) & 0xffff;
   put16(b, th + 16, c);
   k.stats.tcpstat.inc(tcps_outswcsum);
 }
