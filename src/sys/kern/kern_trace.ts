@@ -183,7 +183,8 @@ export class Tracer {
       j = this.journey(cause, this.current);
       m.trace = j;
     }
-    this.current = j;
+    // Stored only when it changes: storing a young object into an old one costs a write barrier.
+    if (this.current !== j) this.current = j;
     return j;
   }
 
