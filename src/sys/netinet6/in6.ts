@@ -21,7 +21,7 @@ import { EADDRNOTAVAIL, EINVAL, RTF_CLONING, RTF_CONNECTED, RTF_HOST, RTF_LLINFO
 import { rt6_ifa_add, rt6_ifa_del } from '../net/route6.js';
 import {
   In6Ifaddr, In6Multi, IN6_ARE_ADDR_EQUAL, IN6_IFF_ANYCAST, IN6_IFF_DEPRECATED, IN6_IFF_DETACHED,
-  IN6_IFF_DUPLICATED, IN6_IFF_TENTATIVE, IN6_IS_ADDR_LINKLOCAL, IN6_IS_ADDR_MULTICAST, IN6_IS_SCOPE_EMBED,
+  IN6_IFF_DUPLICATED, IN6_IFF_TENTATIVE, IN6_IS_ADDR_LINKLOCAL, IN6_IS_ADDR_LOOPBACK, IN6_IS_ADDR_MULTICAST, IN6_IS_SCOPE_EMBED,
   in6_addrscope, in6_getscope, in6_matchlen, in6_prefix_match, in6_setscope, ND6_INFINITE_LIFETIME,
 } from './in6_var.js';
 import { nd6_dad_start, nd6_dad_stop } from './nd6_nbr.js';
@@ -295,6 +295,10 @@ function usable(ia: In6Ifaddr): boolean {
  * in6_ifawithscope(): the source address for dst leaving through oifp
  * (RFC 6724 rules in OpenBSD's order: same address, appropriate scope,
  * avoid deprecated, outgoing interface, longest matching prefix).
+ * Tentative addresses are never candidates, as in OpenBSD; unlike
+ * OpenBSD's, lo0's ::1 and fe80::1%lo0 are not candidates for another
+ * interface either (OpenBSD checks only the destination's zone, so during
+ * DAD it could pick them), so null means "no usable source yet".
  */
 export function in6_ifawithscope(k: Kernel, oifp: Ifnet | null, dst: Uint8Array, dsto: number): In6Ifaddr | null {
   const dscope = in6_addrscope(dst, dsto);
@@ -310,6 +314,9 @@ export function in6_ifawithscope(k: Kernel, oifp: Ifnet | null, dst: Uint8Array,
       // A scoped address serves only its own zone.
       if (IN6_IS_SCOPE_EMBED(ia.addr, 0) && dzone !== 0 && ia.ifidx !== dzone) continue;
       if (IN6_IS_SCOPE_EMBED(ia.addr, 0) && dzone === 0 && oifp !== null && ia.ifidx !== oifp.if_index) continue;
+      // ::1 never leaves the node (RFC 4291 2.5.3): while every address of
+      // oifp is still tentative, selection fails instead of falling back to it.
+      if (oifp !== null && !(oifp.if_flags & IFF_LOOPBACK) && IN6_IS_ADDR_LOOPBACK(ia.addr, 0)) continue;
       if (IN6_ARE_ADDR_EQUAL(ia.addr, 0, dst, dsto)) return ia;
       if (best === null) {
         best = ia;

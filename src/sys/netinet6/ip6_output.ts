@@ -26,7 +26,7 @@ import { IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO
 import { put16, put32 } from '../../wire/bytes.js';
 import { rtable_loifp } from '../netinet/ip_output.js';
 import {
-  AF_INET6, IN6_ARE_ADDR_EQUAL, IN6_IS_ADDR_MULTICAST, IN6_IS_ADDR_UNSPECIFIED, IN6_IS_SCOPE_EMBED, in6_clearscope,
+  AF_INET6, IN6_ARE_ADDR_EQUAL, IN6_IS_ADDR_LOOPBACK, IN6_IS_ADDR_MULTICAST, IN6_IS_ADDR_UNSPECIFIED, IN6_IS_SCOPE_EMBED, in6_clearscope,
   in6_getscope, in6_setscope,
 } from './in6_var.js';
 import { in6_cksum, in6_ifawithscope } from './in6.js';
@@ -137,6 +137,12 @@ export function ip6_output(k: Kernel, m: Mbuf, flags: number, ro: Route6 | null 
       return bad(k, m, EADDRNOTAVAIL, rt, 'ip6_output: no source address');
     }
     b.set(ia.addr, src);
+  }
+  // Loopback addresses stay on lo0 (ip6_input drops them arriving elsewhere with the same counter).
+  if (!(ifp.if_flags & IFF_LOOPBACK) && !(rt !== null && rt.rt_flags & RTF_LOCAL) &&
+      (IN6_IS_ADDR_LOOPBACK(b, src) || IN6_IS_ADDR_LOOPBACK(b, dst))) {
+    stat.inc(ip6s_badscope);
+    return bad(k, m, EHOSTUNREACH, rt, 'ip6_output: loopback address off lo0');
   }
   // A scoped source must belong to the outgoing link.
   if (!(ifp.if_flags & IFF_LOOPBACK) && IN6_IS_SCOPE_EMBED(b, src) && in6_getscope(b, src) !== ifp.if_index &&
