@@ -269,6 +269,9 @@ export class Cable {
   /** a -> b and b -> a */
   private readonly ab: Wire;
   private readonly ba: Wire;
+  private lastLen = -1;
+  private lastTx = 0;
+  private lastBits = 0;
 
   constructor(
     readonly world: World,
@@ -343,9 +346,15 @@ export class Cable {
    */
   transmitAt(from: CablePort, buf: Uint8Array, off: number, len: number, trace: object | null, holder: BufHolder | null, start: number): number {
     const w = this.wire(from);
-    const frame = (len < ETHER_MIN_LEN_NOCRC ? ETHER_MIN_LEN_NOCRC : len) + ETHER_CRC_LEN;
-    const bits = (frame + ETHER_PREAMBLE) * 8 * 1e9;
-    const t = Math.ceil((bits + ETHER_IFG * 8 * 1e9) / this.rate);
+    if (len !== this.lastLen) {
+      // Serialization times of the last length seen (trains are of one length).
+      const frame = (len < ETHER_MIN_LEN_NOCRC ? ETHER_MIN_LEN_NOCRC : len) + ETHER_CRC_LEN;
+      const bits = (frame + ETHER_PREAMBLE) * 8 * 1e9;
+      this.lastTx = Math.ceil((bits + ETHER_IFG * 8 * 1e9) / this.rate);
+      this.lastBits = Math.ceil(bits / this.rate);
+      this.lastLen = len;
+    }
+    const t = this.lastTx;
     if (start < this.world.now) start = this.world.now;
     w.busyUntil = start + t;
     w.frames++;
@@ -355,7 +364,7 @@ export class Cable {
       if (this.trace !== null) this.note(trace, 'cable: frame lost', 'loss');
     } else if (w.to !== null) {
       // The last bit arrives a propagation delay after it left (less the IFG).
-      const when = start + Math.ceil(bits / this.rate) + this.delay;
+      const when = start + this.lastBits + this.delay;
       if (this.reorder > 0 && w.heldLen === 0 && this.random.chance(this.reorder)) {
         w.reordered++;
         if (this.trace !== null) this.note(trace, 'cable: frame held back (reorder)', 'reorder');

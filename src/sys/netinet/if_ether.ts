@@ -24,7 +24,7 @@ import {
 } from '../../wire/arp.js';
 import {
   EthernetFrame, ETHER_ADDR_LEN, ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP,
-  etherAddrEqual, etherbroadcastaddr, etherIsBroadcast, etherIsMulticast,
+  etherAddrCopy, etherAddrEqual, etherbroadcastaddr, etherIsBroadcast, etherIsMulticast,
 } from '../../wire/ether.js';
 import { formatIp4 } from '../../wire/addr.js';
 import { macNum } from '../kern/kern_trace.js';
@@ -292,7 +292,8 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
     return EINVAL;
   }
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
-    desten.set(rt.rt_gwll);
+    // Six bytes: a loop is cheaper than TypedArray.set.
+    etherAddrCopy(desten, 0, rt.rt_gwll);
     if (tr !== null) tr.branch(k, m, 'arpresolve: %a is-at %m (cached)', '', dst, macNum(desten));
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - Math.floor(k.inet.arpt_keep.value / 8) < now) {
