@@ -295,9 +295,8 @@ export function tcp_output(tp: Tcpcb): number {
       k.trace.caused(m, 'tcp_output');
       k.trace.fn(k, m, 'tcp_output');
     }
-    // Headers from the template (a loop: set() costs more for 40 bytes).
-    const tt = tp.t_template;
-    for (let i = 0; i < hdrlen0; i++) b[o + i] = tt[i]!;
+    // Headers from the template (one memcpy: a byte loop costs several times more).
+    b.set(hdrlen0 === 60 ? tp.t_template : tp.t_template4, o);
     const th = o + hdrlen0 - 20;
 
     if (flags & TH_FIN && tp.t_flags & TF_SENTFIN && tp.snd_nxt === tp.snd_max) tp.snd_nxt = (tp.snd_nxt - 1) >>> 0;

@@ -163,6 +163,8 @@ export class Tcpcb {
   t_flags = 0;
   /** The IP+TCP header template (tcp_template): 40 bytes for IPv4, 60 for IPv6. */
   readonly t_template = new Uint8Array(60);
+  /** Its first 40 bytes (the IPv4 template), a view made once: copied with set(), no view per segment. */
+  readonly t_template4 = this.t_template.subarray(0, 40);
   t_inpcb: Inpcb;
 
   snd_una = 0;
