@@ -34,6 +34,10 @@ const K_COUNTER = 2;
 const K_TAP = 3;
 const K_BYTES = 4;
 const K_DROP = 5;
+/** A context row: time, journey and host of the events after it. */
+const K_CTX = 6;
+/** Flag of a kind: the event's texts are formats of its arguments. */
+const K_ARGS = 8;
 const KINDS: readonly TraceKind[] = ['fn', 'branch', 'counter', 'tap', 'bytes', 'drop'];
 
 export interface TraceEvent {
@@ -122,37 +126,56 @@ export class Tracer {
   /** Events that did not fit under the limit. */
   lost = 0;
 
-  // The events, one row per event.
+  // The events: one row each, plus a context row (time, journey, host)
+  // before an event whose context differs from the row before: within a
+  // packet's passage through a machine, events share all three.
   private n = 0;
   private cap = 0;
-  private et = new Float64Array(0);
-  private ej = new Int32Array(0);
+  /** Kind; K_ARGS set when the texts are formats. */
   private ek = new Uint8Array(0);
-  /** 1: name/detail is a format filled from the arguments. */
-  private ef = new Uint8Array(0);
+  /** Arguments; context rows: time, journey id. */
   private ea = new Float64Array(0);
   private eb = new Float64Array(0);
   private ec = new Float64Array(0);
-  private eh: TraceHost[] = [];
+  /** Name; context rows: null (the host is in eh). */
   private ename: string[] = [];
   private eif: string[] = [];
   private edetail: string[] = [];
   private es: string[] = [];
   private es2: string[] = [];
+  private eh: Array<TraceHost | null> = [];
   private eblock: Array<TraceCounters | null> = [];
-  /** Events read so far (`events` formats each once). */
+  private ctxT = -1;
+  private ctxJ: Journey | null = null;
+  private ctxH: TraceHost | null = null;
+  /** Events read so far (`events` formats each once), the row of each, and the reading position. */
   private readonly read: TraceEvent[] = [];
+  private readonly readRow: number[] = [];
+  private rowsRead = 0;
+  private rT = 0;
+  private rJ = 0;
+  private rH: TraceHost | null = null;
 
-  /** Events recorded (and not cleared). */
+  /** Rows recorded (events and their context rows). */
   get length(): number {
     return this.n;
   }
 
   /** The events, formatted (each event once, when first read). */
   get events(): readonly TraceEvent[] {
-    const r = this.read;
-    for (let i = r.length; i < this.n; i++) r.push(this.event(i));
-    return r;
+    for (let i = this.rowsRead; i < this.n; i++) {
+      const k = this.ek[i]!;
+      if (k === K_CTX) {
+        this.rT = this.ea[i]!;
+        this.rJ = this.eb[i]!;
+        this.rH = this.eh[i]!;
+      } else {
+        this.read.push(this.event(i));
+        this.readRow.push(i);
+      }
+    }
+    this.rowsRead = this.n;
+    return this.read;
   }
 
   /** Forget every event and journey (a long run drops what it has looked at). */
@@ -161,8 +184,12 @@ export class Tracer {
     // counter blocks, constant strings) lives on anyway.
     this.n = 0;
     this.read.length = 0;
+    this.readRow.length = 0;
+    this.rowsRead = 0;
     this.journeys.length = 0;
     this.current = null;
+    this.ctxJ = null;
+    this.ctxT = -1;
   }
 
   /** A new journey (ids count from 1), optionally caused by `parent`. */
@@ -195,74 +222,94 @@ export class Tracer {
 
   /** A function entered; with a given, detail is a format of a, b, c, s, s2. */
   fn(h: TraceHost, m: Mbuf | null, name: string, ifname = '', detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    this.record(h, m, K_FN, name, ifname, detail, a, b, c, s, s2);
+    const i = this.record(h, m, K_FN, name, a, b, c, s, s2);
+    if (i >= 0) {
+      this.eif[i] = ifname;
+      this.edetail[i] = detail;
+    }
   }
 
   /** A branch taken; with a given, text and detail are formats. */
   branch(h: TraceHost, m: Mbuf | null, text: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    this.record(h, m, K_BRANCH, text, '', detail, a, b, c, s, s2);
+    const i = this.record(h, m, K_BRANCH, text, a, b, c, s, s2);
+    if (i >= 0) this.edetail[i] = detail;
   }
 
   /** The packet dropped, and why; with a given, reason and detail are formats. */
   drop(h: TraceHost, m: Mbuf | null, reason: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    this.record(h, m, K_DROP, reason, '', detail, a, b, c, s, s2);
+    const i = this.record(h, m, K_DROP, reason, a, b, c, s, s2);
+    if (i >= 0) this.edetail[i] = detail;
   }
 
   tap(h: TraceHost, m: Mbuf | null, name: string, ifname: string, dir: 'IN' | 'OUT'): void {
-    this.record(h, m, K_TAP, name, ifname, dir, NaN, 0, 0, '', '');
+    const i = this.record(h, m, K_TAP, name, NaN, 0, 0, '', '');
+    if (i >= 0) {
+      this.eif[i] = ifname;
+      this.edetail[i] = dir;
+    }
   }
 
   /** A change of the packet's bytes; what is a format when a is given. */
   bytes(h: TraceHost, m: Mbuf | null, what: string, a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    this.record(h, m, K_BYTES, what, '', '', a, b, c, s, s2);
+    this.record(h, m, K_BYTES, what, a, b, c, s, s2);
   }
 
   /** A counter bumped while processing the current packet, by name. */
   counter(h: TraceHost, name: string, n: number): void {
-    this.record(h, null, K_COUNTER, name, '', '', n, 0, 0, '', '');
+    const i = this.record(h, null, K_COUNTER, name, n, 0, 0, '', '');
+    if (i >= 0) this.eblock[i] = null;
   }
 
   /** A counter bumped, as block and id (CounterBlock calls this; the name is looked up when read). */
   counterOf(h: TraceHost, block: TraceCounters, id: number, n: number): void {
-    const i = this.record(h, null, K_COUNTER, '', '', '', n, id, 0, '', '');
+    const i = this.record(h, null, K_COUNTER, '', n, id, 0, '', '');
     if (i >= 0) this.eblock[i] = block;
   }
 
-  /** Replace the detail of event i (a tracer that learns more after recording, e.g. a tap's tcpdump line). */
+  /** Replace the detail of row i (a tracer that learns more after recording, e.g. a tap's tcpdump line). */
   protected setDetail(i: number, detail: string): void {
-    if (i >= 0 && i < this.n) {
-      this.edetail[i] = detail;
-      if (i < this.read.length) this.read[i] = this.event(i);
+    if (i < 0 || i >= this.n || this.ek[i] === K_CTX) return;
+    this.edetail[i] = detail;
+    if (i < this.rowsRead) {
+      const e = this.readRow.lastIndexOf(i);
+      if (e >= 0) this.read[e] = { ...this.read[e]!, detail };
     }
   }
 
-  /** Index of the last event recorded, -1 when none. */
+  /** Row of the last event recorded, -1 when none. */
   protected get last(): number {
     return this.n - 1;
   }
 
-  /** Record one event; its index, or -1 when over the limit. */
-  private record(h: TraceHost, m: Mbuf | null, kind: number, name: string, ifname: string, detail: string, a: number, b: number, c: number, s: string, s2: string): number {
+  /** Record one event (and its context row when the context changed); its row, or -1 when over the limit. */
+  private record(h: TraceHost, m: Mbuf | null, kind: number, name: string, a: number, b: number, c: number, s: string, s2: string): number {
     const j = this.of(m);
-    const i = this.n;
-    if (i >= this.limit) {
+    let i = this.n;
+    if (i + 1 >= this.limit) {
       this.lost++;
       return -1;
     }
-    if (i === this.cap) this.grow();
-    this.et[i] = h.world.now;
-    this.ej[i] = j === null ? 0 : j.id;
-    this.ek[i] = kind;
-    this.ef[i] = a === a ? 1 : 0;
-    this.ea[i] = a;
-    this.eb[i] = b;
-    this.ec[i] = c;
-    this.eh[i] = h;
+    if (i + 2 > this.cap) this.grow();
+    const now = h.world.now;
+    if (now !== this.ctxT || j !== this.ctxJ || h !== this.ctxH) {
+      this.ctxT = now;
+      if (this.ctxJ !== j) this.ctxJ = j;
+      if (this.ctxH !== h) this.ctxH = h;
+      this.ek[i] = K_CTX;
+      this.ea[i] = now;
+      this.eb[i] = j === null ? 0 : j.id;
+      this.eh[i] = h;
+      i++;
+    }
     this.ename[i] = name;
-    this.eif[i] = ifname;
-    this.edetail[i] = detail;
-    this.es[i] = s;
-    this.es2[i] = s2;
+    if (a === a) {
+      this.ek[i] = kind | K_ARGS;
+      this.ea[i] = a;
+      this.eb[i] = b;
+      this.ec[i] = c;
+      this.es[i] = s;
+      this.es2[i] = s2;
+    } else this.ek[i] = kind;
     this.n = i + 1;
     return i;
   }
@@ -274,38 +321,33 @@ export class Tracer {
       x.set(o);
       return x;
     };
-    this.et = f64(this.et);
     this.ea = f64(this.ea);
     this.eb = f64(this.eb);
     this.ec = f64(this.ec);
-    const ej = new Int32Array(cap);
-    ej.set(this.ej);
-    this.ej = ej;
     const ek = new Uint8Array(cap);
     ek.set(this.ek);
     this.ek = ek;
-    const ef = new Uint8Array(cap);
-    ef.set(this.ef);
-    this.ef = ef;
     for (const arr of [this.ename, this.eif, this.edetail, this.es, this.es2]) for (let i = this.cap; i < cap; i++) arr.push('');
     for (let i = this.cap; i < cap; i++) {
-      this.eh.push(undefined as unknown as TraceHost);
+      this.eh.push(null);
       this.eblock.push(null);
     }
     this.cap = cap;
   }
 
-  /** Event i, formatted. */
+  /** Event of row i, formatted, in the context read last. */
   private event(i: number): TraceEvent {
-    const kind = this.ek[i]!;
+    const k = this.ek[i]!;
+    const kind = k & ~K_ARGS;
     let name = this.ename[i]!;
-    let detail = this.edetail[i]!;
+    let detail = kind === K_FN || kind === K_TAP || kind === K_BRANCH || kind === K_DROP ? this.edetail[i]! : '';
+    const ifname = kind === K_FN || kind === K_TAP ? this.eif[i]! : '';
     const a = this.ea[i]!;
     if (kind === K_COUNTER) {
       const blk = this.eblock[i];
       if (blk !== null && blk !== undefined) name = blk.nameOf(this.eb[i]!);
       detail = a === 1 ? '' : `+${a}`;
-    } else if (this.ef[i] === 1) {
+    } else if (k & K_ARGS) {
       const b = this.eb[i]!;
       const c = this.ec[i]!;
       const s = this.es[i]!;
@@ -313,6 +355,6 @@ export class Tracer {
       name = traceFormat(name, a, b, c, s, s2);
       if (kind !== K_TAP) detail = traceFormat(detail, a, b, c, s, s2);
     }
-    return { t: this.et[i]!, host: this.eh[i]!.hostname, journey: this.ej[i]!, kind: KINDS[kind]!, name, ifname: this.eif[i]!, detail };
+    return { t: this.rT, host: this.rH!.hostname, journey: this.rJ, kind: KINDS[kind]!, name, ifname, detail };
   }
 }
