@@ -1,5 +1,5 @@
 /**
- * route(8) (sbin/route/route.c) for IPv4: add, delete, get, show and
+ * route(8) (sbin/route/route.c) for IPv4 (IPv6 in route6.ts): add, delete, get, show and
  * flush, with OpenBSD's destination syntax (`default`, dotted quads that
  * are hosts, `a.b/16` and shortened networks as inet_net_pton reads them,
  * -net/-host/-netmask/-prefixlen, -iface, -mtu, -priority), messages and
@@ -12,11 +12,12 @@ import { rtm_add, rtm_delete } from '../../sys/net/rtsock.js';
 import { getuptime } from '../../sys/netinet/if_ether.js';
 import {
   AF_LINK, RTF_BROADCAST, RTF_DONE, RTF_GATEWAY, RTF_HOST, RTF_LLINFO, RTF_LOCAL, RTF_STATIC, RTV_MTU,
-  RTF_BLACKHOLE, RTF_REJECT, RTF_CLONING, RTF_PROTO2, RTF_MPATH, plen2mask, rtdeletemsg, type Rtentry,
+  RTF_BLACKHOLE, RTF_REJECT, RTF_CLONING, RTF_PROTO2, RTF_MPATH, RTP_MASK, plen2mask, rtdeletemsg, type Rtentry,
 } from '../../sys/net/route.js';
 import { strerror, ESRCH, EBUSY, ENOBUFS } from '../../sys/sys/errno.js';
 import { formatIp4 } from '../../wire/addr.js';
 import { p_rttables, rtDestName, rtGatewayName } from '../../usr.bin/netstat/route.js';
+import { flush6, newroute6, show6 } from './route6.js';
 
 const USAGE = 'usage: route [-dnqtv] [-T rtable] command [[modifier ...] arg ...]\n';
 
@@ -120,12 +121,25 @@ function run(k: Kernel, argv: readonly string[], io: Io): number {
   const cmd = args[0]!;
   switch (cmd) {
     case 'show': {
-      for (const a of args.slice(1)) if (a !== '-inet') usage(a);
-      out(p_rttables(k, nflag));
+      let af = '';
+      for (const a of args.slice(1)) {
+        if (a !== '-inet' && a !== '-inet6') usage(a);
+        af = a;
+      }
+      if (af === '-inet6') out('Routing tables\n' + show6(k, nflag));
+      else out(p_rttables(k, nflag) + (af === '' ? show6(k, nflag) : ''));
       return 0;
     }
     case 'flush': {
-      for (const a of args.slice(1)) if (a !== '-inet') usage(a);
+      let af = '';
+      for (const a of args.slice(1)) {
+        if (a !== '-inet' && a !== '-inet6') usage(a);
+        af = a;
+      }
+      if (af === '-inet6') {
+        out(flush6(k, nflag, qflag, debugonly));
+        return 0;
+      }
       for (const rt of k.inet.rtable.entries()) {
         if (!(rt.rt_flags & (RTF_GATEWAY | RTF_STATIC | RTF_LLINFO))) continue;
         if (rt.rt_flags & (RTF_LOCAL | RTF_BROADCAST)) continue;
@@ -136,15 +150,31 @@ function run(k: Kernel, argv: readonly string[], io: Io): number {
         const gw = rtGatewayName(rt);
         out(nflag ? `${d.padEnd(20)} ${gw.padEnd(20)} done\n` : `${d.slice(0, 20).padEnd(20)} ${gw.slice(0, 20).padEnd(20)} done\n`);
       }
+      if (af === '') out(flush6(k, nflag, qflag, debugonly));
       return 0;
     }
     case 'add': case 'delete': case 'del': case 'get': case 'change':
+      if (cmd !== 'change' && isInet6(args)) return newroute6(k, args, io, qflag, usage, errx);
       return newroute(k, args, io, qflag, usage, errx);
     case 'monitor': case 'exec': case 'nameserver': case 'sourceaddr':
       return errx(`${cmd}: not supported in packetflow yet`);
     default:
       return usage(cmd);
   }
+}
+
+/** AF_INET6 by -inet6, or (as getaddr() decides without it) a destination with a colon. */
+function isInet6(args: readonly string[]): boolean {
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-inet6') return true;
+    if (a === '-inet') return false;
+    if (a === '-dst') return (args[i + 1] ?? '').includes(':');
+    if (!a.startsWith('-')) return a.includes(':');
+    // Keywords taking a value before the destination.
+    if (['-gateway', '-netmask', '-prefixlen', '-mtu', '-priority', '-label', '-ifa', '-ifp'].includes(a)) i++;
+  }
+  return false;
 }
 
 function newroute(
@@ -297,7 +327,7 @@ export function print_getmsg(k: Kernel, rt: Rtentry, routeTo: string): string {
   const ifp = k.ifnets[rt.rt_ifidx];
   if (ifp !== undefined) s += `  interface: ${ifp.if_xname}\n`;
   if (rt.rt_ifa !== null) s += ` if address: ${formatIp4(rt.rt_ifa.addr)}\n`;
-  s += `   priority: ${rt.rt_priority} (${priorityname(rt.rt_priority)})\n`;
+  s += `   priority: ${rt.rt_priority & RTP_MASK} (${priorityname(rt.rt_priority & RTP_MASK)})\n`;
   s += `      flags: ${bprintf(rt.rt_flags | RTF_DONE)}\n`;
   const expire = rt.rt_expire ? rt.rt_expire - getuptime(k) : 0;
   s += '     use       mtu    expire\n';

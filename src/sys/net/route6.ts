@@ -63,6 +63,13 @@ class Rt6Node {
   routes: Rtentry6[] | null = null;
 }
 
+/** Same gateway sockaddr (rtable_insert's memcmp of rt_gateway). */
+function samegw(a: Rtentry6, b: Rtentry6): boolean {
+  if (a.rt_gwfamily !== b.rt_gwfamily) return false;
+  if (a.rt_gwfamily === AF_LINK) return a.rt_gwalen === b.rt_gwalen && a.rt_gwll.every((x, i) => x === b.rt_gwll[i]);
+  return a.rt_gateway.every((x, i) => x === b.rt_gateway[i]);
+}
+
 function bit(b: Uint8Array, o: number, i: number): number {
   return (b[o + (i >>> 3)]! >>> (7 - (i & 7))) & 1;
 }
@@ -88,10 +95,26 @@ export class Rtable6 {
     return n;
   }
 
+  /**
+   * rtable_insert(): a second route of the same prefix and priority is
+   * accepted only as a multipath route (RTF_MPATH asked for, another
+   * gateway); RTF_MPATH stays set only while there are several.
+   */
   insert(rt: Rtentry6): number {
     const n = this.node(rt.rt_dst, rt.rt_plen, true)!;
     const list = n.routes ?? (n.routes = []);
-    for (const o of list) if ((o.rt_priority & RTP_MASK) === (rt.rt_priority & RTP_MASK)) return EEXIST;
+    const mpathok = (rt.rt_flags & RTF_MPATH) !== 0;
+    let mpath = false;
+    for (const o of list) {
+      if ((o.rt_priority & RTP_MASK) !== (rt.rt_priority & RTP_MASK)) continue;
+      if (!mpathok || samegw(o, rt)) return EEXIST;
+      mpath = true;
+    }
+    rt.rt_flags &= ~RTF_MPATH;
+    if (mpath) {
+      rt.rt_flags |= RTF_MPATH;
+      for (const o of list) if ((o.rt_priority & RTP_MASK) === (rt.rt_priority & RTP_MASK)) o.rt_flags |= RTF_MPATH;
+    }
     let i = 0;
     while (i < list.length && list[i]!.rt_priority <= rt.rt_priority) i++;
     list.splice(i, 0, rt);
@@ -107,6 +130,9 @@ export class Rtable6 {
     if (i < 0) return ESRCH;
     list!.splice(i, 1);
     if (list!.length === 0) n!.routes = null;
+    // The last path of a priority is no longer multipath.
+    const same = list!.filter((o) => (o.rt_priority & RTP_MASK) === (rt.rt_priority & RTP_MASK));
+    if (same.length === 1) same[0]!.rt_flags &= ~RTF_MPATH;
     rt.rt_intable = false;
     this.count--;
     return 0;
@@ -409,4 +435,74 @@ export function rt6_route_add(k: Kernel, dst: Uint8Array, plen: number, gateway:
   if (ifp === undefined) return ENETUNREACH;
   const flags = RTF_STATIC | RTF_GATEWAY | (plen === 128 ? RTF_HOST : 0) | extraFlags;
   return rtrequest6(k, RTM_ADD, { dst, plen, flags, gateway, ifa: nh.rt_ifa, ifp }, 0).error;
+}
+
+/** RTM_ADD options of route(8) for an IPv6 route. */
+export interface Rtm6AddOptions {
+  /** Extra flags (RTF_REJECT, RTF_BLACKHOLE, RTF_MPATH...). */
+  flags?: number;
+  /** -iface: the gateway is an address of ours; the route is direct (no RTF_GATEWAY). */
+  iface?: boolean;
+  /** -host: a host route whatever plen says. */
+  host?: boolean;
+  priority?: number;
+  mtu?: number;
+}
+
+/**
+ * rtm_getifa() for IPv6 (ifa_ifwithroute): with -iface our address equal
+ * to the gateway; else the address of the route towards the gateway (a
+ * lookup that counts in its rt_use, as rtalloc() does), on the interface
+ * of that address.
+ */
+function rtm6_getifa(k: Kernel, gateway: Uint8Array, iface: boolean): { ia: In6Ifaddr; ifp: Ifnet } | null {
+  let ia: In6Ifaddr | null = null;
+  if (iface) {
+    for (const l of k.inet6.ifaddrs) {
+      if (l === undefined) continue;
+      for (const x of l) if (x.addr.every((v, i) => v === gateway[i])) ia = x;
+    }
+  } else {
+    const rt = rt6_match(k, gateway, 0, RT_RESOLVE);
+    if (rt !== null) ia = rt.rt_ifa;
+  }
+  if (ia === null) return null;
+  const ifp = k.ifnets[ia.ifidx];
+  return ifp === undefined ? null : { ia, ifp };
+}
+
+/** RTM_ADD from route(8) -inet6: a static route to dst/plen (scopes embedded) via gateway.  Returns an errno. */
+export function rtm6_add(k: Kernel, dst: Uint8Array, plen: number, gateway: Uint8Array, opts: Rtm6AddOptions = {}): number {
+  const found = rtm6_getifa(k, gateway, opts.iface ?? false);
+  if (found === null) return ENETUNREACH;
+  let flags = RTF_STATIC | (opts.flags ?? 0);
+  if (!opts.iface) flags |= RTF_GATEWAY;
+  if (opts.host || plen === 128) flags |= RTF_HOST;
+  const info: Rt6Addrinfo = { dst, plen, flags, gateway, ifa: found.ia, ifp: found.ifp };
+  if (opts.mtu) info.mtu = opts.mtu;
+  return rtrequest6(k, RTM_ADD, info, opts.priority ?? 0).error;
+}
+
+/** RTM_DELETE from route(8) -inet6: a route of dst/plen (not a local one), by gateway and priority when given. */
+export function rtm6_delete(k: Kernel, dst: Uint8Array, plen: number, gateway?: Uint8Array, priority?: number): number {
+  const key = k.inet6.cloneKey;
+  key.set(dst.subarray(0, 16));
+  in6_prefix_mask(key, 0, plen);
+  const rt = rtable6(k).routesAt(key, plen).find(
+    (r) =>
+      !(r.rt_flags & (RTF_LOCAL | RTF_BROADCAST)) &&
+      (priority === undefined || (r.rt_priority & RTP_MASK) === priority) &&
+      (gateway === undefined || !(r.rt_flags & RTF_GATEWAY) || r.rt_gateway.every((x, i) => x === gateway[i])),
+  );
+  if (rt === undefined) return ESRCH;
+  return rt6_deletemsg(k, rt);
+}
+
+/** RTM_GET for IPv6: the route of exactly dst/plen when plen is given, else the best match. */
+export function rtm6_get(k: Kernel, dst: Uint8Array, plen?: number): Rtentry6 | null {
+  if (plen === undefined) return rtable6(k).match(dst, 0);
+  const key = k.inet6.cloneKey;
+  key.set(dst.subarray(0, 16));
+  in6_prefix_mask(key, 0, plen);
+  return rtable6(k).lookup(key, plen);
 }

@@ -17,7 +17,7 @@ import type { Ifnet } from '../net/if.js';
 import { IFF_LOOPBACK, IFF_MULTICAST, IFF_POINTOPOINT, IFF_UP, IFT_ETHER, IFT_LOOP, if_setflags_up } from '../net/if.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
 import { sum16 } from '../../wire/checksum.js';
-import { EADDRNOTAVAIL, EINVAL, RTF_CLONING, RTF_CONNECTED, RTF_HOST, RTF_LLINFO, RTF_LOCAL, RTF_MULTICAST } from '../net/route.js';
+import { EADDRNOTAVAIL, EINVAL, RTF_CLONING, RTF_CONNECTED, RTF_HOST, RTF_LLINFO, RTF_LOCAL, RTF_MPATH, RTF_MULTICAST } from '../net/route.js';
 import { rt6_ifa_add, rt6_ifa_del } from '../net/route6.js';
 import {
   In6Ifaddr, In6Multi, IN6_ARE_ADDR_EQUAL, IN6_IFF_ANYCAST, IN6_IFF_DEPRECATED, IN6_IFF_DETACHED,
@@ -27,6 +27,7 @@ import {
 import { nd6_dad_start, nd6_dad_stop } from './nd6_nbr.js';
 import { mld6_start_listening, mld6_stop_listening } from './mld6.js';
 import { getuptime } from '../netinet/if_ether.js';
+import { rtable_loifp } from '../netinet/ip_output.js';
 
 /** ff02::1, ff01::1, ::1 and fe80::1 (no scope). */
 export const in6addr_linklocal_allnodes = new Uint8Array([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
@@ -166,10 +167,11 @@ export function in6_update_ifa(
   return ia;
 }
 
-/** in6_ifinit(): the connected and local routes of an address. */
+/** in6_ifinit(): the connected and local routes of an address (loopback interfaces get no connected route). */
 function in6_ifinit(k: Kernel, ifp: Ifnet, ia: In6Ifaddr): void {
-  if (ia.prefixlen < 128 && !(ifp.if_flags & IFF_POINTOPOINT)) {
-    const f = ifp.if_type === IFT_ETHER ? RTF_CLONING | RTF_CONNECTED : RTF_CONNECTED;
+  if (ia.prefixlen < 128 && !(ifp.if_flags & (IFF_POINTOPOINT | IFF_LOOPBACK))) {
+    // RTF_MPATH: the same prefix may be connected on several interfaces (the flag stays only then).
+    const f = (ifp.if_type === IFT_ETHER ? RTF_CLONING | RTF_CONNECTED : RTF_CONNECTED) | RTF_MPATH;
     rt6_ifa_add(k, ifp, ia, f, ia.addr, ia.prefixlen);
   }
   let flags = RTF_HOST | RTF_LOCAL;
@@ -181,7 +183,7 @@ function in6_purgeroutes(k: Kernel, ifp: Ifnet, ia: In6Ifaddr): void {
   let flags = RTF_HOST | RTF_LOCAL;
   if (ifp.if_type === IFT_ETHER) flags |= RTF_LLINFO;
   rt6_ifa_del(k, ifp, flags, ia.addr, 128);
-  if (ia.prefixlen < 128 && !(ifp.if_flags & IFF_POINTOPOINT)) {
+  if (ia.prefixlen < 128 && !(ifp.if_flags & (IFF_POINTOPOINT | IFF_LOOPBACK))) {
     // Another address may still hold the prefix.
     const others = k.inet6.addrs(ifp).some((o) => o !== ia && o.prefixlen === ia.prefixlen && in6_prefix_match(o.addr, 0, ia.addr, 0, ia.prefixlen));
     if (!others) {
@@ -240,7 +242,8 @@ export function in6_get_hw_ifid(mac: Uint8Array, out: Uint8Array): void {
 }
 
 /**
- * in6_ifattach(): enable IPv6 on ifp: lo gets ::1 and fe80::1, Ethernet a
+ * in6_ifattach(): enable IPv6 on ifp: lo0 gets ::1 and fe80::1 (other lo
+ * interfaces fe80::1 only), Ethernet a
  * link-local address from its MAC; both join the all-nodes groups and get
  * the interface-local and link-local multicast routes.
  */
@@ -258,7 +261,8 @@ export function in6_ifattach(k: Kernel, ifp: Ifnet): void {
   ll[0] = 0xfe;
   ll[1] = 0x80;
   if (ifp.if_flags & IFF_LOOPBACK) {
-    in6_update_ifa(k, ifp, in6addr_loopback, 128);
+    // ::1 only on the routing domain's default loopback (rtable_loindex).
+    if (rtable_loifp(k) === ifp) in6_update_ifa(k, ifp, in6addr_loopback, 128);
     ll[15] = 1;
   } else in6_get_hw_ifid(ifp.if_lladdr, ll);
   const ia = in6_update_ifa(k, ifp, ll, 64);

@@ -5,7 +5,7 @@
  */
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { IFF_UP, IFT_ETHER, if_list, type Ifnet } from '../../sys/net/if.js';
-import { AF_LINK, RTF_HOST, RTV_MTU, rtflagsString, type Rtentry } from '../../sys/net/route.js';
+import { AF_LINK, RTF_HOST, RTP_MASK, RTV_MTU, rtflagsString, type Rtentry } from '../../sys/net/route.js';
 import { formatIp4 } from '../../wire/addr.js';
 
 const WID_DST = 18;
@@ -74,7 +74,7 @@ export function p_rtentry(k: Kernel, rt: Rtentry, nflag: boolean): string {
   s += rt.rt_mtu ? `${rpad(String(rt.rt_mtu), 5)} ` : `${rpad('-', 5)} `;
   s += rt.rt_locks & RTV_MTU ? 'L' : ' ';
   const ifname = k.ifnets[rt.rt_ifidx]?.if_xname ?? '';
-  s += `  ${rpad(String(rt.rt_priority), 2)} ${pad(ifname.slice(0, 16), 5)}\n`;
+  s += `  ${rpad(String(rt.rt_priority & RTP_MASK), 2)} ${pad(ifname.slice(0, 16), 5)}\n`;
   return s;
 }
 

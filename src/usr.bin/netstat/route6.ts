@@ -5,7 +5,7 @@
  * for ::/0.
  */
 import type { Kernel } from '../../sys/kern/kernel.js';
-import { AF_LINK, RTF_HOST, RTV_MTU, rtflagsString } from '../../sys/net/route.js';
+import { AF_LINK, RTF_HOST, RTP_MASK, RTV_MTU, rtflagsString } from '../../sys/net/route.js';
 import type { Rtentry6 } from '../../sys/net/route6.js';
 import { formatIp6 } from '../../wire/addr.js';
 import { in6_getscope } from '../../sys/netinet6/in6_var.js';
@@ -31,13 +31,15 @@ export function routename6(k: Kernel, a: Uint8Array): string {
   return `${formatIp6(t, 0)}%${k.ifnets[scope]?.if_xname ?? String(scope)}`;
 }
 
-function destName(k: Kernel, rt: Rtentry6): string {
+/** The destination column: routename6() of a host, netname6() `ADDR/LEN` of a network, `default` for ::/0. */
+export function destName6(k: Kernel, rt: Rtentry6): string {
   if (rt.rt_flags & RTF_HOST) return routename6(k, rt.rt_dst);
   if (rt.rt_plen === 0) return 'default';
   return `${routename6(k, rt.rt_dst)}/${rt.rt_plen}`;
 }
 
-function gwName(k: Kernel, rt: Rtentry6): string {
+/** The gateway column: an address, a link-layer address, or link#N while unresolved. */
+export function gwName6(k: Kernel, rt: Rtentry6): string {
   if (rt.rt_gwfamily === AF_LINK) return rt.rt_gwalen === 0 ? `link#${rt.rt_ifidx}` : ether_ntoa(rt.rt_gwll);
   return routename6(k, rt.rt_gateway);
 }
@@ -53,14 +55,15 @@ export function p_rttables6(k: Kernel, nflag: boolean): string {
   let s = '\nInternet6:\n';
   s += `${pad('Destination', WID_DST6)} ${pad('Gateway', WID_GW6)} ${pad('Flags', 6)} ${rpad('Refs', 5)} ${rpad('Use', 8)} ${rpad('Mtu', 5)}  ${rpad('Prio', 4)} Iface\n`;
   for (const rt of rts) {
-    let l = sockaddr(destName(k, rt), WID_DST6, nflag);
-    l += sockaddr(gwName(k, rt), WID_GW6, nflag);
+    let l = sockaddr(destName6(k, rt), WID_DST6, nflag);
+    l += sockaddr(gwName6(k, rt), WID_GW6, nflag);
     l += `${pad(rtflagsString(rt.rt_flags).slice(0, 6), 6)} `;
     l += `${rpad(String(rt.rt_refcnt), 5)} ${rpad(String(rt.rt_use), 8)} `;
     l += rt.rt_mtu ? `${rpad(String(rt.rt_mtu), 5)} ` : `${rpad('-', 5)} `;
     l += rt.rt_locks & RTV_MTU ? 'L' : ' ';
     const ifname = k.ifnets[rt.rt_ifidx]?.if_xname ?? '';
-    l += `  ${rpad(String(rt.rt_priority), 2)} ${pad(ifname.slice(0, 16), 5)}\n`;
+    // rtm_priority is masked: a route of a down interface shows its configured priority.
+    l += `  ${rpad(String(rt.rt_priority & RTP_MASK), 2)} ${pad(ifname.slice(0, 16), 5)}\n`;
     s += l;
   }
   return s;
