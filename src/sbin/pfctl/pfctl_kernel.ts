@@ -8,7 +8,7 @@
 import type { Kernel } from '../../sys/kern/kernel.js';
 import type { KRule, Pf, PfState, PfStateKey } from '../../sys/net/pf.js';
 import {
-  AF_INET, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PFRES_NAMES, PFUDPS_NAMES, pf_state_expires, TCPSTATES,
+  AF_INET, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PFRES_NAMES, PFUDPS_NAMES, pf_state_expires, pf_states, TCPSTATES,
 } from '../../sys/net/pf.js';
 import { pf_find_anchor, pf_open } from '../../sys/net/pf_ioctl.js';
 import {
@@ -219,7 +219,7 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
     }
     const now = pf.uptime();
     const age = now - s.creation;
-    let exp = pf_state_expires(pf, s) - now;
+    let exp = pf_state_expires(pf, s.idx) - now;
     if (exp < 0) exp = 0;
     line += `   age ${hms(age)}, expires in ${hms(exp)}, ${s.packets0}:${s.packets1} pkts, ${s.bytes0}:${s.bytes1} bytes`;
     if (s.anchor !== null) line += `, anchor ${s.anchor.nr}`;
@@ -239,7 +239,7 @@ export function showStates(
 ): void {
   const pf = pf_open(k);
   let first = true;
-  for (let s = pf.state_head; s !== null; s = s.next) {
+  for (const s of pf_states(pf)) {
     if (iface !== null && (s.kif === null || s.kif.if_xname !== iface)) continue;
     if (first && opts & PF_OPT_SHOWALL) title('STATES:');
     first = false;

@@ -306,6 +306,7 @@ export class KRule {
   bytes1 = 0;
   states_cur = 0;
   states_tot = 0;
+  src_nodes = 0;
   /** pfctl's rule, kept for printing (pfctl -sr). */
   src_rule: unknown = null;
 }
@@ -322,60 +323,305 @@ export class KAnchor {
   ) {}
 }
 
-/** struct pf_state_key */
+/*
+ * The state table keeps no object per state: states, their keys and the
+ * hash table live in typed arrays indexed by a state number (struct of
+ * arrays), so a state hit reads a few cache lines and allocates nothing,
+ * and states churning create no garbage for the collector.  Free state
+ * numbers are kept on a stack and reused.  PfState, PfStateKey and
+ * PfStatePeer below are views made on demand for pfctl and tests.
+ */
+
+// per-state int32 fields (ST_*), stride ST_N
+export const ST_DIR = 0;
+export const ST_TIMEOUT = 1;
+export const ST_CREATION = 2;
+export const ST_EXPIRE = 3;
+export const ST_LOG = 4;
+export const ST_FLAGS = 5;
+export const ST_HALFOPEN = 6;
+const ST_PREV = 7;
+const ST_NEXT = 8;
+/** 0: free, 1: wire key only (the stack key is the same), 2: wire and stack keys */
+export const ST_NKEYS = 9;
+/** struct pf_state_peer src and dst (PR_* fields) */
+export const ST_SRC = 10;
+export const ST_DST = 17;
+/** route-to/reply-to/dup-to: the route's next hop (word 0) and its interface index (0: none) */
+export const ST_RTADDR = 24;
+export const ST_RTIF = 25;
+/** af-to: the other family (0 none) */
+export const ST_NAF = 26;
+/** src_node of source tracking (index + 1; 0 none) */
+export const ST_SRCNODE = 27;
+/** the interface index it is bound to; 0: floating */
+export const ST_KIF = 28;
+const ST_N = 29;
+export const PR_SEQLO = 0;
+export const PR_SEQHI = 1;
+export const PR_SEQDIFF = 2;
+export const PR_MAXWIN = 3;
+export const PR_MSS = 4;
+export const PR_STATE = 5;
+export const PR_WSCALE = 6;
+// per-state float64 fields
+const SF_PKTS0 = 0;
+const SF_PKTS1 = 1;
+const SF_BYTES0 = 2;
+const SF_BYTES1 = 3;
+const SF_ID = 4;
+const SF_N = 5;
+// state key fields (K_*), stride K_N: the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same)
+/** af | proto << 8 | rdomain << 16 */
+const K_META = 0;
+/** addr[0], four words */
+const K_A = 1;
+/** addr[1], four words */
+const K_B = 5;
+/** port[0] << 16 | port[1] */
+const K_PORTS = 9;
+const K_HASH = 10;
+const K_N = 11;
+
+const PFSTATE_SLOPPY = 0x0800;
+
+/** struct pf_state_key, as a view of the key store. */
 export class PfStateKey {
-  af = 0;
-  proto = 0;
-  rdomain = 0;
-  a00 = 0; a01 = 0; a02 = 0; a03 = 0;
-  a10 = 0; a11 = 0; a12 = 0; a13 = 0;
-  port0 = 0;
-  port1 = 0;
-  hash = 0;
-  /** hash chain */
-  hnext: PfStateKey | null = null;
-  state: PfState | null = null;
+  constructor(
+    readonly pf: Pf,
+    readonly kx: number,
+  ) {}
+  private w(i: number): number {
+    return this.pf.st.kd[this.kx * K_N + i]!;
+  }
+  get af(): number { return this.w(K_META) & 0xff; }
+  get proto(): number { return (this.w(K_META) >>> 8) & 0xff; }
+  get rdomain(): number { return this.w(K_META) >>> 16; }
+  get a00(): number { return this.w(K_A); }
+  get a01(): number { return this.w(K_A + 1); }
+  get a02(): number { return this.w(K_A + 2); }
+  get a03(): number { return this.w(K_A + 3); }
+  get a10(): number { return this.w(K_B); }
+  get a11(): number { return this.w(K_B + 1); }
+  get a12(): number { return this.w(K_B + 2); }
+  get a13(): number { return this.w(K_B + 3); }
+  get port0(): number { return this.w(K_PORTS) >>> 16; }
+  get port1(): number { return this.w(K_PORTS) & 0xffff; }
 }
 
-/** struct pf_state_peer */
+/** struct pf_state_peer, as a view. */
 export class PfStatePeer {
-  seqlo = 0;
-  seqhi = 0;
-  seqdiff = 0;
-  max_win = 0;
-  mss = 0;
-  state = 0;
-  wscale = 0;
+  constructor(
+    readonly pf: Pf,
+    readonly o: number,
+  ) {}
+  get seqlo(): number { return this.pf.st.si[this.o + PR_SEQLO]! >>> 0; }
+  get seqhi(): number { return this.pf.st.si[this.o + PR_SEQHI]! >>> 0; }
+  get seqdiff(): number { return this.pf.st.si[this.o + PR_SEQDIFF]! >>> 0; }
+  get max_win(): number { return this.pf.st.si[this.o + PR_MAXWIN]!; }
+  get mss(): number { return this.pf.st.si[this.o + PR_MSS]!; }
+  get state(): number { return this.pf.st.si[this.o + PR_STATE]!; }
+  get wscale(): number { return this.pf.st.si[this.o + PR_WSCALE]!; }
 }
 
-/** struct pf_state */
+/** struct pf_state, as a view of state number idx (valid while the state lives). */
 export class PfState {
-  key_wire!: PfStateKey;
-  key_stack!: PfStateKey;
-  rule!: KRule;
-  anchor: KRule | null = null;
+  constructor(
+    readonly pf: Pf,
+    readonly idx: number,
+  ) {}
+  private i(f: number): number {
+    return this.pf.st.si[this.idx * ST_N + f]!;
+  }
+  private f(f: number): number {
+    return this.pf.st.sf[this.idx * SF_N + f]!;
+  }
+  get key_wire(): PfStateKey { return new PfStateKey(this.pf, this.idx * 2); }
+  get key_stack(): PfStateKey { return new PfStateKey(this.pf, this.idx * 2 + (this.i(ST_NKEYS) === 2 ? 1 : 0)); }
+  /** the keys differ (the state translates) */
+  get translates(): boolean { return this.i(ST_NKEYS) === 2; }
+  get rule(): KRule { return this.pf.st.rule[this.idx]!; }
+  get anchor(): KRule | null { return this.pf.st.anchor[this.idx]!; }
   /** The interface it is bound to; null: floating (printed as "all"). */
-  kif: Ifnet | null = null;
-  direction = 0;
-  readonly src = new PfStatePeer();
-  readonly dst = new PfStatePeer();
-  /** uptime seconds */
-  creation = 0;
-  expire = 0;
-  timeout = 0;
-  packets0 = 0;
-  packets1 = 0;
-  bytes0 = 0;
-  bytes1 = 0;
-  id = 0;
-  log = 0;
-  state_flags = 0;
-  /** counted in states_halfopen */
-  halfopen = false;
-  prev: PfState | null = null;
-  next: PfState | null = null;
+  get kif(): Ifnet | null { return this.i(ST_KIF) === 0 ? null : (this.pf.k.ifnets[this.i(ST_KIF)] ?? null); }
+  get direction(): number { return this.i(ST_DIR); }
+  get src(): PfStatePeer { return new PfStatePeer(this.pf, this.idx * ST_N + ST_SRC); }
+  get dst(): PfStatePeer { return new PfStatePeer(this.pf, this.idx * ST_N + ST_DST); }
+  get creation(): number { return this.i(ST_CREATION); }
+  get expire(): number { return this.i(ST_EXPIRE); }
+  get timeout(): number { return this.i(ST_TIMEOUT); }
+  get packets0(): number { return this.f(SF_PKTS0); }
+  get packets1(): number { return this.f(SF_PKTS1); }
+  get bytes0(): number { return this.f(SF_BYTES0); }
+  get bytes1(): number { return this.f(SF_BYTES1); }
+  get id(): number { return this.f(SF_ID); }
+  get log(): number { return this.i(ST_LOG); }
+  get state_flags(): number { return this.i(ST_FLAGS); }
+  /** route-to's next hop (IPv4 word), or null */
+  get rt_addr(): number | null { return this.i(ST_RTIF) !== 0 ? this.i(ST_RTADDR) : null; }
+  get naf(): number { return this.i(ST_NAF); }
+  get src_node(): number { return this.i(ST_SRCNODE) - 1; }
 }
 
+/** The state store and its hash table (open addressing, linear probing). */
+export class PfStateStore {
+  cap = 0;
+  si = new Int32Array(0);
+  sf = new Float64Array(0);
+  kd = new Int32Array(0);
+  rule: Array<KRule | null> = [];
+  anchor: Array<KRule | null> = [];
+  free = new Int32Array(0);
+  nfree = 0;
+  /** the hash table: per slot, key number + 1 (0 empty) and the key's hash */
+  ht = new Int32Array(2 * 1024);
+  hmask = 1023;
+  hcount = 0;
+  head = -1;
+  tail = -1;
+
+  /** A free state number, its fields zeroed. */
+  alloc(): number {
+    if (this.nfree === 0) this.grow();
+    const s = this.free[--this.nfree]!;
+    this.si.fill(0, s * ST_N, s * ST_N + ST_N);
+    this.sf.fill(0, s * SF_N, s * SF_N + SF_N);
+    return s;
+  }
+
+  release(s: number): void {
+    this.si[s * ST_N + ST_NKEYS] = 0;
+    this.rule[s] = null;
+    this.anchor[s] = null;
+    this.free[this.nfree++] = s;
+  }
+
+  private grow(): void {
+    const old = this.cap;
+    const cap = old === 0 ? 1024 : old * 2;
+    const si = new Int32Array(cap * ST_N);
+    si.set(this.si);
+    this.si = si;
+    const sf = new Float64Array(cap * SF_N);
+    sf.set(this.sf);
+    this.sf = sf;
+    const kd = new Int32Array(cap * 2 * K_N);
+    kd.set(this.kd);
+    this.kd = kd;
+    const free = new Int32Array(cap);
+    free.set(this.free.subarray(0, this.nfree));
+    this.free = free;
+    // lowest numbers first
+    for (let s = cap - 1; s >= old; s--) this.free[this.nfree++] = s;
+    for (let s = old; s < cap; s++) {
+      this.rule.push(null);
+      this.anchor.push(null);
+    }
+    this.cap = cap;
+  }
+
+  /** The key equal to q (hash h), or -1. */
+  find(q: Int32Array, h: number): number {
+    const kd = this.kd;
+    const ht = this.ht;
+    const mask = this.hmask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = ht[2 * i]!;
+      if (v === 0) return -1;
+      if (ht[2 * i + 1] === h) {
+        const o = (v - 1) * K_N;
+        if (kd[o + K_A] === q[K_A] && kd[o + K_B] === q[K_B] && kd[o + K_PORTS] === q[K_PORTS] && kd[o] === q[K_META] &&
+            kd[o + K_A + 1] === q[K_A + 1] && kd[o + K_A + 2] === q[K_A + 2] && kd[o + K_A + 3] === q[K_A + 3] &&
+            kd[o + K_B + 1] === q[K_B + 1] && kd[o + K_B + 2] === q[K_B + 2] && kd[o + K_B + 3] === q[K_B + 3])
+          return v - 1;
+      }
+    }
+  }
+
+  /** Put key kx (written, with its hash) in the table. */
+  insert(kx: number): void {
+    if ((this.hcount + 1) * 2 > this.hmask + 1) this.rehash((this.hmask + 1) * 2);
+    const h = this.kd[kx * K_N + K_HASH]!;
+    const ht = this.ht;
+    const mask = this.hmask;
+    let i = h & mask;
+    while (ht[2 * i] !== 0) i = (i + 1) & mask;
+    ht[2 * i] = kx + 1;
+    ht[2 * i + 1] = h;
+    this.hcount++;
+  }
+
+  /** Take key kx out of the table (backward-shift deletion: no tombstones). */
+  remove(kx: number): void {
+    const ht = this.ht;
+    const mask = this.hmask;
+    let i = this.kd[kx * K_N + K_HASH]! & mask;
+    while (ht[2 * i] !== kx + 1) {
+      if (ht[2 * i] === 0) return;
+      i = (i + 1) & mask;
+    }
+    for (let j = (i + 1) & mask; ht[2 * j] !== 0; j = (j + 1) & mask) {
+      const home = ht[2 * j + 1]! & mask;
+      // move j back to i unless its home lies cyclically in (i, j]
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        ht[2 * i] = ht[2 * j]!;
+        ht[2 * i + 1] = ht[2 * j + 1]!;
+        i = j;
+      }
+    }
+    ht[2 * i] = 0;
+    this.hcount--;
+  }
+
+  private rehash(n: number): void {
+    const old = this.ht;
+    const ht = new Int32Array(2 * n);
+    const mask = n - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const v = old[j]!;
+      if (v === 0) continue;
+      let i = old[j + 1]! & mask;
+      while (ht[2 * i] !== 0) i = (i + 1) & mask;
+      ht[2 * i] = v;
+      ht[2 * i + 1] = old[j + 1]!;
+    }
+    this.ht = ht;
+    this.hmask = mask;
+  }
+}
+
+/** The hash of the key at kd[o] (K_* layout). */
+export function pf_hashkey(kd: Int32Array, o: number): number {
+  let h = Math.imul(kd[o + K_META]! ^ 0x2545f491, 0x9e3779b1);
+  h = Math.imul(h ^ kd[o + K_A]!, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ kd[o + K_B]!, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ kd[o + K_PORTS]!, 0x85ebca6b);
+  if ((kd[o + K_META]! & 0xff) !== AF_INET) {
+    h = Math.imul(h ^ (h >>> 15) ^ kd[o + K_A + 1]! ^ (kd[o + K_B + 1]! << 7), 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 13) ^ kd[o + K_A + 2]! ^ (kd[o + K_B + 2]! << 7), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15) ^ kd[o + K_A + 3]! ^ (kd[o + K_B + 3]! << 7), 0xc2b2ae35);
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  return h ^ (h >>> 15);
+}
+
+/** Fill a key (kd at o): family, protocol, rdomain and the two sides. */
+export function pf_key_set(kd: Int32Array, o: number, af: number, proto: number, rdomain: number,
+  a0: number, a1: number, a2: number, a3: number, p0: number,
+  b0: number, b1: number, b2: number, b3: number, p1: number): void {
+  kd[o + K_META] = af | (proto << 8) | (rdomain << 16);
+  kd[o + K_A] = a0; kd[o + K_A + 1] = a1; kd[o + K_A + 2] = a2; kd[o + K_A + 3] = a3;
+  kd[o + K_B] = b0; kd[o + K_B + 1] = b1; kd[o + K_B + 2] = b2; kd[o + K_B + 3] = b3;
+  kd[o + K_PORTS] = (p0 << 16) | p1;
+  kd[o + K_HASH] = pf_hashkey(kd, o);
+}
+
+/** pf_find_state_all()-like: the state whose key equals pf.sk (filled by pf_key_set), or -1. */
+export function pf_find_key(pf: Pf): number {
+  const q = pf.sk;
+  const kx = pf.st.find(q, q[K_HASH]!);
+  return kx < 0 ? -1 : kx >>> 1;
+}
 /** struct pf_pdesc: what pf knows of the packet being tested (one per kernel, reused). */
 export class PfPdesc {
   m!: Mbuf;
@@ -443,83 +689,33 @@ export interface PfSocketOwner {
  */
 export type PfSocketLookup = (k: Kernel, af: number, proto: number, pd: PfPdesc) => PfSocketOwner | null;
 
-/** The state hash table. */
-class PfStateTable {
-  buckets: Array<PfStateKey | null> = new Array<PfStateKey | null>(1024).fill(null);
-  mask = 1023;
-  count = 0;
-
-  find(sk: PfStateKey): PfStateKey | null {
-    for (let k: PfStateKey | null = this.buckets[sk.hash & this.mask]!; k !== null; k = k.hnext) {
-      if (
-        k.hash === sk.hash && k.a00 === sk.a00 && k.a10 === sk.a10 && k.port0 === sk.port0 && k.port1 === sk.port1 &&
-        k.proto === sk.proto && k.af === sk.af && k.rdomain === sk.rdomain && k.a01 === sk.a01 && k.a02 === sk.a02 &&
-        k.a03 === sk.a03 && k.a11 === sk.a11 && k.a12 === sk.a12 && k.a13 === sk.a13
-      )
-        return k;
-    }
-    return null;
-  }
-
-  insert(sk: PfStateKey): void {
-    if (this.count >= this.buckets.length) this.grow();
-    const i = sk.hash & this.mask;
-    sk.hnext = this.buckets[i]!;
-    this.buckets[i] = sk;
-    this.count++;
-  }
-
-  remove(sk: PfStateKey): void {
-    const i = sk.hash & this.mask;
-    let p: PfStateKey | null = this.buckets[i]!;
-    if (p === sk) {
-      this.buckets[i] = sk.hnext;
-      this.count--;
-      sk.hnext = null;
-      return;
-    }
-    while (p !== null && p.hnext !== sk) p = p.hnext;
-    if (p !== null) {
-      p.hnext = sk.hnext;
-      this.count--;
-    }
-    sk.hnext = null;
-  }
-
-  private grow(): void {
-    const old = this.buckets;
-    const n = old.length * 2;
-    this.buckets = new Array<PfStateKey | null>(n).fill(null);
-    this.mask = n - 1;
-    for (let k of old) {
-      while (k !== null) {
-        const nx = k.hnext;
-        const i = k.hash & this.mask;
-        k.hnext = this.buckets[i]!;
-        this.buckets[i] = k;
-        k = nx;
-      }
-    }
-  }
-
-  clear(): void {
-    this.buckets = new Array<PfStateKey | null>(1024).fill(null);
-    this.mask = 1023;
-    this.count = 0;
-  }
-}
-
-export function pf_hashkey(sk: PfStateKey): number {
-  let h = Math.imul(sk.af ^ (sk.proto << 8) ^ (sk.rdomain << 16), 0x9e3779b1);
-  h = Math.imul(h ^ sk.a00, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 15) ^ sk.a10, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 13) ^ ((sk.port0 << 16) | sk.port1), 0x85ebca6b);
-  if (sk.af !== AF_INET) {
-    h = Math.imul(h ^ sk.a01 ^ (sk.a11 << 7), 0xc2b2ae35);
-    h = Math.imul(h ^ sk.a02 ^ (sk.a12 << 7), 0x85ebca6b);
-    h = Math.imul(h ^ sk.a03 ^ (sk.a13 << 7), 0xc2b2ae35);
-  }
-  return (h ^ (h >>> 16)) | 0;
+/** struct pf_src_node: a source address tracked by a rule (or globally). */
+export class PfSrcNode {
+  /** translated or routed-to address (sticky-address), af and word 0..3; raf 0: none */
+  raf = 0;
+  raddr: [number, number, number, number] = [0, 0, 0, 0];
+  /** PF_SN_NAT, PF_SN_RDR, PF_SN_ROUTE (0: none) */
+  type = 0;
+  states = 0;
+  conn = 0;
+  /** connection rate: count and the second it was last decayed */
+  conn_rate_count = 0;
+  conn_rate_last = 0;
+  creation = 0;
+  /** uptime second it expires (0 while it has states) */
+  expire = 0;
+  packets0 = 0;
+  packets1 = 0;
+  bytes0 = 0;
+  bytes1 = 0;
+  constructor(
+    readonly idx: number,
+    readonly key: string,
+    readonly af: number,
+    readonly addr: [number, number, number, number],
+    /** null: global (source-track global) */
+    readonly rule: KRule | null,
+  ) {}
 }
 
 /** Per-kernel pf: status, counters, rules, tables, states. */
@@ -557,14 +753,18 @@ export class Pf {
   readonly tables = new Map<string, PfrKtable>();
   /** the default rule: pass all, no state (nr -1) */
   readonly default_rule = new KRule();
-  readonly statetbl = new PfStateTable();
-  /** state list in creation order */
-  state_head: PfState | null = null;
-  state_tail: PfState | null = null;
+  /** the states (a list in creation order, pfctl -ss), their keys and hash table */
+  readonly st = new PfStateStore();
   private stateid = 0;
   creatorid = 0;
   readonly pd = new PfPdesc();
-  readonly searchKey = new PfStateKey();
+  /** source tracking nodes by "rule nr/af/address" (pf_src_tree) */
+  readonly src_nodes = new Map<string, PfSrcNode>();
+  /** src nodes by number (a state's ST_SRCNODE - 1) */
+  readonly src_node_list: Array<PfSrcNode | null> = [];
+  src_node_count = 0;
+  /** the search key (K_* layout) */
+  readonly sk = new Int32Array(K_N);
   /** pf_get_transaddr's address scratch */
   readonly naddr = new Int32Array(4);
   /** pflog_packet's header + packet buffer */
@@ -591,7 +791,7 @@ export class Pf {
   /** the rule already logged for this packet */
   ctx_logged: KRule | null = null;
   /** the state pf_test_rule() created */
-  ctx_state: PfState | null = null;
+  ctx_state = -1;
   /** rules evaluated for the last rule test (bench: ns per rule) */
   evals = 0;
 
@@ -658,7 +858,7 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   }
   m = pd.m;
 
-  let s: PfState | null = null;
+  let s = -1;
   let r: KRule;
   let a: KRule | null;
   pf.ctx_log = 0;
@@ -670,19 +870,21 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   } else {
     s = pf_test_state(pf, pd);
     action = pf.ctx_reason === -2 ? PF_PASS : PF_DROP;
-    if (s === null) {
+    if (s < 0) {
       action = pf_test_rule(pf, pd);
       r = pf.ctx_rm ?? pf.default_rule;
       a = pf.ctx_am;
       s = pf.ctx_state;
-      pf.ctx_state = null;
+      pf.ctx_state = -1;
       if (k.trace !== null)
         k.trace.branch(k, m, `pf_test: ${r.nr < 0 ? 'default rule' : `rule ${r.nr}`} ${action === PF_PASS ? 'pass' : 'block'}`,
-          s !== null ? 'state created' : '');
+          s >= 0 ? 'state created' : '');
     } else {
-      r = s.rule;
-      a = s.anchor;
-      if ((s.log & PF_LOG_ALL) !== 0) pd.pflog |= s.log;
+      const st = pf.st;
+      r = st.rule[s]!;
+      a = st.anchor[s]!;
+      const log = st.si[s * ST_N + ST_LOG]!;
+      if ((log & PF_LOG_ALL) !== 0) pd.pflog |= log;
       if (k.trace !== null)
         k.trace.branch(k, m, `pf_test: state ${action === PF_PASS ? 'match' : PFRES_NAMES[pf.ctx_reason === -2 ? 0 : pf.ctx_reason]}`,
           `rule ${r.nr}`);
@@ -690,7 +892,7 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   }
 
   // pflog: log (all) on states, forced logging
-  if (pd.pflog !== 0 && s !== null && (r.log & PF_LOG_ALL) !== 0 && pf.ctx_logged !== r) {
+  if (pd.pflog !== 0 && s >= 0 && (r.log & PF_LOG_ALL) !== 0 && pf.ctx_logged !== r) {
     pflog_packet(pf, pd, action === PF_PASS ? PFRES_MATCH : pf.ctx_reason, r, a, action === PF_PASS ? r.action : PF_DROP);
   }
   pf.ctx_logged = null;
@@ -824,8 +1026,8 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
       pd.hdrlen = thl;
       pd.osport = get16(b, off);
       pd.odport = get16(b, off + 2);
-      pd.th_seq = get32(b, off + 4);
-      pd.th_ack = get32(b, off + 8);
+      pd.th_seq = get32(b, off + 4) | 0;
+      pd.th_ack = get32(b, off + 8) | 0;
       pd.th_flags = b[off + 13]!;
       pd.th_win = get16(b, off + 14);
       pd.p_len = end - off - thl;
@@ -944,107 +1146,89 @@ function pf_icmp_mapping(pd: PfPdesc, type: number): void {
 /* ------------------------------------------------------------------ */
 /* state lookup                                                        */
 
-/** Fill the search key from the packet as it is (pf_test_state's key). */
-function pf_pkt_key(pf: Pf, pd: PfPdesc): PfStateKey {
-  const sk = pf.searchKey;
-  sk.af = pd.af;
-  sk.proto = pd.proto;
-  sk.rdomain = pd.rdomain;
-  if (pd.sidx === 0) {
-    sk.a00 = pd.s0; sk.a01 = pd.s1; sk.a02 = pd.s2; sk.a03 = pd.s3;
-    sk.a10 = pd.d0; sk.a11 = pd.d1; sk.a12 = pd.d2; sk.a13 = pd.d3;
-    sk.port0 = pd.osport;
-    sk.port1 = pd.odport;
-  } else {
-    sk.a10 = pd.s0; sk.a11 = pd.s1; sk.a12 = pd.s2; sk.a13 = pd.s3;
-    sk.a00 = pd.d0; sk.a01 = pd.d1; sk.a02 = pd.d2; sk.a03 = pd.d3;
-    sk.port1 = pd.osport;
-    sk.port0 = pd.odport;
-  }
-  sk.hash = pf_hashkey(sk);
-  return sk;
-}
-
-/** pf_find_state(): the state of key sk for a packet in direction dir on kif, or null. */
-function pf_find_state(pf: Pf, pd: PfPdesc, sk: PfStateKey): PfState | null {
+/** pf_find_state(): the state of the packet for direction dir on kif, or -1 (the key is pf.sk). */
+function pf_find_state(pf: Pf, pd: PfPdesc): number {
+  const q = pf.sk;
+  if (pd.sidx === 0)
+    pf_key_set(q, 0, pd.af, pd.proto, pd.rdomain, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport);
+  else
+    pf_key_set(q, 0, pd.af, pd.proto, pd.rdomain, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport);
   pf.fcounters[FCNT_STATE_SEARCH]++;
-  const key = pf.statetbl.find(sk);
-  if (key === null) return null;
-  const s = key.state;
-  if (s === null || s.timeout === PFTM_PURGE) return null;
-  if (s.kif !== null && s.kif !== pd.kif) return null;
-  if (key !== (pd.dir === PF_IN ? s.key_wire : s.key_stack)) return null;
+  const st = pf.st;
+  const kx = st.find(q, q[K_HASH]!);
+  if (kx < 0) return -1;
+  const s = kx >>> 1;
+  const b = s * ST_N;
+  if (st.si[b + ST_TIMEOUT] === PFTM_PURGE) return -1;
+  const kif = st.si[s * ST_N + ST_KIF]!;
+  if (kif !== 0 && kif !== pd.kif.if_index) return -1;
+  // inbound packets match the wire key, outbound ones the stack key
+  if (st.si[b + ST_NKEYS] === 2 && (kx & 1) !== (pd.dir === PF_IN ? 0 : 1)) return -1;
   return s;
 }
 
 /**
  * pf_test_state(): the state of the packet and what it says.  Returns the
- * state (null: no state, go to the rules); pf.ctx_reason is -2 when the
+ * state (-1: no state, go to the rules); pf.ctx_reason is -2 when the
  * packet passes, else the reason it is dropped.
  */
-function pf_test_state(pf: Pf, pd: PfPdesc): PfState | null {
+function pf_test_state(pf: Pf, pd: PfPdesc): number {
   if (pd.state_icmp) return pf_test_state_icmp_error(pf, pd);
-  const s = pf_find_state(pf, pd, pf_pkt_key(pf, pd));
-  if (s === null) return null;
-  let src: PfStatePeer, dst: PfStatePeer;
-  if (pd.dir === s.direction) {
-    src = s.src;
-    dst = s.dst;
+  const s = pf_find_state(pf, pd);
+  if (s < 0) return -1;
+  const si = pf.st.si;
+  const b = s * ST_N;
+  let src: number, dst: number;
+  if (pd.dir === si[b + ST_DIR]) {
+    src = b + ST_SRC;
+    dst = b + ST_DST;
   } else {
-    src = s.dst;
-    dst = s.src;
+    src = b + ST_DST;
+    dst = b + ST_SRC;
   }
   const now = pf.uptime();
   switch (pd.proto) {
     case IPPROTO_TCP:
-      if ((pd.th_flags & (TH_SYN | TH_ACK)) === TH_SYN && dst.state >= TCPS_FIN_WAIT_2 && src.state >= TCPS_FIN_WAIT_2) {
+      if ((pd.th_flags & (TH_SYN | TH_ACK)) === TH_SYN && si[dst + PR_STATE]! >= TCPS_FIN_WAIT_2 && si[src + PR_STATE]! >= TCPS_FIN_WAIT_2) {
         // a new connection reusing the ports of a closed one: drop the old state
-        s.timeout = PFTM_PURGE;
         pf_remove_state(pf, s);
-        return null;
+        return -1;
       }
-      if ((s.state_flags & 0x0800) !== 0) pf_tcp_track_sloppy(pf, pd, s, src, dst, now);
+      if ((si[b + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0) pf_tcp_track_sloppy(pf, pd, s, src, dst, now);
       else if (pf_tcp_track_full(pf, pd, s, src, dst, now) === PF_DROP) return s;
       break;
     case IPPROTO_UDP:
-    default:
-      if (src.state < PFUDPS_SINGLE) src.state = PFUDPS_SINGLE;
-      if (dst.state === PFUDPS_SINGLE) dst.state = PFUDPS_MULTIPLE;
-      s.expire = now;
-      if (pd.proto === IPPROTO_UDP)
-        s.timeout = src.state === PFUDPS_MULTIPLE && dst.state === PFUDPS_MULTIPLE ? PFTM_UDP_MULTIPLE : PFTM_UDP_SINGLE;
-      else if (pd.proto === IPPROTO_ICMP || pd.proto === IPPROTO_ICMPV6) s.timeout = PFTM_ICMP_ERROR_REPLY;
-      else s.timeout = src.state === PFUDPS_MULTIPLE && dst.state === PFUDPS_MULTIPLE ? PFTM_OTHER_MULTIPLE : PFTM_OTHER_SINGLE;
+    default: {
+      if (si[src + PR_STATE]! < PFUDPS_SINGLE) si[src + PR_STATE] = PFUDPS_SINGLE;
+      if (si[dst + PR_STATE] === PFUDPS_SINGLE) si[dst + PR_STATE] = PFUDPS_MULTIPLE;
+      si[b + ST_EXPIRE] = now;
+      const multiple = si[src + PR_STATE] === PFUDPS_MULTIPLE && si[dst + PR_STATE] === PFUDPS_MULTIPLE;
+      if (pd.proto === IPPROTO_UDP) si[b + ST_TIMEOUT] = multiple ? PFTM_UDP_MULTIPLE : PFTM_UDP_SINGLE;
+      else if (pd.proto === IPPROTO_ICMP || pd.proto === IPPROTO_ICMPV6) si[b + ST_TIMEOUT] = PFTM_ICMP_ERROR_REPLY;
+      else si[b + ST_TIMEOUT] = multiple ? PFTM_OTHER_MULTIPLE : PFTM_OTHER_SINGLE;
       break;
+    }
   }
   // translate, if the state does
-  if (s.key_wire !== s.key_stack) {
-    const nk = pd.didx === 1 ? s.key_stack : s.key_wire;
-    pf_translate_to_key(pf, pd, nk, pd.sidx, pd.didx);
-  }
+  if (si[b + ST_NKEYS] === 2) pf_translate_to_key(pd, pd.didx === 1 ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
   pf.ctx_reason = -2;
   return s;
 }
 
-/** Rewrite the packet's addresses and ports to those of key nk (sidx: the source's index in the key). */
-function pf_translate_to_key(pf: Pf, pd: PfPdesc, nk: PfStateKey, sidx: number, didx: number): void {
-  void pf;
-  if (sidx === 0) {
-    if (pd.s0 !== nk.a00 || pd.s1 !== nk.a01 || pd.s2 !== nk.a02 || pd.s3 !== nk.a03 || pd.osport !== nk.port0)
-      pf_change_ap(pd, 0, nk.a00, nk.a01, nk.a02, nk.a03, nk.port0);
-    if (pd.d0 !== nk.a10 || pd.d1 !== nk.a11 || pd.d2 !== nk.a12 || pd.d3 !== nk.a13 || pd.odport !== nk.port1) {
-      pd.destchg = true;
-      pf_change_ap(pd, 1, nk.a10, nk.a11, nk.a12, nk.a13, nk.port1);
-    }
-  } else {
-    if (pd.s0 !== nk.a10 || pd.s1 !== nk.a11 || pd.s2 !== nk.a12 || pd.s3 !== nk.a13 || pd.osport !== nk.port1)
-      pf_change_ap(pd, 0, nk.a10, nk.a11, nk.a12, nk.a13, nk.port1);
-    if (pd.d0 !== nk.a00 || pd.d1 !== nk.a01 || pd.d2 !== nk.a02 || pd.d3 !== nk.a03 || pd.odport !== nk.port0) {
-      pd.destchg = true;
-      pf_change_ap(pd, 1, nk.a00, nk.a01, nk.a02, nk.a03, nk.port0);
-    }
+/** Rewrite the packet's addresses and ports to those of key kx (sidx: the source's index in the key). */
+function pf_translate_to_key(pd: PfPdesc, kx: number, kd: Int32Array, sidx: number): void {
+  const o = kx * K_N;
+  const ports = kd[o + K_PORTS]!;
+  const sa = sidx === 0 ? o + K_A : o + K_B;
+  const da = sidx === 0 ? o + K_B : o + K_A;
+  const sp = sidx === 0 ? ports >>> 16 : ports & 0xffff;
+  const dp = sidx === 0 ? ports & 0xffff : ports >>> 16;
+  if (pd.s0 !== kd[sa] || pd.s1 !== kd[sa + 1] || pd.s2 !== kd[sa + 2] || pd.s3 !== kd[sa + 3] || pd.osport !== sp)
+    pf_change_ap(pd, 0, kd[sa]!, kd[sa + 1]!, kd[sa + 2]!, kd[sa + 3]!, sp);
+  if (pd.d0 !== kd[da] || pd.d1 !== kd[da + 1] || pd.d2 !== kd[da + 2] || pd.d3 !== kd[da + 3] || pd.odport !== dp) {
+    pd.destchg = true;
+    pf_change_ap(pd, 1, kd[da]!, kd[da + 1]!, kd[da + 2]!, kd[da + 3]!, dp);
   }
-  void didx;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1080,10 +1264,9 @@ export function pf_change_ap(pd: PfPdesc, which: number, w0: number, w1: number,
     else pd.d0 = w0;
   } else {
     const ao = o + (which === 0 ? 8 : 24);
-    const nw = [w0, w1, w2, w3];
     for (let i = 0; i < 4; i++) {
       const old = get32(b, ao + i * 4);
-      const n = nw[i]! >>> 0;
+      const n = (i === 0 ? w0 : i === 1 ? w1 : i === 2 ? w2 : w3) >>> 0;
       if (old !== n) {
         put32(b, ao + i * 4, n);
         if (tsumOff >= 0) tsum = adj32(tsum, old, n);
@@ -1161,156 +1344,173 @@ function pf_get_wscale(pd: PfPdesc): number {
   return wscale;
 }
 
-function pf_tcp_track_full(pf: Pf, pd: PfPdesc, s: PfState, src: PfStatePeer, dst: PfStatePeer, now: number): number {
+/**
+ * pf_tcp_track_full(): Guido van Rooij's window tracking.  src and dst are
+ * the offsets of the sending and receiving peers in pf.st.si; sequence
+ * numbers are int32 and compared by their difference, as SEQ_GEQ does.
+ */
+function pf_tcp_track_full(pf: Pf, pd: PfPdesc, s: number, src: number, dst: number, now: number): number {
+  const si = pf.st.si;
   const flags = pd.th_flags;
   let win = pd.th_win;
   let sws: number, dws: number;
-  if (src.wscale && dst.wscale && !(flags & TH_SYN)) {
-    sws = src.wscale & PF_WSCALE_MASK;
-    dws = dst.wscale & PF_WSCALE_MASK;
+  if (si[src + PR_WSCALE] !== 0 && si[dst + PR_WSCALE] !== 0 && (flags & TH_SYN) === 0) {
+    sws = si[src + PR_WSCALE]! & PF_WSCALE_MASK;
+    dws = si[dst + PR_WSCALE]! & PF_WSCALE_MASK;
   } else sws = dws = 0;
   let seq = pd.th_seq;
   const orig_seq = seq;
   let ack: number, end: number, data_end: number;
-  if (src.seqlo === 0) {
+  if (si[src + PR_SEQLO] === 0) {
     // first packet from this end
     ack = pd.th_ack;
-    end = (seq + pd.p_len) >>> 0;
+    end = (seq + pd.p_len) | 0;
     if (flags & TH_SYN) {
-      end = (end + 1) >>> 0;
-      if (dst.wscale & PF_WSCALE_FLAG) {
-        src.wscale = pf_get_wscale(pd);
-        if (src.wscale & PF_WSCALE_FLAG) {
-          sws = src.wscale & PF_WSCALE_MASK;
+      end = (end + 1) | 0;
+      if (si[dst + PR_WSCALE]! & PF_WSCALE_FLAG) {
+        const ws = pf_get_wscale(pd);
+        si[src + PR_WSCALE] = ws;
+        if (ws & PF_WSCALE_FLAG) {
+          sws = ws & PF_WSCALE_MASK;
           win = (win + (1 << sws) - 1) >>> sws;
-          dws = dst.wscale & PF_WSCALE_MASK;
+          dws = si[dst + PR_WSCALE]! & PF_WSCALE_MASK;
         } else {
-          dst.max_win = Math.min(TCP_MAXWIN, dst.max_win << (dst.wscale & PF_WSCALE_MASK));
-          dst.wscale = 0;
+          si[dst + PR_MAXWIN] = Math.min(TCP_MAXWIN, si[dst + PR_MAXWIN]! << (si[dst + PR_WSCALE]! & PF_WSCALE_MASK));
+          si[dst + PR_WSCALE] = 0;
         }
       }
     }
     data_end = end;
-    if (flags & TH_FIN) end = (end + 1) >>> 0;
-    src.seqlo = seq;
-    if (src.state < TCPS_SYN_SENT) src.state = TCPS_SYN_SENT;
-    const w = Math.max(1, dst.max_win << dws);
-    if (src.seqhi === 1 || SEQ_GEQ((end + w) >>> 0, src.seqhi)) src.seqhi = (end + w) >>> 0;
-    if (win > src.max_win) src.max_win = win;
+    if (flags & TH_FIN) end = (end + 1) | 0;
+    si[src + PR_SEQLO] = seq;
+    if (si[src + PR_STATE]! < TCPS_SYN_SENT) si[src + PR_STATE] = TCPS_SYN_SENT;
+    const w = Math.max(1, si[dst + PR_MAXWIN]! << dws);
+    if (si[src + PR_SEQHI] === 1 || SEQ_GEQ((end + w) | 0, si[src + PR_SEQHI]!)) si[src + PR_SEQHI] = (end + w) | 0;
+    if (win > si[src + PR_MAXWIN]!) si[src + PR_MAXWIN] = win;
   } else {
-    ack = (pd.th_ack - dst.seqdiff) >>> 0;
-    end = (seq + pd.p_len) >>> 0;
-    if (flags & TH_SYN) end = (end + 1) >>> 0;
+    ack = (pd.th_ack - si[dst + PR_SEQDIFF]!) | 0;
+    end = (seq + pd.p_len) | 0;
+    if (flags & TH_SYN) end = (end + 1) | 0;
     data_end = end;
-    if (flags & TH_FIN) end = (end + 1) >>> 0;
+    if (flags & TH_FIN) end = (end + 1) | 0;
   }
-  if ((flags & TH_ACK) === 0) ack = dst.seqlo;
-  else if ((ack === 0 && (flags & (TH_ACK | TH_RST)) === (TH_ACK | TH_RST)) || dst.state < TCPS_SYN_SENT) ack = dst.seqlo;
+  if ((flags & TH_ACK) === 0) ack = si[dst + PR_SEQLO]!;
+  else if ((ack === 0 && (flags & (TH_ACK | TH_RST)) === (TH_ACK | TH_RST)) || si[dst + PR_STATE]! < TCPS_SYN_SENT)
+    ack = si[dst + PR_SEQLO]!;
   if (seq === end) {
     // no data: ease the sequencing restrictions
-    seq = src.seqlo;
+    seq = si[src + PR_SEQLO]!;
     data_end = end = seq;
   }
-  const ackskew = (dst.seqlo - ack) | 0;
-  const dwin = (dst.max_win << dws) >>> 0;
+  const src_seqlo = si[src + PR_SEQLO]!;
+  const ackskew = (si[dst + PR_SEQLO]! - ack) | 0;
+  const dwin = si[dst + PR_MAXWIN]! << dws;
   if (
-    SEQ_GEQ(src.seqhi, data_end) &&
-    SEQ_GEQ(seq, (src.seqlo - dwin) >>> 0) &&
+    SEQ_GEQ(si[src + PR_SEQHI]!, data_end) &&
+    SEQ_GEQ(seq, (src_seqlo - dwin) | 0) &&
     ackskew >= -MAXACKWINDOW &&
     ackskew <= MAXACKWINDOW << sws &&
-    ((flags & TH_RST) === 0 || orig_seq === src.seqlo || orig_seq === ((src.seqlo + 1) >>> 0) || ((orig_seq + 1) >>> 0) === src.seqlo)
+    ((flags & TH_RST) === 0 || orig_seq === src_seqlo || orig_seq === ((src_seqlo + 1) | 0) || ((orig_seq + 1) | 0) === src_seqlo)
   ) {
-    if (src.max_win < win) src.max_win = win;
-    if (SEQ_GT(end, src.seqlo)) src.seqlo = end;
-    const ww = (win << sws) >>> 0;
-    if (SEQ_GEQ((ack + ww) >>> 0, dst.seqhi)) dst.seqhi = (ack + Math.max(ww, 1)) >>> 0;
-    if (flags & TH_SYN && src.state < TCPS_SYN_SENT) src.state = TCPS_SYN_SENT;
-    if (flags & TH_FIN && src.state < TCPS_CLOSING) src.state = TCPS_CLOSING;
+    if (si[src + PR_MAXWIN]! < win) si[src + PR_MAXWIN] = win;
+    if (SEQ_GT(end, src_seqlo)) si[src + PR_SEQLO] = end;
+    const ww = win << sws;
+    if (SEQ_GEQ((ack + ww) | 0, si[dst + PR_SEQHI]!)) si[dst + PR_SEQHI] = (ack + Math.max(ww, 1)) | 0;
+    if (flags & TH_SYN && si[src + PR_STATE]! < TCPS_SYN_SENT) si[src + PR_STATE] = TCPS_SYN_SENT;
+    if (flags & TH_FIN && si[src + PR_STATE]! < TCPS_CLOSING) si[src + PR_STATE] = TCPS_CLOSING;
     if (flags & TH_ACK) {
-      if (dst.state === TCPS_SYN_SENT) {
-        dst.state = TCPS_ESTABLISHED;
-        if (src.state === TCPS_ESTABLISHED || s.src.state === TCPS_ESTABLISHED) void 0;
-      } else if (dst.state === TCPS_CLOSING) dst.state = TCPS_FIN_WAIT_2;
+      if (si[dst + PR_STATE] === TCPS_SYN_SENT) si[dst + PR_STATE] = TCPS_ESTABLISHED;
+      else if (si[dst + PR_STATE] === TCPS_CLOSING) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
     }
-    if (flags & TH_RST) src.state = dst.state = TCPS_TIME_WAIT;
-    pf_halfopen_update(pf, s);
-    s.expire = now;
-    if (src.state >= TCPS_FIN_WAIT_2 && dst.state >= TCPS_FIN_WAIT_2) s.timeout = PFTM_TCP_CLOSED;
-    else if (src.state >= TCPS_CLOSING && dst.state >= TCPS_CLOSING) s.timeout = PFTM_TCP_FIN_WAIT;
-    else if (src.state < TCPS_ESTABLISHED || dst.state < TCPS_ESTABLISHED) s.timeout = PFTM_TCP_OPENING;
-    else if (src.state >= TCPS_CLOSING || dst.state >= TCPS_CLOSING) s.timeout = PFTM_TCP_CLOSING;
-    else s.timeout = PFTM_TCP_ESTABLISHED;
+    if (flags & TH_RST) si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_TIME_WAIT;
+    pf_tcp_timeout(pf, s, src, dst, now);
     return PF_PASS;
   }
   if (
-    (dst.state < TCPS_SYN_SENT || dst.state >= TCPS_FIN_WAIT_2 || src.state >= TCPS_FIN_WAIT_2) &&
-    SEQ_GEQ((src.seqhi + MAXACKWINDOW) >>> 0, data_end) &&
-    SEQ_GEQ(seq, (src.seqlo - MAXACKWINDOW) >>> 0)
+    (si[dst + PR_STATE]! < TCPS_SYN_SENT || si[dst + PR_STATE]! >= TCPS_FIN_WAIT_2 || si[src + PR_STATE]! >= TCPS_FIN_WAIT_2) &&
+    SEQ_GEQ((si[src + PR_SEQHI]! + MAXACKWINDOW) | 0, data_end) &&
+    SEQ_GEQ(seq, (src_seqlo - MAXACKWINDOW) | 0)
   ) {
     // shotgunned SYNs, a connection picked up late, or funky packets after the close
-    if (src.max_win < win) src.max_win = win;
-    if (SEQ_GT(end, src.seqlo)) src.seqlo = end;
-    const ww = (win << sws) >>> 0;
-    if (SEQ_GEQ((ack + ww) >>> 0, dst.seqhi)) dst.seqhi = (ack + Math.max(ww, 1)) >>> 0;
-    if (flags & TH_FIN && src.state < TCPS_CLOSING) src.state = TCPS_CLOSING;
-    if (flags & TH_RST) src.state = dst.state = TCPS_TIME_WAIT;
+    if (si[src + PR_MAXWIN]! < win) si[src + PR_MAXWIN] = win;
+    if (SEQ_GT(end, src_seqlo)) si[src + PR_SEQLO] = end;
+    const ww = win << sws;
+    if (SEQ_GEQ((ack + ww) | 0, si[dst + PR_SEQHI]!)) si[dst + PR_SEQHI] = (ack + Math.max(ww, 1)) | 0;
+    if (flags & TH_FIN && si[src + PR_STATE]! < TCPS_CLOSING) si[src + PR_STATE] = TCPS_CLOSING;
+    if (flags & TH_RST) si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_TIME_WAIT;
     pf_halfopen_update(pf, s);
     return PF_PASS;
   }
-  if (s.dst.state === TCPS_SYN_SENT && s.src.state === TCPS_SYN_SENT) {
+  const b = s * ST_N;
+  if (si[b + ST_DST + PR_STATE] === TCPS_SYN_SENT && si[b + ST_SRC + PR_STATE] === TCPS_SYN_SENT) {
     // a mismatch during the handshake: reset the sender
-    if (!(flags & TH_RST)) pf_send_tcp(pf, s.rule, pd.af, pd.d0, pd.s0, pd.odport, pd.osport, pd.th_ack, 0, TH_RST, s.rule.returnTtl, pd.rdomain);
-    src.seqlo = 0;
-    src.seqhi = 1;
-    src.max_win = 1;
+    const r = pf.st.rule[s]!;
+    if (!(flags & TH_RST)) pf_send_tcp(pf, r, pd.af, pd.d0, pd.s0, pd.odport, pd.osport, pd.th_ack, 0, TH_RST, r.returnTtl, pd.rdomain);
+    si[src + PR_SEQLO] = 0;
+    si[src + PR_SEQHI] = 1;
+    si[src + PR_MAXWIN] = 1;
   }
   REASON_SET(pf, PFRES_BADSTATE);
   return PF_DROP;
 }
 
-/** pf_tcp_track_sloppy(): states only, no windows (keep state (sloppy)). */
-function pf_tcp_track_sloppy(pf: Pf, pd: PfPdesc, s: PfState, src: PfStatePeer, dst: PfStatePeer, now: number): void {
-  const flags = pd.th_flags;
-  if (flags & TH_SYN && src.state < TCPS_SYN_SENT) src.state = TCPS_SYN_SENT;
-  if (flags & TH_FIN && src.state < TCPS_CLOSING) src.state = TCPS_CLOSING;
-  if (flags & TH_ACK) {
-    if (dst.state === TCPS_SYN_SENT) {
-      dst.state = TCPS_ESTABLISHED;
-    } else if (dst.state === TCPS_CLOSING) dst.state = TCPS_FIN_WAIT_2;
-    else if (src.state === TCPS_SYN_SENT && dst.state < TCPS_SYN_SENT) src.state = dst.state = TCPS_ESTABLISHED;
-    else if (src.state === TCPS_CLOSING && dst.state === TCPS_ESTABLISHED) dst.state = TCPS_FIN_WAIT_2;
-  }
-  if (flags & TH_RST) src.state = dst.state = TCPS_TIME_WAIT;
+/** The TCP state's timeout from its peers' states (and the half-open count). */
+function pf_tcp_timeout(pf: Pf, s: number, src: number, dst: number, now: number): void {
+  const si = pf.st.si;
+  const b = s * ST_N;
   pf_halfopen_update(pf, s);
-  s.expire = now;
-  if (src.state >= TCPS_FIN_WAIT_2 && dst.state >= TCPS_FIN_WAIT_2) s.timeout = PFTM_TCP_CLOSED;
-  else if (src.state >= TCPS_CLOSING && dst.state >= TCPS_CLOSING) s.timeout = PFTM_TCP_FIN_WAIT;
-  else if (src.state < TCPS_ESTABLISHED || dst.state < TCPS_ESTABLISHED) s.timeout = PFTM_TCP_OPENING;
-  else if (src.state >= TCPS_CLOSING || dst.state >= TCPS_CLOSING) s.timeout = PFTM_TCP_CLOSING;
-  else s.timeout = PFTM_TCP_ESTABLISHED;
+  si[b + ST_EXPIRE] = now;
+  const ss = si[src + PR_STATE]!;
+  const ds = si[dst + PR_STATE]!;
+  let t: number;
+  if (ss >= TCPS_FIN_WAIT_2 && ds >= TCPS_FIN_WAIT_2) t = PFTM_TCP_CLOSED;
+  else if (ss >= TCPS_CLOSING && ds >= TCPS_CLOSING) t = PFTM_TCP_FIN_WAIT;
+  else if (ss < TCPS_ESTABLISHED || ds < TCPS_ESTABLISHED) t = PFTM_TCP_OPENING;
+  else if (ss >= TCPS_CLOSING || ds >= TCPS_CLOSING) t = PFTM_TCP_CLOSING;
+  else t = PFTM_TCP_ESTABLISHED;
+  si[b + ST_TIMEOUT] = t;
 }
 
+/** pf_tcp_track_sloppy(): states only, no windows (keep state (sloppy)). */
+function pf_tcp_track_sloppy(pf: Pf, pd: PfPdesc, s: number, src: number, dst: number, now: number): void {
+  const si = pf.st.si;
+  const flags = pd.th_flags;
+  if (flags & TH_SYN && si[src + PR_STATE]! < TCPS_SYN_SENT) si[src + PR_STATE] = TCPS_SYN_SENT;
+  if (flags & TH_FIN && si[src + PR_STATE]! < TCPS_CLOSING) si[src + PR_STATE] = TCPS_CLOSING;
+  if (flags & TH_ACK) {
+    const ss = si[src + PR_STATE]!;
+    const ds = si[dst + PR_STATE]!;
+    if (ds === TCPS_SYN_SENT) si[dst + PR_STATE] = TCPS_ESTABLISHED;
+    else if (ds === TCPS_CLOSING) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
+    else if (ss === TCPS_SYN_SENT && ds < TCPS_SYN_SENT) si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_ESTABLISHED;
+    else if (ss === TCPS_CLOSING && ds === TCPS_ESTABLISHED) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
+  }
+  if (flags & TH_RST) si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_TIME_WAIT;
+  pf_tcp_timeout(pf, s, src, dst, now);
+}
 
 /** pf_set_protostate()'s bookkeeping of half-open TCP states. */
-function pf_halfopen_update(pf: Pf, s: PfState): void {
-  const ho = s.src.state < TCPS_ESTABLISHED || s.dst.state < TCPS_ESTABLISHED;
-  if (ho !== s.halfopen) {
-    s.halfopen = ho;
-    pf.states_halfopen += ho ? 1 : -1;
+function pf_halfopen_update(pf: Pf, s: number): void {
+  const si = pf.st.si;
+  const b = s * ST_N;
+  const ho = si[b + ST_SRC + PR_STATE]! < TCPS_ESTABLISHED || si[b + ST_DST + PR_STATE]! < TCPS_ESTABLISHED ? 1 : 0;
+  if (ho !== si[b + ST_HALFOPEN]) {
+    si[b + ST_HALFOPEN] = ho;
+    pf.states_halfopen += ho !== 0 ? 1 : -1;
   }
 }
 
 /* ------------------------------------------------------------------ */
 /* ICMP errors: find the state of the quoted packet                    */
 
-function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): PfState | null {
-  if (pd.af !== AF_INET) return null;
+function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
+  if (pd.af !== AF_INET) return -1;
   const b = pd.m.buf;
   const ip2 = pd.thoff + 8;
   const end = pd.ipoff + pd.tot_len;
-  if (ip2 + 20 > end) return null;
+  if (ip2 + 20 > end) return -1;
   const hl2 = (b[ip2]! & 15) << 2;
-  if (hl2 < 20 || ip2 + hl2 + 8 > end) return null;
+  if (hl2 < 20 || ip2 + hl2 + 8 > end) return -1;
   const p2 = b[ip2 + 9]!;
   const isrc = get32(b, ip2 + 12) | 0;
   const idst = get32(b, ip2 + 16) | 0;
@@ -1322,7 +1522,7 @@ function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): PfState | null {
     dport = get16(b, t2 + 2);
   } else if (p2 === IPPROTO_ICMP) {
     const ty = b[t2]!;
-    if (ty !== 8 && ty !== 0) return null;
+    if (ty !== 8 && ty !== 0) return -1;
     // the quoted packet is one we passed: its id/type as its state saw them
     iicmpIn = ty === 8;
     if (iicmpIn) {
@@ -1332,35 +1532,28 @@ function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): PfState | null {
       sport = 8;
       dport = get16(b, t2 + 4);
     }
-  } else return null;
+  } else return -1;
   // The quoted packet travelled the other way: its source is our destination.
-  const sk = pf.searchKey;
-  sk.af = AF_INET;
-  sk.proto = p2;
-  sk.rdomain = pd.rdomain;
-  sk.a01 = sk.a02 = sk.a03 = sk.a11 = sk.a12 = sk.a13 = 0;
   // as the quoted packet would have been keyed going in the opposite direction
-  if (pd.dir === PF_IN) {
-    sk.a10 = isrc; sk.port1 = sport;
-    sk.a00 = idst; sk.port0 = dport;
-  } else {
-    sk.a00 = isrc; sk.port0 = sport;
-    sk.a10 = idst; sk.port1 = dport;
-  }
-  sk.hash = pf_hashkey(sk);
+  const q = pf.sk;
+  if (pd.dir === PF_IN) pf_key_set(q, 0, AF_INET, p2, pd.rdomain, idst, 0, 0, 0, dport, isrc, 0, 0, 0, sport);
+  else pf_key_set(q, 0, AF_INET, p2, pd.rdomain, isrc, 0, 0, 0, sport, idst, 0, 0, 0, dport);
   pf.fcounters[FCNT_STATE_SEARCH]++;
-  const key = pf.statetbl.find(sk);
-  if (key === null || key.state === null) return null;
-  const s = key.state;
-  if (s.kif !== null && s.kif !== pd.kif) return null;
+  const st = pf.st;
+  const kx = st.find(q, q[K_HASH]!);
+  if (kx < 0) return -1;
+  const s = kx >>> 1;
+  const kif = st.si[s * ST_N + ST_KIF]!;
+  if (kif !== 0 && kif !== pd.kif.if_index) return -1;
   const odir = pd.dir === PF_IN ? PF_OUT : PF_IN;
-  if (key !== (odir === PF_IN ? s.key_wire : s.key_stack)) return null;
-  if (s.key_wire !== s.key_stack) {
+  const translates = st.si[s * ST_N + ST_NKEYS] === 2;
+  if (translates && (kx & 1) !== (odir === PF_IN ? 0 : 1)) return -1;
+  if (translates) {
     // translate the quoted header and the outer address back
-    const nk = pd.didx === 1 ? s.key_stack : s.key_wire;
+    const o = (pd.didx === 1 ? 2 * s + 1 : 2 * s) * K_N;
     const qsrcIdx = odir === PF_IN ? 0 : 1;
-    const na = qsrcIdx === 0 ? nk.a00 : nk.a10;
-    const np = qsrcIdx === 0 ? nk.port0 : nk.port1;
+    const na = st.kd[o + (qsrcIdx === 0 ? K_A : K_B)]!;
+    const np = qsrcIdx === 0 ? st.kd[o + K_PORTS]! >>> 16 : st.kd[o + K_PORTS]! & 0xffff;
     const ipsum = get16(b, ip2 + 10);
     const icsum0 = get16(b, pd.thoff + 2);
     let icsum = icsum0;
@@ -1665,7 +1858,7 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
   pf.ctx_log = 0;
   pf.ctx_rtableid = -1;
   pf.evals = 0;
-  pf.ctx_state = null;
+  pf.ctx_state = -1;
   const rv = pf_match_rule(pf, pd, pf.main.rules);
   if (rv === PF_TEST_FAIL) return PF_DROP;
   const r = pf.ctx_rm ?? pf.default_rule;
@@ -1701,19 +1894,14 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
   if (pf.ctx_rtableid >= 0) pd.m.ph_rtableid = pf.ctx_rtableid;
   if (pd.virtual_proto !== PF_VPROTO_FRAGMENT && !pd.state_icmp && r.keepState !== 0) {
     const s = pf_create_state(pf, pd, r, a);
-    if (s === null) return PF_DROP;
+    if (s < 0) return PF_DROP;
     pf.ctx_state = s;
-    if (s.key_wire !== s.key_stack) {
-      const sk = pd.dir === PF_IN ? s.key_stack : s.key_wire;
-      pf_translate_to_key(pf, pd, sk, pd.sidx, pd.didx);
-    }
+    if (pf.st.si[s * ST_N + ST_NKEYS] === 2) pf_translate_to_key(pd, pd.dir === PF_IN ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
   } else if (pd.ns0 !== pd.s0 || pd.nd0 !== pd.d0 || pd.nsport !== pd.osport || pd.ndport !== pd.odport ||
              pd.ns1 !== pd.s1 || pd.nd1 !== pd.d1 || pd.ns2 !== pd.s2 || pd.nd2 !== pd.d2 || pd.ns3 !== pd.s3 || pd.nd3 !== pd.d3) {
     // no state: translate this packet only
-    const ns = [pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport];
-    const nd = [pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport];
-    pf_change_ap(pd, 0, ns[0]!, ns[1]!, ns[2]!, ns[3]!, ns[4]!);
-    pf_change_ap(pd, 1, nd[0]!, nd[1]!, nd[2]!, nd[3]!, nd[4]!);
+    pf_change_ap(pd, 0, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
+    pf_change_ap(pd, 1, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
     pd.destchg = true;
   }
   return PF_PASS;
@@ -1735,105 +1923,94 @@ function pf_check_tcp_cksum(pd: PfPdesc): boolean {
 /* ------------------------------------------------------------------ */
 /* states                                                              */
 
-function newKey(af: number, proto: number, rdomain: number): PfStateKey {
-  const k = new PfStateKey();
-  k.af = af;
-  k.proto = proto;
-  k.rdomain = rdomain;
-  return k;
-}
-
-function setKeyAddr(k: PfStateKey, idx: number, w0: number, w1: number, w2: number, w3: number, port: number): void {
-  if (idx === 0) {
-    k.a00 = w0; k.a01 = w1; k.a02 = w2; k.a03 = w3;
-    k.port0 = port;
-  } else {
-    k.a10 = w0; k.a11 = w1; k.a12 = w2; k.a13 = w3;
-    k.port1 = port;
-  }
-}
-
-/** pf_create_state(): a new state for the packet; null when it could not be made (reason set). */
-function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): PfState | null {
+/** pf_create_state(): a new state for the packet; -1 when it could not be made (reason set). */
+function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number {
   if (r.maxStates !== 0 && r.states_cur >= r.maxStates) {
     pf.lcounters[LCNT_STATES]++;
     REASON_SET(pf, PFRES_MAXSTATES);
-    return null;
+    return -1;
   }
   if (pf.states >= pf.limits[PF_LIMIT_STATES]!) {
     // pool_get() of the state pool fails at its hard limit
     REASON_SET(pf, PFRES_MEMORY);
-    return null;
+    return -1;
   }
+  const st = pf.st;
+  const s = st.alloc();
+  const kd = st.kd;
   // pf_state_key_setup(): wire = as the packet arrived, stack = translated
-  const sk1 = newKey(pd.af, pd.proto, pd.rdomain);
-  setKeyAddr(sk1, pd.sidx, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport);
-  setKeyAddr(sk1, pd.didx, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport);
-  sk1.hash = pf_hashkey(sk1);
-  let sk2 = sk1;
+  const o1 = 2 * s * K_N;
+  if (pd.sidx === 0)
+    pf_key_set(kd, o1, pd.af, pd.proto, pd.rdomain, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport);
+  else
+    pf_key_set(kd, o1, pd.af, pd.proto, pd.rdomain, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport);
+  let nkeys = 1;
   if (pd.ns0 !== pd.s0 || pd.ns1 !== pd.s1 || pd.ns2 !== pd.s2 || pd.ns3 !== pd.s3 || pd.nsport !== pd.osport ||
       pd.nd0 !== pd.d0 || pd.nd1 !== pd.d1 || pd.nd2 !== pd.d2 || pd.nd3 !== pd.d3 || pd.ndport !== pd.odport) {
-    sk2 = newKey(pd.af, pd.proto, pd.rdomain);
-    setKeyAddr(sk2, pd.sidx, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
-    setKeyAddr(sk2, pd.didx, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
-    sk2.hash = pf_hashkey(sk2);
+    nkeys = 2;
+    const o2 = o1 + K_N;
+    if (pd.sidx === 0)
+      pf_key_set(kd, o2, pd.af, pd.proto, pd.rdomain, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
+    else
+      pf_key_set(kd, o2, pd.af, pd.proto, pd.rdomain, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
+    // the wire key is the packet as it is on the wire: for an outbound packet, the translated one
+    if (pd.dir !== PF_IN) swapKeys(kd, o1, o2);
   }
-  const s = new PfState();
-  s.rule = r;
-  s.anchor = a;
-  s.direction = pd.dir;
-  s.log = r.log | pf.ctx_log;
-  if ((r.ruleFlag & PFRULE_STATESLOPPY) !== 0) s.state_flags |= 0x0800;
-  s.kif = pf.ifbound || (r.ruleFlag & PFRULE_IFBOUND) !== 0 ? pd.kif : null;
-  if (pd.dir === PF_IN) {
-    s.key_wire = sk1;
-    s.key_stack = sk2;
-  } else {
-    s.key_stack = sk1;
-    s.key_wire = sk2;
-  }
+  const si = st.si;
+  const b = s * ST_N;
+  st.rule[s] = r;
+  st.anchor[s] = a;
+  si[b + ST_KIF] = pf.ifbound || (r.ruleFlag & PFRULE_IFBOUND) !== 0 ? pd.kif.if_index : 0;
+  si[b + ST_NKEYS] = nkeys;
+  si[b + ST_DIR] = pd.dir;
+  si[b + ST_LOG] = r.log | pf.ctx_log;
+  if ((r.ruleFlag & PFRULE_STATESLOPPY) !== 0) si[b + ST_FLAGS] |= PFSTATE_SLOPPY;
   const now = pf.uptime();
-  s.creation = now;
-  s.expire = now;
+  si[b + ST_CREATION] = now;
+  si[b + ST_EXPIRE] = now;
+  const src = b + ST_SRC;
+  const dst = b + ST_DST;
   switch (pd.proto) {
     case IPPROTO_TCP: {
-      s.src.seqlo = pd.th_seq;
-      s.src.seqhi = (pd.th_seq + pd.p_len + 1) >>> 0;
+      si[src + PR_SEQLO] = pd.th_seq;
+      let seqhi = (pd.th_seq + pd.p_len + 1) | 0;
+      let ws = 0;
       if (pd.th_flags & TH_SYN) {
-        s.src.seqhi = (s.src.seqhi + 1) >>> 0;
-        s.src.wscale = pf_get_wscale(pd);
+        seqhi = (seqhi + 1) | 0;
+        ws = pf_get_wscale(pd);
       }
-      s.src.max_win = Math.max(pd.th_win, 1);
-      if (s.src.wscale & PF_WSCALE_MASK) {
-        const win = s.src.max_win + (1 << (s.src.wscale & PF_WSCALE_MASK));
-        s.src.max_win = (win - 1) >>> (s.src.wscale & PF_WSCALE_MASK);
-      }
-      if (pd.th_flags & TH_FIN) s.src.seqhi = (s.src.seqhi + 1) >>> 0;
-      s.dst.seqhi = 1;
-      s.dst.max_win = 1;
-      s.src.state = TCPS_SYN_SENT;
-      s.dst.state = TCPS_CLOSED;
-      s.timeout = PFTM_TCP_FIRST_PACKET;
+      si[src + PR_WSCALE] = ws;
+      let maxwin = Math.max(pd.th_win, 1);
+      if (ws & PF_WSCALE_MASK) maxwin = (maxwin + (1 << (ws & PF_WSCALE_MASK)) - 1) >>> (ws & PF_WSCALE_MASK);
+      si[src + PR_MAXWIN] = maxwin;
+      if (pd.th_flags & TH_FIN) seqhi = (seqhi + 1) | 0;
+      si[src + PR_SEQHI] = seqhi;
+      si[dst + PR_SEQHI] = 1;
+      si[dst + PR_MAXWIN] = 1;
+      si[src + PR_STATE] = TCPS_SYN_SENT;
+      si[dst + PR_STATE] = TCPS_CLOSED;
+      si[b + ST_TIMEOUT] = PFTM_TCP_FIRST_PACKET;
       break;
     }
     case IPPROTO_UDP:
-      s.src.state = PFUDPS_SINGLE;
-      s.dst.state = PFUDPS_NO_TRAFFIC;
-      s.timeout = PFTM_UDP_FIRST_PACKET;
+      si[src + PR_STATE] = PFUDPS_SINGLE;
+      si[dst + PR_STATE] = PFUDPS_NO_TRAFFIC;
+      si[b + ST_TIMEOUT] = PFTM_UDP_FIRST_PACKET;
       break;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
-      s.timeout = PFTM_ICMP_FIRST_PACKET;
+      si[b + ST_TIMEOUT] = PFTM_ICMP_FIRST_PACKET;
       break;
     default:
-      s.src.state = PFUDPS_SINGLE;
-      s.dst.state = PFUDPS_NO_TRAFFIC;
-      s.timeout = PFTM_OTHER_FIRST_PACKET;
+      si[src + PR_STATE] = PFUDPS_SINGLE;
+      si[dst + PR_STATE] = PFUDPS_NO_TRAFFIC;
+      si[b + ST_TIMEOUT] = PFTM_OTHER_FIRST_PACKET;
       break;
   }
   if (!pf_state_insert(pf, s)) {
+    st.release(s);
     REASON_SET(pf, PFRES_STATEINS);
-    return null;
+    return -1;
   }
   r.states_cur++;
   r.states_tot++;
@@ -1844,33 +2021,37 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): PfStat
   return s;
 }
 
-/** pf_state_insert(): attach the keys and put the state on the list. */
-export function pf_state_insert(pf: Pf, s: PfState): boolean {
-  const tbl = pf.statetbl;
-  const w = tbl.find(s.key_wire);
-  if (w !== null) {
-    if (w.state !== null && w.state.timeout !== PFTM_PURGE) return false;
-    if (w.state !== null) pf_remove_state(pf, w.state);
+function swapKeys(kd: Int32Array, o1: number, o2: number): void {
+  for (let i = 0; i < K_N; i++) {
+    const t = kd[o1 + i]!;
+    kd[o1 + i] = kd[o2 + i]!;
+    kd[o2 + i] = t;
   }
-  if (s.key_stack !== s.key_wire) {
-    const st = tbl.find(s.key_stack);
-    if (st !== null) {
-      if (st.state !== null && st.state.timeout !== PFTM_PURGE) return false;
-      if (st.state !== null) pf_remove_state(pf, st.state);
+}
+
+/** pf_state_insert(): put the keys of state s (written) in the table and the state on the list. */
+export function pf_state_insert(pf: Pf, s: number): boolean {
+  const st = pf.st;
+  const si = st.si;
+  const nkeys = si[s * ST_N + ST_NKEYS]!;
+  for (let k = 0; k < nkeys; k++) {
+    const o = (2 * s + k) * K_N;
+    const q = pf.sk;
+    for (let i = 0; i < K_N; i++) q[i] = st.kd[o + i]!;
+    const kx = st.find(q, q[K_HASH]!);
+    if (kx >= 0) {
+      const other = kx >>> 1;
+      if (si[other * ST_N + ST_TIMEOUT] !== PFTM_PURGE) return false;
+      pf_remove_state(pf, other);
     }
   }
-  s.key_wire.state = s;
-  tbl.insert(s.key_wire);
-  if (s.key_stack !== s.key_wire) {
-    s.key_stack.state = s;
-    tbl.insert(s.key_stack);
-  }
-  if (s.id === 0) s.id = pf.nextStateId();
-  s.prev = pf.state_tail;
-  s.next = null;
-  if (pf.state_tail !== null) pf.state_tail.next = s;
-  else pf.state_head = s;
-  pf.state_tail = s;
+  for (let k = 0; k < nkeys; k++) st.insert(2 * s + k);
+  si[s * ST_N + ST_PREV] = st.tail;
+  si[s * ST_N + ST_NEXT] = -1;
+  if (st.tail >= 0) si[st.tail * ST_N + ST_NEXT] = s;
+  else st.head = s;
+  st.tail = s;
+  st.sf[s * SF_N + SF_ID] = pf.nextStateId();
   pf.states++;
   pf.fcounters[FCNT_STATE_INSERT]++;
   pf_halfopen_update(pf, s);
@@ -1878,74 +2059,105 @@ export function pf_state_insert(pf: Pf, s: PfState): boolean {
   return true;
 }
 
-/** pf_remove_state() + pf_free_state(): unlink the keys, take it off the list. */
-export function pf_remove_state(pf: Pf, s: PfState): void {
-  if (s.key_wire.state === s) {
-    pf.statetbl.remove(s.key_wire);
-    s.key_wire.state = null;
-  }
-  if (s.key_stack !== s.key_wire && s.key_stack.state === s) {
-    pf.statetbl.remove(s.key_stack);
-    s.key_stack.state = null;
-  }
-  if (s.prev !== null) s.prev.next = s.next;
-  else if (pf.state_head === s) pf.state_head = s.next;
-  else return;
-  if (s.next !== null) s.next.prev = s.prev;
-  else pf.state_tail = s.prev;
-  s.prev = s.next = null;
-  s.timeout = PFTM_PURGE;
-  if (s.halfopen) {
-    s.halfopen = false;
+/** pf_remove_state() + pf_free_state(): unlink the keys, take it off the list, free its number. */
+export function pf_remove_state(pf: Pf, s: number): void {
+  const st = pf.st;
+  const si = st.si;
+  const b = s * ST_N;
+  const nkeys = si[b + ST_NKEYS]!;
+  if (nkeys === 0) return;
+  for (let k = 0; k < nkeys; k++) st.remove(2 * s + k);
+  const prev = si[b + ST_PREV]!;
+  const next = si[b + ST_NEXT]!;
+  if (prev >= 0) si[prev * ST_N + ST_NEXT] = next;
+  else st.head = next;
+  if (next >= 0) si[next * ST_N + ST_PREV] = prev;
+  else st.tail = prev;
+  si[b + ST_TIMEOUT] = PFTM_PURGE;
+  if (si[b + ST_HALFOPEN] !== 0) {
+    si[b + ST_HALFOPEN] = 0;
     pf.states_halfopen--;
   }
-  s.rule.states_cur--;
-  if (s.anchor !== null) s.anchor.states_cur--;
+  st.rule[s]!.states_cur--;
+  const a = st.anchor[s]!;
+  if (a !== null) a.states_cur--;
+  if (si[b + ST_SRCNODE] !== 0) pf_src_node_release(pf, si[b + ST_SRCNODE]! - 1);
   pf.states--;
   pf.fcounters[FCNT_STATE_REMOVALS]++;
+  st.release(s);
 }
 
-/** pf_state_expires(): the uptime second the state expires, with adaptive timeouts. */
-export function pf_state_expires(pf: Pf, s: PfState): number {
-  if (s.timeout === PFTM_PURGE) return pf.uptime();
-  let timeout = s.rule.timeout[s.timeout] || pf.timeouts[s.timeout]!;
-  const start = s.rule.timeout[PFTM_ADAPTIVE_START] || pf.timeouts[PFTM_ADAPTIVE_START]!;
+/** pf_state_expires(): the uptime second state s expires, with adaptive timeouts. */
+export function pf_state_expires(pf: Pf, s: number): number {
+  const si = pf.st.si;
+  const t = si[s * ST_N + ST_TIMEOUT]!;
+  if (t === PFTM_PURGE) return pf.uptime();
+  const r = pf.st.rule[s]!;
+  let timeout = r.timeout[t] || pf.timeouts[t]!;
+  const start = r.timeout[PFTM_ADAPTIVE_START] || pf.timeouts[PFTM_ADAPTIVE_START]!;
   if (start !== 0) {
-    const end = s.rule.timeout[PFTM_ADAPTIVE_END] || pf.timeouts[PFTM_ADAPTIVE_END]!;
-    const states = s.rule.timeout[PFTM_ADAPTIVE_START] ? s.rule.states_cur : pf.states;
+    const end = r.timeout[PFTM_ADAPTIVE_END] || pf.timeouts[PFTM_ADAPTIVE_END]!;
+    const states = r.timeout[PFTM_ADAPTIVE_START] ? r.states_cur : pf.states;
     if (end !== 0 && states > start && start < end) {
       if (states >= end) return pf.uptime();
       timeout = Math.floor((timeout * (end - states)) / (end - start));
     }
   }
-  return s.expire + timeout;
+  return si[s * ST_N + ST_EXPIRE]! + timeout;
 }
 
-/** pf_purge_timeout(): once a second, expire states and fragments. */
+/** pf_purge_timeout(): once a second, expire states, source nodes and fragments. */
 export function pf_purge_timeout(k: Kernel): void {
   const pf = (k as Kernel & { pf: Pf }).pf;
   const now = pf.uptime();
-  let s = pf.state_head;
-  while (s !== null) {
-    const nx = s.next;
+  const st = pf.st;
+  for (let s = st.head; s >= 0; ) {
+    const nx = st.si[s * ST_N + ST_NEXT]!;
     if (pf_state_expires(pf, s) <= now) pf_remove_state(pf, s);
     s = nx;
   }
+  pf_purge_src_nodes(pf, now);
   pf.frag.expire(pf, now);
-  if (pf.states > 0 || pf.frag.count > 0) pf.purge.addSec(1);
+  if (pf.states > 0 || pf.frag.count > 0 || pf.src_nodes.size > 0) pf.purge.addSec(1);
 }
 
-/** All states, in creation order (pfctl -ss). */
+/** A state let go of its source node: an unused node expires src.track seconds later. */
+function pf_src_node_release(pf: Pf, i: number): void {
+  const sn = pf.src_node_list[i];
+  if (sn === null || sn === undefined) return;
+  if (--sn.states <= 0) {
+    sn.states = 0;
+    const t = (sn.rule !== null ? sn.rule.timeout[PFTM_SRC_NODE] : 0) || pf.timeouts[PFTM_SRC_NODE]!;
+    sn.expire = pf.uptime() + t;
+  }
+}
+
+/** pf_purge_expired_src_nodes() */
+function pf_purge_src_nodes(pf: Pf, now: number): void {
+  if (pf.src_nodes.size === 0) return;
+  for (const sn of pf.src_nodes.values()) {
+    if (sn.states === 0 && sn.expire <= now) {
+      pf.src_nodes.delete(sn.key);
+      pf.src_node_list[sn.idx] = null;
+      if (sn.rule !== null) sn.rule.src_nodes--;
+      pf.src_node_count--;
+      pf.scounters[FCNT_STATE_REMOVALS]++;
+    }
+  }
+}
+
+/** All states, in creation order (pfctl -ss), as views. */
 export function pf_states(pf: Pf): PfState[] {
   const out: PfState[] = [];
-  for (let s = pf.state_head; s !== null; s = s.next) out.push(s);
+  const si = pf.st.si;
+  for (let s = pf.st.head; s >= 0; s = si[s * ST_N + ST_NEXT]!) out.push(new PfState(pf, s));
   return out;
 }
 
 /* ------------------------------------------------------------------ */
 /* counters                                                            */
 
-function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: PfState | null, r: KRule, a: KRule | null): void {
+function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRule, a: KRule | null): void {
   const len = pd.tot_len;
   if (pf.loginterface !== '' && pd.kif.if_xname === pf.loginterface) {
     const i = (pd.af === AF_INET6 ? 4 : 0) + (pd.dir === PF_OUT ? 2 : 0);
@@ -1969,13 +2181,15 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: PfState | null,
         a.bytes0 += len;
       }
     }
-    if (s !== null) {
-      if (pd.dir === s.direction) {
-        s.packets0++;
-        s.bytes0 += len;
+    if (s >= 0) {
+      const sf = pf.st.sf;
+      const o = s * SF_N;
+      if (pd.dir === pf.st.si[s * ST_N + ST_DIR]) {
+        sf[o + SF_PKTS0]++;
+        sf[o + SF_BYTES0] += len;
       } else {
-        s.packets1++;
-        s.bytes1 += len;
+        sf[o + SF_PKTS1]++;
+        sf[o + SF_BYTES1] += len;
       }
     }
   }

@@ -16,7 +16,7 @@ import type {
 import {
   AF_INET, KAddr, KAnchor, KPool, KRule, Pf, PF_ADDR_DYNIFTL, PF_ADDR_NONE, PF_ADDR_RANGE, PF_ADDR_TABLE,
   PF_LIMIT_NAMES, PF_LIMIT_STATES, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_DEFAULTS, PFTM_MAX,
-  pf_attach, pf_calc_skip_steps, pf_remove_state, pf_tagname2tag, type PfState,
+  pf_attach, pf_calc_skip_steps, pf_remove_state, pf_states, pf_tagname2tag, type PfState,
 } from './pf.js';
 import { addrWords, PfrKentry, PfrKtable, PFR_TFLAG_ACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFERENCED } from './pf_table.js';
 import { pflog_clone_create } from './if_pflog.js';
@@ -312,13 +312,11 @@ export function pf_clear_rules(k: Kernel, anchor = ''): number {
 export function pf_clear_states(k: Kernel, ifname = ''): number {
   const pf = pf_open(k);
   let n = 0;
-  for (let s = pf.state_head; s !== null; ) {
-    const nx = s.next;
+  for (const s of pf_states(pf)) {
     if (ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) {
-      pf_remove_state(pf, s);
+      pf_remove_state(pf, s.idx);
       n++;
     }
-    s = nx;
   }
   return n;
 }
@@ -345,18 +343,16 @@ function killMatch(sel: PfKillAddr | null, af: number, w0: number, w1: number, w
 export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAddr | null, ifname = ''): number {
   const pf = pf_open(k);
   let n = 0;
-  for (let s = pf.state_head; s !== null; ) {
-    const nx = s.next;
+  for (const s of pf_states(pf)) {
     const sk = s.key_stack;
     const si = s.direction === 2 ? 1 : 0;
     const sa: [number, number, number, number] = si === 0 ? [sk.a00, sk.a01, sk.a02, sk.a03] : [sk.a10, sk.a11, sk.a12, sk.a13];
     const da: [number, number, number, number] = si === 0 ? [sk.a10, sk.a11, sk.a12, sk.a13] : [sk.a00, sk.a01, sk.a02, sk.a03];
     if ((ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) &&
         killMatch(src, sk.af, ...sa) && killMatch(dst, sk.af, ...da)) {
-      pf_remove_state(pf, s);
+      pf_remove_state(pf, s.idx);
       n++;
     }
-    s = nx;
   }
   return n;
 }
@@ -376,10 +372,7 @@ export function pf_clear_status(k: Kernel): void {
 
 /** The states, for DIOCGETSTATES. */
 export function pf_get_states(k: Kernel): PfState[] {
-  const pf = pf_open(k);
-  const out: PfState[] = [];
-  for (let s = pf.state_head; s !== null; s = s.next) out.push(s);
-  return out;
+  return pf_states(pf_open(k));
 }
 
 /* ---- tables (pfr_*) ---- */

@@ -9,7 +9,7 @@
  */
 import type { Pf, PfPdesc, KRule, KPool } from './pf.js';
 import {
-  AF_INET, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_hashkey,
+  AF_INET, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_find_key, pf_key_set,
 } from './pf.js';
 
 const IPPROTO_TCP = 6;
@@ -69,25 +69,12 @@ function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array): boolean
 
 /** Is the wire key (naddr:nport as the translated source) already taken? */
 function keyTaken(pf: Pf, pd: PfPdesc, n: Int32Array, nport: number): boolean {
-  const sk = pf.searchKey;
-  sk.af = pd.af;
-  sk.proto = pd.proto;
-  sk.rdomain = pd.rdomain;
   // a nat-to source on an outbound packet sits at index 1 (sidx), the peer at 0
-  if (pd.sidx === 0) {
-    sk.a00 = n[0]!; sk.a01 = n[1]!; sk.a02 = n[2]!; sk.a03 = n[3]!;
-    sk.port0 = nport;
-    sk.a10 = pd.nd0; sk.a11 = pd.nd1; sk.a12 = pd.nd2; sk.a13 = pd.nd3;
-    sk.port1 = pd.ndport;
-  } else {
-    sk.a10 = n[0]!; sk.a11 = n[1]!; sk.a12 = n[2]!; sk.a13 = n[3]!;
-    sk.port1 = nport;
-    sk.a00 = pd.nd0; sk.a01 = pd.nd1; sk.a02 = pd.nd2; sk.a03 = pd.nd3;
-    sk.port0 = pd.ndport;
-  }
-  sk.hash = pf_hashkey(sk);
-  const k = pf.statetbl.find(sk);
-  return k !== null && k.state !== null;
+  if (pd.sidx === 0)
+    pf_key_set(pf.sk, 0, pd.af, pd.proto, pd.rdomain, n[0]!, n[1]!, n[2]!, n[3]!, nport, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
+  else
+    pf_key_set(pf.sk, 0, pd.af, pd.proto, pd.rdomain, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport, n[0]!, n[1]!, n[2]!, n[3]!, nport);
+  return pf_find_key(pf) >= 0;
 }
 
 /** pf_get_sport(): a free source port in [low, high] for naddr; -1 when none. */
