@@ -75,8 +75,12 @@ const ERRNO_NAMES: Record<number, string> = {
   61: 'ECONNREFUSED', 64: 'EHOSTDOWN', 65: 'EHOSTUNREACH',
 };
 
-/** sockaddr from text: IPv4 dotted quad or IPv6; '' or '*' is the wildcard of family. */
-export function toSockaddr(a: SockAddr, family = AF_INET): Sockaddr {
+/**
+ * sockaddr from text: IPv4 dotted quad or IPv6 (a `%scope`, an interface
+ * name of k or an index, goes to sin6_scope_id); '' or '*' is the
+ * wildcard of family.
+ */
+export function toSockaddr(a: SockAddr, family = AF_INET, k?: Kernel): Sockaddr {
   const s = new Sockaddr();
   s.port = a.port;
   const text = a.address;
@@ -89,6 +93,13 @@ export function toSockaddr(a: SockAddr, family = AF_INET): Sockaddr {
     if (b === null) throw new SocketError('getaddrinfo', EINVAL);
     s.family = AF_INET6;
     s.addr6.set(b);
+    const pct = text.indexOf('%');
+    if (pct >= 0) {
+      const z = text.slice(pct + 1);
+      const idx = /^\d+$/.test(z) ? Number(z) : (k?.ifnets.find((ifp) => ifp !== undefined && ifp.if_xname === z)?.if_index ?? 0);
+      if (idx === 0) throw new SocketError('getaddrinfo', EINVAL);
+      s.scope_id = idx;
+    }
     return s;
   }
   const v = parseIp4(text);
@@ -98,8 +109,12 @@ export function toSockaddr(a: SockAddr, family = AF_INET): Sockaddr {
   return s;
 }
 
-export function fromSockaddr(s: Sockaddr): SockAddr {
-  return { address: s.family === AF_INET6 ? formatIp6(s.addr6, 0) : formatIp4(s.addr), port: s.port };
+/** Text of a sockaddr; an IPv6 scope as `%ifname` (getnameinfo's form), by index without k. */
+export function fromSockaddr(s: Sockaddr, k?: Kernel): SockAddr {
+  if (s.family !== AF_INET6) return { address: formatIp4(s.addr), port: s.port };
+  let address = formatIp6(s.addr6, 0);
+  if (s.scope_id !== 0) address += `%${k?.ifnets[s.scope_id]?.if_xname ?? String(s.scope_id)}`;
+  return { address, port: s.port };
 }
 
 // ---- waiting in virtual time ----
@@ -302,7 +317,7 @@ export class Proc {
 
   bind(fd: number, addr: SockAddr): void {
     const so = this.file(fd, 'bind').so;
-    const e = sobind(so, toSockaddr(addr, so.so_proto.pr_domain));
+    const e = sobind(so, toSockaddr(addr, so.so_proto.pr_domain, this.kernel));
     if (e) throw new SocketError('bind', e);
   }
 
@@ -315,7 +330,7 @@ export class Proc {
   async connect(fd: number, addr: SockAddr): Promise<void> {
     const f = this.file(fd, 'connect');
     const so = f.so;
-    const e = soconnect(so, toSockaddr(addr, so.so_proto.pr_domain));
+    const e = soconnect(so, toSockaddr(addr, so.so_proto.pr_domain, this.kernel));
     if (e) throw new SocketError('connect', e);
     if ((so.so_state & SS_ISCONNECTING) === 0) return;
     if (so.so_state & SS_NBIO) throw new SocketError('connect', EINPROGRESS);
@@ -343,7 +358,7 @@ export class Proc {
         const nam = new Sockaddr();
         const e = soaccept(so, nam);
         if (e) throw new SocketError('accept', e);
-        return { fd: this.newFd(so), addr: fromSockaddr(nam) };
+        return { fd: this.newFd(so), addr: fromSockaddr(nam, this.kernel) };
       }
       if (head.so_state & SS_NBIO) throw new SocketError('accept', EWOULDBLOCK);
       await f.wait(SO_WAKE_READ, 0);
@@ -363,7 +378,7 @@ export class Proc {
     const f = this.file(fd, 'sendto');
     const so = f.so;
     const buf = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    const nam = addr === null ? null : toSockaddr(addr, so.so_proto.pr_domain);
+    const nam = addr === null ? null : toSockaddr(addr, so.so_proto.pr_domain, this.kernel);
     const nbio = (so.so_state & SS_NBIO) !== 0 || (flags & MSG_DONTWAIT) !== 0;
     let done = 0;
     for (;;) {
@@ -406,17 +421,17 @@ export class Proc {
         got += n;
         const stream = so.so_type === SOCK_STREAM;
         if (!stream || !(flags & MSG_WAITALL) || got >= len || n === 0 || so.so_rcv.sb_state & SS_CANTRCVMORE) {
-          return { data: buf.subarray(0, got), addr: fromSockaddr(from), truncated: (fo.v & 0x10) !== 0 };
+          return { data: buf.subarray(0, got), addr: fromSockaddr(from, this.kernel), truncated: (fo.v & 0x10) !== 0 };
         }
       } else if (n !== -EWOULDBLOCK) {
-        if (got > 0) return { data: buf.subarray(0, got), addr: fromSockaddr(from), truncated: false };
+        if (got > 0) return { data: buf.subarray(0, got), addr: fromSockaddr(from, this.kernel), truncated: false };
         throw new SocketError('recvfrom', -n);
       } else if (nbio) {
-        if (got > 0) return { data: buf.subarray(0, got), addr: fromSockaddr(from), truncated: false };
+        if (got > 0) return { data: buf.subarray(0, got), addr: fromSockaddr(from, this.kernel), truncated: false };
         throw new SocketError('recvfrom', EWOULDBLOCK);
       }
       if (!(await f.wait(SO_WAKE_READ, so.so_rcv.sb_timeo_nsecs))) {
-        if (got > 0) return { data: buf.subarray(0, got), addr: fromSockaddr(from), truncated: false };
+        if (got > 0) return { data: buf.subarray(0, got), addr: fromSockaddr(from, this.kernel), truncated: false };
         throw new SocketError('recvfrom', EWOULDBLOCK);
       }
     }
@@ -452,7 +467,7 @@ export class Proc {
     const s = new Sockaddr();
     const e = so.so_proto.pr_usrreqs.pru_sockaddr(so, s);
     if (e) throw new SocketError('getsockname', e);
-    return fromSockaddr(s);
+    return fromSockaddr(s, this.kernel);
   }
 
   getpeername(fd: number): SockAddr {
@@ -461,7 +476,7 @@ export class Proc {
     const s = new Sockaddr();
     const e = so.so_proto.pr_usrreqs.pru_peeraddr(so, s);
     if (e) throw new SocketError('getpeername', e);
-    return fromSockaddr(s);
+    return fromSockaddr(s, this.kernel);
   }
 
   /**

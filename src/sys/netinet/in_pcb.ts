@@ -782,7 +782,7 @@ export function in_setsockaddr(inp: Inpcb, out: Sockaddr): void {
   out.port = inp.inp_lport;
   out.addr = inp.inp_laddr;
   out.addr6.set(inp.inp_laddr6);
-  out.scope_id = 0;
+  sin6_recoverscope(out);
 }
 
 /** in_setpeeraddr(): the foreign address of inp. */
@@ -791,6 +791,18 @@ export function in_setpeeraddr(inp: Inpcb, out: Sockaddr): void {
   out.port = inp.inp_fport;
   out.addr = inp.inp_faddr;
   out.addr6.set(inp.inp_faddr6);
+  sin6_recoverscope(out);
+}
+
+/** in6_recoverscope() as in6_setsockaddr() applies it: a link-local scope leaves the address for sin6_scope_id. */
+function sin6_recoverscope(out: Sockaddr): void {
+  const a = out.addr6;
   out.scope_id = 0;
+  if (out.family !== AF_INET6) return;
+  if ((a[0] === 0xfe && (a[1]! & 0xc0) === 0x80) || (a[0] === 0xff && ((a[1]! & 0x0f) === 1 || (a[1]! & 0x0f) === 2))) {
+    out.scope_id = (a[2]! << 8) | a[3]!;
+    a[2] = 0;
+    a[3] = 0;
+  }
 }
 

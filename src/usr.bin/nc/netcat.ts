@@ -158,7 +158,7 @@ async function main(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions)
   const resolve = (h: string | undefined, port: number, what: string): SockAddr & { family: number } => {
     if (h === undefined) return { address: '*', port, family: family === AF_INET6 ? AF_INET6 : AF_INET };
     const v4 = parseIp4(h) >= 0;
-    const v6 = !v4 && parseIp6(h) !== null;
+    const v6 = !v4 && parseIp6(h) !== null && scopeOk(k, h);
     if ((!v4 && !v6) || (v4 && family === AF_INET6) || (v6 && family === AF_INET)) {
       errx(`${what}: no address associated with name`);
     }
@@ -306,13 +306,28 @@ async function main(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions)
       }
       if (printInfo === 1) {
         const service = nflag ? '*' : SERVICES[proto]?.[port] ?? '*';
-        io.stderr.write(`Connection to ${host} ${port} port [${proto}/${service}] succeeded!\n`);
+        // connection_info(): the numeric address too when it reads differently from what was typed.
+        let shown = '';
+        if (!nflag && remote.family === AF_INET6) {
+          const ipaddr = p.getpeername(s).address;
+          if (ipaddr !== host) shown = ` (${ipaddr})`;
+        }
+        io.stderr.write(`Connection to ${host}${shown} ${port} port [${proto}/${service}] succeeded!\n`);
       }
     }
     if (!zflag) await readwrite(s);
     p.close(s);
   }
   return ret;
+}
+
+/** A `%scope` of an IPv6 literal names an interface of k (or is an index), as getaddrinfo requires. */
+function scopeOk(k: Kernel, h: string): boolean {
+  const pct = h.indexOf('%');
+  if (pct < 0) return true;
+  const z = h.slice(pct + 1);
+  if (/^\d+$/.test(z)) return Number(z) > 0;
+  return k.ifnets.some((ifp) => ifp !== undefined && ifp.if_xname === z);
 }
 
 /** timeout_connect(): connect, waiting at most waitNs (-1: the stack's own timeout).  0 or an errno. */
