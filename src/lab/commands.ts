@@ -15,7 +15,7 @@ import { kstat } from '../usr.bin/kstat/kstat.js';
 import { dmesg } from '../sbin/dmesg/dmesg.js';
 import { route } from '../sbin/route/route.js';
 import { arp } from '../usr.sbin/arp/arp.js';
-import { ping } from '../sbin/ping/ping.js';
+import { ping, pingAsync } from '../sbin/ping/ping.js';
 import { sysctl } from '../sbin/sysctl/sysctl.js';
 import { pfctlKernel } from '../sbin/pfctl/pfctl.js';
 import { ping6 } from '../sbin/ping6/ping6.js';
@@ -58,7 +58,7 @@ export const KERNEL_TOOLS: Record<string, { summary: string; tool: KernelTool; w
   ifconfig: { summary: 'configure network interface parameters', tool: ifconfig, words: ['-a', '-C', 'up', 'down', 'inet', 'alias', 'delete', 'description', 'mtu'] },
   kstat: { summary: 'kernel statistics (interface queues: kstat txq, kstat rxq)', tool: kstat, words: ['txq', 'rxq'] },
   ndp: { summary: 'IPv6 neighbor cache display and control', tool: ndp, words: ['-a', '-an', '-d'] },
-  ping: { summary: 'send ICMP echo requests', tool: (k, argv, io) => ping(k, argv, io), words: ['-c', '-s', '-t', '-D', '-v', '-q'] },
+  ping: { summary: 'send ICMP echo requests', tool: (k, argv, io) => (k.world.isRunning ? pingAsync(k, argv, io) : ping(k, argv, io)), words: ['-c', '-s', '-t', '-D', '-v', '-q'] },
   ping6: { summary: 'send ICMPv6 echo requests', tool: ping6, words: ['-c', '-s'] },
   route: { summary: 'manually manipulate the routing tables', tool: route, words: ['add', 'delete', 'get', 'show', 'flush', '-n'] },
   sysctl: { summary: 'get or set kernel state', tool: sysctl, words: ['net.inet.ip.forwarding', 'net.inet.ip.ttl', 'net.inet.ip.redirect'] },

@@ -8,6 +8,12 @@
  * addresses and DAD), add routes, set sysctls, load /etc/pf.conf into pf
  * and enable it (rc's pf=YES); then one second of virtual time passes so
  * boot traffic has settled (DAD of the boot addresses is done then).
+ *
+ * A machine's tap and vxlan interfaces are attached to the host
+ * (dev/attach.ts); while they are, the world runs in real time and no
+ * settling second is run.  Lab.load() opens what they need first (VXLAN
+ * sockets are bound asynchronously); close() detaches them, so the
+ * process can exit.
  */
 import { World, type ClockMode } from '../sys/kern/kern_clock.js';
 import { Kernel } from '../sys/kern/kernel.js';
@@ -25,10 +31,15 @@ import { in6_ifattach, in6_update_ifa } from '../sys/netinet6/in6.js';
 import { rt6_route_add } from '../sys/net/route6.js';
 import { StringOutput } from '../lib/io.js';
 import { pfctlKernel } from '../sbin/pfctl/pfctl.js';
-import { parseTopology, TopologyError, TopologyErrors, type LabSpec, type MachineSpec } from './topology.js';
+import { HostAttachments, type AttachSpec } from '../sys/dev/attach.js';
+import type { HostLink } from '../sys/dev/hostlink.js';
+import { tap_available } from '../sys/dev/tap.js';
+import { parseTopology, TopologyError, TopologyErrors, type LabSpec, type MachineSpec, type NicSpec } from './topology.js';
 
 export class Machine {
   readonly nics = new Map<string, EtherNic>();
+  /** Interfaces attached to the host (tap0, vxlan0). */
+  readonly links = new Map<string, HostLink>();
   /** The machine's files: topology `files`, shell redirections (`netstat -ss >before`). */
   readonly files = new Map<string, string>();
   constructor(
@@ -41,6 +52,11 @@ export class Machine {
     return this.k.hostname;
   }
 
+  /** The ifnet of a NIC or an attachment. */
+  ifp(name: string): Ifnet | undefined {
+    return (this.nics.get(name) ?? this.links.get(name))?.ifp;
+  }
+
   /** Interface names, lo0 first. */
   interfaces(): string[] {
     return this.k.ifnets.filter((i): i is Ifnet => i !== undefined).map((i) => i.if_xname);
@@ -51,18 +67,34 @@ export interface LabOptions {
   mode?: ClockMode;
   /** Skip the settling second after boot (tests that look at boot traffic). */
   noSettle?: boolean;
+  /** Where tap/vxlan interfaces attach, VXLAN sockets opened (Lab.load() makes it). */
+  attachments?: HostAttachments;
 }
 
 export class Lab {
   readonly world: World;
   readonly machines = new Map<string, Machine>();
   readonly cables: Cable[] = [];
+  /** The lab's attachments to the host (empty without tap/vxlan interfaces). */
+  readonly attachments: HostAttachments;
 
   constructor(
     readonly spec: LabSpec,
     opts: LabOptions = {},
   ) {
     this.world = new World({ seed: spec.seed, mode: opts.mode ?? 'simulated' });
+    this.attachments = opts.attachments ?? new HostAttachments();
+    try {
+      this.boot(opts);
+    } catch (e) {
+      // Nothing may stay attached (sockets, TAP fds) when the lab fails to boot.
+      void this.attachments.close();
+      throw e;
+    }
+  }
+
+  private boot(opts: LabOptions): void {
+    const spec = this.spec;
     const errors: TopologyError[] = [];
     for (const ms of spec.machines) {
       const k = new Kernel(this.world, { hostname: ms.hostname });
@@ -70,8 +102,16 @@ export class Lab {
       if_addr_add(lo, 0x7f000001, 0xff000000);
       const m = new Machine(ms.name, k, ms);
       for (const ns of ms.nics) {
+        if (ns.attach !== undefined) {
+          const link = attachOne(this.attachments, k, ns.attach, spec.file, ms, ns, errors);
+          if (link !== null) {
+            if (ns.description !== undefined) link.ifp.if_description = ns.description;
+            m.links.set(ns.name, link);
+          }
+          continue;
+        }
         const opts = {
-          lladdr: ns.lladdr,
+          lladdr: ns.lladdr!,
           name: ns.name,
           ...(ns.pci !== undefined ? { pci: { bus: ns.pci[0], dev: ns.pci[1], fn: ns.pci[2] } } : {}),
           ...(ns.queues !== undefined ? { queues: ns.queues } : {}),
@@ -96,7 +136,8 @@ export class Lab {
     for (const m of this.machines.values()) {
       const ms = m.spec;
       for (const ns of ms.nics) {
-        const ifp = m.nics.get(ns.name)!.ifp;
+        const ifp = m.ifp(ns.name);
+        if (ifp === undefined) continue; // an attachment that failed: reported
         if (ns.up) if_setflags_up(ifp, true);
         for (const a of ns.inet) if_addr_add(ifp, a.addr, maskFromLen4(a.plen));
       }
@@ -104,7 +145,8 @@ export class Lab {
       const v6 = ms.nics.some((ns) => ns.inet6.length > 0);
       if (v6) in6_ifattach(m.k, lo0Of(m.k));
       for (const ns of ms.nics) {
-        const ifp = m.nics.get(ns.name)!.ifp;
+        const ifp = m.ifp(ns.name);
+        if (ifp === undefined) continue;
         for (const a of ns.inet6) {
           const r = in6_update_ifa(m.k, ifp, a.addr, a.plen);
           if (typeof r === 'number') errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: nic ${ns.name}: inet6 ${a.text}: error ${r}`));
@@ -138,8 +180,62 @@ export class Lab {
     if (!opts.noSettle && this.world.mode === 'simulated') this.world.runFor(v6 ? BOOT_SETTLE_INET6 : BOOT_SETTLE);
   }
 
+  /** A lab from a topology file's text (synchronous: no vxlan interfaces; see load()). */
   static fromYaml(text: string, file = 'lab.yaml', opts: LabOptions = {}): Lab {
     return new Lab(parseTopology(text, file), opts);
+  }
+
+  /**
+   * A lab from a topology (text or parsed), with its tap and vxlan
+   * interfaces attached to the host.  Errors name the topology line:
+   *
+   *   lab.yaml:9: machine r1: nic tap0: TAP unavailable: creating a TAP device needs root (CAP_NET_ADMIN)
+   *   lab.yaml:12: machine r1: nic vxlan0: local 127.0.0.1:4790: bind EADDRINUSE 127.0.0.1:4790
+   */
+  static async load(topology: string | LabSpec, file = 'lab.yaml', opts: LabOptions = {}): Promise<Lab> {
+    const spec = typeof topology === 'string' ? parseTopology(topology, file) : topology;
+    const errors: TopologyError[] = [];
+    const vx: AttachSpec[] = [];
+    for (const ms of spec.machines) {
+      for (const ns of ms.nics) {
+        if (ns.attach === undefined) continue;
+        if (ns.attach.driver === 'tap') {
+          const why = tap_available();
+          if (why !== null) errors.push(new TopologyError(spec.file, ns.line, `machine ${ms.name}: nic ${ns.name}: TAP unavailable: ${why}`));
+        } else vx.push(ns.attach);
+      }
+    }
+    if (errors.length > 0) throw new TopologyErrors(errors);
+    const att = opts.attachments ?? new HostAttachments();
+    for (const ms of spec.machines) {
+      for (const ns of ms.nics) {
+        if (ns.attach?.driver !== 'vxlan') continue;
+        try {
+          await att.open([ns.attach]);
+        } catch (e) {
+          errors.push(new TopologyError(spec.file, ns.line, `machine ${ms.name}: nic ${ns.name}: ${attachMessage(e, ns.name)}`));
+        }
+      }
+    }
+    if (errors.length > 0) {
+      await att.close();
+      throw new TopologyErrors(errors);
+    }
+    return new Lab(spec, { ...opts, attachments: att });
+  }
+
+  /** Whether the lab has interfaces attached to the host (it then runs in real time). */
+  get attached(): boolean {
+    return this.attachments.links.length > 0;
+  }
+
+  /**
+   * Detach the host attachments (closing their sockets and TAP devices) and
+   * stop the clock: nothing of the lab keeps the process alive after.
+   */
+  async close(): Promise<void> {
+    await this.attachments.close();
+    this.world.stop();
   }
 
   machine(name: string): Machine | undefined {
@@ -162,6 +258,24 @@ export class Lab {
       for (const b of extraCounterBlocks(k)) b.onBump = hook;
     }
     for (const c of this.cables) c.trace = t;
+  }
+}
+
+/** An attachment's error without the driver's own prefix ("tap: ", "vxlan0: "). */
+function attachMessage(e: unknown, ifname: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(new RegExp(`^(${ifname}|tap|vxlan): `), '');
+}
+
+/** Attach one tap/vxlan interface while the lab boots; failures become topology errors. */
+function attachOne(att: HostAttachments, k: Kernel, a: AttachSpec, file: string, ms: MachineSpec, ns: NicSpec, errors: TopologyError[]): HostLink | null {
+  try {
+    return att.attachNow(k, a);
+  } catch (e) {
+    const msg = attachMessage(e, ns.name);
+    const hint = /call open\(\) first/.test(msg) ? 'vxlan interfaces need Lab.load() (the socket is bound asynchronously)' : msg;
+    errors.push(new TopologyError(file, ns.line, `machine ${ms.name}: nic ${ns.name}: ${hint}`));
+    return null;
   }
 }
 

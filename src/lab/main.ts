@@ -17,8 +17,12 @@ import { Shell, TimedOutput } from './shell.js';
 import { TopologyErrors } from './topology.js';
 import { runWorld, sleep } from '../lib/socket.js';
 
-/** The lab of `--lab FILE`, or the embedded talk lab. */
-export function loadLab(file: string | undefined, io: Io): Lab | null {
+/**
+ * The lab of `--lab FILE`, or the embedded talk lab; errors (file:line:
+ * what) go to io.stderr and give null.  A lab with tap/vxlan interfaces is
+ * attached to the host and runs in real time: close() it when done.
+ */
+export async function loadLab(file: string | undefined, io: Io): Promise<Lab | null> {
   try {
     if (file === undefined) return Lab.fromYaml(TALK_LAB_YAML, 'talk.yaml');
     let text: string;
@@ -28,7 +32,7 @@ export function loadLab(file: string | undefined, io: Io): Lab | null {
       io.stderr.write(`packetflow: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
       return null;
     }
-    return Lab.fromYaml(text, file);
+    return await Lab.load(text, file);
   } catch (e) {
     if (e instanceof TopologyErrors) {
       io.stderr.write(e.message + '\n');
@@ -84,10 +88,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   }
   // A script may name its lab on a first-line comment: `#!lab path/to/lab.yaml`.
   const m = /^#!lab\s+(\S+)/.exec(text);
-  const lab = loadLab(file ?? (m ? new URL(m[1]!, `file://${process.cwd()}/${script}`).pathname : undefined), io);
+  const lab = await loadLab(file ?? (m ? new URL(m[1]!, `file://${process.cwd()}/${script}`).pathname : undefined), io);
   if (lab === null) return 1;
   const sh = new Shell(lab, { echo: true });
-  return runScript(sh, text, io);
+  try {
+    return await runScript(sh, text, io);
+  } finally {
+    await lab.close();
+  }
 }
 
 export async function execCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -99,23 +107,30 @@ export async function execCommand(argv: readonly string[], io: Io): Promise<numb
     io.stderr.write('usage: packetflow exec [--lab file] host -- command [argument ...]\n');
     return 1;
   }
-  const lab = loadLab(file, io);
+  const lab = await loadLab(file, io);
   if (lab === null) return 1;
-  const m = lab.machine(host);
-  if (m === undefined) {
-    io.stderr.write(`packetflow: ${host}: no such machine (machines: ${[...lab.machines.keys()].join(', ')})\n`);
-    return 1;
+  try {
+    const m = lab.machine(host);
+    if (m === undefined) {
+      io.stderr.write(`packetflow: ${host}: no such machine (machines: ${[...lab.machines.keys()].join(', ')})\n`);
+      return 1;
+    }
+    const sh = new Shell(lab);
+    return await sh.runCommand(m, cmd, io);
+  } finally {
+    await lab.close();
   }
-  const sh = new Shell(lab);
-  return sh.runCommand(m, cmd, io);
 }
 
 export async function labCommand(argv: readonly string[], io: Io): Promise<number> {
   const { lab: file } = labOption(argv);
-  const lab = loadLab(file, io);
+  const lab = await loadLab(file, io);
   if (lab === null) return 1;
-  const sh = new Shell(lab);
-  return sh.run('machines', io);
+  try {
+    return await new Shell(lab).run('machines', io);
+  } finally {
+    await lab.close();
+  }
 }
 
 /**
@@ -124,14 +139,18 @@ export async function labCommand(argv: readonly string[], io: Io): Promise<numbe
  */
 export async function shellCommand(argv: readonly string[], io: Io, flush: () => void): Promise<number> {
   const { lab: file } = labOption(argv);
-  const lab = loadLab(file, io);
+  const lab = await loadLab(file, io);
   if (lab === null) return 1;
-  if (!process.stdin.isTTY) {
-    const text = readFileSync(0, 'utf8');
-    const sh = new Shell(lab, { echo: true });
-    return runScript(sh, text, io);
+  try {
+    if (!process.stdin.isTTY) {
+      const text = readFileSync(0, 'utf8');
+      const sh = new Shell(lab, { echo: true });
+      return await runScript(sh, text, io);
+    }
+    return await interactive(lab, io, flush);
+  } finally {
+    await lab.close();
   }
-  return interactive(lab, io, flush);
 }
 
 async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number> {

@@ -22,7 +22,11 @@ export const IPV6_PATTERN = `^${IPV6}$`;
 export const CIDR6_PATTERN = `^${IPV6}/${PLEN6}$`;
 export const GATEWAY_PATTERN = `^(${IPV4}|${IPV6})$`;
 export const MAC_PATTERN = '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$';
-export const NIC_PATTERN = '^(em|ix)[0-9]+$';
+export const NIC_PATTERN = '^(em|ix|tap|vxlan)[0-9]+$';
+/** "127.0.0.1:4790" or "[::1]:4790" (dev/attach.ts parseHostPort checks it). */
+export const HOSTPORT_PATTERN = '^([0-9.]+|\\[[0-9a-fA-F:.]+\\]):[0-9]{1,5}$';
+/** A Linux interface name (IFNAMSIZ 16 with the NUL), %d for the kernel's next unit. */
+export const LINUX_IFNAME_PATTERN = '^[a-zA-Z0-9_.%-]{1,15}$';
 export const HOST_PATTERN = '^[a-zA-Z][a-zA-Z0-9-]{0,31}$';
 /** A number with an optional unit: "1G", "100Mbit", "10M" (rates), "500ns", "2ms", "1.5us" (delays). */
 const QUANTITY = '^[0-9]+(\\.[0-9]+)?\\s*[a-zA-Z/]*$';
@@ -31,7 +35,7 @@ export const LAB_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://packetflow.invalid/lab.schema.json',
   title: 'packetflow lab topology',
-  description: 'Machines with em(4)/ix(4) NICs, the cables between them, routes, sysctls and files. See docs/labs.md.',
+  description: 'Machines with em(4)/ix(4) NICs and tap/vxlan attachments to the host, the cables between them, routes, sysctls and files. See docs/labs.md and docs/attach.md.',
   type: 'object',
   additionalProperties: false,
   required: ['machines'],
@@ -59,8 +63,12 @@ export const LAB_SCHEMA = {
         nics: {
           type: 'object',
           propertyNames: { pattern: NIC_PATTERN },
-          additionalProperties: { $ref: '#/definitions/nic' },
-          description: 'NICs by interface name: em0, em1 (Intel I210), ix0 (Intel X550T, 4 queues).',
+          patternProperties: {
+            '^(em|ix)[0-9]+$': { $ref: '#/definitions/nic' },
+            '^tap[0-9]+$': { $ref: '#/definitions/tap' },
+            '^vxlan[0-9]+$': { $ref: '#/definitions/vxlan' },
+          },
+          description: 'NICs by interface name: em0, em1 (Intel I210), ix0 (Intel X550T, 4 queues); tap0 and vxlan0 are attached to the host (docs/attach.md).',
         },
         routes: { type: 'array', items: { $ref: '#/definitions/route' } },
         sysctl: {
@@ -107,6 +115,59 @@ export const LAB_SCHEMA = {
         },
         txslots: { type: 'integer', minimum: 8 },
         rxslots: { type: 'integer', minimum: 8 },
+      },
+    },
+    tap: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'An interface whose other end is a Linux TAP device packetflow creates (root, and the addon native/tap). The lab runs in real time.',
+      properties: {
+        driver: { enum: ['tap'], description: 'Optional: the name says it already.' },
+        device: { type: 'string', pattern: LINUX_IFNAME_PATTERN, description: 'The Linux interface (default pf%d: pf0, pf1...).' },
+        lladdr: { type: 'string', pattern: MAC_PATTERN, description: 'Default: a locally administered address from the lab\'s seed.' },
+        inet: {
+          oneOf: [
+            { type: 'string', pattern: CIDR_PATTERN },
+            { type: 'array', items: { type: 'string', pattern: CIDR_PATTERN } },
+          ],
+        },
+        inet6: {
+          oneOf: [
+            { type: 'string', pattern: CIDR6_PATTERN },
+            { type: 'array', items: { type: 'string', pattern: CIDR6_PATTERN } },
+          ],
+        },
+        description: { type: 'string' },
+        up: { type: 'boolean' },
+        mtu: { type: 'integer', minimum: 576, maximum: 65000 },
+      },
+    },
+    vxlan: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['vni', 'remote'],
+      description: 'An interface carried as VXLAN over a UDP socket of this process: its other end is a Linux vxlan device or another packetflow lab. The lab runs in real time.',
+      properties: {
+        driver: { enum: ['vxlan'], description: 'Optional: the name says it already.' },
+        vni: { type: 'integer', minimum: 0, maximum: 16777215, description: 'VXLAN network identifier.' },
+        remote: { type: 'string', pattern: HOSTPORT_PATTERN, description: 'address:port the frames go to (a Linux vxlan device\'s dstport).' },
+        local: { type: 'string', pattern: HOSTPORT_PATTERN, description: 'address:port to bind (default 127.0.0.1 and a free port, shared by the lab\'s vxlan interfaces without `local`).' },
+        lladdr: { type: 'string', pattern: MAC_PATTERN, description: 'Default: a locally administered address from the lab\'s seed.' },
+        inet: {
+          oneOf: [
+            { type: 'string', pattern: CIDR_PATTERN },
+            { type: 'array', items: { type: 'string', pattern: CIDR_PATTERN } },
+          ],
+        },
+        inet6: {
+          oneOf: [
+            { type: 'string', pattern: CIDR6_PATTERN },
+            { type: 'array', items: { type: 'string', pattern: CIDR6_PATTERN } },
+          ],
+        },
+        description: { type: 'string' },
+        up: { type: 'boolean' },
+        mtu: { type: 'integer', minimum: 576, maximum: 65000 },
       },
     },
     route: {

@@ -356,7 +356,13 @@ export class Shell {
   /** Let ns of lab time pass, running background programs as their sockets wake them. */
   async advance(ns: number): Promise<void> {
     const w = this.lab.world;
-    if (w.isRunning) return;
+    // A lab attached to the host runs in real time: lab time passes with the wall clock.
+    if (w.isRunning) {
+      return new Promise((r) => setTimeout(() => {
+        w.syncNow();
+        r();
+      }, ns / 1e6));
+    }
     await runWorld(w, sleepNs(w, ns));
   }
 

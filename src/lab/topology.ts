@@ -12,11 +12,14 @@ import { parseDocument, LineCounter, isMap, isSeq, isScalar, type Document } fro
 import { Ajv, type ErrorObject } from 'ajv';
 import { LAB_SCHEMA } from './schema.js';
 import { parseIp4, parseIp6, parseMac } from '../wire/addr.js';
+import { parseHostPort, type AttachSpec } from '../sys/dev/attach.js';
 
 export interface NicSpec {
   name: string;
-  driver: 'em' | 'ix';
-  lladdr: string;
+  /** em, ix: a NIC on a cable; tap, vxlan: attached to the host (attach is set). */
+  driver: 'em' | 'ix' | 'tap' | 'vxlan';
+  /** Absent on an attachment that lets the kernel pick one. */
+  lladdr?: string;
   inet: Array<{ addr: number; plen: number; text: string }>;
   inet6: Array<{ addr: Uint8Array; plen: number; text: string }>;
   description?: string;
@@ -25,6 +28,10 @@ export interface NicSpec {
   pci?: [number, number, number];
   txslots?: number;
   rxslots?: number;
+  /** tap and vxlan: what dev/attach.ts attaches (name, lladdr, mtu and up included). */
+  attach?: AttachSpec;
+  /** Line of the interface's key. */
+  line: number;
 }
 
 /** An IPv4 route (dest, gateway) or, when gateway6 is set, an IPv6 one (dest6, gateway6). */
@@ -172,7 +179,7 @@ export function parseTopology(text: string, file = 'lab.yaml'): LabSpec {
       } else if (e.keyword === 'propertyNames' || e.propertyName !== undefined) {
         const name = e.propertyName ?? (e.params as { propertyName: string }).propertyName;
         p = [...path, name];
-        msg = path[path.length - 1] === 'nics' ? 'interface names are em0, em1, ... or ix0, ix1, ...' : 'bad name';
+        msg = path[path.length - 1] === 'nics' ? 'interface names are em0, em1, ..., ix0, ix1, ..., tap0, ... or vxlan0, ...' : 'bad name';
       } else if (e.keyword === 'pattern') {
         msg = patternWords((e.params as { pattern: string }).pattern);
       } else if (e.keyword === 'required') {
@@ -224,7 +231,9 @@ function patternWords(p: string): string {
   if (p.startsWith('^(default')) return 'must be "default", a network such as 10.0.2.0/24 or 2001:db8:2::/64, or an address';
   if (p.startsWith('^((25')) return 'must be an IPv4 or IPv6 address such as 10.0.1.1 or 2001:db8:1::1';
   if (p.startsWith('^(25')) return 'must be an IPv4 address such as 10.0.1.1';
-  if (p.includes(':(em|ix)')) return 'must be machine:interface, such as router:em0';
+  if (p.includes(':(em|ix)')) return 'must be machine:interface, such as router:em0 (tap and vxlan interfaces have no cables)';
+  if (p.startsWith('^([0-9.]+|')) return 'must be address:port, such as 127.0.0.1:4789';
+  if (p.startsWith('^[a-zA-Z0-9_.%')) return 'must be a Linux interface name, such as pf0';
   if (p.startsWith('^[0-9]+')) return 'must be a number with a unit, such as 1G or 500ns';
   return `must match ${p}`;
 }
@@ -261,7 +270,7 @@ function lineAt(doc: Document, lc: LineCounter, path: Path, key: boolean): numbe
 }
 
 interface RawNic {
-  lladdr: string;
+  lladdr?: string;
   inet?: string | string[];
   inet6?: string | string[];
   description?: string;
@@ -270,6 +279,12 @@ interface RawNic {
   pci?: [number, number, number];
   txslots?: number;
   rxslots?: number;
+  mtu?: number;
+  driver?: string;
+  device?: string;
+  vni?: number;
+  remote?: string;
+  local?: string;
 }
 interface RawMachine {
   kind?: 'host' | 'router';
@@ -334,6 +349,40 @@ function route6(r: { dest: string; gateway: string }, name: string, at: Path, ni
   return { dest: 0, plen, gateway: 0, dest6, gateway6, text: `${r.dest} ${r.gateway}` };
 }
 
+/** The driver an interface name says: em0, ix1, tap0, vxlan2. */
+function nicDriver(ifname: string): NicSpec['driver'] {
+  const d = /^[a-z]+/.exec(ifname)![0];
+  return d === 'ix' || d === 'tap' || d === 'vxlan' ? d : 'em';
+}
+
+/**
+ * A tap or vxlan interface's attachment; what the schema cannot check
+ * (ports in range, keys of the other driver) is reported here.  Whether
+ * the host allows it (root, the addon, a free port) is the lab's to find
+ * out when it attaches.
+ */
+function attachSpec(ifname: string, driver: 'tap' | 'vxlan', n: RawNic, machine: string, at: Path, err: (p: Path, m: string) => void): AttachSpec | undefined {
+  const common = {
+    name: ifname,
+    ...(n.lladdr !== undefined ? { lladdr: n.lladdr } : {}),
+    ...(n.mtu !== undefined ? { mtu: n.mtu } : {}),
+    up: false, // the lab brings it up with the others, after the addresses
+  };
+  if (driver === 'tap') return { driver, ...common, ...(n.device !== undefined ? { device: n.device } : {}) };
+  let ok = true;
+  for (const key of ['remote', 'local'] as const) {
+    const v = n[key];
+    if (v === undefined) continue;
+    const hp = parseHostPort(v);
+    if (hp === null || (key === 'remote' && hp.port === 0)) {
+      err([...at, key], `machine ${machine}: nic ${ifname}: ${key}: ${v}: ${hp === null ? 'expected address:port with a port up to 65535' : 'the remote port cannot be 0'}`);
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  return { driver, ...common, vni: n.vni!, remote: n.remote!, ...(n.local !== undefined ? { local: n.local } : {}) };
+}
+
 function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => number, errors: TopologyError[]): LabSpec {
   const err = (path: Path, msg: string, key = false): void => {
     errors.push(new TopologyError(file, lineOf(path, key), msg));
@@ -348,14 +397,17 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
     const nics: NicSpec[] = [];
     for (const [ifname, n] of Object.entries(m.nics ?? {})) {
       const at: Path = ['machines', name, 'nics', ifname];
-      const mac = parseMac(n.lladdr);
-      if (mac === null) err([...at, 'lladdr'], `machine ${name}: nic ${ifname}: lladdr: bad MAC address`);
-      else if (mac[0]! & 1) err([...at, 'lladdr'], `machine ${name}: nic ${ifname}: lladdr: ${n.lladdr} is a multicast address`);
-      const lower = n.lladdr.toLowerCase();
-      const other = macs.get(lower);
-      if (other !== undefined) err([...at, 'lladdr'], `machine ${name}: nic ${ifname}: lladdr ${n.lladdr} is also ${other}'s`);
-      macs.set(lower, `${name}:${ifname}`);
-      const driver = ifname.startsWith('ix') ? 'ix' : 'em';
+      if (n.lladdr !== undefined) {
+        const mac = parseMac(n.lladdr);
+        if (mac === null) err([...at, 'lladdr'], `machine ${name}: nic ${ifname}: lladdr: bad MAC address`);
+        else if (mac[0]! & 1) err([...at, 'lladdr'], `machine ${name}: nic ${ifname}: lladdr: ${n.lladdr} is a multicast address`);
+        const lower = n.lladdr.toLowerCase();
+        const other = macs.get(lower);
+        if (other !== undefined) err([...at, 'lladdr'], `machine ${name}: nic ${ifname}: lladdr ${n.lladdr} is also ${other}'s`);
+        macs.set(lower, `${name}:${ifname}`);
+      }
+      const driver = nicDriver(ifname);
+      const attach = driver === 'tap' || driver === 'vxlan' ? attachSpec(ifname, driver, n, name, at, err) : undefined;
       if (driver === 'em' && n.queues !== undefined && n.queues !== 1) err([...at, 'queues'], `machine ${name}: nic ${ifname}: queues: em(4) has one queue`);
       const inet = [];
       for (const [i, text] of (typeof n.inet === 'string' ? [n.inet] : n.inet ?? []).entries()) {
@@ -379,7 +431,7 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
       nics.push({
         name: ifname,
         driver,
-        lladdr: n.lladdr,
+        ...(n.lladdr !== undefined ? { lladdr: n.lladdr } : {}),
         inet,
         inet6,
         ...(n.description !== undefined ? { description: n.description } : {}),
@@ -388,11 +440,13 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
         ...(n.pci !== undefined ? { pci: n.pci } : {}),
         ...(n.txslots !== undefined ? { txslots: n.txslots } : {}),
         ...(n.rxslots !== undefined ? { rxslots: n.rxslots } : {}),
+        ...(attach !== undefined ? { attach } : {}),
+        line: lineOf(at, true),
       });
     }
     // Units must count up from 0 per driver, as autoconf numbers them.
-    for (const drv of ['em', 'ix']) {
-      const units = nics.filter((x) => x.driver === drv).map((x) => Number(x.name.slice(2)));
+    for (const drv of ['em', 'ix', 'tap', 'vxlan']) {
+      const units = nics.filter((x) => x.driver === drv).map((x) => Number(x.name.slice(drv.length)));
       const sorted = [...units].sort((a, b) => a - b);
       sorted.forEach((u, i) => {
         if (u !== i) err(['machines', name, 'nics', `${drv}${u}`], `machine ${name}: nic ${drv}${u}: ${drv} units count from 0 without gaps (expected ${drv}${i})`, true);

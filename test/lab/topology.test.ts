@@ -53,7 +53,7 @@ test('meaning checks: gateways off-net, plugged twice, unit gaps, bad interface 
   assert.deepEqual(errors(BASE.replace('gateway: 192.0.2.1', 'gateway: 203.0.113.1') + CABLE), ['lab.yaml:12: machine h1: route default: gateway 203.0.113.1 is on none of the machine\'s networks']);
   assert.deepEqual(errors(BASE + '  - { ends: [h1:em0, r1:em0] }\n  - { ends: [r1:em0, r1:em1] }\n'), ['lab.yaml:15: cable r1:em0: interface already has a cable (cable 1)']);
   assert.deepEqual(errors(BASE.replace('em1: {', 'em2: {') + CABLE), ['lab.yaml:7: machine r1: nic em2: em units count from 0 without gaps (expected em1)']);
-  assert.deepEqual(errors(BASE.replace('em1: {', 'eth1: {') + CABLE), ['lab.yaml:7: machine r1: nic eth1: interface names are em0, em1, ... or ix0, ix1, ...']);
+  assert.deepEqual(errors(BASE.replace('em1: {', 'eth1: {') + CABLE), ['lab.yaml:7: machine r1: nic eth1: interface names are em0, em1, ..., ix0, ix1, ..., tap0, ... or vxlan0, ...']);
   assert.match(errors('machines: {\n  a: [\n')[0]!, /^lab\.yaml:\d+: /);
 });
 

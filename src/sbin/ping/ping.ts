@@ -155,14 +155,37 @@ export function ping(k: Kernel, argv: readonly string[], io: Io, popts: PingOpti
   // also takes a leading -6 for it, and runs ping6 with the remaining arguments.
   if (argv[0] === '-6') return ping6(k, argv.slice(1), io);
   try {
-    return run(k, argv, io, popts);
+    const r = run(k, argv, io, popts, false).next();
+    if (!r.done) throw new Error('ping: waited in a synchronous run');
+    return r.value;
   } catch (e) {
     if (e instanceof Exit) return e.status;
     throw e;
   }
 }
 
-function run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions): number {
+/**
+ * ping in a world that runs by itself (realtime: a lab attached to the
+ * host): requests leave from the world's timeouts, replies come from the
+ * host, and this resolves when ping is done.  A simulated world is run as
+ * ping() runs it.
+ */
+export async function pingAsync(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): Promise<number> {
+  if (argv[0] === '-6' || !k.world.isRunning) return ping(k, argv, io, popts);
+  try {
+    const g = run(k, argv, io, popts, true);
+    for (let r = g.next(); ; r = g.next()) {
+      if (r.done) return r.value;
+      await r.value;
+    }
+  } catch (e) {
+    if (e instanceof Exit) return e.status;
+    throw e;
+  }
+}
+
+/** The tool; yields (realtime only) a promise of the end of the wait for replies. */
+function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, realtime: boolean): Generator<Promise<void>, number, undefined> {
   const out = (s: string): void => io.stdout.write(s);
   const errx = (msg: string, status = 1): never => {
     io.stderr.write(`ping: ${msg}\n`);
@@ -287,7 +310,8 @@ function run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions): nu
     if (ifa_ifwithaddr(k, s) === null) errx(`bind: ${strerror(49)}`);
     src = s;
   }
-  if (k.world.isRunning) errx('cannot run in a realtime world from a synchronous tool');
+  if (k.world.isRunning && !realtime) errx('cannot run in a realtime world from a synchronous tool');
+  if (realtime) k.world.syncNow();
 
   const w = k.world;
   const ident = k.random.arc4random() & 0xffff;
@@ -311,6 +335,9 @@ function run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions): nu
   let done = false;
   let sendTimer: Timeout<undefined> | null = null;
   let endTimer: Timeout<undefined> | null = null;
+  /** Realtime: the waiting run() is resumed by finish(); Ctrl-C is polled. */
+  let wake: (() => void) | null = null;
+  let poll: ReturnType<typeof setInterval> | undefined;
 
   out(`PING ${hostname} (${formatIp4(dst)}): ${datalen} data bytes\n`);
 
@@ -370,6 +397,8 @@ function run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions): nu
     done = true;
     if (sendTimer) sendTimer.del();
     if (endTimer) endTimer.del();
+    if (poll !== undefined) clearInterval(poll);
+    if (wake !== null) wake();
   };
 
   const pinger = (): number => {
@@ -433,9 +462,19 @@ function run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions): nu
   try {
     for (let i = 0; i < preload && ntransmitted < count; i++) pinger();
     scheduleNext();
-    while (!done) {
-      if (!w.step()) break;
-      if (popts.interrupted?.()) finish();
+    if (realtime) {
+      // The world runs by itself: wait (without blocking the event loop) for finish().
+      if (!done) {
+        yield new Promise<void>((resolve) => {
+          wake = resolve;
+          if (popts.interrupted) poll = setInterval(() => (popts.interrupted!() ? finish() : undefined), 50);
+        });
+      }
+    } else {
+      while (!done) {
+        if (!w.step()) break;
+        if (popts.interrupted?.()) finish();
+      }
     }
   } finally {
     k.inet.icmpListeners.delete(listener);
