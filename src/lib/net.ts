@@ -21,6 +21,7 @@ import {
   Proc, SocketError, AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_BROADCAST, SO_RCVBUF, SO_SNDBUF,
   SO_REUSEADDR, SO_REUSEPORT, SHUT_WR, IPPROTO_TCP, TCP_NODELAY, type SockAddr, type ProcOptions,
 } from './socket.js';
+import { EPIPE } from '../sys/sys/errno.js';
 
 export { runWorld } from './socket.js';
 
@@ -39,14 +40,42 @@ function info(a: SockAddr, v6: boolean): AddressInfo {
   return { address, family: v6 ? 'IPv6' : famOf(address), port: a.port };
 }
 
-/** A TCP connection as a Duplex stream (net.Socket). */
+/** Node's errno names are not OpenBSD's numbers: keep OpenBSD's errno, Node's code and message shape. */
+export type NodeNetError = Error & { code: string; errno: number; syscall: string; address?: string; port?: number };
+
+/** A node:net-style error from a socket call: `connect ECONNREFUSED 198.51.100.20:7`. */
+export function netError(e: unknown, syscall: string, address?: string, port?: number): Error {
+  if (!(e instanceof SocketError)) return e as Error;
+  const where = address !== undefined ? ` ${address}${port !== undefined ? `:${port}` : ''}` : '';
+  const err = new Error(`${syscall} ${e.code}${where}`) as NodeNetError;
+  err.code = e.code;
+  err.errno = e.errno;
+  err.syscall = syscall;
+  if (address !== undefined) err.address = address;
+  if (port !== undefined) err.port = port;
+  return err;
+}
+
+/**
+ * A TCP connection as a Duplex stream (net.Socket).  Writes and reads
+ * made before the handshake completes wait for it, as node:net queues
+ * them; write() returns false past the stream's highWaterMark and 'drain'
+ * follows once the kernel's send buffer took the data.
+ */
 export class NetSocket extends Duplex {
   remoteAddress: string | undefined;
   remotePort: number | undefined;
+  remoteFamily: 'IPv4' | 'IPv6' | undefined;
   localAddress: string | undefined;
   localPort: number | undefined;
+  localFamily: 'IPv4' | 'IPv6' | undefined;
+  /** Bytes handed to the kernel and bytes received, as net.Socket counts them. */
+  bytesWritten = 0;
+  bytesRead = 0;
+  connecting = false;
   private reading = false;
   private fdClosed = false;
+  private waitConnect: Promise<void> | null = null;
 
   constructor(
     private readonly proc: Proc,
@@ -55,14 +84,30 @@ export class NetSocket extends Duplex {
     super({ allowHalfOpen: false });
   }
 
+  /** @internal The connect in progress: I/O waits for it. */
+  connectingWith(p: Promise<void>): void {
+    this.connecting = true;
+    this.waitConnect = p.then(
+      () => {
+        this.connecting = false;
+        this.waitConnect = null;
+      },
+      () => {
+        this.connecting = false;
+      },
+    );
+  }
+
   /** @internal */ attached(): void {
     const l = this.proc.getsockname(this.fd);
     this.localAddress = l.address;
     this.localPort = l.port;
+    this.localFamily = famOf(l.address);
     try {
       const r = this.proc.getpeername(this.fd);
       this.remoteAddress = r.address;
       this.remotePort = r.port;
+      this.remoteFamily = famOf(r.address);
     } catch {
       // not connected yet
     }
@@ -73,16 +118,19 @@ export class NetSocket extends Duplex {
     this.reading = true;
     void (async () => {
       try {
-        for (;;) {
+        if (this.waitConnect !== null) await this.waitConnect;
+        while (!this.fdClosed) {
           const d = await this.proc.recv(this.fd, 65536);
+          if (this.fdClosed) break;
           if (d.length === 0) {
             this.push(null);
             break;
           }
+          this.bytesRead += d.length;
           if (!this.push(Buffer.from(d))) break;
         }
       } catch (e) {
-        if (!this.fdClosed) this.destroy(e as Error);
+        if (!this.fdClosed) this.destroy(netError(e, 'read'));
       } finally {
         this.reading = false;
       }
@@ -90,16 +138,34 @@ export class NetSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.proc.send(this.fd, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).then(() => cb(), (e: Error) => cb(e));
+    const go = (): void => {
+      if (this.fdClosed) {
+        cb(netError(new SocketError('write', EPIPE), 'write'));
+        return;
+      }
+      this.proc.send(this.fd, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).then(
+        (n) => {
+          this.bytesWritten += n;
+          cb();
+        },
+        (e: unknown) => cb(netError(e, 'write')),
+      );
+    };
+    if (this.waitConnect !== null) this.waitConnect.then(go, () => cb());
+    else go();
   }
 
   override _final(cb: (e?: Error | null) => void): void {
-    try {
-      this.proc.shutdown(this.fd, SHUT_WR);
-      cb();
-    } catch (e) {
-      cb(e as Error);
-    }
+    const go = (): void => {
+      try {
+        if (!this.fdClosed) this.proc.shutdown(this.fd, SHUT_WR);
+        cb();
+      } catch (e) {
+        cb(netError(e, 'shutdown'));
+      }
+    };
+    if (this.waitConnect !== null) this.waitConnect.then(go, () => cb());
+    else go();
   }
 
   override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
@@ -152,7 +218,8 @@ export class NetServer extends EventEmitter {
       this.proc.bind(this.fd, { address: host ?? '*', port });
       this.proc.listen(this.fd, 511);
     } catch (e) {
-      queueMicrotask(() => this.emit('error', e));
+      const err = netError(e, 'listen', host ?? (v6 ? '::' : '0.0.0.0'), port);
+      queueMicrotask(() => this.emit('error', err));
       return this;
     }
     if (cb) this.once('listening', cb);
@@ -173,14 +240,16 @@ export class NetServer extends EventEmitter {
         s.attached();
         this.emit('connection', s);
       } catch (e) {
-        if (!this.closed) this.emit('error', e);
+        if (!this.closed) this.emit('error', netError(e, 'accept'));
         return;
       }
     }
   }
 
   address(): AddressInfo | null {
-    return this.fd < 0 ? null : info(this.proc.getsockname(this.fd), false);
+    if (this.fd < 0 || this.closed) return null;
+    const a = this.proc.getsockname(this.fd);
+    return info(a, a.address.includes(':'));
   }
 
   close(cb?: () => void): this {
@@ -336,18 +405,26 @@ export function netOf(k: Kernel, opts: ProcOptions = {}): NetApi {
     const fd = proc.socket(host.includes(':') ? AF_INET6 : AF_INET, SOCK_STREAM);
     const s = new NetSocket(proc, fd);
     if (cb) s.once('connect', cb);
-    void (async () => {
+    const connecting = (async () => {
+      let syscall = 'bind';
       try {
         if (o.localAddress !== undefined || o.localPort !== undefined) proc.bind(fd, { address: o.localAddress ?? '*', port: o.localPort ?? 0 });
         if (o.noDelay) proc.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        syscall = 'connect';
         await proc.connect(fd, { address: host, port: o.port });
+      } catch (e) {
+        throw syscall === 'connect' ? netError(e, 'connect', host, o.port) : netError(e, 'bind', o.localAddress, o.localPort);
+      }
+    })();
+    s.connectingWith(connecting);
+    connecting.then(
+      () => {
         s.attached();
         s.emit('connect');
         s.emit('ready');
-      } catch (e) {
-        s.destroy(e as Error);
-      }
-    })();
+      },
+      (e: Error) => s.destroy(e),
+    );
     return s;
   };
   return {
