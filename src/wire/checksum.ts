@@ -25,6 +25,10 @@ export function sum16Bytes(b: Uint8Array, off: number, len: number, initial = 0)
   let sum = initial;
   const end = off + len;
   let i = off;
+  if (len < FAST_MIN && initial < 0x40000000) {
+    // A header: fewer than 32 words cannot carry the sum past 2^31.
+    for (; i + 3 < end; i += 4) sum += ((b[i] << 8) | b[i + 1]) + ((b[i + 2] << 8) | b[i + 3]);
+  }
   // Sum 16-bit words; fold every so often so the number stays a small integer.
   for (; i + 1 < end; i += 2) {
     sum += (b[i] << 8) | b[i + 1];
@@ -74,13 +78,17 @@ function fold(s: number): number {
 
 function sum16Fast(b: Uint8Array, off: number, len: number, initial: number): number {
   const end = off + len;
-  let bo = b.byteOffset;
+  // Packet buffers are copied, larger ones (a socket buffer's ring) viewed
+  // in place; .buffer and .byteOffset are getters, read only when needed.
+  let bo = 0;
   let u: Uint32Array;
-  if (b.buffer !== lastBuffer && b.length <= SCRATCH) {
+  if (b.length <= SCRATCH) {
     scratch8.set(b);
     u = scratch32;
-    bo = 0;
-  } else u = u32view(b.buffer);
+  } else {
+    u = u32view(b.buffer);
+    bo = b.byteOffset;
+  }
   let i = off;
   // Bytes before the first 4-byte boundary: high byte at an even distance from off.
   let edge = 0;
