@@ -313,7 +313,13 @@ export function tcp_output(tp: Tcpcb): number {
     put32(b, th + 4, seq);
     put32(b, th + 8, tp.rcv_nxt);
     if (optlen) {
-      for (let i = 0; i < optlen; i++) b[th + 20 + i] = opt[i]!;
+      // Options come in 4-byte units: four bytes per step.
+      for (let i = 0, d = th + 20; i < optlen; i += 4, d += 4) {
+        b[d] = opt[i]!;
+        b[d + 1] = opt[i + 1]!;
+        b[d + 2] = opt[i + 2]!;
+        b[d + 3] = opt[i + 3]!;
+      }
       b[th + 12] = ((20 + optlen) >> 2) << 4;
     }
     b[th + 13] = flags;
