@@ -250,6 +250,21 @@ export class Ipv4Packet {
   set dst(v: number) {
     put32(this.buf, this.off + 16, v);
   }
+  /**
+   * ip_src and ip_dst as int32 (addresses above 2^31 negative): a small
+   * integer, never a heap number, for the forwarding path; compare with
+   * ===, mask with &, and turn back with >>> 0 where a u32 is printed.
+   */
+  get srcI32(): number {
+    const b = this.buf;
+    const o = this.off + 12;
+    return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+  }
+  get dstI32(): number {
+    const b = this.buf;
+    const o = this.off + 16;
+    return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+  }
 
   get optionsOffset(): number {
     return this.off + IP_HDR_LEN;

@@ -297,7 +297,8 @@ export function rtisvalid(rt: Rtentry | null): rt is Rtentry {
 export function rt_match(k: Kernel, dst: number, flags: number, tableid = 0): Rtentry | null {
   let rt = rtable(k, tableid).match(dst);
   if (rt === null) return null;
-  if (rt.rt_flags & RTF_CLONING && flags & RT_RESOLVE) rt = rt_clone(k, rt, dst, tableid);
+  // dst may come as an int32 (the forwarding path): the clone's rt_dst is a u32.
+  if (rt.rt_flags & RTF_CLONING && flags & RT_RESOLVE) rt = rt_clone(k, rt, dst >>> 0, tableid);
   else if (rt.rt_flags & RTF_GATEWAY && flags & RT_RESOLVE && (rt.rt_gwroute === null || !rt.rt_gwroute.rt_intable))
     rt_setgwroute(k, rt, rt.rt_gwaddr, tableid);
   rt.rt_use++;

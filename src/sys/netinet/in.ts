@@ -18,6 +18,14 @@ export const INADDR_ANY = 0;
 export const INADDR_BROADCAST = 0xffffffff;
 export const IN_LOOPBACKNET = 127;
 
+/** 224.0.0.1, all hosts (compare with a >>> 0: addresses may come as int32). */
+export const INADDR_ALLHOSTS_GROUP = 0xe0000001;
+
+/** IN_LOCAL_GROUP(): 224.0.0.0/24, never forwarded (a u32 or an int32). */
+export function IN_LOCAL_GROUP(a: number): boolean {
+  return (a & 0xffffff00) >>> 0 === 0xe0000000;
+}
+
 export function IN_MULTICAST(a: number): boolean {
   return (a & 0xf0000000) >>> 0 === 0xe0000000;
 }

@@ -41,7 +41,9 @@ import {
 import { ip_output, IP_FORWARDING, IP_ALLOWBROADCAST, IP_REDIRECT, route_mpath, type Route } from './ip_output.js';
 import { icmp_error } from './ip_icmp.js';
 import { pf_test, PF_IN, AF_INET as PF_AF_INET } from '../net/pf.js';
-import { in_canforward, IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST, IN_LOOPBACKNET, ifa_ifwithaddr } from './in.js';
+import {
+  in_canforward, IN_LOCAL_GROUP, IN_MULTICAST, INADDR_ALLHOSTS_GROUP, INADDR_ANY, INADDR_BROADCAST, IN_LOOPBACKNET, ifa_ifwithaddr,
+} from './in.js';
 
 /** Runs of ip_slowtimo (every 500 ms) a reassembly queue lives. */
 export const IPFRAGTTL = 60;
@@ -122,7 +124,7 @@ export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
     return false;
   }
   // 127/8 must not appear on the wire (RFC 1122).
-  if ((ip.dst >>> 24 === IN_LOOPBACKNET || ip.src >>> 24 === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)) {
+  if ((ip.dstI32 >>> 24 === IN_LOOPBACKNET || ip.srcI32 >>> 24 === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)) {
     st.inc(ips_badaddr);
     m.free();
     return false;
@@ -197,14 +199,15 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     ip_ours(k, m, ifp);
     return;
   }
-  const dst = ipv.wrap(m.buf, m.off, m.len).dst;
+  // An int32: no heap number for addresses above 2^31.
+  const dst = ipv.wrap(m.buf, m.off, m.len).dstI32;
   if (IN_MULTICAST(dst)) {
     m.m_flags |= M_MCAST;
     // No multicast memberships yet (IGMP not built): only 224.0.0.1 is joined.
-    if (dst !== 0xe0000001) {
+    if (dst >>> 0 !== INADDR_ALLHOSTS_GROUP) {
       k.stats.ipstat.inc(ips_notmember);
       // OpenBSD counts ips_cantforward too for groups outside 224.0.0/24.
-      if ((dst & 0xffffff00) >>> 0 !== 0xe0000000) k.stats.ipstat.inc(ips_cantforward);
+      if (!IN_LOCAL_GROUP(dst)) k.stats.ipstat.inc(ips_cantforward);
       m.free();
       return;
     }
@@ -228,8 +231,8 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
  */
 export function in_ouraddr(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Route | null = null): number {
   const ip = ipv.wrap(m.buf, m.off, m.len);
-  const dst = ip.dst;
-  if (dst === INADDR_BROADCAST || dst === INADDR_ANY) {
+  const dst = ip.dstI32;
+  if (dst === (INADDR_BROADCAST | 0) || dst === INADDR_ANY) {
     m.m_flags |= M_BCAST;
     return 1;
   }
@@ -641,7 +644,8 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const tr = k.trace;
   if (tr !== null) tr.fn(k, m, 'ip_forward', ifp.if_xname);
   let dest = 0;
-  if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(ip.dst)) {
+  const dst = ip.dstI32;
+  if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)) {
     if (tr !== null) tr.drop(k, m, m.m_flags & (M_BCAST | M_MCAST) ? 'ip_forward: link-layer broadcast/multicast → drop, ips_cantforward' : 'ip_forward: %a may not be forwarded → drop, ips_cantforward', '', ip.dst);
     st.inc(ips_cantforward);
     m.free();
@@ -652,7 +656,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
     icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, dest, 0);
     return;
   }
-  const rt = ro !== null ? route_mpath(k, ro, ip.dst) : rt_match(k, ip.dst, RT_RESOLVE);
+  const rt = ro !== null ? route_mpath(k, ro, dst) : rt_match(k, dst, RT_RESOLVE);
   if (rt === null) {
     if (tr !== null) tr.branch(k, m, 'ip_forward: no route to %a → icmp_error(host unreachable), ips_noroute', '', ip.dst);
     st.inc(ips_noroute);
@@ -682,7 +686,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   if (rt.rt_ifidx === ifp.if_index && !(rt.rt_flags & (RTF_DYNAMIC | RTF_MODIFIED)) && rt.rt_dst !== INADDR_ANY &&
       !(flags & IP_REDIRECT) && inet.ipsendredirects.value !== 0 && !arpproxy(k, rt)) {
     const ia = rt.rt_ifa!;
-    if (((ip.src & ia.mask) >>> 0) === ((ia.addr & ia.mask) >>> 0)) {
+    if ((ip.srcI32 & ia.mask) === (ia.addr & ia.mask)) {
       dest = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr : ip.dst;
       type = ICMP_REDIRECT;
       code = ICMP_REDIRECT_HOST;

@@ -45,7 +45,8 @@ export class Route {
  */
 export function route_mpath(k: Kernel, ro: Route, dst: number): Rtentry | null {
   const rt = ro.ro_rt;
-  if (rt !== null && ro.ro_dst === dst && rt.rt_intable && rtisvalid(rt)) return rt;
+  // Compared as int32: callers pass u32 or int32 (the forwarding path) addresses.
+  if (rt !== null && (ro.ro_dst | 0) === (dst | 0) && rt.rt_intable && rtisvalid(rt)) return rt;
   ro.ro_rt = rt_match(k, dst, RT_RESOLVE);
   ro.ro_dst = dst;
   return ro.ro_rt;
@@ -88,7 +89,8 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     st.inc(ips_localout);
   }
   const hlen = ip.headerLength;
-  const dstaddr = ip.dst;
+  // Addresses as int32 here (INADDR_BROADCAST is -1): no heap numbers per packet.
+  const dstaddr = ip.dstI32;
   // Never to 0/8 (RFC 1122 3.2.1.3).
   if (dstaddr >>> 24 === 0) return bad(k, m, ENETUNREACH, null);
 
@@ -96,17 +98,17 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   let cache: Route | null = null;
   if (ro instanceof Route) {
     cache = ro;
-    rt = ro.ro_rt !== null && ro.ro_dst === dstaddr && ro.ro_rt.rt_intable && rtisvalid(ro.ro_rt) ? ro.ro_rt : null;
+    rt = ro.ro_rt !== null && (ro.ro_dst | 0) === dstaddr && ro.ro_rt.rt_intable && rtisvalid(ro.ro_rt) ? ro.ro_rt : null;
   } else rt = ro;
 
   let ifp: Ifnet | null;
   let mtu: number;
   let nexthop = dstaddr;
-  const mcastOrBcast = IN_MULTICAST(dstaddr) || dstaddr === INADDR_BROADCAST;
+  const mcastOrBcast = IN_MULTICAST(dstaddr) || dstaddr === (INADDR_BROADCAST | 0);
   if (mcastOrBcast && opts?.ifp) {
     ifp = opts.ifp;
     mtu = ifp.if_mtu;
-    if (ip.src === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
+    if (ip.srcI32 === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
   } else {
     if (rt === null) rt = rt_match(k, dstaddr, RT_RESOLVE);
     if (rt === null) {
@@ -125,24 +127,24 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
       return bad(k, m, EHOSTUNREACH, rt);
     }
     mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
-    if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr;
-    if (ip.src === INADDR_ANY && rt.rt_ifa !== null) ip.src = rt.rt_ifa.addr;
+    if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr | 0;
+    if (ip.srcI32 === INADDR_ANY && rt.rt_ifa !== null) ip.src = rt.rt_ifa.addr;
     if (tr !== null) tr.branch(k, m, rt.rt_flags & RTF_GATEWAY ? 'ip_output: route to %a via gateway %a on %s%s' : 'ip_output: route to %a via direct on %s%s', '', dstaddr, nexthop, 0, ifp.if_xname, rt.rt_flags & RTF_LOCAL ? ' (local address)' : '');
   }
 
   if (mcastOrBcast) {
-    m.m_flags |= dstaddr === INADDR_BROADCAST ? M_BCAST : M_MCAST;
+    m.m_flags |= dstaddr === (INADDR_BROADCAST | 0) ? M_BCAST : M_MCAST;
     nexthop = dstaddr;
     if (IN_MULTICAST(dstaddr)) ip.ttl = opts?.mttl ?? IP_DEFAULT_MULTICAST_TTL;
     if ((m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))) {
       st.inc(ips_noroute);
       return bad(k, m, ENETUNREACH, rt);
     }
-    if (ip.src === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
+    if (ip.srcI32 === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
     if (IN_MULTICAST(dstaddr) && (ip.ttl === 0 || ifp.if_flags & IFF_LOOPBACK)) return bad(k, m, 0, rt);
   }
 
-  if (dstaddr === INADDR_BROADCAST || (rt !== null && rt.rt_flags & RTF_BROADCAST)) {
+  if (dstaddr === (INADDR_BROADCAST | 0) || (rt !== null && rt.rt_flags & RTF_BROADCAST)) {
     if (!(ifp.if_flags & IFF_BROADCAST)) return bad(k, m, EADDRNOTAVAIL, rt);
     if (!(flags & IP_ALLOWBROADCAST)) return bad(k, m, EACCES, rt);
     // Broadcasts are not fragmented.
