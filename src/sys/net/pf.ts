@@ -307,6 +307,8 @@ export class KRule {
   states_cur = 0;
   states_tot = 0;
   src_nodes = 0;
+  /** its number in pf.ruletab once a state refers to it; -1 none */
+  gidx = -1;
   /** pfctl's rule, kept for printing (pfctl -sr). */
   src_rule: unknown = null;
 }
@@ -332,31 +334,28 @@ export class KAnchor {
  * PfStatePeer below are views made on demand for pfctl and tests.
  */
 
-// per-state int32 fields (ST_*), stride ST_N
+// A state is a record of ST_N int32 words (128 bytes: what a state hit
+// reads, together), its cold fields a record of SC_N words elsewhere.
+// per-state hot fields (ST_*)
 export const ST_DIR = 0;
 export const ST_TIMEOUT = 1;
-export const ST_CREATION = 2;
-export const ST_EXPIRE = 3;
-export const ST_LOG = 4;
-export const ST_FLAGS = 5;
-export const ST_HALFOPEN = 6;
-const ST_PREV = 7;
-const ST_NEXT = 8;
+export const ST_EXPIRE = 2;
+export const ST_LOG = 3;
+export const ST_FLAGS = 4;
 /** 0: free, 1: wire key only (the stack key is the same), 2: wire and stack keys */
-export const ST_NKEYS = 9;
+export const ST_NKEYS = 5;
+/** the interface index it is bound to; 0: floating */
+export const ST_KIF = 6;
+/** the rule and anchor rule (pf.ruletab index; anchor + 1, 0 none) */
+const ST_RULE = 7;
+const ST_ANCHOR = 8;
+export const ST_HALFOPEN = 9;
 /** struct pf_state_peer src and dst (PR_* fields) */
 export const ST_SRC = 10;
 export const ST_DST = 17;
-/** route-to/reply-to/dup-to: the route's next hop (word 0) and its interface index (0: none) */
-export const ST_RTADDR = 24;
-export const ST_RTIF = 25;
-/** af-to: the other family (0 none) */
-export const ST_NAF = 26;
-/** src_node of source tracking (index + 1; 0 none) */
-export const ST_SRCNODE = 27;
-/** the interface index it is bound to; 0: floating */
-export const ST_KIF = 28;
-const ST_N = 29;
+/** packets[2], bytes[2] as float64 (word 24 = float64 12 of the record) */
+const ST_CNT = 24;
+const ST_N = 32;
 export const PR_SEQLO = 0;
 export const PR_SEQHI = 1;
 export const PR_SEQDIFF = 2;
@@ -364,14 +363,24 @@ export const PR_MAXWIN = 3;
 export const PR_MSS = 4;
 export const PR_STATE = 5;
 export const PR_WSCALE = 6;
-// per-state float64 fields
+// float64 fields in the record (SF_*, from ST_CNT / 2)
 const SF_PKTS0 = 0;
 const SF_PKTS1 = 1;
 const SF_BYTES0 = 2;
 const SF_BYTES1 = 3;
-const SF_ID = 4;
-const SF_N = 5;
-// state key fields (K_*), stride K_N: the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same)
+// cold fields (SC_*), stride SC_N
+const SC_PREV = 0;
+const SC_NEXT = 1;
+export const SC_CREATION = 2;
+/** route-to/reply-to/dup-to: the next hop (word 0) and its interface index (0: none) */
+export const SC_RTADDR = 3;
+export const SC_RTIF = 4;
+/** af-to: the other family (0 none) */
+export const SC_NAF = 5;
+/** src_node of source tracking (index + 1; 0 none) */
+export const SC_SRCNODE = 6;
+const SC_N = 8;
+// state key fields (K_*), stride K_N (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same)
 /** af | proto << 8 | rdomain << 16 */
 const K_META = 0;
 /** addr[0], four words */
@@ -381,7 +390,7 @@ const K_B = 5;
 /** port[0] << 16 | port[1] */
 const K_PORTS = 9;
 const K_HASH = 10;
-const K_N = 11;
+const K_N = 16;
 
 const PFSTATE_SLOPPY = 0x0800;
 
@@ -433,44 +442,49 @@ export class PfState {
   private i(f: number): number {
     return this.pf.st.si[this.idx * ST_N + f]!;
   }
+  private c(f: number): number {
+    return this.pf.st.sc[this.idx * SC_N + f]!;
+  }
   private f(f: number): number {
-    return this.pf.st.sf[this.idx * SF_N + f]!;
+    return this.pf.st.sf[(this.idx * ST_N + ST_CNT) / 2 + f]!;
   }
   get key_wire(): PfStateKey { return new PfStateKey(this.pf, this.idx * 2); }
   get key_stack(): PfStateKey { return new PfStateKey(this.pf, this.idx * 2 + (this.i(ST_NKEYS) === 2 ? 1 : 0)); }
   /** the keys differ (the state translates) */
   get translates(): boolean { return this.i(ST_NKEYS) === 2; }
-  get rule(): KRule { return this.pf.st.rule[this.idx]!; }
-  get anchor(): KRule | null { return this.pf.st.anchor[this.idx]!; }
+  get rule(): KRule { return this.pf.ruletab[this.i(ST_RULE)]!; }
+  get anchor(): KRule | null { return this.i(ST_ANCHOR) === 0 ? null : this.pf.ruletab[this.i(ST_ANCHOR) - 1]!; }
   /** The interface it is bound to; null: floating (printed as "all"). */
   get kif(): Ifnet | null { return this.i(ST_KIF) === 0 ? null : (this.pf.k.ifnets[this.i(ST_KIF)] ?? null); }
   get direction(): number { return this.i(ST_DIR); }
   get src(): PfStatePeer { return new PfStatePeer(this.pf, this.idx * ST_N + ST_SRC); }
   get dst(): PfStatePeer { return new PfStatePeer(this.pf, this.idx * ST_N + ST_DST); }
-  get creation(): number { return this.i(ST_CREATION); }
+  get creation(): number { return this.c(SC_CREATION); }
   get expire(): number { return this.i(ST_EXPIRE); }
   get timeout(): number { return this.i(ST_TIMEOUT); }
   get packets0(): number { return this.f(SF_PKTS0); }
   get packets1(): number { return this.f(SF_PKTS1); }
   get bytes0(): number { return this.f(SF_BYTES0); }
   get bytes1(): number { return this.f(SF_BYTES1); }
-  get id(): number { return this.f(SF_ID); }
+  get id(): number { return this.pf.st.sid[this.idx]!; }
   get log(): number { return this.i(ST_LOG); }
   get state_flags(): number { return this.i(ST_FLAGS); }
   /** route-to's next hop (IPv4 word), or null */
-  get rt_addr(): number | null { return this.i(ST_RTIF) !== 0 ? this.i(ST_RTADDR) : null; }
-  get naf(): number { return this.i(ST_NAF); }
-  get src_node(): number { return this.i(ST_SRCNODE) - 1; }
+  get rt_addr(): number | null { return this.c(SC_RTIF) !== 0 ? this.c(SC_RTADDR) : null; }
+  get rt_if(): number { return this.c(SC_RTIF); }
+  get naf(): number { return this.c(SC_NAF); }
+  get src_node(): number { return this.c(SC_SRCNODE) - 1; }
 }
 
 /** The state store and its hash table (open addressing, linear probing). */
 export class PfStateStore {
   cap = 0;
   si = new Int32Array(0);
+  /** float64 view of si (the counters) */
   sf = new Float64Array(0);
+  sc = new Int32Array(0);
+  sid = new Float64Array(0);
   kd = new Int32Array(0);
-  rule: Array<KRule | null> = [];
-  anchor: Array<KRule | null> = [];
   free = new Int32Array(0);
   nfree = 0;
   /** the hash table: per slot, key number + 1 (0 empty) and the key's hash */
@@ -485,14 +499,12 @@ export class PfStateStore {
     if (this.nfree === 0) this.grow();
     const s = this.free[--this.nfree]!;
     this.si.fill(0, s * ST_N, s * ST_N + ST_N);
-    this.sf.fill(0, s * SF_N, s * SF_N + SF_N);
+    this.sc.fill(0, s * SC_N, s * SC_N + SC_N);
     return s;
   }
 
   release(s: number): void {
     this.si[s * ST_N + ST_NKEYS] = 0;
-    this.rule[s] = null;
-    this.anchor[s] = null;
     this.free[this.nfree++] = s;
   }
 
@@ -502,9 +514,13 @@ export class PfStateStore {
     const si = new Int32Array(cap * ST_N);
     si.set(this.si);
     this.si = si;
-    const sf = new Float64Array(cap * SF_N);
-    sf.set(this.sf);
-    this.sf = sf;
+    this.sf = new Float64Array(si.buffer);
+    const sc = new Int32Array(cap * SC_N);
+    sc.set(this.sc);
+    this.sc = sc;
+    const sid = new Float64Array(cap);
+    sid.set(this.sid);
+    this.sid = sid;
     const kd = new Int32Array(cap * 2 * K_N);
     kd.set(this.kd);
     this.kd = kd;
@@ -513,10 +529,6 @@ export class PfStateStore {
     this.free = free;
     // lowest numbers first
     for (let s = cap - 1; s >= old; s--) this.free[this.nfree++] = s;
-    for (let s = old; s < cap; s++) {
-      this.rule.push(null);
-      this.anchor.push(null);
-    }
     this.cap = cap;
   }
 
@@ -760,9 +772,12 @@ export class Pf {
   readonly pd = new PfPdesc();
   /** source tracking nodes by "rule nr/af/address" (pf_src_tree) */
   readonly src_nodes = new Map<string, PfSrcNode>();
-  /** src nodes by number (a state's ST_SRCNODE - 1) */
+  /** src nodes by number (a state's SC_SRCNODE - 1) */
   readonly src_node_list: Array<PfSrcNode | null> = [];
   src_node_count = 0;
+  /** rules that states refer to, by KRule.gidx (a state keeps its rule's number) */
+  readonly ruletab: Array<KRule | null> = [];
+  ruletabFree: number[] = [];
   /** the search key (K_* layout) */
   readonly sk = new Int32Array(K_N);
   /** pf_get_transaddr's address scratch */
@@ -881,9 +896,11 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
           s >= 0 ? 'state created' : '');
     } else {
       const st = pf.st;
-      r = st.rule[s]!;
-      a = st.anchor[s]!;
-      const log = st.si[s * ST_N + ST_LOG]!;
+      const si = st.si;
+      r = pf.ruletab[si[s * ST_N + ST_RULE]!]!;
+      const an = si[s * ST_N + ST_ANCHOR]!;
+      a = an === 0 ? null : pf.ruletab[an - 1]!;
+      const log = si[s * ST_N + ST_LOG]!;
       if ((log & PF_LOG_ALL) !== 0) pd.pflog |= log;
       if (k.trace !== null)
         k.trace.branch(k, m, `pf_test: state ${action === PF_PASS ? 'match' : PFRES_NAMES[pf.ctx_reason === -2 ? 0 : pf.ctx_reason]}`,
@@ -1444,7 +1461,7 @@ function pf_tcp_track_full(pf: Pf, pd: PfPdesc, s: number, src: number, dst: num
   const b = s * ST_N;
   if (si[b + ST_DST + PR_STATE] === TCPS_SYN_SENT && si[b + ST_SRC + PR_STATE] === TCPS_SYN_SENT) {
     // a mismatch during the handshake: reset the sender
-    const r = pf.st.rule[s]!;
+    const r = pf.ruletab[si[s * ST_N + ST_RULE]!]!;
     if (!(flags & TH_RST)) pf_send_tcp(pf, r, pd.af, pd.d0, pd.s0, pd.odport, pd.osport, pd.th_ack, 0, TH_RST, r.returnTtl, pd.rdomain);
     si[src + PR_SEQLO] = 0;
     si[src + PR_SEQHI] = 1;
@@ -1958,15 +1975,15 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   }
   const si = st.si;
   const b = s * ST_N;
-  st.rule[s] = r;
-  st.anchor[s] = a;
+  si[b + ST_RULE] = pf_rule_ref(pf, r);
+  si[b + ST_ANCHOR] = a === null ? 0 : pf_rule_ref(pf, a) + 1;
   si[b + ST_KIF] = pf.ifbound || (r.ruleFlag & PFRULE_IFBOUND) !== 0 ? pd.kif.if_index : 0;
   si[b + ST_NKEYS] = nkeys;
   si[b + ST_DIR] = pd.dir;
   si[b + ST_LOG] = r.log | pf.ctx_log;
   if ((r.ruleFlag & PFRULE_STATESLOPPY) !== 0) si[b + ST_FLAGS] |= PFSTATE_SLOPPY;
   const now = pf.uptime();
-  si[b + ST_CREATION] = now;
+  st.sc[s * SC_N + SC_CREATION] = now;
   si[b + ST_EXPIRE] = now;
   const src = b + ST_SRC;
   const dst = b + ST_DST;
@@ -2021,6 +2038,32 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   return s;
 }
 
+/** The number of rule r in pf.ruletab (given on first use). */
+function pf_rule_ref(pf: Pf, r: KRule): number {
+  if (r.gidx < 0) {
+    const f = pf.ruletabFree.pop();
+    if (f !== undefined) {
+      r.gidx = f;
+      pf.ruletab[f] = r;
+    } else {
+      r.gidx = pf.ruletab.length;
+      pf.ruletab.push(r);
+    }
+  }
+  return r.gidx;
+}
+
+/** After a ruleset load: rules no state refers to any more leave pf.ruletab (live: the loaded rules). */
+export function pf_ruletab_gc(pf: Pf, live: Set<KRule>): void {
+  for (let i = 0; i < pf.ruletab.length; i++) {
+    const r = pf.ruletab[i];
+    if (r === null || r === undefined || r.states_cur > 0 || live.has(r) || r === pf.default_rule) continue;
+    r.gidx = -1;
+    pf.ruletab[i] = null;
+    pf.ruletabFree.push(i);
+  }
+}
+
 function swapKeys(kd: Int32Array, o1: number, o2: number): void {
   for (let i = 0; i < K_N; i++) {
     const t = kd[o1 + i]!;
@@ -2046,12 +2089,13 @@ export function pf_state_insert(pf: Pf, s: number): boolean {
     }
   }
   for (let k = 0; k < nkeys; k++) st.insert(2 * s + k);
-  si[s * ST_N + ST_PREV] = st.tail;
-  si[s * ST_N + ST_NEXT] = -1;
-  if (st.tail >= 0) si[st.tail * ST_N + ST_NEXT] = s;
+  const sc = st.sc;
+  sc[s * SC_N + SC_PREV] = st.tail;
+  sc[s * SC_N + SC_NEXT] = -1;
+  if (st.tail >= 0) sc[st.tail * SC_N + SC_NEXT] = s;
   else st.head = s;
   st.tail = s;
-  st.sf[s * SF_N + SF_ID] = pf.nextStateId();
+  st.sid[s] = pf.nextStateId();
   pf.states++;
   pf.fcounters[FCNT_STATE_INSERT]++;
   pf_halfopen_update(pf, s);
@@ -2067,21 +2111,21 @@ export function pf_remove_state(pf: Pf, s: number): void {
   const nkeys = si[b + ST_NKEYS]!;
   if (nkeys === 0) return;
   for (let k = 0; k < nkeys; k++) st.remove(2 * s + k);
-  const prev = si[b + ST_PREV]!;
-  const next = si[b + ST_NEXT]!;
-  if (prev >= 0) si[prev * ST_N + ST_NEXT] = next;
+  const sc = st.sc;
+  const prev = sc[s * SC_N + SC_PREV]!;
+  const next = sc[s * SC_N + SC_NEXT]!;
+  if (prev >= 0) sc[prev * SC_N + SC_NEXT] = next;
   else st.head = next;
-  if (next >= 0) si[next * ST_N + ST_PREV] = prev;
+  if (next >= 0) sc[next * SC_N + SC_PREV] = prev;
   else st.tail = prev;
   si[b + ST_TIMEOUT] = PFTM_PURGE;
   if (si[b + ST_HALFOPEN] !== 0) {
     si[b + ST_HALFOPEN] = 0;
     pf.states_halfopen--;
   }
-  st.rule[s]!.states_cur--;
-  const a = st.anchor[s]!;
-  if (a !== null) a.states_cur--;
-  if (si[b + ST_SRCNODE] !== 0) pf_src_node_release(pf, si[b + ST_SRCNODE]! - 1);
+  pf.ruletab[si[b + ST_RULE]!]!.states_cur--;
+  if (si[b + ST_ANCHOR] !== 0) pf.ruletab[si[b + ST_ANCHOR]! - 1]!.states_cur--;
+  if (sc[s * SC_N + SC_SRCNODE] !== 0) pf_src_node_release(pf, sc[s * SC_N + SC_SRCNODE]! - 1);
   pf.states--;
   pf.fcounters[FCNT_STATE_REMOVALS]++;
   st.release(s);
@@ -2092,7 +2136,7 @@ export function pf_state_expires(pf: Pf, s: number): number {
   const si = pf.st.si;
   const t = si[s * ST_N + ST_TIMEOUT]!;
   if (t === PFTM_PURGE) return pf.uptime();
-  const r = pf.st.rule[s]!;
+  const r = pf.ruletab[si[s * ST_N + ST_RULE]!]!;
   let timeout = r.timeout[t] || pf.timeouts[t]!;
   const start = r.timeout[PFTM_ADAPTIVE_START] || pf.timeouts[PFTM_ADAPTIVE_START]!;
   if (start !== 0) {
@@ -2112,7 +2156,7 @@ export function pf_purge_timeout(k: Kernel): void {
   const now = pf.uptime();
   const st = pf.st;
   for (let s = st.head; s >= 0; ) {
-    const nx = st.si[s * ST_N + ST_NEXT]!;
+    const nx = st.sc[s * SC_N + SC_NEXT]!;
     if (pf_state_expires(pf, s) <= now) pf_remove_state(pf, s);
     s = nx;
   }
@@ -2149,8 +2193,8 @@ function pf_purge_src_nodes(pf: Pf, now: number): void {
 /** All states, in creation order (pfctl -ss), as views. */
 export function pf_states(pf: Pf): PfState[] {
   const out: PfState[] = [];
-  const si = pf.st.si;
-  for (let s = pf.st.head; s >= 0; s = si[s * ST_N + ST_NEXT]!) out.push(new PfState(pf, s));
+  const sc = pf.st.sc;
+  for (let s = pf.st.head; s >= 0; s = sc[s * SC_N + SC_NEXT]!) out.push(new PfState(pf, s));
   return out;
 }
 
@@ -2183,7 +2227,7 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
     }
     if (s >= 0) {
       const sf = pf.st.sf;
-      const o = s * SF_N;
+      const o = (s * ST_N + ST_CNT) >> 1;
       if (pd.dir === pf.st.si[s * ST_N + ST_DIR]) {
         sf[o + SF_PKTS0]++;
         sf[o + SF_BYTES0] += len;

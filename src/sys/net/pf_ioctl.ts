@@ -16,7 +16,7 @@ import type {
 import {
   AF_INET, KAddr, KAnchor, KPool, KRule, Pf, PF_ADDR_DYNIFTL, PF_ADDR_NONE, PF_ADDR_RANGE, PF_ADDR_TABLE,
   PF_LIMIT_NAMES, PF_LIMIT_STATES, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_DEFAULTS, PFTM_MAX,
-  pf_attach, pf_calc_skip_steps, pf_remove_state, pf_states, pf_tagname2tag, type PfState,
+  pf_attach, pf_calc_skip_steps, pf_remove_state, pf_ruletab_gc, pf_states, pf_tagname2tag, type PfState,
 } from './pf.js';
 import { addrWords, PfrKentry, PfrKtable, PFR_TFLAG_ACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFERENCED } from './pf_table.js';
 import { pflog_clone_create } from './if_pflog.js';
@@ -276,6 +276,13 @@ export function pf_load(k: Kernel, load: PfLoad, anchor = '', checksum?: Uint8Ar
     // anchor rules calling it now see the new rules
     relink(pf.main, anchor, cur);
   }
+  const live = new Set<KRule>();
+  const walk = (a: KAnchor): void => {
+    for (const r of a.rules) live.add(r);
+    for (const c of a.children.values()) walk(c);
+  };
+  walk(pf.main);
+  pf_ruletab_gc(pf, live);
   return 0;
 }
 
