@@ -3068,6 +3068,11 @@ export class PfParser {
         this.ctx.out(printTabledef(tbl.name, PFR_TFLAG_CONST, true, tbl.hosts.map((h) => ({ file: null, hosts: [h] }))));
       rpool.addr = newAddrWrap(PF_ADDR_TABLE);
       rpool.addr.tblname = tbl.name;
+      // pf_opt_create_table(): the pool's addresses become a const table in the kernel
+      this.tables.push({
+        name: tbl.name, anchor: this.anchor.path, flags: PFR_TFLAG_CONST, initAddr: true,
+        entries: tbl.hosts.map((h) => this.tableEntry(h, false)), files: [],
+      });
     }
     return 0;
   }

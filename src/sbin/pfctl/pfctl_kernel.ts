@@ -8,7 +8,7 @@
 import type { Kernel } from '../../sys/kern/kernel.js';
 import type { KRule, Pf, PfState, PfStateKey } from '../../sys/net/pf.js';
 import {
-  AF_INET, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PFRES_NAMES, PFUDPS_NAMES, pf_state_expires, pf_states, TCPSTATES,
+  AF_INET, AF_INET6, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PFRES_NAMES, PFUDPS_NAMES, pf_state_expires, pf_states, TCPSTATES,
 } from '../../sys/net/pf.js';
 import { pf_find_anchor, pf_open } from '../../sys/net/pf_ioctl.js';
 import {
@@ -16,7 +16,11 @@ import {
   PFR_TFLAG_REFERENCED, type PfrKtable,
 } from '../../sys/net/pf_table.js';
 import { formatIp4, formatIp6 } from '../../wire/addr.js';
-import { PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, copyRule, type PfAnchor, type PfRule } from './pf_ruleset.js';
+import {
+  PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, PFI_AFLAG_BROADCAST, PFI_AFLAG_NETWORK, PFI_AFLAG_NOALIAS, PFI_AFLAG_PEER, copyRule,
+  type PfAddrWrap, type PfAnchor, type PfRule,
+} from './pf_ruleset.js';
+import { in6_ifaddrs } from '../../sys/netinet6/in6.js';
 import { PF_OPT_DEBUG, PF_OPT_VERBOSE, PF_OPT_VERBOSE2, printRule } from './pfctl_parser.js';
 import { IFF_BROADCAST, IFF_LOOPBACK, IFF_POINTOPOINT, defaultPfctlEnv, protoName, type PfctlEnv, type PfIface } from './pfctl_env.js';
 
@@ -72,18 +76,46 @@ function hms(t: number): string {
 
 /* ---- -s rules / -s labels ---- */
 
+/**
+ * pfi_dynaddr's address count (p.dyncnt): the addresses pfi_instance_add()
+ * would take from the interface for the rule's af and modifiers (:network
+ * skips IPv6 link-local, :broadcast IPv4 on broadcast interfaces only,
+ * :peer point-to-point only, :0 the first of each family).
+ */
+function pfi_dyncnt(k: Kernel, ifname: string, af: number, iflags: number): number {
+  const ifp = k.ifunit(ifname);
+  if (ifp === undefined) return 0;
+  if ((iflags & PFI_AFLAG_BROADCAST) !== 0 && (ifp.if_flags & IFF_BROADCAST) === 0) return 0;
+  if ((iflags & PFI_AFLAG_PEER) !== 0 && (ifp.if_flags & IFF_POINTOPOINT) === 0) return 0;
+  let n = 0;
+  if (af === 0 || af === AF_INET) n += Math.min(ifp.if_addrs.length, iflags & PFI_AFLAG_NOALIAS ? 1 : Infinity);
+  if ((af === 0 || af === AF_INET6) && (iflags & PFI_AFLAG_BROADCAST) === 0) {
+    let n6 = 0;
+    for (const ia of in6_ifaddrs(k, ifp)) {
+      if ((iflags & PFI_AFLAG_NETWORK) !== 0 && ia.addr[0] === 0xfe && (ia.addr[1]! & 0xc0) === 0x80) continue;
+      n6++;
+    }
+    n += Math.min(n6, iflags & PFI_AFLAG_NOALIAS ? 1 : Infinity);
+  }
+  return n;
+}
+
+/** DIOCGETRULE's copyout of an address: table and interface counts filled in. */
+function addrForPrint(pf: Pf, w: PfAddrWrap, kt: PfrKtable | null, af: number): void {
+  if (w.type === PF_ADDR_TABLE) {
+    const t = kt ?? pf.tables.get('/' + w.tblname) ?? null;
+    w.tblcnt = t !== null && (t.flags & PFR_TFLAG_ACTIVE) !== 0 ? t.cnt : -1;
+  } else if (w.type === PF_ADDR_DYNIFTL) w.dyncnt = pfi_dyncnt(pf.k, w.ifname, af, w.iflags);
+}
+
 /** The rule as pfctl gets it back from DIOCGETRULE: table and interface counts filled in. */
 function ruleForPrint(pf: Pf, kr: KRule): PfRule {
   const r = copyRule(kr.src_rule as PfRule);
-  for (const ra of [r.src, r.dst]) {
-    if (ra.addr.type === PF_ADDR_TABLE) {
-      const kt = (ra === r.src ? kr.src : kr.dst).table;
-      ra.addr.tblcnt = kt !== null && (kt.flags & PFR_TFLAG_ACTIVE) !== 0 ? kt.cnt : -1;
-    } else if (ra.addr.type === PF_ADDR_DYNIFTL) {
-      const ifp = pf.k.ifunit(ra.addr.ifname);
-      ra.addr.dyncnt = ifp === undefined ? 0 : ifp.if_addrs.length;
-    }
-  }
+  addrForPrint(pf, r.src.addr, kr.src.table, r.af);
+  addrForPrint(pf, r.dst.addr, kr.dst.table, r.af);
+  addrForPrint(pf, r.nat.addr, kr.nat.addr.table, r.af);
+  addrForPrint(pf, r.rdr.addr, kr.rdr.addr.table, r.af);
+  addrForPrint(pf, r.route.addr, kr.route.addr.table, r.af);
   return r;
 }
 

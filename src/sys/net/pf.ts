@@ -290,9 +290,19 @@ export class KRule {
   label = '';
   nat = new KPool();
   rdr = new KPool();
-  /** nat-to / rdr-to given */
+  route = new KPool();
+  /** PF_ROUTETO, PF_DUPTO, PF_REPLYTO (0: none) */
+  rt = 0;
+  /** nat-to / rdr-to / route-to given */
   natSet = false;
   rdrSet = false;
+  routeSet = false;
+  // source tracking limits
+  maxSrcNodes = 0;
+  maxSrcStates = 0;
+  maxSrcConn = 0;
+  maxSrcConnRateLimit = 0;
+  maxSrcConnRateSeconds = 0;
   /** The called anchor, for anchor rules. */
   anchor: KAnchor | null = null;
   /** skip[PF_SKIP_*]: the next rule that may match when this criterion fails; null is the end. */

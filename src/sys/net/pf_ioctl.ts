@@ -201,6 +201,13 @@ function compileRule(pf: Pf, anchor: string, r: PfRule): KRule {
   k.label = r.label;
   k.natSet = compilePool(pf, anchor, r.nat, r.af, k.nat);
   k.rdrSet = compilePool(pf, anchor, r.rdr, r.af, k.rdr);
+  k.routeSet = compilePool(pf, anchor, r.route, r.af, k.route);
+  k.rt = r.rt;
+  k.maxSrcNodes = r.maxSrcNodes;
+  k.maxSrcStates = r.maxSrcStates;
+  k.maxSrcConn = r.maxSrcConn;
+  k.maxSrcConnRateLimit = r.maxSrcConnRate.limit;
+  k.maxSrcConnRateSeconds = r.maxSrcConnRate.seconds;
   if (k.logif !== 0 && pf.pflogifs[k.logif] === undefined) pflog_clone_create(pf.k, k.logif);
   return k;
 }
