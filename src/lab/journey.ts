@@ -8,10 +8,12 @@
  * shows there) and the changes of its bytes.
  *
  * LabTracer differs from the kernel's Tracer in two ways: a packet that
- * starts without a journey is a new root (packets caused by another call
- * Tracer.caused() on the packet path, so a timer-driven send is not taken
- * for a consequence of whatever was processed last), and the first tap of
- * a journey records the packet's tcpdump line as its summary.
+ * starts without a journey is a new root named by the command (packets
+ * caused by another call Tracer.caused() on the packet path), unless a
+ * kernel timer sends it: then it is the timer's (`tcp_timer_rexmt`),
+ * linked to the journey that armed the timer, as in the kernel's Tracer.
+ * And the first tap of a journey records the packet's tcpdump line as its
+ * summary.
  */
 import { Tracer, type Journey, type TraceEvent, type TraceHost } from '../sys/kern/kern_trace.js';
 import type { Mbuf } from '../sys/kern/uipc_mbuf.js';
@@ -33,9 +35,10 @@ export class LabTracer extends Tracer {
 
   override of(m: Mbuf | null, cause = 'packet'): Journey | null {
     if (m !== null && m.trace === null) {
-      m.trace = this.journey(this.rootCause || cause, null);
-      this.current = m.trace as Journey;
-      return this.current;
+      const j = this.begin(this.rootCause || cause, null);
+      m.trace = j;
+      this.current = j;
+      return j;
     }
     return super.of(m, cause);
   }
@@ -114,6 +117,11 @@ export function journeyData(t: LabTracer, command: string, machine: string): Tra
     hop.events.push({ t: e.t / 1e9, kind: e.kind, name: e.name, ifname: e.ifname, detail: e.detail });
   }
   for (const j of byId.values()) {
+    // A hop with no function (a cable that lost, held back or duplicated the frame) reads as what happened there.
+    for (const h of j.hops) {
+      if (h.path.length > 0) continue;
+      for (const e of h.events) h.path.push(e.kind === 'drop' ? `✗ ${e.name}` : e.kind === 'branch' ? `↳ ${e.name}` : e.name);
+    }
     j.origin = j.hops[0]?.host ?? '';
     j.fate = fate(j);
   }

@@ -118,6 +118,8 @@ class Wire {
   ) {
     this.arrival = new Timeout<Wire>(world, Wire.arrive, this);
     this.heldTimeout = new Timeout<Wire>(world, Wire.release, this);
+    // Deliveries, not timers: frames carry their own journeys.
+    this.arrival.name = this.heldTimeout.name = '';
   }
 
   /** Hold a frame back; it goes out after the next frame, or on its own after REORDER_HOLD. */
@@ -387,9 +389,11 @@ export class Cable {
   private note(trace: object | null, what: string, detail: string): void {
     const t = this.trace!;
     if (this.traceHost === null) this.traceHost = { hostname: `cable ${this.name}`, world: this.world };
+    const prev = t.current;
     t.current = trace as Journey | null;
     if (detail === 'loss') t.drop(this.traceHost, null, what, detail);
     else t.branch(this.traceHost, null, what, detail);
+    t.current = prev;
   }
 
   /** Frames sent, bytes sent and frames lost in the direction from `from`. */

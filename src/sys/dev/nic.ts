@@ -180,6 +180,8 @@ class Vector {
     readonly me: number,
   ) {
     this.timeout = new Timeout<Vector>(nic.kernel.world, Vector.fire, this);
+    // An interrupt, not a timer: received frames bring their journeys.
+    this.timeout.name = '';
   }
   private static fire(v: Vector): void {
     v.lastIntr = v.nic.kernel.world.now;
@@ -371,7 +373,12 @@ export abstract class EtherNic implements CablePort {
       rx.slots[rx.tail] = null;
       if (++rx.tail === rx.n) rx.tail = 0;
       rx.ready--;
-      if (this.kernel.trace !== null) this.kernel.trace.fn(this.kernel, m, this.intrName, this.ifp.if_xname, 'rxq %d: %s takes the frame off the receive ring', rx.me, 0, 0, this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof');
+      const tr = this.kernel.trace;
+      if (tr !== null) {
+        // A frame from a sender that was not tracing starts a journey of its own.
+        tr.input(m, 'frame from the wire');
+        tr.fn(this.kernel, m, this.intrName, this.ifp.if_xname, 'rxq %d: %s takes the frame off the receive ring', rx.me, 0, 0, this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof');
+      }
       ml.enqueue(m);
     }
     ifiq_input(rx.ifiq, ml);
@@ -568,8 +575,10 @@ export abstract class EtherNic implements CablePort {
   /** A received frame dropped by the MAC, for the journey it belongs to. */
   private rxdrop(trace: object | null, why: string, a = 0): void {
     const t = this.kernel.trace!;
+    const prev = t.current;
     t.current = trace as Journey | null;
     t.drop(this.kernel, null, '%s: ' + why, '', a, 0, 0, this.ifp.if_xname);
+    t.current = prev;
   }
 
   cable_link(cable: Cable | null): void {

@@ -19,6 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import { Random } from './random.js';
 import { TICK_NSEC, Timeout, type QueueEntry } from './kern_timeout.js';
+import type { Tracer } from './kern_trace.js';
 
 export type ClockMode = 'simulated' | 'realtime';
 
@@ -41,6 +42,12 @@ export class World {
   events = 0;
   /** Called when an event throws in realtime mode (the world stops first). */
   onerror: ((e: unknown) => void) | undefined;
+  /**
+   * The journey tracer of the world's kernels while one records
+   * (Kernel.setTracer): each event starts with no packet in hand, and a
+   * timer remembers the journey that armed it.
+   */
+  trace: Tracer | null = null;
 
   private readonly heap: QueueEntry[] = [];
   private seq = 0;
@@ -84,6 +91,8 @@ export class World {
   /** Run fn once at absolute time ns.  Allocates: for scripts and tests, not per packet. */
   at(ns: number, fn: () => void): Timeout<undefined> {
     const to = new Timeout<undefined>(this, fn, undefined);
+    // A tool's or a test's one-shot: what it sends belongs to the command.
+    to.name = '';
     to.at(ns);
     return to;
   }
@@ -119,6 +128,7 @@ export class World {
     }
     t.when = when;
     t.seq = this.seq++;
+    if (this.trace !== null) t.armedBy = this.trace.armer();
     const heap = this.heap;
     let fresh: boolean;
     if (t.index < 0) {
@@ -291,7 +301,14 @@ export class World {
   private fire(to: QueueEntry): void {
     this.now = to.when;
     this.events++;
+    const tr = this.trace;
+    if (tr === null) {
+      to.run();
+      return;
+    }
+    tr.enter(to);
     to.run();
+    tr.leave();
   }
 
   private pop(): QueueEntry {

@@ -57,6 +57,8 @@ export class TaskQueue {
     readonly latency = 0,
   ) {
     this.runner = world.timeout<TaskQueue>(TaskQueue.run, this);
+    // Not a timer: tasks work on packets that have their journeys.
+    this.runner.name = '';
   }
 
   get length(): number {

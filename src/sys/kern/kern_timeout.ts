@@ -27,6 +27,10 @@ export interface QueueEntry {
   when: number;
   seq: number;
   index: number;
+  /** What a journey started by this event is called (kern_trace.ts); '' when it is not a kernel timer. */
+  name: string;
+  /** While tracing: the journey being processed when it was last armed, the cause of what it sends. */
+  armedBy: object | null;
   run(): void;
 }
 
@@ -37,12 +41,22 @@ export class Timeout<T = unknown> implements QueueEntry {
   seq = 0;
   /** Position in the world's heap; -1 when not pending. */
   index = -1;
+  /**
+   * Names the journeys of packets it sends (kern_trace.ts): the timer
+   * function's name (`tcp_timer_rexmt`, `arptimer`); events that are no
+   * kernel timers (interrupts, task queues, cable deliveries, one-shots of
+   * tools) set ''.
+   */
+  name: string;
+  armedBy: object | null = null;
 
   constructor(
     readonly world: World,
     public fn: (arg: T) => void,
     public arg: T,
-  ) {}
+  ) {
+    this.name = fn.name;
+  }
 
   run(): void {
     this.fn(this.arg);

@@ -119,7 +119,11 @@ const INITIAL = 1024;
 
 export class Tracer {
   readonly journeys: Journey[] = [];
-  /** The journey of the packet being processed, for events that carry no packet (counters). */
+  /**
+   * The journey of the packet being processed, for events that carry no
+   * packet (counters).  The world clears it around each of its events
+   * (enter/leave), so nothing is credited to a packet processed earlier.
+   */
   current: Journey | null = null;
   /** Stop recording after this many events, so a runaway trace cannot eat the memory. */
   limit = 1_000_000;
@@ -148,6 +152,12 @@ export class Tracer {
   private ctxT = -1;
   private ctxJ: Journey | null = null;
   private ctxH: TraceHost | null = null;
+  /** Name of the world's event being run (a timer names the journeys it starts), '' when none. */
+  private entry = '';
+  /** The journey that armed that event (read when it starts: a timer re-arms itself as it runs). */
+  private entryCause: Journey | null = null;
+  /** Context row of this event's events before it had a packet in hand (a timer's own), -1 when none. */
+  private orphan = -1;
   /** Events read so far (`events` formats each once), the row of each, and the reading position. */
   private readonly read: TraceEvent[] = [];
   private readonly readRow: number[] = [];
@@ -190,6 +200,27 @@ export class Tracer {
     this.current = null;
     this.ctxJ = null;
     this.ctxT = -1;
+    this.orphan = -1;
+  }
+
+  /** The world runs an event (World.fire): no packet is in hand yet. */
+  enter(e: { readonly name: string; readonly armedBy: object | null }): void {
+    this.current = null;
+    this.entry = e.name;
+    this.entryCause = e.armedBy as Journey | null;
+    this.orphan = -1;
+  }
+
+  /** The event is over: what runs between events (a command) has no packet in hand. */
+  leave(): void {
+    this.current = null;
+    this.entry = '';
+    this.entryCause = null;
+  }
+
+  /** What a timer armed now is armed by (World.schedule): the packet in hand, else the cause of the running event. */
+  armer(): Journey | null {
+    return this.current ?? this.entryCause;
   }
 
   /** A new journey (ids count from 1), optionally caused by `parent`. */
@@ -207,7 +238,7 @@ export class Tracer {
     if (m === null) return this.current;
     let j = m.trace as Journey | null;
     if (j === null) {
-      j = this.journey(cause, this.current);
+      j = this.begin(cause, this.current);
       m.trace = j;
     }
     // Stored only when it changes: storing a young object into an old one costs a write barrier.
@@ -217,7 +248,29 @@ export class Tracer {
 
   /** A packet created because of the packet being processed (reply, error, fragment, ARP request). */
   caused(m: Mbuf, cause: string): void {
-    m.trace = this.journey(cause, this.current);
+    m.trace = this.begin(cause, this.current);
+  }
+
+  /** A frame from outside the trace (the wire, the host): it keeps the sender's journey, or starts its own. */
+  input(m: Mbuf, cause: string): void {
+    if (m.trace === null) m.trace = this.journey(cause, null);
+  }
+
+  /**
+   * The journey of a new packet: caused by parent; with no packet in hand
+   * in a kernel timer, the timer's (`tcp_timer_rexmt`), caused by the
+   * journey that armed it, and the timer's own events so far move into it.
+   */
+  protected begin(cause: string, parent: Journey | null): Journey {
+    if (parent !== null || this.entry === '') return this.journey(cause, parent);
+    const j = this.journey(this.entry, this.entryCause);
+    const r = this.orphan;
+    if (r >= this.rowsRead && r < this.n) {
+      this.eb[r] = j.id;
+      this.ctxJ = j;
+    }
+    this.orphan = -1;
+    return j;
   }
 
   /** A function entered; with a given, detail is a format of a, b, c, s, s2. */
@@ -299,6 +352,7 @@ export class Tracer {
       this.ea[i] = now;
       this.eb[i] = j === null ? 0 : j.id;
       this.eh[i] = h;
+      this.orphan = j === null ? i : -1;
       i++;
     }
     this.ename[i] = name;

@@ -110,6 +110,10 @@ export class Kernel {
 
   /** Starts (or with null, stops) recording journeys, counters included. */
   setTracer(t: Tracer | null): void {
+    // One tracer per world: its events start with no packet in hand (kern_trace.ts).
+    const w = this.world;
+    if (t !== null) w.trace = t;
+    else if (w.trace === this.trace) w.trace = null;
     this.trace = t;
     const hook = t === null ? null : (b: { nameOf(id: number): string }, id: number, n: number) => t.counterOf(this, b, id, n);
     for (const b of this.stats.blocks()) b.onBump = hook;
