@@ -17,7 +17,7 @@ import {
 } from '../../sys/net/pf_table.js';
 import { formatIp4, formatIp6 } from '../../wire/addr.js';
 import {
-  PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, PFI_AFLAG_BROADCAST, PFI_AFLAG_NETWORK, PFI_AFLAG_NOALIAS, PFI_AFLAG_PEER, copyRule,
+  PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, PFRULE_EXPIRED, PFI_AFLAG_BROADCAST, PFI_AFLAG_NETWORK, PFI_AFLAG_NOALIAS, PFI_AFLAG_PEER, copyRule,
   type PfAddrWrap, type PfAnchor, type PfRule,
 } from './pf_ruleset.js';
 import { in6_ifaddrs } from '../../sys/netinet6/in6.js';
@@ -111,6 +111,7 @@ function addrForPrint(pf: Pf, w: PfAddrWrap, kt: PfrKtable | null, af: number): 
 /** The rule as pfctl gets it back from DIOCGETRULE: table and interface counts filled in. */
 function ruleForPrint(pf: Pf, kr: KRule): PfRule {
   const r = copyRule(kr.src_rule as PfRule);
+  r.ruleFlag |= kr.ruleFlag & PFRULE_EXPIRED;
   addrForPrint(pf, r.src.addr, kr.src.table, r.af);
   addrForPrint(pf, r.dst.addr, kr.dst.table, r.af);
   addrForPrint(pf, r.nat.addr, kr.nat.addr.table, r.af);
@@ -160,6 +161,8 @@ export function showRules(
       continue;
     }
     const r = ruleForPrint(pf, kr);
+    // expired `once` rules show with -vv or -g only
+    if ((r.ruleFlag & PFRULE_EXPIRED) !== 0 && !(opts & (PF_OPT_VERBOSE2 | PF_OPT_DEBUG)) && kr.anchor === null) continue;
     let call = '';
     if (kr.anchor !== null) {
       const sa = kr.anchor.src_anchor as PfAnchor | null;

@@ -317,6 +317,8 @@ export class KRule {
   states_cur = 0;
   states_tot = 0;
   src_nodes = 0;
+  /** uptime second a `once` rule expired */
+  exptime = 0;
   /** its number in pf.ruletab once a state refers to it; -1 none */
   gidx = -1;
   /** pfctl's rule, kept for printing (pfctl -sr). */
@@ -1820,6 +1822,11 @@ function pf_match_rule(pf: Pf, pd: PfPdesc, rules: KRule[]): number {
     // the rule matches
     if (r.tag !== 0) pf.ctx_tag = r.tag;
     if (r.anchor === null) {
+      // `once`: the first packet that matches expires the rule (pfctl -vvsr shows "# expired")
+      if ((r.ruleFlag & PFRULE_ONCE) !== 0) {
+        r.ruleFlag |= PFRULE_EXPIRED;
+        r.exptime = pf.uptime();
+      }
       if (r.action === PF_MATCH) {
         pf_rule_to_actions(pf, r);
         if (pf_get_transaddr(pf, r, pd) === -1) {
@@ -1834,7 +1841,6 @@ function pf_match_rule(pf: Pf, pd: PfPdesc, rules: KRule[]): number {
         pf.ctx_rm = r;
         pf.ctx_am = pf.ctx_a;
       }
-      if ((r.ruleFlag & PFRULE_ONCE) !== 0) void 0;
       if (r.quick) return PF_TEST_QUICK;
     } else {
       const saved = pf.ctx_a;

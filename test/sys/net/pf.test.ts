@@ -220,3 +220,17 @@ test('user = 55 matches the owner of the local socket (in_pcblookup hook)', () =
   assert.equal(a.k.pf!.main.rules[3]!.packets1 >= 1, true);
   assert.ok(ok.so_pcb !== null);
 });
+
+test('once: the first matching packet expires the rule; -sr hides it, -vvsr marks it "# expired"', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass\nblock in quick proto udp to port 9 once\n');
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 40000, 9));
+  world.runFor(1e8);
+  // the first datagram was blocked (no state), the second passed (the rule expired) and made its two states
+  assert.equal(r.k.pf!.states, 0);
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 40001, 9));
+  world.runFor(1e8);
+  assert.equal(r.k.pf!.states, 2);
+  assert.equal(pfctl(r.k, ['-sr']).out, 'pass all flags S/SA\n');
+  assert.equal(pfctl(r.k, ['-vvsr']).out.split('\n')[3], '@1 block drop in quick proto udp from any to any port = 9 once # expired');
+});
