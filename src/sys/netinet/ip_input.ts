@@ -633,8 +633,10 @@ export function ip_dooptions(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): boo
   return false;
 }
 
-/** The first 68 bytes of a forwarded datagram, kept for the ICMP error ip_output may need. */
+/** At most 68 bytes of a forwarded datagram are kept for the ICMP error ip_output may need. */
 const ICMP_BUF = 68;
+/** icmp_do_error() quotes the header and this many bytes of payload: more is never read. */
+const ICMP_QUOTE = 8;
 
 /** ip_forward() */
 export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Route | null = null): void {
@@ -663,8 +665,11 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
     icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, dest, 0);
     return;
   }
-  // Keep the head of the packet for an ICMP error (OpenBSD keeps it on the stack).
-  const icmpLen = Math.min(ICMP_BUF, ip.totalLength);
+  // Keep the head of the packet for an ICMP error (OpenBSD keeps 68 bytes
+  // on the stack): only what icmp_do_error quotes, the same error for less copying.
+  const tot = ip.totalLength;
+  const quote = ip.headerLength + ICMP_QUOTE;
+  const icmpLen = tot < quote ? tot : quote < ICMP_BUF ? quote : ICMP_BUF;
   // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
   const saveJourney = tr !== null ? tr.current : null;
   const saved = inet.icmpSave;
