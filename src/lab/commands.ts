@@ -15,14 +15,15 @@ import { kstat } from '../usr.bin/kstat/kstat.js';
 import { dmesg } from '../sbin/dmesg/dmesg.js';
 import { route } from '../sbin/route/route.js';
 import { arp } from '../usr.sbin/arp/arp.js';
-import { ping, pingAsync } from '../sbin/ping/ping.js';
+import { pingAsync } from '../sbin/ping/ping.js';
 import { sysctl } from '../sbin/sysctl/sysctl.js';
 import { pfctlKernel } from '../sbin/pfctl/pfctl.js';
-import { ping6 } from '../sbin/ping6/ping6.js';
+import { ping6Async } from '../sbin/ping6/ping6.js';
 import { ndp } from '../usr.sbin/ndp/ndp.js';
 import { nc } from '../usr.bin/nc/netcat.js';
 import { tcpbenchProc } from '../usr.bin/tcpbench/tcpbench.js';
-import { runWorld } from '../lib/socket.js';
+import { Completion, waitFor } from '../lib/wait.js';
+import { ProgramJob } from './jobs.js';
 import type { Lab, Machine } from './lab.js';
 import type { Shell } from './shell.js';
 
@@ -31,13 +32,24 @@ export interface CommandContext {
   readonly lab: Lab;
   readonly machine: Machine;
   readonly shell: Shell;
-  /** Ctrl-C was typed (interactive shell only). */
+  /**
+   * SIGINT of the foreground command: aborted when Ctrl-C is typed.  Null
+   * where nothing can interrupt (scripts, piped input): tools that run
+   * until interrupted on OpenBSD (ping without -c) then stop by themselves.
+   */
+  readonly signal: AbortSignal | null;
+  /** Ctrl-C was typed (signal aborted). */
   interrupted(): boolean;
   /** Standard input: `<file`, `<\/dev/zero` or the previous command of a pipe (null: none). */
   readonly stdin: Uint8Array | string | null;
 }
 
-export type KernelTool = (k: Kernel, argv: readonly string[], io: Io) => number | Promise<number>;
+/** What a kernel tool may take besides its arguments: SIGINT (ping, ping6). */
+export interface ToolOptions {
+  signal?: AbortSignal | null;
+}
+
+export type KernelTool = (k: Kernel, argv: readonly string[], io: Io, opts?: ToolOptions) => number | Promise<number>;
 export type LabCommand = (ctx: CommandContext, argv: readonly string[], io: Io) => number | Promise<number>;
 
 export interface CommandEntry {
@@ -48,7 +60,7 @@ export interface CommandEntry {
 }
 
 export function kernelTool(tool: KernelTool): LabCommand {
-  return (ctx, argv, io) => tool(ctx.machine.k, argv, io);
+  return (ctx, argv, io) => tool(ctx.machine.k, argv, io, { signal: ctx.signal });
 }
 
 /** OpenBSD's tools against the machine's kernel. */
@@ -58,21 +70,23 @@ export const KERNEL_TOOLS: Record<string, { summary: string; tool: KernelTool; w
   ifconfig: { summary: 'configure network interface parameters', tool: ifconfig, words: ['-a', '-C', 'up', 'down', 'inet', 'alias', 'delete', 'description', 'mtu'] },
   kstat: { summary: 'kernel statistics (interface queues: kstat txq, kstat rxq)', tool: kstat, words: ['txq', 'rxq'] },
   ndp: { summary: 'IPv6 neighbor cache display and control', tool: ndp, words: ['-a', '-an', '-d'] },
-  ping: { summary: 'send ICMP echo requests', tool: (k, argv, io) => (k.world.isRunning ? pingAsync(k, argv, io) : ping(k, argv, io)), words: ['-c', '-s', '-t', '-D', '-v', '-q'] },
-  ping6: { summary: 'send ICMPv6 echo requests', tool: ping6, words: ['-c', '-s'] },
+  ping: { summary: 'send ICMP echo requests', tool: pingAsync, words: ['-c', '-s', '-t', '-D', '-v', '-q'] },
+  ping6: { summary: 'send ICMPv6 echo requests', tool: ping6Async, words: ['-c', '-s'] },
   route: { summary: 'manually manipulate the routing tables', tool: route, words: ['add', 'delete', 'get', 'show', 'flush', '-n'] },
   sysctl: { summary: 'get or set kernel state', tool: sysctl, words: ['net.inet.ip.forwarding', 'net.inet.ip.ttl', 'net.inet.ip.redirect'] },
 };
 
 /**
  * Programs: processes on a machine that wait on sockets (nc, tcpbench).
- * In the foreground the command runs the world until the program is done;
- * with `&` it is a background job (jobs.ts) that runs as the world does.
- * `pid` is the process id its sockets carry, for job control.
+ * In the foreground the command waits for the world until the program is
+ * done (foreground()); with `&` it is a background job (jobs.ts) that runs
+ * as the world does.  `pid` is the process id its sockets carry, for job
+ * control.  `sigint`: the program handles SIGINT itself (ctx.signal, as
+ * tcpbench prints its summary); others die of it, their sockets closed.
  */
 export type Program = (ctx: CommandContext, argv: readonly string[], io: Io, pid: number) => Promise<number>;
 
-export const PROGRAMS: Record<string, { summary: string; run: Program; words?: readonly string[]; pid: boolean }> = {
+export const PROGRAMS: Record<string, { summary: string; run: Program; words?: readonly string[]; pid: boolean; sigint?: boolean }> = {
   nc: {
     summary: 'arbitrary TCP and UDP connections and listens (nc -l 12345 &, nc HOST PORT <file)',
     run: (ctx, argv, io, pid) => nc(ctx.machine.k, argv, io, { pid, ...(ctx.stdin !== null ? { stdin: ctx.stdin } : {}) }),
@@ -81,11 +95,55 @@ export const PROGRAMS: Record<string, { summary: string; run: Program; words?: r
   },
   tcpbench: {
     summary: 'TCP benchmark: tcpbench -s (server), tcpbench [-t secs] HOST (client)',
-    run: (ctx, argv, io) => tcpbenchProc(ctx.machine.k, argv, io),
+    run: (ctx, argv, io) => tcpbenchProc(ctx.machine.k, argv, io, { signal: ctx.signal }),
     words: ['-s', '-t', '-n', '-r', '-B', '-S'],
     pid: false,
+    sigint: true,
   },
 };
+
+/** Exit status of a process SIGINT ended (128 + SIGINT), as sh(1) reports it. */
+export const STATUS_SIGINT = 130;
+
+/**
+ * A program in the foreground: wait for the world (lib/wait.ts) until it
+ * is done.  Ctrl-C ends it: a program that handles SIGINT winds up by
+ * itself; another dies, and the kernel closes its sockets (ProgramJob.kill).
+ */
+async function foreground(ctx: CommandContext, name: string, p: (typeof PROGRAMS)[string], argv: readonly string[], io: Io): Promise<number> {
+  const w = ctx.lab.world;
+  const pid = ctx.shell.nextPid();
+  let status = 0;
+  let ended = false;
+  let failure: { e: unknown } | null = null;
+  const c = new Completion(w);
+  const run = p.run(ctx, argv, io, pid);
+  run.then(
+    (st) => {
+      ended = true;
+      status = st;
+      c.finish();
+    },
+    (e: unknown) => {
+      ended = true;
+      failure = { e };
+      c.finish();
+    },
+  );
+  const unsub = p.sigint ? () => undefined : c.abortOn(ctx.signal);
+  try {
+    await waitFor(w, c);
+  } finally {
+    unsub();
+  }
+  if (!ended) {
+    // Died of SIGINT: what it held is closed, whatever it was waiting for.
+    new ProgramJob(ctx.machine.hostname, ctx.machine.k, name, pid, run).kill();
+    return STATUS_SIGINT;
+  }
+  if (failure !== null) throw (failure as { e: unknown }).e;
+  return status;
+}
 
 /** Register a kernel tool another module exports (`(k, argv, io) => status`). */
 export function registerKernelTool(name: string, summary: string, tool: KernelTool, words?: readonly string[]): void {
@@ -146,7 +204,7 @@ export function machineCommands(): Record<string, CommandEntry> {
   for (const [name, p] of Object.entries(PROGRAMS)) {
     t[name] = {
       summary: p.summary,
-      run: (ctx, argv, io) => runWorld(ctx.machine.k.world, p.run(ctx, argv, io, ctx.shell.nextPid())),
+      run: (ctx, argv, io) => foreground(ctx, name, p, argv, io),
       ...(p.words ? { words: p.words } : {}),
     };
   }

@@ -9,13 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import * as readline from 'node:readline';
-import { performance } from 'node:perf_hooks';
 import type { Io } from '../lib/io.js';
 import { Lab } from './lab.js';
 import { TALK_LAB_YAML } from './default.js';
-import { Shell, TimedOutput } from './shell.js';
+import { Shell } from './shell.js';
 import { TopologyErrors } from './topology.js';
-import { runWorld, sleep } from '../lib/socket.js';
 
 /**
  * The lab of `--lab FILE`, or the embedded talk lab; errors (file:line:
@@ -154,30 +152,26 @@ export async function shellCommand(argv: readonly string[], io: Io, flush: () =>
 }
 
 async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number> {
-  let sigint = false;
-  const sh = new Shell(lab, { interrupted: () => sigint });
+  const sh = new Shell(lab, { interactive: true });
   const w = lab.world;
-  // Virtual time follows the wall clock between commands (see shell.ts).
-  const wall0 = performance.now();
-  const virt0 = w.now;
-  const wallVirt = (): number => virt0 + Math.floor((performance.now() - wall0) * 1e6);
-  // Background programs (nc -l &) run as their sockets wake them, so time advances through runWorld.
-  let pumping = false;
-  const catchUp = async (): Promise<void> => {
-    if (pumping) return;
-    pumping = true;
-    try {
-      const t = wallVirt();
-      if (t > w.now) await runWorld(w, sleep(w, t - w.now));
-    } finally {
-      pumping = false;
-    }
-  };
-  const term = { write: (s: string) => process.stdout.write(s) };
-  sh.jobOutput = term;
-  const pump = setInterval(() => {
-    if (!busy) void catchUp();
-  }, 50);
+  // The lab runs in real time while a person types: lab time follows the
+  // wall clock, tools wait by awaiting the world's events (lib/wait.ts), so
+  // output appears as it happens and background jobs run by themselves.
+  const ownClock = w.mode !== 'realtime';
+  if (ownClock) w.setMode('realtime');
+  if (!w.isRunning) w.start();
+  // What the terminal shows last: a prompt goes on a line of its own.
+  let atLineStart: boolean;
+  const term = (fd: NodeJS.WriteStream): { write(s: string): void } => ({
+    write: (s: string) => {
+      if (s === '') return;
+      fd.write(s);
+      atLineStart = s.endsWith('\n');
+    },
+  });
+  const tout = term(process.stdout);
+  const terr = term(process.stderr);
+  sh.jobOutput = tout;
   let busy = false;
   io.stdout.write(`packetflow: lab ${lab.spec.name} (${[...lab.machines.keys()].join(', ')}); type help, or: trace ping -c 1 10.0.2.2\n`);
   flush();
@@ -189,42 +183,34 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
     prompt: sh.prompt(),
   });
   rl.on('SIGINT', () => {
-    if (busy) sigint = true;
-    else {
+    // The terminal echoes ^C; the command's own output (ping's "\n--- ...") follows.
+    if (busy) {
+      tout.write('^C');
+      sh.interrupt();
+    } else {
       process.stdout.write('^C\n');
       rl.setPrompt(sh.prompt());
       rl.prompt();
     }
   });
   rl.prompt();
-  for await (const line of rl) {
-    busy = true;
-    sigint = false;
-    while (pumping) await new Promise((r) => setImmediate(r));
-    await catchUp();
-    const out = new TimedOutput(() => w.now);
-    const err = new TimedOutput(() => w.now);
-    const start = w.now;
-    const wallStart = performance.now();
-    await sh.run(line, { stdout: out, stderr: err });
-    // Replay the output at the pace of lab time (ping prints a line a second).
-    const parts = [...out.parts.map((p) => ({ ...p, fd: 1 })), ...err.parts.map((p) => ({ ...p, fd: 2 }))].sort((a, b) => a.t - b.t);
-    for (const p of parts) {
-      const due = wallStart + (p.t - start) / 1e6;
-      while (!sigint && performance.now() < due) await new Promise((r) => setTimeout(r, Math.min(50, due - performance.now())));
-      if (sigint) {
-        process.stdout.write('^C\n');
-        break;
-      }
-      (p.fd === 1 ? process.stdout : process.stderr).write(p.s);
+  try {
+    for await (const line of rl) {
+      busy = true;
+      atLineStart = true;
+      await sh.run(line, { stdout: tout, stderr: terr });
+      busy = false;
+      if (sh.exitRequested) break;
+      if (!atLineStart) tout.write('\n');
+      rl.setPrompt(sh.prompt());
+      rl.prompt();
     }
-    busy = false;
-    if (sh.exitRequested) break;
-    rl.setPrompt(sh.prompt());
-    rl.prompt();
+  } finally {
+    sh.stopJobs();
+    rl.close();
+    if (ownClock) {
+      w.setMode('simulated');
+    }
   }
-  clearInterval(pump);
-  sh.stopJobs();
-  rl.close();
   return 0;
 }

@@ -8,6 +8,11 @@
  *
  *   pktgen -c 600 10.10.12.4           600 datagrams at once: em1's queue overflows
  *   pktgen -r 50000 -t 0.2 10.10.12.4  50000/s for 0.2 s of lab time
+ *
+ * At a rate it waits for the lab as every tool does (lib/wait.ts): in
+ * virtual time it runs the world, in real time (an attached lab, the
+ * interactive shell) the datagrams leave as the wall clock passes; Ctrl-C
+ * ends it early, with its summary.
  */
 import type { Io } from '../lib/io.js';
 import { getopt } from '../lib/getopt.js';
@@ -17,6 +22,7 @@ import { parseIp4, formatIp4 } from '../wire/addr.js';
 import { put16 } from '../wire/bytes.js';
 import { Ipv4Packet, IPPROTO_UDP } from '../wire/ip4.js';
 import type { CommandContext } from './commands.js';
+import { Completion, waitFor, worldSleep } from '../lib/wait.js';
 
 const USAGE = 'usage: pktgen [-c count] [-r pps] [-t seconds] [-s size] [-f flows] [-p port] host\n';
 
@@ -27,7 +33,7 @@ export interface PktgenResult {
   lastError: number;
 }
 
-export function pktgen(ctx: CommandContext, argv: readonly string[], io: Io): number {
+export async function pktgen(ctx: CommandContext, argv: readonly string[], io: Io): Promise<number> {
   const g = getopt(argv, 'c:r:t:s:f:p:');
   const bad = (msg: string): number => {
     io.stderr.write(`pktgen: ${msg}\n${USAGE}`);
@@ -58,7 +64,7 @@ export function pktgen(ctx: CommandContext, argv: readonly string[], io: Io): nu
   if (rate > 0 && count < 0) count = Math.max(1, Math.round(rate * secs));
   const k = ctx.machine.k;
   const w = ctx.lab.world;
-  if (w.isRunning) return bad('cannot run in a realtime world');
+  if (w.isRunning) w.syncNow();
   const r: PktgenResult = { offered: 0, sent: 0, refused: 0, lastError: 0 };
   const start = w.now;
   const send = (): void => {
@@ -75,19 +81,24 @@ export function pktgen(ctx: CommandContext, argv: readonly string[], io: Io): nu
   } else {
     const gap = 1e9 / rate;
     const t0 = w.now;
+    const end = new Completion(w);
     const to = w.timeout<undefined>(() => {
       send();
       if (r.offered < count) to.at(t0 + Math.round(r.offered * gap));
+      else end.finish();
     }, undefined);
     to.at(w.now);
-    while (r.offered < count && !ctx.interrupted()) {
-      if (!w.step()) break;
+    const unsub = end.abortOn(ctx.signal);
+    try {
+      await waitFor(w, end, { idleOk: true });
+    } finally {
+      unsub();
+      to.del();
     }
-    to.del();
   }
   const took = (w.now - start) / 1e9;
   // Let the queues drain a little, so counters show where packets went.
-  w.runFor(10_000_000);
+  await waitFor(w, worldSleep(w, 10_000_000));
   io.stdout.write(
     `pktgen: ${r.offered} datagrams of ${size + 28} bytes to ${formatIp4(dst)} in ${took.toFixed(6)} s: ` +
       `${r.sent} sent, ${r.refused} refused${r.refused ? ` (last error ${r.lastError === 55 ? 'ENOBUFS' : r.lastError})` : ''}\n`,

@@ -11,12 +11,15 @@
  *
  * `on HOST [CMD]` or `HOST: [CMD]` runs CMD on HOST, or switches to it.
  *
- * Time: in scripts (and piped input) the lab runs in virtual time: a
- * command runs the world as far as it needs (ping waits for its replies),
- * `sleep N` advances it N seconds, letting background programs run.  The interactive front end (cli.ts)
- * additionally keeps virtual time following the wall clock between
- * commands and paces a command's output by the virtual time it was
- * written at, so `ping -c 3` prints a line a second.
+ * Time: every waiting command waits for the lab one way (lib/wait.ts).
+ * In scripts (and piped input) the lab runs in virtual time: a command
+ * runs the world as far as it needs (ping waits for its replies), `sleep N`
+ * advances it N seconds, letting background programs run; the same input
+ * gives the same transcript.  The interactive front end (main.ts) makes
+ * the world realtime, so lab time follows the wall clock and a command's
+ * output appears as it happens (`ping` prints a reply a second), and
+ * Ctrl-C is the foreground command's SIGINT (interrupt()): ping prints its
+ * statistics, tcpdump what bpf received, a program dies.
  */
 import type { Io, Output } from '../lib/io.js';
 import { StringOutput } from '../lib/io.js';
@@ -30,7 +33,7 @@ import { tcpdumpLive, type LiveCapture } from './tcpdump-live.js';
 import { explainCommand } from './explain.js';
 import { PROGRAMS } from './commands.js';
 import { ProgramJob } from './jobs.js';
-import { runWorld, sleep as sleepNs } from '../lib/socket.js';
+import { waitFor, worldSleep } from '../lib/wait.js';
 
 export interface Stage {
   argv: string[];
@@ -132,17 +135,12 @@ export function parseLine(line: string): Pipeline[] {
 export interface ShellOptions {
   /** Print `host# command` before each command's output (scripts, piped input). */
   echo?: boolean;
-  /** Ctrl-C state of the interactive front end. */
-  interrupted?: () => boolean;
-}
-
-/** An Output that remembers the virtual time each piece was written at (for pacing). */
-export class TimedOutput implements Output {
-  readonly parts: Array<{ t: number; s: string }> = [];
-  constructor(private readonly now: () => number) {}
-  write(s: string): void {
-    this.parts.push({ t: this.now(), s });
-  }
+  /**
+   * Commands can be interrupted (the interactive front end calls
+   * interrupt() on Ctrl-C): they get a signal, and tools that run until
+   * SIGINT on OpenBSD (ping without -c, tcpdump, tcpbench) do so.
+   */
+  interactive?: boolean;
 }
 
 type Builtin = (sh: Shell, ctx: CommandContext, argv: readonly string[], io: Io, stdin: string | null) => number | Promise<number>;
@@ -158,6 +156,8 @@ export class Shell {
   /** Where background jobs write (the shell's own stdout). */
   jobOutput: Output | null = null;
   exitRequested = false;
+  /** SIGINT of the line being run (interactive shells). */
+  private fg: AbortController | null = null;
   private readonly builtins: Record<string, { summary: string; run: Builtin }>;
 
   constructor(
@@ -219,15 +219,32 @@ export class Shell {
       io.stderr.write(`packetflow: ${(e as Error).message}\n`);
       return 2;
     }
+    // A realtime world's clock is brought up to the wall clock (date, counters).
+    if (this.lab.world.isRunning) this.lab.world.syncNow();
+    const fg = this.opts.interactive ? new AbortController() : null;
+    this.fg = fg;
     let status = 0;
-    for (const p of pipelines) {
-      status = await this.runPipeline(p, io);
-      if (this.exitRequested) break;
+    try {
+      for (const p of pipelines) {
+        status = await this.runPipeline(p, io, fg?.signal ?? null);
+        if (this.exitRequested) break;
+        // Ctrl-C ends the whole line, as in sh.
+        if (fg?.signal.aborted) break;
+      }
+    } finally {
+      this.fg = null;
     }
     return status;
   }
 
-  private async runPipeline(p: Pipeline, io: Io): Promise<number> {
+  /** Ctrl-C: SIGINT to the command running now; false when none is. */
+  interrupt(): boolean {
+    if (this.fg === null) return false;
+    this.fg.abort();
+    return true;
+  }
+
+  private async runPipeline(p: Pipeline, io: Io, signal: AbortSignal | null): Promise<number> {
     let machine = this.current;
     const first = p.stages[0]!;
     let argv = first.argv;
@@ -264,7 +281,7 @@ export class Shell {
         input = this.stdinOf(machine, s.in, io);
         if (input === null) return 1;
       }
-      status = await this.runCommand(machine, s.argv, { stdout: out, stderr: err }, input);
+      status = await this.runCommand(machine, s.argv, { stdout: out, stderr: err }, input, signal);
       if (s.out !== undefined) this.writeFile(machine, s.out.file, (out as StringOutput).text(), s.out.append);
       if (s.err !== undefined) this.writeFile(machine, s.err.file, (err as StringOutput).text(), s.err.append);
       input = !last && s.out === undefined ? (out as StringOutput).text() : '';
@@ -291,13 +308,14 @@ export class Shell {
     return t ?? null;
   }
 
-  context(machine: Machine, stdin: string | Uint8Array | null = null): CommandContext {
-    return { lab: this.lab, machine, shell: this, interrupted: () => this.opts.interrupted?.() ?? false, stdin };
+  /** What a command runs with; signal: its SIGINT (null: nothing can interrupt it). */
+  context(machine: Machine, stdin: string | Uint8Array | null = null, signal: AbortSignal | null = null): CommandContext {
+    return { lab: this.lab, machine, shell: this, signal, interrupted: () => signal?.aborted ?? false, stdin };
   }
 
-  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: string | Uint8Array | null = null): Promise<number> {
+  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: string | Uint8Array | null = null, signal: AbortSignal | null = null): Promise<number> {
     const name = argv[0]!;
-    const ctx = this.context(machine, stdin);
+    const ctx = this.context(machine, stdin, signal);
     const b = this.builtins[name];
     try {
       if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, typeof stdin === 'string' || stdin === null ? stdin : new TextDecoder().decode(stdin));
@@ -353,17 +371,19 @@ export class Shell {
     }
   }
 
-  /** Let ns of lab time pass, running background programs as their sockets wake them. */
-  async advance(ns: number): Promise<void> {
+  /**
+   * Let ns of lab time pass, running background programs as their sockets
+   * wake them (in real time: ns of wall time); a signal ends it early.
+   */
+  async advance(ns: number, signal: AbortSignal | null = null): Promise<void> {
     const w = this.lab.world;
-    // A lab attached to the host runs in real time: lab time passes with the wall clock.
-    if (w.isRunning) {
-      return new Promise((r) => setTimeout(() => {
-        w.syncNow();
-        r();
-      }, ns / 1e6));
+    const c = worldSleep(w, ns);
+    const unsub = c.abortOn(signal);
+    try {
+      await waitFor(w, c);
+    } finally {
+      unsub();
     }
-    await runWorld(w, sleepNs(w, ns));
   }
 
   help(): string {
@@ -444,7 +464,7 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
         io.stderr.write('usage: sleep seconds\n');
         return 1;
       }
-      await sh.advance(Math.round(s * 1e9));
+      await sh.advance(Math.round(s * 1e9), _c.signal);
       return 0;
     },
   },
@@ -535,14 +555,14 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
   pktgen: { summary: 'offer load: a burst or a rate of UDP datagrams (pktgen -r 20000 -t 1 10.10.12.4)', run: (_s, ctx, argv, io) => pktgen(ctx, argv, io) },
   tcpdump: {
     summary: 'print packets on an interface (tcpdump -ni em0 [-c N] [expr], or with & in the background)',
-    run: (sh, ctx, argv, io) => {
+    run: (_sh, ctx, argv, io) => {
       if (argv.includes('-r') || argv.some((a) => /^-[A-Za-z]*r/.test(a) && !a.startsWith('--'))) {
         io.stderr.write('tcpdump: reading capture files works outside the lab: packetflow tcpdump -r FILE\n');
         return 1;
       }
       const job = tcpdumpLive(ctx, argv, io, false);
       if (job === null) return 1;
-      return job.runForeground(sh);
+      return job.runForeground();
     },
   },
   jobs: {
@@ -636,9 +656,9 @@ async function traceCommand(sh: Shell, ctx: CommandContext, argv: readonly strin
   const out = json ? new StringOutput() : io.stdout;
   let status: number;
   try {
-    status = await sh.runCommand(ctx.machine, cmd, { stdout: out, stderr: io.stderr });
+    status = await sh.runCommand(ctx.machine, cmd, { stdout: out, stderr: io.stderr }, ctx.stdin, ctx.signal);
     // Let what the command set in motion finish (replies on their way, ARP), briefly.
-    if (!lab.world.isRunning) lab.world.runFor(10_000_000);
+    await waitFor(lab.world, worldSleep(lab.world, 10_000_000));
   } finally {
     lab.setTracer(null);
   }

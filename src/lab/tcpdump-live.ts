@@ -5,9 +5,11 @@
  * are the lab's virtual time since boot, printed in UTC, so 00:00:01.000000
  * is one second after the lab booted.
  *
- * In the foreground it runs the lab until -c packets were printed (or, in
- * virtual time, until nothing is left to happen; interactively, until
- * Ctrl-C).  With `&` it keeps printing while later commands run.
+ * In the foreground it waits for the lab (lib/wait.ts) until -c packets
+ * were printed, or until Ctrl-C (interactively; then, as tcpdump.c's
+ * cleanup() does on SIGINT, it says on stderr how many packets bpf received
+ * for it and dropped), or, in virtual time, until nothing is left to
+ * happen.  With `&` it keeps printing while later commands run.
  */
 import type { Io } from '../lib/io.js';
 import { getopt } from '../lib/getopt.js';
@@ -16,7 +18,7 @@ import { compileFilter, isFilterError } from '../usr.sbin/tcpdump/filter.js';
 import { OutBuf, outputSink } from '../usr.sbin/tcpdump/outbuf.js';
 import { PrintState, printPacket } from '../usr.sbin/tcpdump/print.js';
 import type { CommandContext } from './commands.js';
-import type { Shell } from './shell.js';
+import { Completion, waitFor } from '../lib/wait.js';
 
 const USAGE = 'usage: tcpdump [-enqStvXx] [-c count] [-D in|out] [-s snaplen] -i interface [expression ...]\n';
 
@@ -29,7 +31,8 @@ export interface LiveCapture {
   ifname: string;
   count: number;
   stop(): void;
-  runForeground(sh: Shell): Promise<number>;
+  /** Capture until -c, Ctrl-C (ctx.signal) or, in virtual time, the end of events. */
+  runForeground(): Promise<number>;
 }
 
 export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io, background: boolean): LiveCapture | null {
@@ -88,6 +91,8 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
   const stdout = io.stdout;
   const out = new OutBuf(stdout.writeBytes !== undefined ? (b, n) => stdout.writeBytes!(b, n) : outputSink(stdout));
   let d: BpfDesc | null = null;
+  const w = ctx.lab.world;
+  const end = new Completion(w);
   const cap: LiveCapture = {
     host: ctx.machine.hostname,
     ifname,
@@ -96,20 +101,18 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
       if (d !== null) bpf_detachd(d);
       d = null;
       out.flush();
+      end.finish();
     },
-    runForeground: async (sh: Shell): Promise<number> => {
-      const w = sh.lab.world;
-      if (w.isRunning) {
-        // Realtime: the world runs by itself; wait for the count or Ctrl-C.
-        while (d !== null && !ctx.interrupted()) await new Promise((r) => setTimeout(r, 20));
-      } else {
-        while (d !== null && !ctx.interrupted()) {
-          if (!w.step()) break;
-        }
+    runForeground: async (): Promise<number> => {
+      const desc = d!;
+      const unsub = end.abortOn(ctx.signal);
+      try {
+        await waitFor(w, end, { idleOk: true });
+      } finally {
+        unsub();
+        cap.stop();
       }
-      const n = cap.count;
-      cap.stop();
-      io.stderr.write(`${n} packet${n === 1 ? '' : 's'} captured\n`);
+      if (ctx.signal?.aborted) io.stderr.write(`\n${desc.bd_rcount} packets received by filter\n${desc.bd_dcount} packets dropped by kernel\n`);
       return 0;
     },
   };

@@ -139,6 +139,14 @@ export function worldWoken(w: World): void {
   sched(w).woken = true;
 }
 
+/** Take the mark worldWoken() set (lib/wait.ts runs the world as runWorld does). */
+export function worldTakeWoken(w: World): boolean {
+  const s = sched(w);
+  const v = s.woken;
+  s.woken = false;
+  return v;
+}
+
 const yieldToPrograms = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**

@@ -272,6 +272,70 @@ test('the shell on a terminal: prompt, help, machines, completion, history, cloc
   }
 });
 
+test('on a terminal, waiting commands run in lab time that follows the wall clock, and Ctrl-C is their SIGINT', { skip: !python && 'python3 with pty is not available', timeout: 120_000 }, async () => {
+  const t = new Terminal();
+  try {
+    await t.expect(/router# $/, 60_000);
+    t.send('on client\r');
+    await t.expect(/client# $/);
+
+    // ping without -c runs until Ctrl-C, then prints its statistics as ping.c does on SIGINT.
+    t.send('ping 10.0.2.2\r');
+    await t.expect(/PING 10\.0\.2\.2 \(10\.0\.2\.2\): 56 data bytes\n/);
+    await t.expect(/64 bytes from 10\.0\.2\.2: icmp_seq=0 ttl=254 time=[\d.]+ ms\n/);
+    await t.expect(/64 bytes from 10\.0\.2\.2: icmp_seq=1 ttl=254 time=[\d.]+ ms\n/);
+    t.send(CTRL_C);
+    const st = await t.expect(/\^C\n--- 10\.0\.2\.2 ping statistics ---\n(\d+) packets transmitted, (\d+) packets received, 0\.0% packet loss\nround-trip min\/avg\/max\/std-dev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms\n/);
+    assert.equal(st[1], st[2]);
+    assert.ok(Number(st[1]) >= 2 && Number(st[1]) <= 4, `${st[1]} requests before Ctrl-C`);
+    await t.expect(/^client# $/m);
+
+    // ping -c 3 is paced by the wall clock: three replies over two seconds, each as it arrives.
+    t.send('ping -c 3 10.0.2.2\r');
+    await t.expect(/icmp_seq=0 /);
+    const s0 = performance.now();
+    await t.expect(/icmp_seq=1 /);
+    const s1 = performance.now();
+    await t.expect(/icmp_seq=2 /);
+    const s2 = performance.now();
+    assert.ok(s1 - s0 > 700 && s1 - s0 < 3000, `seq 0 to 1: ${s1 - s0} ms`);
+    assert.ok(s2 - s0 > 1600 && s2 - s0 < 5000, `seq 0 to 2: ${s2 - s0} ms`);
+    await t.expect(/--- 10\.0\.2\.2 ping statistics ---\n3 packets transmitted, 3 packets received, 0\.0% packet loss\n/);
+    await t.expect(/client# $/);
+
+    // Ctrl-C ends ping -c early, with the statistics of what was sent.
+    t.send('ping -c 50 10.0.2.2\r');
+    await t.expect(/icmp_seq=1 /);
+    t.send(CTRL_C);
+    await t.expect(/\^C\n--- 10\.0\.2\.2 ping statistics ---\n[23] packets transmitted, [23] packets received/);
+    await t.expect(/client# $/);
+
+    // tcpdump -i runs until Ctrl-C, printing packets as they pass, then what bpf received.
+    t.send('sink: tcpbench -s >/dev/null &\r');
+    await t.expect(/\[1\] tcpbench -s >\/dev\/null on sink\n/);
+    t.send('router: tcpbench -t 1 10.10.12.4 >/dev/null &\r');
+    await t.expect(/\[2\] tcpbench -t 1 10\.10\.12\.4 >\/dev\/null on router\n/);
+    t.send("sink: tcpdump -ni em0 'tcp[13] & 1 != 0'\r");
+    await t.expect(/tcpdump: listening on em0, link-type EN10MB\n/);
+    // The connection ends after one second of lab time: both FINs pass sink's em0.
+    await t.expect(/\d\d:\d\d:\d\d\.\d{6} 10\.10\.12\.3\.\d+ > 10\.10\.12\.4\.12345: F/, 10_000);
+    await t.expect(/10\.10\.12\.4\.12345 > 10\.10\.12\.3\.\d+: F/, 10_000);
+    const fin = performance.now();
+    await pause(500);
+    assert.doesNotMatch(t.rest(), /client# $/, 'tcpdump is still running');
+    t.send(CTRL_C);
+    const rx = await t.expect(/\^C\n(\d+) packets received by filter\n0 packets dropped by kernel\n/);
+    assert.ok(Number(rx[1]) > 100, `${rx[1]} packets received by filter`);
+    await t.expect(/client# $/);
+    assert.ok(performance.now() - fin < 10_000);
+
+    t.send('exit\r');
+    assert.equal(await t.status(), 0);
+  } finally {
+    t.kill();
+  }
+});
+
 test('the shell on a terminal leaves on end of input (Ctrl-D) with status 0', { skip: !python && 'python3 with pty is not available', timeout: 90_000 }, async () => {
   const t = new Terminal();
   try {

@@ -1,18 +1,20 @@
 /**
  * ping(8) for IPv4 (sbin/ping/ping.c): the same options, output and
- * statistics, in the world's virtual time.  The tool sends its echo
- * requests from timeouts on the world's clock and runs the world until it
- * is done: all replies in, or the wait after the last request over
- * (2 x the longest round trip, at least 1 s, or -w maxwait when nothing
- * came back).  ping on OpenBSD runs until interrupted without -c; here,
- * with no interrupt source, it sends DEFAULT_COUNT requests.
+ * statistics, in the world's time.  The tool sends its echo requests from
+ * timeouts on the world's clock and waits (lib/wait.ts: a simulated world
+ * is run, a realtime one awaited) until it is done: all replies in, or the
+ * wait after the last request over (2 x the longest round trip, at least
+ * 1 s, or -w maxwait when nothing came back), or interrupted (the
+ * signal: Ctrl-C), when it prints its statistics at once as ping.c does on
+ * SIGINT.  Without -c it runs until interrupted; with no interrupt source
+ * (a script) it sends DEFAULT_COUNT requests.
  *
  * The payload is OpenBSD's: a 16-byte timestamp and an 8-byte MAC (zero
  * here) before the fill pattern, so -s below 24 prints no times.
  */
 import type { Io } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
-import { ping6 } from '../ping6/ping6.js';
+import { ping6, ping6Async } from '../ping6/ping6.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { ip_output, IP_RAWOUTPUT } from '../../sys/netinet/ip_output.js';
 import { ip_randomid } from '../../sys/netinet/ip_output.js';
@@ -28,13 +30,14 @@ import {
   ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ICMP_TIMXCEED_REASS, ICMP_UNREACH,
 } from '../../wire/icmp.js';
 import type { Timeout } from '../../sys/kern/kern_timeout.js';
+import { Completion, runAsync, runSync, type Waiting } from '../../lib/wait.js';
 
 const ECHOLEN = 8;
 /** struct payload: tv64 (16) + SipHash MAC (8). */
 const ECHOTMLEN = 24;
 const DEFDATALEN = 56;
 const MAXWAIT_DEFAULT = 10;
-/** Requests sent without -c (no Ctrl-C in the lab). */
+/** Requests sent without -c when nothing can interrupt ping (scripts). */
 export const DEFAULT_COUNT = 5;
 
 const USAGE =
@@ -145,19 +148,20 @@ function pr_icmph(icp: IcmpPacket): string {
 }
 
 export interface PingOptions {
-  /** Stop sending (Ctrl-C): checked after each event of the world. */
-  interrupted?: () => boolean;
+  /**
+   * SIGINT (Ctrl-C): stop and print the statistics.  With a signal, ping
+   * without -c runs until it is aborted, as on OpenBSD.
+   */
+  signal?: AbortSignal | null;
 }
 
 /** ping against a kernel; runs its world until done (simulated worlds only). */
 export function ping(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): number {
   // OpenBSD picks IPv6 by the program name (ping6, a link to ping); packetflow
   // also takes a leading -6 for it, and runs ping6 with the remaining arguments.
-  if (argv[0] === '-6') return ping6(k, argv.slice(1), io);
+  if (argv[0] === '-6') return ping6(k, argv.slice(1), io, popts);
   try {
-    const r = run(k, argv, io, popts, false).next();
-    if (!r.done) throw new Error('ping: waited in a synchronous run');
-    return r.value;
+    return runSync(k.world, run(k, argv, io, popts, true));
   } catch (e) {
     if (e instanceof Exit) return e.status;
     throw e;
@@ -165,27 +169,23 @@ export function ping(k: Kernel, argv: readonly string[], io: Io, popts: PingOpti
 }
 
 /**
- * ping in a world that runs by itself (realtime: a lab attached to the
- * host): requests leave from the world's timeouts, replies come from the
- * host, and this resolves when ping is done.  A simulated world is run as
- * ping() runs it.
+ * ping in any world: a simulated one is run as ping() runs it; in one that
+ * runs by itself (realtime: a lab attached to the host, the interactive
+ * shell) requests leave from the world's timeouts as the wall clock
+ * passes, and this resolves when ping is done.
  */
 export async function pingAsync(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): Promise<number> {
-  if (argv[0] === '-6' || !k.world.isRunning) return ping(k, argv, io, popts);
+  if (argv[0] === '-6') return ping6Async(k, argv.slice(1), io, popts);
   try {
-    const g = run(k, argv, io, popts, true);
-    for (let r = g.next(); ; r = g.next()) {
-      if (r.done) return r.value;
-      await r.value;
-    }
+    return await runAsync(k.world, run(k, argv, io, popts, false));
   } catch (e) {
     if (e instanceof Exit) return e.status;
     throw e;
   }
 }
 
-/** The tool; yields (realtime only) a promise of the end of the wait for replies. */
-function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, realtime: boolean): Generator<Promise<void>, number, undefined> {
+/** The tool; yields the completion it waits for (lib/wait.ts). */
+function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sync: boolean): Waiting<number> {
   const out = (s: string): void => io.stdout.write(s);
   const errx = (msg: string, status = 1): never => {
     io.stderr.write(`ping: ${msg}\n`);
@@ -310,8 +310,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, re
     if (ifa_ifwithaddr(k, s) === null) errx(`bind: ${strerror(49)}`);
     src = s;
   }
-  if (k.world.isRunning && !realtime) errx('cannot run in a realtime world from a synchronous tool');
-  if (realtime) k.world.syncNow();
+  if (k.world.isRunning && sync) errx('cannot run in a realtime world from a synchronous tool');
 
   const w = k.world;
   const ident = k.random.arc4random() & 0xffff;
@@ -323,7 +322,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, re
     for (const x of pattern) p += hex(x, 2);
     out(p + '\n');
   }
-  const count = npackets >= 0 ? npackets : popts.interrupted ? Infinity : DEFAULT_COUNT;
+  const count = npackets >= 0 ? npackets : popts.signal ? Infinity : DEFAULT_COUNT;
   let ntransmitted = 0;
   let nreceived = 0;
   let nrepeats = 0;
@@ -335,9 +334,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, re
   let done = false;
   let sendTimer: Timeout<undefined> | null = null;
   let endTimer: Timeout<undefined> | null = null;
-  /** Realtime: the waiting run() is resumed by finish(); Ctrl-C is polled. */
-  let wake: (() => void) | null = null;
-  let poll: ReturnType<typeof setInterval> | undefined;
+  const end = new Completion(w);
 
   out(`PING ${hostname} (${formatIp4(dst)}): ${datalen} data bytes\n`);
 
@@ -397,8 +394,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, re
     done = true;
     if (sendTimer) sendTimer.del();
     if (endTimer) endTimer.del();
-    if (poll !== undefined) clearInterval(poll);
-    if (wake !== null) wake();
+    end.finish();
   };
 
   const pinger = (): number => {
@@ -449,7 +445,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, re
 
   const scheduleNext = (): void => {
     if (done) return;
-    if (ntransmitted >= count || popts.interrupted?.()) {
+    if (ntransmitted >= count) {
       const secs = nreceived ? Math.max(1, Math.floor((2 * tmax) / 1000)) : maxwait;
       endTimer = w.after(secs * 1e9, finish);
       return;
@@ -459,24 +455,14 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, re
   };
 
   k.inet.icmpListeners.add(listener);
+  // SIGINT: ping.c leaves its loop and prints the statistics at once.
+  const unsub = end.abortOn(popts.signal);
   try {
     for (let i = 0; i < preload && ntransmitted < count; i++) pinger();
     scheduleNext();
-    if (realtime) {
-      // The world runs by itself: wait (without blocking the event loop) for finish().
-      if (!done) {
-        yield new Promise<void>((resolve) => {
-          wake = resolve;
-          if (popts.interrupted) poll = setInterval(() => (popts.interrupted!() ? finish() : undefined), 50);
-        });
-      }
-    } else {
-      while (!done) {
-        if (!w.step()) break;
-        if (popts.interrupted?.()) finish();
-      }
-    }
+    if (!done) yield end;
   } finally {
+    unsub();
     k.inet.icmpListeners.delete(listener);
     finish();
   }

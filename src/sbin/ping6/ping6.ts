@@ -1,10 +1,12 @@
 /**
  * ping6 / ping -6 (sbin/ping/ping.c with v6flag): ICMPv6 echo requests in
- * the world's virtual time, OpenBSD's output (`PING host (addr): N data
+ * the world's time, OpenBSD's output (`PING host (addr): N data
  * bytes`, `N bytes from addr: icmp_seq=S hlim=H time=T ms`, the
  * statistics).  Options: -c count, -h hoplimit, -I sourceaddr,
- * -i interval, -q, -s packetsize, -v, -w maxwait.  Without -c it sends
- * DEFAULT_COUNT requests (no Ctrl-C in a lab).
+ * -i interval, -q, -s packetsize, -v, -w maxwait.  It waits as ping does
+ * (lib/wait.ts): ping6() runs a simulated world, ping6Async() any world.
+ * Without -c it runs until interrupted (the signal: Ctrl-C), or with
+ * nothing to interrupt it (a script) sends DEFAULT_COUNT requests.
  */
 import type { Io } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
@@ -19,7 +21,8 @@ import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST } from '../../wire/icmp6.js';
 import { ip6_output } from '../../sys/netinet6/ip6_output.js';
 import { IN6_IS_SCOPE_EMBED, in6_setscope } from '../../sys/netinet6/in6_var.js';
 import { in6ifa_ifwithaddr } from '../../sys/netinet6/in6.js';
-import { DEFAULT_COUNT } from '../ping/ping.js';
+import { DEFAULT_COUNT, type PingOptions } from '../ping/ping.js';
+import { Completion, runAsync, runSync, type Waiting } from '../../lib/wait.js';
 
 const ECHOLEN = 8;
 const ECHOTMLEN = 24;
@@ -30,7 +33,18 @@ const USAGE =
   '\t[-i interval] [-l preload] [-p pattern] [-s packetsize] [-T toskeyword]\n' +
   '\t[-V rtable] [-w maxwait] host\n';
 
-export function ping6(k: Kernel, argv: readonly string[], io: Io): number {
+/** ping6 against a kernel; runs its world until done (simulated worlds only). */
+export function ping6(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): number {
+  return runSync(k.world, run(k, argv, io, popts, true));
+}
+
+/** ping6 in any world (a lab attached to the host, the interactive shell): resolves when done. */
+export function ping6Async(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): Promise<number> {
+  return runAsync(k.world, run(k, argv, io, popts, false));
+}
+
+/** The tool; yields the completion it waits for. */
+function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sync: boolean): Waiting<number> {
   const out = (s: string): void => io.stdout.write(s);
   const errx = (msg: string): number => {
     io.stderr.write(`ping6: ${msg}\n`);
@@ -120,11 +134,11 @@ export function ping6(k: Kernel, argv: readonly string[], io: Io): number {
     if (IN6_IS_SCOPE_EMBED(src, 0) && oifidx) in6_setscope(src, 0, oifidx);
     if (in6ifa_ifwithaddr(k, src, 0) === null) return errx(`bind: ${strerror(49)}`);
   }
-  if (k.world.isRunning) return errx('cannot run in a realtime world from a synchronous tool');
+  if (k.world.isRunning && sync) return errx('cannot run in a realtime world from a synchronous tool');
   const w = k.world;
   const ident = k.random.arc4random() & 0xffff;
   const timing = datalen >= ECHOTMLEN;
-  const count = npackets >= 0 ? npackets : DEFAULT_COUNT;
+  const count = npackets >= 0 ? npackets : popts.signal ? Infinity : DEFAULT_COUNT;
   const pretty = pct >= 0 ? hostname : formatIp6(parseIp6(hostname)!, 0) + (pct >= 0 ? hostname.slice(pct) : '');
   let ntransmitted = 0;
   let nreceived = 0;
@@ -137,12 +151,14 @@ export function ping6(k: Kernel, argv: readonly string[], io: Io): number {
   let done = false;
   let sendTimer: Timeout<undefined> | null = null;
   let endTimer: Timeout<undefined> | null = null;
+  const end = new Completion(w);
   out(`PING ${hostname} (${pretty}): ${datalen} data bytes\n`);
 
   const finish = (): void => {
     done = true;
     sendTimer?.del();
     endTimer?.del();
+    end.finish();
   };
   const listener = (buf: Uint8Array, off: number, len: number, ioff: number): void => {
     const p = off + ioff;
@@ -221,10 +237,12 @@ export function ping6(k: Kernel, argv: readonly string[], io: Io): number {
     sendTimer = w.after(intervalNs, scheduleNext);
   };
   k.inet6.icmp6Listeners.add(listener);
+  const unsub = end.abortOn(popts.signal);
   try {
     scheduleNext();
-    while (!done) if (!w.step()) break;
+    if (!done) yield end;
   } finally {
+    unsub();
     k.inet6.icmp6Listeners.delete(listener);
     finish();
   }

@@ -10,15 +10,17 @@
  *
  * and its summary at the end ("--- HOST tcpbench statistics ---").
  *
- * A lab has no signals: the client stops after -t secs (default 10 here,
- * where OpenBSD runs until interrupted); the server stops when its
+ * SIGINT (opts.signal: Ctrl-C in the interactive shell) winds up with the
+ * summary, as tcpbench.c's signal handler does; the client runs until then
+ * unless -t secs is given.  Where nothing can interrupt it (a script) the
+ * client stops after -t secs (default 10 there); the server stops when its
  * connections have all closed, or after -t secs.  The command runs the
  * world until it is done, as ping(8) and nc(1) do.  Unsupported here:
  * UDP (-u/-U), TLS (-c/-C/-K), kernel variables (-k/-l), -T, -V, -R, -D.
  */
 import type { Io } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
-import { runWorld } from '../../lib/socket.js';
+import { runWorld, worldWoken } from '../../lib/socket.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import { Timeout } from '../../sys/kern/kern_timeout.js';
 import {
@@ -74,17 +76,22 @@ export async function tcpbench(k: Kernel, argv: readonly string[], io: Io): Prom
   }
 }
 
+export interface TcpbenchOptions {
+  /** SIGINT: wrap up with the summary. */
+  signal?: AbortSignal | null;
+}
+
 /** The tcpbench process without driving the world (a background job of the lab shell). */
-export async function tcpbenchProc(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
+export async function tcpbenchProc(k: Kernel, argv: readonly string[], io: Io, opts: TcpbenchOptions = {}): Promise<number> {
   try {
-    return await main(k, argv, io);
+    return await main(k, argv, io, opts);
   } catch (e) {
     if (e instanceof Exit) return e.status;
     throw e;
   }
 }
 
-function main(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
+function main(k: Kernel, argv: readonly string[], io: Io, opts: TcpbenchOptions = {}): Promise<number> {
   const out = (s: string): void => io.stdout.write(s);
   const errx = (s: string): never => {
     io.stderr.write(`tcpbench: ${s}\n`);
@@ -137,7 +144,7 @@ function main(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
   }
   const args = g.rest;
   if (args.length !== (sflag ? 0 : 1)) usage();
-  if (!sflag && secs === 0) secs = 10;
+  if (!sflag && secs === 0 && !opts.signal) secs = 10;
   const host = sflag ? '' : args[0]!;
   const buf = new Uint8Array(buflen > 0 ? buflen : 1);
   const world = k.world;
@@ -201,6 +208,10 @@ function main(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
       slice_bytes = 0;
       if (nopen > 0 && rflag > 0) slicer.after(rflag * 1e6);
     };
+    const onint = (): void => {
+      if (world.isRunning) world.syncNow();
+      wrapup(0);
+    };
     const wrapup = (err: number): void => {
       if (finished) return;
       finished = true;
@@ -215,8 +226,15 @@ function main(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
         out(`bandwidth min/avg/max/std-dev = ${(floor === Infinity ? 0 : floor).toFixed(3)}/${mean.toFixed(3)}/${peak.toFixed(3)}/${std_dev.toFixed(3)} Mbps\n`);
       }
       for (const sc of conns) soclose(sc.so);
+      if (opts.signal) opts.signal.removeEventListener('abort', onint);
+      // The waiting command goes on at once, not when the world next idles.
+      worldWoken(world);
       resolve(err);
     };
+    if (opts.signal) {
+      if (opts.signal.aborted) queueMicrotask(onint);
+      else opts.signal.addEventListener('abort', onint, { once: true });
+    }
     if (secs > 0) ender.after(secs * 1e9);
     out(`${'elapsed_ms'.padStart(12)} ${'bytes'.padStart(14)} ${'mbps'.padStart(12)} ${'bwidth'.padStart(8)} \n`);
 
