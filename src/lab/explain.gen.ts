@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badhdr": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 372,
+    "line": 373,
     "fn": "arpinput",
     "cond": "m.len < 8 || ap.htype !== ARPHRD_ETHER || ap.ptype !== ETHERTYPE_IP || ap.hlen !== ETHER_ADDR_LEN || ap.plen !== 4 || m.len < ARP_ETHER_IP_LEN"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badop": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 385,
+    "line": 386,
     "fn": "in_arpinput",
     "cond": "op !== ARPOP_REQUEST && op !== ARPOP_REPLY"
    }
@@ -23,7 +23,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_bcastsha": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 396,
+    "line": 397,
     "fn": "in_arpinput",
     "cond": "etherIsMulticast(m.buf, sha) && etherIsBroadcast(m.buf, sha)"
    }
@@ -31,7 +31,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_dupips": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 412,
+    "line": 413,
     "fn": "in_arpinput",
     "cond": "rt !== null && rt.rt_flags & RTF_LOCAL && rt.rt_ifidx === ifp.if_index && isaddr !== 0"
    }
@@ -39,7 +39,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_fromself": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 401,
+    "line": 402,
     "fn": "in_arpinput",
     "cond": "etherAddrEqual(m.buf, sha, ifp.if_lladdr, 0)"
    }
@@ -47,7 +47,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holddrops": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 324,
+    "line": 325,
     "fn": "arpresolve",
     "cond": "la.la_mq.len >= LA_HOLD_QUEUE ← ++a.la_hold_total <= LA_HOLD_TOTAL"
    }
@@ -55,7 +55,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holdtotal": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 330,
+    "line": 331,
     "fn": "arpresolve",
     "cond": "not (++a.la_hold_total <= LA_HOLD_TOTAL)"
    }
@@ -63,13 +63,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_ifoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 473,
+    "line": 474,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 484,
+    "line": 485,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index"
    }
@@ -83,7 +83,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 515,
+    "line": 516,
     "fn": "arpinvalidate",
     "cond": "always"
    }
@@ -91,7 +91,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_maxtries": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 347,
+    "line": 348,
     "fn": "arpresolve",
     "cond": "not (la.la_asked++ < ARP_MAXTRIES) ← la.la_asked === 0 || rt.rt_expire !== now ← rt.rt_expire"
    }
@@ -99,7 +99,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noarp": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 364,
+    "line": 365,
     "fn": "arpinput",
     "cond": "ifp.if_flags & IFF_NOARP"
    }
@@ -113,13 +113,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 308,
+    "line": 309,
     "fn": "arpresolve",
     "cond": "ifp.if_flags & (IFF_NOARP | IFF_STATICARP)"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 314,
+    "line": 315,
     "fn": "arpresolve",
     "cond": "la === null"
    }
@@ -127,7 +127,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_notarget": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 427,
+    "line": 428,
     "fn": "in_arpinput",
     "cond": "prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE) ← not (target) ← op === ARPOP_REQUEST"
    }
@@ -135,7 +135,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_permoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 468,
+    "line": 469,
     "fn": "arpcache",
     "cond": "rt.rt_flags & (RTF_PERMANENT_ARP | RTF_LOCAL) ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    }
@@ -143,7 +143,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_received": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 362,
+    "line": 363,
     "fn": "arpinput",
     "cond": "always"
    }
@@ -159,7 +159,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_resolved": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 494,
+    "line": 495,
     "fn": "arpcache",
     "cond": "la.la_asked || changed"
    }
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 389,
+    "line": 390,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -175,7 +175,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 389,
+    "line": 390,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -191,7 +191,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 453,
+    "line": 454,
     "fn": "arpreply",
     "cond": "ok"
    }
@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 486,
+    "line": 493,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 494,
+    "line": 501,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 502,
+    "line": 509,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -961,6 +961,12 @@ export const EXPLAIN: ExplainIndex = {
     "file": "src/sys/netinet6/ip6_output.ts",
     "line": 144,
     "fn": "ip6_output",
+    "cond": "!(ifp.if_flags & IFF_LOOPBACK) && !(rt !== null && rt.rt_flags & RTF_LOCAL) && (IN6_IS_ADDR_LOOPBACK(b, src) || IN6_IS_ADDR_LOOPBACK(b, dst))"
+   },
+   {
+    "file": "src/sys/netinet6/ip6_output.ts",
+    "line": 150,
+    "fn": "ip6_output",
     "cond": "!(ifp.if_flags & IFF_LOOPBACK) && IN6_IS_SCOPE_EMBED(b, src) && in6_getscope(b, src) !== ifp.if_index && !(rt !== null && rt.rt_flags & RTF_LOCAL)"
    }
   ],
@@ -1013,7 +1019,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 166,
+    "line": 172,
     "fn": "ip6_output",
     "cond": "!(flags & IPV6_FORWARDING) ← flags & (IPV6_FORWARDING | IPV6_DONTFRAG)"
    }
@@ -1051,7 +1057,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_fragmented": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 181,
+    "line": 187,
     "fn": "ip6_output",
     "cond": "error === 0 ← error === 0"
    }
@@ -1145,13 +1151,13 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_odropped": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 263,
+    "line": 269,
     "fn": "ip6_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 273,
+    "line": 279,
     "fn": "ip6_fragment",
     "cond": "m === null"
    }
@@ -1159,7 +1165,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_ofragments": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 295,
+    "line": 301,
     "fn": "ip6_fragment",
     "cond": "always"
    }
@@ -1447,15 +1453,15 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badaddr": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 126,
+    "line": 128,
     "fn": "ipv4_check",
-    "cond": "(ip.dst >>> 24 === IN_LOOPBACKNET || ip.src >>> 24 === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
+    "cond": "(ip.dstI32 >>> 24 === IN_LOOPBACKNET || ip.srcI32 >>> 24 === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
    }
   ],
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 324,
+    "line": 327,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -1463,13 +1469,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badhlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 115,
+    "line": 117,
     "fn": "ipv4_check",
     "cond": "hlen < IP_HDR_LEN"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 120,
+    "line": 122,
     "fn": "ipv4_check",
     "cond": "hlen > m.len"
    }
@@ -1477,7 +1483,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 146,
+    "line": 148,
     "fn": "ipv4_check",
     "cond": "len < hlen"
    }
@@ -1485,7 +1491,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 623,
+    "line": 626,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -1493,13 +1499,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 132,
+    "line": 134,
     "fn": "ipv4_check",
     "cond": "m.csum_flags & M_IPV4_CSUM_IN_BAD ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 138,
+    "line": 140,
     "fn": "ipv4_check",
     "cond": "sum16(m.buf, m.off, hlen) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1507,7 +1513,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badvers": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 109,
+    "line": 111,
     "fn": "ipv4_check",
     "cond": "ip.version !== IPVERSION"
    }
@@ -1515,25 +1521,25 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantforward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 207,
+    "line": 210,
     "fn": "ip_input_if",
-    "cond": "(dst & 0xffffff00) >>> 0 !== 0xe0000000 ← dst !== 0xe0000001 ← IN_MULTICAST(dst)"
+    "cond": "!IN_LOCAL_GROUP(dst) ← dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 216,
+    "line": 219,
     "fn": "ip_input_if",
     "cond": "!(flags & IP_FORWARDING)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 646,
+    "line": 652,
     "fn": "ip_forward",
-    "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(ip.dst)"
+    "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 698,
+    "line": 707,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -1541,13 +1547,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 715,
+    "line": 724,
     "fn": "ip_forward",
     "cond": "case EMSGSIZE"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 177,
+    "line": 179,
     "fn": "ip_output",
     "cond": "ip.ipOff & IP_DF"
    }
@@ -1555,7 +1561,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_delivered": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 290,
+    "line": 293,
     "fn": "ip_deliver",
     "cond": "always"
    }
@@ -1563,7 +1569,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 700,
+    "line": 709,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1571,13 +1577,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 369,
+    "line": 372,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 496,
+    "line": 499,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
@@ -1585,7 +1591,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 191,
+    "line": 193,
     "fn": "ip_output",
     "cond": "error === 0 ← error === 0"
    }
@@ -1593,7 +1599,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 343,
+    "line": 346,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1601,7 +1607,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 484,
+    "line": 487,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -1609,7 +1615,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_inswcsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 136,
+    "line": 138,
     "fn": "ipv4_check",
     "cond": "!(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1617,7 +1623,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_localout": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 88,
+    "line": 89,
     "fn": "ip_output",
     "cond": "!(flags & (IP_FORWARDING | IP_RAWOUTPUT))"
    }
@@ -1631,7 +1637,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 306,
+    "line": 309,
     "fn": "rip_input",
     "cond": "always"
    }
@@ -1639,25 +1645,25 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 658,
+    "line": 664,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 114,
+    "line": 116,
     "fn": "ip_output",
     "cond": "rt === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 124,
+    "line": 126,
     "fn": "ip_output",
     "cond": "ifp === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 138,
+    "line": 140,
     "fn": "ip_output",
     "cond": "(m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST)) ← mcastOrBcast"
    }
@@ -1665,21 +1671,21 @@ export const EXPLAIN: ExplainIndex = {
   "ips_notmember": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 205,
+    "line": 208,
     "fn": "ip_input_if",
-    "cond": "dst !== 0xe0000001 ← IN_MULTICAST(dst)"
+    "cond": "dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    }
   ],
   "ips_odropped": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 216,
+    "line": 218,
     "fn": "ip_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 229,
+    "line": 231,
     "fn": "ip_fragment",
     "cond": "m === null"
    }
@@ -1687,7 +1693,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_ofragments": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 256,
+    "line": 258,
     "fn": "ip_fragment",
     "cond": "always"
    }
@@ -1695,21 +1701,21 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rawout": [
    {
     "file": "src/sbin/ping/ping.ts",
-    "line": 411,
-    "fn": "run",
+    "line": 440,
+    "fn": "pingAsync",
     "cond": "hdrincl"
    }
   ],
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 347,
+    "line": 350,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 449,
+    "line": 452,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -1717,7 +1723,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 355,
+    "line": 358,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1725,7 +1731,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 701,
+    "line": 710,
     "fn": "ip_forward",
     "cond": "type ← not (error)"
    }
@@ -1733,7 +1739,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 428,
+    "line": 431,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -1741,7 +1747,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_tooshort": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 151,
+    "line": 153,
     "fn": "ipv4_check",
     "cond": "m.len < len"
    }
@@ -1749,7 +1755,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toosmall": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 103,
+    "line": 105,
     "fn": "ipv4_check",
     "cond": "m.len < IP_HDR_LEN"
    }
@@ -1757,7 +1763,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_total": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 165,
+    "line": 167,
     "fn": "ip_input_if",
     "cond": "always"
    }
@@ -1765,7 +1771,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 255,
+    "line": 258,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -1773,7 +1779,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 493,
+    "line": 500,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1811,7 +1817,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 387,
+    "line": 394,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1825,7 +1831,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 485,
+    "line": 492,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -1929,7 +1935,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_delack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 402,
+    "line": 409,
     "fn": "tcp_output",
     "cond": "TCP_TIMER_ISARMED(tp, TCPT_DELACK)"
    }
@@ -2029,8 +2035,14 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outswcsum": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 445,
+    "line": 452,
     "fn": "tcp_cksum_out",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet/tcp_output.ts",
+    "line": 471,
+    "fn": "tcp_cksum_out_sb",
     "cond": "always"
    },
    {
@@ -2427,7 +2439,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_snd_opts": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 247,
+    "line": 248,
     "fn": "tcp_output",
     "cond": "tp.sack_enable && tp.t_state === TCPS_ESTABLISHED && (tp.t_flags & (TF_SACK_PERMIT | TF_NOOPT)) === TF_SACK_PERMIT && tp.rcv_numsacks"
    }
@@ -2551,7 +2563,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_segstimed": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 355,
+    "line": 361,
     "fn": "tcp_output",
     "cond": "tp.t_rtttime === 0 ← SEQ_GT(tp.snd_nxt, tp.snd_max) ← !(tp.sack_enable && sack_rxmit && p !== null && p.rxmit !== tp.snd_nxt)"
    }
@@ -2571,7 +2583,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 288,
+    "line": 289,
     "fn": "tcp_output",
     "cond": "tp.t_flags & TF_ACKNOW ← not (len)"
    }
@@ -2579,7 +2591,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndbyte": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 282,
+    "line": 283,
     "fn": "tcp_output",
     "cond": "not (SEQ_LT(tp.snd_nxt, tp.snd_max)) ← len"
    }
@@ -2587,7 +2599,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndctrl": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 289,
+    "line": 290,
     "fn": "tcp_output",
     "cond": "flags & (TH_SYN | TH_FIN | TH_RST) ← not (len)"
    }
@@ -2595,7 +2607,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndpack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 281,
+    "line": 282,
     "fn": "tcp_output",
     "cond": "not (SEQ_LT(tp.snd_nxt, tp.snd_max)) ← len"
    }
@@ -2603,7 +2615,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndprobe": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 275,
+    "line": 276,
     "fn": "tcp_output",
     "cond": "tp.t_force && len === 1 ← len"
    }
@@ -2611,7 +2623,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitbyte": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 278,
+    "line": 279,
     "fn": "tcp_output",
     "cond": "SEQ_LT(tp.snd_nxt, tp.snd_max) ← len"
    }
@@ -2627,7 +2639,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitpack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 277,
+    "line": 278,
     "fn": "tcp_output",
     "cond": "SEQ_LT(tp.snd_nxt, tp.snd_max) ← len"
    }
@@ -2647,7 +2659,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 401,
+    "line": 408,
     "fn": "tcp_output",
     "cond": "always"
    }
@@ -2655,7 +2667,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndurg": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 290,
+    "line": 291,
     "fn": "tcp_output",
     "cond": "SEQ_GT(tp.snd_up, tp.snd_una) ← not (len)"
    }
@@ -2663,7 +2675,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndwinup": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 291,
+    "line": 292,
     "fn": "tcp_output",
     "cond": "not (len)"
    }
@@ -3072,19 +3084,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 284,
+   "line": 286,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 292,
+   "line": 294,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 355,
+   "line": 357,
    "fn": "txeof",
    "cond": "m ← tail !== tx.hw && tx.ends[tail]! <= now"
   },
@@ -3096,7 +3108,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/kern/uipc_socket2.ts",
-   "line": 206,
+   "line": 229,
    "fn": "sbflush",
    "cond": "always"
   },
@@ -3120,13 +3132,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 416,
+   "line": 417,
    "fn": "in_arpinput",
    "cond": "arpcache(k, ifp, ap, rt) !== 0 ← rt !== null"
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 452,
+   "line": 453,
    "fn": "arpreply",
    "cond": "always"
   },
@@ -3156,25 +3168,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 412,
+   "line": 415,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 442,
+   "line": 445,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 472,
+   "line": 475,
    "fn": "ip_freef",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_output.ts",
-   "line": 325,
+   "line": 327,
    "fn": "loop_task",
    "cond": "ifp === undefined"
   },

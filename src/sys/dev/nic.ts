@@ -322,7 +322,7 @@ export abstract class EtherNic implements CablePort {
       free--;
       const tr = this.kernel.trace;
       if (tr !== null) {
-        tr.fn(this.kernel, m, this.startName, ifp.if_xname, 'txq %d: onto the transmit ring, %d descriptors free', tx.me, free);
+        tr.fn2(this.kernel, m, this.startName, ifp.if_xname, 'txq %d: onto the transmit ring, %d descriptors free', tx.me, free);
         tr.tap(this.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'OUT');
       }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
@@ -377,7 +377,7 @@ export abstract class EtherNic implements CablePort {
       if (tr !== null) {
         // A frame from a sender that was not tracing starts a journey of its own.
         tr.input(m, 'frame from the wire');
-        tr.fn(this.kernel, m, this.intrName, this.ifp.if_xname, 'rxq %d: %s takes the frame off the receive ring', rx.me, 0, 0, this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof');
+        tr.fn1s(this.kernel, m, this.intrName, this.ifp.if_xname, 'rxq %d: %s takes the frame off the receive ring', rx.me, this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof');
       }
       ml.enqueue(m);
     }

@@ -9,13 +9,21 @@
  * Gauges such as tcps_sc_entry_count are set() rather than incremented.
  */
 import { STATS_LAYOUTS, type CWidth, type StatsField, type StatsLayout, type StatsProto } from './counters.gen.js';
+import type { Tracer, TraceHost } from './kern_trace.js';
 
 export { STATS_LAYOUTS, type CWidth, type StatsField, type StatsLayout, type StatsProto };
 
 export class CounterBlock {
   readonly v: Float64Array;
   private byName: Map<string, StatsField> | undefined;
-  /** Set while a journey is traced: told of every bump (null otherwise: one test per bump). */
+  /**
+   * Set while a journey is traced (Kernel.setTracer): every bump is
+   * recorded for the kernel `traceHost`, a direct call (null otherwise:
+   * one test per bump).
+   */
+  tracer: Tracer | null = null;
+  traceHost: TraceHost | null = null;
+  /** Or told of every bump by a function (blocks outside KernelStats, e.g. the lab's). */
   onBump: ((block: CounterBlock, id: number, n: number) => void) | null = null;
 
   constructor(readonly layout: StatsLayout) {
@@ -28,12 +36,15 @@ export class CounterBlock {
 
   inc(id: number): void {
     this.v[id]++;
-    if (this.onBump !== null) this.onBump(this, id, 1);
+    if (this.tracer !== null) this.tracer.counterOf(this.traceHost!, this, id, 1);
+    else if (this.onBump !== null) this.onBump(this, id, 1);
   }
 
   add(id: number, n: number): void {
     this.v[id] += n;
-    if (this.onBump !== null && n !== 0) this.onBump(this, id, n);
+    if (n === 0) return;
+    if (this.tracer !== null) this.tracer.counterOf(this.traceHost!, this, id, n);
+    else if (this.onBump !== null) this.onBump(this, id, n);
   }
 
   /** The OpenBSD name of counter `id` (arrays: name[index]). */

@@ -38,6 +38,10 @@ const K_DROP = 5;
 const K_CTX = 6;
 /** Flag of a kind: the event's texts are formats of its arguments. */
 const K_ARGS = 8;
+/** Flags of a kind: the event has an interface name, a detail. */
+const K_IF = 16;
+const K_DETAIL = 32;
+const K_KIND = 7;
 const KINDS: readonly TraceKind[] = ['fn', 'branch', 'counter', 'tap', 'bytes', 'drop'];
 
 export interface TraceEvent {
@@ -275,7 +279,7 @@ export class Tracer {
 
   /** A function entered; with a given, detail is a format of a, b, c, s, s2. */
   fn(h: TraceHost, m: Mbuf | null, name: string, ifname = '', detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    const i = this.record(h, m, K_FN, name, a, b, c, s, s2);
+    const i = this.record(h, m, K_FN | K_IF | K_DETAIL, name, a, b, c, s, s2);
     if (i >= 0) {
       this.eif[i] = ifname;
       this.edetail[i] = detail;
@@ -284,18 +288,18 @@ export class Tracer {
 
   /** A branch taken; with a given, text and detail are formats. */
   branch(h: TraceHost, m: Mbuf | null, text: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    const i = this.record(h, m, K_BRANCH, text, a, b, c, s, s2);
+    const i = this.record(h, m, K_BRANCH | K_DETAIL, text, a, b, c, s, s2);
     if (i >= 0) this.edetail[i] = detail;
   }
 
   /** The packet dropped, and why; with a given, reason and detail are formats. */
   drop(h: TraceHost, m: Mbuf | null, reason: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    const i = this.record(h, m, K_DROP, reason, a, b, c, s, s2);
+    const i = this.record(h, m, K_DROP | K_DETAIL, reason, a, b, c, s, s2);
     if (i >= 0) this.edetail[i] = detail;
   }
 
   tap(h: TraceHost, m: Mbuf | null, name: string, ifname: string, dir: 'IN' | 'OUT'): void {
-    const i = this.record(h, m, K_TAP, name, NaN, 0, 0, '', '');
+    const i = this.row(h, m, K_TAP | K_IF | K_DETAIL, name);
     if (i >= 0) {
       this.eif[i] = ifname;
       this.edetail[i] = dir;
@@ -307,22 +311,143 @@ export class Tracer {
     this.record(h, m, K_BYTES, what, a, b, c, s, s2);
   }
 
+  // The same events by arity, for the hot trace points (the forwarding
+  // path): no defaulted arguments, and only what the event has is stored.
+  // The formats take exactly the arguments given (see the module comment).
+
+  /** fn() without detail. */
+  fn0(h: TraceHost, m: Mbuf | null, name: string, ifname: string): void {
+    const i = this.row(h, m, K_FN | K_IF, name);
+    if (i >= 0) this.eif[i] = ifname;
+  }
+
+  /** fn() with a plain detail. */
+  fnd(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string): void {
+    const i = this.row(h, m, K_FN | K_IF | K_DETAIL, name);
+    if (i >= 0) {
+      this.eif[i] = ifname;
+      this.edetail[i] = detail;
+    }
+  }
+
+  /** fn() whose detail is a format of one number. */
+  fn1(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number): void {
+    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
+    if (i >= 0) {
+      this.eif[i] = ifname;
+      this.edetail[i] = detail;
+      this.ea[i] = a;
+    }
+  }
+
+  /** fn() whose detail is a format of two numbers. */
+  fn2(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number, b: number): void {
+    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
+    if (i >= 0) {
+      this.eif[i] = ifname;
+      this.edetail[i] = detail;
+      this.ea[i] = a;
+      this.eb[i] = b;
+    }
+  }
+
+  /** fn() whose detail is a format of three numbers. */
+  fn3(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number, b: number, c: number): void {
+    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
+    if (i >= 0) {
+      this.eif[i] = ifname;
+      this.edetail[i] = detail;
+      this.ea[i] = a;
+      this.eb[i] = b;
+      this.ec[i] = c;
+    }
+  }
+
+  /** fn() whose detail is a format of a number and a string. */
+  fn1s(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number, s: string): void {
+    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
+    if (i >= 0) {
+      this.eif[i] = ifname;
+      this.edetail[i] = detail;
+      this.ea[i] = a;
+      this.es[i] = s;
+    }
+  }
+
+  /** branch() without detail, text as is. */
+  branch0(h: TraceHost, m: Mbuf | null, text: string): void {
+    this.row(h, m, K_BRANCH, text);
+  }
+
+  /** branch() without detail, text a format of one number. */
+  branch1(h: TraceHost, m: Mbuf | null, text: string, a: number): void {
+    const i = this.row(h, m, K_BRANCH | K_ARGS, text);
+    if (i >= 0) this.ea[i] = a;
+  }
+
+  /** branch() without detail, text a format of two numbers. */
+  branch2(h: TraceHost, m: Mbuf | null, text: string, a: number, b: number): void {
+    const i = this.row(h, m, K_BRANCH | K_ARGS, text);
+    if (i >= 0) {
+      this.ea[i] = a;
+      this.eb[i] = b;
+    }
+  }
+
+  /** branch() without detail, text a format of two numbers and two strings. */
+  branch2ss(h: TraceHost, m: Mbuf | null, text: string, a: number, b: number, s: string, s2: string): void {
+    const i = this.row(h, m, K_BRANCH | K_ARGS, text);
+    if (i >= 0) {
+      this.ea[i] = a;
+      this.eb[i] = b;
+      this.es[i] = s;
+      this.es2[i] = s2;
+    }
+  }
+
+  /** bytes() with a format of two numbers. */
+  bytes2(h: TraceHost, m: Mbuf | null, what: string, a: number, b: number): void {
+    const i = this.row(h, m, K_BYTES | K_ARGS, what);
+    if (i >= 0) {
+      this.ea[i] = a;
+      this.eb[i] = b;
+    }
+  }
+
+  /** bytes() with a format of three numbers. */
+  bytes3(h: TraceHost, m: Mbuf | null, what: string, a: number, b: number, c: number): void {
+    const i = this.row(h, m, K_BYTES | K_ARGS, what);
+    if (i >= 0) {
+      this.ea[i] = a;
+      this.eb[i] = b;
+      this.ec[i] = c;
+    }
+  }
+
   /** A counter bumped while processing the current packet, by name. */
   counter(h: TraceHost, name: string, n: number): void {
-    const i = this.record(h, null, K_COUNTER, name, n, 0, 0, '', '');
-    if (i >= 0) this.eblock[i] = null;
+    const i = this.row(h, null, K_COUNTER, name);
+    if (i >= 0) {
+      this.ea[i] = n;
+      this.eblock[i] = null;
+    }
   }
 
   /** A counter bumped, as block and id (CounterBlock calls this; the name is looked up when read). */
   counterOf(h: TraceHost, block: TraceCounters, id: number, n: number): void {
-    const i = this.record(h, null, K_COUNTER, '', n, id, 0, '', '');
-    if (i >= 0) this.eblock[i] = block;
+    const i = this.row(h, null, K_COUNTER, '');
+    if (i >= 0) {
+      this.ea[i] = n;
+      this.eb[i] = id;
+      this.eblock[i] = block;
+    }
   }
 
   /** Replace the detail of row i (a tracer that learns more after recording, e.g. a tap's tcpdump line). */
   protected setDetail(i: number, detail: string): void {
     if (i < 0 || i >= this.n || this.ek[i] === K_CTX) return;
     this.edetail[i] = detail;
+    this.ek[i] = this.ek[i]! | K_DETAIL;
     if (i < this.rowsRead) {
       const e = this.readRow.lastIndexOf(i);
       if (e >= 0) this.read[e] = { ...this.read[e]!, detail };
@@ -334,38 +459,63 @@ export class Tracer {
     return this.n - 1;
   }
 
-  /** Record one event (and its context row when the context changed); its row, or -1 when over the limit. */
+  /** row() with the arguments stored when a is given (the API with defaulted arguments). */
   private record(h: TraceHost, m: Mbuf | null, kind: number, name: string, a: number, b: number, c: number, s: string, s2: string): number {
-    const j = this.of(m);
-    let i = this.n;
-    if (i + 1 >= this.limit) {
-      this.lost++;
-      return -1;
-    }
-    if (i + 2 > this.cap) this.grow();
-    const now = h.world.now;
-    if (now !== this.ctxT || j !== this.ctxJ || h !== this.ctxH) {
-      this.ctxT = now;
-      if (this.ctxJ !== j) this.ctxJ = j;
-      if (this.ctxH !== h) this.ctxH = h;
-      this.ek[i] = K_CTX;
-      this.ea[i] = now;
-      this.eb[i] = j === null ? 0 : j.id;
-      this.eh[i] = h;
-      this.orphan = j === null ? i : -1;
-      i++;
-    }
-    this.ename[i] = name;
-    if (a === a) {
-      this.ek[i] = kind | K_ARGS;
+    if (a !== a) return this.row(h, m, kind, name);
+    const i = this.row(h, m, kind | K_ARGS, name);
+    if (i >= 0) {
       this.ea[i] = a;
       this.eb[i] = b;
       this.ec[i] = c;
       this.es[i] = s;
       this.es2[i] = s2;
-    } else this.ek[i] = kind;
+    }
+    return i;
+  }
+
+  /**
+   * Record one event's kind and name (and a context row before it when the
+   * context changed); its row, or -1 when over the limit.  Kept small (the
+   * rare cases are calls) so that trace points can inline it.
+   */
+  private row(h: TraceHost, m: Mbuf | null, kind: number, name: string): number {
+    let j = this.current;
+    if (m !== null) {
+      const mj = m.trace as Journey | null;
+      if (mj === null) j = this.of(m);
+      else if (mj !== j) j = this.current = mj;
+    }
+    let i = this.n;
+    if (i + 2 > this.cap && !this.room(i)) return -1;
+    const now = h.world.now;
+    if (now !== this.ctxT || j !== this.ctxJ || h !== this.ctxH) i = this.context(i, now, j, h);
+    this.ek[i] = kind;
+    this.ename[i] = name;
     this.n = i + 1;
     return i;
+  }
+
+  /** Room for an event and its context row: false (counted lost) over the limit. */
+  private room(i: number): boolean {
+    if (i + 1 >= this.limit) {
+      this.lost++;
+      return false;
+    }
+    this.grow();
+    return true;
+  }
+
+  /** The context row at i; the event's row comes after it. */
+  private context(i: number, now: number, j: Journey | null, h: TraceHost): number {
+    this.ctxT = now;
+    if (this.ctxJ !== j) this.ctxJ = j;
+    if (this.ctxH !== h) this.ctxH = h;
+    this.ek[i] = K_CTX;
+    this.ea[i] = now;
+    this.eb[i] = j === null ? 0 : j.id;
+    this.eh[i] = h;
+    this.orphan = j === null ? i : -1;
+    return i + 1;
   }
 
   private grow(): void {
@@ -392,10 +542,10 @@ export class Tracer {
   /** Event of row i, formatted, in the context read last. */
   private event(i: number): TraceEvent {
     const k = this.ek[i]!;
-    const kind = k & ~K_ARGS;
+    const kind = k & K_KIND;
     let name = this.ename[i]!;
-    let detail = kind === K_FN || kind === K_TAP || kind === K_BRANCH || kind === K_DROP ? this.edetail[i]! : '';
-    const ifname = kind === K_FN || kind === K_TAP ? this.eif[i]! : '';
+    let detail = k & K_DETAIL ? this.edetail[i]! : '';
+    const ifname = k & K_IF ? this.eif[i]! : '';
     const a = this.ea[i]!;
     if (kind === K_COUNTER) {
       const blk = this.eblock[i];

@@ -115,8 +115,11 @@ export class Kernel {
     if (t !== null) w.trace = t;
     else if (w.trace === this.trace) w.trace = null;
     this.trace = t;
-    const hook = t === null ? null : (b: { nameOf(id: number): string }, id: number, n: number) => t.counterOf(this, b, id, n);
-    for (const b of this.stats.blocks()) b.onBump = hook;
+    // Each block records its bumps itself: no closure per bump.
+    for (const b of this.stats.blocks()) {
+      b.tracer = t;
+      b.traceHost = t === null ? null : this;
+    }
   }
 
   /** printf(9) to the message buffer. */

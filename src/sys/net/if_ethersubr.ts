@@ -67,7 +67,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.fn(k, m, 'ether_input', ifp.if_xname);
+  if (tr !== null) tr.fn0(k, m, 'ether_input', ifp.if_xname);
   st.inc(ethers_ipackets);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (m.len < ETHER_HDR_LEN) {
@@ -143,7 +143,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.fn(k, m, 'ether_output', ifp.if_xname);
+  if (tr !== null) tr.fn0(k, m, 'ether_output', ifp.if_xname);
   if (!(ifp.if_flags & IFF_RUNNING)) {
     if (tr !== null) tr.drop(k, m, 'ether_output: %s not running → drop, ethers_odown', '', 0, 0, 0, ifp.if_xname);
     st.inc(ethers_odown);
@@ -151,7 +151,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
     return ENETDOWN;
   }
   const desten = k.inet.desten;
-  if (tr !== null) tr.fn(k, m, 'ether_resolve', ifp.if_xname, 'IPv4: arpresolve()');
+  if (tr !== null) tr.fnd(k, m, 'ether_resolve', ifp.if_xname, 'IPv4: arpresolve()');
   const error = arpresolve(k, ifp, rt, m, dst, desten);
   if (error !== 0) return error === EAGAIN ? 0 : error;
   return ether_encap_output(k, ifp, m, desten, ETHERTYPE_IP);
@@ -169,7 +169,7 @@ export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8
   eh.setDst(desten);
   eh.setSrc(ifp.if_lladdr);
   eh.etherType = etype;
-  if (k.trace !== null) k.trace.bytes(k, m, 'ether_encap: Ethernet header %m > %m, type 0x%x', macNum(ifp.if_lladdr), macNum(desten), etype);
+  if (k.trace !== null) k.trace.bytes3(k, m, 'ether_encap: Ethernet header %m > %m, type 0x%x', macNum(ifp.if_lladdr), macNum(desten), etype);
   k.inet.etherstat.inc(ethers_opackets);
   return if_enqueue(ifp, m);
 }

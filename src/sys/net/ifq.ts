@@ -214,7 +214,7 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   const len = m.len;
   const mcast = (m.m_flags & M_MCAST) !== 0;
   const tr = ifq.ifq_if.kernel.trace;
-  if (tr !== null) tr.fn(ifq.ifq_if.kernel, m, 'ifq_enqueue', ifq.ifq_if.if_xname, 'txq %d: qlen %d/%d', ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
+  if (tr !== null) tr.fn3(ifq.ifq_if.kernel, m, 'ifq_enqueue', ifq.ifq_if.if_xname, 'txq %d: qlen %d/%d', ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
   const dm = ifq.enq(m);
   if (dm !== m) {
     ifq.ifq_packets++;
@@ -255,7 +255,7 @@ export function ifq_start(ifq: IfQueue): void {
   const ifp = ifq.ifq_if;
   const lim = ifp.if_txmit < ifq.ifq_maxlen ? ifp.if_txmit : ifq.ifq_maxlen;
   if (ifp.kernel.trace !== null) {
-    ifp.kernel.trace.fn(ifp.kernel, null, 'ifq_start', ifp.if_xname,
+    ifp.kernel.trace.fnd(ifp.kernel, null, 'ifq_start', ifp.if_xname,
       ifq.ifq_oactive ? 'OACTIVE: the driver is not called until the ring has room' : ifq.ifq_len >= lim ? 'bundle full: start the driver now' : 'start the driver from a softnet task (ifq_bundle)');
   }
   if (ifq.ifq_len >= lim) {
@@ -402,7 +402,7 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
   const tr = ifp.kernel.trace;
   if (tr !== null) {
     for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
-      tr.fn(ifp.kernel, m, 'ifiq_input', ifp.if_xname, 'rxq %d', ifiq.ifiq_idx);
+      tr.fn1(ifp.kernel, m, 'ifiq_input', ifp.if_xname, 'rxq %d', ifiq.ifiq_idx);
       if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tap(ifp.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'IN');
     }
   }
@@ -489,7 +489,7 @@ function ifiq_process(ifiq: IfiQueue): void {
 /** if_input_process(): link-layer input of every packet of a batch. */
 export function if_input_process(ifp: Ifnet, ml: MbufList): void {
   for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) {
-    if (ifp.kernel.trace !== null) ifp.kernel.trace.fn(ifp.kernel, m, 'if_input_process', ifp.if_xname, 'softnet takes the packet off the input queue');
+    if (ifp.kernel.trace !== null) ifp.kernel.trace.fnd(ifp.kernel, m, 'if_input_process', ifp.if_xname, 'softnet takes the packet off the input queue');
     ifp.if_input(ifp, m);
   }
 }

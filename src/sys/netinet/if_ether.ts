@@ -279,7 +279,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   const now = uptime(k);
   const rt = rt0 === null ? null : rt_getll(rt0);
   const tr = k.trace;
-  if (tr !== null) tr.fn(k, m, 'arpresolve', ifp.if_xname, '%a', dst);
+  if (tr !== null) tr.fn1(k, m, 'arpresolve', ifp.if_xname, '%a', dst);
   if (rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))) {
     if (tr !== null) tr.drop(k, m, 'arpresolve: %a is down (RTF_REJECT) → drop, arps_rejected', '', dst);
     a.stats.inc(arps_rejected);
@@ -294,7 +294,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
     // Six bytes: a loop is cheaper than TypedArray.set.
     etherAddrCopy(desten, 0, rt.rt_gwll);
-    if (tr !== null) tr.branch(k, m, 'arpresolve: %a is-at %m (cached)', '', dst, macNum(desten));
+    if (tr !== null) tr.branch2(k, m, 'arpresolve: %a is-at %m (cached)', dst, macNum(desten));
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - Math.floor(k.inet.arpt_keep.value / 8) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;

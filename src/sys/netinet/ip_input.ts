@@ -163,7 +163,7 @@ export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
 export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.fn(k, m, 'ip_input', ifp.if_xname, 'ipv4_input → ip_input_if');
+  if (tr !== null) tr.fnd(k, m, 'ip_input', ifp.if_xname, 'ipv4_input → ip_input_if');
   k.stats.ipstat.inc(ips_total);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (!ipv4_check(k, ifp, m)) {
@@ -220,7 +220,7 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     m.free();
     return;
   }
-  if (tr !== null) tr.branch(k, m, 'ip_input: %a is not ours, forwarding enabled → ip_forward', '', dst);
+  if (tr !== null) tr.branch1(k, m, 'ip_input: %a is not ours, forwarding enabled → ip_forward', dst);
   ip_forward(k, m, ifp, flags, ro);
 }
 
@@ -644,7 +644,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const inet = k.inet;
   const ip = ipv.wrap(m.buf, m.off, m.len);
   const tr = k.trace;
-  if (tr !== null) tr.fn(k, m, 'ip_forward', ifp.if_xname);
+  if (tr !== null) tr.fn0(k, m, 'ip_forward', ifp.if_xname);
   let dest = 0;
   const dst = ip.dstI32;
   if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)) {
@@ -682,7 +682,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
   const loopcnt = m.ph_loopcnt;
-  if (tr !== null) tr.bytes(k, m, 'ip_forward: ttl %d → %d', ip.ttl, ip.ttl - IPTTLDEC);
+  if (tr !== null) tr.bytes2(k, m, 'ip_forward: ttl %d → %d', ip.ttl, ip.ttl - IPTTLDEC);
   ip.ttl = ip.ttl - IPTTLDEC;
 
   let type = 0;

@@ -80,7 +80,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   inet.ip_output_rt = null;
   const ip = ipv.wrap(m.buf, m.off, m.len);
   const tr = k.trace;
-  if (tr !== null) tr.fn(k, m, 'ip_output', '', flags & IP_FORWARDING ? 'forwarded' : flags & IP_RAWOUTPUT ? 'raw (header included)' : 'from this host');
+  if (tr !== null) tr.fnd(k, m, 'ip_output', '', flags & IP_FORWARDING ? 'forwarded' : flags & IP_RAWOUTPUT ? 'raw (header included)' : 'from this host');
   if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) {
     ip.version = IPVERSION;
     if (ip.ihl < 5) ip.ihl = 5;
@@ -129,7 +129,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
     if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr | 0;
     if (ip.srcI32 === INADDR_ANY && rt.rt_ifa !== null) ip.src = rt.rt_ifa.addr;
-    if (tr !== null) tr.branch(k, m, rt.rt_flags & RTF_GATEWAY ? 'ip_output: route to %a via gateway %a on %s%s' : 'ip_output: route to %a via direct on %s%s', '', dstaddr, nexthop, 0, ifp.if_xname, rt.rt_flags & RTF_LOCAL ? ' (local address)' : '');
+    if (tr !== null) tr.branch2ss(k, m, rt.rt_flags & RTF_GATEWAY ? 'ip_output: route to %a via gateway %a on %s%s' : 'ip_output: route to %a via direct on %s%s', dstaddr, nexthop, ifp.if_xname, rt.rt_flags & RTF_LOCAL ? ' (local address)' : '');
   }
 
   if (mcastOrBcast) {
@@ -167,7 +167,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   if (ip.totalLength <= mtu) {
     const osum = tr !== null ? ip.checksum : 0;
     ip.fillChecksum();
-    if (tr !== null && osum !== ip.checksum) tr.bytes(k, m, 'ip_output: ip_sum 0x%x → 0x%x', osum, ip.checksum);
+    if (tr !== null && osum !== ip.checksum) tr.bytes2(k, m, 'ip_output: ip_sum 0x%x → 0x%x', osum, ip.checksum);
     inet.ip_output_rt = rt;
     return if_output(k, ifp, m, nexthop, rt);
   }
