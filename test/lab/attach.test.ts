@@ -99,6 +99,123 @@ test('two labs from topology files ping each other over VXLAN on loopback, in re
   assert.equal(a.attachments.vxlanSockets.length, 0);
 });
 
+function labYaml6(name: string, n: number, local: number, remote: number): string {
+  return `name: ${name}
+machines:
+  ${name}:
+    nics:
+      vxlan0: { vni: 43, local: "127.0.0.1:${local}", remote: "127.0.0.1:${remote}", inet: 198.51.100.${n}/24, inet6: "2001:db8:43::${n}/64", lladdr: "02:00:00:00:43:0${n}" }
+`;
+}
+
+/** Resolve within ms, or fail saying what was awaited. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+test('ping6, pktgen, nc, tcpbench and trace between two labs over VXLAN, in real time', { timeout: 60_000 }, async () => {
+  const pa = await freePort();
+  const pb = await freePort();
+  const a = await Lab.load(labYaml6('a', 1, pa, pb), 'a.yaml');
+  const b = await Lab.load(labYaml6('b', 2, pb, pa), 'b.yaml');
+  try {
+    assert.ok(a.world.isRunning && b.world.isRunning);
+    const sa = new Shell(a);
+    const sb = new Shell(b);
+    // The boot's DAD (one second, in wall time here) is over before ping6 picks a source.
+    await within(run(sa, 'sleep 1.5'), 5000, 'sleep');
+
+    const p6 = await within(run(sa, 'ping6 -c 2 -i 0.2 2001:db8:43::2'), 10_000, 'ping6');
+    assert.equal(p6.status, 0, p6.out + p6.err);
+    assert.match(p6.out, /^PING 2001:db8:43::2 \(2001:db8:43::2\): 56 data bytes$/m);
+    assert.match(p6.out, /^64 bytes from 2001:db8:43::2: icmp_seq=1 hlim=64 time=\d+\.\d{3} ms$/m);
+    assert.match(p6.out, /2 packets transmitted, 2 packets received, 0\.0% packet loss/);
+    const p6b = await within(run(sa, 'ping -6 -c 1 2001:db8:43::2'), 10_000, 'ping -6');
+    assert.match(p6b.out, /1 packets transmitted, 1 packets received/);
+
+    // pktgen at a rate: the datagrams leave as the wall clock passes and reach b.
+    const udp0 = b.machine('b')!.k.stats.udpstat.value('udps_ipackets');
+    const t0 = Date.now();
+    const g = await within(run(sa, 'pktgen -r 100 -t 0.3 -s 100 198.51.100.2'), 10_000, 'pktgen');
+    assert.equal(g.status, 0, g.err);
+    assert.match(g.out, /^pktgen: 30 datagrams of 128 bytes to 198\.51\.100\.2 in 0\.2\d{5} s: 30 sent, 0 refused$/m);
+    assert.ok(Date.now() - t0 >= 250, `pktgen took ${Date.now() - t0} ms of wall time`);
+    await within(run(sa, 'sleep 0.1'), 5000, 'sleep');
+    assert.equal(b.machine('b')!.k.stats.udpstat.value('udps_ipackets') - udp0, 30);
+
+    // nc: a listener on b in the background, a client on a sending a file.
+    const l = await run(sb, 'nc -l 12345 >got &');
+    assert.equal(l.status, 0, l.err);
+    sa.writeFile(a.machine('a')!, 'msg', 'hello over vxlan\n', false);
+    const c = await within(run(sa, 'nc -N 198.51.100.2 12345 <msg'), 10_000, 'nc');
+    assert.equal(c.status, 0, c.err);
+    for (let i = 0; i < 50 && sb.readFile(b.machine('b')!, 'got') !== 'hello over vxlan\n'; i++) await run(sb, 'sleep 0.1');
+    assert.equal(sb.readFile(b.machine('b')!, 'got'), 'hello over vxlan\n');
+    const j = await run(sb, 'jobs');
+    assert.match(j.out, /\[1\] Done +nc -l 12345 >got \(on b\)/);
+
+    // tcpbench: a server on b, a one-second client on a.
+    const ts = await run(sb, 'tcpbench -s -p 12346 >/dev/null &');
+    assert.equal(ts.status, 0, ts.err);
+    const tb = await within(run(sa, 'tcpbench -p 12346 -t 1 198.51.100.2'), 15_000, 'tcpbench');
+    assert.equal(tb.status, 0, tb.err);
+    assert.match(tb.out, /--- 198\.51\.100\.2 tcpbench statistics ---\n\d+ bytes sent over [01]\.\d{3} seconds\n/);
+
+    // trace: the echo request's path on a, out through the attachment.
+    const tr = await within(run(sa, 'trace -s ping -c 1 198.51.100.2'), 10_000, 'trace');
+    assert.equal(tr.status, 0, tr.err);
+    assert.match(tr.out, /#1 198\.51\.100\.1 > 198\.51\.100\.2: icmp: echo request\n {2}a: ip_output → ether_output → /);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('an interactive shell on an attached lab: Ctrl-C (interrupt()) ends ping and tcpbench with their statistics, and kills nc', { timeout: 30_000 }, async () => {
+  const pa = await freePort();
+  const pb = await freePort();
+  const a = await Lab.load(labYaml('a', '198.51.100.1', pa, pb), 'a.yaml');
+  const b = await Lab.load(labYaml('b', '198.51.100.2', pb, pa), 'b.yaml');
+  try {
+    const sh = new Shell(a, { interactive: true });
+    const t0 = Date.now();
+    const timer = setTimeout(() => sh.interrupt(), 1300);
+    const p = await within(run(sh, 'ping -i 0.5 198.51.100.2'), 10_000, 'ping until interrupted');
+    clearTimeout(timer);
+    assert.ok(Date.now() - t0 >= 1250, 'ping ran until interrupted');
+    assert.equal(p.status, 0, p.err);
+    assert.match(p.out, /\n--- 198\.51\.100\.2 ping statistics ---\n3 packets transmitted, 3 packets received, 0\.0% packet loss\nround-trip /);
+    // Nothing runs any more: the shell is back.
+    assert.equal(sh.interrupt(), false);
+
+    // tcpbench without -t runs until Ctrl-C, then prints its summary.
+    const sb = new Shell(b);
+    await run(sb, 'tcpbench -s >/dev/null &');
+    setTimeout(() => sh.interrupt(), 1300);
+    const tb = await within(run(sh, 'tcpbench 198.51.100.2'), 10_000, 'tcpbench until interrupted');
+    assert.equal(tb.status, 0, tb.err);
+    assert.match(tb.out, /^Conn: {3}1 Mbps: /m);
+    assert.match(tb.out, /--- 198\.51\.100\.2 tcpbench statistics ---\n\d+ bytes sent over 1\.\d{3} seconds\nbandwidth min\/avg\/max\/std-dev = /);
+
+    // nc dies of Ctrl-C: status 130, and the kernel closed its listening socket.
+    setTimeout(() => sh.interrupt(), 300);
+    const l = await within(run(sh, 'nc -l 12399'), 10_000, 'nc -l until interrupted');
+    assert.equal(l.status, 130);
+    const c = await within(run(sb, 'nc -v 198.51.100.1 12399'), 10_000, 'nc to the closed port');
+    assert.equal(c.status, 1);
+    assert.match(c.err, /nc: connect to 198\.51\.100\.1 port 12399 \(tcp\) failed: Connection refused/);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('packetflow exec on an attached lab answers and lets the process go', async () => {
   const pa = await freePort();
   const pb = await freePort();
