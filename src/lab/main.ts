@@ -160,6 +160,12 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
   const ownClock = w.mode !== 'realtime';
   if (ownClock) w.setMode('realtime');
   if (!w.isRunning) w.start();
+  // An event that throws stops the world; say so and let the lab go on (the shell lives).
+  const onerror = w.onerror;
+  w.onerror ??= (e: unknown): void => {
+    process.stderr.write(`packetflow: lab event failed: ${(e as Error).stack ?? String(e)}\n`);
+    if (w.mode === 'realtime') w.start();
+  };
   // What the terminal shows last: a prompt goes on a line of its own.
   let atLineStart: boolean;
   const term = (fd: NodeJS.WriteStream): { write(s: string): void } => ({
@@ -208,9 +214,8 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
   } finally {
     sh.stopJobs();
     rl.close();
-    if (ownClock) {
-      w.setMode('simulated');
-    }
+    w.onerror = onerror;
+    if (ownClock) w.setMode('simulated');
   }
   return 0;
 }
