@@ -59,13 +59,17 @@ export interface TraceEvent {
   readonly detail: string;
 }
 
-/** One packet's journey: an id and, for packets caused by another, the cause. */
+/**
+ * One packet's journey: an id and, for packets caused by another, the
+ * cause.  The tracer reuses the object of id n after clear() (see
+ * Tracer.journey), so read a journey before clearing its tracer.
+ */
 export class Journey {
   constructor(
     readonly id: number,
-    readonly parent: Journey | null,
+    public parent: Journey | null,
     /** What started it: "ping 10.0.2.2", "icmp_error: time exceeded", "arp request"... */
-    readonly cause: string,
+    public cause: string,
   ) {}
 }
 
@@ -123,6 +127,8 @@ const INITIAL = 1024;
 
 export class Tracer {
   readonly journeys: Journey[] = [];
+  /** Every journey object made so far, by id - 1 (reused after clear()). */
+  private readonly made: Journey[] = [];
   /**
    * The journey of the packet being processed, for events that carry no
    * packet (counters).  The world clears it around each of its events
@@ -227,9 +233,22 @@ export class Tracer {
     return this.current ?? this.entryCause;
   }
 
-  /** A new journey (ids count from 1), optionally caused by `parent`. */
+  /**
+   * A new journey (ids count from 1), optionally caused by `parent`.  The
+   * objects of journeys dropped by clear() are reused: one per packet, they
+   * would be young objects stored into old ones (mbufs, this tracer), a
+   * write barrier's slow path and a scavenge's work each.
+   */
   journey(cause: string, parent: Journey | null = null): Journey {
-    const j = new Journey(this.journeys.length + 1, parent, cause);
+    const n = this.journeys.length;
+    let j = this.made[n];
+    if (j === undefined) {
+      j = new Journey(n + 1, parent, cause);
+      this.made.push(j);
+    } else {
+      j.parent = parent;
+      j.cause = cause;
+    }
     this.journeys.push(j);
     return j;
   }
