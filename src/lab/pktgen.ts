@@ -64,7 +64,6 @@ export async function pktgen(ctx: CommandContext, argv: readonly string[], io: I
   if (rate > 0 && count < 0) count = Math.max(1, Math.round(rate * secs));
   const k = ctx.machine.k;
   const w = ctx.lab.world;
-  if (w.isRunning) w.syncNow();
   const r: PktgenResult = { offered: 0, sent: 0, refused: 0, lastError: 0 };
   const start = w.now;
   const send = (): void => {
