@@ -255,7 +255,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_opackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 173,
+    "line": 176,
     "fn": "ether_encap_output",
     "cond": "always"
    }

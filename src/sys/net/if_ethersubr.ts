@@ -15,7 +15,7 @@ import { M_BCAST, M_MCAST, M_VLANTAG, type Mbuf } from '../kern/uipc_mbuf.js';
 import { CounterBlock } from '../kern/counters.js';
 import {
   EthernetFrame, ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN,
-  etherAddrEqual, etherIsBroadcast, etherIsMulticast,
+  etherAddrCopy, etherAddrEqual, etherIsBroadcast, etherIsMulticast,
 } from '../../wire/ether.js';
 import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
 import { ipv4_input } from '../netinet/ip_input.js';
@@ -165,10 +165,13 @@ export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8
     m.free();
     return ENOBUFS;
   }
-  const eh = ethv.wrap(m.buf, m.off, m.len);
-  eh.setDst(desten);
-  eh.setSrc(ifp.if_lladdr);
-  eh.etherType = etype;
+  // Six-byte loops: cheaper than TypedArray.set for an address.
+  const b = m.buf;
+  const o = m.off;
+  etherAddrCopy(b, o, desten, 0);
+  etherAddrCopy(b, o + 6, ifp.if_lladdr, 0);
+  b[o + 12] = etype >>> 8;
+  b[o + 13] = etype & 0xff;
   if (k.trace !== null) k.trace.bytes3(k, m, 'ether_encap: Ethernet header %m > %m, type 0x%x', macNum(ifp.if_lladdr), macNum(desten), etype);
   k.inet.etherstat.inc(ethers_opackets);
   return if_enqueue(ifp, m);
