@@ -136,7 +136,13 @@ export class Tracer {
    */
   current: Journey | null = null;
   /** Stop recording after this many events, so a runaway trace cannot eat the memory. */
-  limit = 1_000_000;
+  get limit(): number {
+    return this.lim;
+  }
+  set limit(v: number) {
+    this.lim = v;
+    this.edge = Math.min(this.cap, v);
+  }
   /** Events that did not fit under the limit. */
   lost = 0;
 
@@ -145,6 +151,9 @@ export class Tracer {
   // packet's passage through a machine, events share all three.
   private n = 0;
   private cap = 0;
+  private lim = 1_000_000;
+  /** Rows past which row() takes the slow path: min(cap, limit). */
+  private edge = 0;
   /** Kind; K_ARGS set when the texts are formats. */
   private ek = new Uint8Array(0);
   /** Arguments; context rows: time, journey id. */
@@ -505,7 +514,7 @@ export class Tracer {
       else if (mj !== j) j = this.current = mj;
     }
     let i = this.n;
-    if (i + 2 > this.cap && !this.room(i)) return -1;
+    if (i + 2 > this.edge && !this.room(i)) return -1;
     const now = h.world.now;
     if (now !== this.ctxT || j !== this.ctxJ || h !== this.ctxH) i = this.context(i, now, j, h);
     this.ek[i] = kind;
@@ -516,7 +525,7 @@ export class Tracer {
 
   /** Room for an event and its context row: false (counted lost) over the limit. */
   private room(i: number): boolean {
-    if (i + 1 >= this.limit) {
+    if (i + 1 >= this.lim) {
       this.lost++;
       return false;
     }
@@ -556,6 +565,7 @@ export class Tracer {
       this.eblock.push(null);
     }
     this.cap = cap;
+    this.edge = Math.min(cap, this.lim);
   }
 
   /** Event of row i, formatted, in the context read last. */
