@@ -122,14 +122,15 @@ class Generator implements CablePort {
   private static send(g: Generator): void {
     const c = g.cable;
     if (g.left === 0 || c === null) return;
-    let start = g.tick.world.now;
+    // Start times relative to now: small integers, no heap number per frame.
+    let after = 0;
     for (let k = 0; k < TRAIN && g.left > 0; k++) {
       g.left--;
       const f = g.frames[g.next]!;
       if (++g.next === g.frames.length) g.next = 0;
-      start += c.transmitAt(g, f, 0, f.length, null, null, start);
+      after += c.transmitIn(g, f, 0, f.length, null, null, after);
     }
-    g.tick.at(start);
+    g.tick.at(g.tick.world.now + after);
   }
 }
 

@@ -48,13 +48,14 @@ export interface CablePort {
    */
   cable_rx(buf: Uint8Array, off: number, len: number, trace?: object | null): Uint8Array | void;
   /**
-   * Optional: take a frame before it arrives (at `when`, later than now),
-   * when the port can tell that nothing it does before `when` depends on
-   * the frame (a NIC whose next interrupt is after `when`).  null: refused,
-   * the frame comes with cable_rx() at `when`; else the buffer the cable
-   * keeps (buf itself when the port copied it).
+   * Optional: take a frame before it arrives (`ahead` ns from now, more
+   * than 0), when the port can tell that nothing it does before then
+   * depends on the frame (a NIC whose next interrupt is later).  null:
+   * refused, the frame comes with cable_rx() when it arrives; else the
+   * buffer the cable keeps (buf itself when the port copied it).  Relative:
+   * a small integer, where an absolute time in ns would be a heap number.
    */
-  cable_rx_ahead?(buf: Uint8Array, off: number, len: number, trace: object | null, when: number): Uint8Array | null;
+  cable_rx_ahead?(buf: Uint8Array, off: number, len: number, trace: object | null, ahead: number): Uint8Array | null;
   /** The cable was plugged in (cable set) or pulled (null). */
   cable_link(cable: Cable | null): void;
 }
@@ -138,7 +139,7 @@ class Wire {
     const len = this.heldLen;
     this.heldLen = 0;
     this.heldTimeout.del();
-    this.put(b, 0, len, when, this.heldTrace, null);
+    this.put(b, 0, len, when - this.world.now, this.heldTrace, null);
     this.heldTrace = null;
   }
 
@@ -152,7 +153,10 @@ class Wire {
    * that takes frames ahead of time (cable_rx_ahead) gets it at once when
    * nothing is queued before it, so a train of frames costs no event each.
    */
-  put(buf: Uint8Array, off: number, len: number, when: number, trace: object | null, holder: BufHolder | null): void {
+  put(buf: Uint8Array, off: number, len: number, delay: number, trace: object | null, holder: BufHolder | null): void {
+    // Times cross calls relative to now (small integers, no heap numbers).
+    const now = this.world.now;
+    let when = now + delay;
     if (when < this.lastWhen) when = this.lastWhen;
     this.lastWhen = when;
     if (this.count === this.bufs.length) this.grow();
@@ -179,8 +183,8 @@ class Wire {
     this.lens[i] = len;
     this.times[i] = when;
     const to = this.to;
-    if (this.count === 0 && to !== null && to.cable_rx_ahead !== undefined && when > this.world.now) {
-      const r = to.cable_rx_ahead(b, this.offs[i]!, len, trace, when);
+    if (this.count === 0 && to !== null && to.cable_rx_ahead !== undefined && when > now) {
+      const r = to.cable_rx_ahead(b, this.offs[i]!, len, trace, when - now);
       if (r !== null) {
         this.bufs[i] = r;
         return;
@@ -243,7 +247,7 @@ class Wire {
       if (when <= now) r = to !== null ? to.cable_rx(w.bufs[i]!, w.offs[i]!, w.lens[i]!, tr) : undefined;
       else if (to !== null && to.cable_rx_ahead !== undefined) {
         // The rest of the train, ahead of time while the receiver takes it.
-        r = to.cable_rx_ahead(w.bufs[i]!, w.offs[i]!, w.lens[i]!, tr, when);
+        r = to.cable_rx_ahead(w.bufs[i]!, w.offs[i]!, w.lens[i]!, tr, when - now);
         if (r === null) break;
       } else break;
       if (r) w.bufs[i] = r;
@@ -337,7 +341,7 @@ export class Cable {
    * with it.  The NIC completes the descriptor after that time.
    */
   transmit(from: CablePort, buf: Uint8Array, off: number, len: number, trace: object | null = null): number {
-    return this.transmitAt(from, buf, off, len, trace, null, this.world.now);
+    return this.transmitIn(from, buf, off, len, trace, null, 0);
   }
 
   /**
@@ -347,6 +351,16 @@ export class Cable {
    * instead of copying it and leaves the holder another of the same length.
    */
   transmitAt(from: CablePort, buf: Uint8Array, off: number, len: number, trace: object | null, holder: BufHolder | null, start: number): number {
+    const now = this.world.now;
+    return this.transmitIn(from, buf, off, len, trace, holder, start > now ? start - now : 0);
+  }
+
+  /**
+   * transmitAt() of a frame whose first bit goes out `after` ns from now:
+   * relative, a small integer where an absolute time would be a heap
+   * number allocated per frame.
+   */
+  transmitIn(from: CablePort, buf: Uint8Array, off: number, len: number, trace: object | null, holder: BufHolder | null, after: number): number {
     const w = this.wire(from);
     if (len !== this.lastLen) {
       // Serialization times of the last length seen (trains are of one length).
@@ -357,7 +371,8 @@ export class Cable {
       this.lastLen = len;
     }
     const t = this.lastTx;
-    if (start < this.world.now) start = this.world.now;
+    if (after < 0) after = 0;
+    const start = this.world.now + after;
     w.busyUntil = start + t;
     w.frames++;
     w.bytes += len;
@@ -366,6 +381,7 @@ export class Cable {
       if (this.trace !== null) this.note(trace, 'cable: frame lost', 'loss');
     } else if (w.to !== null) {
       // The last bit arrives a propagation delay after it left (less the IFG).
+      const arrival = after + this.lastBits + this.delay;
       const when = start + this.lastBits + this.delay;
       if (this.reorder > 0 && w.heldLen === 0 && this.random.chance(this.reorder)) {
         w.reordered++;
@@ -373,14 +389,14 @@ export class Cable {
         w.hold(buf, off, len, trace, when);
         return t;
       }
-      w.put(buf, off, len, when, trace, holder);
+      w.put(buf, off, len, arrival, trace, holder);
       if (this.duplicate > 0 && this.random.chance(this.duplicate)) {
         w.duplicated++;
         if (this.trace !== null) this.note(trace, 'cable: frame duplicated', 'duplicate');
         // buf may have gone to the ring or the receiver with the first copy; its bytes are intact.
-        w.put(buf, off, len, when, trace, null);
+        w.put(buf, off, len, arrival, trace, null);
       }
-      w.unhold(when);
+      if (w.heldLen !== 0) w.unhold(when);
     }
     return t;
   }

@@ -344,8 +344,9 @@ export abstract class EtherNic implements CablePort {
     const rx = this.rxr[qid]!;
     if (this.rxeof(rx)) this.rxfill(rx);
     // Frames still on the wire, or received ahead of time, interrupt again when they are done.
-    if (tx.tail !== tx.hw) this.raiseAt(qid, tx.ends[tx.tail]!);
-    if (rx.ready > 0) this.raiseAt(qid, rx.times[rx.tail]!);
+    const now = this.kernel.world.now;
+    if (tx.tail !== tx.hw) this.raiseIn(qid, tx.ends[tx.tail]! - now);
+    if (rx.ready > 0) this.raiseIn(qid, rx.times[rx.tail]! - now);
   }
 
   private txeof(tx: TxRing): void {
@@ -404,11 +405,16 @@ export abstract class EtherNic implements CablePort {
 
   /** Schedule the queue's interrupt, moderated to one per `itr` ns. */
   private raise(qid: number): void {
-    this.raiseAt(qid, this.kernel.world.now);
+    this.raiseIn(qid, 0);
   }
 
-  /** The queue's interrupt for an event at time t (now or later), moderated. */
-  private raiseAt(qid: number, t: number): void {
+  /**
+   * The queue's interrupt for an event `delay` ns from now, moderated.
+   * Times cross calls relative to now: small integers, where absolute
+   * times in ns would be heap numbers allocated per packet.
+   */
+  private raiseIn(qid: number, delay: number): void {
+    const t = this.kernel.world.now + delay;
     const v = this.vectors[qid]!;
     let at = v.lastIntr + this.itr;
     if (at < t) at = t;
@@ -424,8 +430,8 @@ export abstract class EtherNic implements CablePort {
     if (this.txr.length === 1) {
       // One ring: frames leave back to back in ring order, all known now.
       const tx = this.txr[0]!;
-      let start = this.txBusy > now ? this.txBusy : now;
-      while (tx.hw !== tx.head) start = this.txcommit(cable, tx, start);
+      let after = this.txBusy > now ? this.txBusy - now : 0;
+      while (tx.hw !== tx.head) after = this.txcommit(cable, tx, after);
       return;
     }
     if (this.txBusy > now) {
@@ -444,25 +450,26 @@ export abstract class EtherNic implements CablePort {
       const tx = this.txr[(this.txRR + k) % nq]!;
       if (tx.hw === tx.head) continue;
       this.txRR = (tx.me + 1) % nq;
-      this.txDone.at(this.txcommit(cable, tx, this.kernel.world.now));
+      this.txDone.at(this.kernel.world.now + this.txcommit(cable, tx, 0));
       return;
     }
   }
 
-  /** The frame of slot tx.hw starts at `start`; returns when it has left. */
-  private txcommit(cable: Cable, tx: TxRing, start: number): number {
+  /** The frame of slot tx.hw starts `after` ns from now; returns when it has left, ns from now. */
+  private txcommit(cable: Cable, tx: TxRing, after: number): number {
     const hw = tx.hw;
     const m = tx.slots[hw]!;
     const len = m.len;
     // The cable takes the cluster and leaves the mbuf one of its own (the slot's bytes are done with).
-    const end = start + cable.transmitAt(this, m.buf, m.off, len, m.trace, m.cls === 0 ? m : null, start);
+    const done = after + cable.transmitIn(this, m.buf, m.off, len, m.trace, m.cls === 0 ? m : null, after);
+    const end = this.kernel.world.now + done;
     tx.packets++;
     tx.bytes += len;
     tx.ends[hw] = end;
     tx.hw = hw + 1 === tx.n ? 0 : hw + 1;
     this.txBusy = end;
-    this.raiseAt(tx.me, end);
-    return end;
+    this.raiseIn(tx.me, done);
+    return done;
   }
 
   private static txdone(nic: EtherNic): void {
@@ -526,7 +533,8 @@ export abstract class EtherNic implements CablePort {
    * case is taken ahead (running, a posted buffer free, a frame the MAC
    * takes); anything that counts an error waits for its arrival.
    */
-  cable_rx_ahead(buf: Uint8Array, off: number, len: number, trace: object | null, when: number): Uint8Array | null {
+  cable_rx_ahead(buf: Uint8Array, off: number, len: number, trace: object | null, ahead: number): Uint8Array | null {
+    const when = this.kernel.world.now + ahead;
     if ((this.ifp.if_flags & IFF_RUNNING) === 0 || len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN) return null;
     const qid = this.nqueues > 1 ? this.rxqueue(buf, off, len) : 0;
     const rx = this.rxr[qid]!;
