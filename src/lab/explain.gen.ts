@@ -1701,7 +1701,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rawout": [
    {
     "file": "src/sbin/ping/ping.ts",
-    "line": 440,
+    "line": 436,
     "fn": "pingAsync",
     "cond": "hdrincl"
    }
