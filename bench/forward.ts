@@ -27,183 +27,24 @@
  * its events are dropped every millisecond of virtual time so the run
  * measures recording, not memory growth.
  */
-import { PerformanceObserver } from 'node:perf_hooks';
-import { World } from '../src/sys/kern/kern_clock.js';
-import { Kernel } from '../src/sys/kern/kernel.js';
-import { Timeout } from '../src/sys/kern/kern_timeout.js';
 import { Tracer } from '../src/sys/kern/kern_trace.js';
-import { Cable, type CablePort } from '../src/sys/dev/cable.js';
-import { Em } from '../src/sys/dev/em.js';
-import { if_addr_add, if_setflags_up } from '../src/sys/net/if.js';
-import { parseIp4, parseMac } from '../src/wire/addr.js';
+import { parseIp4 } from '../src/wire/addr.js';
+import { GcWatch, R0_MAC, R1_MAC, SINK_MAC, cpuSeconds, drive, gc, heapAfterGc, lab, settle, udpFrame } from './harness.js';
 
 const args = process.argv.slice(2);
 const TRACE = args.includes('--trace');
 const nums = args.filter((a) => !a.startsWith('--'));
 const PACKETS = Number(nums[0] ?? (TRACE ? 1_000_000 : 3_000_000));
 const RUNS = Number(nums[1] ?? 3);
-const FRAME = 60;
 const FLOWS = 256;
 
-const GEN_MAC = parseMac('02:00:00:00:01:01')!;
-const SINK_MAC = parseMac('02:00:00:00:02:02')!;
-const R0_MAC = parseMac('02:00:00:00:00:01')!;
-const R1_MAC = parseMac('02:00:00:00:00:02')!;
 const SRC = parseIp4('192.0.2.10');
-const DST = parseIp4('198.51.100.20');
 
-/** FLOWS frames of 60 bytes: UDP from 192.0.2.10 to 198.51.100.20, source port by flow. */
+/** FLOWS frames: UDP from 192.0.2.10 to 198.51.100.20, source port and IP id by flow. */
 function makeFrames(): Uint8Array[] {
   const frames: Uint8Array[] = [];
-  for (let f = 0; f < FLOWS; f++) {
-    const b = new Uint8Array(FRAME);
-    b.set(R0_MAC, 0);
-    b.set(GEN_MAC, 6);
-    b[12] = 0x08;
-    b[13] = 0x00;
-    const ip = 14;
-    b[ip] = 0x45;
-    const tot = FRAME - 14;
-    b[ip + 2] = tot >> 8;
-    b[ip + 3] = tot & 0xff;
-    b[ip + 4] = f >> 8;
-    b[ip + 5] = f & 0xff;
-    b[ip + 8] = 64;
-    b[ip + 9] = 17;
-    put32(b, ip + 12, SRC);
-    put32(b, ip + 16, DST);
-    let s = 0;
-    for (let i = 0; i < 20; i += 2) s += (b[ip + i]! << 8) | b[ip + i + 1]!;
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    const c = ~s & 0xffff;
-    b[ip + 10] = c >> 8;
-    b[ip + 11] = c & 0xff;
-    const udp = ip + 20;
-    b[udp] = 0x40;
-    b[udp + 1] = f;
-    b[udp + 2] = 0x00;
-    b[udp + 3] = 9;
-    b[udp + 5] = tot - 20;
-    frames.push(b);
-  }
+  for (let f = 0; f < FLOWS; f++) frames.push(udpFrame(SRC, 0x4000 + f, f));
   return frames;
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
-
-/** Frames the generator commits to its wire per event (at line rate, each after the one before). */
-const TRAIN = 64;
-
-/** Sends the frames round-robin at the cable's line rate, `left` of them, a train per event. */
-class Generator implements CablePort {
-  cable: Cable | null = null;
-  left = 0;
-  next = 0;
-  readonly tick: Timeout<Generator>;
-  constructor(
-    world: World,
-    readonly frames: Uint8Array[],
-  ) {
-    this.tick = new Timeout<Generator>(world, Generator.send, this);
-  }
-  cable_rx(): void {}
-  cable_link(c: Cable | null): void {
-    this.cable = c;
-  }
-  start(n: number): void {
-    this.left = n;
-    this.tick.after(0);
-  }
-  private static send(g: Generator): void {
-    const c = g.cable;
-    if (g.left === 0 || c === null) return;
-    // Start times relative to now: small integers, no heap number per frame.
-    let after = 0;
-    for (let k = 0; k < TRAIN && g.left > 0; k++) {
-      g.left--;
-      const f = g.frames[g.next]!;
-      if (++g.next === g.frames.length) g.next = 0;
-      after += c.transmitIn(g, f, 0, f.length, null, null, after);
-    }
-    g.tick.at(g.tick.world.now + after);
-  }
-}
-
-/** Counts IPv4 frames; answers ARP requests for its address. */
-class Sink implements CablePort {
-  cable: Cable | null = null;
-  frames = 0;
-  private readonly reply = new Uint8Array(42);
-  cable_link(c: Cable | null): void {
-    this.cable = c;
-  }
-  /** IPv4 frames are counted when the cable hands them over, ahead of their arrival. */
-  cable_rx_ahead(buf: Uint8Array, off: number): Uint8Array | null {
-    if (buf[off + 12] !== 0x08 || buf[off + 13] !== 0x00) return null;
-    this.frames++;
-    return buf;
-  }
-  cable_rx(buf: Uint8Array, off: number, len: number): void {
-    if (buf[off + 12] === 0x08 && buf[off + 13] === 0x00) {
-      this.frames++;
-      return;
-    }
-    // ARP request (op 1) for DST: reply from SINK_MAC.
-    if (len < 42 || buf[off + 12] !== 0x08 || buf[off + 13] !== 0x06 || buf[off + 21] !== 1) return;
-    const r = this.reply;
-    r.set(buf.subarray(off + 6, off + 12), 0);
-    r.set(SINK_MAC, 6);
-    r.set(buf.subarray(off + 12, off + 20), 12);
-    r[21] = 2;
-    r.set(SINK_MAC, 22);
-    r.set(buf.subarray(off + 38, off + 42), 28);
-    r.set(buf.subarray(off + 22, off + 32), 32);
-    this.cable!.transmit(this, r, 0, 42);
-  }
-}
-
-interface Lab {
-  world: World;
-  router: Kernel;
-  gen: Generator;
-  sink: Sink;
-}
-
-function lab(frames: Uint8Array[]): Lab {
-  const world = new World({ seed: 1 });
-  const router = new Kernel(world, { hostname: 'router' });
-  const em0 = new Em(router, { lladdr: R0_MAC });
-  const em1 = new Em(router, { lladdr: R1_MAC });
-  if_setflags_up(em0.ifp, true);
-  if_setflags_up(em1.ifp, true);
-  if_addr_add(em0.ifp, parseIp4('192.0.2.1'), 0xffffff00);
-  if_addr_add(em1.ifp, parseIp4('198.51.100.1'), 0xffffff00);
-  router.sysctl.set('net.inet.ip.forwarding', 1);
-  const gen = new Generator(world, frames);
-  const sink = new Sink();
-  new Cable(world, { name: 'in' }).connect(gen, em0);
-  new Cable(world, { name: 'out' }).connect(em1, sink);
-  world.runFor(1e9);
-  return { world, router, gen, sink };
-}
-
-/** Runs until the generator has sent everything and the router is idle again. */
-function drive(l: Lab, n: number, tracer: Tracer | null): void {
-  l.gen.start(n);
-  const w = l.world;
-  // Whole simulation in slices of 1 ms virtual; the tracer's events are
-  // dropped between slices when tracing.
-  const slice = 1_000_000;
-  const end = w.now + Math.ceil((n * l.gen.cable!.txtime(FRAME)) / slice) * slice + 10 * slice;
-  while (w.now < end) {
-    w.runFor(slice);
-    if (tracer !== null) tracer.clear();
-  }
 }
 
 interface RouterResult {
@@ -214,57 +55,28 @@ interface RouterResult {
   gcMs: number;
 }
 
-let gcCount = 0;
-let gcTime = 0;
-const obs = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcCount++;
-    gcTime += e.duration;
-  }
-});
-obs.observe({ entryTypes: ['gc'] });
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-/**
- * CPU seconds of this process (user + system): on a shared machine wall
- * time counts the time other processes held the CPU, CPU time does not.
- */
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-function heapAfterGc(): number {
-  if (gc !== undefined) {
-    gc();
-    gc();
-  }
-  return process.memoryUsage().heapUsed;
-}
-
-/** Let the PerformanceObserver deliver pending GC entries. */
-function settle(): Promise<void> {
-  return new Promise((r) => setTimeout(r, 10));
-}
+const watch = new GcWatch();
+watch.observe();
 
 async function routerRun(frames: Uint8Array[], traced: boolean): Promise<RouterResult> {
-  const l = lab(frames);
+  const l = lab();
   const tracer = traced ? new Tracer() : null;
   if (tracer !== null) l.router.setTracer(tracer);
+  // The tracer's events are dropped between slices of 1 ms virtual.
+  const clear = tracer === null ? null : (): void => tracer.clear();
   // Warm up: JIT, rings, cable storage, ARP.
-  drive(l, Math.min(200_000, PACKETS), tracer);
+  drive(l, frames, Math.min(200_000, PACKETS), clear);
   const before = l.sink.frames;
   const h0 = heapAfterGc();
   await settle();
-  const g0 = gcCount;
-  const gt0 = gcTime;
+  const g0 = watch.count;
+  const gt0 = watch.time;
   const t0 = cpuSeconds();
-  drive(l, PACKETS, tracer);
+  drive(l, frames, PACKETS, clear);
   const dt = cpuSeconds() - t0;
   await settle();
-  const gcs = gcCount - g0;
-  const gcMs = gcTime - gt0;
+  const gcs = watch.count - g0;
+  const gcMs = watch.time - gt0;
   const h1 = heapAfterGc();
   const forwarded = l.sink.frames - before;
   if (forwarded !== PACKETS) {
@@ -334,7 +146,7 @@ for (let r = 0; r < RUNS; r++) {
   }
   bestBare = Math.max(bestBare, bareRun(frames));
 }
-obs.disconnect();
+watch.disconnect();
 const heap = (x: RouterResult): string =>
   `${gc === undefined ? 'n/a (run with --expose-gc)' : `${x.heapPerPacket.toFixed(3)} bytes/packet retained`}, ${x.gcs} GCs (${x.gcMs.toFixed(1)} ms) during the measured run`;
 const b = best!;

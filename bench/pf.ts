@@ -19,159 +19,24 @@
  *
  *   node --expose-gc dist/bench/pf.js [PACKETS] [RUNS]
  */
-import { PerformanceObserver } from 'node:perf_hooks';
-import { World } from '../src/sys/kern/kern_clock.js';
-import { Kernel } from '../src/sys/kern/kernel.js';
-import { Timeout } from '../src/sys/kern/kern_timeout.js';
-import { Cable, type CablePort } from '../src/sys/dev/cable.js';
-import { Em } from '../src/sys/dev/em.js';
-import { if_addr_add, if_setflags_up } from '../src/sys/net/if.js';
-import { parseIp4, parseMac } from '../src/wire/addr.js';
+import type { Kernel } from '../src/sys/kern/kernel.js';
+import { parseIp4 } from '../src/wire/addr.js';
 import { pfctlKernel } from '../src/sbin/pfctl/pfctl.js';
 import { StringOutput } from '../src/lib/io.js';
 import { pf_clear_states } from '../src/sys/net/pf_ioctl.js';
+import { GcWatch, cpuSeconds, drive, gc, heapAfterGc, lab, settle, udpFrame } from './harness.js';
 
 const args = process.argv.slice(2);
 const nums = args.filter((a) => !a.startsWith('--'));
 const PACKETS = Number(nums[0] ?? 2_000_000);
 const RUNS = Number(nums[1] ?? 3);
-const FRAME = 60;
 const FLOWS = 50000;
 
-const GEN_MAC = parseMac('02:00:00:00:01:01')!;
-const SINK_MAC = parseMac('02:00:00:00:02:02')!;
-const R0_MAC = parseMac('02:00:00:00:00:01')!;
-const R1_MAC = parseMac('02:00:00:00:00:02')!;
-const DST = parseIp4('198.51.100.20');
+const SRC_NET = parseIp4('192.0.2.0');
 
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
-
-/** A 60-byte frame of flow f: UDP from 192.0.2.(2 + f % 200) port 1024 + f / 200 to 198.51.100.20:9. */
+/** The frame of flow f: UDP from 192.0.2.(2 + f % 200) port 1024 + f / 200 to 198.51.100.20:9. */
 function frame(f: number): Uint8Array {
-  const b = new Uint8Array(FRAME);
-  b.set(R0_MAC, 0);
-  b.set(GEN_MAC, 6);
-  b[12] = 0x08;
-  const ip = 14;
-  b[ip] = 0x45;
-  const tot = FRAME - 14;
-  b[ip + 3] = tot;
-  b[ip + 8] = 64;
-  b[ip + 9] = 17;
-  put32(b, ip + 12, (parseIp4('192.0.2.0') + 2 + (f % 200)) >>> 0);
-  put32(b, ip + 16, DST);
-  let s = 0;
-  for (let i = 0; i < 20; i += 2) s += (b[ip + i]! << 8) | b[ip + i + 1]!;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  const c = ~s & 0xffff;
-  b[ip + 10] = c >> 8;
-  b[ip + 11] = c & 0xff;
-  const udp = ip + 20;
-  const port = 1024 + Math.floor(f / 200);
-  b[udp] = port >> 8;
-  b[udp + 1] = port & 0xff;
-  b[udp + 3] = 9;
-  b[udp + 5] = tot - 20;
-  return b;
-}
-
-const TRAIN = 64;
-
-/** Sends frames[first ..] round-robin at the cable's line rate, a train per event (bench/forward's generator). */
-class Generator implements CablePort {
-  cable: Cable | null = null;
-  left = 0;
-  next = 0;
-  frames: Uint8Array[] = [];
-  readonly tick: Timeout<Generator>;
-  constructor(world: World) {
-    this.tick = new Timeout<Generator>(world, Generator.send, this);
-  }
-  cable_rx(): void {}
-  cable_link(c: Cable | null): void {
-    this.cable = c;
-  }
-  start(frames: Uint8Array[], n: number): void {
-    if (frames !== this.frames) {
-      this.frames = frames;
-      this.next = 0;
-    }
-    this.left = n;
-    this.tick.after(0);
-  }
-  private static send(g: Generator): void {
-    const c = g.cable;
-    if (g.left === 0 || c === null) return;
-    let start = g.tick.world.now;
-    for (let k = 0; k < TRAIN && g.left > 0; k++) {
-      g.left--;
-      const f = g.frames[g.next]!;
-      if (++g.next === g.frames.length) g.next = 0;
-      start += c.transmitAt(g, f, 0, f.length, null, null, start);
-    }
-    g.tick.at(start);
-  }
-}
-
-/** Counts IPv4 frames; answers ARP requests for its address. */
-class Sink implements CablePort {
-  cable: Cable | null = null;
-  frames = 0;
-  private readonly reply = new Uint8Array(42);
-  cable_link(c: Cable | null): void {
-    this.cable = c;
-  }
-  cable_rx_ahead(buf: Uint8Array, off: number): Uint8Array | null {
-    if (buf[off + 12] !== 0x08 || buf[off + 13] !== 0x00) return null;
-    this.frames++;
-    return buf;
-  }
-  cable_rx(buf: Uint8Array, off: number, len: number): void {
-    if (buf[off + 12] === 0x08 && buf[off + 13] === 0x00) {
-      this.frames++;
-      return;
-    }
-    if (len < 42 || buf[off + 12] !== 0x08 || buf[off + 13] !== 0x06 || buf[off + 21] !== 1) return;
-    const r = this.reply;
-    r.set(buf.subarray(off + 6, off + 12), 0);
-    r.set(SINK_MAC, 6);
-    r.set(buf.subarray(off + 12, off + 20), 12);
-    r[21] = 2;
-    r.set(SINK_MAC, 22);
-    r.set(buf.subarray(off + 38, off + 42), 28);
-    r.set(buf.subarray(off + 22, off + 32), 32);
-    this.cable!.transmit(this, r, 0, 42);
-  }
-}
-
-interface Lab {
-  world: World;
-  router: Kernel;
-  gen: Generator;
-  sink: Sink;
-}
-
-function lab(): Lab {
-  const world = new World({ seed: 1 });
-  const router = new Kernel(world, { hostname: 'router' });
-  const em0 = new Em(router, { lladdr: R0_MAC });
-  const em1 = new Em(router, { lladdr: R1_MAC });
-  if_setflags_up(em0.ifp, true);
-  if_setflags_up(em1.ifp, true);
-  if_addr_add(em0.ifp, parseIp4('192.0.2.1'), 0xffffff00);
-  if_addr_add(em1.ifp, parseIp4('198.51.100.1'), 0xffffff00);
-  router.sysctl.set('net.inet.ip.forwarding', 1);
-  const gen = new Generator(world);
-  const sink = new Sink();
-  new Cable(world, { name: 'in' }).connect(gen, em0);
-  new Cable(world, { name: 'out' }).connect(em1, sink);
-  world.runFor(1e9);
-  return { world, router, gen, sink };
+  return udpFrame((SRC_NET + 2 + (f % 200)) >>> 0, 1024 + Math.floor(f / 200), 0);
 }
 
 function pfctl(k: Kernel, argv: string[], conf = ''): string {
@@ -181,54 +46,18 @@ function pfctl(k: Kernel, argv: string[], conf = ''): string {
   return stdout.text() + stderr.text();
 }
 
-/** Sends n frames and runs until they are through (the world's clock ends on a 1 ms slice). */
-function drive(l: Lab, frames: Uint8Array[], n: number): void {
-  l.gen.start(frames, n);
-  const w = l.world;
-  const slice = 1_000_000;
-  const end = w.now + Math.ceil((n * l.gen.cable!.txtime(FRAME)) / slice) * slice + 10 * slice;
-  while (w.now < end) w.runFor(slice);
-}
+const watch = new GcWatch();
+watch.observe();
 
-let gcCount = 0;
-let gcMax = 0;
-let gcMaxKind = 0;
-const obs = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcCount++;
-    if (e.duration > gcMax) {
-      gcMax = e.duration;
-      gcMaxKind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
-    }
-  }
-});
-obs.observe({ entryTypes: ['gc'] });
-const gc = (globalThis as { gc?: () => void }).gc;
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-function settle(): Promise<void> {
-  return new Promise((r) => setTimeout(r, 10));
-}
-function heapAfterGc(): number {
-  if (gc !== undefined) {
-    gc();
-    gc();
-  }
-  // typed arrays (the state store) live outside the JS heap
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 /** Resets the longest-pause record; returns it (ms) after settle(). */
 async function gcWindow(fn: () => void): Promise<{ max: number; kind: number; n: number }> {
   await settle();
-  gcMax = 0;
-  gcMaxKind = 0;
-  const n0 = gcCount;
+  watch.max = 0;
+  watch.maxKind = 0;
+  const n0 = watch.count;
   fn();
   await settle();
-  return { max: gcMax, kind: gcMaxKind, n: gcCount - n0 };
+  return { max: watch.max, kind: watch.maxKind, n: watch.count - n0 };
 }
 
 const frames: Uint8Array[] = [];
@@ -243,7 +72,7 @@ async function routerRun(pf: boolean): Promise<{ mpps: number; states: number; g
   }
   drive(l, frames, Math.max(FLOWS, Math.min(200_000, PACKETS)));
   const before = l.sink.frames;
-  heapAfterGc();
+  heapAfterGc(true);
   let dt = 0;
   const g = await gcWindow(() => {
     const t0 = cpuSeconds();
@@ -282,9 +111,9 @@ drive(l, frames, 1000);
 const pf = l.router.pf!;
 if (gc !== undefined) {
   pf_clear_states(l.router);
-  const h0 = heapAfterGc();
+  const h0 = heapAfterGc(true);
   drive(l, frames, FLOWS);
-  const h1 = heapAfterGc();
+  const h1 = heapAfterGc(true);
   console.log(`  state memory                   ${((h1 - h0) / pf.states).toFixed(0)} bytes per state (${pf.states} states)`);
 } else console.log('  state memory                   (run with --expose-gc)');
 
@@ -321,5 +150,5 @@ const ch = await gcWindow(() => {
     if (pf.states > peak) peak = pf.states;
   }
 });
-obs.disconnect();
+watch.disconnect();
 console.log(`  churn (peak ${peak} states)     ${ch.n} GCs, longest pause ${ch.max.toFixed(2)} ms (kind ${ch.kind}: 1 minor, 2 major, 4 incremental, 8 weakcb)`);
