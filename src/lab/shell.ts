@@ -30,6 +30,8 @@ import { LabTracer, journeyData, renderJourneys, renderPaths } from './journey.j
 import { diffCommand } from './diff.js';
 import { pktgen } from './pktgen.js';
 import { tcpdumpLive, type LiveCapture } from './tcpdump-live.js';
+import { tcpdump } from '../usr.sbin/tcpdump/tcpdump.js';
+import { exportCommand, importCommand, machineTcpdumpFiles } from './files.js';
 import { explainCommand } from './explain.js';
 import { PROGRAMS } from './commands.js';
 import { ProgramJob } from './jobs.js';
@@ -509,6 +511,8 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
       return st;
     },
   },
+  export: { summary: 'save a file of the machine on the host (export cap.pcap /tmp/cap.pcap)', run: (_s, ctx, argv, io) => exportCommand(ctx.machine, argv, io) },
+  import: { summary: 'copy a host file into the machine\'s files (import /tmp/cap.pcap cap.pcap)', run: (_s, ctx, argv, io) => importCommand(ctx.machine, argv, io) },
   diff: { summary: 'compare files (diff -u before after, diff -up)', run: (sh, ctx, argv, io) => diffCommand(sh, ctx.machine, argv, io) },
   grep: {
     summary: 'lines matching a regular expression (netstat -ss | grep forward); -v inverts, -i ignores case',
@@ -554,12 +558,10 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
   trace: { summary: 'run a command and show the journey of every packet it caused (trace [-s|--json] CMD)', run: traceCommand },
   pktgen: { summary: 'offer load: a burst or a rate of UDP datagrams (pktgen -r 20000 -t 1 10.10.12.4)', run: (_s, ctx, argv, io) => pktgen(ctx, argv, io) },
   tcpdump: {
-    summary: 'print packets on an interface (tcpdump -ni em0 [-c N] [expr], or with & in the background)',
+    summary: 'print packets on an interface (tcpdump -ni em0 [-c N] [-w file] [expr], or with & in the background); tcpdump -r file',
     run: (_sh, ctx, argv, io) => {
-      if (argv.includes('-r') || argv.some((a) => /^-[A-Za-z]*r/.test(a) && !a.startsWith('--'))) {
-        io.stderr.write('tcpdump: reading capture files works outside the lab: packetflow tcpdump -r FILE\n');
-        return 1;
-      }
+      // -r: a capture among the machine's files (tcpdump -w wrote it, or import)
+      if (argv.includes('-r') || argv.some((a) => /^-[A-Za-z]*r/.test(a) && !a.startsWith('--'))) return tcpdump(argv, io, machineTcpdumpFiles(ctx.machine));
       const job = tcpdumpLive(ctx, argv, io, false);
       if (job === null) return 1;
       return job.runForeground();

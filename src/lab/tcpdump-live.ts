@@ -10,6 +10,10 @@
  * cleanup() does on SIGINT, it says on stderr how many packets bpf received
  * for it and dropped), or, in virtual time, until nothing is left to
  * happen.  With `&` it keeps printing while later commands run.
+ *
+ * -w FILE writes a libpcap file into the machine's files instead of
+ * printing (lab/files.ts), with the interface's link type (dlt.ts), as
+ * tcpdump -r FILE in the shell and `export FILE HOSTPATH` then use it.
  */
 import type { Io } from '../lib/io.js';
 import { getopt } from '../lib/getopt.js';
@@ -19,8 +23,11 @@ import { OutBuf, outputSink } from '../usr.sbin/tcpdump/outbuf.js';
 import { PrintState, printPacket } from '../usr.sbin/tcpdump/print.js';
 import type { CommandContext } from './commands.js';
 import { Completion, waitFor } from '../lib/wait.js';
+import { dltToLinktype } from '../usr.sbin/tcpdump/dlt.js';
+import type { PcapWriter } from '../usr.sbin/tcpdump/pcap.js';
+import { machinePcapWriter } from './files.js';
 
-const USAGE = 'usage: tcpdump [-enqStvXx] [-c count] [-D in|out] [-s snaplen] -i interface [expression ...]\n';
+const USAGE = 'usage: tcpdump [-enqStvXx] [-c count] [-D in|out] [-s snaplen] [-w file] -i interface [expression ...]\n';
 
 const DLT_PFLOG = 117;
 /** sizeof(struct pfloghdr) */
@@ -36,7 +43,7 @@ export interface LiveCapture {
 }
 
 export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io, background: boolean): LiveCapture | null {
-  const g = getopt(argv, 'c:D:ei:nqs:StvXx');
+  const g = getopt(argv, 'c:D:ei:nqs:StvXxw:');
   const fail = (msg: string): null => {
     io.stderr.write(`tcpdump: ${msg}\n`);
     return null;
@@ -51,6 +58,7 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
   let snaplen = 0;
   let dirfilt = 0;
   let tflag = 1;
+  let wfile: string | undefined;
   for (const [c, v = ''] of g.opts) {
     switch (c) {
       case 'c':
@@ -72,6 +80,7 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
       case 'v': ps.vflag++; break;
       case 'X': ps.Xflag = true; ps.xflag = true; break;
       case 'x': ps.xflag = true; break;
+      case 'w': wfile = v; break;
     }
   }
   ps.tflag = tflag;
@@ -88,6 +97,8 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
   if (snaplen === 0) snaplen = dlt === DLT_PFLOG ? 116 + PFLOG_HDRLEN : 116;
   const f = compileFilter(g.rest.join(' '), dlt, { optimize: true });
   if (isFilterError(f)) return fail(f.message);
+  // pcap_dump_open(): the file is created (with its header) before the first packet.
+  const writer: PcapWriter | null = wfile === undefined ? null : machinePcapWriter(ctx.machine, wfile, { linktype: dltToLinktype(dlt), snaplen });
   const stdout = io.stdout;
   const out = new OutBuf(stdout.writeBytes !== undefined ? (b, n) => stdout.writeBytes!(b, n) : outputSink(stdout));
   let d: BpfDesc | null = null;
@@ -101,6 +112,7 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
       if (d !== null) bpf_detachd(d);
       d = null;
       out.flush();
+      writer?.close();
       end.finish();
     },
     runForeground: async (): Promise<number> => {
@@ -119,7 +131,8 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
   d = bpf_listen(
     ifp,
     (buf, off, caplen, wirelen, tsNs) => {
-      printPacket(out, ps, dlt, Math.floor(tsNs / 1e9), tsNs % 1e9, buf, off, caplen, wirelen);
+      if (writer !== null) writer.writePacket(buf, off, caplen, Math.floor(tsNs / 1e9), Math.floor((tsNs % 1e9) / 1000), wirelen);
+      else printPacket(out, ps, dlt, Math.floor(tsNs / 1e9), tsNs % 1e9, buf, off, caplen, wirelen);
       out.flush();
       cap.count++;
       if (max > 0 && cap.count >= max) cap.stop();

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Io, Output } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
-import { PcapReader, PcapWriter, FdSink } from './pcap.js';
+import { PcapReader, PcapWriter, FdSink, type PcapWriterOptions } from './pcap.js';
 import { dltToLinktype } from './dlt.js';
 import { compileFilter, isFilterError, type Filter } from './filter.js';
 import { OutBuf, outputSink, type Sink } from './outbuf.js';
@@ -59,7 +59,20 @@ interface Options {
   Oflag: boolean;
 }
 
-export function tcpdump(argv: readonly string[], io: Io): number {
+/**
+ * Where -r, -w and -F files live: the host's file system by default; the
+ * lab shell passes the machine's in-memory files.
+ */
+export interface TcpdumpFiles {
+  openReader(path: string): PcapReader;
+  openWriter(path: string, opts: PcapWriterOptions): PcapWriter;
+  /** The text of a -F file, or an error text ("f: No such file or directory"). */
+  readText(path: string): { text: string } | { error: string };
+  /** Print times with this UTC offset (the lab: 0, its clock starts at boot); default the local zone. */
+  thiszone?: number;
+}
+
+export function tcpdump(argv: readonly string[], io: Io, files: TcpdumpFiles | null = null): number {
   const err = (msg: string): number => {
     io.stderr.write(`tcpdump: ${msg}\n`);
     return 1;
@@ -75,7 +88,7 @@ export function tcpdump(argv: readonly string[], io: Io): number {
     readFile: undefined,
     writeFile: undefined,
     filterFile: undefined,
-    print: new PrintState(),
+    print: new PrintState(files?.thiszone !== undefined ? { thiszone: files.thiszone } : {}),
     aflag: false,
     dflag: 0,
     Oflag: false,
@@ -168,7 +181,11 @@ export function tcpdump(argv: readonly string[], io: Io): number {
   if (o.readFile === undefined) return err(LIVE_ONLY.i!);
 
   let expression = g.rest.join(' ');
-  if (o.filterFile !== undefined) {
+  if (o.filterFile !== undefined && files !== null) {
+    const r = files.readText(o.filterFile);
+    if ('error' in r) return err(r.error);
+    expression = r.text.replace(/#.*$/gm, ' ');
+  } else if (o.filterFile !== undefined) {
     try {
       expression = readFileSync(o.filterFile, 'latin1').replace(/#.*$/gm, ' ');
     } catch (e) {
@@ -176,7 +193,7 @@ export function tcpdump(argv: readonly string[], io: Io): number {
     }
   }
 
-  const reader = o.readFile === '-' ? PcapReader.fromFd(0) : PcapReader.open(o.readFile);
+  const reader = files !== null ? files.openReader(o.readFile) : o.readFile === '-' ? PcapReader.fromFd(0) : PcapReader.open(o.readFile);
   if (reader.format === '') {
     return err(reader.error ?? `${o.readFile}: unknown file format`);
   }
@@ -205,7 +222,7 @@ export function tcpdump(argv: readonly string[], io: Io): number {
     return 0;
   }
 
-  if (o.writeFile !== undefined) return writeLoop(o, reader, filterFor, io, err);
+  if (o.writeFile !== undefined) return writeLoop(o, reader, filterFor, io, err, files);
   return printLoop(o, reader, filterFor, io.stdout, err);
 }
 
@@ -250,9 +267,10 @@ function writeLoop(
   filterFor: (dlt: number) => Filter | string,
   io: Io,
   err: (msg: string) => number,
+  files: TcpdumpFiles | null,
 ): number {
   const opts = { linktype: dltToLinktype(reader.dlt), snaplen: o.snaplen };
-  const writer = o.writeFile === '-' ? new PcapWriter(new FdSink(1), opts) : PcapWriter.open(o.writeFile!, opts);
+  const writer = files !== null ? files.openWriter(o.writeFile!, opts) : o.writeFile === '-' ? new PcapWriter(new FdSink(1), opts) : PcapWriter.open(o.writeFile!, opts);
   if (writer.error !== null) return err(writer.error);
   const dlt = reader.dlt;
   const filter = filterFor(dlt);
