@@ -233,9 +233,13 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
   let line = `${s.kif === null ? 'all' : s.kif.if_xname} ${protoName(env, proto) ?? String(proto)} `;
   line += keyHost(nk, 1, nk.port1);
   if (!keyEq(nk, sk, 1, nk.port1, skp1)) line += ` (${keyHost(sk, 1, skp1)})`;
+  // route-to/reply-to's next hop, after this side's host (in) or the peer's (out)
+  const rta = s.rt_addr;
+  if (!out && rta !== null && rta !== 0) line += ` {${hostText(sk.af, rta, 0, 0, 0, 0, 0)}}`;
   line += out ? ' -> ' : ' <- ';
   line += keyHost(nk, 0, nk.port0);
   if (!keyEq(nk, sk, 0, nk.port0, skp0)) line += ` (${keyHost(sk, 0, skp0)})`;
+  if (out && rta !== null && rta !== 0) line += ` {${hostText(nk.af, rta, 0, 0, 0, 0, 0)}}`;
   line += '    ';
   if (proto === 6) {
     if (src.state <= 10 && dst.state <= 10) line += `   ${TCPSTATES[src.state]}:${TCPSTATES[dst.state]}\n`;

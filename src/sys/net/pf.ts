@@ -30,11 +30,14 @@ import type { Timeout } from '../kern/kern_timeout.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
-import { pf_get_transaddr } from './pf_lb.js';
+import { pf_get_transaddr, pf_map_addr } from './pf_lb.js';
 import { pf_normalize_ip, PfFragState } from './pf_norm.js';
 import { pflog_packet } from './if_pflog.js';
 import { ip_output } from '../netinet/ip_output.js';
 import { icmp_error } from '../netinet/ip_icmp.js';
+import { ip_fragment, if_output } from '../netinet/ip_output.js';
+import { RTF_GATEWAY, RT_RESOLVE, rt_match, rtisvalid } from './route.js';
+import { ips_cantfrag, ips_fragmented, ips_noroute } from '../kern/counters.gen.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 24;
@@ -187,6 +190,11 @@ export const PF_OP_RRG = 9;
 export const PF_VPROTO_FRAGMENT = 256;
 /** pf_setup_pdesc(): a fragment was queued for reassembly (the packet is pf's now). */
 export const PF_HELD = -3;
+
+/** rule.rt: route-to, dup-to, reply-to */
+export const PF_ROUTETO = 1;
+export const PF_DUPTO = 2;
+export const PF_REPLYTO = 3;
 
 const IPPROTO_ICMP = 1;
 const IPPROTO_TCP = 6;
@@ -384,7 +392,7 @@ const SF_BYTES1 = 3;
 const SC_PREV = 0;
 const SC_NEXT = 1;
 export const SC_CREATION = 2;
-/** route-to/reply-to/dup-to: the next hop (word 0) and its interface index (0: none) */
+/** route-to/reply-to/dup-to: the next hop (IPv4 word) and the kind (st->rt: PF_ROUTETO..., 0: none) */
 export const SC_RTADDR = 3;
 export const SC_RTIF = 4;
 /** af-to: the other family (0 none) */
@@ -483,7 +491,8 @@ export class PfState {
   get state_flags(): number { return this.i(ST_FLAGS); }
   /** route-to's next hop (IPv4 word), or null */
   get rt_addr(): number | null { return this.c(SC_RTIF) !== 0 ? this.c(SC_RTADDR) : null; }
-  get rt_if(): number { return this.c(SC_RTIF); }
+  /** st->rt: PF_ROUTETO, PF_DUPTO, PF_REPLYTO or 0 */
+  get rt(): number { return this.c(SC_RTIF); }
   get naf(): number { return this.c(SC_NAF); }
   get src_node(): number { return this.c(SC_SRCNODE) - 1; }
 }
@@ -819,6 +828,8 @@ export class Pf {
   ctx_logged: KRule | null = null;
   /** the state pf_test_rule() created */
   ctx_state = -1;
+  /** the last pf_test passed its packet but pf_route took it (route-to/reply-to) */
+  taken = false;
   /** rules evaluated for the last rule test (bench: ns per rule) */
   evals = 0;
 
@@ -875,6 +886,7 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   const dir = fwdir === PF_FWD ? PF_OUT : fwdir;
   if (k.trace !== null) k.trace.fn(k, m, 'pf_test', ifp.if_xname, dir === PF_IN ? 'in' : 'out');
   const pd = pf.pd;
+  pf.taken = false;
   pf.ctx_reason = PFRES_MATCH;
   let action = pf_setup_pdesc(pf, pd, af, dir, ifp, m);
   if (action === PF_HELD) return null;
@@ -931,7 +943,102 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
     pd.m.free();
     return null;
   }
+  if (s >= 0 && pf.st.sc[s * SC_N + SC_RTIF] !== 0 && pd.af === AF_INET) {
+    const n = pf_route(pf, pd, s);
+    // passed, but pf_route took it: not an error for ip_output
+    if (n === null) pf.taken = true;
+    return n;
+  }
   return pd.m;
+}
+
+/**
+ * pf_route(): send the packet of state s to its route-to/reply-to next hop
+ * (the packet is taken: null), or a copy to its dup-to next hop (the
+ * original goes on).  Replies of a route-to state and the creating
+ * direction of a reply-to state are not rerouted.
+ */
+function pf_route(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
+  const k = pf.k;
+  const m = pd.m;
+  const sc = pf.st.sc;
+  const rtype = sc[s * SC_N + SC_RTIF]!;
+  const dup = rtype === PF_DUPTO;
+  const dir = pd.dir;
+  if (m.pf_routed++ > 3) {
+    // a routing loop through route-to rules
+    if (k.trace !== null) k.trace.drop(k, m, 'pf_route: routed more than 3 times');
+    m.free();
+    return null;
+  }
+  let m0: Mbuf;
+  if (dup) {
+    const c = m.dup();
+    if (c === null) return m;
+    m0 = c;
+    if (k.trace !== null) k.trace.caused(m0, 'pf_route: dup-to');
+  } else {
+    if ((rtype === PF_REPLYTO) === (pf.st.si[s * ST_N + ST_DIR] === dir)) return m;
+    m0 = m;
+  }
+  const rtaddr = sc[s * SC_N + SC_RTADDR]!;
+  if (k.trace !== null) k.trace.fn(k, m0, 'pf_route', '', rtype === PF_DUPTO ? 'dup-to' : rtype === PF_REPLYTO ? 'reply-to' : 'route-to');
+  const b = m0.buf;
+  const o = m0.off;
+  if (dir === PF_IN) {
+    if (b[o + 8]! <= 1) {
+      if (!dup) icmp_error(k, m0, 11, 0, 0, 0);
+      else m0.free();
+      return dup ? m : null;
+    }
+    b[o + 8]!--;
+  }
+  const rt = rt_match(k, rtaddr, RT_RESOLVE, m0.ph_rtableid);
+  if (!rtisvalid(rt)) {
+    k.stats.ipstat.inc(ips_noroute);
+    if (k.trace !== null) k.trace.drop(k, m0, 'pf_route: no route to the next hop, ips_noroute');
+    if (!dup) icmp_error(k, m0, 3, 1, 0, 0);
+    else m0.free();
+    return dup ? m : null;
+  }
+  const ifp = k.ifnets[rt.rt_ifidx];
+  if (ifp === undefined) {
+    m0.free();
+    return dup ? m : null;
+  }
+  if (!dup && dir === PF_IN) {
+    // the packet leaves by another interface: pf_test(OUT) there
+    const n = pf_test(k, AF_INET, PF_OUT, ifp, m0);
+    if (n === null) return null;
+    m0 = n;
+  }
+  const nb = m0.buf;
+  const no = m0.off;
+  const hlen = (nb[no]! & 15) << 2;
+  put16(nb, no + 10, 0);
+  put16(nb, no + 10, ~sum16(nb, no, hlen) & 0xffff);
+  const nexthop = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr | 0 : rtaddr;
+  const mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
+  const len = get16(nb, no + 2);
+  if (len <= mtu) {
+    if_output(k, ifp, m0, nexthop, rt);
+  } else if (nb[no + 6]! & 0x40) {
+    k.stats.ipstat.inc(ips_cantfrag);
+    if (!dup) icmp_error(k, m0, 3, 4, 0, ifp.if_mtu);
+    else m0.free();
+  } else {
+    const ml = k.inet.fragList;
+    if (ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0) {
+      for (let f = ml.dequeue(); f !== null; f = ml.dequeue()) {
+        if (if_output(k, ifp, f, nexthop, rt) !== 0) {
+          ml.purge();
+          break;
+        }
+      }
+      k.stats.ipstat.inc(ips_fragmented);
+    }
+  }
+  return dup ? m : null;
 }
 
 
@@ -2039,6 +2146,18 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
       si[dst + PR_STATE] = PFUDPS_NO_TRAFFIC;
       si[b + ST_TIMEOUT] = PFTM_OTHER_FIRST_PACKET;
       break;
+  }
+  // pf_set_rt_ifp(): the route pool's next hop, kept for the life of the state
+  if (r.rt !== 0 && r.routeSet && pd.af === AF_INET) {
+    const na = pf.naddr;
+    na.fill(0);
+    if (!pf_map_addr(pf, r.route, pd, na)) {
+      st.release(s);
+      REASON_SET(pf, PFRES_NOROUTE);
+      return -1;
+    }
+    st.sc[s * SC_N + SC_RTADDR] = na[0]!;
+    st.sc[s * SC_N + SC_RTIF] = r.rt;
   }
   if (!pf_state_insert(pf, s)) {
     st.release(s);

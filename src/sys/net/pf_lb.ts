@@ -21,7 +21,7 @@ const PF_POOL_ROUNDROBIN = 4;
 const PF_POOL_RANDOM = 2;
 
 /** The pool's chosen address (words), or false when the pool has none. */
-function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array): boolean {
+export function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array): boolean {
   const a = pool.addr;
   switch (a.type) {
     case PF_ADDR_ADDRMASK: {

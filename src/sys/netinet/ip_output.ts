@@ -157,7 +157,8 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     const n = pf_test(k, PF_AF_INET, flags & IP_FORWARDING ? PF_FWD : PF_OUT, ifp, m);
     if (n === null) {
       inet.ip_output_rt = rt;
-      return EACCES;
+      // route-to/reply-to sent it elsewhere: done, as OpenBSD
+      return k.pf.taken ? 0 : EACCES;
     }
     m = n;
     ipv.wrap(m.buf, m.off, m.len);
