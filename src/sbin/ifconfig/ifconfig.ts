@@ -5,7 +5,8 @@
  * or a name prefix), -C, `inet`, ADDR[/LEN], `netmask`, `broadcast`,
  * `alias`, `-alias`, `delete`, `up`, `down`, `description`/`descr`,
  * `-description`/`-descr`, `mtu`, `lladdr`, `priority`, `llprio`,
- * `group`, `-group`.
+ * `group`, `-group`.  vxlan interfaces show vxlan(4)'s `encap:` and
+ * `tunnel:` lines.
  */
 import type { Io } from '../../lib/io.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
@@ -33,6 +34,7 @@ import {
 } from '../../sys/net/if.js';
 import { formatIp4, formatMac, parseMac } from '../../wire/addr.js';
 import { ifconfig_inet6, in6_status } from './ifconfig_inet6.js';
+import { Vxlan } from '../../sys/dev/vxlan.js';
 
 /** Interface cloners of GENERIC (openbsd-formats.md §5). */
 export const IF_CLONERS = [
@@ -92,6 +94,8 @@ export function ifstatus(ifp: Ifnet, aliases: boolean): string {
   if (ifp.if_type === IFT_ETHER && ifp.if_lladdr.length === 6) s += `\tlladdr ${formatMac(ifp.if_lladdr, 0)}\n`;
   if (ifp.if_description !== '') s += `\tdescription: ${ifp.if_description}\n`;
   s += `\tindex ${ifp.if_index} priority ${ifp.if_priority} llprio ${ifp.if_llprio}\n`;
+  const vx = ifp.if_softc instanceof Vxlan ? ifp.if_softc : null;
+  if (vx !== null) s += getencap(vx);
   const groups = ifp.if_groups.filter((g) => g !== 'all');
   if (groups.length > 0) s += `\tgroups: ${groups.join(' ')}\n`;
   const media = ifp.if_media;
@@ -114,7 +118,36 @@ export function ifstatus(ifp: Ifnet, aliases: boolean): string {
     s += '\n';
   }
   s += in6_status(ifp);
+  if (vx !== null) s += phys_status(vx);
   return s;
+}
+
+/**
+ * getencap(): SIOCGVNETID, SIOCGIFPARENT, SIOCGTXHPRIO, SIOCGRXHPRIO.  A
+ * packetflow vxlan always has a VNI and no parent (the host routes the
+ * outer packets).  Header priorities cannot be configured here; the line
+ * shows vxlan(4)'s defaults (the host socket sends the outer header with
+ * TOS 0, as txprio 0 does).
+ */
+function getencap(vx: Vxlan): string {
+  return `\tencap: vnetid ${vx.vni} parent none txprio 0 rxprio outer\n`;
+}
+
+/**
+ * phys_status(): the tunnel's endpoints as print_tunnel() shows them, each
+ * port when it is not 0.  OpenBSD's vxlan uses one port for both ends; here
+ * the local socket and the far end (a Linux vxlan device's dstport) have
+ * their own.  TTL and DF are those of the host's UDP socket, which builds
+ * the outer packets: Linux's default TTL 64, and DF set (IP_PMTUDISC_WANT).
+ */
+function phys_status(vx: Vxlan): string {
+  const s = vx.socket;
+  const ver = s.address.includes(':') ? '6' : '';
+  let t = `\ttunnel: inet${ver} ${s.address}`;
+  if (s.port !== 0) t += `:${s.port}`;
+  t += ` --> ${vx.remoteAddress}`;
+  if (vx.remotePort !== 0) t += `:${vx.remotePort}`;
+  return t + ' ttl 64 df\n';
 }
 
 const isdigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
