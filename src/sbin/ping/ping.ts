@@ -31,6 +31,7 @@ import {
 } from '../../wire/icmp.js';
 import type { Timeout } from '../../sys/kern/kern_timeout.js';
 import { Completion, runAsync, runSync, type Waiting } from '../../lib/wait.js';
+import { PingStats } from './stats.js';
 
 const ECHOLEN = 8;
 /** struct payload: tv64 (16) + SipHash MAC (8). */
@@ -323,14 +324,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     out(p + '\n');
   }
   const count = npackets >= 0 ? npackets : popts.signal ? Infinity : DEFAULT_COUNT;
-  let ntransmitted = 0;
-  let nreceived = 0;
-  let nrepeats = 0;
-  let tmin = Infinity;
-  let tmax = 0;
-  let tsum = 0;
-  let tsumsq = 0;
-  const seen = new Set<number>();
+  const st = new PingStats();
   let done = false;
   let sendTimer: Timeout<undefined> | null = null;
   let endTimer: Timeout<undefined> | null = null;
@@ -350,24 +344,15 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     if (icv.type === ICMP_ECHOREPLY) {
       if (icv.id !== ident) return;
       const seq = icv.seq;
-      ++nreceived;
       let triptime = 0;
       if (timing && cc >= ECHOLEN + ECHOTMLEN) {
         const sentHi = get32(buf, off + hlen + ECHOLEN);
         const sentLo = get32(buf, off + hlen + ECHOLEN + 4);
         const sent = sentHi * 4294967296 + sentLo;
         triptime = (w.now - sent) / 1e6;
-        tsum += triptime;
-        tsumsq += triptime * triptime;
-        if (triptime < tmin) tmin = triptime;
-        if (triptime > tmax) tmax = triptime;
+        st.rtt(triptime);
       }
-      let dup = false;
-      if (seen.has(seq)) {
-        ++nrepeats;
-        --nreceived;
-        dup = true;
-      } else seen.add(seq);
+      const dup = st.reply(seq);
       if (!quiet) {
         let s = `${cc} bytes from ${from}: icmp_seq=${seq} ttl=${buf[off + 8]}`;
         if (cc >= ECHOLEN + ECHOTMLEN) s += ` time=${triptime.toFixed(3)} ms`;
@@ -383,7 +368,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
         }
         out(s + '\n');
       }
-      if (count !== Infinity && nreceived >= count) finish();
+      if (count !== Infinity && st.nreceived >= count) finish();
     } else if (verbose) {
       // Only errors about our own requests are ours to print.
       out(`${cc} bytes from ${from}: ${pr_icmph(icv)}`);
@@ -419,14 +404,14 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     const icp = new IcmpPacket(b, o + 20, cc);
     icp.type = ICMP_ECHO;
     icp.id = ident;
-    icp.seq = ntransmitted & 0xffff;
+    icp.seq = st.ntransmitted & 0xffff;
     if (timing) {
       const t = w.now;
       put32(b, o + 20 + ECHOLEN, Math.floor(t / 4294967296));
       put32(b, o + 20 + ECHOLEN + 4, t % 4294967296);
     }
     icp.fillChecksum();
-    ntransmitted++;
+    st.ntransmitted++;
     let flags = 0;
     if (hdrincl) {
       // IP_HDRINCL: rip_output sends our header as is, with an id if we left none.
@@ -445,9 +430,8 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
 
   const scheduleNext = (): void => {
     if (done) return;
-    if (ntransmitted >= count) {
-      const secs = nreceived ? Math.max(1, Math.floor((2 * tmax) / 1000)) : maxwait;
-      endTimer = w.after(secs * 1e9, finish);
+    if (st.ntransmitted >= count) {
+      endTimer = w.after(st.lingerSecs(maxwait) * 1e9, finish);
       return;
     }
     pinger();
@@ -458,7 +442,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
   // SIGINT: ping.c leaves its loop and prints the statistics at once.
   const unsub = end.abortOn(popts.signal);
   try {
-    for (let i = 0; i < preload && ntransmitted < count; i++) pinger();
+    for (let i = 0; i < preload && st.ntransmitted < count; i++) pinger();
     scheduleNext();
     if (!done) yield end;
   } finally {
@@ -467,21 +451,8 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     finish();
   }
 
-  out(`\n--- ${hostname} ping statistics ---\n`);
-  let s = `${ntransmitted} packets transmitted, ${nreceived} packets received, `;
-  if (nrepeats) s += `${nrepeats} duplicates, `;
-  if (ntransmitted) {
-    if (nreceived > ntransmitted) s += "-- somebody's duplicating packets!";
-    else s += `${(((ntransmitted - nreceived) * 100) / ntransmitted).toFixed(1)}% packet loss`;
-  }
-  out(s + '\n');
-  if (timing && nreceived + nrepeats > 0) {
-    const num = nreceived + nrepeats;
-    const avg = tsum / num;
-    const dev = Math.sqrt(Math.max(0, tsumsq / num - avg * avg));
-    out(`round-trip min/avg/max/std-dev = ${tmin.toFixed(3)}/${avg.toFixed(3)}/${tmax.toFixed(3)}/${dev.toFixed(3)} ms\n`);
-  }
-  return nreceived ? 0 : 1;
+  out(st.summary(hostname, timing));
+  return st.nreceived ? 0 : 1;
 }
 
 /** The tool bound to one kernel. */

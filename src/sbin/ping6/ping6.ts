@@ -23,6 +23,7 @@ import { IN6_IS_SCOPE_EMBED, in6_setscope } from '../../sys/netinet6/in6_var.js'
 import { in6ifa_ifwithaddr } from '../../sys/netinet6/in6.js';
 import { DEFAULT_COUNT, type PingOptions } from '../ping/ping.js';
 import { Completion, runAsync, runSync, type Waiting } from '../../lib/wait.js';
+import { PingStats } from '../ping/stats.js';
 
 const ECHOLEN = 8;
 const ECHOTMLEN = 24;
@@ -140,14 +141,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
   const timing = datalen >= ECHOTMLEN;
   const count = npackets >= 0 ? npackets : popts.signal ? Infinity : DEFAULT_COUNT;
   const pretty = pct >= 0 ? hostname : formatIp6(parseIp6(hostname)!, 0) + (pct >= 0 ? hostname.slice(pct) : '');
-  let ntransmitted = 0;
-  let nreceived = 0;
-  let nrepeats = 0;
-  let tmin = Infinity;
-  let tmax = 0;
-  let tsum = 0;
-  let tsumsq = 0;
-  const seen = new Set<number>();
+  const st = new PingStats();
   let done = false;
   let sendTimer: Timeout<undefined> | null = null;
   let endTimer: Timeout<undefined> | null = null;
@@ -165,22 +159,13 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     const cc = len - ioff;
     if (cc < ECHOLEN || buf[p] !== ICMP6_ECHO_REPLY || get16(buf, p + 4) !== ident) return;
     const seq = get16(buf, p + 6);
-    ++nreceived;
     let triptime = 0;
     if (timing && cc >= ECHOLEN + ECHOTMLEN) {
       const sent = get32(buf, p + ECHOLEN) * 4294967296 + get32(buf, p + ECHOLEN + 4);
       triptime = (w.now - sent) / 1e6;
-      tsum += triptime;
-      tsumsq += triptime * triptime;
-      if (triptime < tmin) tmin = triptime;
-      if (triptime > tmax) tmax = triptime;
+      st.rtt(triptime);
     }
-    let dup = false;
-    if (seen.has(seq)) {
-      ++nrepeats;
-      --nreceived;
-      dup = true;
-    } else seen.add(seq);
+    const dup = st.reply(seq);
     if (!quiet) {
       const from = buf.slice(off + 8, off + 24);
       const scope = IN6_IS_SCOPE_EMBED(from, 0) ? (from[2]! << 8) | from[3]! : 0;
@@ -191,7 +176,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
       if (cc - ECHOLEN < datalen) s += ' (TRUNC!)';
       out(s + '\n');
     }
-    if (nreceived >= count) finish();
+    if (st.nreceived >= count) finish();
   };
   const pinger = (): void => {
     const len = 40 + ECHOLEN + datalen;
@@ -210,15 +195,15 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     b[p] = ICMP6_ECHO_REQUEST;
     b[p + 4] = ident >>> 8;
     b[p + 5] = ident & 0xff;
-    b[p + 6] = (ntransmitted >>> 8) & 0xff;
-    b[p + 7] = ntransmitted & 0xff;
+    b[p + 6] = (st.ntransmitted >>> 8) & 0xff;
+    b[p + 7] = st.ntransmitted & 0xff;
     for (let i = ECHOTMLEN; i < datalen; i++) b[p + ECHOLEN + i] = i & 0xff;
     if (timing) {
       put32(b, p + ECHOLEN, Math.floor(w.now / 4294967296));
       put32(b, p + ECHOLEN + 4, w.now % 4294967296);
     }
     m.csum_flags |= M_ICMP_CSUM_OUT;
-    ntransmitted++;
+    st.ntransmitted++;
     const mifp = oifidx && (dst[0] === 0xff) ? k.ifnets[oifidx] ?? null : null;
     const e = ip6_output(k, m, 0, null, mifp, hlim);
     if (e !== 0) {
@@ -228,9 +213,8 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
   };
   const scheduleNext = (): void => {
     if (done) return;
-    if (ntransmitted >= count) {
-      const secs = nreceived ? Math.max(1, Math.floor((2 * tmax) / 1000)) : maxwait;
-      endTimer = w.after(secs * 1e9, finish);
+    if (st.ntransmitted >= count) {
+      endTimer = w.after(st.lingerSecs(maxwait) * 1e9, finish);
       return;
     }
     pinger();
@@ -246,21 +230,8 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     k.inet6.icmp6Listeners.delete(listener);
     finish();
   }
-  out(`\n--- ${hostname} ping statistics ---\n`);
-  let s = `${ntransmitted} packets transmitted, ${nreceived} packets received, `;
-  if (nrepeats) s += `${nrepeats} duplicates, `;
-  if (ntransmitted) {
-    if (nreceived > ntransmitted) s += "-- somebody's duplicating packets!";
-    else s += `${(((ntransmitted - nreceived) * 100) / ntransmitted).toFixed(1)}% packet loss`;
-  }
-  out(s + '\n');
-  if (timing && nreceived + nrepeats > 0) {
-    const num = nreceived + nrepeats;
-    const avg = tsum / num;
-    const dev = Math.sqrt(Math.max(0, tsumsq / num - avg * avg));
-    out(`round-trip min/avg/max/std-dev = ${tmin.toFixed(3)}/${avg.toFixed(3)}/${tmax.toFixed(3)}/${dev.toFixed(3)} ms\n`);
-  }
-  return nreceived ? 0 : 1;
+  out(st.summary(hostname, timing));
+  return st.nreceived ? 0 : 1;
 }
 
 export function ping6Tool(k: Kernel): (argv: readonly string[], io: Io) => number {
