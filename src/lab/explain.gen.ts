@@ -1453,15 +1453,15 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badaddr": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 128,
+    "line": 131,
     "fn": "ipv4_check",
-    "cond": "(ip.dstI32 >>> 24 === IN_LOOPBACKNET || ip.srcI32 >>> 24 === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
+    "cond": "(b[o + 16] === IN_LOOPBACKNET || b[o + 12] === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
    }
   ],
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 327,
+    "line": 342,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -1469,15 +1469,15 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badhlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 117,
+    "line": 122,
     "fn": "ipv4_check",
     "cond": "hlen < IP_HDR_LEN"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 122,
+    "line": 126,
     "fn": "ipv4_check",
-    "cond": "hlen > m.len"
+    "cond": "hlen > mlen"
    }
   ],
   "ips_badlen": [
@@ -1491,7 +1491,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 626,
+    "line": 641,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -1499,61 +1499,67 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 134,
+    "line": 136,
     "fn": "ipv4_check",
     "cond": "m.csum_flags & M_IPV4_CSUM_IN_BAD ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 140,
+    "line": 141,
     "fn": "ipv4_check",
-    "cond": "sum16(m.buf, m.off, hlen) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
+    "cond": "(hlen === IP_HDR_LEN ? ipv4_sum20(b, o) : sum16(b, o, hlen)) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
   ],
   "ips_badvers": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 111,
+    "line": 117,
     "fn": "ipv4_check",
-    "cond": "ip.version !== IPVERSION"
+    "cond": "vhl >> 4 !== IPVERSION"
    }
   ],
   "ips_cantforward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 210,
+    "line": 225,
     "fn": "ip_input_if",
     "cond": "!IN_LOCAL_GROUP(dst) ← dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 219,
+    "line": 234,
     "fn": "ip_input_if",
     "cond": "!(flags & IP_FORWARDING)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 652,
+    "line": 667,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 707,
+    "line": 722,
     "fn": "ip_forward",
     "cond": "error"
    }
   ],
   "ips_cantfrag": [
    {
+    "file": "src/sys/net/pf.ts",
+    "line": 1026,
+    "fn": "pf_route",
+    "cond": "nb[no + 6]! & 0x40"
+   },
+   {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 724,
+    "line": 739,
     "fn": "ip_forward",
     "cond": "case EMSGSIZE"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 179,
+    "line": 180,
     "fn": "ip_output",
     "cond": "ip.ipOff & IP_DF"
    }
@@ -1561,7 +1567,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_delivered": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 293,
+    "line": 308,
     "fn": "ip_deliver",
     "cond": "always"
    }
@@ -1569,7 +1575,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 709,
+    "line": 724,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1577,21 +1583,27 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 372,
+    "line": 387,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 499,
+    "line": 514,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
   ],
   "ips_fragmented": [
    {
+    "file": "src/sys/net/pf.ts",
+    "line": 1038,
+    "fn": "pf_route",
+    "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
+   },
+   {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 193,
+    "line": 194,
     "fn": "ip_output",
     "cond": "error === 0 ← error === 0"
    }
@@ -1599,7 +1611,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 346,
+    "line": 361,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1607,7 +1619,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 487,
+    "line": 502,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -1615,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_inswcsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 138,
+    "line": 139,
     "fn": "ipv4_check",
     "cond": "!(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1637,15 +1649,21 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 309,
+    "line": 324,
     "fn": "rip_input",
     "cond": "always"
    }
   ],
   "ips_noroute": [
    {
+    "file": "src/sys/net/pf.ts",
+    "line": 998,
+    "fn": "pf_route",
+    "cond": "!rtisvalid(rt)"
+   },
+   {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 664,
+    "line": 679,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
@@ -1671,7 +1689,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_notmember": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 208,
+    "line": 223,
     "fn": "ip_input_if",
     "cond": "dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    }
@@ -1679,13 +1697,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_odropped": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 218,
+    "line": 219,
     "fn": "ip_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 231,
+    "line": 232,
     "fn": "ip_fragment",
     "cond": "m === null"
    }
@@ -1693,7 +1711,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_ofragments": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 258,
+    "line": 259,
     "fn": "ip_fragment",
     "cond": "always"
    }
@@ -1701,7 +1719,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rawout": [
    {
     "file": "src/sbin/ping/ping.ts",
-    "line": 436,
+    "line": 421,
     "fn": "pingAsync",
     "cond": "hdrincl"
    }
@@ -1709,13 +1727,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 350,
+    "line": 365,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 452,
+    "line": 467,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -1723,7 +1741,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 358,
+    "line": 373,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1731,7 +1749,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 710,
+    "line": 725,
     "fn": "ip_forward",
     "cond": "type ← not (error)"
    }
@@ -1739,7 +1757,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 431,
+    "line": 446,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -1747,23 +1765,23 @@ export const EXPLAIN: ExplainIndex = {
   "ips_tooshort": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 153,
+    "line": 152,
     "fn": "ipv4_check",
-    "cond": "m.len < len"
+    "cond": "mlen < len"
    }
   ],
   "ips_toosmall": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 105,
+    "line": 110,
     "fn": "ipv4_check",
-    "cond": "m.len < IP_HDR_LEN"
+    "cond": "mlen < IP_HDR_LEN"
    }
   ],
   "ips_total": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 167,
+    "line": 182,
     "fn": "ip_input_if",
     "cond": "always"
    }
@@ -1771,7 +1789,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 258,
+    "line": 273,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -3168,25 +3186,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 415,
+   "line": 430,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 445,
+   "line": 460,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 475,
+   "line": 490,
    "fn": "ip_freef",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_output.ts",
-   "line": 327,
+   "line": 328,
    "fn": "loop_task",
    "cond": "ifp === undefined"
   },
