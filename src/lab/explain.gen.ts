@@ -1533,13 +1533,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 667,
+    "line": 668,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 722,
+    "line": 709,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -1553,8 +1553,8 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 739,
-    "fn": "ip_forward",
+    "line": 757,
+    "fn": "ip_forward_error",
     "cond": "case EMSGSIZE"
    },
    {
@@ -1575,7 +1575,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 724,
+    "line": 711,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1663,7 +1663,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 679,
+    "line": 681,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
@@ -1749,9 +1749,9 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 725,
+    "line": 713,
     "fn": "ip_forward",
-    "cond": "type ← not (error)"
+    "cond": "not (error)"
    }
   ],
   "ips_toolong": [

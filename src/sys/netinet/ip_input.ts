@@ -657,64 +657,51 @@ const ICMP_QUOTE = 8;
 export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Route | null = null): void {
   const st = k.stats.ipstat;
   const inet = k.inet;
-  const ip = ipv.wrap(m.buf, m.off, m.len);
   const tr = k.trace;
   if (tr !== null) tr.fn0(k, m, 'ip_forward', ifp.if_xname);
-  let dest = 0;
-  const dst = ip.dstI32;
+  // The header's bytes read directly: view getters inlined here spend the inlining budget.
+  const mb = m.buf;
+  const mo = m.off;
+  const dst = (mb[mo + 16]! << 24) | (mb[mo + 17]! << 16) | (mb[mo + 18]! << 8) | mb[mo + 19]!;
   if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)) {
-    if (tr !== null) tr.drop(k, m, m.m_flags & (M_BCAST | M_MCAST) ? 'ip_forward: link-layer broadcast/multicast → drop, ips_cantforward' : 'ip_forward: %a may not be forwarded → drop, ips_cantforward', '', ip.dst);
+    if (tr !== null) tr.drop(k, m, m.m_flags & (M_BCAST | M_MCAST) ? 'ip_forward: link-layer broadcast/multicast → drop, ips_cantforward' : 'ip_forward: %a may not be forwarded → drop, ips_cantforward', '', dst >>> 0);
     st.inc(ips_cantforward);
     m.free();
     return;
   }
-  if (ip.ttl <= IPTTLDEC) {
-    if (tr !== null) tr.branch(k, m, 'ip_forward: ttl %d would reach 0 → icmp_error(time exceeded in transit)', '', ip.ttl);
-    icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, dest, 0);
+  const ttl = mb[mo + 8]!;
+  if (ttl <= IPTTLDEC) {
+    if (tr !== null) tr.branch(k, m, 'ip_forward: ttl %d would reach 0 → icmp_error(time exceeded in transit)', '', ttl);
+    icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, 0, 0);
     return;
   }
   const rt = ro !== null ? route_mpath(k, ro, dst) : rt_match(k, dst, RT_RESOLVE);
   if (rt === null) {
-    if (tr !== null) tr.branch(k, m, 'ip_forward: no route to %a → icmp_error(host unreachable), ips_noroute', '', ip.dst);
+    if (tr !== null) tr.branch(k, m, 'ip_forward: no route to %a → icmp_error(host unreachable), ips_noroute', '', dst >>> 0);
     st.inc(ips_noroute);
-    icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, dest, 0);
+    icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, 0, 0);
     return;
   }
   // Keep the head of the packet for an ICMP error (OpenBSD keeps 68 bytes
   // on the stack): only what icmp_do_error quotes, the same error for less copying.
-  const tot = ip.totalLength;
-  const quote = ip.headerLength + ICMP_QUOTE;
+  const tot = (mb[mo + 2]! << 8) | mb[mo + 3]!;
+  const quote = ((mb[mo]! & 0xf) << 2) + ICMP_QUOTE;
   const icmpLen = tot < quote ? tot : quote < ICMP_BUF ? quote : ICMP_BUF;
   // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
   const saveJourney = tr !== null ? tr.current : null;
   const saved = inet.icmpSave;
   // At most 68 bytes, copied one by one: cheaper than a view or the whole cluster.
-  const savedOff = 0;
-  const mb = m.buf;
-  const mo = m.off;
   for (let i = 0; i < icmpLen; i++) saved[i] = mb[mo + i]!;
   const mflags = m.m_flags;
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
   const loopcnt = m.ph_loopcnt;
-  if (tr !== null) tr.bytes2(k, m, 'ip_forward: ttl %d → %d', ip.ttl, ip.ttl - IPTTLDEC);
-  ip.ttl = ip.ttl - IPTTLDEC;
+  if (tr !== null) tr.bytes2(k, m, 'ip_forward: ttl %d → %d', ttl, ttl - IPTTLDEC);
+  mb[mo + 8] = ttl - IPTTLDEC;
 
-  let type = 0;
-  let code = 0;
   // Redirect the sender when we forward out of the interface it came in on.
-  if (rt.rt_ifidx === ifp.if_index && !(rt.rt_flags & (RTF_DYNAMIC | RTF_MODIFIED)) && rt.rt_dst !== INADDR_ANY &&
-      !(flags & IP_REDIRECT) && inet.ipsendredirects.value !== 0 && !arpproxy(k, rt)) {
-    const ia = rt.rt_ifa!;
-    if ((ip.srcI32 & ia.mask) === (ia.addr & ia.mask)) {
-      dest = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr : ip.dst;
-      type = ICMP_REDIRECT;
-      code = ICMP_REDIRECT_HOST;
-      if (tr !== null) tr.branch(k, m, 'ip_forward: out the interface it came in on, sender on that net → ICMP redirect to %a', '', dest);
-    }
-  }
+  const dest = rt.rt_ifidx === ifp.if_index ? ip_forward_redirect(k, m, flags, rt, dst) : 0;
   const error = ip_output(k, m, flags | IP_FORWARDING, ro ?? rt);
-  const ort: Rtentry | null = inet.ip_output_rt;
   if (tr !== null) {
     tr.current = saveJourney;
     if (error) tr.branch(k, null, 'ip_forward: ip_output failed (errno %d) → ips_cantforward', '', error);
@@ -722,9 +709,40 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   if (error) st.inc(ips_cantforward);
   else {
     st.inc(ips_forward);
-    if (type) st.inc(ips_redirectsent);
-    else return;
+    if (dest === 0) return;
+    st.inc(ips_redirectsent);
   }
+  ip_forward_error(k, ifp, error, dest, icmpLen, mflags, pfflags, rtableid, loopcnt);
+}
+
+/**
+ * ip_forward's redirect test for a datagram going out the interface it came
+ * in on: the gateway (or destination) to redirect the sender to, 0 for none.
+ */
+function ip_forward_redirect(k: Kernel, m: Mbuf, flags: number, rt: Rtentry, dst: number): number {
+  if (rt.rt_flags & (RTF_DYNAMIC | RTF_MODIFIED) || rt.rt_dst === INADDR_ANY || flags & IP_REDIRECT ||
+      k.inet.ipsendredirects.value === 0 || arpproxy(k, rt)) return 0;
+  const ia = rt.rt_ifa!;
+  const src = (m.buf[m.off + 12]! << 24) | (m.buf[m.off + 13]! << 16) | (m.buf[m.off + 14]! << 8) | m.buf[m.off + 15]!;
+  if ((src & ia.mask) !== (ia.addr & ia.mask)) return 0;
+  const dest = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr : dst >>> 0;
+  if (k.trace !== null) k.trace.branch(k, m, 'ip_forward: out the interface it came in on, sender on that net → ICMP redirect to %a', '', dest);
+  return dest;
+}
+
+/**
+ * The rest of ip_forward after ip_output failed or a redirect is due (out
+ * of line, off the hot path; the caller counted): the ICMP error quoting
+ * the head of the datagram saved in inet.icmpSave.
+ */
+function ip_forward_error(
+  k: Kernel, ifp: Ifnet, error: number, dest: number, icmpLen: number,
+  mflags: number, pfflags: number, rtableid: number, loopcnt: number,
+): void {
+  const st = k.stats.ipstat;
+  let type = dest !== 0 ? ICMP_REDIRECT : 0;
+  let code = dest !== 0 ? ICMP_REDIRECT_HOST : 0;
+  const ort: Rtentry | null = k.inet.ip_output_rt;
   let destmtu = 0;
   switch (error) {
     case 0:
@@ -750,7 +768,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const mcopy = k.mbufs.get(icmpLen);
   if (mcopy === null) return;
   mcopy.append(icmpLen);
-  mcopy.buf.set(saved.subarray(savedOff, savedOff + icmpLen), mcopy.off);
+  mcopy.buf.set(k.inet.icmpSave.subarray(0, icmpLen), mcopy.off);
   mcopy.m_flags |= mflags & (M_BCAST | M_MCAST);
   mcopy.ph_rtableid = rtableid;
   mcopy.ph_ifidx = ifp.if_index;
