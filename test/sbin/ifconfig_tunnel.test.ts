@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/root.js';
 import { World } from '../../src/sys/kern/kern_clock.js';
 import { Kernel } from '../../src/sys/kern/kernel.js';
 import { loopattach } from '../../src/sys/net/if_loop.js';
@@ -18,7 +18,8 @@ import { HostLink, type HostWire } from '../../src/sys/dev/hostlink.js';
 import { ifconfig } from '../../src/sbin/ifconfig/ifconfig.js';
 import { StringOutput } from '../../src/lib/io.js';
 
-const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
+// Goldens live beside the sources, also when the tests run from dist/.
+const GOLDEN = join(ROOT, 'test', 'sbin', 'golden');
 
 function run(k: Kernel, ...argv: string[]): string {
   const out = new StringOutput();
