@@ -26,7 +26,7 @@ import type { World } from '../kern/kern_clock.js';
 import { MbufList } from '../kern/uipc_mbuf.js';
 import {
   Ifnet, IFT_ETHER, IFF_BROADCAST, IFF_SIMPLEX, IFF_MULTICAST, IFF_RUNNING, IFXF_CLONED, IFXF_MPSAFE,
-  LINK_STATE_DOWN, LINK_STATE_FULL_DUPLEX, if_linkstate, if_setflags_up,
+  LINK_STATE_DOWN, LINK_STATE_FULL_DUPLEX, LINK_STATE_UNKNOWN, if_addgroup, if_linkstate, if_setflags_up,
 } from '../net/if.js';
 import type { IfQueue } from '../net/ifq.js';
 import { ifq_dequeue, ifq_init_maxlen, ifiq_input, ifq_purge } from '../net/ifq.js';
@@ -110,7 +110,18 @@ export class HostLink {
   private readonly flushFn = (): void => this.flush();
   private detached = false;
 
-  constructor(kernel: Kernel, driver: string, opts: HostLinkOptions, describe: (name: string, lladdr: string) => string) {
+  /**
+   * tracksLink: the driver reports a link state (tap(4) goes active when its
+   * device is open); vxlan(4) never sets one, so it stays unknown and
+   * ifconfig prints no status line for it.
+   */
+  constructor(
+    kernel: Kernel,
+    driver: string,
+    opts: HostLinkOptions,
+    describe: (name: string, lladdr: string) => string,
+    private readonly tracksLink = true,
+  ) {
     this.kernel = kernel;
     this.driver = driver;
     let lladdr: Uint8Array | null;
@@ -136,8 +147,10 @@ export class HostLink {
     ifp.if_stop = (p) => {
       p.if_flags &= ~IFF_RUNNING;
     };
-    ifp.if_link_state = LINK_STATE_DOWN;
+    ifp.if_link_state = tracksLink ? LINK_STATE_DOWN : LINK_STATE_UNKNOWN;
     ether_ifattach(ifp);
+    // A cloned interface joins the group named after its driver (if_clone_create).
+    if_addgroup(ifp, driver);
     bpfattach(ifp, DLT_EN10MB);
     this.ks = kernel.kstats.create(
       name,
@@ -179,9 +192,11 @@ export class HostLink {
     const ifp = this.ifp;
     this.wire = wire;
     hostlink_world_acquire(this.kernel.world);
-    ifp.if_link_state = LINK_STATE_FULL_DUPLEX;
-    ifp.if_lastchange = this.kernel.world.now;
-    if_linkstate(ifp);
+    if (this.tracksLink) {
+      ifp.if_link_state = LINK_STATE_FULL_DUPLEX;
+      ifp.if_lastchange = this.kernel.world.now;
+      if_linkstate(ifp);
+    }
     if (this.up) if_setflags_up(ifp, true);
   }
 
@@ -199,9 +214,11 @@ export class HostLink {
     this.ml.purge();
     const ifp = this.ifp;
     for (const ifq of ifp.if_ifqs) ifq_purge(ifq);
-    ifp.if_link_state = LINK_STATE_DOWN;
-    ifp.if_lastchange = this.kernel.world.now;
-    if_linkstate(ifp);
+    if (this.tracksLink) {
+      ifp.if_link_state = LINK_STATE_DOWN;
+      ifp.if_lastchange = this.kernel.world.now;
+      if_linkstate(ifp);
+    }
     hostlink_world_release(this.kernel.world);
   }
 

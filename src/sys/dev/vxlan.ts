@@ -198,7 +198,8 @@ export class Vxlan extends HostLink {
     const remoteAddress = opts.remoteAddress ?? '127.0.0.1';
     if (isIP(remoteAddress) === 0) throw new Error(`vxlan: remote address ${remoteAddress} is not an IP address`);
     super(k, 'vxlan', opts, (name, mac) =>
-      `${name}: vnetid ${vni} udp ${opts.socket.address}:${opts.socket.port} -> ${remoteAddress}:${opts.remotePort}, address ${mac}`);
+      `${name}: vnetid ${vni} udp ${opts.socket.address}:${opts.socket.port} -> ${remoteAddress}:${opts.remotePort}, address ${mac}`,
+      false);
     this.socket = opts.socket;
     this.vni = vni;
     this.remoteAddress = remoteAddress;
