@@ -47,6 +47,8 @@ export interface CommandContext {
 /** What a kernel tool may take besides its arguments: SIGINT (ping, ping6). */
 export interface ToolOptions {
   signal?: AbortSignal | null;
+  /** Run as a background job: wait for the world, never run it. */
+  detached?: boolean;
 }
 
 export type KernelTool = (k: Kernel, argv: readonly string[], io: Io, opts?: ToolOptions) => number | Promise<number>;
@@ -101,6 +103,9 @@ export const PROGRAMS: Record<string, { summary: string; run: Program; words?: r
     sigint: true,
   },
 };
+
+/** Kernel tools that also run as background jobs (`ping -i 1 10.0.2.2 &`): they wait on timers, not on the shell. */
+export const BACKGROUND_TOOLS: readonly string[] = ['ping', 'ping6'];
 
 /** Exit status of a process SIGINT ended (128 + SIGINT), as sh(1) reports it. */
 export const STATUS_SIGINT = 130;

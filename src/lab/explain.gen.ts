@@ -613,7 +613,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_ierrors": [
    {
     "file": "src/sys/dev/hostlink.ts",
-    "line": 253,
+    "line": 270,
     "fn": "input",
     "cond": "len > ifp.if_mtu + ETHER_HDR_LEN + ETHER_VLAN_ENCAP_LEN"
    },
@@ -667,7 +667,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_iqdrops": [
    {
     "file": "src/sys/dev/hostlink.ts",
-    "line": 261,
+    "line": 278,
     "fn": "input",
     "cond": "m === null || !m.setBytes(buf, off, len)"
    },
@@ -727,7 +727,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_oerrors": [
    {
     "file": "src/sys/dev/hostlink.ts",
-    "line": 231,
+    "line": 248,
     "fn": "start",
     "cond": "not (wire.transmit(m.buf, m.off, m.len) === 0)"
    }
@@ -1719,7 +1719,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rawout": [
    {
     "file": "src/sbin/ping/ping.ts",
-    "line": 421,
+    "line": 424,
     "fn": "pingAsync",
     "cond": "hdrincl"
    }
@@ -1829,7 +1829,7 @@ export const EXPLAIN: ExplainIndex = {
   "rx_nombuf": [
    {
     "file": "src/sys/dev/hostlink.ts",
-    "line": 260,
+    "line": 277,
     "fn": "input",
     "cond": "m === null || !m.setBytes(buf, off, len)"
    },
@@ -1843,7 +1843,7 @@ export const EXPLAIN: ExplainIndex = {
   "rx_oversize": [
    {
     "file": "src/sys/dev/hostlink.ts",
-    "line": 252,
+    "line": 269,
     "fn": "input",
     "cond": "len > ifp.if_mtu + ETHER_HDR_LEN + ETHER_VLAN_ENCAP_LEN"
    },
@@ -3096,7 +3096,7 @@ export const EXPLAIN: ExplainIndex = {
  "uncounted": [
   {
    "file": "src/sys/dev/hostlink.ts",
-   "line": 259,
+   "line": 276,
    "fn": "input",
    "cond": "m !== null ← m === null || !m.setBytes(buf, off, len)"
   },

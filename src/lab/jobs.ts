@@ -10,11 +10,24 @@
  * keep what arrives: a reader that does not read, whose Recv-Q fills
  * (the Socket Buffer slide).  Stopping works on the wakeups: the job's
  * sockets (so_cpid is the job's pid) keep their wakeups back until CONT.
+ * `kill -INT %N` is the job's SIGINT: a program that catches it (ping,
+ * tcpbench) winds up and prints its summary; others die as of SIGTERM.
  */
 import type { Kernel } from '../sys/kern/kernel.js';
 import { soclose, type Socket } from '../sys/kern/uipc_socket.js';
 
 export type JobState = 'Running' | 'Stopped' | 'Done' | 'Terminated';
+
+/**
+ * A job's own signal handling: `sigint` is the program's SIGINT (an
+ * AbortSignal it watches); `silence` mutes its output, for a program that
+ * has no sockets to close (ping) and dies of SIGTERM without a word.
+ */
+export interface JobSignals {
+  readonly sigint: AbortController;
+  readonly catchesSigint: boolean;
+  readonly silence: () => void;
+}
 
 export class ProgramJob {
   state: JobState = 'Running';
@@ -29,6 +42,7 @@ export class ProgramJob {
     /** so_cpid of the job's sockets; 0: the program does not say (no job control). */
     readonly pid: number,
     run: Promise<number>,
+    private readonly signals: JobSignals | null = null,
   ) {
     run.then(
       (st) => {
@@ -89,9 +103,27 @@ export class ProgramJob {
     return null;
   }
 
+  /** SIGINT: a program that catches it winds up (ping's statistics); others die. */
+  interrupt(): string | null {
+    if (this.done) return 'no such job';
+    const sg = this.signals;
+    if (sg === null || !sg.catchesSigint) return this.kill();
+    if (this.state === 'Stopped') this.cont();
+    sg.sigint.abort();
+    return null;
+  }
+
   /** SIGTERM: the process exits and the kernel closes its sockets. */
   kill(): string | null {
     if (this.done) return 'no such job';
+    const sg = this.signals;
+    if (this.pid === 0 && sg !== null) {
+      // No sockets of its own: it stops where it is, silently.
+      this.state = 'Terminated';
+      sg.silence();
+      sg.sigint.abort();
+      return null;
+    }
     if (this.pid === 0) return 'this program ends by itself (tcpbench -t secs)';
     for (const [so, h] of this.held) so.so_upcall = h.upcall;
     this.held.clear();

@@ -25,7 +25,7 @@ import type { Io, Output } from '../lib/io.js';
 import { StringOutput } from '../lib/io.js';
 import { getopt } from '../lib/getopt.js';
 import type { Lab, Machine } from './lab.js';
-import { machineCommands, counterSnapshot, type CommandContext, type CommandEntry } from './commands.js';
+import { BACKGROUND_TOOLS, KERNEL_TOOLS, PROGRAMS, machineCommands, counterSnapshot, type CommandContext, type CommandEntry } from './commands.js';
 import { LabTracer, journeyData, renderJourneys, renderPaths } from './journey.js';
 import { diffCommand } from './diff.js';
 import { pktgen } from './pktgen.js';
@@ -33,7 +33,6 @@ import { tcpdumpLive, type LiveCapture } from './tcpdump-live.js';
 import { tcpdump } from '../usr.sbin/tcpdump/tcpdump.js';
 import { exportCommand, importCommand, machineTcpdumpFiles } from './files.js';
 import { explainCommand } from './explain.js';
-import { PROGRAMS } from './commands.js';
 import { ProgramJob } from './jobs.js';
 import { waitFor, worldSleep } from '../lib/wait.js';
 
@@ -334,34 +333,62 @@ export class Shell {
   private background(machine: Machine, stages: Stage[], io: Io): number {
     const st = stages[0]!;
     const argv = st.argv;
-    const prog = PROGRAMS[argv[0]!];
-    if ((argv[0] !== 'tcpdump' && prog === undefined) || stages.length > 1) {
-      io.stderr.write(`packetflow: only tcpdump and programs (${Object.keys(PROGRAMS).join(', ')}) run in the background\n`);
+    const name = argv[0]!;
+    const prog = PROGRAMS[name];
+    const tool = BACKGROUND_TOOLS.includes(name) ? KERNEL_TOOLS[name] : undefined;
+    if ((name !== 'tcpdump' && prog === undefined && tool === undefined) || stages.length > 1) {
+      io.stderr.write(`packetflow: only tcpdump, ${BACKGROUND_TOOLS.join(', ')} and programs (${Object.keys(PROGRAMS).join(', ')}) run in the background\n`);
       return 1;
     }
     const out = this.jobOutput ?? io.stdout;
-    if (prog !== undefined) {
+    if (prog !== undefined || tool !== undefined) {
       const stdin = st.in === undefined ? null : this.stdinOf(machine, st.in, io);
       if (st.in !== undefined && stdin === null) return 1;
+      let muted = false;
       // A job writes into its files as it goes; ">/dev/null" drops its output.
       const fileOut = (r: { file: string; append: boolean } | undefined, dflt: Output): Output => {
-        if (r === undefined) return dflt;
+        if (r === undefined) {
+          return {
+            write: (s: string) => {
+              if (!muted) dflt.write(s);
+            },
+          };
+        }
         if (!r.append) this.writeFile(machine, r.file, '', false);
-        return { write: (s: string) => this.writeFile(machine, r.file, s, true) };
+        return {
+          write: (s: string) => {
+            if (!muted) this.writeFile(machine, r.file, s, true);
+          },
+        };
       };
       const jio = { stdout: fileOut(st.out, out), stderr: fileOut(st.err, out) };
-      const pid = prog.pid ? this.nextPid() : 0;
+      const pid = prog?.pid ? this.nextPid() : 0;
       const text = `${stageText(st)}`;
-      const job = new ProgramJob(machine.hostname, machine.k, text, pid, prog.run(this.context(machine, stdin), argv.slice(1), jio, pid));
-      this.jobs.push(job);
+      const sigint = new AbortController();
+      const ctx = this.context(machine, stdin, sigint.signal);
+      const run = prog !== undefined
+        ? prog.run(ctx, argv.slice(1), jio, pid)
+        : Promise.resolve(tool!.tool(machine.k, argv.slice(1), jio, { signal: sigint.signal, detached: true }));
+      const silence = (): void => {
+        muted = true;
+      };
+      const signals = { sigint, catchesSigint: prog === undefined || prog.sigint === true, silence };
+      const job = new ProgramJob(machine.hostname, machine.k, text, pid, run, signals);
+      this.addJob(job);
       io.stdout.write(`[${this.jobs.length}] ${pid !== 0 ? `${pid} ` : ''}${text} on ${machine.hostname}\n`);
       return 0;
     }
     const job = tcpdumpLive(this.context(machine), argv.slice(1), { stdout: out, stderr: io.stderr }, true);
     if (job === null) return 1;
-    this.jobs.push(job);
+    this.addJob(job);
     io.stdout.write(`[${this.jobs.length}] tcpdump on ${machine.hostname}:${job.ifname}\n`);
     return 0;
+  }
+
+  /** A new job takes the number after the highest one still known, as sh(1) numbers them. */
+  private addJob(job: LiveCapture | ProgramJob): void {
+    while (this.jobs.length > 0 && this.jobs[this.jobs.length - 1] === null) this.jobs.pop();
+    this.jobs.push(job);
   }
 
   /** Stop every background capture and forget every job (end of a script). */
@@ -586,7 +613,7 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
     },
   },
   kill: {
-    summary: 'end a background job (kill %1), stop or continue a program (kill -STOP %1, kill -CONT %1)',
+    summary: 'end a background job (kill %1), interrupt it (kill -INT %1: ping prints its statistics), stop or continue a program (kill -STOP %1, kill -CONT %1)',
     run: (sh, _c, argv, io) => {
       let sig = 'TERM';
       let a = argv;
@@ -595,7 +622,7 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
         a = a.slice(1);
       }
       if (!['TERM', 'KILL', 'INT', 'STOP', 'TSTP', 'CONT'].includes(sig) || a.length !== 1) {
-        io.stderr.write('usage: kill [-STOP | -CONT | -TERM] %job\n');
+        io.stderr.write('usage: kill [-INT | -STOP | -CONT | -TERM] %job\n');
         return 1;
       }
       const n = Number((a[0] ?? '').replace(/^%/, ''));
@@ -613,7 +640,7 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
         sh.jobs[n - 1] = null;
         return 0;
       }
-      const e = sig === 'STOP' || sig === 'TSTP' ? j.stop() : sig === 'CONT' ? j.cont() : j.kill();
+      const e = sig === 'STOP' || sig === 'TSTP' ? j.stop() : sig === 'CONT' ? j.cont() : sig === 'INT' ? j.interrupt() : j.kill();
       if (e !== null) {
         io.stderr.write(`kill: ${a[0]}: ${e}\n`);
         return 1;

@@ -152,3 +152,16 @@ export async function runAsync<T>(w: World, g: Waiting<T>): Promise<T> {
     await waitFor(w, r.value, { idleOk: true });
   }
 }
+
+/**
+ * Run a waiting tool as a background job: it only awaits its completions
+ * and never runs the world itself; whoever runs the world (sleep, a
+ * foreground command, the realtime clock) lets it go on.
+ */
+export async function runDetached<T>(w: World, g: Waiting<T>): Promise<T> {
+  if (w.isRunning) w.syncNow();
+  for (let r = g.next(); ; r = g.next()) {
+    if (r.done) return r.value;
+    await r.value.promise;
+  }
+}

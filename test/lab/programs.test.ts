@@ -66,9 +66,36 @@ test('a slow link fills the Send-Q: tcpbench to sink behind 10 Mbit/s, in the ba
 });
 
 test('job control errors', async () => {
-  const r = await sh('kill %3\nrouter: tcpdump -ni em0 &\nkill -STOP %1\nkill -HUP %1\nping -c 1 10.0.1.2 &');
+  const r = await sh('kill %3\nrouter: tcpdump -ni em0 &\nkill -STOP %1\nkill -HUP %1\nnetstat -ss &');
   assert.match(r.err, /kill: %3: no such job\n/);
   assert.match(r.err, /kill: %1: a capture is ended with kill %1\n/);
-  assert.match(r.err, /usage: kill \[-STOP \| -CONT \| -TERM\] %job\n/);
-  assert.match(r.err, /only tcpdump and programs \(nc, tcpbench\) run in the background\n/);
+  assert.match(r.err, /usage: kill \[-INT \| -STOP \| -CONT \| -TERM\] %job\n/);
+  assert.match(r.err, /only tcpdump, ping, ping6 and programs \(nc, tcpbench\) run in the background\n/);
+});
+
+test('ping in the background: it runs as lab time passes; kill -INT prints its statistics, kill ends it silently', async () => {
+  const r = await sh([
+    'client: ping -n 10.0.1.1 >pings &',
+    'sleep 2500ms',
+    'jobs',
+    'kill -INT %1',
+    'sleep 100ms',
+    'jobs',
+    'client: cat pings',
+    'client: ping -n 10.0.1.1 &',
+    'sleep 1500ms',
+    'kill %1',
+    'sleep 2s',
+    'jobs',
+  ].join('\n'));
+  assert.equal(r.err, '');
+  assert.match(r.out, /\[1\] Running +ping -n 10\.0\.1\.1 >pings \(on client\)\n/);
+  assert.match(r.out, /\[1\] Done +ping -n 10\.0\.1\.1 >pings \(on client\)\n/);
+  const pings = r.out.slice(r.out.indexOf('PING 10.0.1.1'));
+  // Requests at 0, 1 and 2 s, all answered; SIGINT at 2.5 s.
+  assert.equal((pings.match(/^64 bytes from 10\.0\.1\.1: icmp_seq=\d+ ttl=255 time=/gm) ?? []).length, 3 + 2, pings);
+  assert.match(pings, /--- 10\.0\.1\.1 ping statistics ---\n3 packets transmitted, 3 packets received, 0\.0% packet loss\n/);
+  // The second one went to the shell's output, two replies, then nothing after kill.
+  assert.equal((r.out.match(/--- 10\.0\.1\.1 ping statistics ---/g) ?? []).length, 1);
+  assert.match(r.out, /\[1\] Terminated +ping -n 10\.0\.1\.1 \(on client\)\n/);
 });

@@ -30,7 +30,7 @@ import {
   ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ICMP_TIMXCEED_REASS, ICMP_UNREACH,
 } from '../../wire/icmp.js';
 import type { Timeout } from '../../sys/kern/kern_timeout.js';
-import { Completion, runAsync, runSync, type Waiting } from '../../lib/wait.js';
+import { Completion, runAsync, runDetached, runSync, type Waiting } from '../../lib/wait.js';
 import { PingStats } from './stats.js';
 
 const ECHOLEN = 8;
@@ -154,6 +154,8 @@ export interface PingOptions {
    * without -c runs until it is aborted, as on OpenBSD.
    */
   signal?: AbortSignal | null;
+  /** A background job: wait for the world, never run it (lib/wait.ts runDetached). */
+  detached?: boolean;
 }
 
 /** ping against a kernel; runs its world until done (simulated worlds only). */
@@ -178,7 +180,8 @@ export function ping(k: Kernel, argv: readonly string[], io: Io, popts: PingOpti
 export async function pingAsync(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): Promise<number> {
   if (argv[0] === '-6') return ping6Async(k, argv.slice(1), io, popts);
   try {
-    return await runAsync(k.world, run(k, argv, io, popts, false));
+    const g = run(k, argv, io, popts, false);
+    return await (popts.detached === true ? runDetached(k.world, g) : runAsync(k.world, g));
   } catch (e) {
     if (e instanceof Exit) return e.status;
     throw e;

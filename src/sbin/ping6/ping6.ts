@@ -22,7 +22,7 @@ import { ip6_output } from '../../sys/netinet6/ip6_output.js';
 import { IN6_IS_SCOPE_EMBED, in6_setscope } from '../../sys/netinet6/in6_var.js';
 import { in6ifa_ifwithaddr } from '../../sys/netinet6/in6.js';
 import { DEFAULT_COUNT, type PingOptions } from '../ping/ping.js';
-import { Completion, runAsync, runSync, type Waiting } from '../../lib/wait.js';
+import { Completion, runAsync, runDetached, runSync, type Waiting } from '../../lib/wait.js';
 import { PingStats } from '../ping/stats.js';
 
 const ECHOLEN = 8;
@@ -41,7 +41,8 @@ export function ping6(k: Kernel, argv: readonly string[], io: Io, popts: PingOpt
 
 /** ping6 in any world (a lab attached to the host, the interactive shell): resolves when done. */
 export function ping6Async(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): Promise<number> {
-  return runAsync(k.world, run(k, argv, io, popts, false));
+  const g = run(k, argv, io, popts, false);
+  return popts.detached === true ? runDetached(k.world, g) : runAsync(k.world, g);
 }
 
 /** The tool; yields the completion it waits for. */
