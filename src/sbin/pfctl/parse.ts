@@ -216,6 +216,11 @@ export interface ParseContext {
   cmdlineMacros: Map<string, string>;
   /** "load anchor" requests, shared by nested loads (loadanchorshead) */
   loadAnchors?: Array<{ anchorname: string; filename: string }>;
+  /**
+   * The queues defined so far (parse.y's global qspecs): the anchors that
+   * "load anchor" reads later may assign packets to the main ruleset's queues.
+   */
+  qspecs?: PfQueueSpec[];
 }
 
 export interface ParseResult {
@@ -461,13 +466,14 @@ export class PfParser {
   private alast: PfAnchor | null = null;
 
   readonly tables: PfTableDef[] = [];
-  readonly queues: PfQueueSpec[] = [];
+  readonly queues: PfQueueSpec[];
   readonly options: PfOptions;
   optimize = 0;
   private reassemble = 1;
 
   constructor(private readonly ctx: ParseContext) {
     this.hctx = { env: ctx.env, opts: ctx.opts, warn: (m) => ctx.err(m) };
+    this.queues = ctx.qspecs ?? [];
     const name = ctx.anchorPath.includes('/') ? ctx.anchorPath.slice(ctx.anchorPath.lastIndexOf('/') + 1) : ctx.anchorPath;
     this.main = newAnchor(name, ctx.anchorPath, null);
     this.anchor = this.main;
@@ -2668,6 +2674,11 @@ export class PfParser {
     const protos = this.proto();
     const ft = this.fromto();
     const fo = this.filterOpts();
+    // The rule's action runs only once yacc has matched the whole rule: a
+    // stray token (`anchor 23 on lo0`: a number is no anchor name) is a
+    // syntax error, not the action's "must specify a name".
+    const la = this.peek().t;
+    if (la !== '{' && la !== '\n' && la !== 'EOF') throw new SyntaxErr();
     let brace = false;
     if (this.accept('{')) {
       brace = true;
@@ -2708,6 +2719,7 @@ export class PfParser {
       const slash = name.lastIndexOf('/');
       if (slash >= 0 && slash === name.length - 1) this.fail(`anchorrule: bad anchor name ${name}`);
       r.anchor = newAnchor(slash >= 0 ? name.slice(slash + 1) : name, name, null);
+      r.anchor.ref = true;
     }
     r.direction = dir;
     r.quick = quick;

@@ -420,6 +420,12 @@ export interface PfAnchor {
   ruleset: PfRuleset;
   /** number of rules pfctl put in it (pf_anchor.match) */
   match: number;
+  /**
+   * An anchor named by a rule without braces (`anchor "one"`): a reference
+   * the kernel resolves relative to the calling ruleset (pf_anchor_setup);
+   * its path is the name as written.
+   */
+  ref?: boolean;
 }
 
 export function newAnchor(name: string, path: string, parent: PfAnchor | null): PfAnchor {

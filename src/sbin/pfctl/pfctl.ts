@@ -452,9 +452,10 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         }
         const env = kenv ?? defaultPfctlEnv();
         const loadAnchors: Array<{ anchorname: string; filename: string }> = [];
+        const qspecs: PfQueueSpec[] = [];
         let cmdline = macros;
         const rules = (name: string, body: string, anchor: string): boolean => {
-          const p = new PfParser({ env, opts, anchorPath: anchor, readFile, out, err, cmdlineMacros: cmdline, loadAnchors });
+          const p = new PfParser({ env, opts, anchorPath: anchor, readFile, out, err, cmdlineMacros: cmdline, loadAnchors, qspecs });
           // parse_config() frees every macro, -D ones included, when it is done
           cmdline = new Map();
           const res = p.parse(name, body);

@@ -165,7 +165,8 @@ export function showRules(
     if ((r.ruleFlag & PFRULE_EXPIRED) !== 0 && !(opts & (PF_OPT_VERBOSE2 | PF_OPT_DEBUG)) && kr.anchor === null) continue;
     let call = '';
     if (kr.anchor !== null) {
-      const sa = kr.anchor.src_anchor as PfAnchor | null;
+      // the anchor as the rule names it: a reference as written, an inline one by its name or path
+      const sa = (kr.src_rule as { anchor: PfAnchor | null } | null)?.anchor ?? (kr.anchor.src_anchor as PfAnchor | null);
       call = sa !== null ? (sa.match ? sa.name : sa.path) : kr.anchor.path;
       if (wildcard || depth > 0) call = kr.anchor.name;
     }

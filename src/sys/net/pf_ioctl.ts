@@ -136,7 +136,13 @@ function compilePool(pf: Pf, anchor: string, p: PfPool, af: number, into: KPool)
   return true;
 }
 
-/** Compile pfctl's rules of an anchor (recursively) into the kernel's. */
+/**
+ * Compile pfctl's rules of an anchor (recursively) into the kernel's.
+ * Inline (brace) anchors are compiled with it; an anchor a rule names
+ * (`anchor "one"`) is the live anchor at that path, made when missing, as
+ * pf_anchor_setup() finds or creates the ruleset: what is loaded into it
+ * before or after (`pfctl -a regress/one -f ...`, `load anchor`) stays.
+ */
 function compileAnchor(pf: Pf, src: PfAnchor): KAnchor {
   const ka = new KAnchor(src.name, src.path);
   ka.src_anchor = src;
@@ -145,13 +151,56 @@ function compileAnchor(pf: Pf, src: PfAnchor): KAnchor {
     const kr = compileRule(pf, src.path, r);
     kr.nr = nr++;
     ka.rules.push(kr);
-    if (r.anchor !== null) {
-      kr.anchor = compileAnchor(pf, r.anchor);
-      ka.children.set(r.anchor.name, kr.anchor);
+    if (r.anchor === null) continue;
+    if (r.anchor.ref === true) {
+      const path = pf_anchor_path(src.path, r.anchor.path);
+      if (path !== null) kr.anchor = pf_find_or_create_anchor(pf, path);
+      continue;
     }
+    kr.anchor = compileAnchor(pf, r.anchor);
+    ka.children.set(r.anchor.name, kr.anchor);
   }
   pf_calc_skip_steps(ka.rules);
   return ka;
+}
+
+/**
+ * pf_anchor_setup()'s path: a name with a leading '/' is absolute, others
+ * are relative to the calling ruleset, each leading "../" one level up; a
+ * trailing "/*" (wildcard) calls the children and is not part of the path.
+ * Null when "../" climbs above the main ruleset.
+ */
+export function pf_anchor_path(caller: string, name: string): string | null {
+  let path: string;
+  if (name.startsWith('/')) path = name.slice(1);
+  else {
+    path = caller;
+    while (name.startsWith('../')) {
+      if (path === '') return null;
+      const i = path.lastIndexOf('/');
+      path = i >= 0 ? path.slice(0, i) : '';
+      name = name.slice(3);
+    }
+    path = path === '' ? name : `${path}/${name}`;
+  }
+  if (path.endsWith('/*')) path = path.slice(0, -2);
+  else if (path === '*') path = '';
+  return path;
+}
+
+/** The live anchor at a path, made (with its parents) when missing. */
+function pf_find_or_create_anchor(pf: Pf, path: string): KAnchor {
+  let cur = pf.main;
+  if (path === '') return cur;
+  for (const p of path.split('/')) {
+    let c = cur.children.get(p);
+    if (c === undefined) {
+      c = new KAnchor(p, cur.path ? `${cur.path}/${p}` : p);
+      cur.children.set(p, c);
+    }
+    cur = c;
+  }
+  return cur;
 }
 
 function compileRule(pf: Pf, anchor: string, r: PfRule): KRule {
@@ -245,6 +294,8 @@ export function pf_load(k: Kernel, load: PfLoad, anchor = '', checksum?: Uint8Ar
   }
   const ka = compileAnchor(pf, load.main);
   if (anchor === '') {
+    // Anchors loaded on their own (-a) stay when the main ruleset is replaced.
+    for (const [n, c] of pf.main.children) if (!ka.children.has(n)) ka.children.set(n, c);
     pf.main = ka;
     const o = load.options;
     for (let i = 0; i < PFTM_MAX; i++) pf.timeouts[i] = o.timeoutSet[i] ? o.timeout[i]! : PFTM_DEFAULTS[i]!;
@@ -267,16 +318,7 @@ export function pf_load(k: Kernel, load: PfLoad, anchor = '', checksum?: Uint8Ar
     if (checksum !== undefined) pf.checksum = checksum;
   } else {
     // an anchor: find (or make) it under the main ruleset
-    const parts = anchor.split('/');
-    let cur = pf.main;
-    for (const p of parts) {
-      let c = cur.children.get(p);
-      if (c === undefined) {
-        c = new KAnchor(p, cur.path ? `${cur.path}/${p}` : p);
-        cur.children.set(p, c);
-      }
-      cur = c;
-    }
+    const cur = pf_find_or_create_anchor(pf, anchor);
     cur.rules = ka.rules;
     cur.src_anchor = ka.src_anchor;
     for (const [n, c] of ka.children) cur.children.set(n, c);

@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { World } from '../../../src/sys/kern/kern_clock.js';
 import { Kernel } from '../../../src/sys/kern/kernel.js';
 import { pfctlKernel } from '../../../src/sbin/pfctl/pfctl.js';
@@ -22,8 +22,9 @@ import { StringOutput } from '../../../src/lib/io.js';
 import { loopattach } from '../../../src/sys/net/if_loop.js';
 import { if_addr_add } from '../../../src/sys/net/if.js';
 import { in6_ifattach } from '../../../src/sys/netinet6/in6.js';
+import { SHARED } from '../../helpers/root.js';
 
-const D = fileURLToPath(new URL('../../../../shared/reference-data/pfctl-regress/', import.meta.url));
+const D = join(SHARED, 'reference-data', 'pfctl-regress') + '/';
 const TODO = new Map([['pf35', 'pf35.loaded is stale upstream (an ALTQ-era pf35.in)']]);
 
 function loadedFiles(): string[] {
@@ -34,6 +35,7 @@ function loadedFiles(): string[] {
   }
 }
 const files = loadedFiles();
+if (files.length === 0) test('pfload', { skip: `no pfNN.loaded files in ${D}` }, () => {});
 
 for (const f of files) {
   const n = f.replace('.loaded', '');
