@@ -1,0 +1,86 @@
+/**
+ * Anchors named by rules and filled by `load anchor` (OpenBSD's
+ * pfloadanchors regress targets, with our own files): the rulesets loaded
+ * into nested anchors print nested under `-a 'x/*' -sr`, and an anchor
+ * loaded from a file may use the main ruleset's queues.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { World } from '../../../src/sys/kern/kern_clock.js';
+import { Kernel } from '../../../src/sys/kern/kernel.js';
+import { pfctlKernel, makePfctl } from '../../../src/sbin/pfctl/pfctl.js';
+import { defaultPfctlEnv } from '../../../src/sbin/pfctl/pfctl_env.js';
+import { StringOutput } from '../../../src/lib/io.js';
+import { pf_anchor_path } from '../../../src/sys/net/pf_ioctl.js';
+
+const FILES: Record<string, string> = {
+  'outer.conf': 'anchor "web"\nload anchor "web" from "web.conf"\n',
+  'web.conf': 'anchor "inner"\nload anchor "inner" from "inner.conf"\npass in proto tcp to port 443\n',
+  'inner.conf': 'table <clients> { 192.0.2.7 }\npass from <clients>\n',
+  'queued.conf': 'queue main on lo0 bandwidth 10M\nqueue bulk parent main bandwidth 1M default\nload anchor "q" from "q.conf"\n',
+  'q.conf': 'pass proto udp set queue bulk\n',
+};
+
+function kernelPfctl(): (argv: string[], stdin?: string) => { out: string; err: string; status: number } {
+  const k = new Kernel(new World({ seed: 1 }), { hostname: 'fw' });
+  return (argv, stdin = '') => {
+    const o = new StringOutput();
+    const e = new StringOutput();
+    const status = pfctlKernel(k, argv, { stdout: o, stderr: e }, {
+      env: defaultPfctlEnv(),
+      readFile: (p) => FILES[p] ?? null,
+      readStdin: () => stdin,
+    }) as number;
+    return { out: o.text(), err: e.text(), status };
+  };
+}
+
+test('load anchor into nested anchors: -a "regress/*" -sr prints them nested', () => {
+  const pfctl = kernelPfctl();
+  const load = pfctl(['-a', 'regress', '-v', '-f', '-'], FILES['outer.conf']);
+  assert.equal(load.status, 0, load.err);
+  assert.match(load.err, /\nLoading anchor regress\/web from web\.conf\n\nLoading anchor regress\/web\/inner from inner\.conf\n/);
+  assert.equal(
+    pfctl(['-a', 'regress/*', '-sr']).out,
+    [
+      'anchor "web" all {',
+      '  anchor "inner" all {',
+      '    pass from <clients> to any flags S/SA',
+      '  }',
+      '  pass in proto tcp from any to any port = 443 flags S/SA',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  // Each anchor alone, the anchor rules as written.
+  assert.equal(pfctl(['-a', 'regress', '-sr']).out, 'anchor "web" all\n');
+  assert.equal(pfctl(['-a', 'regress/web/inner', '-sr']).out, 'pass from <clients> to any flags S/SA\n');
+});
+
+test('reloading the calling ruleset keeps what was loaded into the anchor it names', () => {
+  const pfctl = kernelPfctl();
+  assert.equal(pfctl(['-a', 'regress/web', '-f', '-'], 'pass out proto udp\n').status, 0);
+  assert.equal(pfctl(['-a', 'regress', '-f', '-'], 'anchor "web"\n').status, 0);
+  assert.equal(pfctl(['-a', 'regress/*', '-sr']).out, 'anchor "web" all {\n  pass out proto udp all\n}\n');
+  // And the main ruleset's reload keeps the anchors loaded on their own.
+  assert.equal(pfctl(['-f', '-'], 'pass all\n').status, 0);
+  assert.equal(pfctl(['-a', 'regress/web', '-sr']).out, 'pass out proto udp all\n');
+});
+
+test('an anchor loaded from a file assigns packets to the main ruleset\'s queues', () => {
+  const out = new StringOutput();
+  const err = new StringOutput();
+  const st = makePfctl({ readStdin: () => FILES['queued.conf']!, readFile: (p) => FILES[p] ?? null })(['-o', 'none', '-nv', '-f', '-'], { stdout: out, stderr: err });
+  assert.equal(st, 0, err.text());
+  assert.equal(out.text(), 'queue main on lo0 bandwidth 10M\nqueue bulk parent main bandwidth 1M default\npass proto udp all set (queue bulk)\n');
+});
+
+test('pf_anchor_path: absolute, relative, ../ and the wildcard', () => {
+  assert.equal(pf_anchor_path('regress', 'one'), 'regress/one');
+  assert.equal(pf_anchor_path('', 'one/two'), 'one/two');
+  assert.equal(pf_anchor_path('a/b', '/c'), 'c');
+  assert.equal(pf_anchor_path('a/b', '../c'), 'a/c');
+  assert.equal(pf_anchor_path('a/b', '../../c'), 'c');
+  assert.equal(pf_anchor_path('a', '../../c'), null);
+  assert.equal(pf_anchor_path('a', 'b/*'), 'a/b');
+});
