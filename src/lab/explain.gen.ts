@@ -1461,7 +1461,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 342,
+    "line": 331,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -1491,7 +1491,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 641,
+    "line": 630,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -1507,7 +1507,7 @@ export const EXPLAIN: ExplainIndex = {
     "file": "src/sys/netinet/ip_input.ts",
     "line": 141,
     "fn": "ipv4_check",
-    "cond": "(hlen === IP_HDR_LEN ? ipv4_sum20(b, o) : sum16(b, o, hlen)) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
+    "cond": "(hlen === IP_HDR_LEN ? ipv4Sum20(b, o) : sum16(b, o, hlen)) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
   ],
   "ips_badvers": [
@@ -1521,25 +1521,25 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantforward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 225,
+    "line": 214,
     "fn": "ip_input_if",
     "cond": "!IN_LOCAL_GROUP(dst) ← dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 234,
+    "line": 223,
     "fn": "ip_input_if",
     "cond": "!(flags & IP_FORWARDING)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 668,
+    "line": 657,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 709,
+    "line": 708,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -1553,21 +1553,21 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 757,
+    "line": 756,
     "fn": "ip_forward_error",
     "cond": "case EMSGSIZE"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 180,
-    "fn": "ip_output",
+    "line": 217,
+    "fn": "ip_output_frag",
     "cond": "ip.ipOff & IP_DF"
    }
   ],
   "ips_delivered": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 308,
+    "line": 297,
     "fn": "ip_deliver",
     "cond": "always"
    }
@@ -1575,7 +1575,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 711,
+    "line": 710,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1583,13 +1583,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 387,
+    "line": 376,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 514,
+    "line": 503,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
@@ -1603,15 +1603,15 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 194,
-    "fn": "ip_output",
+    "line": 231,
+    "fn": "ip_output_frag",
     "cond": "error === 0 ← error === 0"
    }
   ],
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 361,
+    "line": 350,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1619,7 +1619,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 502,
+    "line": 491,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -1635,9 +1635,9 @@ export const EXPLAIN: ExplainIndex = {
   "ips_localout": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 89,
-    "fn": "ip_output",
-    "cond": "!(flags & (IP_FORWARDING | IP_RAWOUTPUT))"
+    "line": 180,
+    "fn": "ip_output_fill",
+    "cond": "always"
    }
   ],
   "ips_noproto": [
@@ -1649,7 +1649,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 324,
+    "line": 313,
     "fn": "rip_input",
     "cond": "always"
    }
@@ -1663,33 +1663,33 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 681,
+    "line": 670,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 116,
+    "line": 112,
     "fn": "ip_output",
     "cond": "rt === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 126,
+    "line": 122,
     "fn": "ip_output",
     "cond": "ifp === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 140,
-    "fn": "ip_output",
-    "cond": "(m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST)) ← mcastOrBcast"
+    "line": 198,
+    "fn": "ip_output_mcast",
+    "cond": "(m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))"
    }
   ],
   "ips_notmember": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 223,
+    "line": 212,
     "fn": "ip_input_if",
     "cond": "dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    }
@@ -1697,13 +1697,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_odropped": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 219,
+    "line": 256,
     "fn": "ip_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 232,
+    "line": 269,
     "fn": "ip_fragment",
     "cond": "m === null"
    }
@@ -1711,7 +1711,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_ofragments": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 259,
+    "line": 296,
     "fn": "ip_fragment",
     "cond": "always"
    }
@@ -1727,13 +1727,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 365,
+    "line": 354,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 467,
+    "line": 456,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -1741,7 +1741,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 373,
+    "line": 362,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1749,7 +1749,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 713,
+    "line": 712,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1757,7 +1757,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 446,
+    "line": 435,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -1781,7 +1781,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_total": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 182,
+    "line": 171,
     "fn": "ip_input_if",
     "cond": "always"
    }
@@ -1789,7 +1789,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 273,
+    "line": 262,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -3186,25 +3186,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 430,
+   "line": 419,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 460,
+   "line": 449,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 490,
+   "line": 479,
    "fn": "ip_freef",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_output.ts",
-   "line": 328,
+   "line": 365,
    "fn": "loop_task",
    "cond": "ifp === undefined"
   },

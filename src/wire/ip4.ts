@@ -103,6 +103,36 @@ export function ipoptCopied(kind: number): boolean {
   return (kind & 0x80) !== 0;
 }
 
+/**
+ * The folded one's complement sum of a 20-byte header at b[o], unrolled
+ * (sum16 without its loop): 0xffff when the header's checksum is right.
+ */
+export function ipv4Sum20(b: Uint8Array, o: number): number {
+  let s =
+    ((b[o] << 8) | b[o + 1]) + ((b[o + 2] << 8) | b[o + 3]) + ((b[o + 4] << 8) | b[o + 5]) +
+    ((b[o + 6] << 8) | b[o + 7]) + ((b[o + 8] << 8) | b[o + 9]) + ((b[o + 10] << 8) | b[o + 11]) +
+    ((b[o + 12] << 8) | b[o + 13]) + ((b[o + 14] << 8) | b[o + 15]) + ((b[o + 16] << 8) | b[o + 17]) +
+    ((b[o + 18] << 8) | b[o + 19]);
+  s = (s & 0xffff) + (s >>> 16);
+  return (s & 0xffff) + (s >>> 16);
+}
+
+/**
+ * Fill in the checksum of a 20-byte header at b[o] (fillChecksum() for a
+ * header without options, unrolled): the sum skips the checksum field.
+ */
+export function ipv4FillChecksum20(b: Uint8Array, o: number): void {
+  let s =
+    ((b[o] << 8) | b[o + 1]) + ((b[o + 2] << 8) | b[o + 3]) + ((b[o + 4] << 8) | b[o + 5]) +
+    ((b[o + 6] << 8) | b[o + 7]) + ((b[o + 8] << 8) | b[o + 9]) +
+    ((b[o + 12] << 8) | b[o + 13]) + ((b[o + 14] << 8) | b[o + 15]) + ((b[o + 16] << 8) | b[o + 17]) +
+    ((b[o + 18] << 8) | b[o + 19]);
+  s = (s & 0xffff) + (s >>> 16);
+  s = ~((s & 0xffff) + (s >>> 16)) & 0xffff;
+  b[o + 10] = s >>> 8;
+  b[o + 11] = s & 0xff;
+}
+
 /** A reusable view of an IPv4 header at `off`. */
 export class Ipv4Packet {
   constructor(

@@ -26,7 +26,7 @@ import {
 import {
   Ipv4Packet, IP_HDR_LEN, IP_MAXPACKET, IP_MF, IP_OFFMASK, IPOPT_EOL, IPOPT_LSRR, IPOPT_NOP,
   IPOPT_OFFSET, IPOPT_OLEN, IPOPT_RR, IPOPT_SSRR, IPOPT_TS, IPOPT_MINOFF, IPTOS_ECN_CE,
-  IPTOS_ECN_MASK, IPTOS_ECN_NOTECT, IPTTLDEC, IPVERSION, IPPROTO_ICMP,
+  IPTOS_ECN_MASK, IPTOS_ECN_NOTECT, IPTTLDEC, IPVERSION, IPPROTO_ICMP, ipv4Sum20,
 } from '../../wire/ip4.js';
 import { sum16 } from '../../wire/checksum.js';
 import { put32, get32 } from '../../wire/bytes.js';
@@ -137,7 +137,7 @@ export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
       return ipv4_free(m);
     }
     st.inc(ips_inswcsum);
-    if ((hlen === IP_HDR_LEN ? ipv4_sum20(b, o) : sum16(b, o, hlen)) !== 0xffff) {
+    if ((hlen === IP_HDR_LEN ? ipv4Sum20(b, o) : sum16(b, o, hlen)) !== 0xffff) {
       st.inc(ips_badsum);
       return ipv4_free(m);
     }
@@ -161,17 +161,6 @@ export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
 function ipv4_free(m: Mbuf): false {
   m.free(); // not a drop: the caller counted it
   return false;
-}
-
-/** The folded sum of a 20-byte header, unrolled (sum16 of 20 bytes without its loop). */
-function ipv4_sum20(b: Uint8Array, o: number): number {
-  let s =
-    ((b[o]! << 8) | b[o + 1]!) + ((b[o + 2]! << 8) | b[o + 3]!) + ((b[o + 4]! << 8) | b[o + 5]!) +
-    ((b[o + 6]! << 8) | b[o + 7]!) + ((b[o + 8]! << 8) | b[o + 9]!) + ((b[o + 10]! << 8) | b[o + 11]!) +
-    ((b[o + 12]! << 8) | b[o + 13]!) + ((b[o + 14]! << 8) | b[o + 15]!) + ((b[o + 16]! << 8) | b[o + 17]!) +
-    ((b[o + 18]! << 8) | b[o + 19]!);
-  s = (s & 0xffff) + (s >>> 16);
-  return (s & 0xffff) + (s >>> 16);
 }
 
 /** ip_input_if() */
@@ -690,8 +679,18 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
   const saveJourney = tr !== null ? tr.current : null;
   const saved = inet.icmpSave;
-  // At most 68 bytes, copied one by one: cheaper than a view or the whole cluster.
-  for (let i = 0; i < icmpLen; i++) saved[i] = mb[mo + i]!;
+  // At most 68 bytes, copied one by one: cheaper than a view or the whole
+  // cluster.  The usual 28 (a 20-byte header and 8 of payload) unrolled:
+  // about a third of the loop's time.
+  if (icmpLen === IP_HDR_LEN + ICMP_QUOTE) {
+    saved[0] = mb[mo]!; saved[1] = mb[mo + 1]!; saved[2] = mb[mo + 2]!; saved[3] = mb[mo + 3]!;
+    saved[4] = mb[mo + 4]!; saved[5] = mb[mo + 5]!; saved[6] = mb[mo + 6]!; saved[7] = mb[mo + 7]!;
+    saved[8] = mb[mo + 8]!; saved[9] = mb[mo + 9]!; saved[10] = mb[mo + 10]!; saved[11] = mb[mo + 11]!;
+    saved[12] = mb[mo + 12]!; saved[13] = mb[mo + 13]!; saved[14] = mb[mo + 14]!; saved[15] = mb[mo + 15]!;
+    saved[16] = mb[mo + 16]!; saved[17] = mb[mo + 17]!; saved[18] = mb[mo + 18]!; saved[19] = mb[mo + 19]!;
+    saved[20] = mb[mo + 20]!; saved[21] = mb[mo + 21]!; saved[22] = mb[mo + 22]!; saved[23] = mb[mo + 23]!;
+    saved[24] = mb[mo + 24]!; saved[25] = mb[mo + 25]!; saved[26] = mb[mo + 26]!; saved[27] = mb[mo + 27]!;
+  } else for (let i = 0; i < icmpLen; i++) saved[i] = mb[mo + i]!;
   const mflags = m.m_flags;
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;

@@ -14,7 +14,7 @@ import { M_BCAST, M_LOOP, M_MCAST, MbufList, type Mbuf } from '../kern/uipc_mbuf
 import {
   ips_cantfrag, ips_fragmented, ips_localout, ips_noroute, ips_odropped, ips_ofragments,
 } from '../kern/counters.gen.js';
-import { Ipv4Packet, IP_DF, IP_HDR_LEN, IP_MF, IPVERSION, ipoptCopied, IPOPT_EOL, IPOPT_NOP } from '../../wire/ip4.js';
+import { Ipv4Packet, IP_DF, IP_HDR_LEN, IP_MF, IPVERSION, ipoptCopied, ipv4FillChecksum20, IPOPT_EOL, IPOPT_NOP } from '../../wire/ip4.js';
 import {
   EACCES, EADDRNOTAVAIL, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOBUFS, RTF_BROADCAST, RTF_GATEWAY, RTF_HOST,
   RTF_LOCAL, RTV_MTU, RT_RESOLVE, rt_match, rtisvalid, AF_INET, type Rtentry,
@@ -78,19 +78,15 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   const st = k.stats.ipstat;
   const inet = k.inet;
   inet.ip_output_rt = null;
-  const ip = ipv.wrap(m.buf, m.off, m.len);
   const tr = k.trace;
   if (tr !== null) tr.fnd(k, m, 'ip_output', '', flags & IP_FORWARDING ? 'forwarded' : flags & IP_RAWOUTPUT ? 'raw (header included)' : 'from this host');
-  if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) {
-    ip.version = IPVERSION;
-    if (ip.ihl < 5) ip.ihl = 5;
-    ip.ipOff = ip.ipOff & IP_DF;
-    ip.id = ip_randomid(k);
-    st.inc(ips_localout);
-  }
-  const hlen = ip.headerLength;
+  if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) ip_output_fill(k, m);
+  // The header's bytes read directly: view getters inlined here spend the inlining budget.
+  let b = m.buf;
+  let o = m.off;
+  const hlen = (b[o]! & 0xf) << 2;
   // Addresses as int32 here (INADDR_BROADCAST is -1): no heap numbers per packet.
-  const dstaddr = ip.dstI32;
+  const dstaddr = (b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!;
   // Never to 0/8 (RFC 1122 3.2.1.3).
   if (dstaddr >>> 24 === 0) return bad(k, m, ENETUNREACH, null);
 
@@ -108,7 +104,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   if (mcastOrBcast && opts?.ifp) {
     ifp = opts.ifp;
     mtu = ifp.if_mtu;
-    if (ip.srcI32 === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
+    if (ipv4_src_any(b, o) && ifp.if_addrs.length > 0) ipv.wrap(b, o, m.len).src = ifp.if_addrs[0]!.addr;
   } else {
     if (rt === null) rt = rt_match(k, dstaddr, RT_RESOLVE);
     if (rt === null) {
@@ -128,27 +124,21 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     }
     mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
     if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr | 0;
-    if (ip.srcI32 === INADDR_ANY && rt.rt_ifa !== null) ip.src = rt.rt_ifa.addr;
+    if (rt.rt_ifa !== null && ipv4_src_any(b, o)) ipv.wrap(b, o, m.len).src = rt.rt_ifa.addr;
     if (tr !== null) tr.branch2ss(k, m, rt.rt_flags & RTF_GATEWAY ? 'ip_output: route to %a via gateway %a on %s%s' : 'ip_output: route to %a via direct on %s%s', dstaddr, nexthop, ifp.if_xname, rt.rt_flags & RTF_LOCAL ? ' (local address)' : '');
   }
 
   if (mcastOrBcast) {
-    m.m_flags |= dstaddr === (INADDR_BROADCAST | 0) ? M_BCAST : M_MCAST;
+    const error = ip_output_mcast(k, m, ifp, dstaddr, opts);
+    if (error >= 0) return bad(k, m, error, rt);
     nexthop = dstaddr;
-    if (IN_MULTICAST(dstaddr)) ip.ttl = opts?.mttl ?? IP_DEFAULT_MULTICAST_TTL;
-    if ((m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))) {
-      st.inc(ips_noroute);
-      return bad(k, m, ENETUNREACH, rt);
-    }
-    if (ip.srcI32 === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
-    if (IN_MULTICAST(dstaddr) && (ip.ttl === 0 || ifp.if_flags & IFF_LOOPBACK)) return bad(k, m, 0, rt);
   }
 
   if (dstaddr === (INADDR_BROADCAST | 0) || (rt !== null && rt.rt_flags & RTF_BROADCAST)) {
     if (!(ifp.if_flags & IFF_BROADCAST)) return bad(k, m, EADDRNOTAVAIL, rt);
     if (!(flags & IP_ALLOWBROADCAST)) return bad(k, m, EACCES, rt);
     // Broadcasts are not fragmented.
-    if (ip.totalLength > ifp.if_mtu) return bad(k, m, EMSGSIZE, rt);
+    if (((b[o + 2]! << 8) | b[o + 3]!) > ifp.if_mtu) return bad(k, m, EMSGSIZE, rt);
     m.m_flags |= M_BCAST;
   } else m.m_flags &= ~M_BCAST;
 
@@ -161,17 +151,64 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
       return k.pf.taken ? 0 : EACCES;
     }
     m = n;
-    ipv.wrap(m.buf, m.off, m.len);
+    b = m.buf;
+    o = m.off;
   }
-  if (flags & IP_MTUDISC && rt !== null && !(rt.rt_locks & RTV_MTU)) ip.ipOff = ip.ipOff | IP_DF;
+  if (flags & IP_MTUDISC && rt !== null && !(rt.rt_locks & RTV_MTU)) b[o + 6] = b[o + 6]! | (IP_DF >> 8);
 
-  if (ip.totalLength <= mtu) {
-    const osum = tr !== null ? ip.checksum : 0;
-    ip.fillChecksum();
-    if (tr !== null && osum !== ip.checksum) tr.bytes2(k, m, 'ip_output: ip_sum 0x%x → 0x%x', osum, ip.checksum);
+  if (((b[o + 2]! << 8) | b[o + 3]!) <= mtu) {
+    const osum = tr !== null ? (b[o + 10]! << 8) | b[o + 11]! : 0;
+    if ((b[o]! & 0xf) === IP_HDR_LEN >> 2) ipv4FillChecksum20(b, o);
+    else ipv.wrap(b, o, m.len).fillChecksum();
+    if (tr !== null) {
+      const sum = (b[o + 10]! << 8) | b[o + 11]!;
+      if (osum !== sum) tr.bytes2(k, m, 'ip_output: ip_sum 0x%x → 0x%x', osum, sum);
+    }
     inet.ip_output_rt = rt;
     return if_output(k, ifp, m, nexthop, rt);
   }
+  return ip_output_frag(k, m, ifp, rt, mtu, hlen, nexthop);
+}
+
+/** ip_output() for a datagram of this host: version, header length, ip_off and a random id (out of line). */
+function ip_output_fill(k: Kernel, m: Mbuf): void {
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  ip.version = IPVERSION;
+  if (ip.ihl < 5) ip.ihl = 5;
+  ip.ipOff = ip.ipOff & IP_DF;
+  ip.id = ip_randomid(k);
+  k.stats.ipstat.inc(ips_localout);
+}
+
+/** ip_src is INADDR_ANY. */
+function ipv4_src_any(b: Uint8Array, o: number): boolean {
+  return (b[o + 12]! | b[o + 13]! | b[o + 14]! | b[o + 15]!) === 0;
+}
+
+/**
+ * ip_output()'s multicast and broadcast part (out of line): flags and TTL
+ * set, the interface checked; -1 to go on, else the errno to fail with
+ * (the caller frees m).
+ */
+function ip_output_mcast(k: Kernel, m: Mbuf, ifp: Ifnet, dstaddr: number, opts: IpOutputOptions | undefined): number {
+  const ip = ipv.wrap(m.buf, m.off, m.len);
+  m.m_flags |= dstaddr === (INADDR_BROADCAST | 0) ? M_BCAST : M_MCAST;
+  if (IN_MULTICAST(dstaddr)) ip.ttl = opts?.mttl ?? IP_DEFAULT_MULTICAST_TTL;
+  if ((m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))) {
+    k.stats.ipstat.inc(ips_noroute);
+    return ENETUNREACH;
+  }
+  if (ip.srcI32 === INADDR_ANY && ifp.if_addrs.length > 0) ip.src = ifp.if_addrs[0]!.addr;
+  if (IN_MULTICAST(dstaddr) && (ip.ttl === 0 || ifp.if_flags & IFF_LOOPBACK)) return 0;
+  return -1;
+}
+
+/** ip_output() of a datagram larger than the MTU (out of line): EMSGSIZE with DF, else ip_fragment. */
+function ip_output_frag(k: Kernel, m: Mbuf, ifp: Ifnet, rt: Rtentry | null, mtu: number, hlen: number, nexthop: number): number {
+  const st = k.stats.ipstat;
+  const inet = k.inet;
+  const tr = k.trace;
+  const ip = ipv.wrap(m.buf, m.off, m.len);
   if (tr !== null) tr.branch(k, m, ip.ipOff & IP_DF ? 'ip_output: %d bytes > mtu %d of %s → DF set: EMSGSIZE, ips_cantfrag' : 'ip_output: %d bytes > mtu %d of %s → ip_fragment', '', ip.totalLength, mtu, 0, ifp.if_xname);
   if (ip.ipOff & IP_DF) {
     // The interface MTU may have shrunk under a host route's.
