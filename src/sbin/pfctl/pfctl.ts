@@ -32,7 +32,6 @@ import {
   printRule,
 } from './pfctl_parser.js';
 import { PfParser, expandLabelNr, type ParseResult } from './parse.js';
-import { createHash } from 'node:crypto';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
   pf_clear_rules, pf_clear_states, pf_clear_status, pf_kill_states, pf_load, pf_open, pf_start, pf_stop, pfr_add_addrs,
@@ -462,7 +461,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           if (res.errors) return false;
           if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) return false;
           loadRuleset(res.main, 0, opts, env, out);
-          if (k !== null && !(opts & PF_OPT_NOACTION)) pf_load(k, res, anchor, rulesetChecksum(res, env));
+          if (k !== null && !(opts & PF_OPT_NOACTION)) pf_load(k, res, anchor);
           return true;
         };
         if (!rules(rulesopt, text, anchorname)) throw new Exit(1);
@@ -498,19 +497,6 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
 
 /** pfctl's quiet flag (PF_OPT_QUIET) for the kernel commands */
 const PF_OPT_QUIET_K = 0x00010;
-
-/** md5 over the loaded rules' text: the ruleset checksum -s info -v shows. */
-function rulesetChecksum(res: ParseResult, env: PfctlEnv): Uint8Array {
-  const h = createHash('md5');
-  const walk = (a: PfAnchor): void => {
-    for (const r of a.ruleset.rules) {
-      h.update(printRule(r, r.anchor ? r.anchor.path : '', 0, env));
-      if (r.anchor) walk(r.anchor);
-    }
-  };
-  walk(res.main);
-  return new Uint8Array(h.digest());
-}
 
 /** The -s modes against the kernel (pfctl_show_*). */
 function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, opts: number, iface: string | null, out: (s: string) => void): void {

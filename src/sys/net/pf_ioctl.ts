@@ -20,6 +20,7 @@ import {
 } from './pf.js';
 import { addrWords, PfrKentry, PfrKtable, PFR_TFLAG_ACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFERENCED } from './pf_table.js';
 import { pflog_clone_create } from './if_pflog.js';
+import { pf_calc_chksum } from './pf_chksum.js';
 import { in_pcblookup, in_pcblookup_listen } from '../netinet/in_pcb.js';
 import type { PfPdesc, PfSocketOwner } from './pf.js';
 
@@ -272,7 +273,7 @@ export interface PfLoad {
  * DIOCXBEGIN..DIOCXCOMMIT of a whole pf.conf: tables, options, the rules
  * of the main ruleset (anchor "") or of the named anchor.
  */
-export function pf_load(k: Kernel, load: PfLoad, anchor = '', checksum?: Uint8Array): number {
+export function pf_load(k: Kernel, load: PfLoad, anchor = ''): number {
   const pf = pf_open(k);
   // tables defined by the ruleset replace their contents
   for (const td of load.tables) {
@@ -315,7 +316,7 @@ export function pf_load(k: Kernel, load: PfLoad, anchor = '', checksum?: Uint8Ar
     pf.debug = o.debug;
     pf.reass = o.reassemble;
     pf.skip = new Set(o.skip);
-    if (checksum !== undefined) pf.checksum = checksum;
+    pf.checksum = pf_calc_chksum(ka.rules);
   } else {
     // an anchor: find (or make) it under the main ruleset
     const cur = pf_find_or_create_anchor(pf, anchor);
