@@ -231,16 +231,19 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
   // ICMP: the id side of the other key shows the same id
   const skp0 = icmp && out ? nk.port0 : sk.port0;
   const skp1 = icmp && !out ? nk.port1 : sk.port1;
+  // af-to: the keys' families differ; the other key's sides show crossed, the arrow points out
+  const afto = s.key_wire.af !== s.key_stack.af;
   let line = `${s.kif === null ? 'all' : s.kif.if_xname} ${protoName(env, proto) ?? String(proto)} `;
   line += keyHost(nk, 1, nk.port1);
-  if (!keyEq(nk, sk, 1, nk.port1, skp1)) line += ` (${keyHost(sk, 1, skp1)})`;
+  if (!keyEq(nk, sk, 1, nk.port1, skp1)) line += ` (${afto ? keyHost(sk, 0, skp0) : keyHost(sk, 1, skp1)})`;
   // route-to/reply-to's next hop, after this side's host (in) or the peer's (out)
-  const rta = s.rt_addr;
-  if (!out && rta !== null && rta !== 0) line += ` {${hostText(sk.af, rta, 0, 0, 0, 0, 0)}}`;
-  line += out ? ' -> ' : ' <- ';
+  const rta = s.rt_addr6;
+  const rtz = rta === null || (rta[0] === 0 && rta[1] === 0 && rta[2] === 0 && rta[3] === 0);
+  if (!out && !rtz) line += ` {${hostText(sk.af, rta![0], rta![1], rta![2], rta![3], 0, 0)}}`;
+  line += out || afto ? ' -> ' : ' <- ';
   line += keyHost(nk, 0, nk.port0);
-  if (!keyEq(nk, sk, 0, nk.port0, skp0)) line += ` (${keyHost(sk, 0, skp0)})`;
-  if (out && rta !== null && rta !== 0) line += ` {${hostText(nk.af, rta, 0, 0, 0, 0, 0)}}`;
+  if (!keyEq(nk, sk, 0, nk.port0, skp0)) line += ` (${afto ? keyHost(sk, 1, skp1) : keyHost(sk, 0, skp0)})`;
+  if (out && !rtz) line += ` {${hostText(nk.af, rta![0], rta![1], rta![2], rta![3], 0, 0)}}`;
   line += '    ';
   if (proto === 6) {
     if (src.state <= 10 && dst.state <= 10) line += `   ${TCPSTATES[src.state]}:${TCPSTATES[dst.state]}\n`;

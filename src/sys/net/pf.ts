@@ -32,6 +32,9 @@ import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
 import { pf_get_transaddr, pf_map_addr } from './pf_lb.js';
 import { pf_normalize_ip, PfFragState } from './pf_norm.js';
+import {
+  PFSTATE_AFTO, PfAfScratch, pf_afrt, pf_afto_proto, pf_afto_reversed, pf_afto_state, pf_icmp_error_afto, pf_route6,
+} from './pf_af.js';
 import { pflog_packet } from './if_pflog.js';
 import { ip_output } from '../netinet/ip_output.js';
 import { icmp_error } from '../netinet/ip_icmp.js';
@@ -375,7 +378,7 @@ export const ST_SRC = 10;
 export const ST_DST = 17;
 /** packets[2], bytes[2] as float64 (word 24 = float64 12 of the record) */
 const ST_CNT = 24;
-const ST_N = 32;
+export const ST_N = 32;
 export const PR_SEQLO = 0;
 export const PR_SEQHI = 1;
 export const PR_SEQDIFF = 2;
@@ -399,18 +402,20 @@ export const SC_RTIF = 4;
 export const SC_NAF = 5;
 /** src_node of source tracking (index + 1; 0 none) */
 export const SC_SRCNODE = 6;
-const SC_N = 8;
+/** route-to/reply-to/dup-to over IPv6: words 1..3 of the next hop (word 0 in SC_RTADDR) */
+export const SC_RTADDR6 = 8;
+export const SC_N = 12;
 // state key fields (K_*), stride K_N (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same)
 /** af | proto << 8 | rdomain << 16 */
-const K_META = 0;
+export const K_META = 0;
 /** addr[0], four words */
-const K_A = 1;
+export const K_A = 1;
 /** addr[1], four words */
-const K_B = 5;
+export const K_B = 5;
 /** port[0] << 16 | port[1] */
-const K_PORTS = 9;
+export const K_PORTS = 9;
 const K_HASH = 10;
-const K_N = 16;
+export const K_N = 16;
 
 const PFSTATE_SLOPPY = 0x0800;
 
@@ -491,6 +496,10 @@ export class PfState {
   get state_flags(): number { return this.i(ST_FLAGS); }
   /** route-to's next hop (IPv4 word), or null */
   get rt_addr(): number | null { return this.c(SC_RTIF) !== 0 ? this.c(SC_RTADDR) : null; }
+  /** route-to's IPv6 next hop (four words), or null */
+  get rt_addr6(): [number, number, number, number] | null {
+    return this.c(SC_RTIF) !== 0 ? [this.c(SC_RTADDR), this.c(SC_RTADDR6), this.c(SC_RTADDR6 + 1), this.c(SC_RTADDR6 + 2)] : null;
+  }
   /** st->rt: PF_ROUTETO, PF_DUPTO, PF_REPLYTO or 0 */
   get rt(): number { return this.c(SC_RTIF); }
   get naf(): number { return this.c(SC_NAF); }
@@ -803,6 +812,8 @@ export class Pf {
   readonly sk = new Int32Array(K_N);
   /** pf_get_transaddr's address scratch */
   readonly naddr = new Int32Array(4);
+  /** af-to's scratch (pf_af.ts) */
+  readonly afs = new PfAfScratch();
   /** pflog_packet's header + packet buffer */
   logbuf = new Uint8Array(2048);
   readonly purge: Timeout<Kernel>;
@@ -865,7 +876,7 @@ export function pf_attach(k: Kernel): Pf {
 }
 
 /** REASON_SET(): record the reason and count it. */
-function REASON_SET(pf: Pf, x: number): void {
+export function REASON_SET(pf: Pf, x: number): void {
   pf.ctx_reason = x;
   if (x < PFRES_MAX) pf.counters[x]++;
 }
@@ -943,8 +954,14 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
     pd.m.free();
     return null;
   }
-  if (s >= 0 && pf.st.sc[s * SC_N + SC_RTIF] !== 0 && pd.af === AF_INET) {
-    const n = pf_route(pf, pd, s);
+  if (pd.naf !== pd.af) {
+    // PF_AFRT: translated and forwarded in the other family, taken
+    pf_afrt(pf, pd);
+    pf.taken = true;
+    return null;
+  }
+  if (s >= 0 && pf.st.sc[s * SC_N + SC_RTIF] !== 0) {
+    const n = pd.af === AF_INET ? pf_route(pf, pd, s) : pf_route6(pf, pd, s);
     // passed, but pf_route took it: not an error for ip_output
     if (n === null) pf.taken = true;
     return n;
@@ -1298,8 +1315,9 @@ function pf_find_state(pf: Pf, pd: PfPdesc): number {
   if (st.si[b + ST_TIMEOUT] === PFTM_PURGE) return -1;
   const kif = st.si[s * ST_N + ST_KIF]!;
   if (kif !== 0 && kif !== pd.kif.if_index) return -1;
-  // inbound packets match the wire key, outbound ones the stack key
-  if (st.si[b + ST_NKEYS] === 2 && (kx & 1) !== (pd.dir === PF_IN ? 0 : 1)) return -1;
+  // inbound packets match the wire key, outbound ones the stack key; af-to states: inbound ones, either key
+  if (st.si[b + ST_NKEYS] === 2 &&
+      ((st.si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0 ? pd.dir !== PF_IN : (kx & 1) !== (pd.dir === PF_IN ? 0 : 1))) return -1;
   return s;
 }
 
@@ -1315,7 +1333,8 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
   const si = pf.st.si;
   const b = s * ST_N;
   let src: number, dst: number;
-  if (pd.dir === si[b + ST_DIR]) {
+  // af-to: both ways are inbound, the family tells the way
+  if ((pd.dir === si[b + ST_DIR]) !== ((si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0 && pf_afto_reversed(pf, pd, s))) {
     src = b + ST_SRC;
     dst = b + ST_DST;
   } else {
@@ -1345,8 +1364,11 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
       break;
     }
   }
-  // translate, if the state does
-  if (si[b + ST_NKEYS] === 2) pf_translate_to_key(pd, pd.didx === 1 ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
+  // translate, if the state does (af-to: pf_test translates the whole packet after the counters)
+  if (si[b + ST_NKEYS] === 2) {
+    if ((si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0) pf_afto_state(pf, pd, s);
+    else pf_translate_to_key(pd, pd.didx === 1 ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
+  }
   pf.ctx_reason = -2;
   return s;
 }
@@ -1640,7 +1662,7 @@ function pf_halfopen_update(pf: Pf, s: number): void {
 /* ICMP errors: find the state of the quoted packet                    */
 
 function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
-  if (pd.af !== AF_INET) return -1;
+  if (pd.af !== AF_INET) return pf_test_state_icmp6_error(pf, pd);
   const b = pd.m.buf;
   const ip2 = pd.thoff + 8;
   const end = pd.ipoff + pd.tot_len;
@@ -1681,6 +1703,7 @@ function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
   const s = kx >>> 1;
   const kif = st.si[s * ST_N + ST_KIF]!;
   if (kif !== 0 && kif !== pd.kif.if_index) return -1;
+  if ((st.si[s * ST_N + ST_FLAGS]! & PFSTATE_AFTO) !== 0) return pd.dir === PF_IN ? pf_icmp_error_afto(pf, pd, s, ip2, t2, p2) : -1;
   const odir = pd.dir === PF_IN ? PF_OUT : PF_IN;
   const translates = st.si[s * ST_N + ST_NKEYS] === 2;
   if (translates && (kx & 1) !== (odir === PF_IN ? 0 : 1)) return -1;
@@ -1718,6 +1741,56 @@ function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
   }
   pf.ctx_reason = -2;
   return s;
+}
+
+/**
+ * An ICMPv6 error coming in: the state of its quoted packet, when that is
+ * an af-to state (pf_icmp_error_afto translates it); other states are
+ * not looked up for ICMPv6 errors (-1: the rules decide).
+ */
+function pf_test_state_icmp6_error(pf: Pf, pd: PfPdesc): number {
+  if (pd.dir !== PF_IN) return -1;
+  const b = pd.m.buf;
+  const ip2 = pd.thoff + 8;
+  const end = pd.ipoff + pd.tot_len;
+  if (ip2 + 40 > end) return -1;
+  let p2 = b[ip2 + 6]!;
+  let t2 = ip2 + 40;
+  for (let n = 0; n < 8 && (p2 === 0 || p2 === 43 || p2 === 60); n++) {
+    if (t2 + 8 > end) return -1;
+    p2 = b[t2]!;
+    t2 += (b[t2 + 1]! + 1) << 3;
+  }
+  let sport: number, dport: number;
+  if (p2 === IPPROTO_TCP || p2 === IPPROTO_UDP) {
+    if (t2 + 4 > end) return -1;
+    sport = get16(b, t2);
+    dport = get16(b, t2 + 2);
+  } else if (p2 === IPPROTO_ICMPV6) {
+    if (t2 + 8 > end) return -1;
+    const ty = b[t2]!;
+    if (ty === 128) {
+      sport = get16(b, t2 + 4);
+      dport = 128;
+    } else if (ty === 129) {
+      sport = 128;
+      dport = get16(b, t2 + 4);
+    } else return -1;
+  } else return -1;
+  // the quoted packet went out: keyed as an outbound packet
+  const q = pf.sk;
+  pf_key_set(q, 0, AF_INET6, p2, pd.rdomain,
+    get32(b, ip2 + 24) | 0, get32(b, ip2 + 28) | 0, get32(b, ip2 + 32) | 0, get32(b, ip2 + 36) | 0, dport,
+    get32(b, ip2 + 8) | 0, get32(b, ip2 + 12) | 0, get32(b, ip2 + 16) | 0, get32(b, ip2 + 20) | 0, sport);
+  pf.fcounters[FCNT_STATE_SEARCH]++;
+  const st = pf.st;
+  const kx = st.find(q, q[K_HASH]!);
+  if (kx < 0) return -1;
+  const s = kx >>> 1;
+  if (st.si[s * ST_N + ST_TIMEOUT] === PFTM_PURGE || (st.si[s * ST_N + ST_FLAGS]! & PFSTATE_AFTO) === 0) return -1;
+  const kif = st.si[s * ST_N + ST_KIF]!;
+  if (kif !== 0 && kif !== pd.kif.if_index) return -1;
+  return pf_icmp_error_afto(pf, pd, s, ip2, t2, p2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2004,6 +2077,7 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
   const r = pf.ctx_rm ?? pf.default_rule;
   const a = pf.ctx_am;
   pf_rule_to_actions(pf, r);
+  if (r.naf !== 0 && r.naf !== pd.af) pd.naf = r.naf;
   if (pf_get_transaddr(pf, r, pd) === -1) {
     REASON_SET(pf, PFRES_TRANSLATE);
     return PF_DROP;
@@ -2036,9 +2110,10 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
     const s = pf_create_state(pf, pd, r, a);
     if (s < 0) return PF_DROP;
     pf.ctx_state = s;
-    if (pf.st.si[s * ST_N + ST_NKEYS] === 2) pf_translate_to_key(pd, pd.dir === PF_IN ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
-  } else if (pd.ns0 !== pd.s0 || pd.nd0 !== pd.d0 || pd.nsport !== pd.osport || pd.ndport !== pd.odport ||
-             pd.ns1 !== pd.s1 || pd.nd1 !== pd.d1 || pd.ns2 !== pd.s2 || pd.nd2 !== pd.d2 || pd.ns3 !== pd.s3 || pd.nd3 !== pd.d3) {
+    if (pf.st.si[s * ST_N + ST_NKEYS] === 2 && pd.naf === pd.af)
+      pf_translate_to_key(pd, pd.dir === PF_IN ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
+  } else if (pd.naf === pd.af && (pd.ns0 !== pd.s0 || pd.nd0 !== pd.d0 || pd.nsport !== pd.osport || pd.ndport !== pd.odport ||
+             pd.ns1 !== pd.s1 || pd.nd1 !== pd.d1 || pd.ns2 !== pd.s2 || pd.nd2 !== pd.d2 || pd.ns3 !== pd.s3 || pd.nd3 !== pd.d3)) {
     // no state: translate this packet only
     pf_change_ap(pd, 0, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
     pf_change_ap(pd, 1, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
@@ -2085,7 +2160,12 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   else
     pf_key_set(kd, o1, pd.af, pd.proto, pd.rdomain, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport);
   let nkeys = 1;
-  if (pd.ns0 !== pd.s0 || pd.ns1 !== pd.s1 || pd.ns2 !== pd.s2 || pd.ns3 !== pd.s3 || pd.nsport !== pd.osport ||
+  if (pd.naf !== pd.af) {
+    // af-to: the stack key in the other family, inbound there (destination at 0, the translated source at 1)
+    nkeys = 2;
+    pf_key_set(kd, o1 + K_N, pd.naf, pf_afto_proto(pd.proto), pd.rdomain,
+      pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
+  } else if (pd.ns0 !== pd.s0 || pd.ns1 !== pd.s1 || pd.ns2 !== pd.s2 || pd.ns3 !== pd.s3 || pd.nsport !== pd.osport ||
       pd.nd0 !== pd.d0 || pd.nd1 !== pd.d1 || pd.nd2 !== pd.d2 || pd.nd3 !== pd.d3 || pd.ndport !== pd.odport) {
     nkeys = 2;
     const o2 = o1 + K_N;
@@ -2105,6 +2185,10 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   si[b + ST_DIR] = pd.dir;
   si[b + ST_LOG] = r.log | pf.ctx_log;
   if ((r.ruleFlag & PFRULE_STATESLOPPY) !== 0) si[b + ST_FLAGS] |= PFSTATE_SLOPPY;
+  if (pd.naf !== pd.af) {
+    si[b + ST_FLAGS] |= PFSTATE_AFTO;
+    st.sc[s * SC_N + SC_NAF] = pd.naf;
+  }
   const now = pf.uptime();
   st.sc[s * SC_N + SC_CREATION] = now;
   si[b + ST_EXPIRE] = now;
@@ -2148,7 +2232,7 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
       break;
   }
   // pf_set_rt_ifp(): the route pool's next hop, kept for the life of the state
-  if (r.rt !== 0 && r.routeSet && pd.af === AF_INET) {
+  if (r.rt !== 0 && r.routeSet) {
     const na = pf.naddr;
     na.fill(0);
     if (!pf_map_addr(pf, r.route, pd, na)) {
@@ -2157,6 +2241,11 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
       return -1;
     }
     st.sc[s * SC_N + SC_RTADDR] = na[0]!;
+    if (pd.af === AF_INET6) {
+      st.sc[s * SC_N + SC_RTADDR6] = na[1]!;
+      st.sc[s * SC_N + SC_RTADDR6 + 1] = na[2]!;
+      st.sc[s * SC_N + SC_RTADDR6 + 2] = na[3]!;
+    }
     st.sc[s * SC_N + SC_RTIF] = r.rt;
   }
   if (!pf_state_insert(pf, s)) {
@@ -2363,7 +2452,8 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
     if (s >= 0) {
       const sf = pf.st.sf;
       const o = (s * ST_N + ST_CNT) >> 1;
-      if (pd.dir === pf.st.si[s * ST_N + ST_DIR]) {
+      const si = pf.st.si;
+      if ((pd.dir === si[s * ST_N + ST_DIR]) !== ((si[s * ST_N + ST_FLAGS]! & PFSTATE_AFTO) !== 0 && pf_afto_reversed(pf, pd, s))) {
         sf[o + SF_PKTS0]++;
         sf[o + SF_BYTES0] += len;
       } else {

@@ -11,6 +11,7 @@ import type { Pf, PfPdesc, KRule, KPool } from './pf.js';
 import {
   AF_INET, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_find_key, pf_key_set,
 } from './pf.js';
+import { pf_get_transaddr_af } from './pf_af.js';
 
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
@@ -107,6 +108,7 @@ function pf_get_sport(pf: Pf, pd: PfPdesc, naddr: Int32Array, low: number, high:
  * destination) to pd.ns and pd.nd.  -1 when no address or port is free.
  */
 export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
+  if (pd.naf !== pd.af) return pf_get_transaddr_af(pf, r, pd);
   const naddr = pf.naddr;
   if (r.natSet) {
     naddr.fill(0);
