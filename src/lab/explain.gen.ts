@@ -980,6 +980,12 @@ export const EXPLAIN: ExplainIndex = {
   ],
   "ip6s_cantforward": [
    {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 725,
+    "fn": "pf_afrt",
+    "cond": "fw === 0 ← not (pd.naf === AF_INET)"
+   },
+   {
     "file": "src/sys/netinet6/ip6_forward.ts",
     "line": 40,
     "fn": "ip6_forward",
@@ -1011,6 +1017,12 @@ export const EXPLAIN: ExplainIndex = {
    }
   ],
   "ip6s_cantfrag": [
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 812,
+    "fn": "pf_route6",
+    "cond": "m0.len > ifp.if_mtu"
+   },
    {
     "file": "src/sys/netinet6/ip6_forward.ts",
     "line": 124,
@@ -1095,6 +1107,12 @@ export const EXPLAIN: ExplainIndex = {
    }
   ],
   "ip6s_noroute": [
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 792,
+    "fn": "pf_route6",
+    "cond": "!rt6isvalid(rt)"
+   },
    {
     "file": "src/sys/netinet6/ip6_forward.ts",
     "line": 72,
@@ -1520,6 +1538,12 @@ export const EXPLAIN: ExplainIndex = {
   ],
   "ips_cantforward": [
    {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 711,
+    "fn": "pf_afrt",
+    "cond": "fw === 0 ← pd.naf === AF_INET"
+   },
+   {
     "file": "src/sys/netinet/ip_input.ts",
     "line": 214,
     "fn": "ip_input_if",
@@ -1547,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1026,
+    "line": 1043,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1597,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1038,
+    "line": 1055,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1657,7 +1681,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 998,
+    "line": 1015,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },

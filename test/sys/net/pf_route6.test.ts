@@ -1,0 +1,140 @@
+/**
+ * route-to, reply-to and dup-to on the IPv6 path (pf_route6): the next
+ * hop kept in the state, the hop limit, pf_test(OUT) on the new interface,
+ * and the errors: no route (destination unreachable, ip6s_noroute), over
+ * the link MTU (packet too big, ip6s_cantfrag: no fragmentation on the
+ * forward path), hop limit exceeded.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { World } from '../../../src/sys/kern/kern_clock.js';
+import { host, wire, type Host } from '../netinet/lab.js';
+import { addr6, ip6, ip6stat } from '../netinet6/lab6.js';
+import { inet6_enable } from '../../../src/sys/netinet6/in6.js';
+import { rt6_route_add } from '../../../src/sys/net/route6.js';
+import { capture, loadPf, pfctl } from './pf_lab.js';
+import { get16, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
+
+/**
+ * client 2001:db8:1::10 -- em0 2001:db8:1::1 [fw] em1 2001:db8:2::1 -- server 2001:db8:2::20
+ *                                                  em2 2001:db8:3::1 -- gw 2001:db8:3::2
+ */
+function lab(): { world: World; c: Host; fw: Host; s: Host; g: Host } {
+  const world = new World({ seed: 6 });
+  const c = host(world, 'client', ['203.0.113.10/24']);
+  const fw = host(world, 'fw', ['203.0.113.48/24', '198.51.100.1/24', '192.0.2.1/24']);
+  const s = host(world, 'server', ['198.51.100.31/24']);
+  const g = host(world, 'gw', ['192.0.2.2/24']);
+  wire(world, c.ifs[0]!, fw.ifs[0]!, { delay: 50_000 });
+  wire(world, fw.ifs[1]!, s.ifs[0]!, { delay: 50_000 });
+  wire(world, fw.ifs[2]!, g.ifs[0]!, { delay: 50_000 });
+  for (const h of [c, fw, s, g]) inet6_enable(h.k);
+  addr6(c, 0, '2001:db8:1::10/64');
+  addr6(fw, 0, '2001:db8:1::1/64');
+  addr6(fw, 1, '2001:db8:2::1/64');
+  addr6(fw, 2, '2001:db8:3::1/64');
+  addr6(s, 0, '2001:db8:2::20/64');
+  addr6(g, 0, '2001:db8:3::2/64');
+  rt6_route_add(c.k, new Uint8Array(16), 0, ip6('2001:db8:1::1'));
+  rt6_route_add(s.k, new Uint8Array(16), 0, ip6('2001:db8:2::1'));
+  rt6_route_add(g.k, new Uint8Array(16), 0, ip6('2001:db8:3::1'));
+  fw.k.sysctl.set('net.inet6.ip6.forwarding', 1);
+  world.runFor(12e9);
+  return { world, c, fw, s, g };
+}
+
+const C = ip6('2001:db8:1::10');
+const S = ip6('2001:db8:2::20');
+
+function mac(h: Host): string {
+  return Array.from(h.ifs[0]!.if_lladdr, (x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+function ethDst(f: Uint8Array): string {
+  return Array.from(f.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
+
+test('route-to over IPv6: the datagram leaves by the next hop of the state (its MAC), hop limit one less; pfctl -ss shows {rt_addr}', () => {
+  const { world, c, fw, s, g } = lab();
+  loadPf(fw.k, 'pass\npass in on em0 inet6 proto udp route-to 2001:db8:3::2\n');
+  assert.equal(pfctl(fw.k, ['-sr']).out, 'pass all flags S/SA\npass in on em0 inet6 proto udp all route-to 2001:db8:3::2\n');
+  const onEm1 = capture(fw.ifs[1]!);
+  const onEm2 = capture(fw.ifs[2]!);
+  const atServer = capture(s.ifs[0]!);
+  const sent = v6Packet(C, S, 17, udp(40000, 53, [1, 2, 3, 4, 5, 6, 7, 8]), 6);
+  send6raw(c.k, sent);
+  world.runFor(1e9);
+  assert.equal(v6Of(onEm1, 17).length, 0);
+  assert.equal(v6Of(atServer, 17).length, 0);
+  const f = onEm2.filter((x) => x[12] === 0x86 && x[13] === 0xdd && x[20] === 17);
+  assert.equal(f.length, 1);
+  assert.equal(ethDst(f[0]!), mac(g));
+  const want = sent.slice();
+  want[7] = 63;
+  assert.equal(hex(f[0]!.subarray(14)), hex(want));
+  assert.equal(pfctl(fw.k, ['-ss']).out.split('\n').filter((l) => l.includes('udp')).join('\n'),
+    'all udp 2001:db8:2::20[53] {2001:db8:3::2} <- 2001:db8:1::10[40000]       NO_TRAFFIC:SINGLE\n' +
+    'all udp 2001:db8:1::10[40000] -> 2001:db8:2::20[53]       SINGLE:NO_TRAFFIC');
+  assert.equal(ip6stat(fw.k, 'ip6s_cantforward'), 0);
+});
+
+test('reply-to and dup-to over IPv6: replies go back to the reply-to next hop; dup-to sends a copy and delivers the original', () => {
+  const { world, c, fw, s, g } = lab();
+  loadPf(fw.k, 'pass\npass in on em2 inet6 proto udp reply-to 2001:db8:3::2\npass in on em0 inet6 proto udp to port 9 dup-to 2001:db8:3::2\n');
+  const onEm1 = capture(fw.ifs[1]!);
+  const onEm2 = capture(fw.ifs[2]!);
+  // a request from an address the routing table puts behind em1 arrives on em2
+  const far = ip6('2001:db8:2::77');
+  send6raw(g.k, v6Packet(far, C, 17, udp(40001, 7, [1, 2]), 6));
+  world.runFor(1e9);
+  send6raw(c.k, v6Packet(C, far, 17, udp(7, 40001, [3, 4]), 6));
+  world.runFor(1e9);
+  assert.equal(v6Of(onEm1, 17).length, 0);
+  const back = onEm2.filter((x) => x[12] === 0x86 && x[20] === 17 && x[14 + 24 + 15] === 0x77);
+  assert.equal(back.length, 1);
+  assert.equal(ethDst(back[0]!), mac(g));
+  assert.equal(hex(back[0]!.subarray(14)), hex(v6Packet(C, far, 17, udp(7, 40001, [3, 4]), 6, 63)));
+  // dup-to: a copy to the gateway, the original to the server
+  const atServer = capture(s.ifs[0]!);
+  const n2 = onEm2.length;
+  send6raw(c.k, v6Packet(C, S, 17, udp(40002, 9, [5]), 6));
+  world.runFor(1e9);
+  const copy = v6Of(onEm2.slice(n2), 17);
+  const orig = v6Of(atServer, 17);
+  assert.equal(copy.length, 1);
+  assert.equal(orig.length, 1);
+  assert.equal(hex(copy[0]!), hex(orig[0]!));
+  assert.equal(orig[0]![7], 63);
+});
+
+test('route-to over IPv6, the errors: no route to the next hop, over the MTU (no fragmentation), hop limit exceeded', () => {
+  const { world, c, fw } = lab();
+  loadPf(fw.k, 'pass\npass in on em0 inet6 proto udp to port 53 route-to 2001:db8:9::9\npass in on em0 inet6 proto udp to port 54 route-to 2001:db8:3::2\n');
+  const atC = capture(c.ifs[0]!);
+  const errs = (type: number): Uint8Array[] => v6Of(atC, 58).filter((p) => p[40] === type);
+  send6raw(c.k, v6Packet(C, S, 17, udp(40000, 53, [1]), 6));
+  world.runFor(1e9);
+  assert.equal(ip6stat(fw.k, 'ip6s_noroute'), 1);
+  const unreach = errs(1);
+  assert.equal(unreach.length, 1);
+  assert.equal(unreach[0]![41], 0, 'no route to destination');
+  // over the link MTU of em2
+  fw.ifs[2]!.if_mtu = 1280;
+  const big = new Array<number>(1300).fill(0x5a);
+  send6raw(c.k, v6Packet(C, S, 17, udp(40000, 54, big), 6));
+  world.runFor(1e9);
+  assert.equal(ip6stat(fw.k, 'ip6s_cantfrag'), 1);
+  const ptb = errs(2);
+  assert.equal(ptb.length, 1);
+  assert.equal((get16(ptb[0]!, 44) << 16) | get16(ptb[0]!, 46), 1280);
+  // hop limit 1: time exceeded in transit
+  send6raw(c.k, v6Packet(C, S, 17, udp(40000, 54, [2]), 6, 1));
+  world.runFor(1e9);
+  const tx = errs(3);
+  assert.equal(tx.length, 1);
+  assert.equal(tx[0]![41], 0);
+});
