@@ -33,7 +33,7 @@ import type { PfrKtable } from './pf_table.js';
 import { pf_get_transaddr, pf_map_addr } from './pf_lb.js';
 import { pf_normalize_ip, PfFragState } from './pf_norm.js';
 import {
-  PFSTATE_AFTO, PfAfScratch, pf_afrt, pf_afto_proto, pf_afto_reversed, pf_afto_state, pf_icmp_error_afto, pf_route6,
+  type PfNetOutput, PFSTATE_AFTO, PfAfScratch, pf_afrt, pf_afto_proto, pf_afto_reversed, pf_afto_state, pf_icmp_error_afto, pf_route6,
 } from './pf_af.js';
 import { pflog_packet } from './if_pflog.js';
 import { ip_output } from '../netinet/ip_output.js';
@@ -814,6 +814,8 @@ export class Pf {
   readonly naddr = new Int32Array(4);
   /** af-to's scratch (pf_af.ts) */
   readonly afs = new PfAfScratch();
+  /** the network layer af-to and pf_route6 send with (set by pf_open) */
+  netout: PfNetOutput | null = null;
   /** pflog_packet's header + packet buffer */
   logbuf = new Uint8Array(2048);
   readonly purge: Timeout<Kernel>;

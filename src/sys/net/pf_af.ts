@@ -49,15 +49,30 @@ import {
 import { pf_map_addr } from './pf_lb.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { pseudoSum6, sum16 } from '../../wire/checksum.js';
-import { ip_forward } from '../netinet/ip_input.js';
+import type { Ifnet } from './if.js';
 import { IP_ALLOWBROADCAST, IP_FORWARDING, IP_FORWARDING_IPSEC, IP_REDIRECT, ip_randomid } from '../netinet/ip_output.js';
-import { ip6_forward } from '../netinet6/ip6_forward.js';
-import { IPV6_FORWARDING, IPV6_FORWARDING_IPSEC, IPV6_REDIRECT } from '../netinet6/ip6_output.js';
-import { ip6_send_if } from '../netinet6/ip6_output.js';
-import { icmp6_error } from '../netinet6/icmp6.js';
 import { RT_RESOLVE, RTF_GATEWAY } from './route.js';
-import { rt6_match, rt6isvalid } from './route6.js';
+import type { Rtentry6 } from './route6.js';
 import { ip6s_cantforward, ip6s_cantfrag, ip6s_noroute, ips_cantforward } from '../kern/counters.gen.js';
+
+// ip6_output() flags (netinet6/ip6_var.h)
+const IPV6_FORWARDING = 0x02;
+const IPV6_REDIRECT = 0x08;
+const IPV6_FORWARDING_IPSEC = 0x10;
+
+/**
+ * The network layer functions pf_af calls, set on the kernel's pf by
+ * pf_open() (pf_ioctl.ts): imported here, ip_input and netinet6 would
+ * close import cycles through the protocols (pf.ts is imported by them).
+ */
+export interface PfNetOutput {
+  ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number): void;
+  ip6_forward(k: Kernel, m: Mbuf, flags: number): void;
+  icmp6_error(k: Kernel, m: Mbuf, type: number, code: number, param: number): void;
+  ip6_send_if(k: Kernel, ifp: Ifnet, m: Mbuf, nexthop: Uint8Array, nho: number, rt: Rtentry6 | null): number;
+  rt6_match(k: Kernel, b: Uint8Array, o: number, flags: number): Rtentry6 | null;
+  rt6isvalid(rt: Rtentry6 | null): boolean;
+}
 
 const IPPROTO_ICMP = 1;
 const IPPROTO_TCP = 6;
@@ -704,6 +719,7 @@ export function pf_afrt(pf: Pf, pd: PfPdesc): void {
     k.trace.fn(k, pd.m, 'pf_translate_af', pd.kif.if_xname, pd.naf === AF_INET ? 'af-to inet' : 'af-to inet6');
   if (!pf_translate_af(pf, pd)) return;
   const m = pd.m;
+  const net = pf.netout!;
   m.pf_flags |= PF_TAG_GENERATED;
   if (pd.naf === AF_INET) {
     const fw = k.inet.ipforwarding.value;
@@ -718,7 +734,7 @@ export function pf_afrt(pf: Pf, pd: PfPdesc): void {
     if (k.inet.ipdirectedbcast.value !== 0) flags |= IP_ALLOWBROADCAST;
     if (k.trace !== null)
       k.trace.branch(k, m, 'pf_translate_af: now %a → %a, ip_forward', '', pd.ns0 >>> 0, pd.nd0 >>> 0);
-    ip_forward(k, m, pd.kif, flags);
+    net.ip_forward(k, m, pd.kif, flags);
   } else {
     const fw = k.inet6.ip6_forwarding.value;
     if (fw === 0) {
@@ -730,7 +746,7 @@ export function pf_afrt(pf: Pf, pd: PfPdesc): void {
     let flags = IPV6_REDIRECT | IPV6_FORWARDING;
     if (fw === 2) flags |= IPV6_FORWARDING_IPSEC;
     if (k.trace !== null) k.trace.branch(k, m, 'pf_translate_af: now IPv6, ip6_forward');
-    ip6_forward(k, m, null, flags);
+    net.ip6_forward(k, m, flags);
   }
 }
 
@@ -748,6 +764,7 @@ export function pf_afrt(pf: Pf, pd: PfPdesc): void {
 export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   const k = pf.k;
   const m = pd.m;
+  const net = pf.netout!;
   const sc = pf.st.sc;
   const rtype = sc[s * SC_N + SC_RTIF]!;
   const dup = rtype === PF_DUPTO;
@@ -776,7 +793,7 @@ export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
       if (!dup) {
         m0.pf_flags |= PF_TAG_GENERATED;
         if (k.trace !== null) k.trace.branch(k, m0, 'pf_route6: hop limit exceeded → time exceeded');
-        icmp6_error(k, m0, 3, 0, 0);
+        net.icmp6_error(k, m0, 3, 0, 0);
       } else m0.free(); // not a drop: the copy of dup-to is not sent
       return dup ? m : null;
     }
@@ -787,13 +804,13 @@ export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   put32(nh, 4, sc[s * SC_N + SC_RTADDR6]! >>> 0);
   put32(nh, 8, sc[s * SC_N + SC_RTADDR6 + 1]! >>> 0);
   put32(nh, 12, sc[s * SC_N + SC_RTADDR6 + 2]! >>> 0);
-  const rt = rt6_match(k, nh, 0, RT_RESOLVE);
-  if (!rt6isvalid(rt)) {
+  const rt = net.rt6_match(k, nh, 0, RT_RESOLVE);
+  if (rt === null || !net.rt6isvalid(rt)) {
     k.stats.ip6stat.inc(ip6s_noroute);
     if (k.trace !== null) k.trace.drop(k, m0, 'pf_route6: no route to the next hop, ip6s_noroute');
     if (!dup) {
       m0.pf_flags |= PF_TAG_GENERATED;
-      icmp6_error(k, m0, 1, 0, 0);
+      net.icmp6_error(k, m0, 1, 0, 0);
     } else m0.free();
     return dup ? m : null;
   }
@@ -813,11 +830,11 @@ export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
     if (k.trace !== null) k.trace.drop(k, m0, `pf_route6: ${m0.len} bytes > mtu ${ifp.if_mtu} → packet too big, ip6s_cantfrag`);
     if (!dup) {
       m0.pf_flags |= PF_TAG_GENERATED;
-      icmp6_error(k, m0, 2, 0, ifp.if_mtu);
+      net.icmp6_error(k, m0, 2, 0, ifp.if_mtu);
     } else m0.free();
     return dup ? m : null;
   }
   const gw = rt.rt_flags & RTF_GATEWAY;
-  ip6_send_if(k, ifp, m0, gw ? rt.rt_gateway : nh, 0, rt);
+  net.ip6_send_if(k, ifp, m0, gw ? rt.rt_gateway : nh, 0, rt);
   return dup ? m : null;
 }

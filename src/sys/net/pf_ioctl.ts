@@ -22,6 +22,11 @@ import { addrWords, PfrKentry, PfrKtable, PFR_TFLAG_ACTIVE, PFR_TFLAG_PERSIST, P
 import { pflog_clone_create } from './if_pflog.js';
 import { pf_calc_chksum } from './pf_chksum.js';
 import { in_pcblookup, in_pcblookup_listen } from '../netinet/in_pcb.js';
+import { ip_forward } from '../netinet/ip_input.js';
+import { ip6_forward } from '../netinet6/ip6_forward.js';
+import { icmp6_error } from '../netinet6/icmp6.js';
+import { ip6_send_if } from '../netinet6/ip6_output.js';
+import { rt6_match, rt6isvalid } from './route6.js';
 import type { PfPdesc, PfSocketOwner } from './pf.js';
 
 export const EEXIST = 17;
@@ -35,6 +40,13 @@ export function pf_open(k: Kernel): Pf {
   const pf = pf_attach(k);
   if (pf.pflogifs[0] === undefined) pflog_clone_create(k, 0);
   if (pf.socketLookup === null) pf.socketLookup = pf_socket_lookup_inpcb;
+  if (pf.netout === null) {
+    pf.netout = {
+      ip_forward: (k, m, ifp, flags) => ip_forward(k, m, ifp, flags),
+      ip6_forward: (k, m, flags) => ip6_forward(k, m, null, flags),
+      icmp6_error, ip6_send_if, rt6_match, rt6isvalid,
+    };
+  }
   return pf;
 }
 
