@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badhdr": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 373,
+    "line": 377,
     "fn": "arpinput",
     "cond": "m.len < 8 || ap.htype !== ARPHRD_ETHER || ap.ptype !== ETHERTYPE_IP || ap.hlen !== ETHER_ADDR_LEN || ap.plen !== 4 || m.len < ARP_ETHER_IP_LEN"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badop": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 386,
+    "line": 390,
     "fn": "in_arpinput",
     "cond": "op !== ARPOP_REQUEST && op !== ARPOP_REPLY"
    }
@@ -23,7 +23,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_bcastsha": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 397,
+    "line": 401,
     "fn": "in_arpinput",
     "cond": "etherIsMulticast(m.buf, sha) && etherIsBroadcast(m.buf, sha)"
    }
@@ -31,7 +31,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_dupips": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 413,
+    "line": 417,
     "fn": "in_arpinput",
     "cond": "rt !== null && rt.rt_flags & RTF_LOCAL && rt.rt_ifidx === ifp.if_index && isaddr !== 0"
    }
@@ -39,7 +39,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_fromself": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 402,
+    "line": 406,
     "fn": "in_arpinput",
     "cond": "etherAddrEqual(m.buf, sha, ifp.if_lladdr, 0)"
    }
@@ -47,7 +47,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holddrops": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 325,
+    "line": 329,
     "fn": "arpresolve",
     "cond": "la.la_mq.len >= LA_HOLD_QUEUE ← ++a.la_hold_total <= LA_HOLD_TOTAL"
    }
@@ -55,7 +55,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holdtotal": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 331,
+    "line": 335,
     "fn": "arpresolve",
     "cond": "not (++a.la_hold_total <= LA_HOLD_TOTAL)"
    }
@@ -63,13 +63,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_ifoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 474,
+    "line": 478,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 485,
+    "line": 489,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index"
    }
@@ -77,13 +77,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_invalidated": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 210,
+    "line": 214,
     "fn": "arp_rtrequest",
     "cond": "case RTM_DELETE"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 516,
+    "line": 520,
     "fn": "arpinvalidate",
     "cond": "always"
    }
@@ -91,7 +91,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_maxtries": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 348,
+    "line": 352,
     "fn": "arpresolve",
     "cond": "not (la.la_asked++ < ARP_MAXTRIES) ← la.la_asked === 0 || rt.rt_expire !== now ← rt.rt_expire"
    }
@@ -99,7 +99,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noarp": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 365,
+    "line": 369,
     "fn": "arpinput",
     "cond": "ifp.if_flags & IFF_NOARP"
    }
@@ -107,19 +107,19 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noinfo": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 290,
+    "line": 294,
     "fn": "arpresolve",
     "cond": "!(rt.rt_flags & RTF_LLINFO) || rt.rt_gwfamily !== AF_LINK"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 309,
+    "line": 313,
     "fn": "arpresolve",
     "cond": "ifp.if_flags & (IFF_NOARP | IFF_STATICARP)"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 315,
+    "line": 319,
     "fn": "arpresolve",
     "cond": "la === null"
    }
@@ -127,7 +127,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_notarget": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 428,
+    "line": 432,
     "fn": "in_arpinput",
     "cond": "prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE) ← not (target) ← op === ARPOP_REQUEST"
    }
@@ -135,7 +135,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_permoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 469,
+    "line": 473,
     "fn": "arpcache",
     "cond": "rt.rt_flags & (RTF_PERMANENT_ARP | RTF_LOCAL) ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    }
@@ -143,7 +143,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_received": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 363,
+    "line": 367,
     "fn": "arpinput",
     "cond": "always"
    }
@@ -151,7 +151,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rejected": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 285,
+    "line": 289,
     "fn": "arpresolve",
     "cond": "rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))"
    }
@@ -159,7 +159,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_resolved": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 495,
+    "line": 499,
     "fn": "arpcache",
     "cond": "la.la_asked || changed"
    }
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 390,
+    "line": 394,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -175,7 +175,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 390,
+    "line": 394,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -183,7 +183,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_timeouts": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 168,
+    "line": 172,
     "fn": "arptimer",
     "cond": "rt.rt_expire && rt.rt_expire < now"
    }
@@ -191,7 +191,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 454,
+    "line": 458,
     "fn": "arpreply",
     "cond": "ok"
    }
@@ -199,7 +199,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 259,
+    "line": 263,
     "fn": "arprequest",
     "cond": "arp_send(k, ifp, ARPOP_REQUEST, etherbroadcastaddr, 0, enaddr, sip, ZERO_MAC, 0, tip, M_BCAST)"
    }
@@ -207,7 +207,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_fromself": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 104,
+    "line": 110,
     "fn": "ether_input",
     "cond": "!(ifp.if_flags & IFF_SIMPLEX) && etherAddrEqual(b, m.off + 6, ifp.if_lladdr, 0) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -215,7 +215,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_ipackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 71,
+    "line": 77,
     "fn": "ether_input",
     "cond": "always"
    }
@@ -223,7 +223,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_noproto": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 130,
+    "line": 136,
     "fn": "ether_input",
     "cond": "input === null"
    }
@@ -231,7 +231,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_notforus": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 98,
+    "line": 104,
     "fn": "ether_input",
     "cond": "!etherIsMulticast(b, dst) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -239,7 +239,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_odown": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 149,
+    "line": 155,
     "fn": "ether_output",
     "cond": "!(ifp.if_flags & IFF_RUNNING)"
    }
@@ -247,7 +247,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_onobufs": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 164,
+    "line": 170,
     "fn": "ether_encap_output",
     "cond": "!m.prepend(ETHER_HDR_LEN)"
    }
@@ -255,7 +255,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_opackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 176,
+    "line": 182,
     "fn": "ether_encap_output",
     "cond": "always"
    }
@@ -263,7 +263,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_sdelim": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 85,
+    "line": 91,
     "fn": "ether_input",
     "cond": "vinput === null ← m.m_flags & M_VLANTAG || etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ"
    }
@@ -271,7 +271,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_short": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 75,
+    "line": 81,
     "fn": "ether_input",
     "cond": "m.len < ETHER_HDR_LEN"
    }
@@ -599,13 +599,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ibytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 428,
+    "line": 437,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 462,
+    "line": 471,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 500,
+    "line": 508,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 508,
+    "line": 516,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 516,
+    "line": 524,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -645,7 +645,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_imcasts": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 109,
+    "line": 115,
     "fn": "ether_input",
     "cond": "!etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -653,13 +653,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ipackets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 427,
+    "line": 436,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 461,
+    "line": 470,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -673,13 +673,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 435,
+    "line": 444,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 470,
+    "line": 479,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -693,7 +693,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 128,
+    "line": 134,
     "fn": "ether_input",
     "cond": "input === null"
    },
@@ -719,7 +719,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 235,
+    "line": 245,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -735,7 +735,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_omcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 236,
+    "line": 246,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -755,7 +755,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 234,
+    "line": 244,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -763,13 +763,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_oqdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 229,
+    "line": 239,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 303,
+    "line": 312,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -777,13 +777,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 425,
+    "line": 434,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 460,
+    "line": 469,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -791,7 +791,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_dequeues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 483,
+    "line": 492,
     "fn": "ifiq_process",
     "cond": "always"
    }
@@ -799,13 +799,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_enqueues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 441,
+    "line": 450,
     "fn": "ifiq_input",
     "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 474,
+    "line": 483,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -813,13 +813,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_fdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 426,
+    "line": 435,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 464,
+    "line": 473,
     "fn": "ifiq_enqueue",
     "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
    }
@@ -827,13 +827,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 424,
+    "line": 433,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 459,
+    "line": 468,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -841,13 +841,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 434,
+    "line": 443,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 469,
+    "line": 478,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -855,7 +855,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 221,
+    "line": 231,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -863,7 +863,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_len": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 226,
+    "line": 236,
     "fn": "ifq_enqueue",
     "cond": "dm === null"
    }
@@ -871,7 +871,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_mcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 222,
+    "line": 232,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -879,7 +879,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_oactives": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 277,
+    "line": 286,
     "fn": "ifq_set_oactive",
     "cond": "!ifq.ifq_oactive"
    }
@@ -887,7 +887,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 220,
+    "line": 230,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -895,13 +895,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 228,
+    "line": 238,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 302,
+    "line": 311,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -1471,7 +1471,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badaddr": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 131,
+    "line": 138,
     "fn": "ipv4_check",
     "cond": "(b[o + 16] === IN_LOOPBACKNET || b[o + 12] === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -1479,7 +1479,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 331,
+    "line": 338,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -1487,13 +1487,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badhlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 122,
+    "line": 129,
     "fn": "ipv4_check",
     "cond": "hlen < IP_HDR_LEN"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 126,
+    "line": 133,
     "fn": "ipv4_check",
     "cond": "hlen > mlen"
    }
@@ -1501,7 +1501,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 148,
+    "line": 155,
     "fn": "ipv4_check",
     "cond": "len < hlen"
    }
@@ -1509,7 +1509,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 630,
+    "line": 637,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -1517,13 +1517,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 136,
+    "line": 143,
     "fn": "ipv4_check",
     "cond": "m.csum_flags & M_IPV4_CSUM_IN_BAD ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 141,
+    "line": 148,
     "fn": "ipv4_check",
     "cond": "(hlen === IP_HDR_LEN ? ipv4Sum20(b, o) : sum16(b, o, hlen)) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1531,7 +1531,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badvers": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 117,
+    "line": 124,
     "fn": "ipv4_check",
     "cond": "vhl >> 4 !== IPVERSION"
    }
@@ -1545,25 +1545,25 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 214,
+    "line": 221,
     "fn": "ip_input_if",
     "cond": "!IN_LOCAL_GROUP(dst) ← dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 223,
+    "line": 230,
     "fn": "ip_input_if",
     "cond": "!(flags & IP_FORWARDING)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 657,
+    "line": 664,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 708,
+    "line": 715,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -1577,13 +1577,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 756,
+    "line": 763,
     "fn": "ip_forward_error",
     "cond": "case EMSGSIZE"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 217,
+    "line": 232,
     "fn": "ip_output_frag",
     "cond": "ip.ipOff & IP_DF"
    }
@@ -1591,7 +1591,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_delivered": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 297,
+    "line": 304,
     "fn": "ip_deliver",
     "cond": "always"
    }
@@ -1599,7 +1599,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 710,
+    "line": 717,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1607,13 +1607,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 376,
+    "line": 383,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 503,
+    "line": 510,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
@@ -1627,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 231,
+    "line": 246,
     "fn": "ip_output_frag",
     "cond": "error === 0 ← error === 0"
    }
@@ -1635,7 +1635,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 350,
+    "line": 357,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1643,7 +1643,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 491,
+    "line": 498,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -1651,7 +1651,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_inswcsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 139,
+    "line": 146,
     "fn": "ipv4_check",
     "cond": "!(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1659,7 +1659,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_localout": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 180,
+    "line": 195,
     "fn": "ip_output_fill",
     "cond": "always"
    }
@@ -1673,7 +1673,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 313,
+    "line": 320,
     "fn": "rip_input",
     "cond": "always"
    }
@@ -1687,25 +1687,25 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 670,
+    "line": 677,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 112,
+    "line": 123,
     "fn": "ip_output",
     "cond": "rt === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 122,
+    "line": 133,
     "fn": "ip_output",
     "cond": "ifp === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 198,
+    "line": 213,
     "fn": "ip_output_mcast",
     "cond": "(m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))"
    }
@@ -1713,7 +1713,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_notmember": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 212,
+    "line": 219,
     "fn": "ip_input_if",
     "cond": "dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    }
@@ -1721,13 +1721,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_odropped": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 256,
+    "line": 271,
     "fn": "ip_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 269,
+    "line": 284,
     "fn": "ip_fragment",
     "cond": "m === null"
    }
@@ -1735,7 +1735,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_ofragments": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 296,
+    "line": 311,
     "fn": "ip_fragment",
     "cond": "always"
    }
@@ -1751,13 +1751,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 354,
+    "line": 361,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 456,
+    "line": 463,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -1765,7 +1765,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 362,
+    "line": 369,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1773,7 +1773,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 712,
+    "line": 719,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1781,7 +1781,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 435,
+    "line": 442,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -1789,7 +1789,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_tooshort": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 152,
+    "line": 159,
     "fn": "ipv4_check",
     "cond": "mlen < len"
    }
@@ -1797,7 +1797,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toosmall": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 110,
+    "line": 117,
     "fn": "ipv4_check",
     "cond": "mlen < IP_HDR_LEN"
    }
@@ -1805,7 +1805,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_total": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 171,
+    "line": 178,
     "fn": "ip_input_if",
     "cond": "always"
    }
@@ -1813,7 +1813,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 262,
+    "line": 269,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -1821,7 +1821,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 507,
+    "line": 515,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1859,7 +1859,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 395,
+    "line": 403,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1873,7 +1873,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 499,
+    "line": 507,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -3126,19 +3126,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 286,
-   "fn": "stop",
-   "cond": "m"
-  },
-  {
-   "file": "src/sys/dev/nic.ts",
    "line": 294,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 358,
+   "line": 302,
+   "fn": "stop",
+   "cond": "m"
+  },
+  {
+   "file": "src/sys/dev/nic.ts",
+   "line": 366,
    "fn": "txeof",
    "cond": "m ← tail !== tx.hw && tx.ends[tail]! <= now"
   },
@@ -3174,13 +3174,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 417,
+   "line": 421,
    "fn": "in_arpinput",
    "cond": "arpcache(k, ifp, ap, rt) !== 0 ← rt !== null"
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 453,
+   "line": 457,
    "fn": "arpreply",
    "cond": "always"
   },
@@ -3210,25 +3210,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 419,
+   "line": 426,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 449,
+   "line": 456,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 479,
+   "line": 486,
    "fn": "ip_freef",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_output.ts",
-   "line": 365,
+   "line": 380,
    "fn": "loop_task",
    "cond": "ifp === undefined"
   },

@@ -15,7 +15,7 @@
  * And the first tap of a journey records the packet's tcpdump line as its
  * summary.
  */
-import { Tracer, type Journey, type TraceEvent, type TraceHost } from '../sys/kern/kern_trace.js';
+import { Tracer, traceParts, traceTexts, traceWords, type Journey, type TraceEvent, type TraceHost } from '../sys/kern/kern_trace.js';
 import type { Mbuf } from '../sys/kern/uipc_mbuf.js';
 import { OutBuf } from '../usr.sbin/tcpdump/outbuf.js';
 import { PrintState, printPacket, DLT_EN10MB, LINKTYPE_RAW } from '../usr.sbin/tcpdump/print.js';
@@ -44,14 +44,41 @@ export class LabTracer extends Tracer {
   }
 
   override tap(h: TraceHost, m: Mbuf | null, name: string, ifname: string, dir: 'IN' | 'OUT'): void {
-    const n = this.length;
-    super.tap(h, m, name, ifname, dir);
+    const r = this.tapAt(h, m, name, ifname, dir);
     if (m === null) return;
     // The bytes are only here now: the tcpdump line is made when recording.
     const line = this.print(m, name === 'bpf_mtap_ether' ? DLT_EN10MB : LINKTYPE_RAW);
     const j = m.trace as Journey | null;
     if (j !== null && !this.summaries.has(j.id)) this.summaries.set(j.id, line);
-    if (this.length > n) this.setDetail(this.last, `${dir} ${line}`);
+    if (r >= 0) this.setRef(r, `${dir} ${line}`);
+  }
+
+  // Interned taps and the segments that end with one: their other events
+  // as they are, the tap as tap() (for its tcpdump line).
+  override tapi(h: TraceHost, m: Mbuf, code: number, ifname: string): void {
+    this.tapOf(h, m, code, ifname, 0, 0);
+  }
+
+  override tapi1(h: TraceHost, m: Mbuf, code: number, ifname: string, a: number): void {
+    this.tapOf(h, m, code, ifname, a, 0);
+  }
+
+  override tapi2(h: TraceHost, m: Mbuf, code: number, ifname: string, a: number, b: number): void {
+    this.tapOf(h, m, code, ifname, a, b);
+  }
+
+  private tapOf(h: TraceHost, m: Mbuf, code: number, ifname: string, a: number, b: number): void {
+    const parts = traceParts(code);
+    const tap = parts[parts.length - 1]!;
+    if (parts.length === 2) {
+      const e = parts[0]!;
+      const w = traceWords(e);
+      if (w === 0) this.evi(h, m, e, ifname);
+      else if (w === 1) this.evi1(h, m, e, ifname, a);
+      else this.evi2(h, m, e, ifname, a, b);
+    }
+    const t = traceTexts(tap);
+    this.tap(h, m, t.name, ifname, t.detail as 'IN' | 'OUT');
   }
 
   /** What tcpdump -n would print for the packet (without timestamp). */

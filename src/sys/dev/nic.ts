@@ -56,7 +56,10 @@ import { bpf_mtap_ether, bpfattach, BPF_DIRECTION_OUT, DLT_EN10MB } from '../net
 import { ether_ifattach } from '../net/if_ethersubr.js';
 import { formatMac, parseMac } from '../../wire/addr.js';
 import type { Cable, CablePort } from './cable.js';
-import type { Journey } from '../kern/kern_trace.js';
+import { traceEvent, type Journey } from '../kern/kern_trace.js';
+
+/** Trace event of a frame handed to the transmit ring's tap. */
+const T_TAP_OUT = traceEvent('tap', 'bpf_mtap_ether', 'OUT');
 
 const ETHER_HDR_LEN = 14;
 const ETHER_CRC_LEN = 4;
@@ -213,6 +216,9 @@ export abstract class EtherNic implements CablePort {
   /** Trace point names: em_intr/em_start, ixgbe_queue_intr/ixgbe_start. */
   readonly intrName: string;
   readonly startName: string;
+  /** Trace events of the interrupt taking a frame off the receive ring and of the start routine putting one on the transmit ring. */
+  private readonly tIntr: number;
+  private readonly tStart: number;
 
   constructor(kernel: Kernel, model: NicModel, opts: NicOptions) {
     this.kernel = kernel;
@@ -228,6 +234,8 @@ export abstract class EtherNic implements CablePort {
     this.itr = opts.itr ?? 125_000;
     this.intrName = model.intrName ?? `${model.driver}_intr`;
     this.startName = model.startName ?? `${model.driver}_start`;
+    this.tIntr = traceEvent('fn', this.intrName, `rxq %d: ${this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof'} takes the frame off the receive ring`);
+    this.tStart = traceEvent('fn', this.startName, 'txq %d: onto the transmit ring, %d descriptors free');
 
     ifp.if_flags = IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST;
     ifp.if_xflags = IFXF_MPSAFE | model.xflags;
@@ -322,8 +330,8 @@ export abstract class EtherNic implements CablePort {
       free--;
       const tr = this.kernel.trace;
       if (tr !== null) {
-        tr.fn2(this.kernel, m, this.startName, ifp.if_xname, 'txq %d: onto the transmit ring, %d descriptors free', tx.me, free);
-        tr.tap(this.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'OUT');
+        tr.evi2(this.kernel, m, this.tStart, ifp.if_xname, tx.me, free);
+        tr.tapi(this.kernel, m, T_TAP_OUT, ifp.if_xname);
       }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
       post = true;
@@ -378,7 +386,7 @@ export abstract class EtherNic implements CablePort {
       if (tr !== null) {
         // A frame from a sender that was not tracing starts a journey of its own.
         tr.input(m, 'frame from the wire');
-        tr.fn1s(this.kernel, m, this.intrName, this.ifp.if_xname, 'rxq %d: %s takes the frame off the receive ring', rx.me, this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof');
+        tr.evi1(this.kernel, m, this.tIntr, this.ifp.if_xname, rx.me);
       }
       ml.enqueue(m);
     }

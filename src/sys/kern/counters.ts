@@ -23,6 +23,8 @@ export class CounterBlock {
    */
   tracer: Tracer | null = null;
   traceHost: TraceHost | null = null;
+  /** The tracer's code of this block's counters (Tracer.counterBase): a bump is recorded as traceBase | id. */
+  traceBase = 0;
   /** Or told of every bump by a function (blocks outside KernelStats, e.g. the lab's). */
   onBump: ((block: CounterBlock, id: number, n: number) => void) | null = null;
 
@@ -36,14 +38,14 @@ export class CounterBlock {
 
   inc(id: number): void {
     this.v[id]++;
-    if (this.tracer !== null) this.tracer.counterOf(this.traceHost!, this, id, 1);
+    if (this.tracer !== null) this.tracer.ctr(this.traceHost!, this.traceBase | id);
     else if (this.onBump !== null) this.onBump(this, id, 1);
   }
 
   add(id: number, n: number): void {
     this.v[id] += n;
     if (n === 0) return;
-    if (this.tracer !== null) this.tracer.counterOf(this.traceHost!, this, id, n);
+    if (this.tracer !== null) this.tracer.ctrn(this.traceHost!, this.traceBase | id, n);
     else if (this.onBump !== null) this.onBump(this, id, n);
   }
 

@@ -294,7 +294,11 @@ export class World {
       this.fire(this.pop());
       n++;
     }
-    if (t > this.now) this.now = t;
+    if (t > this.now) {
+      this.now = t;
+      // The tracer tells time by the world's events: this move is none.
+      if (this.trace !== null) this.trace.stale();
+    }
     return n;
   }
 

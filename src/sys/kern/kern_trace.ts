@@ -9,17 +9,28 @@
  * caused by another (a reply, an ICMP error, an ARP request, a fragment)
  * starts a journey whose parent is the cause's.
  *
- * Cheap when on: an event is a row of parallel arrays (typed arrays for
- * the numbers, plain arrays for references to strings that already exist:
- * function names, interface names, constant texts), grown by doubling.
- * Nothing is formatted when recording.  The texts of an event recorded
- * with arguments (name and detail, each on its own) are formats whose
- * placeholders are filled from the arguments when the event is read
- * (`events`, the renderer): %d a number, %a an IPv4 address, %x four hex
- * digits, %m a MAC address given as a 48-bit number, %s a string argument,
- * %% a percent sign.  Trace points pass numbers, not template literals:
- * `tr.bytes(k, m, 'ip_forward: ttl %d → %d', ttl, ttl - 1)`.  Texts of
- * calls without arguments are taken as they are.
+ * Cheap when on: the events are records in one Int32Array, a few words
+ * each; nothing is formatted when recording.  A trace point's texts are
+ * interned once, at module load, into an event code (`traceEvent`): the
+ * kind, the name, the detail and the interface flag are the code, so an
+ * event is its code and its arguments, `tr.ev2(k, m, T_TTL, ttl, ttl - 1)`.
+ * A fixed sequence of events of one function (`ifiq_input` then its bpf
+ * tap) can be one code (`traceSegment`), expanded when read.  What events
+ * share is written when it changes, not per event: a context record (time,
+ * journey, host) before an event whose context differs from the event
+ * before it (within a packet's passage through a machine, events share
+ * all three), an interface record before an event on another interface.
+ * A counter bump is one word: its block and id.  Trace points that are
+ * not on a hot path pass their texts as they are (`fn`, `branch`, `drop`,
+ * `tap`, `bytes`), recorded as references.
+ *
+ * The texts of events with arguments are formats whose placeholders are
+ * filled from the arguments when the event is read (`events`, the
+ * renderer): %d a number, %a an IPv4 address, %x four hex digits, %m a MAC
+ * address (a 48-bit number; interned events take it as two words, macHi()
+ * and macLo()), %s a string argument (interned events: the interface name
+ * given), %% a percent sign.  Interned events' numbers are 32-bit
+ * integers.
  *
  * Trace point names are OpenBSD's function names (`ether_input`,
  * `ip_forward`, `bpf_mtap_ether`...), so a journey reads like the talk.
@@ -34,8 +45,6 @@ const K_COUNTER = 2;
 const K_TAP = 3;
 const K_BYTES = 4;
 const K_DROP = 5;
-/** A context row: time, journey and host of the events after it. */
-const K_CTX = 6;
 /** Flag of a kind: the event's texts are formats of its arguments. */
 const K_ARGS = 8;
 /** Flags of a kind: the event has an interface name, a detail. */
@@ -43,6 +52,121 @@ const K_IF = 16;
 const K_DETAIL = 32;
 const K_KIND = 7;
 const KINDS: readonly TraceKind[] = ['fn', 'branch', 'counter', 'tap', 'bytes', 'drop'];
+
+// The first word of a record: a tag below FIRST_EVENT, an interned event's
+// code below CTR_BASE, else a counter bumped by one.
+/** [R_CTX, journey id]; wide: time; refs: host.  The events after it have this context. */
+const R_CTX = 1;
+/** [R_IF]; refs: interface name of the interned events after it. */
+const R_IF = 2;
+/** [R_DYN, kind and flags]; refs: name, ifname (K_IF), detail (K_DETAIL), s and s2 (K_ARGS); wide: a, b, c (K_ARGS). */
+const R_DYN = 3;
+/** [R_CTRN, counter code]; wide: n.  A counter bumped by n. */
+const R_CTRN = 4;
+/** [R_CTRS]; refs: name; wide: n.  A counter given by name. */
+const R_CTRS = 5;
+/** [R_J, journey id]: a context record whose time and host are the last one's. */
+const R_J = 6;
+const FIRST_EVENT = 16;
+/** Counter codes: (block index + 1) << 16 | counter id. */
+const CTR_BASE = 0x10000;
+/** Words a record and the context and interface records before it take at most. */
+const MAXREC = 16;
+/** Rows a word of a record stands for at most (a segment of k events has at least k / RMAX words). */
+const RMAX = 4;
+
+/** An interned event (or a segment of them). */
+interface EventDesc {
+  /** Kind and flags (K_*). */
+  readonly k: number;
+  readonly name: string;
+  readonly detail: string;
+  /** Argument words, and the numbers they make: 'n' one word, 'm' two (a MAC address). */
+  readonly words: number;
+  readonly types: string;
+  /** Rows the event counts for the limit (a segment: its events'). */
+  readonly rows: number;
+  /** A segment's events, null for one event. */
+  readonly seg: readonly number[] | null;
+}
+
+const events: EventDesc[] = [];
+const interned = new Map<string, number>();
+
+/** Number placeholders of a format, in order: 'n' (%d %a %x) or 'm' (%m). */
+function placeholders(f: string): string {
+  let t = '';
+  for (let i = f.indexOf('%'); i >= 0 && i + 1 < f.length; i = f.indexOf('%', i + 2)) {
+    const p = f[i + 1];
+    if (p === 'd' || p === 'a' || p === 'x') t += 'n';
+    else if (p === 'm') t += 'm';
+  }
+  return t;
+}
+
+/**
+ * The code of an event: its kind, its name and detail (formats of its
+ * arguments when they have placeholders; a tap's detail is its direction,
+ * IN or OUT), and whether it names an interface (`ifname`, given when
+ * recording; a format's %s is that name too).  Called at module load: the
+ * same texts give the same code.
+ */
+export function traceEvent(kind: TraceKind, name: string, detail = '', ifname = kind === 'fn' || kind === 'tap'): number {
+  const key = `${kind}\0${name}\0${detail}\0${ifname ? 1 : 0}`;
+  const had = interned.get(key);
+  if (had !== undefined) return had;
+  const kn = KINDS.indexOf(kind);
+  if (kn < 0 || kn === K_COUNTER) throw new Error(`traceEvent: no interned ${kind} events`);
+  const tn = kn === K_TAP ? '' : placeholders(name);
+  const td = kn === K_TAP ? '' : placeholders(detail);
+  if (tn !== '' && td !== '' && !(tn.startsWith(td) || td.startsWith(tn))) throw new Error(`traceEvent: ${name} and ${detail} take different arguments`);
+  const types = tn.length >= td.length ? tn : td;
+  if (types.length > 3) throw new Error(`traceEvent: ${name}: at most three numbers`);
+  const hasArgs = kn !== K_TAP && (name.includes('%') || detail.includes('%'));
+  const k = kn | (ifname ? K_IF : 0) | (detail !== '' ? K_DETAIL : 0) | (hasArgs ? K_ARGS : 0);
+  const words = types.length + (types.split('m').length - 1);
+  return intern(key, { k, name, detail, words, types, rows: 1, seg: null });
+}
+
+/** One code for events always recorded together, in this order; its arguments are theirs, in order. */
+export function traceSegment(...codes: number[]): number {
+  const key = `seg\0${codes.join(',')}`;
+  const had = interned.get(key);
+  if (had !== undefined) return had;
+  let words = 0;
+  for (const c of codes) {
+    const e = events[c - FIRST_EVENT];
+    if (e === undefined || e.seg !== null) throw new Error('traceSegment: events only');
+    words += e.words;
+  }
+  if (codes.length > RMAX * (1 + words)) throw new Error('traceSegment: too many events for its words');
+  if (words > 3) throw new Error('traceSegment: at most three argument words');
+  return intern(key, { k: 0, name: '', detail: '', words, types: '', rows: codes.length, seg: codes });
+}
+
+function intern(key: string, e: EventDesc): number {
+  const code = FIRST_EVENT + events.length;
+  if (code >= CTR_BASE) throw new Error('traceEvent: too many events');
+  events.push(e);
+  interned.set(key, code);
+  return code;
+}
+
+/** The events of a segment code (an event's code: itself). */
+export function traceParts(code: number): readonly number[] {
+  return events[code - FIRST_EVENT]!.seg ?? [code];
+}
+
+/** An interned event's argument words. */
+export function traceWords(code: number): number {
+  return events[code - FIRST_EVENT]!.words;
+}
+
+/** An interned event's name and detail (a tap's: its direction). */
+export function traceTexts(code: number): { name: string; detail: string } {
+  const e = events[code - FIRST_EVENT]!;
+  return { name: e.name, detail: e.detail };
+}
 
 export interface TraceEvent {
   /** Virtual time, ns. */
@@ -123,108 +247,187 @@ export function macNum(b: Uint8Array, o = 0): number {
   return (b[o]! * 0x10000 + ((b[o + 1]! << 8) | b[o + 2]!)) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!);
 }
 
-const INITIAL = 1024;
+/** The first two of 6 bytes at b[o], the first word of an interned event's %m. */
+export function macHi(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+/** The last four of 6 bytes at b[o], the second word of an interned event's %m. */
+export function macLo(b: Uint8Array, o: number): number {
+  return (b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!;
+}
+
+const INITIAL = 4096;
+/** The journey of no context yet: equal to no packet's journey. */
+const NOJ = new Journey(0, null, '');
 
 export class Tracer {
-  readonly journeys: Journey[] = [];
   /** Every journey object made so far, by id - 1 (reused after clear()). */
   private readonly made: Journey[] = [];
-  /**
-   * The journey of the packet being processed, for events that carry no
-   * packet (counters).  The world clears it around each of its events
-   * (enter/leave), so nothing is credited to a packet processed earlier.
-   */
-  current: Journey | null = null;
-  /** Stop recording after this many events, so a runaway trace cannot eat the memory. */
+  /** Journeys started since clear(): made[0..nj). */
+  private nj = 0;
+  private cur: Journey | null = null;
+  /** Stop recording after this many rows (events and context records), so a runaway trace cannot eat the memory. */
   get limit(): number {
     return this.lim;
   }
   set limit(v: number) {
     this.lim = v;
-    this.edge = Math.min(this.cap, v);
+    this.wedge = -1;
   }
   /** Events that did not fit under the limit. */
   lost = 0;
 
-  // The events: one row each, plus a context row (time, journey, host)
-  // before an event whose context differs from the row before: within a
-  // packet's passage through a machine, events share all three.
-  private n = 0;
-  private cap = 0;
+  // The records, see the module comment.
+  private log = new Int32Array(INITIAL);
+  private pos = 0;
+  /** Times of the context records, and the arguments of records given as texts. */
+  private wide = new Float64Array(INITIAL / 4);
+  private nwide = 0;
+  /** Hosts of the context records, interface names, texts and their string arguments. */
+  private readonly refs: unknown[] = [];
+  private nref = 0;
   private lim = 1_000_000;
-  /** Rows past which row() takes the slow path: min(cap, limit). */
-  private edge = 0;
-  /** Kind; K_ARGS set when the texts are formats. */
-  private ek = new Uint8Array(0);
-  /** Arguments; context rows: time, journey id. */
-  private ea = new Float64Array(0);
-  private eb = new Float64Array(0);
-  private ec = new Float64Array(0);
-  /** Name; context rows: null (the host is in eh). */
-  private ename: string[] = [];
-  private eif: string[] = [];
-  private edetail: string[] = [];
-  private es: string[] = [];
-  private es2: string[] = [];
-  private eh: Array<TraceHost | null> = [];
-  private eblock: Array<TraceCounters | null> = [];
+  /**
+   * Past this position a record takes the slow path (slow()): the log's
+   * room, or rows near the limit (each word stands for RMAX rows at most).
+   */
+  private wedge = -1;
+  /** Rows before position rowsPos (counted by rowsAt()). */
+  private rowsPos = 0;
+  private rowsN = 0;
+  /** Context of the last record: time, journey, host; interface of the last interned event. */
   private ctxT = -1;
-  private ctxJ: Journey | null = null;
+  private ctxJ: Journey | null = NOJ;
   private ctxH: TraceHost | null = null;
+  private ctxIf: string | null = null;
+  /**
+   * What a record may take the fast path with: its host (null: take the
+   * slow path), its packet's journey (NOJ for none), its interface.  Valid
+   * only while the packet in hand is the last record's journey: whatever
+   * changes the time, the packet in hand or the context clears fastH.
+   */
+  private fastH: TraceHost | null = null;
+  private fastJ: Journey | null = NOJ;
+  private fastIf: string | null = null;
+  /** Blocks of the counters recorded, by index (counterBase()). */
+  private readonly blocks: TraceCounters[] = [];
   /** Name of the world's event being run (a timer names the journeys it starts), '' when none. */
   private entry = '';
   /** The journey that armed that event (read when it starts: a timer re-arms itself as it runs). */
   private entryCause: Journey | null = null;
-  /** Context row of this event's events before it had a packet in hand (a timer's own), -1 when none. */
+  /** Position of the journey word of this event's context record before it had a packet in hand (a timer's own), -1 when none. */
   private orphan = -1;
-  /** Events read so far (`events` formats each once), the row of each, and the reading position. */
+  /** Events read so far (`events` formats each once) and the reading position. */
   private readonly read: TraceEvent[] = [];
-  private readonly readRow: number[] = [];
-  private rowsRead = 0;
+  private rpos = 0;
+  private rref = 0;
+  private rwide = 0;
   private rT = 0;
   private rJ = 0;
   private rH: TraceHost | null = null;
+  private rIf = '';
 
-  /** Rows recorded (events and their context rows). */
+  /** Journeys started since clear(), by id - 1. */
+  get journeys(): Journey[] {
+    return this.made.slice(0, this.nj);
+  }
+
+  /**
+   * The journey of the packet being processed, for events that carry no
+   * packet (counters).  The world clears it around each of its events
+   * (enter/leave), so nothing is credited to a packet processed earlier.
+   */
+  get current(): Journey | null {
+    return this.cur;
+  }
+  set current(j: Journey | null) {
+    if (j !== this.cur) {
+      this.cur = j;
+      this.fastH = null;
+    }
+  }
+
+  /** Rows recorded (events and their context records). */
   get length(): number {
-    return this.n;
+    return this.rowsAt(this.pos);
   }
 
   /** The events, formatted (each event once, when first read). */
   get events(): readonly TraceEvent[] {
-    for (let i = this.rowsRead; i < this.n; i++) {
-      const k = this.ek[i]!;
-      if (k === K_CTX) {
-        this.rT = this.ea[i]!;
-        this.rJ = this.eb[i]!;
-        this.rH = this.eh[i]!;
-      } else {
-        this.read.push(this.event(i));
-        this.readRow.push(i);
-      }
+    const log = this.log;
+    let p = this.rpos;
+    const end = this.pos;
+    while (p < end) {
+      const c = log[p]!;
+      if (c >= CTR_BASE) {
+        const blk = this.blocks[(c >>> 16) - 1]!;
+        this.push(K_COUNTER, blk.nameOf(c & 0xffff), '', '');
+        p++;
+      } else if (c >= FIRST_EVENT) {
+        const e = events[c - FIRST_EVENT]!;
+        p++;
+        if (e.seg === null) p = this.readEvent(e, p);
+        else for (const s of e.seg) p = this.readEvent(events[s - FIRST_EVENT]!, p);
+      } else if (c === R_J) {
+        this.rJ = log[p + 1]!;
+        p += 2;
+      } else if (c === R_CTX) {
+        this.rJ = log[p + 1]!;
+        this.rT = this.wide[this.rwide++]!;
+        this.rH = this.refs[this.rref++] as TraceHost;
+        p += 2;
+      } else if (c === R_IF) {
+        this.rIf = this.refs[this.rref++] as string;
+        p++;
+      } else if (c === R_DYN) {
+        this.readDyn(log[p + 1]!);
+        p += 2;
+      } else if (c === R_CTRN) {
+        const blk = this.blocks[(log[p + 1]! >>> 16) - 1]!;
+        const n = this.wide[this.rwide++]!;
+        this.push(K_COUNTER, blk.nameOf(log[p + 1]! & 0xffff), '', n === 1 ? '' : `+${n}`);
+        p += 2;
+      } else if (c === R_CTRS) {
+        const name = this.refs[this.rref++] as string;
+        const n = this.wide[this.rwide++]!;
+        this.push(K_COUNTER, name, '', n === 1 ? '' : `+${n}`);
+        p++;
+      } else throw new Error(`Tracer: bad record ${c} at ${p}`);
     }
-    this.rowsRead = this.n;
+    this.rpos = p;
     return this.read;
   }
 
   /** Forget every event and journey (a long run drops what it has looked at). */
   clear(): void {
-    // Rows are overwritten in place; what they still reference (kernels,
+    // Records are overwritten in place; what refs still reference (kernels,
     // counter blocks, constant strings) lives on anyway.
-    this.n = 0;
+    this.pos = 0;
+    this.nwide = 0;
+    this.nref = 0;
+    this.wedge = -1;
+    this.rowsPos = 0;
+    this.rowsN = 0;
     this.read.length = 0;
-    this.readRow.length = 0;
-    this.rowsRead = 0;
-    this.journeys.length = 0;
-    this.current = null;
-    this.ctxJ = null;
+    this.rpos = 0;
+    this.rref = 0;
+    this.rwide = 0;
+    this.rIf = '';
+    this.nj = 0;
+    this.cur = null;
+    this.ctxJ = NOJ;
     this.ctxT = -1;
+    this.ctxH = null;
+    this.ctxIf = null;
+    this.fastH = null;
     this.orphan = -1;
   }
 
   /** The world runs an event (World.fire): no packet is in hand yet. */
   enter(e: { readonly name: string; readonly armedBy: object | null }): void {
-    this.current = null;
+    this.cur = null;
+    this.fastH = null;
     this.entry = e.name;
     this.entryCause = e.armedBy as Journey | null;
     this.orphan = -1;
@@ -232,14 +435,20 @@ export class Tracer {
 
   /** The event is over: what runs between events (a command) has no packet in hand. */
   leave(): void {
-    this.current = null;
+    this.cur = null;
+    this.fastH = null;
     this.entry = '';
     this.entryCause = null;
   }
 
+  /** The world's clock moved without an event (World.runTo): the next record looks at the time. */
+  stale(): void {
+    this.fastH = null;
+  }
+
   /** What a timer armed now is armed by (World.schedule): the packet in hand, else the cause of the running event. */
   armer(): Journey | null {
-    return this.current ?? this.entryCause;
+    return this.cur ?? this.entryCause;
   }
 
   /**
@@ -249,7 +458,7 @@ export class Tracer {
    * write barrier's slow path and a scavenge's work each.
    */
   journey(cause: string, parent: Journey | null = null): Journey {
-    const n = this.journeys.length;
+    const n = this.nj;
     let j = this.made[n];
     if (j === undefined) {
       j = new Journey(n + 1, parent, cause);
@@ -258,7 +467,7 @@ export class Tracer {
       j.parent = parent;
       j.cause = cause;
     }
-    this.journeys.push(j);
+    this.nj = n + 1;
     return j;
   }
 
@@ -267,20 +476,19 @@ export class Tracer {
    * while another is being processed is caused by it.
    */
   of(m: Mbuf | null, cause = 'packet'): Journey | null {
-    if (m === null) return this.current;
+    if (m === null) return this.cur;
     let j = m.trace as Journey | null;
     if (j === null) {
-      j = this.begin(cause, this.current);
+      j = this.begin(cause, this.cur);
       m.trace = j;
     }
-    // Stored only when it changes: storing a young object into an old one costs a write barrier.
-    if (this.current !== j) this.current = j;
+    this.current = j;
     return j;
   }
 
   /** A packet created because of the packet being processed (reply, error, fragment, ARP request). */
   caused(m: Mbuf, cause: string): void {
-    m.trace = this.begin(cause, this.current);
+    m.trace = this.begin(cause, this.cur);
   }
 
   /** A frame from outside the trace (the wire, the host): it keeps the sender's journey, or starts its own. */
@@ -297,297 +505,492 @@ export class Tracer {
     if (parent !== null || this.entry === '') return this.journey(cause, parent);
     const j = this.journey(this.entry, this.entryCause);
     const r = this.orphan;
-    if (r >= this.rowsRead && r < this.n) {
-      this.eb[r] = j.id;
+    if (r - 1 >= this.rpos && r < this.pos) {
+      this.log[r] = j.id;
       this.ctxJ = j;
+      this.fastH = null;
     }
     this.orphan = -1;
     return j;
   }
 
+  // ---- interned events (traceEvent): the hot trace points ----
+  // Each checks that the record can go where the last one went (same host,
+  // same journey, same interface, room) and writes its words; anything
+  // else takes slow(), which writes the context and interface records.
+
+  /** An interned event without interface or arguments. */
+  ev(h: TraceHost, m: Mbuf | null, code: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, null, 0, 0, 0);
+      if (p < 0) return;
+    }
+    this.log[p] = code;
+    this.pos = p + 1;
+  }
+
+  /** An interned event of one argument word. */
+  ev1(h: TraceHost, m: Mbuf | null, code: number, a: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, null, a, 0, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    this.pos = p + 2;
+  }
+
+  /** An interned event of two argument words. */
+  ev2(h: TraceHost, m: Mbuf | null, code: number, a: number, b: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, null, a, b, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    this.pos = p + 3;
+  }
+
+  /** An interned event of three argument words. */
+  ev3(h: TraceHost, m: Mbuf | null, code: number, a: number, b: number, c: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, null, a, b, c);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    log[p + 3] = c;
+    this.pos = p + 4;
+  }
+
+  /** An interned event of five argument words (two MAC addresses and a number). */
+  ev5(h: TraceHost, m: Mbuf | null, code: number, a: number, b: number, c: number, d: number, e: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, null, 0, 0, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    log[p + 3] = c;
+    log[p + 4] = d;
+    log[p + 5] = e;
+    this.pos = p + 6;
+  }
+
+  /** An interned event on interface ifname, without arguments. */
+  evi(h: TraceHost, m: Mbuf | null, code: number, ifname: string): void {
+    let p = this.pos;
+    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifname, 0, 0, 0);
+      if (p < 0) return;
+    }
+    this.log[p] = code;
+    this.pos = p + 1;
+  }
+
+  /** An interned event on interface ifname, of one argument word. */
+  evi1(h: TraceHost, m: Mbuf | null, code: number, ifname: string, a: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifname, a, 0, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    this.pos = p + 2;
+  }
+
+  /** An interned event on interface ifname, of two argument words. */
+  evi2(h: TraceHost, m: Mbuf | null, code: number, ifname: string, a: number, b: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifname, a, b, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    this.pos = p + 3;
+  }
+
+  /** An interned event on interface ifname, of three argument words. */
+  evi3(h: TraceHost, m: Mbuf | null, code: number, ifname: string, a: number, b: number, c: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifname, a, b, c);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    log[p + 3] = c;
+    this.pos = p + 4;
+  }
+
+  // Events with a bpf tap (an interned tap, or a segment that ends with
+  // one): their own methods, so that a tracer that shows what the tap saw
+  // (the lab's) can take them apart.
+
+  /** An interned tap (or segment ending with one) on interface ifname, without arguments. */
+  tapi(h: TraceHost, m: Mbuf, code: number, ifname: string): void {
+    this.evi(h, m, code, ifname);
+  }
+
+  /** A segment ending with a tap on interface ifname, of one argument word. */
+  tapi1(h: TraceHost, m: Mbuf, code: number, ifname: string, a: number): void {
+    this.evi1(h, m, code, ifname, a);
+  }
+
+  /** A segment ending with a tap on interface ifname, of two argument words. */
+  tapi2(h: TraceHost, m: Mbuf, code: number, ifname: string, a: number, b: number): void {
+    this.evi2(h, m, code, ifname, a, b);
+  }
+
+  /** The code of counters of block b: its counters' are this | id (CounterBlock.traceBase). */
+  counterBase(b: TraceCounters): number {
+    let i = this.blocks.indexOf(b);
+    if (i < 0) i = this.blocks.push(b) - 1;
+    if (i + 1 >= 0x8000) throw new Error('Tracer: too many counter blocks');
+    return (i + 1) << 16;
+  }
+
+  /** A counter bumped by one while processing the current packet: code is counterBase(block) | id. */
+  ctr(h: TraceHost, code: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || p > this.wedge) {
+      p = this.slow(h, null, code, null, 0, 0, 0);
+      if (p < 0) return;
+    }
+    this.log[p] = code;
+    this.pos = p + 1;
+  }
+
+  /** A counter bumped by n (code as for ctr()). */
+  ctrn(h: TraceHost, code: number, n: number): void {
+    if (n === 1) {
+      this.ctr(h, code);
+      return;
+    }
+    const p = this.slow(h, null, R_CTRN, null, 0, 0, 0);
+    if (p < 0) return;
+    this.log[p] = R_CTRN;
+    this.log[p + 1] = code;
+    this.putWide(n);
+    this.pos = p + 2;
+  }
+
+  // ---- events given as texts (see the module comment) ----
+
   /** A function entered; with a given, detail is a format of a, b, c, s, s2. */
   fn(h: TraceHost, m: Mbuf | null, name: string, ifname = '', detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    const i = this.record(h, m, K_FN | K_IF | K_DETAIL, name, a, b, c, s, s2);
-    if (i >= 0) {
-      this.eif[i] = ifname;
-      this.edetail[i] = detail;
-    }
+    this.dyn(h, m, K_FN | K_IF | K_DETAIL, name, ifname, detail, a, b, c, s, s2);
   }
 
   /** A branch taken; with a given, text and detail are formats. */
   branch(h: TraceHost, m: Mbuf | null, text: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    const i = this.record(h, m, K_BRANCH | K_DETAIL, text, a, b, c, s, s2);
-    if (i >= 0) this.edetail[i] = detail;
+    this.dyn(h, m, K_BRANCH | K_DETAIL, text, '', detail, a, b, c, s, s2);
   }
 
   /** The packet dropped, and why; with a given, reason and detail are formats. */
   drop(h: TraceHost, m: Mbuf | null, reason: string, detail = '', a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    const i = this.record(h, m, K_DROP | K_DETAIL, reason, a, b, c, s, s2);
-    if (i >= 0) this.edetail[i] = detail;
+    this.dyn(h, m, K_DROP | K_DETAIL, reason, '', detail, a, b, c, s, s2);
   }
 
   tap(h: TraceHost, m: Mbuf | null, name: string, ifname: string, dir: 'IN' | 'OUT'): void {
-    const i = this.row(h, m, K_TAP | K_IF | K_DETAIL, name);
-    if (i >= 0) {
-      this.eif[i] = ifname;
-      this.edetail[i] = dir;
-    }
+    this.tapAt(h, m, name, ifname, dir);
   }
 
   /** A change of the packet's bytes; what is a format when a is given. */
   bytes(h: TraceHost, m: Mbuf | null, what: string, a = NaN, b = 0, c = 0, s = '', s2 = ''): void {
-    this.record(h, m, K_BYTES, what, a, b, c, s, s2);
-  }
-
-  // The same events by arity, for the hot trace points (the forwarding
-  // path): no defaulted arguments, and only what the event has is stored.
-  // The formats take exactly the arguments given (see the module comment).
-
-  /** fn() without detail. */
-  fn0(h: TraceHost, m: Mbuf | null, name: string, ifname: string): void {
-    const i = this.row(h, m, K_FN | K_IF, name);
-    if (i >= 0) this.eif[i] = ifname;
-  }
-
-  /** fn() with a plain detail. */
-  fnd(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string): void {
-    const i = this.row(h, m, K_FN | K_IF | K_DETAIL, name);
-    if (i >= 0) {
-      this.eif[i] = ifname;
-      this.edetail[i] = detail;
-    }
-  }
-
-  /** fn() whose detail is a format of one number. */
-  fn1(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number): void {
-    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
-    if (i >= 0) {
-      this.eif[i] = ifname;
-      this.edetail[i] = detail;
-      this.ea[i] = a;
-    }
-  }
-
-  /** fn() whose detail is a format of two numbers. */
-  fn2(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number, b: number): void {
-    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
-    if (i >= 0) {
-      this.eif[i] = ifname;
-      this.edetail[i] = detail;
-      this.ea[i] = a;
-      this.eb[i] = b;
-    }
-  }
-
-  /** fn() whose detail is a format of three numbers. */
-  fn3(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number, b: number, c: number): void {
-    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
-    if (i >= 0) {
-      this.eif[i] = ifname;
-      this.edetail[i] = detail;
-      this.ea[i] = a;
-      this.eb[i] = b;
-      this.ec[i] = c;
-    }
-  }
-
-  /** fn() whose detail is a format of a number and a string. */
-  fn1s(h: TraceHost, m: Mbuf | null, name: string, ifname: string, detail: string, a: number, s: string): void {
-    const i = this.row(h, m, K_FN | K_IF | K_DETAIL | K_ARGS, name);
-    if (i >= 0) {
-      this.eif[i] = ifname;
-      this.edetail[i] = detail;
-      this.ea[i] = a;
-      this.es[i] = s;
-    }
-  }
-
-  /** branch() without detail, text as is. */
-  branch0(h: TraceHost, m: Mbuf | null, text: string): void {
-    this.row(h, m, K_BRANCH, text);
-  }
-
-  /** branch() without detail, text a format of one number. */
-  branch1(h: TraceHost, m: Mbuf | null, text: string, a: number): void {
-    const i = this.row(h, m, K_BRANCH | K_ARGS, text);
-    if (i >= 0) this.ea[i] = a;
-  }
-
-  /** branch() without detail, text a format of two numbers. */
-  branch2(h: TraceHost, m: Mbuf | null, text: string, a: number, b: number): void {
-    const i = this.row(h, m, K_BRANCH | K_ARGS, text);
-    if (i >= 0) {
-      this.ea[i] = a;
-      this.eb[i] = b;
-    }
-  }
-
-  /** branch() without detail, text a format of two numbers and two strings. */
-  branch2ss(h: TraceHost, m: Mbuf | null, text: string, a: number, b: number, s: string, s2: string): void {
-    const i = this.row(h, m, K_BRANCH | K_ARGS, text);
-    if (i >= 0) {
-      this.ea[i] = a;
-      this.eb[i] = b;
-      this.es[i] = s;
-      this.es2[i] = s2;
-    }
-  }
-
-  /** bytes() with a format of two numbers. */
-  bytes2(h: TraceHost, m: Mbuf | null, what: string, a: number, b: number): void {
-    const i = this.row(h, m, K_BYTES | K_ARGS, what);
-    if (i >= 0) {
-      this.ea[i] = a;
-      this.eb[i] = b;
-    }
-  }
-
-  /** bytes() with a format of three numbers. */
-  bytes3(h: TraceHost, m: Mbuf | null, what: string, a: number, b: number, c: number): void {
-    const i = this.row(h, m, K_BYTES | K_ARGS, what);
-    if (i >= 0) {
-      this.ea[i] = a;
-      this.eb[i] = b;
-      this.ec[i] = c;
-    }
+    this.dyn(h, m, K_BYTES, what, '', '', a, b, c, s, s2);
   }
 
   /** A counter bumped while processing the current packet, by name. */
   counter(h: TraceHost, name: string, n: number): void {
-    const i = this.row(h, null, K_COUNTER, name);
-    if (i >= 0) {
-      this.ea[i] = n;
-      this.eblock[i] = null;
-    }
+    const p = this.slow(h, null, R_CTRS, null, 0, 0, 0);
+    if (p < 0) return;
+    this.log[p] = R_CTRS;
+    this.refs[this.nref++] = name;
+    this.putWide(n);
+    this.pos = p + 1;
   }
 
-  /** A counter bumped, as block and id (CounterBlock calls this; the name is looked up when read). */
+  /** A counter bumped, as block and id. */
   counterOf(h: TraceHost, block: TraceCounters, id: number, n: number): void {
-    const i = this.row(h, null, K_COUNTER, '');
-    if (i >= 0) {
-      this.ea[i] = n;
-      this.eb[i] = id;
-      this.eblock[i] = block;
-    }
+    this.ctrn(h, this.counterBase(block) | id, n);
   }
 
-  /** Replace the detail of row i (a tracer that learns more after recording, e.g. a tap's tcpdump line). */
-  protected setDetail(i: number, detail: string): void {
-    if (i < 0 || i >= this.n || this.ek[i] === K_CTX) return;
-    this.edetail[i] = detail;
-    this.ek[i] = this.ek[i]! | K_DETAIL;
-    if (i < this.rowsRead) {
-      const e = this.readRow.lastIndexOf(i);
-      if (e >= 0) this.read[e] = { ...this.read[e]!, detail };
-    }
+  /** A tap recorded with its detail (the direction) as a reference: the reference's index, -1 when not recorded. */
+  protected tapAt(h: TraceHost, m: Mbuf | null, name: string, ifname: string, dir: string): number {
+    const p = this.slow(h, m, R_DYN, null, 0, 0, 0);
+    if (p < 0) return -1;
+    this.log[p] = R_DYN;
+    this.log[p + 1] = K_TAP | K_IF | K_DETAIL;
+    const r = this.nref;
+    this.refs[r] = name;
+    this.refs[r + 1] = ifname;
+    this.refs[r + 2] = dir;
+    this.nref = r + 3;
+    this.pos = p + 2;
+    return r + 2;
   }
 
-  /** Row of the last event recorded, -1 when none. */
-  protected get last(): number {
-    return this.n - 1;
+  /** Replace the reference at index r (a tracer that learns more after recording, e.g. a tap's tcpdump line). */
+  protected setRef(r: number, v: string): void {
+    if (r >= 0 && r < this.nref) this.refs[r] = v;
   }
 
-  /** row() with the arguments stored when a is given (the API with defaulted arguments). */
-  private record(h: TraceHost, m: Mbuf | null, kind: number, name: string, a: number, b: number, c: number, s: string, s2: string): number {
-    if (a !== a) return this.row(h, m, kind, name);
-    const i = this.row(h, m, kind | K_ARGS, name);
-    if (i >= 0) {
-      this.ea[i] = a;
-      this.eb[i] = b;
-      this.ec[i] = c;
-      this.es[i] = s;
-      this.es2[i] = s2;
+  private dyn(h: TraceHost, m: Mbuf | null, k: number, name: string, ifname: string, detail: string, a: number, b: number, c: number, s: string, s2: string): void {
+    const p = this.slow(h, m, R_DYN, null, 0, 0, 0);
+    if (p < 0) return;
+    const args = a === a;
+    this.log[p] = R_DYN;
+    this.log[p + 1] = args ? k | K_ARGS : k;
+    const refs = this.refs;
+    let r = this.nref;
+    refs[r++] = name;
+    if (k & K_IF) refs[r++] = ifname;
+    if (k & K_DETAIL) refs[r++] = detail;
+    if (args) {
+      refs[r++] = s;
+      refs[r++] = s2;
+      this.putWide(a);
+      this.putWide(b);
+      this.putWide(c);
     }
-    return i;
+    this.nref = r;
+    this.pos = p + 2;
+  }
+
+  private putWide(v: number): void {
+    if (this.nwide === this.wide.length) {
+      const w = new Float64Array(this.wide.length * 2);
+      w.set(this.wide);
+      this.wide = w;
+    }
+    this.wide[this.nwide++] = v;
   }
 
   /**
-   * Record one event's kind and name (and a context row before it when the
-   * context changed); its row, or -1 when over the limit.  Kept small (the
-   * rare cases are calls) so that trace points can inline it.
+   * Where a record of `code` goes when the fast path cannot tell: the
+   * packet's journey (started if it has none), a context record when the
+   * time, journey or host changed, an interface record when ifname (not
+   * null) is not the last one, room, and the limit (an event is recorded
+   * while the rows before it are fewer than limit - 1, as one row at a
+   * time).  The position of the record, or -1 when it is not recorded (a
+   * segment across the limit records its events one by one, here).
    */
-  private row(h: TraceHost, m: Mbuf | null, kind: number, name: string): number {
-    let j = this.current;
+  private slow(h: TraceHost, m: Mbuf | null, code: number, ifname: string | null, a: number, b: number, c: number): number {
+    let p = this.pos;
+    if (h === this.fastH && p <= this.wedge) {
+      // The same host at the same time: another packet's journey, another interface.
+      const log = this.log;
+      if (m !== null) {
+        const j = m.trace as Journey | null;
+        if (j === null) return this.slower(h, m, code, ifname, a, b, c);
+        if (j !== this.fastJ) {
+          log[p] = R_J;
+          log[p + 1] = j.id;
+          p += 2;
+          this.cur = j;
+          this.ctxJ = j;
+          this.fastJ = j;
+          this.orphan = -1;
+        }
+      }
+      if (ifname !== null && ifname !== this.ctxIf) {
+        this.ctxIf = ifname;
+        this.fastIf = ifname;
+        log[p] = R_IF;
+        this.refs[this.nref++] = ifname;
+        p++;
+      }
+      this.pos = p;
+      return p;
+    }
+    return this.slower(h, m, code, ifname, a, b, c);
+  }
+
+  /** slow() for a record whose time or host may differ from the last one's, or near the end of the room. */
+  private slower(h: TraceHost, m: Mbuf | null, code: number, ifname: string | null, a: number, b: number, c: number): number {
+    let j: Journey | null;
     if (m !== null) {
-      const mj = m.trace as Journey | null;
-      if (mj === null) j = this.of(m);
-      else if (mj !== j) j = this.current = mj;
-    }
-    let i = this.n;
-    if (i + 2 > this.edge && !this.room(i)) return -1;
+      j = m.trace as Journey | null;
+      if (j === null) j = this.of(m);
+      else if (j !== this.cur) this.cur = j;
+    } else j = this.cur;
     const now = h.world.now;
-    if (now !== this.ctxT || j !== this.ctxJ || h !== this.ctxH) i = this.context(i, now, j, h);
-    this.ek[i] = kind;
-    this.ename[i] = name;
-    this.n = i + 1;
-    return i;
-  }
-
-  /** Room for an event and its context row: false (counted lost) over the limit. */
-  private room(i: number): boolean {
-    if (i + 1 >= this.lim) {
-      this.lost++;
-      return false;
+    const ctx = now !== this.ctxT || j !== this.ctxJ || h !== this.ctxH;
+    const p = this.pos;
+    if (p > this.wedge) {
+      if (p + MAXREC >= this.log.length) this.grow();
+      const rows = this.rowsAt(p);
+      const k = code >= FIRST_EVENT && code < CTR_BASE ? events[code - FIRST_EVENT]!.rows : 1;
+      if (rows + 1 >= this.lim) {
+        this.lost += k;
+        this.wedge = -1;
+        return -1;
+      }
+      if (rows + (ctx ? 1 : 0) + k >= this.lim) {
+        // Near the limit: one row at a time, each event of a segment on its own.
+        this.wedge = -1;
+        if (k === 1) return this.place(p, now, j, h, ctx, ifname);
+        this.pieces(h, m, code, ifname, a, b, c);
+        return -1;
+      }
+      this.wedge = Math.min(this.log.length - MAXREC, p + Math.floor((this.lim - rows - 2) / RMAX) - MAXREC);
     }
-    this.grow();
-    return true;
+    return this.place(p, now, j, h, ctx, ifname);
   }
 
-  /** The context row at i; the event's row comes after it. */
-  private context(i: number, now: number, j: Journey | null, h: TraceHost): number {
-    this.ctxT = now;
-    if (this.ctxJ !== j) this.ctxJ = j;
-    if (this.ctxH !== h) this.ctxH = h;
-    this.ek[i] = K_CTX;
-    this.ea[i] = now;
-    this.eb[i] = j === null ? 0 : j.id;
-    this.eh[i] = h;
-    this.orphan = j === null ? i : -1;
-    return i + 1;
+  /** The context and interface records before a record at p; the record's position. */
+  private place(p: number, now: number, j: Journey | null, h: TraceHost, ctx: boolean, ifname: string | null): number {
+    const log = this.log;
+    if (ctx) {
+      this.ctxT = now;
+      this.ctxJ = j;
+      this.ctxH = h;
+      log[p] = R_CTX;
+      log[p + 1] = j === null ? 0 : j.id;
+      this.orphan = j === null ? p + 1 : -1;
+      this.putWide(now);
+      this.refs[this.nref++] = h;
+      p += 2;
+    }
+    if (ifname !== null && ifname !== this.ctxIf) {
+      this.ctxIf = ifname;
+      log[p] = R_IF;
+      this.refs[this.nref++] = ifname;
+      p++;
+    }
+    this.fastH = h;
+    this.fastJ = j ?? NOJ;
+    this.fastIf = this.ctxIf;
+    this.pos = p;
+    return p;
+  }
+
+  /** A segment's events recorded one by one (near the limit). */
+  private pieces(h: TraceHost, m: Mbuf | null, code: number, ifname: string | null, a: number, b: number, c: number): void {
+    let w = 0;
+    for (const s of events[code - FIRST_EVENT]!.seg!) {
+      const n = events[s - FIRST_EVENT]!.words;
+      const x = w === 0 ? a : w === 1 ? b : c;
+      const y = w === 0 ? b : c;
+      const z = c;
+      w += n;
+      const p = this.slow(h, m, s, ifname, x, y, z);
+      if (p < 0) continue;
+      const log = this.log;
+      log[p] = s;
+      if (n > 0) log[p + 1] = x;
+      if (n > 1) log[p + 2] = y;
+      if (n > 2) log[p + 3] = z;
+      this.pos = p + 1 + n;
+    }
+  }
+
+  /** Rows (events and context records) of the records before position p. */
+  private rowsAt(p: number): number {
+    const log = this.log;
+    let q = this.rowsPos;
+    let rows = this.rowsN;
+    while (q < p) {
+      const c = log[q]!;
+      if (c >= CTR_BASE) {
+        rows++;
+        q++;
+      } else if (c >= FIRST_EVENT) {
+        const e = events[c - FIRST_EVENT]!;
+        rows += e.rows;
+        q += 1 + e.words;
+      } else if (c === R_IF) q++;
+      else if (c === R_CTRS) {
+        rows++;
+        q++;
+      } else {
+        // R_CTX, R_J, R_DYN, R_CTRN: two words, one row.
+        rows++;
+        q += 2;
+      }
+    }
+    this.rowsPos = q;
+    this.rowsN = rows;
+    return rows;
   }
 
   private grow(): void {
-    const cap = this.cap === 0 ? INITIAL : this.cap * 2;
-    const f64 = (o: Float64Array): Float64Array<ArrayBuffer> => {
-      const x = new Float64Array(cap);
-      x.set(o);
-      return x;
-    };
-    this.ea = f64(this.ea);
-    this.eb = f64(this.eb);
-    this.ec = f64(this.ec);
-    const ek = new Uint8Array(cap);
-    ek.set(this.ek);
-    this.ek = ek;
-    for (const arr of [this.ename, this.eif, this.edetail, this.es, this.es2]) for (let i = this.cap; i < cap; i++) arr.push('');
-    for (let i = this.cap; i < cap; i++) {
-      this.eh.push(null);
-      this.eblock.push(null);
-    }
-    this.cap = cap;
-    this.edge = Math.min(cap, this.lim);
+    const log = new Int32Array(this.log.length * 2);
+    log.set(this.log);
+    this.log = log;
   }
 
-  /** Event of row i, formatted, in the context read last. */
-  private event(i: number): TraceEvent {
-    const k = this.ek[i]!;
+  /** Event e of interned record words at p, formatted in the context read last; the position after its words. */
+  private readEvent(e: EventDesc, p: number): number {
+    const log = this.log;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    const t = e.types;
+    for (let i = 0; i < t.length; i++) {
+      let v: number;
+      if (t[i] === 'm') {
+        v = log[p]! * 0x100000000 + (log[p + 1]! >>> 0);
+        p += 2;
+      } else v = log[p++]!;
+      if (i === 0) a = v;
+      else if (i === 1) b = v;
+      else c = v;
+    }
+    const kind = e.k & K_KIND;
+    const ifname = e.k & K_IF ? this.rIf : '';
+    let name = e.name;
+    let detail = e.k & K_DETAIL ? e.detail : '';
+    if (e.k & K_ARGS) {
+      name = traceFormat(name, a, b, c, this.rIf, '');
+      if (kind !== K_TAP) detail = traceFormat(detail, a, b, c, this.rIf, '');
+    }
+    this.push(kind, name, ifname, detail);
+    return p;
+  }
+
+  /** A record given as texts, kind and flags k, formatted in the context read last. */
+  private readDyn(k: number): void {
+    const refs = this.refs;
     const kind = k & K_KIND;
-    let name = this.ename[i]!;
-    let detail = k & K_DETAIL ? this.edetail[i]! : '';
-    const ifname = k & K_IF ? this.eif[i]! : '';
-    const a = this.ea[i]!;
-    if (kind === K_COUNTER) {
-      const blk = this.eblock[i];
-      if (blk !== null && blk !== undefined) name = blk.nameOf(this.eb[i]!);
-      detail = a === 1 ? '' : `+${a}`;
-    } else if (k & K_ARGS) {
-      const b = this.eb[i]!;
-      const c = this.ec[i]!;
-      const s = this.es[i]!;
-      const s2 = this.es2[i]!;
+    let name = refs[this.rref++] as string;
+    const ifname = k & K_IF ? (refs[this.rref++] as string) : '';
+    let detail = k & K_DETAIL ? (refs[this.rref++] as string) : '';
+    if (k & K_ARGS) {
+      const s = refs[this.rref++] as string;
+      const s2 = refs[this.rref++] as string;
+      const w = this.wide;
+      const a = w[this.rwide]!;
+      const b = w[this.rwide + 1]!;
+      const c = w[this.rwide + 2]!;
+      this.rwide += 3;
       name = traceFormat(name, a, b, c, s, s2);
       if (kind !== K_TAP) detail = traceFormat(detail, a, b, c, s, s2);
     }
-    return { t: this.rT, host: this.rH!.hostname, journey: this.rJ, kind: KINDS[kind]!, name, ifname, detail };
+    this.push(kind, name, ifname, detail);
+  }
+
+  private push(kind: number, name: string, ifname: string, detail: string): void {
+    this.read.push({ t: this.rT, host: this.rH!.hostname, journey: this.rJ, kind: KINDS[kind]!, name, ifname, detail });
   }
 }

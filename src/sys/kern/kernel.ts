@@ -119,6 +119,7 @@ export class Kernel {
     for (const b of this.stats.blocks()) {
       b.tracer = t;
       b.traceHost = t === null ? null : this;
+      b.traceBase = t === null ? 0 : t.counterBase(b);
     }
   }
 

@@ -20,7 +20,13 @@ import {
 import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
 import { ipv4_input } from '../netinet/ip_input.js';
 import { ENETDOWN, ENOBUFS, EAGAIN, type Rtentry } from './route.js';
-import { macNum } from '../kern/kern_trace.js';
+import { macHi, macLo, traceEvent } from '../kern/kern_trace.js';
+
+// Trace events of the hot path (kern_trace.ts).
+const T_ETHER_INPUT = traceEvent('fn', 'ether_input');
+const T_ETHER_OUTPUT = traceEvent('fn', 'ether_output');
+const T_ETHER_RESOLVE = traceEvent('fn', 'ether_resolve', 'IPv4: arpresolve()');
+const T_ETHER_ENCAP = traceEvent('bytes', 'ether_encap: Ethernet header %m > %m, type 0x%x');
 
 export const ETHERSTAT_NAMES = [
   'ethers_ipackets', // frames handed to ether_input
@@ -67,7 +73,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.fn0(k, m, 'ether_input', ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_ETHER_INPUT, ifp.if_xname);
   st.inc(ethers_ipackets);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (m.len < ETHER_HDR_LEN) {
@@ -143,7 +149,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.fn0(k, m, 'ether_output', ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_ETHER_OUTPUT, ifp.if_xname);
   if (!(ifp.if_flags & IFF_RUNNING)) {
     if (tr !== null) tr.drop(k, m, 'ether_output: %s not running → drop, ethers_odown', '', 0, 0, 0, ifp.if_xname);
     st.inc(ethers_odown);
@@ -151,7 +157,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
     return ENETDOWN;
   }
   const desten = k.inet.desten;
-  if (tr !== null) tr.fnd(k, m, 'ether_resolve', ifp.if_xname, 'IPv4: arpresolve()');
+  if (tr !== null) tr.evi(k, m, T_ETHER_RESOLVE, ifp.if_xname);
   const error = arpresolve(k, ifp, rt, m, dst, desten);
   if (error !== 0) return error === EAGAIN ? 0 : error;
   return ether_encap_output(k, ifp, m, desten, ETHERTYPE_IP);
@@ -172,7 +178,7 @@ export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8
   etherAddrCopy(b, o + 6, ifp.if_lladdr, 0);
   b[o + 12] = etype >>> 8;
   b[o + 13] = etype & 0xff;
-  if (k.trace !== null) k.trace.bytes3(k, m, 'ether_encap: Ethernet header %m > %m, type 0x%x', macNum(ifp.if_lladdr), macNum(desten), etype);
+  if (k.trace !== null) k.trace.ev5(k, m, T_ETHER_ENCAP, macHi(ifp.if_lladdr, 0), macLo(ifp.if_lladdr, 0), macHi(desten, 0), macLo(desten, 0), etype);
   k.inet.etherstat.inc(ethers_opackets);
   return if_enqueue(ifp, m);
 }

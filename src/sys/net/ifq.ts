@@ -38,8 +38,18 @@ import {
   type KstatKv,
 } from '../kern/kern_kstat.js';
 import { ENOBUFS } from '../sys/errno.js';
+import { traceEvent } from '../kern/kern_trace.js';
 import type { Ifnet } from './if.js';
 import { BPF_DIRECTION_IN, DLT_EN10MB } from './bpf.js';
+
+// Trace events of the queues (kern_trace.ts).
+const T_IFQ_ENQUEUE = traceEvent('fn', 'ifq_enqueue', 'txq %d: qlen %d/%d');
+const T_IFQ_START_OACTIVE = traceEvent('fn', 'ifq_start', 'OACTIVE: the driver is not called until the ring has room');
+const T_IFQ_START_NOW = traceEvent('fn', 'ifq_start', 'bundle full: start the driver now');
+const T_IFQ_START_TASK = traceEvent('fn', 'ifq_start', 'start the driver from a softnet task (ifq_bundle)');
+const T_IFIQ_INPUT = traceEvent('fn', 'ifiq_input', 'rxq %d');
+const T_TAP_IN = traceEvent('tap', 'bpf_mtap_ether', 'IN');
+const T_IF_INPUT_PROCESS = traceEvent('fn', 'if_input_process', 'softnet takes the packet off the input queue');
 
 /** Default transmit queue length (net/if.h IFQ_MAXLEN). */
 export const IFQ_MAXLEN = 256;
@@ -214,7 +224,7 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   const len = m.len;
   const mcast = (m.m_flags & M_MCAST) !== 0;
   const tr = ifq.ifq_if.kernel.trace;
-  if (tr !== null) tr.fn3(ifq.ifq_if.kernel, m, 'ifq_enqueue', ifq.ifq_if.if_xname, 'txq %d: qlen %d/%d', ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
+  if (tr !== null) tr.evi3(ifq.ifq_if.kernel, m, T_IFQ_ENQUEUE, ifq.ifq_if.if_xname, ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
   const dm = ifq.enq(m);
   if (dm !== m) {
     ifq.ifq_packets++;
@@ -255,8 +265,7 @@ export function ifq_start(ifq: IfQueue): void {
   const ifp = ifq.ifq_if;
   const lim = ifp.if_txmit < ifq.ifq_maxlen ? ifp.if_txmit : ifq.ifq_maxlen;
   if (ifp.kernel.trace !== null) {
-    ifp.kernel.trace.fnd(ifp.kernel, null, 'ifq_start', ifp.if_xname,
-      ifq.ifq_oactive ? 'OACTIVE: the driver is not called until the ring has room' : ifq.ifq_len >= lim ? 'bundle full: start the driver now' : 'start the driver from a softnet task (ifq_bundle)');
+    ifp.kernel.trace.evi(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_START_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_START_NOW : T_IFQ_START_TASK, ifp.if_xname);
   }
   if (ifq.ifq_len >= lim) {
     ifq.ifq_softnet.del(ifq.ifq_bundle);
@@ -402,8 +411,8 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
   const tr = ifp.kernel.trace;
   if (tr !== null) {
     for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
-      tr.fn1(ifp.kernel, m, 'ifiq_input', ifp.if_xname, 'rxq %d', ifiq.ifiq_idx);
-      if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tap(ifp.kernel, m, 'bpf_mtap_ether', ifp.if_xname, 'IN');
+      tr.evi1(ifp.kernel, m, T_IFIQ_INPUT, ifp.if_xname, ifiq.ifiq_idx);
+      if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi(ifp.kernel, m, T_TAP_IN, ifp.if_xname);
     }
   }
 
@@ -489,7 +498,7 @@ function ifiq_process(ifiq: IfiQueue): void {
 /** if_input_process(): link-layer input of every packet of a batch. */
 export function if_input_process(ifp: Ifnet, ml: MbufList): void {
   for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) {
-    if (ifp.kernel.trace !== null) ifp.kernel.trace.fnd(ifp.kernel, m, 'if_input_process', ifp.if_xname, 'softnet takes the packet off the input queue');
+    if (ifp.kernel.trace !== null) ifp.kernel.trace.evi(ifp.kernel, m, T_IF_INPUT_PROCESS, ifp.if_xname);
     ifp.if_input(ifp, m);
   }
 }

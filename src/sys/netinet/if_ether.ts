@@ -27,7 +27,7 @@ import {
   etherAddrCopy, etherAddrEqual, etherbroadcastaddr, etherIsBroadcast, etherIsMulticast,
 } from '../../wire/ether.js';
 import { formatIp4 } from '../../wire/addr.js';
-import { macNum } from '../kern/kern_trace.js';
+import { macHi, macLo, macNum, traceEvent } from '../kern/kern_trace.js';
 import {
   AF_LINK, EAGAIN, EHOSTDOWN, EHOSTUNREACH, EINVAL, RTF_ANNOUNCE, RTF_BROADCAST, RTF_CACHED,
   RTF_CLONING, RTF_GATEWAY, RTF_LLINFO, RTF_LOCAL, RTF_MPLS, RTF_MULTICAST, RTF_PERMANENT_ARP,
@@ -36,6 +36,10 @@ import {
 } from '../net/route.js';
 import { if_enqueue } from '../net/if.js';
 import { ether_output } from '../net/if_ethersubr.js';
+
+// Trace events of arpresolve's hot path (kern_trace.ts).
+const T_ARPRESOLVE = traceEvent('fn', 'arpresolve', '%a');
+const T_ARP_CACHED = traceEvent('branch', 'arpresolve: %a is-at %m (cached)');
 
 export const LA_HOLD_QUEUE = 10;
 export const LA_HOLD_TOTAL = 100;
@@ -279,7 +283,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   const now = uptime(k);
   const rt = rt0 === null ? null : rt_getll(rt0);
   const tr = k.trace;
-  if (tr !== null) tr.fn1(k, m, 'arpresolve', ifp.if_xname, '%a', dst);
+  if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp.if_xname, dst);
   if (rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))) {
     if (tr !== null) tr.drop(k, m, 'arpresolve: %a is down (RTF_REJECT) → drop, arps_rejected', '', dst);
     a.stats.inc(arps_rejected);
@@ -294,7 +298,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
     // Six bytes: a loop is cheaper than TypedArray.set.
     etherAddrCopy(desten, 0, rt.rt_gwll);
-    if (tr !== null) tr.branch2(k, m, 'arpresolve: %a is-at %m (cached)', dst, macNum(desten));
+    if (tr !== null) tr.ev3(k, m, T_ARP_CACHED, dst, macHi(desten, 0), macLo(desten, 0));
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - Math.floor(k.inet.arpt_keep.value / 8) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;

@@ -44,6 +44,13 @@ import { pf_test, PF_IN, AF_INET as PF_AF_INET } from '../net/pf.js';
 import {
   in_canforward, IN_LOCAL_GROUP, IN_MULTICAST, INADDR_ALLHOSTS_GROUP, INADDR_ANY, INADDR_BROADCAST, IN_LOOPBACKNET, ifa_ifwithaddr,
 } from './in.js';
+import { traceEvent } from '../kern/kern_trace.js';
+
+// Trace events of the forwarding path (kern_trace.ts).
+const T_IP_INPUT = traceEvent('fn', 'ip_input', 'ipv4_input → ip_input_if');
+const T_IP_INPUT_FORWARD = traceEvent('branch', 'ip_input: %a is not ours, forwarding enabled → ip_forward');
+const T_IP_FORWARD = traceEvent('fn', 'ip_forward');
+const T_IP_FORWARD_TTL = traceEvent('bytes', 'ip_forward: ttl %d → %d');
 
 /** Runs of ip_slowtimo (every 500 ms) a reassembly queue lives. */
 export const IPFRAGTTL = 60;
@@ -167,7 +174,7 @@ function ipv4_free(m: Mbuf): false {
 export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.fnd(k, m, 'ip_input', ifp.if_xname, 'ipv4_input → ip_input_if');
+  if (tr !== null) tr.evi(k, m, T_IP_INPUT, ifp.if_xname);
   k.stats.ipstat.inc(ips_total);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (!ipv4_check(k, ifp, m)) {
@@ -224,7 +231,7 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     m.free();
     return;
   }
-  if (tr !== null) tr.branch1(k, m, 'ip_input: %a is not ours, forwarding enabled → ip_forward', dst);
+  if (tr !== null) tr.ev1(k, m, T_IP_INPUT_FORWARD, dst);
   ip_forward(k, m, ifp, flags, ro);
 }
 
@@ -647,7 +654,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const st = k.stats.ipstat;
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.fn0(k, m, 'ip_forward', ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp.if_xname);
   // The header's bytes read directly: view getters inlined here spend the inlining budget.
   const mb = m.buf;
   const mo = m.off;
@@ -695,7 +702,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
   const loopcnt = m.ph_loopcnt;
-  if (tr !== null) tr.bytes2(k, m, 'ip_forward: ttl %d → %d', ttl, ttl - IPTTLDEC);
+  if (tr !== null) tr.ev2(k, m, T_IP_FORWARD_TTL, ttl, ttl - IPTTLDEC);
   mb[mo + 8] = ttl - IPTTLDEC;
 
   // Redirect the sender when we forward out of the interface it came in on.

@@ -22,6 +22,17 @@ import {
 import { IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
 import { ipv4_input } from './ip_input.js';
 import { pf_test, PF_FWD, PF_OUT, AF_INET as PF_AF_INET } from '../net/pf.js';
+import { traceEvent } from '../kern/kern_trace.js';
+
+// Trace events (kern_trace.ts): ip_output by flags, the route (gateway, local), the checksum.
+const T_IP_OUTPUT_FORWARDED = traceEvent('fn', 'ip_output', 'forwarded', false);
+const T_IP_OUTPUT_RAW = traceEvent('fn', 'ip_output', 'raw (header included)', false);
+const T_IP_OUTPUT_LOCAL = traceEvent('fn', 'ip_output', 'from this host', false);
+const T_ROUTE_DIRECT = traceEvent('branch', 'ip_output: route to %a via direct on %s');
+const T_ROUTE_DIRECT_LOCAL = traceEvent('branch', 'ip_output: route to %a via direct on %s (local address)');
+const T_ROUTE_GATEWAY = traceEvent('branch', 'ip_output: route to %a via gateway %a on %s');
+const T_ROUTE_GATEWAY_LOCAL = traceEvent('branch', 'ip_output: route to %a via gateway %a on %s (local address)');
+const T_IP_SUM = traceEvent('bytes', 'ip_output: ip_sum 0x%x → 0x%x');
 
 // ip_output() flags, netinet/ip_var.h
 export const IP_FORWARDING = 0x1;
@@ -79,7 +90,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   const inet = k.inet;
   inet.ip_output_rt = null;
   const tr = k.trace;
-  if (tr !== null) tr.fnd(k, m, 'ip_output', '', flags & IP_FORWARDING ? 'forwarded' : flags & IP_RAWOUTPUT ? 'raw (header included)' : 'from this host');
+  if (tr !== null) tr.ev(k, m, flags & IP_FORWARDING ? T_IP_OUTPUT_FORWARDED : flags & IP_RAWOUTPUT ? T_IP_OUTPUT_RAW : T_IP_OUTPUT_LOCAL);
   if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) ip_output_fill(k, m);
   // The header's bytes read directly: view getters inlined here spend the inlining budget.
   let b = m.buf;
@@ -125,7 +136,11 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
     if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr | 0;
     if (rt.rt_ifa !== null && ipv4_src_any(b, o)) ipv.wrap(b, o, m.len).src = rt.rt_ifa.addr;
-    if (tr !== null) tr.branch2ss(k, m, rt.rt_flags & RTF_GATEWAY ? 'ip_output: route to %a via gateway %a on %s%s' : 'ip_output: route to %a via direct on %s%s', dstaddr, nexthop, ifp.if_xname, rt.rt_flags & RTF_LOCAL ? ' (local address)' : '');
+    if (tr !== null) {
+      const local = (rt.rt_flags & RTF_LOCAL) !== 0;
+      if (rt.rt_flags & RTF_GATEWAY) tr.evi2(k, m, local ? T_ROUTE_GATEWAY_LOCAL : T_ROUTE_GATEWAY, ifp.if_xname, dstaddr, nexthop);
+      else tr.evi1(k, m, local ? T_ROUTE_DIRECT_LOCAL : T_ROUTE_DIRECT, ifp.if_xname, dstaddr);
+    }
   }
 
   if (mcastOrBcast) {
@@ -162,7 +177,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     else ipv.wrap(b, o, m.len).fillChecksum();
     if (tr !== null) {
       const sum = (b[o + 10]! << 8) | b[o + 11]!;
-      if (osum !== sum) tr.bytes2(k, m, 'ip_output: ip_sum 0x%x → 0x%x', osum, sum);
+      if (osum !== sum) tr.ev2(k, m, T_IP_SUM, osum, sum);
     }
     inet.ip_output_rt = rt;
     return if_output(k, ifp, m, nexthop, rt);
