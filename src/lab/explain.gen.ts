@@ -1571,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1045,
+    "line": 1071,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1057,
+    "line": 1083,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1681,7 +1681,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1017,
+    "line": 1043,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3144,7 +3144,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/kern/uipc_mbuf.ts",
-   "line": 511,
+   "line": 514,
    "fn": "purge",
    "cond": "always"
   },

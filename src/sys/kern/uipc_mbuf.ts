@@ -95,8 +95,11 @@ export class Mbuf {
   ph_timestamp = 0;
 
   // struct pkthdr_pf
-  /** pf's state key link (struct pf_state_key *), owned by pf. */
-  pf_statekey: object | null = null;
+  /**
+   * pf's state key link (struct pf_state_key *): the number of the state
+   * key pf_test(IN) matched, -1 none; a hint the OUT pass checks.
+   */
+  pf_statekey = -1;
   /** the connected PCB of an outgoing packet. */
   pf_inp: object | null = null;
   pf_qid = 0;
@@ -276,7 +279,7 @@ export class Mbuf {
     this.ph_loopcnt = 0;
     this.ph_family = 0;
     this.ph_timestamp = 0;
-    this.pf_statekey = null;
+    this.pf_statekey = -1;
     this.pf_inp = null;
     this.pf_qid = 0;
     this.pf_tag = 0;
@@ -393,7 +396,7 @@ export class MbufPool {
     if (m.m_flags & M_ZEROIZE) m.buf.fill(0);
     m.isFree = true;
     m.trace = null;
-    m.pf_statekey = null;
+    m.pf_statekey = -1;
     m.pf_inp = null;
     m.m_nextpkt = null;
     const st = this.stats(m.cls);

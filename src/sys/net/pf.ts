@@ -415,6 +415,8 @@ export const K_B = 5;
 /** port[0] << 16 | port[1] */
 export const K_PORTS = 9;
 const K_HASH = 10;
+/** sk_reverse: the key of the other direction's state (number + 1, 0 none), a hint checked on use */
+const K_REV = 11;
 export const K_N = 16;
 
 const PFSTATE_SLOPPY = 0x0800;
@@ -564,20 +566,26 @@ export class PfStateStore {
 
   /** The key equal to q (hash h), or -1. */
   find(q: Int32Array, h: number): number {
-    const kd = this.kd;
+    return this.lookup(q[K_META]!, q[K_A]!, q[K_A + 1]!, q[K_A + 2]!, q[K_A + 3]!, q[K_B]!, q[K_B + 1]!, q[K_B + 2]!,
+      q[K_B + 3]!, q[K_PORTS]!, h);
+  }
+
+  /** The key with these words (hash h), or -1. */
+  lookup(meta: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number,
+    ports: number, h: number): number {
     const ht = this.ht;
     const mask = this.hmask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const v = ht[2 * i]!;
       if (v === 0) return -1;
-      if (ht[2 * i + 1] === h) {
-        const o = (v - 1) * K_N;
-        if (kd[o + K_A] === q[K_A] && kd[o + K_B] === q[K_B] && kd[o + K_PORTS] === q[K_PORTS] && kd[o] === q[K_META] &&
-            kd[o + K_A + 1] === q[K_A + 1] && kd[o + K_A + 2] === q[K_A + 2] && kd[o + K_A + 3] === q[K_A + 3] &&
-            kd[o + K_B + 1] === q[K_B + 1] && kd[o + K_B + 2] === q[K_B + 2] && kd[o + K_B + 3] === q[K_B + 3])
-          return v - 1;
-      }
+      if (ht[2 * i + 1] === h && pf_key_eq(this.kd, (v - 1) * K_N, meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) return v - 1;
     }
+  }
+
+  /** Key kx is in the table (its state lives and has it). */
+  live(kx: number): boolean {
+    const n = this.si[(kx >>> 1) * ST_N + ST_NKEYS]!;
+    return n > (kx & 1);
   }
 
   /** Put key kx (written, with its hash) in the table. */
@@ -634,17 +642,32 @@ export class PfStateStore {
 
 /** The hash of the key at kd[o] (K_* layout). */
 export function pf_hashkey(kd: Int32Array, o: number): number {
-  let h = Math.imul(kd[o + K_META]! ^ 0x2545f491, 0x9e3779b1);
-  h = Math.imul(h ^ kd[o + K_A]!, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 15) ^ kd[o + K_B]!, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 13) ^ kd[o + K_PORTS]!, 0x85ebca6b);
-  if ((kd[o + K_META]! & 0xff) !== AF_INET) {
-    h = Math.imul(h ^ (h >>> 15) ^ kd[o + K_A + 1]! ^ (kd[o + K_B + 1]! << 7), 0xc2b2ae35);
-    h = Math.imul(h ^ (h >>> 13) ^ kd[o + K_A + 2]! ^ (kd[o + K_B + 2]! << 7), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 15) ^ kd[o + K_A + 3]! ^ (kd[o + K_B + 3]! << 7), 0xc2b2ae35);
+  return pf_hash(kd[o + K_META]!, kd[o + K_A]!, kd[o + K_A + 1]!, kd[o + K_A + 2]!, kd[o + K_A + 3]!, kd[o + K_B]!,
+    kd[o + K_B + 1]!, kd[o + K_B + 2]!, kd[o + K_B + 3]!, kd[o + K_PORTS]!);
+}
+
+/** The hash of a key's words (meta, addr[0], addr[1], ports); IPv4 keys hash words 0 only. */
+function pf_hash(meta: number, a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number,
+  b3: number, ports: number): number {
+  let h = Math.imul(meta ^ 0x2545f491, 0x9e3779b1);
+  h = Math.imul(h ^ a0, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ b0, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ ports, 0x85ebca6b);
+  if ((meta & 0xff) !== AF_INET) {
+    h = Math.imul(h ^ (h >>> 15) ^ a1 ^ (b1 << 7), 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 13) ^ a2 ^ (b2 << 7), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15) ^ a3 ^ (b3 << 7), 0xc2b2ae35);
   }
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   return h ^ (h >>> 15);
+}
+
+/** The key at kd[o] has these words. */
+function pf_key_eq(kd: Int32Array, o: number, meta: number, a0: number, a1: number, a2: number, a3: number, b0: number,
+  b1: number, b2: number, b3: number, ports: number): boolean {
+  return kd[o + K_A] === a0 && kd[o + K_B] === b0 && kd[o + K_PORTS] === ports && kd[o + K_META] === meta &&
+    kd[o + K_A + 1] === a1 && kd[o + K_A + 2] === a2 && kd[o + K_A + 3] === a3 &&
+    kd[o + K_B + 1] === b1 && kd[o + K_B + 2] === b2 && kd[o + K_B + 3] === b3;
 }
 
 /** Fill a key (kd at o): family, protocol, rdomain and the two sides. */
@@ -656,6 +679,7 @@ export function pf_key_set(kd: Int32Array, o: number, af: number, proto: number,
   kd[o + K_B] = b0; kd[o + K_B + 1] = b1; kd[o + K_B + 2] = b2; kd[o + K_B + 3] = b3;
   kd[o + K_PORTS] = (p0 << 16) | p1;
   kd[o + K_HASH] = pf_hashkey(kd, o);
+  kd[o + K_REV] = 0;
 }
 
 /** pf_find_state_all()-like: the state whose key equals pf.sk (filled by pf_key_set), or -1. */
@@ -962,6 +986,8 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
     pf.taken = true;
     return null;
   }
+  // pf_mbuf_link_state_key(): the OUT pass starts from the state's stack key
+  if (s >= 0 && pd.dir === PF_IN) pd.m.pf_statekey = pf.st.si[s * ST_N + ST_NKEYS] === 2 ? 2 * s + 1 : 2 * s;
   if (s >= 0 && pf.st.sc[s * SC_N + SC_RTIF] !== 0) {
     const n = pd.af === AF_INET ? pf_route(pf, pd, s) : pf_route6(pf, pd, s);
     // passed, but pf_route took it: not an error for ip_output
@@ -1301,26 +1327,68 @@ function pf_icmp_mapping(pd: PfPdesc, type: number): void {
 /* ------------------------------------------------------------------ */
 /* state lookup                                                        */
 
-/** pf_find_state(): the state of the packet for direction dir on kif, or -1 (the key is pf.sk). */
+/**
+ * pf_find_state(): the state of the packet for direction dir on kif, or -1.
+ * An outbound packet that pf_test(IN) linked to a state key (m.pf_statekey)
+ * starts from that key's reverse (sk_reverse), the key of the other
+ * direction's state, when it is the packet's key: no hash lookup; else the
+ * key found links to it for the next packets.
+ */
 function pf_find_state(pf: Pf, pd: PfPdesc): number {
-  const q = pf.sk;
-  if (pd.sidx === 0)
-    pf_key_set(q, 0, pd.af, pd.proto, pd.rdomain, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport);
-  else
-    pf_key_set(q, 0, pd.af, pd.proto, pd.rdomain, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport);
+  const meta = pd.af | (pd.proto << 8) | (pd.rdomain << 16);
+  let a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number, ports: number;
+  if (pd.sidx === 0) {
+    a0 = pd.s0; a1 = pd.s1; a2 = pd.s2; a3 = pd.s3;
+    b0 = pd.d0; b1 = pd.d1; b2 = pd.d2; b3 = pd.d3;
+    ports = (pd.osport << 16) | pd.odport;
+  } else {
+    a0 = pd.d0; a1 = pd.d1; a2 = pd.d2; a3 = pd.d3;
+    b0 = pd.s0; b1 = pd.s1; b2 = pd.s2; b3 = pd.s3;
+    ports = (pd.odport << 16) | pd.osport;
+  }
   pf.fcounters[FCNT_STATE_SEARCH]++;
   const st = pf.st;
-  const kx = st.find(q, q[K_HASH]!);
-  if (kx < 0) return -1;
+  const kd = st.kd;
+  let kx = -1;
+  let pk = -1;
+  if (pd.dir === PF_OUT) {
+    pk = pd.m.pf_statekey;
+    if (pk >= 0) {
+      // pf_pkt_addr_changed(): the link serves this lookup only
+      pd.m.pf_statekey = -1;
+      if (pk >= 2 * st.cap) pk = -1;
+      else {
+        const rev = kd[pk * K_N + K_REV]! - 1;
+        if (rev >= 0 && st.live(rev) && pf_key_eq(kd, rev * K_N, meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) kx = rev;
+      }
+    }
+  }
+  if (kx < 0) {
+    kx = st.lookup(meta, a0, a1, a2, a3, b0, b1, b2, b3, ports, pf_hash(meta, a0, a1, a2, a3, b0, b1, b2, b3, ports));
+    if (kx < 0) return -1;
+    if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(kd, kx, pk);
+  }
   const s = kx >>> 1;
+  const si = st.si;
   const b = s * ST_N;
-  if (st.si[b + ST_TIMEOUT] === PFTM_PURGE) return -1;
-  const kif = st.si[s * ST_N + ST_KIF]!;
+  if (si[b + ST_TIMEOUT] === PFTM_PURGE) return -1;
+  const kif = si[b + ST_KIF]!;
   if (kif !== 0 && kif !== pd.kif.if_index) return -1;
   // inbound packets match the wire key, outbound ones the stack key; af-to states: inbound ones, either key
-  if (st.si[b + ST_NKEYS] === 2 &&
-      ((st.si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0 ? pd.dir !== PF_IN : (kx & 1) !== (pd.dir === PF_IN ? 0 : 1))) return -1;
+  if (si[b + ST_NKEYS] === 2 &&
+      ((si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0 ? pd.dir !== PF_IN : (kx & 1) !== (pd.dir === PF_IN ? 0 : 1))) return -1;
   return s;
+}
+
+/** pf_state_key_link_reverse(): link keys kx and pk both ways when they are exact opposites (pf_compare_state_keys). */
+function pf_state_key_link_reverse(kd: Int32Array, kx: number, pk: number): void {
+  const o = kx * K_N;
+  const p = pk * K_N;
+  const ports = kd[o + K_PORTS]!;
+  if (kd[p + K_META] !== kd[o + K_META] || kd[p + K_PORTS] !== ((ports << 16) | (ports >>> 16))) return;
+  for (let i = 0; i < 4; i++) if (kd[p + K_A + i] !== kd[o + K_B + i] || kd[p + K_B + i] !== kd[o + K_A + i]) return;
+  kd[o + K_REV] = pk + 1;
+  kd[p + K_REV] = kx + 1;
 }
 
 /**

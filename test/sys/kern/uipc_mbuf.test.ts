@@ -26,7 +26,7 @@ test('a new packet is empty with headroom and a fresh header', () => {
   assert.equal(m.trailingSpace, MCLBYTES - 64);
   assert.equal(m.m_flags, M_PKTHDR);
   assert.equal(m.trace, null);
-  assert.equal(m.pf_statekey, null);
+  assert.equal(m.pf_statekey, -1);
   assert.equal(pool.cluster.nout, 1);
 });
 
@@ -151,7 +151,7 @@ test('dup copies bytes and header; free clears links and zeroizes on request', (
   m.csum_flags = M_IPV4_CSUM_IN_OK;
   m.ether_vtag = 100;
   m.ph_flowid = 0x1234;
-  const key = {};
+  const key = 7;
   m.pf_statekey = key;
   m.trace = {};
   const d = m.dup()!;
@@ -171,7 +171,7 @@ test('dup copies bytes and header; free clears links and zeroizes on request', (
   d.free();
   assert.equal(dbuf[at], 0);
   m.free();
-  assert.equal(m.pf_statekey, null);
+  assert.equal(m.pf_statekey, -1);
   assert.equal(m.trace, null);
   // A reused packet has a fresh header.
   const r = pool.get()!;

@@ -1,9 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PfStateStore, pf_key_set } from '../../../src/sys/net/pf.js';
+import { AF_INET, PF_FWD, PF_IN, PfStateStore, pf_key_set, pf_remove_state, pf_test } from '../../../src/sys/net/pf.js';
+import type { Kernel } from '../../../src/sys/kern/kernel.js';
+import { threeHosts, ip } from '../netinet/lab.js';
+import { pfctl, loadPf, udpBytes } from './pf_lab.js';
 
 const K_N = 16;
 const K_HASH = 10;
+const K_REV = 11;
 
 /** Keys of state s: wire 2s (its words derived from s). */
 function keyOf(st: PfStateStore, s: number, salt: number): void {
@@ -49,4 +53,67 @@ test('state store: open addressing with backward-shift deletion finds every live
   // a key never inserted is not found
   pf_key_set(q, 0, 2, 17, 0, 1, 0, 0, 0, 2, 3, 0, 0, 0, 4);
   assert.equal(st.find(q, q[K_HASH]!), -1);
+});
+
+/** pf_test(IN) on em0, then pf_test(FWD) on em1, of one datagram (as ip_forward does); the packet's m.pf_statekey between. */
+function forwardThrough(k: Kernel, bytes: Uint8Array): number {
+  const m = k.mbufs.get(bytes.length)!;
+  m.setBytes(bytes);
+  const em0 = k.ifnets.find((i) => i?.if_xname === 'em0')!;
+  const em1 = k.ifnets.find((i) => i?.if_xname === 'em1')!;
+  assert.equal(pf_test(k, AF_INET, PF_IN, em0, m), m);
+  const link = m.pf_statekey;
+  assert.equal(pf_test(k, AF_INET, PF_FWD, em1, m), m);
+  // the OUT pass used the link up (pf_pkt_addr_changed)
+  assert.equal(m.pf_statekey, -1);
+  m.free();
+  return link;
+}
+
+/** The states as pfctl -ss prints them, with their counters (-v). */
+function statesOf(k: Kernel): string {
+  return pfctl(k, ['-v', '-ss']).out;
+}
+
+test('sk_reverse: the OUT pass starts from the IN state key\'s reverse; a stale link is checked and not followed', () => {
+  const { r } = threeHosts();
+  const k = r.k;
+  loadPf(k, 'pass\n');
+  const pf = k.pf!;
+  const x = udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000, 53);
+  // first packet: two states from the rules; the second links the IN state's key to the OUT state's
+  assert.equal(forwardThrough(k, x), 0);
+  assert.equal(forwardThrough(k, x), 0);
+  const kd = pf.st.kd;
+  assert.equal(kd[0 * K_N + K_REV], 2 + 1);
+  assert.equal(kd[2 * K_N + K_REV], 0 + 1);
+  // the third follows the link: one search per pass all the same, the counters of both states
+  const search = pf.fcounters[0]!;
+  forwardThrough(k, x);
+  assert.equal(pf.fcounters[0], search + 2);
+  assert.equal(pf.states, 2);
+  const ss = statesOf(k);
+  assert.match(ss, /all udp 198\.51\.100\.20:53 <- 192\.0\.2\.10:1000 +NO_TRAFFIC:SINGLE\n.* 3:0 pkts, 96:0 bytes/);
+  assert.match(ss, /all udp 192\.0\.2\.10:1000 -> 198\.51\.100\.20:53 +SINGLE:NO_TRAFFIC\n.* 3:0 pkts, 96:0 bytes/);
+  // the OUT state goes; another flow's OUT state takes its number (and key): the link must not lead there
+  pf_remove_state(pf, 1);
+  const y = udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 2000, 53);
+  const em1 = k.ifnets.find((i) => i?.if_xname === 'em1')!;
+  const my = k.mbufs.get(y.length)!;
+  my.setBytes(y);
+  assert.equal(pf_test(k, AF_INET, PF_FWD, em1, my), my);
+  my.free();
+  assert.equal(pf.st.si[1 * 32 + 5], 1, 'state 1 is the other flow\'s now');
+  forwardThrough(k, x);
+  assert.equal(pf.states, 3);
+  const after = statesOf(k);
+  assert.equal(after, [
+    'all udp 198.51.100.20:53 <- 192.0.2.10:1000       NO_TRAFFIC:SINGLE',
+    '   age 00:00:00, expires in 00:00:30, 4:0 pkts, 128:0 bytes, rule 0',
+    'all udp 192.0.2.10:2000 -> 198.51.100.20:53       SINGLE:NO_TRAFFIC',
+    '   age 00:00:00, expires in 00:01:00, 1:0 pkts, 32:0 bytes, rule 0',
+    'all udp 192.0.2.10:1000 -> 198.51.100.20:53       SINGLE:NO_TRAFFIC',
+    '   age 00:00:00, expires in 00:01:00, 1:0 pkts, 32:0 bytes, rule 0',
+    '',
+  ].join('\n'));
 });
