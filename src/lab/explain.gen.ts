@@ -1571,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1071,
+    "line": 1208,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1083,
+    "line": 1220,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1681,7 +1681,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1043,
+    "line": 1180,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3159,6 +3159,12 @@ export const EXPLAIN: ExplainIndex = {
    "line": 171,
    "fn": "if_output",
    "cond": "always"
+  },
+  {
+   "file": "src/sys/net/pf.ts",
+   "line": 1130,
+   "fn": "pf_test_fast4",
+   "cond": "action !== PF_PASS"
   },
   {
    "file": "src/sys/net/pf_norm.ts",

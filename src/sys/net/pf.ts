@@ -925,6 +925,10 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   const pd = pf.pd;
   pf.taken = false;
   pf.ctx_reason = PFRES_MATCH;
+  if (af === AF_INET && k.trace === null) {
+    const f = pf_test_fast4(pf, pd, dir, ifp, m);
+    if (f !== PF_FAST_NONE) return f === PF_PASS ? m : null;
+  }
   let action = pf_setup_pdesc(pf, pd, af, dir, ifp, m);
   if (action === PF_HELD) return null;
   if (action !== PF_PASS) {
@@ -995,6 +999,139 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
     return n;
   }
   return pd.m;
+}
+
+/** pf_test_fast4(): not the common case, the general path decides. */
+export const PF_FAST_NONE = -1;
+/** state flags the fast path knows (any other takes the general path) */
+const PF_FAST_FLAGS = PFSTATE_SLOPPY;
+
+/**
+ * pf_test_fast4(): pf_test() for the common case, an IPv4 TCP or UDP
+ * packet (no IP options, not a fragment) that matches a state which
+ * neither translates nor routes nor logs, with no tracer: the header is
+ * read once, straight into the key, and only what the state code reads is
+ * written to pd.  Whatever else it meets (a short or odd header, no state,
+ * another kind of state, a TCP SYN reusing a closed state's ports) it
+ * leaves, before any effect, to the general path (PF_FAST_NONE).  Its
+ * effects are the general path's for such a packet: the same search and
+ * state/rule counters, TCP window tracking and reasons, state updates and
+ * mbuf link; PF_PASS or PF_DROP (the packet freed).
+ */
+export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: Mbuf): number {
+  const b = m.buf;
+  const o = m.off;
+  const mlen = m.len;
+  if (mlen < 20 || (b[o]! & 15) !== 5 || ((b[o + 6]! & 0x3f) | b[o + 7]!) !== 0) return PF_FAST_NONE;
+  let tot = (b[o + 2]! << 8) | b[o + 3]!;
+  if (tot > mlen) tot = mlen;
+  const proto = b[o + 9]!;
+  const t = o + 20;
+  const end = o + tot;
+  if (t + 8 > end || (proto !== IPPROTO_UDP && proto !== IPPROTO_TCP)) return PF_FAST_NONE;
+  let thl = 8;
+  if (proto === IPPROTO_UDP) {
+    const ulen = (b[t + 4]! << 8) | b[t + 5]!;
+    if ((b[t + 2]! | b[t + 3]!) === 0 || ulen > end - t || ulen < 8) return PF_FAST_NONE;
+  } else {
+    if (t + 20 > end) return PF_FAST_NONE;
+    thl = (b[t + 12]! >>> 4) << 2;
+    if (thl < 20 || t + thl > end) return PF_FAST_NONE;
+  }
+  const src = (b[o + 12]! << 24) | (b[o + 13]! << 16) | (b[o + 14]! << 8) | b[o + 15]!;
+  const dst = (b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!;
+  const sport = (b[t]! << 8) | b[t + 1]!;
+  const dport = (b[t + 2]! << 8) | b[t + 3]!;
+  const meta = AF_INET | (proto << 8) | (ifp.if_rdomain << 16);
+  // the key as pf_find_state() makes it: inbound source first
+  const a0 = dir === PF_IN ? src : dst;
+  const b0 = dir === PF_IN ? dst : src;
+  const ports = dir === PF_IN ? (sport << 16) | dport : (dport << 16) | sport;
+  const st = pf.st;
+  const kd = st.kd;
+  let kx = -1;
+  let pk = -1;
+  if (dir === PF_OUT) {
+    pk = m.pf_statekey;
+    if (pk >= 0) {
+      m.pf_statekey = -1;
+      if (pk >= 2 * st.cap) pk = -1;
+      else {
+        const rev = kd[pk * K_N + K_REV]! - 1;
+        if (rev >= 0 && st.live(rev) && pf_key_eq(kd, rev * K_N, meta, a0, 0, 0, 0, b0, 0, 0, 0, ports)) kx = rev;
+      }
+    }
+  }
+  if (kx < 0) {
+    kx = st.lookup(meta, a0, 0, 0, 0, b0, 0, 0, 0, ports, pf_hash(meta, a0, 0, 0, 0, b0, 0, 0, 0, ports));
+    if (kx < 0) return PF_FAST_NONE;
+    if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(kd, kx, pk);
+  }
+  const s = kx >>> 1;
+  const si = st.si;
+  const sb = s * ST_N;
+  const kif = si[sb + ST_KIF]!;
+  if (si[sb + ST_NKEYS] !== 1 || si[sb + ST_TIMEOUT] === PFTM_PURGE || (kif !== 0 && kif !== ifp.if_index) ||
+      (si[sb + ST_LOG]! & PF_LOG_ALL) !== 0 || (si[sb + ST_FLAGS]! & ~PF_FAST_FLAGS) !== 0 || st.sc[s * SC_N + SC_RTIF] !== 0)
+    return PF_FAST_NONE;
+  let sp: number, dp: number;
+  if (dir === si[sb + ST_DIR]) {
+    sp = sb + ST_SRC;
+    dp = sb + ST_DST;
+  } else {
+    sp = sb + ST_DST;
+    dp = sb + ST_SRC;
+  }
+  // what pf_counters_inc() and the state code read
+  pd.m = m;
+  pd.kif = ifp;
+  pd.af = pd.naf = AF_INET;
+  pd.dir = dir;
+  pd.sidx = dir === PF_IN ? 0 : 1;
+  pd.didx = dir === PF_IN ? 1 : 0;
+  pd.tot_len = tot;
+  const now = pf.uptime();
+  let action = PF_PASS;
+  if (proto === IPPROTO_TCP) {
+    const flags = b[t + 13]!;
+    // a new connection on a closed state's ports: pf_test_state() removes the state, the rules decide
+    if ((flags & (TH_SYN | TH_ACK)) === TH_SYN && si[dp + PR_STATE]! >= TCPS_FIN_WAIT_2 && si[sp + PR_STATE]! >= TCPS_FIN_WAIT_2)
+      return PF_FAST_NONE;
+    pd.proto = pd.virtual_proto = IPPROTO_TCP;
+    pd.rdomain = ifp.if_rdomain;
+    pd.ipoff = o;
+    pd.thoff = t;
+    pd.hdrlen = thl;
+    pd.p_len = end - t - thl;
+    pd.s0 = src;
+    pd.d0 = dst;
+    pd.osport = sport;
+    pd.odport = dport;
+    pd.th_flags = flags;
+    pd.th_seq = (b[t + 4]! << 24) | (b[t + 5]! << 16) | (b[t + 6]! << 8) | b[t + 7]!;
+    pd.th_ack = (b[t + 8]! << 24) | (b[t + 9]! << 16) | (b[t + 10]! << 8) | b[t + 11]!;
+    pd.th_win = (b[t + 14]! << 8) | b[t + 15]!;
+    pf.fcounters[FCNT_STATE_SEARCH]++;
+    if ((si[sb + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0) pf_tcp_track_sloppy(pf, pd, s, sp, dp, now);
+    else action = pf_tcp_track_full(pf, pd, s, sp, dp, now);
+  } else {
+    pf.fcounters[FCNT_STATE_SEARCH]++;
+    if (si[sp + PR_STATE]! < PFUDPS_SINGLE) si[sp + PR_STATE] = PFUDPS_SINGLE;
+    if (si[dp + PR_STATE] === PFUDPS_SINGLE) si[dp + PR_STATE] = PFUDPS_MULTIPLE;
+    si[sb + ST_EXPIRE] = now;
+    si[sb + ST_TIMEOUT] = si[sp + PR_STATE] === PFUDPS_MULTIPLE && si[dp + PR_STATE] === PFUDPS_MULTIPLE ?
+      PFTM_UDP_MULTIPLE : PFTM_UDP_SINGLE;
+  }
+  const r = pf.ruletab[si[sb + ST_RULE]!]!;
+  const an = si[sb + ST_ANCHOR]!;
+  pf.ctx_logged = null;
+  pf_counters_inc(pf, action, pd, s, r, an === 0 ? null : pf.ruletab[an - 1]!);
+  if (action !== PF_PASS) {
+    m.free();
+    return PF_DROP;
+  }
+  if (dir === PF_IN) m.pf_statekey = kx;
+  return PF_PASS;
 }
 
 /**
