@@ -114,7 +114,9 @@ import {
   type PfTableDef,
 } from './pf_ruleset.js';
 import { protoByName, type PfctlEnv } from './pfctl_env.js';
+import { PF_OPTIMIZER_TABLE_PFX, PfOptState, pf_opt_table_name, type PfOptEnv } from './pfctl_optimize.js';
 import {
+  PF_OPT_NOACTION,
   PF_OPT_OPTIMIZE,
   PF_OPT_VERBOSE,
   PF_OPT_VERBOSE2,
@@ -221,6 +223,14 @@ export interface ParseContext {
    * "load anchor" reads later may assign packets to the main ruleset's queues.
    */
   qspecs?: PfQueueSpec[];
+  /** pf->optimize as pfctl starts the parse (-o, or the default) */
+  optimize?: number;
+  /**
+   * pfctl's optimizer state and the kernel hooks pf_opt_create_table()
+   * needs: translation pools of several addresses become tables through it
+   * (without it the temporary names of a pfctl -n stay).
+   */
+  opt?: { state: PfOptState; kernelTables?: PfOptEnv['kernelTables']; random?: PfOptEnv['random'] };
 }
 
 export interface ParseResult {
@@ -230,6 +240,8 @@ export interface ParseResult {
   queues: PfQueueSpec[];
   options: PfOptions;
   optimize: number;
+  /** pf->opts after the parse: PF_OPT_OPTIMIZE once `set ruleset-optimization` set it */
+  opts: number;
 }
 
 /* ------------------------------------------------------------------ */
@@ -456,7 +468,6 @@ export class PfParser {
   private returnicmp6default = (1 << 8) | 4;
   private defaultStatelock = 0;
   private keepStateDefaults: StateOpt[] | null = null;
-  private tablenum = 0;
 
   private readonly anchors = new Map<string, PfAnchor>();
   private readonly main: PfAnchor;
@@ -468,12 +479,18 @@ export class PfParser {
   readonly tables: PfTableDef[] = [];
   readonly queues: PfQueueSpec[];
   readonly options: PfOptions;
-  optimize = 0;
+  optimize: number;
+  /** `set ruleset-optimization` or -o already chose (PF_OPT_OPTIMIZE in pf->opts) */
+  private optimizeChosen: boolean;
+  private readonly optState: PfOptState;
   private reassemble = 1;
 
   constructor(private readonly ctx: ParseContext) {
     this.hctx = { env: ctx.env, opts: ctx.opts, warn: (m) => ctx.err(m) };
     this.queues = ctx.qspecs ?? [];
+    this.optimize = ctx.optimize ?? 0;
+    this.optimizeChosen = (ctx.opts & PF_OPT_OPTIMIZE) !== 0;
+    this.optState = ctx.opt?.state ?? new PfOptState();
     const name = ctx.anchorPath.includes('/') ? ctx.anchorPath.slice(ctx.anchorPath.lastIndexOf('/') + 1) : ctx.anchorPath;
     this.main = newAnchor(name, ctx.anchorPath, null);
     this.anchor = this.main;
@@ -782,6 +799,7 @@ export class PfParser {
       queues: this.queues,
       options: this.options,
       optimize: this.optimize,
+      opts: this.ctx.opts | (this.optimizeChosen ? PF_OPT_OPTIMIZE : 0),
     };
   }
 
@@ -978,7 +996,10 @@ export class PfParser {
         else if (s === 'basic') v = 1;
         else if (s === 'profile') v = 3;
         else this.fail(`unknown ruleset-optimization ${s}`);
-        if (!(this.ctx.opts & PF_OPT_OPTIMIZE)) this.optimize = v;
+        if (!this.optimizeChosen) {
+          this.optimizeChosen = true;
+          this.optimize = v;
+        }
         return;
       }
       case 'TIMEOUT':
@@ -2993,7 +3014,8 @@ export class PfParser {
   /* ---- expansion (expand_rule and its helpers) ---- */
 
   private addOptTable(tbl: { name: string; hosts: NodeHost[] } | null, h: NodeHost): { name: string; hosts: NodeHost[] } {
-    if (!tbl) tbl = { name: `__automatic_${this.tablenum++}`, hosts: [] };
+    // add_opt_table(): the optimizer's counter names it for now
+    if (!tbl) tbl = { name: `${PF_OPTIMIZER_TABLE_PFX}${this.optState.tmpTablenum++}`, hosts: [] };
     const n = copyNodeHost(h);
     n.not = false;
     tbl.hosts.push(n);
@@ -3076,6 +3098,10 @@ export class PfParser {
       return 1;
     }
     if (tbl) {
+      // pf_opt_create_table(): a kernel load names it after an unused identifier
+      const o = this.ctx.opt;
+      if (!(this.ctx.opts & PF_OPT_NOACTION) && o?.kernelTables && o.random)
+        tbl.name = pf_opt_table_name({ state: o.state, kernelTables: o.kernelTables, random: o.random });
       if (this.verbose)
         this.ctx.out(printTabledef(tbl.name, PFR_TFLAG_CONST, true, tbl.hosts.map((h) => ({ file: null, hosts: [h] }))));
       rpool.addr = newAddrWrap(PF_ADDR_TABLE);

@@ -32,6 +32,7 @@ import {
   printRule,
 } from './pfctl_parser.js';
 import { PfParser, expandLabelNr, type ParseResult } from './parse.js';
+import { PF_OPTIMIZE_BASIC, PF_OPTIMIZE_PROFILE, PfOptState, pfctl_optimize_ruleset, type PfOptEnv } from './pfctl_optimize.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
   pf_clear_rules, pf_clear_states, pf_clear_status, pf_kill_states, pf_load, pf_open, pf_start, pf_stop, pfr_add_addrs,
@@ -39,7 +40,7 @@ import {
 } from '../../sys/net/pf_ioctl.js';
 import { parseTableEntry, maskWord, type PfrKentry } from '../../sys/net/pf_table.js';
 import {
-  PF_OPT_SHOWALL, kernelPfctlEnv, showLimits, showRules, showStates, showStatus, showTables, showTimeouts,
+  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showLimits, showRules, showStates, showStatus, showTables, showTimeouts,
 } from './pfctl_kernel.js';
 
 /** What pfctl needs from its surroundings. */
@@ -228,7 +229,7 @@ function indent(depth: number, on: boolean): string {
   return on ? '  '.repeat(depth) : '';
 }
 
-function loadRuleset(a: PfAnchor, depth: number, opts: number, env: PfctlEnv, out: (s: string) => void): void {
+function loadRuleset(a: PfAnchor, depth: number, opts: number, env: PfctlEnv, out: (s: string) => void, opt: PfOptEnv | null): void {
   const verbose = (opts & PF_OPT_VERBOSE) !== 0;
   let brace = false;
   if (depth) {
@@ -237,12 +238,13 @@ function loadRuleset(a: PfAnchor, depth: number, opts: number, env: PfctlEnv, ou
       if (verbose) out(' {\n');
     } else if (verbose) out('\n');
   }
+  if (opt !== null && opt.optimize) pfctl_optimize_ruleset(opt, a.ruleset);
   let rno = 0;
   for (const r of a.ruleset.rules) {
     expandLabelNr(r, rno++);
     const name = r.anchor ? (r.anchor.match ? r.anchor.name : r.anchor.path) : '';
     if (verbose) out(indent(depth, !(opts & PF_OPT_VERBOSE2)) + printRule(r, name, opts, env));
-    if (r.anchor) loadRuleset(r.anchor, depth + 1, opts, env, out);
+    if (r.anchor) loadRuleset(r.anchor, depth + 1, opts, env, out, opt);
     else if (verbose) out('\n');
   }
   if (brace && verbose) out(indent(depth - 1, verbose) + '}\n');
@@ -416,7 +418,13 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         err('pfctl: /dev/pf: No such file or directory\n');
         return 1;
       }
-      void optiopt;
+      // the optimization level: basic unless -o says otherwise (the last -o counts)
+      let optimize = PF_OPTIMIZE_BASIC;
+      if (optiopt !== null) {
+        if (optiopt[0] === 'n') optimize = 0;
+        else if (optiopt[0] === 'b') optimize |= PF_OPTIMIZE_BASIC;
+        else optimize |= PF_OPTIMIZE_PROFILE;
+      }
       void PF_OPT_PORTNAMES;
       void mode;
       let exitVal = 0;
@@ -453,18 +461,47 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         const loadAnchors: Array<{ anchorname: string; filename: string }> = [];
         const qspecs: PfQueueSpec[] = [];
         let cmdline = macros;
-        const rules = (name: string, body: string, anchor: string): boolean => {
-          const p = new PfParser({ env, opts, anchorPath: anchor, readFile, out, err, cmdlineMacros: cmdline, loadAnchors, qspecs });
+        // the optimizer's statics live as long as this pfctl; its random
+        // identifiers come from a stream of their own (the kernel's stays as it is)
+        const optState = new PfOptState();
+        const rnd = k !== null ? k.random.fork('pfctl') : null;
+        const kernelTables = (): string[] => (k !== null ? [...pf_open(k).tables.values()].map((t) => t.name) : []);
+        const random = (): number => (rnd !== null ? rnd.arc4random() : 0);
+        const rules = (name: string, body: string, anchor: string, opts: number, optimize: number): ParseResult | null => {
+          const p = new PfParser({
+            env, opts, anchorPath: anchor, readFile, out, err, cmdlineMacros: cmdline, loadAnchors, qspecs, optimize,
+            opt: { state: optState, kernelTables, random },
+          });
           // parse_config() frees every macro, -D ones included, when it is done
           cmdline = new Map();
           const res = p.parse(name, body);
-          if (res.errors) return false;
-          if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) return false;
-          loadRuleset(res.main, 0, opts, env, out);
+          if (res.errors) return null;
+          if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) return null;
+          const opt: PfOptEnv = {
+            state: optState,
+            opts: res.opts,
+            optimize: res.optimize,
+            out,
+            err,
+            anchorPath: anchor,
+            defineTable: (def) => res.tables.push(def),
+            kernelTables,
+            random,
+            activeRules: () => {
+              if (k === null) return null;
+              const pf = pf_open(k);
+              return pf.main.rules.map((kr) => ({ rule: ruleForPrint(pf, kr), packets: kr.packets0 + kr.packets1 }));
+            },
+          };
+          loadRuleset(res.main, 0, res.opts, env, out, opt);
           if (k !== null && !(opts & PF_OPT_NOACTION)) pf_load(k, res, anchor);
-          return true;
+          return res;
         };
-        if (!rules(rulesopt, text, anchorname)) throw new Exit(1);
+        const main = rules(rulesopt, text, anchorname, opts, optimize);
+        if (main === null) throw new Exit(1);
+        // pfctl_load_anchors() loads them with the main ruleset's pf->opts and pf->optimize
+        const laOpts = main.opts;
+        const laOptimize = main.optimize;
         // pfctl_load_anchors(): files named by "load anchor", in order
         for (let i = 0; i < loadAnchors.length; i++) {
           const la = loadAnchors[i]!;
@@ -474,7 +511,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
             err(`pfctl: pushfile: ${la.filename}: No such file or directory\n`);
             err('pfctl: cannot open the main config file!: No such file or directory\n');
           }
-          if (body === null || !rules(la.filename, body, la.anchorname)) {
+          if (body === null || rules(la.filename, body, la.anchorname, laOpts, laOptimize) === null) {
             err('pfctl: load anchors\n');
             throw new Exit(1);
           }

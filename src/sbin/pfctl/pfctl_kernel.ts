@@ -108,8 +108,8 @@ function addrForPrint(pf: Pf, w: PfAddrWrap, kt: PfrKtable | null, af: number): 
   } else if (w.type === PF_ADDR_DYNIFTL) w.dyncnt = pfi_dyncnt(pf.k, w.ifname, af, w.iflags);
 }
 
-/** The rule as pfctl gets it back from DIOCGETRULE: table and interface counts filled in. */
-function ruleForPrint(pf: Pf, kr: KRule): PfRule {
+/** A kernel rule as pfctl reads it back (DIOCGETRULE): its tables' counts filled in. */
+export function ruleForPrint(pf: Pf, kr: KRule): PfRule {
   const r = copyRule(kr.src_rule as PfRule);
   r.ruleFlag |= kr.ruleFlag & PFRULE_EXPIRED;
   addrForPrint(pf, r.src.addr, kr.src.table, r.af);
