@@ -156,25 +156,45 @@ function compilePool(pf: Pf, anchor: string, p: PfPool, af: number, into: KPool)
  * pf_anchor_setup() finds or creates the ruleset: what is loaded into it
  * before or after (`pfctl -a regress/one -f ...`, `load anchor`) stays.
  */
-function compileAnchor(pf: Pf, src: PfAnchor): KAnchor {
-  const ka = new KAnchor(src.name, src.path);
+function compileAnchor(pf: Pf, src: PfAnchor, path = src.path): KAnchor {
+  const ka = new KAnchor(src.name, path);
   ka.src_anchor = src;
   let nr = 0;
   for (const r of src.ruleset.rules) {
-    const kr = compileRule(pf, src.path, r);
+    const kr = compileRule(pf, path, r);
     kr.nr = nr++;
     ka.rules.push(kr);
     if (r.anchor === null) continue;
     if (r.anchor.ref === true) {
-      const path = pf_anchor_path(src.path, r.anchor.path);
-      if (path !== null) kr.anchor = pf_find_or_create_anchor(pf, path);
+      const to = pf_anchor_path(path, r.anchor.path);
+      if (to !== null) kr.anchor = pf_find_or_create_anchor(pf, to);
       continue;
     }
-    kr.anchor = compileAnchor(pf, r.anchor);
+    kr.anchor = compileAnchor(pf, r.anchor, inlinePath(path, r.anchor.name));
     ka.children.set(r.anchor.name, kr.anchor);
   }
   pf_calc_skip_steps(ka.rules);
   return ka;
+}
+
+/**
+ * Where pfctl_load_rule() puts an inline anchor: under its caller, by
+ * name.  (pfctl parses a nested brace anchor into a holding ruleset, so
+ * the path pfctl gave it can be "_1/_2" rather than "regress/_1/_2".)
+ */
+function inlinePath(caller: string, name: string): string {
+  return caller === '' ? name : `${caller}/${name}`;
+}
+
+/** The kernel paths of the inline anchors of a load, by the paths pfctl gave them. */
+function inlinePaths(src: PfAnchor, path: string, into: Map<string, string>): Map<string, string> {
+  for (const r of src.ruleset.rules) {
+    if (r.anchor === null || r.anchor.ref === true) continue;
+    const p = inlinePath(path, r.anchor.name);
+    into.set(r.anchor.path, p);
+    inlinePaths(r.anchor, p, into);
+  }
+  return into;
 }
 
 /**
@@ -288,11 +308,13 @@ export interface PfLoad {
 export function pf_load(k: Kernel, load: PfLoad, anchor = ''): number {
   const pf = pf_open(k);
   // tables defined by the ruleset replace their contents
+  const paths = inlinePaths(load.main, load.main.path, new Map());
   for (const td of load.tables) {
-    const key = tableKey(td.anchor || anchor, td.name);
+    const ta = paths.get(td.anchor) ?? (td.anchor || anchor);
+    const key = tableKey(ta, td.name);
     let t = pf.tables.get(key);
     if (t === undefined) {
-      t = new PfrKtable(td.name, td.anchor || anchor);
+      t = new PfrKtable(td.name, ta);
       pf.tables.set(key, t);
     } else t.clear();
     t.flags = (t.flags & PFR_TFLAG_REFERENCED) | td.flags | PFR_TFLAG_ACTIVE;
