@@ -195,12 +195,20 @@ interface Por {
   srcTbl: PfOptTbl | null;
   dstTbl: PfOptTbl | null;
   profileCount: number;
+  /** the skip list of each dimension this rule is in (reorder_rules) */
+  skip: Array<SkipStep | null>;
+}
+
+function newPor(rule: PfRule, profileCount = 0): Por {
+  return { rule, srcTbl: null, dstTbl: null, profileCount, skip: new Array<SkipStep | null>(PF_SKIP_COUNT).fill(null) };
 }
 
 /** struct pf_skip_step */
 interface SkipStep {
   count: number;
   rules: Por[];
+  /** taken out of its dimension's lists */
+  removed: boolean;
 }
 
 /** struct superblock */
@@ -292,6 +300,12 @@ function valueKey(v: unknown): string {
 /** one side of a comparable rule */
 interface CAddr {
   addr: PfAddrWrap;
+  /** the whole address wrap as an interned key (memcmp of pf_addr_wrap) */
+  wid: number;
+  /** an address/mask whose mask is zero (any) */
+  anyMask: boolean;
+  /** unmask() of the mask */
+  bits: number;
   neg: boolean;
   portOp: number;
   port0: number;
@@ -300,7 +314,8 @@ interface CAddr {
 
 /** comparable_rule()'s result: a rule with the ignored fields zeroed */
 interface CRule {
-  rest: string;
+  /** the other fields, as an interned key */
+  rest: number;
   ifname: string;
   direction: number;
   flags: number;
@@ -312,31 +327,50 @@ interface CRule {
 }
 
 const ZERO_WRAP = newAddrWrap(PF_ADDR_ADDRMASK);
-const restCache = new WeakMap<PfRule, Map<number, string>>();
+let ZERO_ID = -1;
+const restCache = new WeakMap<PfRule, Map<number, number>>();
+/** the keys of the fields outside CRule, interned (emptied per ruleset) */
+const restIds = new Map<string, number>();
 
-function restKey(r: PfRule, type: number): string {
+function restKey(r: PfRule, type: number): number {
   let m = restCache.get(r);
   if (m === undefined) restCache.set(r, (m = new Map()));
-  let s = m.get(type);
-  if (s === undefined) {
-    s = '';
+  let id = m.get(type);
+  if (id === undefined) {
+    let s = '';
     for (const f of REST_FIELDS) s += (FIELD_CLASS[f]! >= type && FIELD_CLASS[f] !== UNLISTED ? '' : valueKey(r[f as keyof PfRule])) + '\x01';
     // the weights of the two sides are not listed either
     s += r.src.weight + '\x01' + r.dst.weight;
-    m.set(type, s);
+    id = restIds.get(s);
+    if (id === undefined) restIds.set(s, (id = restIds.size));
+    m.set(type, id);
   }
-  return s;
+  return id;
+}
+
+/** the key of an address wrap, interned with the rest keys */
+function wrapId(w: PfAddrWrap): number {
+  const s = `w${w.type}|${w.addr.join('.')}|${w.mask.join('.')}|${w.ifname}|${w.tblname}|${w.rtlabelname}|${w.iflags}|${w.tblcnt}|${w.dyncnt}`;
+  let id = restIds.get(s);
+  if (id === undefined) restIds.set(s, (id = restIds.size));
+  return id;
 }
 
 function comparable_rule(r: PfRule, type: number): CRule {
   const nm = NOMERGE >= type;
-  const side = (a: PfRule['src']): CAddr => ({
-    addr: COMBINED >= type ? ZERO_WRAP : a.addr,
-    neg: nm ? false : a.neg,
-    portOp: nm ? 0 : a.portOp,
-    port0: nm ? 0 : a.port[0],
-    port1: nm ? 0 : a.port[1],
-  });
+  const side = (a: PfRule['src']): CAddr => {
+    const addr = COMBINED >= type ? ZERO_WRAP : a.addr;
+    return {
+      addr,
+      wid: wrapId(addr),
+      anyMask: maskIsZero(addr.mask),
+      bits: unmask(addr.mask),
+      neg: nm ? false : a.neg,
+      portOp: nm ? 0 : a.portOp,
+      port0: nm ? 0 : a.port[0],
+      port1: nm ? 0 : a.port[1],
+    };
+  };
   return {
     rest: restKey(r, type),
     ifname: nm ? '' : r.ifname,
@@ -371,7 +405,7 @@ function wrapEq(a: PfAddrWrap, b: PfAddrWrap): boolean {
 }
 
 function caddrEq(a: CAddr, b: CAddr): boolean {
-  return a.neg === b.neg && a.portOp === b.portOp && a.port0 === b.port0 && a.port1 === b.port1 && wrapEq(a.addr, b.addr);
+  return a.neg === b.neg && a.portOp === b.portOp && a.port0 === b.port0 && a.port1 === b.port1 && a.wid === b.wid;
 }
 
 function crEq(a: CRule, b: CRule): boolean {
@@ -388,10 +422,6 @@ function crEq(a: CRule, b: CRule): boolean {
   );
 }
 
-function cloneCR(c: CRule): CRule {
-  return { ...c, src: { ...c.src }, dst: { ...c.dst } };
-}
-
 function maskIsZero(m: Uint8Array): boolean {
   for (let i = 0; i < 16; i++) if (m[i] !== 0) return false;
   return true;
@@ -403,75 +433,45 @@ function addrInside(sup: PfAddrWrap, sub: PfAddrWrap): boolean {
   return true;
 }
 
-/**
- * exclude_supersets(): where super matches everything sub does, make sub's
- * field equal to super's, so that an equal pair means sub is redundant.
- */
-function exclude_supersets(sup: CRule, sub: CRule): void {
-  if (sup.ifname === '') sub.ifname = '';
-  if (sup.direction === PF_INOUT) sub.direction = PF_INOUT;
-  if ((sup.proto === 0 || sup.proto === sub.proto) && sup.flags === 0 && sup.flagset === 0 && (sub.flags || sub.flagset)) {
-    sub.flags = sup.flags;
-    sub.flagset = sup.flagset;
-  }
-  if (sup.proto === 0) sub.proto = 0;
-  for (const s of ['src', 'dst'] as const) {
-    const a = sup[s];
-    const b = sub[s];
-    if (a.portOp === 0) {
-      b.portOp = 0;
-      b.port0 = 0;
-      b.port1 = 0;
-    }
-    if (a.addr.type === PF_ADDR_ADDRMASK && !a.neg && !b.neg && maskIsZero(a.addr.mask)) b.addr = ZERO_WRAP;
-    else if (
-      a.addr.type === PF_ADDR_ADDRMASK &&
-      b.addr.type === PF_ADDR_ADDRMASK &&
-      a.neg === b.neg &&
-      sup.af === sub.af &&
-      unmask(a.addr.mask) < unmask(b.addr.mask) &&
-      addrInside(a.addr, b.addr)
-    )
-      b.addr = a.addr; // sub's address is a subset of super's address/mask
-  }
-  if (sup.af === 0) sub.af = 0;
-}
-
 /* ---- skip step comparators ---- */
 
-function skipCmpAddr(a: PfRule['src'], b: PfRule['src']): boolean {
-  if (a.neg !== b.neg || a.addr.type !== b.addr.type) return true;
-  switch (a.addr.type) {
-    case PF_ADDR_ADDRMASK: {
-      if (!bytesEq(a.addr.addr, b.addr.addr) || !bytesEq(a.addr.mask, b.addr.mask)) return true;
-      return a.addr.addr.every((x) => x === 0);
-    }
+function addrKey(a: PfRule['src']): string | null {
+  const w = a.addr;
+  const neg = a.neg ? '!' : '';
+  switch (w.type) {
+    case PF_ADDR_ADDRMASK:
+      if (w.addr.every((x) => x === 0)) return null;
+      return `m${neg}${w.addr.join('.')}/${w.mask.join('.')}`;
     case PF_ADDR_DYNIFTL:
-      return a.addr.ifname !== b.addr.ifname || a.addr.iflags !== b.addr.iflags || !bytesEq(a.addr.mask, b.addr.mask);
+      return `d${neg}${w.ifname}:${w.iflags}/${w.mask.join('.')}`;
     case PF_ADDR_NOROUTE:
     case PF_ADDR_URPFFAILED:
-      return false;
+      return `${w.type}${neg}`;
     case PF_ADDR_TABLE:
-      return a.addr.tblname !== b.addr.tblname;
+      return `t${neg}${w.tblname}`;
   }
-  return true;
+  return null;
 }
 
-function skipCmpPort(a: PfRule['src'], b: PfRule['src']): boolean {
-  return a.portOp === PF_OP_NONE || a.portOp !== b.portOp || a.port[0] !== b.port[0] || a.port[1] !== b.port[1];
+function portKey(a: PfRule['src']): string | null {
+  return a.portOp === PF_OP_NONE ? null : `${a.portOp}:${a.port[0]}:${a.port[1]}`;
 }
 
-/** skip_comparitors[]: true when rule a does not belong with rule b for that skip step */
-const SKIP_CMP: ReadonlyArray<(a: PfRule, b: PfRule) => boolean> = [
-  (a, b) => a.ifname !== b.ifname || a.ifname === '' || a.ifnot !== b.ifnot, // ifp
-  (a, b) => a.direction === 0 || a.direction !== b.direction, // dir
-  (a, b) => a.onrdomain === -1 || a.onrdomain !== b.onrdomain || a.ifnot !== b.ifnot, // rdomain
-  (a, b) => a.af !== b.af || a.af === 0, // af
-  (a, b) => a.proto !== b.proto || a.proto === 0, // proto
-  (a, b) => skipCmpAddr(a.src, b.src), // saddr
-  (a, b) => skipCmpAddr(a.dst, b.dst), // daddr
-  (a, b) => skipCmpPort(a.src, b.src), // sport
-  (a, b) => skipCmpPort(a.dst, b.dst), // dport
+/**
+ * skip_comparitors[] as keys: two rules share a skip step when their keys
+ * are equal, and a rule whose key is null (no interface, any direction,
+ * address or protocol, ...) shares it with none.
+ */
+const SKIP_KEY: ReadonlyArray<(r: PfRule) => string | null> = [
+  (r) => (r.ifname === '' ? null : `${r.ifnot ? '!' : ''}${r.ifname}`), // ifp
+  (r) => (r.direction === 0 ? null : String(r.direction)), // dir
+  (r) => (r.onrdomain === -1 ? null : `${r.ifnot ? '!' : ''}${r.onrdomain}`), // rdomain
+  (r) => (r.af === 0 ? null : String(r.af)), // af
+  (r) => (r.proto === 0 ? null : String(r.proto)), // proto
+  (r) => addrKey(r.src), // saddr
+  (r) => addrKey(r.dst), // daddr
+  (r) => portKey(r.src), // sport
+  (r) => portKey(r.dst), // dport
 ];
 
 /* ---- the optimizer ---- */
@@ -483,7 +483,9 @@ const SKIP_CMP: ReadonlyArray<(a: PfRule, b: PfRule) => boolean> = [
 export function pfctl_optimize_ruleset(env: PfOptEnv, rs: PfRuleset): void {
   if (rs.rules.length === 0) return;
   env.state.tableBuffer = null; // memset(&table_buffer): re-read per ruleset
-  const queue: Por[] = rs.rules.map((r) => ({ rule: copyRule(r), srcTbl: null, dstTbl: null, profileCount: 0 }));
+  restIds.clear(); // the rules below are fresh copies: no cached key refers to an old id
+  ZERO_ID = wrapId(ZERO_WRAP);
+  const queue: Por[] = rs.rules.map((r) => newPor(copyRule(r)));
   const superblocks = construct_superblocks(queue);
   if (env.optimize & PF_OPTIMIZE_PROFILE) {
     if (!load_feedback_profile(env, superblocks)) {
@@ -493,10 +495,10 @@ export function pfctl_optimize_ruleset(env: PfOptEnv, rs: PfRuleset): void {
     }
   }
   for (let i = 0; i < superblocks.length; i++) {
-    const block = superblocks[i]!;
-    optimize_superblock(env, superblocks, block);
+    const n = superblocks.length;
+    optimize_superblock(env, superblocks, superblocks[i]!);
     // reorder_rules() puts the blocks it splits off before this one
-    i = superblocks.indexOf(block);
+    i += superblocks.length - n;
   }
   const rules: PfRule[] = [];
   for (const block of superblocks)
@@ -516,23 +518,52 @@ function optimize_superblock(env: PfOptEnv, superblocks: Superblock[], block: Su
   else reorder_rules(superblocks, block, 0);
 }
 
+/**
+ * exclude_supersets(sup, copy of sub) followed by the memcmp(): does sup
+ * match everything sub matches?  (Without the copies: the rulesets this
+ * runs on may have thousands of rules in one superblock.)
+ */
+function covers(a: CRule, b: CRule): boolean {
+  if (a.rest !== b.rest) return false;
+  if (a.ifname !== (a.ifname === '' ? '' : b.ifname)) return false;
+  if (a.direction !== (a.direction === PF_INOUT ? PF_INOUT : b.direction)) return false;
+  let flags = b.flags;
+  let flagset = b.flagset;
+  if ((a.proto === 0 || a.proto === b.proto) && a.flags === 0 && a.flagset === 0 && (b.flags || b.flagset)) {
+    flags = a.flags;
+    flagset = a.flagset;
+  }
+  if (a.flags !== flags || a.flagset !== flagset) return false;
+  if (a.proto !== (a.proto === 0 ? 0 : b.proto)) return false;
+  if (!coversSide(a.src, b.src, a.af === b.af) || !coversSide(a.dst, b.dst, a.af === b.af)) return false;
+  return a.af === (a.af === 0 ? 0 : b.af);
+}
+
+function coversSide(a: CAddr, b: CAddr, sameAf: boolean): boolean {
+  if (a.neg !== b.neg) return false;
+  if (a.portOp === 0) {
+    if (a.port0 !== 0 || a.port1 !== 0) return false;
+  } else if (a.portOp !== b.portOp || a.port0 !== b.port0 || a.port1 !== b.port1) return false;
+  if (a.addr.type === PF_ADDR_ADDRMASK && !a.neg && !b.neg && a.anyMask) return a.wid === ZERO_ID; // sub's becomes zero
+  if (a.addr.type === PF_ADDR_ADDRMASK && b.addr.type === PF_ADDR_ADDRMASK && sameAf && a.bits < b.bits && addrInside(a.addr, b.addr))
+    return true; // sub's address is a subset of super's address/mask
+  return a.wid === b.wid;
+}
+
 /** Optimization pass #1: remove rules that repeat (or are a subset of) another. */
 function remove_identical_rules(block: Superblock): void {
   const rules = block.rules;
+  const cr = rules.map((p) => comparable_rule(p.rule, DC));
   for (let i = 0; i < rules.length; i++) {
-    const por1 = rules[i]!;
     for (let j = i + 1; j < rules.length; ) {
-      const por2 = rules[j]!;
-      const a = comparable_rule(por1.rule, DC);
-      const b = comparable_rule(por2.rule, DC);
-      const a2 = cloneCR(a);
-      const b2 = cloneCR(b);
-      exclude_supersets(a, b);
-      exclude_supersets(b2, a2);
-      if (crEq(a, b)) {
-        rules.splice(j, 1); // por2 adds nothing to por1
-      } else if (crEq(a2, b2)) {
-        rules.splice(i, 1); // por1 adds nothing to por2
+      if (covers(cr[i]!, cr[j]!)) {
+        // the later rule adds nothing to the earlier one
+        rules.splice(j, 1);
+        cr.splice(j, 1);
+      } else if (covers(cr[j]!, cr[i]!)) {
+        // the earlier rule adds nothing to the later one
+        rules.splice(i, 1);
+        cr.splice(i, 1);
         i--;
         break;
       } else j++;
@@ -549,13 +580,13 @@ function addrs_combineable(a: PfRule['src'], b: PfRule['src']): boolean {
   return a.neg === b.neg && a.portOp === b.portOp && a.port[0] === b.port[0] && a.port[1] === b.port[1];
 }
 
-function rules_combineable(p1: PfRule, p2: PfRule): boolean {
-  return crEq(comparable_rule(p1, COMBINED), comparable_rule(p2, COMBINED));
-}
 
 /** Optimization pass #2: fold rules that differ in one address into a rule on a table. */
 function combine_rules(env: PfOptEnv, block: Superblock): void {
   const rules = block.rules;
+  // rules_combineable() compares these: the addresses zeroed
+  const cc = rules.map((p) => comparable_rule(p.rule, COMBINED));
+  const rules_combineable = (i: number, j: number): boolean => crEq(cc[i]!, cc[j]!);
   for (let i = 0; i < rules.length; i++) {
     const p1 = rules[i]!;
     for (let j = i + 1; j < rules.length; ) {
@@ -569,13 +600,14 @@ function combine_rules(env: PfOptEnv, block: Superblock): void {
         p1.srcTbl === null &&
         p2.dstTbl === null &&
         p2.srcTbl === null &&
-        rules_combineable(p1.rule, p2.rule) &&
+        rules_combineable(i, j) &&
         addrs_combineable(p1.rule.dst, p2.rule.dst)
       ) {
         if (p1.dstTbl === null) p1.dstTbl = add_opt_table(env, null, p1.rule.af, p1.rule.dst.addr, p1.rule.dst.weight, null);
         add_opt_table(env, p1.dstTbl, p1.rule.af, p2.rule.dst.addr, p2.rule.dst.weight, null);
         if (p1.dstTbl.rulecount >= TABLE_THRESHOLD) {
           rules.splice(j, 1);
+          cc.splice(j, 1);
           removed = true;
         } else p2.dstTbl = p1.dstTbl;
       } else if (
@@ -584,13 +616,14 @@ function combine_rules(env: PfOptEnv, block: Superblock): void {
         p1.dstTbl === null &&
         p2.srcTbl === null &&
         p2.dstTbl === null &&
-        rules_combineable(p1.rule, p2.rule) &&
+        rules_combineable(i, j) &&
         addrs_combineable(p1.rule.src, p2.rule.src)
       ) {
         if (p1.srcTbl === null) p1.srcTbl = add_opt_table(env, null, p1.rule.af, p1.rule.src.addr, p1.rule.src.weight, null);
         add_opt_table(env, p1.srcTbl, p1.rule.af, p2.rule.src.addr, p2.rule.src.weight, null);
         if (p1.srcTbl.rulecount >= TABLE_THRESHOLD) {
           rules.splice(j, 1);
+          cc.splice(j, 1);
           removed = true;
         } else p2.srcTbl = p1.srcTbl;
       }
@@ -625,12 +658,16 @@ function reorder_rules(superblocks: Superblock[], block: Superblock, depth: numb
   // the best-case skip steps: each rule joins the list of rules it shares a field with
   for (let i = 0; i < PF_SKIP_COUNT; i++) {
     const lists = block.skipsteps[i]!;
+    const byKey = new Map<string, SkipStep>();
     for (const por of block.rules) {
-      let sl = lists.find((l) => !SKIP_CMP[i]!(por.rule, l.rules[0]!.rule));
+      const key = SKIP_KEY[i]!(por.rule);
+      let sl = key === null ? undefined : byKey.get(key);
       if (sl === undefined) {
-        sl = { count: 0, rules: [] };
+        sl = { count: 0, rules: [], removed: false };
         lists.push(sl);
+        if (key !== null) byKey.set(key, sl);
       }
+      por.skip[i] = sl;
       skip_append(lists, sl, por);
     }
   }
@@ -651,8 +688,9 @@ function reorder_rules(superblocks: Superblock[], block: Superblock, depth: numb
 
   // rebuild the superblock's rule list in a better skip step order
   const head = block.rules;
+  const placed = new Set<Por>();
   block.rules = [];
-  while (head.length > 0) {
+  while (placed.size < head.length) {
     largest = 1;
     let largestList = -1;
     for (let i = 0; i < PF_SKIP_COUNT; i++) {
@@ -664,25 +702,27 @@ function reorder_rules(superblocks: Superblock[], block: Superblock, depth: numb
     }
     if (largest <= 1) {
       // nothing useful left: the remaining rules keep their order
-      block.rules.push(...head);
-      head.length = 0;
+      for (const por of head)
+        if (!placed.has(por)) {
+          placed.add(por);
+          block.rules.push(por);
+        }
     } else {
       // put the rules sharing that field next to each other
-      const lists = block.skipsteps[largestList]!;
-      const sl = lists.shift()!;
+      const sl = block.skipsteps[largestList]!.shift()!;
+      sl.removed = true;
       let newblock: Superblock;
       if (sl.count > 2) {
         // there may be more commonality among them: a superblock of their own
         newblock = newSuperblock();
         superblocks.splice(superblocks.indexOf(block), 0, newblock);
       } else newblock = block;
-      while (sl.rules.length > 0) {
-        const por = sl.rules.shift()!;
-        const at = head.indexOf(por);
-        if (at >= 0) head.splice(at, 1);
+      for (const por of sl.rules) {
+        placed.add(por);
         newblock.rules.push(por);
-        remove_from_skipsteps(block, por, sl);
+        remove_from_skipsteps(block, por);
       }
+      sl.rules = [];
       if (newblock !== block) reorder_rules(superblocks, newblock, depth + 1);
     }
   }
@@ -697,6 +737,7 @@ function clearSkipsteps(block: Superblock): void {
 function skip_append(lists: SkipStep[], sl: SkipStep, por: Por): void {
   sl.count++;
   sl.rules.push(por);
+  if (sl.count === 1) return; // a new list, at the end: nothing before it is smaller
   let k = lists.indexOf(sl);
   while (k > 0 && lists[k - 1]!.count < sl.count) {
     lists[k] = lists[k - 1]!;
@@ -706,24 +747,23 @@ function skip_append(lists: SkipStep[], sl: SkipStep, por: Por): void {
 }
 
 /** remove_from_skipsteps(): take a placed rule out of the other skip lists */
-function remove_from_skipsteps(block: Superblock, por: Por, active: SkipStep): void {
+function remove_from_skipsteps(block: Superblock, por: Por): void {
   for (let i = 0; i < PF_SKIP_COUNT; i++) {
     const lists = block.skipsteps[i]!;
     const first = lists[0];
-    if (first === undefined || first === active || first.count <= 1) continue;
-    for (let k = 0; k < lists.length; k++) {
-      const sk = lists[k]!;
-      const at = sk.rules.indexOf(por);
-      if (at < 0) continue;
-      sk.rules.splice(at, 1);
-      sk.count--;
-      // does this change the sorting order?
-      while (k + 1 < lists.length && lists[k + 1]!.count > sk.count) {
-        lists[k] = lists[k + 1]!;
-        lists[k + 1] = sk;
-        k++;
-      }
-      break;
+    if (first === undefined || first.count <= 1) continue;
+    const sk = por.skip[i];
+    if (sk === null || sk === undefined || sk.removed) continue;
+    const at = sk.rules.indexOf(por);
+    if (at < 0) continue;
+    sk.rules.splice(at, 1);
+    sk.count--;
+    // does this change the sorting order?
+    let k = lists.indexOf(sk);
+    while (k + 1 < lists.length && lists[k + 1]!.count > sk.count) {
+      lists[k] = lists[k + 1]!;
+      lists[k + 1] = sk;
+      k++;
     }
   }
 }
@@ -758,7 +798,7 @@ function load_feedback_profile(env: PfOptEnv, superblocks: Superblock[]): boolea
     return false;
   }
   const prof = construct_superblocks(
-    active.map((x) => ({ rule: copyRule(x.rule), srcTbl: null, dstTbl: null, profileCount: x.packets })),
+    active.map((x) => newPor(copyRule(x.rule), x.packets)),
   );
   for (let i = 0; i < superblocks.length && i < prof.length; i++) {
     const a = comparable_rule(superblocks[i]!.rules[0]!.rule, BREAK);
