@@ -28,6 +28,13 @@ import type { Random } from '../kern/random.js';
 import { Timeout } from '../kern/kern_timeout.js';
 import type { Journey, Tracer } from '../kern/kern_trace.js';
 
+/**
+ * Uint8Array.prototype.set, called through .call(): V8 (11.x) looks
+ * `buf.set` up with a generic LoadIC on every call even in optimized
+ * code; a constant target is called directly.
+ */
+const u8set = Uint8Array.prototype.set;
+
 /** Longest a reordered frame waits for a frame to overtake it, ns. */
 export const REORDER_HOLD = 1_000_000;
 
@@ -162,34 +169,35 @@ class Wire {
     if (this.count === this.bufs.length) this.grow();
     const i = (this.head + this.count) & this.mask;
     let b = this.bufs[i]!;
+    let boff = off;
     if (holder !== null && holder.buf === buf && buf.length === b.length) {
       this.bufs[i] = buf;
       holder.buf = b;
       b = buf;
-      this.offs[i] = off;
     } else if (buf.length <= b.length) {
       // The sender's whole buffer in one copy, the frame at the same
       // offset: no subarray view allocated per frame.
-      b.set(buf);
-      this.offs[i] = off;
+      u8set.call(b, buf);
     } else {
       if (b.length < len) {
         b = new Uint8Array(len < 2048 ? 2048 : len);
         this.bufs[i] = b;
       }
       b.set(buf.subarray(off, off + len), 0);
-      this.offs[i] = 0;
+      boff = 0;
     }
-    this.lens[i] = len;
-    this.times[i] = when;
     const to = this.to;
     if (this.count === 0 && to !== null && to.cable_rx_ahead !== undefined && when > now) {
-      const r = to.cable_rx_ahead(b, this.offs[i]!, len, trace, when - now);
+      const r = to.cable_rx_ahead(b, boff, len, trace, when - now);
       if (r !== null) {
+        // Taken: the slot keeps the receiver's buffer, nothing else of it is read.
         this.bufs[i] = r;
         return;
       }
     }
+    this.offs[i] = boff;
+    this.lens[i] = len;
+    this.times[i] = when;
     this.traces[i] = trace;
     this.count++;
     if (this.count === 1) this.arrival.at(when);

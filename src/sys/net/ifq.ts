@@ -90,6 +90,11 @@ export class IfQueue {
   private readonly ifq_free = new MbufList();
   /** priq: one FIFO per priority. */
   private readonly pq: MbufList[] = [];
+  /**
+   * Bit p set while pq[p] is not empty: the highest priority with packets
+   * is found without looking at the eight lists one by one.
+   */
+  private pqbits = 0;
   readonly ifq_bundle: Task<IfQueue>;
   // ifq_serialize(): start and restart run one at a time, never nested.
   private serializing = false;
@@ -140,31 +145,33 @@ export class IfQueue {
         const pl = this.pq[p]!;
         if (pl.len > 0) {
           n = pl.dequeue();
+          if (pl.head === null) this.pqbits &= ~(1 << p);
           break;
         }
       }
       if (n === null) return m;
     }
     this.pq[prio]!.enqueue(m);
+    this.pqbits |= 1 << prio;
     return n;
   }
 
   /** priq_deq_begin() + commit: the first packet of the highest priority. */
   deq(): Mbuf | null {
-    for (let p = IFQ_NQUEUES - 1; p >= 0; p--) {
-      const pl = this.pq[p]!;
-      if (pl.head !== null) return pl.dequeue();
-    }
-    return null;
+    const bits = this.pqbits;
+    if (bits === 0) return null;
+    const p = 31 - Math.clz32(bits);
+    const pl = this.pq[p]!;
+    const m = pl.dequeue();
+    if (pl.head === null) this.pqbits = bits & ~(1 << p);
+    return m;
   }
 
   /** The packet ifq_dequeue() would return, left on the queue (ifq_deq_begin + rollback). */
   peek(): Mbuf | null {
-    for (let p = IFQ_NQUEUES - 1; p >= 0; p--) {
-      const pl = this.pq[p]!;
-      if (pl.head !== null) return pl.head;
-    }
-    return null;
+    const bits = this.pqbits;
+    if (bits === 0) return null;
+    return this.pq[31 - Math.clz32(bits)]!.head;
   }
 
   /** Run start/restart work serialized, as ifq_serialize(). */
@@ -195,6 +202,7 @@ export class IfQueue {
       const pl = this.pq[p]!;
       for (let m = pl.dequeue(); m !== null; m = pl.dequeue()) ml.enqueue(m);
     }
+    this.pqbits = 0;
     ml.purge();
   }
 }

@@ -300,7 +300,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
     etherAddrCopy(desten, 0, rt.rt_gwll);
     if (tr !== null) tr.ev3(k, m, T_ARP_CACHED, dst, macHi(desten, 0), macLo(desten, 0));
     // Refresh the entry when its timeout gets close.
-    if (rt.rt_expire !== 0 && rt.rt_expire - Math.floor(k.inet.arpt_keep.value / 8) < now) {
+    if (rt.rt_expire !== 0 && rt.rt_expire - (k.inet.arpt_keep.value >>> 3) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;
       if (la !== null && la.la_refreshed + 30 < now) {
         la.la_refreshed = now;

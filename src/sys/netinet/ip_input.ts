@@ -190,10 +190,10 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     m = n;
     if (get32(m.buf, m.off + 16) !== odst) flags |= IP_REDIRECT;
   }
-  const ip = ipv.wrap(m.buf, m.off, m.len);
   if (inet.ipforwarding.value !== 0) flags |= IP_FORWARDING;
   if (inet.ipdirectedbcast.value !== 0) flags |= IP_ALLOWBROADCAST;
-  const hlen = ip.headerLength;
+  // The header's bytes read directly: view getters inlined here spend the inlining budget.
+  const hlen = (m.buf[m.off]! & 0xf) << 2;
   if (hlen > IP_HDR_LEN && ip_dooptions(k, m, ifp, flags)) return;
 
   // struct netstack's route: one lookup serves in_ouraddr, ip_forward and ip_output.
@@ -206,12 +206,14 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     return;
   }
   if (ours === 1) {
-    if (tr !== null) tr.branch(k, m, 'ip_input: %a is ours → ip_ours', '', ip.dst);
+    if (tr !== null) tr.branch(k, m, 'ip_input: %a is ours → ip_ours', '', get32(m.buf, m.off + 16));
     ip_ours(k, m, ifp);
     return;
   }
   // An int32: no heap number for addresses above 2^31.
-  const dst = ipv.wrap(m.buf, m.off, m.len).dstI32;
+  const b = m.buf;
+  const o = m.off;
+  const dst = (b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!;
   if (IN_MULTICAST(dst)) {
     m.m_flags |= M_MCAST;
     // No multicast memberships yet (IGMP not built): only 224.0.0.1 is joined.
@@ -241,8 +243,9 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
  * drop (a local address arriving on the wrong interface of a host).
  */
 export function in_ouraddr(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Route | null = null): number {
-  const ip = ipv.wrap(m.buf, m.off, m.len);
-  const dst = ip.dstI32;
+  const b = m.buf;
+  const o = m.off;
+  const dst = (b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!;
   if (dst === (INADDR_BROADCAST | 0) || dst === INADDR_ANY) {
     m.m_flags |= M_BCAST;
     return 1;
