@@ -168,7 +168,9 @@ export function showRules(
       // the anchor as the rule names it: a reference as written, an inline one by its name or path
       const sa = (kr.src_rule as { anchor: PfAnchor | null } | null)?.anchor ?? (kr.anchor.src_anchor as PfAnchor | null);
       call = sa !== null ? (sa.match ? sa.name : sa.path) : kr.anchor.path;
-      if (wildcard || depth > 0) call = kr.anchor.name;
+      // (what pf_anchor_copyout() gives back: a reference keeps its relative,
+      // absolute or wildcard form at every depth, an inline anchor is its name)
+      if ((wildcard || depth > 0) && sa?.ref !== true) call = kr.anchor.name;
     }
     r.nr = kr.nr;
     out((opts & PF_OPT_VERBOSE ? '' : '  '.repeat(depth)) + printRule(r, call, opts, env));

@@ -84,3 +84,32 @@ test('pf_anchor_path: absolute, relative, ../ and the wildcard', () => {
   assert.equal(pf_anchor_path('a', '../../c'), null);
   assert.equal(pf_anchor_path('a', 'b/*'), 'a/b');
 });
+
+test('-a "regress/*" -sr names references as written at every depth, inline anchors by name, nested brace anchors in full', () => {
+  const pfctl = kernelPfctl();
+  const conf =
+    'anchor "web/inner"\nanchor "spam/*"\nanchor "outer" {\n  anchor "/abs/one"\n  anchor {\n' +
+    '    pass in proto tcp to port 25\n    anchor "mid" {\n      pass out\n    }\n  }\n}\n';
+  assert.equal(pfctl(['-a', 'regress', '-f', '-'], conf).status, 0);
+  assert.equal(
+    pfctl(['-a', 'regress/*', '-sr']).out,
+    [
+      'anchor "web/inner" all {',
+      '}',
+      'anchor "spam/*" all {',
+      '}',
+      'anchor "outer" all {',
+      '  anchor "/abs/one" all {',
+      '  }',
+      '  anchor all {',
+      '    pass in proto tcp from any to any port = 25 flags S/SA',
+      '    anchor "mid" all {',
+      '      pass out all flags S/SA',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(pfctl(['-a', 'regress', '-sr']).out, 'anchor "web/inner" all\nanchor "spam/*" all\nanchor "outer" all\n');
+});
