@@ -35,12 +35,14 @@ import { PfParser, expandLabelNr, type ParseResult } from './parse.js';
 import { PF_OPTIMIZE_BASIC, PF_OPTIMIZE_PROFILE, PfOptState, pfctl_optimize_ruleset, type PfOptEnv } from './pfctl_optimize.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
-  pf_clear_rules, pf_clear_states, pf_clear_status, pf_kill_states, pf_load, pf_open, pf_start, pf_stop, pfr_add_addrs,
-  pfr_add_table, pfr_clr_addrs, pfr_clr_tables, pfr_del_addrs, pfr_set_addrs, pfr_table, pfr_tst_addrs, type PfKillAddr,
+  pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_kill_src_nodes, pf_kill_states, pf_load, pf_open,
+  pf_start, pf_stop, pfr_add_addrs, pfr_add_table, pfr_clr_addrs, pfr_clr_tables, pfr_del_addrs, pfr_set_addrs, pfr_table,
+  pfr_tst_addrs, type PfKillAddr,
 } from '../../sys/net/pf_ioctl.js';
 import { parseTableEntry, maskWord, type PfrKentry } from '../../sys/net/pf_table.js';
 import {
-  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showLimits, showRules, showStates, showStatus, showTables, showTimeouts,
+  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showLimits, showRules, showSrcNodes, showStates, showStatus, showTables,
+  showTimeouts,
 } from './pfctl_kernel.js';
 
 /** What pfctl needs from its surroundings. */
@@ -276,6 +278,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
       let clearopt: string | null = null;
       let ifaceopt: string | null = null;
       const stateKill: string[] = [];
+      const srcNodeKill: string[] = [];
       let enable = false;
       let disable = false;
       let quiet = false;
@@ -315,9 +318,16 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           case 'q':
             quiet = true;
             break;
+          case 'K':
+            if (srcNodeKill.length >= 2) {
+              err('pfctl: can only specify -K twice\n');
+              usage();
+            }
+            srcNodeKill.push(a);
+            mode = 'rw';
+            break;
           case 'z':
           case 'L':
-          case 'K':
             mode = 'rw';
             break;
           case 'F':
@@ -442,6 +452,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         if (showopt !== null) pfctlShow(k, kenv!, showopt, anchorname, opts, ifaceopt, out);
         if (clearopt !== null && !(opts & PF_OPT_NOACTION)) pfctlClear(k, clearopt, anchorname, ifaceopt, quiet, err);
         if (stateKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKill(k, stateKill, ifaceopt, quiet, err);
+        if (srcNodeKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKillSrcNodes(k, srcNodeKill, quiet, err);
         if (tblcmdopt !== null) {
           exitVal = pfctlTable(k, tableopt!, tblcmdopt, g.rest, anchorname, opts, quiet, out, err);
           rulesopt = null;
@@ -554,6 +565,9 @@ function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, op
     case 's':
       showStates(k, env, iface, opts, out, title);
       break;
+    case 'S':
+      showSrcNodes(k, opts, out, title);
+      break;
     case 'i':
       showStatus(k, opts, out);
       break;
@@ -570,6 +584,7 @@ function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, op
       const o = opts | PF_OPT_SHOWALL;
       showRules(k, env, anchor, o, false, false, out, 0, title);
       showStates(k, env, iface, o, out, title);
+      showSrcNodes(k, o, out, title);
       title('INFO:');
       showStatus(k, o, out);
       showRules(k, env, anchor, o, true, false, out, 0, title);
@@ -608,6 +623,7 @@ function pfctlClear(k: Kernel, clearopt: string, anchor: string, iface: string |
       states();
       break;
     case 'S':
+      pf_clear_src_nodes(k);
       say('source tracking entries cleared\n');
       break;
     case 'i':
@@ -621,6 +637,7 @@ function pfctlClear(k: Kernel, clearopt: string, anchor: string, iface: string |
       rules();
       if (!anchor) {
         states();
+        pf_clear_src_nodes(k);
         say('source tracking entries cleared\n');
         stats();
         say('pf: OS fingerprints cleared\n');
@@ -666,6 +683,31 @@ function pfctlKill(k: Kernel, kill: string[], iface: string | null, quiet: boole
   }
   const killed = pf_kill_states(k, src, dst, iface ?? '');
   if (!quiet) err(`killed ${killed} states from 1 sources and ${dests} destinations\n`);
+}
+
+/** -K host [-K host]: pfctl_kill_src_nodes() (a second -K matches the nodes' pool addresses) */
+function pfctlKillSrcNodes(k: Kernel, kill: string[], quiet: boolean, err: (s: string) => void): void {
+  const src = killAddr(kill[0]!);
+  if (src === null) {
+    err(`pfctl: no IP address found for ${kill[0]}\n`);
+    throw new Exit(1);
+  }
+  let dst = { af: src.af, addr: [0, 0, 0, 0] as [number, number, number, number], mask: [0, 0, 0, 0] as [number, number, number, number] };
+  let dests = 0;
+  if (kill.length > 1) {
+    const d = killAddr(kill[1]!);
+    if (d === null) {
+      err(`pfctl: no IP address found for ${kill[1]}\n`);
+      throw new Exit(1);
+    }
+    // only destinations of the source's family
+    if (d.af === src.af) {
+      dst = d;
+      dests = 1;
+    }
+  }
+  const killed = kill.length > 1 && dests === 0 ? 0 : pf_kill_src_nodes(k, src, dst);
+  if (!quiet) err(`killed ${killed} src nodes from 1 sources and ${dests} destinations\n`);
 }
 
 /** print_addrx() */

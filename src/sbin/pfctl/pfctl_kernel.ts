@@ -8,9 +8,11 @@
 import type { Kernel } from '../../sys/kern/kernel.js';
 import type { KRule, Pf, PfState, PfStateKey } from '../../sys/net/pf.js';
 import {
-  AF_INET, AF_INET6, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PFRES_NAMES, PFUDPS_NAMES, pf_state_expires, pf_states, TCPSTATES,
+  AF_INET, AF_INET6, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PF_TCPS_PROXY_DST, PF_TCPS_PROXY_SRC, PFRES_NAMES, PFUDPS_NAMES,
+  pf_state_expires, pf_states, TCPSTATES,
 } from '../../sys/net/pf.js';
-import { pf_find_anchor, pf_open } from '../../sys/net/pf_ioctl.js';
+import { pf_find_anchor, pf_get_src_nodes, pf_open } from '../../sys/net/pf_ioctl.js';
+import { PF_SN_NAT, PF_SN_RDR, PF_SN_ROUTE, type PfSrcNodeExport } from '../../sys/net/pf_src.js';
 import {
   PFR_TFLAG_ACTIVE, PFR_TFLAG_CONST, PFR_TFLAG_COUNTERS, PFR_TFLAG_INACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFDANCHOR,
   PFR_TFLAG_REFERENCED, type PfrKtable,
@@ -249,6 +251,8 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
   line += '    ';
   if (proto === 6) {
     if (src.state <= 10 && dst.state <= 10) line += `   ${TCPSTATES[src.state]}:${TCPSTATES[dst.state]}\n`;
+    else if (src.state === PF_TCPS_PROXY_SRC || dst.state === PF_TCPS_PROXY_SRC) line += '   PROXY:SRC\n';
+    else if (src.state === PF_TCPS_PROXY_DST || dst.state === PF_TCPS_PROXY_DST) line += '   PROXY:DST\n';
     else line += `   <BAD STATE LEVELS ${src.state}:${dst.state}>\n`;
   } else if (!icmp && src.state < 3 && dst.state < 3) line += `   ${PFUDPS_NAMES[src.state]}:${PFUDPS_NAMES[dst.state]}\n`;
   else line += `   ${src.state}:${dst.state}\n`;
@@ -270,6 +274,7 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
     if (s.anchor !== null) line += `, anchor ${s.anchor.nr}`;
     if (s.rule.nr >= 0) line += `, rule ${s.rule.nr}`;
     if (s.state_flags & 0x0800) line += ', sloppy';
+    if (s.src_nodes) line += ', source-track';
     line += '\n';
   }
   if (opts & PF_OPT_VERBOSE2) {
@@ -290,6 +295,39 @@ export function showStates(
     first = false;
     out(printState(pf, s, env, opts));
   }
+}
+
+/* ---- -s Sources ---- */
+
+/** print_src_node() */
+export function printSrcNode(sn: PfSrcNodeExport, opts: number): string {
+  const [a0, a1, a2, a3] = sn.addr;
+  let line = hostText(sn.af, a0, a1, a2, a3, 0, 0);
+  const [r0, r1, r2, r3] = sn.raddr;
+  if (r0 !== 0 || (sn.af !== AF_INET && (r1 !== 0 || r2 !== 0 || r3 !== 0))) {
+    if (sn.type === PF_SN_NAT) line += ' nat-to ';
+    else if (sn.type === PF_SN_RDR) line += ' rdr-to ';
+    else if (sn.type === PF_SN_ROUTE) line += ' route-to ';
+    else line += ` ??? (${sn.type}) `;
+    line += hostText(sn.naf !== 0 ? sn.naf : sn.af, r0, r1, r2, r3, 0, 0);
+  }
+  const c = sn.conn_rate_count;
+  line += ` ( states ${sn.states}, connections ${sn.conn}, rate ${Math.floor(c / 1000)}.${Math.floor((c % 1000) / 100)}/${sn.conn_rate_seconds}s )\n`;
+  if (opts & PF_OPT_VERBOSE) {
+    line += `   age ${hms(sn.creation)}`;
+    if (sn.states === 0) line += `, expires in ${hms(sn.expire)}`;
+    line += `, ${sn.packets[0] + sn.packets[1]} pkts, ${sn.bytes[0] + sn.bytes[1]} bytes`;
+    if (sn.rule !== -1) line += `, rule ${sn.rule}`;
+    line += '\n';
+  }
+  return line;
+}
+
+/** pfctl_show_src_nodes() */
+export function showSrcNodes(k: Kernel, opts: number, out: (s: string) => void, title: (t: string) => void = (t) => out(t + '\n')): void {
+  const nodes = pf_get_src_nodes(k);
+  if (nodes.length > 0 && opts & PF_OPT_SHOWALL) title('SOURCE TRACKING NODES:');
+  for (const sn of nodes) out(printSrcNode(sn, opts));
 }
 
 /* ---- -s info ---- */
@@ -328,7 +366,7 @@ export function showStatus(k: Kernel, opts: number, out: (s: string) => void): v
   for (let i = 0; i < 3; i++) row(fc[i]!, pf.fcounters[i]!);
   if (opts & PF_OPT_VERBOSE) {
     out('Source Tracking Table\n');
-    out(`  ${pad('current entries', 25, true)} ${pad('0', 14)} ${pad('', 14)}\n`);
+    out(`  ${pad('current entries', 25, true)} ${pad(String(pf.src_nodes.count), 14)} ${pad('', 14)}\n`);
     for (let i = 0; i < 3; i++) row(fc[i]!, pf.scounters[i]!);
     out('Fragments\n');
     out(`  ${pad('current entries', 25, true)} ${pad(String(pf.frag.queue.size), 14)} ${pad('', 14)}\n`);

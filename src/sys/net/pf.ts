@@ -30,7 +30,14 @@ import type { Timeout } from '../kern/kern_timeout.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
-import { pf_get_transaddr, pf_map_addr } from './pf_lb.js';
+import { pf_get_transaddr } from './pf_lb.js';
+import {
+  PfSrcTree, type PfSrcNode, PF_SN_NONE, PF_SN_ROUTE, pf_insert_src_node, pf_map_addr_sticky, pf_src_connlimit,
+  pf_src_counters, pf_src_csfailed, pf_src_link_state, pf_src_trace_limit, pf_src_tree_remove_state,
+} from './pf_src.js';
+import {
+  PF_SYNPROXY_DROP, pf_modulate_sack, pf_synproxy, pf_synproxy_create, pf_synproxy_remove, pf_tcp_modulate,
+} from './pf_synproxy.js';
 import { pf_normalize_ip, PfFragState } from './pf_norm.js';
 import {
   type PfNetOutput, PFSTATE_AFTO, PfAfScratch, pf_afrt, pf_afto_proto, pf_afto_reversed, pf_afto_state, pf_icmp_error_afto, pf_route6,
@@ -147,6 +154,9 @@ export const TCPS_CLOSING = 7;
 export const TCPS_LAST_ACK = 8;
 export const TCPS_FIN_WAIT_2 = 9;
 export const TCPS_TIME_WAIT = 10;
+/** synproxy's states of the source peer (PF_TCPS_PROXY_SRC, PF_TCPS_PROXY_DST: TCP_NSTATES + 0, + 1) */
+export const PF_TCPS_PROXY_SRC = 11;
+export const PF_TCPS_PROXY_DST = 12;
 export const TCPSTATES = [
   'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RCVD', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT_1', 'CLOSING', 'LAST_ACK',
   'FIN_WAIT_2', 'TIME_WAIT',
@@ -162,6 +172,7 @@ const PFRULE_FRAGMENT = 0x0002;
 const PFRULE_RETURNICMP = 0x0004;
 const PFRULE_RETURN = 0x0008;
 export const PFRULE_IFBOUND = 0x00010000;
+const PFRULE_SRCTRACK = 0x0020;
 const PFRULE_STATESLOPPY = 0x00020000;
 const PFRULE_ONCE = 0x00100000;
 export const PFRULE_EXPIRED = 0x00400000;
@@ -207,6 +218,7 @@ const TH_FIN = 0x01;
 const TH_SYN = 0x02;
 const TH_RST = 0x04;
 const TH_ACK = 0x10;
+const PF_STATE_SYNPROXY = 3;
 const PF_WSCALE_FLAG = 0x80;
 const PF_WSCALE_MASK = 0x0f;
 const TCP_MAXWIN = 65535;
@@ -309,6 +321,9 @@ export class KRule {
   rdrSet = false;
   routeSet = false;
   // source tracking limits
+  /** overload <table> [flush [global]] (PF_FLUSH, PF_FLUSH_GLOBAL) */
+  overloadTbl: PfrKtable | null = null;
+  flush = 0;
   maxSrcNodes = 0;
   maxSrcStates = 0;
   maxSrcConn = 0;
@@ -370,7 +385,7 @@ export const ST_NKEYS = 5;
 /** the interface index it is bound to; 0: floating */
 export const ST_KIF = 6;
 /** the rule and anchor rule (pf.ruletab index; anchor + 1, 0 none) */
-const ST_RULE = 7;
+export const ST_RULE = 7;
 const ST_ANCHOR = 8;
 export const ST_HALFOPEN = 9;
 /** struct pf_state_peer src and dst (PR_* fields) */
@@ -400,11 +415,13 @@ export const SC_RTADDR = 3;
 export const SC_RTIF = 4;
 /** af-to: the other family (0 none) */
 export const SC_NAF = 5;
-/** src_node of source tracking (index + 1; 0 none) */
-export const SC_SRCNODE = 6;
+/** src.tcp_est: the state counts as an established connection of its source node */
+export const SC_TCPEST = 6;
 /** route-to/reply-to/dup-to over IPv6: words 1..3 of the next hop (word 0 in SC_RTADDR) */
 export const SC_RTADDR6 = 8;
-export const SC_N = 12;
+/** the source nodes (pf_src.ts), one word per type PF_SN_NONE..PF_SN_ROUTE: node number + 1, 0 none */
+export const SC_SN = 12;
+export const SC_N = 16;
 // state key fields (K_*), stride K_N (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same)
 /** af | proto << 8 | rdomain << 16 */
 export const K_META = 0;
@@ -420,6 +437,11 @@ const K_REV = 11;
 export const K_N = 16;
 
 const PFSTATE_SLOPPY = 0x0800;
+// packetflow's own state flags (above OpenBSD's; PFSTATE_AFTO 0x8000 is in pf_af.ts)
+/** the state has source nodes: pf_counters_inc and pf_remove_state look at them only then */
+export const PFSTATE_SRCNODE = 0x4000;
+/** the state is in the synproxy handshake: pf_test_fast4 leaves its packets to pf_synproxy */
+export const PFSTATE_SYNPROXY = 0x10000;
 
 /** struct pf_state_key, as a view of the key store. */
 export class PfStateKey {
@@ -505,7 +527,8 @@ export class PfState {
   /** st->rt: PF_ROUTETO, PF_DUPTO, PF_REPLYTO or 0 */
   get rt(): number { return this.c(SC_RTIF); }
   get naf(): number { return this.c(SC_NAF); }
-  get src_node(): number { return this.c(SC_SRCNODE) - 1; }
+  /** it has source nodes (pfsync's PFSYNC_FLAG_SRCNODE: -vss prints ", source-track") */
+  get src_nodes(): boolean { return (this.i(ST_FLAGS) & PFSTATE_SRCNODE) !== 0; }
 }
 
 /** The state store and its hash table (open addressing, linear probing). */
@@ -755,35 +778,6 @@ export interface PfSocketOwner {
  */
 export type PfSocketLookup = (k: Kernel, af: number, proto: number, pd: PfPdesc) => PfSocketOwner | null;
 
-/** struct pf_src_node: a source address tracked by a rule (or globally). */
-export class PfSrcNode {
-  /** translated or routed-to address (sticky-address), af and word 0..3; raf 0: none */
-  raf = 0;
-  raddr: [number, number, number, number] = [0, 0, 0, 0];
-  /** PF_SN_NAT, PF_SN_RDR, PF_SN_ROUTE (0: none) */
-  type = 0;
-  states = 0;
-  conn = 0;
-  /** connection rate: count and the second it was last decayed */
-  conn_rate_count = 0;
-  conn_rate_last = 0;
-  creation = 0;
-  /** uptime second it expires (0 while it has states) */
-  expire = 0;
-  packets0 = 0;
-  packets1 = 0;
-  bytes0 = 0;
-  bytes1 = 0;
-  constructor(
-    readonly idx: number,
-    readonly key: string,
-    readonly af: number,
-    readonly addr: [number, number, number, number],
-    /** null: global (source-track global) */
-    readonly rule: KRule | null,
-  ) {}
-}
-
 /** Per-kernel pf: status, counters, rules, tables, states. */
 export class Pf {
   running = false;
@@ -824,11 +818,12 @@ export class Pf {
   private stateid = 0;
   creatorid = 0;
   readonly pd = new PfPdesc();
-  /** source tracking nodes by "rule nr/af/address" (pf_src_tree) */
-  readonly src_nodes = new Map<string, PfSrcNode>();
-  /** src nodes by number (a state's SC_SRCNODE - 1) */
-  readonly src_node_list: Array<PfSrcNode | null> = [];
-  src_node_count = 0;
+  /** source tracking nodes (tree_src_tracking, pf_src.ts) */
+  readonly src_nodes = new PfSrcTree();
+  /** the source nodes the packet being tested found or made, by type (ctx.sns) */
+  readonly ctx_sns: Array<PfSrcNode | null> = [null, null, null, null];
+  /** the last state test ended in PF_SYNPROXY_DROP (pf_synproxy.ts) */
+  ctx_synproxy = false;
   /** rules that states refer to, by KRule.gidx (a state keeps its rule's number) */
   readonly ruletab: Array<KRule | null> = [];
   ruletabFree: number[] = [];
@@ -950,6 +945,10 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   } else {
     s = pf_test_state(pf, pd);
     action = pf.ctx_reason === -2 ? PF_PASS : PF_DROP;
+    if (action === PF_DROP && pf.ctx_synproxy) {
+      pf.ctx_synproxy = false;
+      action = PF_SYNPROXY_DROP;
+    }
     if (s < 0) {
       action = pf_test_rule(pf, pd);
       r = pf.ctx_rm ?? pf.default_rule;
@@ -957,7 +956,7 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
       s = pf.ctx_state;
       pf.ctx_state = -1;
       if (k.trace !== null)
-        k.trace.branch(k, m, `pf_test: ${r.nr < 0 ? 'default rule' : `rule ${r.nr}`} ${action === PF_PASS ? 'pass' : 'block'}`,
+        k.trace.branch(k, m, `pf_test: ${r.nr < 0 ? 'default rule' : `rule ${r.nr}`} ${action === PF_PASS ? 'pass' : action === PF_SYNPROXY_DROP ? 'synproxy' : 'block'}`,
           s >= 0 ? 'state created' : '');
     } else {
       const st = pf.st;
@@ -979,6 +978,13 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   }
   pf.ctx_logged = null;
   pf_counters_inc(pf, action, pd, s, r, a);
+  if (action === PF_SYNPROXY_DROP) {
+    // pf answered (or is opening the connection) itself: the packet goes, but pf passed it (no error for ip_output)
+    if (k.trace !== null) k.trace.drop(k, m, 'pf_test: synproxy → packet consumed', `rule ${r.nr}`);
+    pd.m.free();
+    pf.taken = true;
+    return null;
+  }
   if (action !== PF_PASS) {
     if (k.trace !== null) k.trace.drop(k, m, 'pf_test: block', `rule ${r.nr}`);
     pd.m.free();
@@ -1551,13 +1557,16 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
   const now = pf.uptime();
   switch (pd.proto) {
     case IPPROTO_TCP:
+      // synproxy: pf is still in the handshake with either side
+      if (si[b + ST_SRC + PR_STATE]! >= PF_TCPS_PROXY_SRC && pf_synproxy(pf, pd, s) !== PF_PASS) return s;
       if ((pd.th_flags & (TH_SYN | TH_ACK)) === TH_SYN && si[dst + PR_STATE]! >= TCPS_FIN_WAIT_2 && si[src + PR_STATE]! >= TCPS_FIN_WAIT_2) {
         // a new connection reusing the ports of a closed one: drop the old state
         pf_remove_state(pf, s);
         return -1;
       }
-      if ((si[b + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0) pf_tcp_track_sloppy(pf, pd, s, src, dst, now);
-      else if (pf_tcp_track_full(pf, pd, s, src, dst, now) === PF_DROP) return s;
+      if ((si[b + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0) {
+        if (pf_tcp_track_sloppy(pf, pd, s, src, dst, now) === PF_DROP) return s;
+      } else if (pf_tcp_track_full(pf, pd, s, src, dst, now) === PF_DROP) return s;
       break;
     case IPPROTO_UDP:
     default: {
@@ -1754,6 +1763,8 @@ function pf_tcp_track_full(pf: Pf, pd: PfPdesc, s: number, src: number, dst: num
     if (win > si[src + PR_MAXWIN]!) si[src + PR_MAXWIN] = win;
   } else {
     ack = (pd.th_ack - si[dst + PR_SEQDIFF]!) | 0;
+    // modulated sequence numbers (synproxy): the packet carries the peer's view
+    if (si[src + PR_SEQDIFF] !== 0) pf_tcp_modulate(pd, (seq + si[src + PR_SEQDIFF]!) | 0, ack);
     end = (seq + pd.p_len) | 0;
     if (flags & TH_SYN) end = (end + 1) | 0;
     data_end = end;
@@ -1769,6 +1780,7 @@ function pf_tcp_track_full(pf: Pf, pd: PfPdesc, s: number, src: number, dst: num
   }
   const src_seqlo = si[src + PR_SEQLO]!;
   const ackskew = (si[dst + PR_SEQLO]! - ack) | 0;
+  if (si[dst + PR_SEQDIFF] !== 0 && pd.hdrlen > 20) pf_modulate_sack(pd, si[dst + PR_SEQDIFF]!);
   const dwin = si[dst + PR_MAXWIN]! << dws;
   if (
     SEQ_GEQ(si[src + PR_SEQHI]!, data_end) &&
@@ -1784,8 +1796,10 @@ function pf_tcp_track_full(pf: Pf, pd: PfPdesc, s: number, src: number, dst: num
     if (flags & TH_SYN && si[src + PR_STATE]! < TCPS_SYN_SENT) si[src + PR_STATE] = TCPS_SYN_SENT;
     if (flags & TH_FIN && si[src + PR_STATE]! < TCPS_CLOSING) si[src + PR_STATE] = TCPS_CLOSING;
     if (flags & TH_ACK) {
-      if (si[dst + PR_STATE] === TCPS_SYN_SENT) si[dst + PR_STATE] = TCPS_ESTABLISHED;
-      else if (si[dst + PR_STATE] === TCPS_CLOSING) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
+      if (si[dst + PR_STATE] === TCPS_SYN_SENT) {
+        si[dst + PR_STATE] = TCPS_ESTABLISHED;
+        if (si[src + PR_STATE] === TCPS_ESTABLISHED && pf_src_established(pf, s)) return PF_DROP;
+      } else if (si[dst + PR_STATE] === TCPS_CLOSING) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
     }
     if (flags & TH_RST) si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_TIME_WAIT;
     pf_tcp_timeout(pf, s, src, dst, now);
@@ -1837,7 +1851,7 @@ function pf_tcp_timeout(pf: Pf, s: number, src: number, dst: number, now: number
 }
 
 /** pf_tcp_track_sloppy(): states only, no windows (keep state (sloppy)). */
-function pf_tcp_track_sloppy(pf: Pf, pd: PfPdesc, s: number, src: number, dst: number, now: number): void {
+function pf_tcp_track_sloppy(pf: Pf, pd: PfPdesc, s: number, src: number, dst: number, now: number): number {
   const si = pf.st.si;
   const flags = pd.th_flags;
   if (flags & TH_SYN && si[src + PR_STATE]! < TCPS_SYN_SENT) si[src + PR_STATE] = TCPS_SYN_SENT;
@@ -1845,13 +1859,29 @@ function pf_tcp_track_sloppy(pf: Pf, pd: PfPdesc, s: number, src: number, dst: n
   if (flags & TH_ACK) {
     const ss = si[src + PR_STATE]!;
     const ds = si[dst + PR_STATE]!;
-    if (ds === TCPS_SYN_SENT) si[dst + PR_STATE] = TCPS_ESTABLISHED;
-    else if (ds === TCPS_CLOSING) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
-    else if (ss === TCPS_SYN_SENT && ds < TCPS_SYN_SENT) si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_ESTABLISHED;
-    else if (ss === TCPS_CLOSING && ds === TCPS_ESTABLISHED) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
+    if (ds === TCPS_SYN_SENT) {
+      si[dst + PR_STATE] = TCPS_ESTABLISHED;
+      if (ss === TCPS_ESTABLISHED && pf_src_established(pf, s)) return PF_DROP;
+    } else if (ds === TCPS_CLOSING) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
+    else if (ss === TCPS_SYN_SENT && ds < TCPS_SYN_SENT) {
+      si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_ESTABLISHED;
+      if (pf_src_established(pf, s)) return PF_DROP;
+    } else if (ss === TCPS_CLOSING && ds === TCPS_ESTABLISHED) si[dst + PR_STATE] = TCPS_FIN_WAIT_2;
   }
   if (flags & TH_RST) si[src + PR_STATE] = si[dst + PR_STATE] = TCPS_TIME_WAIT;
   pf_tcp_timeout(pf, s, src, dst, now);
+  return PF_PASS;
+}
+
+/**
+ * A TCP state just became established both ways: with source nodes, count
+ * the connection against max-src-conn / max-src-conn-rate (pf_src_connlimit).
+ * True when the packet is dropped (src-limit; the state was killed).
+ */
+export function pf_src_established(pf: Pf, s: number): boolean {
+  if ((pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_SRCNODE) === 0 || !pf_src_connlimit(pf, s)) return false;
+  REASON_SET(pf, PFRES_SRCLIMIT);
+  return true;
 }
 
 /** pf_set_protostate()'s bookkeeping of half-open TCP states. */
@@ -2279,6 +2309,8 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
   pf.ctx_rtableid = -1;
   pf.evals = 0;
   pf.ctx_state = -1;
+  const sns = pf.ctx_sns;
+  sns[0] = sns[1] = sns[2] = sns[3] = null;
   const rv = pf_match_rule(pf, pd, pf.main.rules);
   if (rv === PF_TEST_FAIL) return PF_DROP;
   const r = pf.ctx_rm ?? pf.default_rule;
@@ -2317,6 +2349,10 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
     const s = pf_create_state(pf, pd, r, a);
     if (s < 0) return PF_DROP;
     pf.ctx_state = s;
+    // synproxy state: pf answers the client's SYN itself
+    if (r.keepState === PF_STATE_SYNPROXY && pd.proto === IPPROTO_TCP && (pd.th_flags & (TH_SYN | TH_ACK)) === TH_SYN &&
+        pd.dir === PF_IN && pd.af === AF_INET && pd.naf === pd.af)
+      return pf_synproxy_create(pf, pd, s, r);
     if (pf.st.si[s * ST_N + ST_NKEYS] === 2 && pd.naf === pd.af)
       pf_translate_to_key(pd, pd.dir === PF_IN ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
   } else if (pd.naf === pd.af && (pd.ns0 !== pd.s0 || pd.nd0 !== pd.d0 || pd.nsport !== pd.osport || pd.ndport !== pd.odport ||
@@ -2347,6 +2383,13 @@ function pf_check_tcp_cksum(pd: PfPdesc): boolean {
 
 /** pf_create_state(): a new state for the packet; -1 when it could not be made (reason set). */
 function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number {
+  // source-track / max-src-*: the source's node (pf_insert_src_node), before the state
+  if ((r.ruleFlag & PFRULE_SRCTRACK) !== 0 &&
+      pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0) {
+    REASON_SET(pf, PFRES_SRCLIMIT);
+    if (pf.k.trace !== null) pf_src_trace_limit(pf, r);
+    return -1;
+  }
   if (r.maxStates !== 0 && r.states_cur >= r.maxStates) {
     pf.lcounters[LCNT_STATES]++;
     REASON_SET(pf, PFRES_MAXSTATES);
@@ -2355,6 +2398,7 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   if (pf.states >= pf.limits[PF_LIMIT_STATES]!) {
     // pool_get() of the state pool fails at its hard limit
     REASON_SET(pf, PFRES_MEMORY);
+    pf_src_csfailed(pf);
     return -1;
   }
   const st = pf.st;
@@ -2442,9 +2486,10 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   if (r.rt !== 0 && r.routeSet) {
     const na = pf.naddr;
     na.fill(0);
-    if (!pf_map_addr(pf, r.route, pd, na)) {
+    if (!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3)) {
       st.release(s);
       REASON_SET(pf, PFRES_NOROUTE);
+      pf_src_csfailed(pf);
       return -1;
     }
     st.sc[s * SC_N + SC_RTADDR] = na[0]!;
@@ -2455,9 +2500,12 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
     }
     st.sc[s * SC_N + SC_RTIF] = r.rt;
   }
+  pf_src_link_state(pf, s);
   if (!pf_state_insert(pf, s)) {
+    if ((si[b + ST_FLAGS]! & PFSTATE_SRCNODE) !== 0) pf_src_tree_remove_state(pf, s);
     st.release(s);
     REASON_SET(pf, PFRES_STATEINS);
+    pf_src_csfailed(pf);
     return -1;
   }
   r.states_cur++;
@@ -2470,7 +2518,7 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
 }
 
 /** The number of rule r in pf.ruletab (given on first use). */
-function pf_rule_ref(pf: Pf, r: KRule): number {
+export function pf_rule_ref(pf: Pf, r: KRule): number {
   if (r.gidx < 0) {
     const f = pf.ruletabFree.pop();
     if (f !== undefined) {
@@ -2488,7 +2536,7 @@ function pf_rule_ref(pf: Pf, r: KRule): number {
 export function pf_ruletab_gc(pf: Pf, live: Set<KRule>): void {
   for (let i = 0; i < pf.ruletab.length; i++) {
     const r = pf.ruletab[i];
-    if (r === null || r === undefined || r.states_cur > 0 || live.has(r) || r === pf.default_rule) continue;
+    if (r === null || r === undefined || r.states_cur > 0 || r.src_nodes > 0 || live.has(r) || r === pf.default_rule) continue;
     r.gidx = -1;
     pf.ruletab[i] = null;
     pf.ruletabFree.push(i);
@@ -2541,6 +2589,8 @@ export function pf_remove_state(pf: Pf, s: number): void {
   const b = s * ST_N;
   const nkeys = si[b + ST_NKEYS]!;
   if (nkeys === 0) return;
+  // a synproxy still opening the server side: reset the client
+  if (si[b + ST_SRC + PR_STATE] === PF_TCPS_PROXY_DST) pf_synproxy_remove(pf, s);
   for (let k = 0; k < nkeys; k++) st.remove(2 * s + k);
   const sc = st.sc;
   const prev = sc[s * SC_N + SC_PREV]!;
@@ -2556,7 +2606,7 @@ export function pf_remove_state(pf: Pf, s: number): void {
   }
   pf.ruletab[si[b + ST_RULE]!]!.states_cur--;
   if (si[b + ST_ANCHOR] !== 0) pf.ruletab[si[b + ST_ANCHOR]! - 1]!.states_cur--;
-  if (sc[s * SC_N + SC_SRCNODE] !== 0) pf_src_node_release(pf, sc[s * SC_N + SC_SRCNODE]! - 1);
+  if ((si[b + ST_FLAGS]! & PFSTATE_SRCNODE) !== 0) pf_src_tree_remove_state(pf, s);
   pf.states--;
   pf.fcounters[FCNT_STATE_REMOVALS]++;
   st.release(s);
@@ -2591,34 +2641,20 @@ export function pf_purge_timeout(k: Kernel): void {
     if (pf_state_expires(pf, s) <= now) pf_remove_state(pf, s);
     s = nx;
   }
-  pf_purge_src_nodes(pf, now);
   pf.frag.expire(pf, now);
-  if (pf.states > 0 || pf.frag.count > 0 || pf.src_nodes.size > 0) pf.purge.addSec(1);
+  if (pf.states > 0 || pf.frag.count > 0) pf.purge.addSec(1);
 }
 
-/** A state let go of its source node: an unused node expires src.track seconds later. */
-function pf_src_node_release(pf: Pf, i: number): void {
-  const sn = pf.src_node_list[i];
-  if (sn === null || sn === undefined) return;
-  if (--sn.states <= 0) {
-    sn.states = 0;
-    const t = (sn.rule !== null ? sn.rule.timeout[PFTM_SRC_NODE] : 0) || pf.timeouts[PFTM_SRC_NODE]!;
-    sn.expire = pf.uptime() + t;
+/** Call fn for every state (creation order); returns how many times it said true (control path: flush, kill). */
+export function pf_states_each(pf: Pf, fn: (s: number) => boolean): number {
+  const sc = pf.st.sc;
+  let n = 0;
+  for (let s = pf.st.head; s >= 0; ) {
+    const nx = sc[s * SC_N + SC_NEXT]!;
+    if (fn(s)) n++;
+    s = nx;
   }
-}
-
-/** pf_purge_expired_src_nodes() */
-function pf_purge_src_nodes(pf: Pf, now: number): void {
-  if (pf.src_nodes.size === 0) return;
-  for (const sn of pf.src_nodes.values()) {
-    if (sn.states === 0 && sn.expire <= now) {
-      pf.src_nodes.delete(sn.key);
-      pf.src_node_list[sn.idx] = null;
-      if (sn.rule !== null) sn.rule.src_nodes--;
-      pf.src_node_count--;
-      pf.scounters[FCNT_STATE_REMOVALS]++;
-    }
-  }
+  return n;
 }
 
 /** All states, in creation order (pfctl -ss), as views. */
@@ -2657,6 +2693,7 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
       }
     }
     if (s >= 0) {
+      if ((pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_SRCNODE) !== 0) pf_src_counters(pf, s, pd.dir === PF_OUT, len);
       const sf = pf.st.sf;
       const o = (s * ST_N + ST_CNT) >> 1;
       const si = pf.st.si;

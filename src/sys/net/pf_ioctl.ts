@@ -28,6 +28,7 @@ import { icmp6_error } from '../netinet6/icmp6.js';
 import { ip6_send_if } from '../netinet6/ip6_output.js';
 import { rt6_match, rt6isvalid } from './route6.js';
 import type { PfPdesc, PfSocketOwner } from './pf.js';
+import { pf_src_nodes_clear, pf_src_nodes_export, pf_src_nodes_kill, type PfSrcKill, type PfSrcNodeExport } from './pf_src.js';
 
 export const EEXIST = 17;
 export const ENOENT = 2;
@@ -285,6 +286,12 @@ function compileRule(pf: Pf, anchor: string, r: PfRule): KRule {
   k.rdrSet = compilePool(pf, anchor, r.rdr, r.af, k.rdr);
   k.routeSet = compilePool(pf, anchor, r.route, r.af, k.route);
   k.rt = r.rt;
+  // overload <table>: attached (and made active) like a table the rule refers to
+  if (r.overloadTblname) {
+    k.overloadTbl = pfr_attach_table(pf, anchor, r.overloadTblname);
+    k.overloadTbl.flags |= PFR_TFLAG_ACTIVE;
+  }
+  k.flush = r.flush;
   k.maxSrcNodes = r.maxSrcNodes;
   k.maxSrcStates = r.maxSrcStates;
   k.maxSrcConn = r.maxSrcConn;
@@ -567,4 +574,21 @@ export function pfr_tst_addrs(k: Kernel, name: string, anchor: string, addrs: Pf
     const e = t.lookup(a.af, a.w0, a.w1, a.w2, a.w3);
     return e !== null && !e.not;
   });
+}
+
+/* ---- source tracking ---- */
+
+/** DIOCGETSRCNODES: the source nodes as pfctl -sS prints them. */
+export function pf_get_src_nodes(k: Kernel): PfSrcNodeExport[] {
+  return pf_src_nodes_export(pf_open(k));
+}
+
+/** DIOCCLRSRCNODES: states let go of their source nodes, and the nodes go. */
+export function pf_clear_src_nodes(k: Kernel): void {
+  pf_src_nodes_clear(pf_open(k));
+}
+
+/** DIOCKILLSRCNODES: remove the nodes whose source matches src and pool address matches dst; returns how many. */
+export function pf_kill_src_nodes(k: Kernel, src: PfSrcKill, dst: PfSrcKill): number {
+  return pf_src_nodes_kill(pf_open(k), src, dst);
 }

@@ -5,13 +5,15 @@
  * source port for nat-to (50001:65535 unless the rule says otherwise,
  * starting at a random point and searching up, then down, as OpenBSD),
  * pf_get_transaddr() applies a rule's nat-to and rdr-to to the packet
- * description.
+ * description (through pf_map_addr_sticky(), pf_src.ts: a sticky-address
+ * pool gives a source the address it had).
  */
 import type { Pf, PfPdesc, KRule, KPool } from './pf.js';
 import {
   AF_INET, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_find_key, pf_key_set,
 } from './pf.js';
 import { pf_get_transaddr_af } from './pf_af.js';
+import { PF_SN_NAT, PF_SN_RDR, pf_map_addr_sticky } from './pf_src.js';
 
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
@@ -112,7 +114,7 @@ export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
   const naddr = pf.naddr;
   if (r.natSet) {
     naddr.fill(0);
-    if (!pf_map_addr(pf, r.nat, pd, naddr)) return -1;
+    if (!pf_map_addr_sticky(pf, r, r.nat, PF_SN_NAT, pd, naddr, pd.ns0, pd.ns1, pd.ns2, pd.ns3)) return -1;
     const nport = pf_get_sport(pf, pd, naddr, r.nat.proxyPort0, r.nat.proxyPort1);
     if (nport < 0) {
       if (pf.debug >= 5) pf.k.printf(`pf: NAT proxy port allocation (${r.nat.proxyPort0}-${r.nat.proxyPort1}) failed`);
@@ -127,7 +129,7 @@ export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
   }
   if (r.rdrSet) {
     naddr.fill(0);
-    if (!pf_map_addr(pf, r.rdr, pd, naddr)) return -1;
+    if (!pf_map_addr_sticky(pf, r, r.rdr, PF_SN_RDR, pd, naddr, pd.ns0, pd.ns1, pd.ns2, pd.ns3)) return -1;
     let nport = 0;
     if (r.rdr.proxyPort1 !== 0) {
       let t = ((pd.ndport - r.dst.port0) % (r.rdr.proxyPort1 - r.rdr.proxyPort0 + 1)) + r.rdr.proxyPort0;
