@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 508,
+    "line": 763,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 516,
+    "line": 771,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 524,
+    "line": 779,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -687,7 +687,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_noproto": [
    {
     "file": "src/sys/net/if.ts",
-    "line": 177,
+    "line": 196,
     "fn": "if_output",
     "cond": "always"
    },
@@ -1583,7 +1583,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 232,
+    "line": 246,
     "fn": "ip_output_frag",
     "cond": "ip.ipOff & IP_DF"
    }
@@ -1627,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 246,
+    "line": 260,
     "fn": "ip_output_frag",
     "cond": "error === 0 ← error === 0"
    }
@@ -1659,7 +1659,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_localout": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 195,
+    "line": 209,
     "fn": "ip_output_fill",
     "cond": "always"
    }
@@ -1693,19 +1693,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 123,
+    "line": 124,
     "fn": "ip_output",
     "cond": "rt === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 133,
+    "line": 134,
     "fn": "ip_output",
     "cond": "ifp === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 213,
+    "line": 227,
     "fn": "ip_output_mcast",
     "cond": "(m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))"
    }
@@ -1721,13 +1721,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_odropped": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 271,
+    "line": 285,
     "fn": "ip_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 284,
+    "line": 298,
     "fn": "ip_fragment",
     "cond": "m === null"
    }
@@ -1735,7 +1735,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_ofragments": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 311,
+    "line": 325,
     "fn": "ip_fragment",
     "cond": "always"
    }
@@ -1821,7 +1821,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 515,
+    "line": 770,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1859,7 +1859,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 403,
+    "line": 528,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1873,7 +1873,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 507,
+    "line": 762,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -1977,7 +1977,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_delack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 409,
+    "line": 446,
     "fn": "tcp_output",
     "cond": "TCP_TIMER_ISARMED(tp, TCPT_DELACK)"
    }
@@ -2014,6 +2014,22 @@ export const EXPLAIN: ExplainIndex = {
     "line": 328,
     "fn": "tcp_input_body",
     "cond": "lso.so_qlen > lso.so_qlimit || syn_cache_add(k, ts, c, lso, ltp, now, reuse) === -1 ← tp.t_state === TCPS_TIME_WAIT && (tiflags & (TH_SYN | TH_ACK)) === TH_SYN && ((opti.ts_present && TSTMP_LT(tp.ts_recent, opti.ts_val)) || SEQ_GT(c.th_seq, tp.rcv_nxt))"
+   }
+  ],
+  "tcps_inhwlro": [
+   {
+    "file": "src/sys/dev/nic.ts",
+    "line": 518,
+    "fn": "lroEnd",
+    "cond": "always"
+   }
+  ],
+  "tcps_inpktlro": [
+   {
+    "file": "src/sys/dev/nic.ts",
+    "line": 519,
+    "fn": "lroEnd",
+    "cond": "always"
    }
   ],
   "tcps_inswcsum": [
@@ -2074,23 +2090,91 @@ export const EXPLAIN: ExplainIndex = {
     "cond": "linp === null || linp.inp_socket === null ← tp.t_state === TCPS_TIME_WAIT && (tiflags & (TH_SYN | TH_ACK)) === TH_SYN && ((opti.ts_present && TSTMP_LT(tp.ts_recent, opti.ts_val)) || SEQ_GT(c.th_seq, tp.rcv_nxt))"
    }
   ],
+  "tcps_outbadtso": [
+   {
+    "file": "src/sys/dev/nic.ts",
+    "line": 636,
+    "fn": "txtso",
+    "cond": "type !== 0x0800 || iphl !== 20 || b[ip + 9] !== 6 || thl < 20 || mss === 0 || hlen >= len"
+   },
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 85,
+    "fn": "tcp_softtso_chop",
+    "cond": "mss === 0 || iphlen !== 20 || b0[o0 + 9] !== 6 || tlen < iphlen + 20"
+   },
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 99,
+    "fn": "tcp_softtso_chop",
+    "cond": "m === null"
+   }
+  ],
+  "tcps_outhwtso": [
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 54,
+    "fn": "tcp_if_output_tso",
+    "cond": "error === 0 ← ifp.if_capabilities & IFCAP_TSOv4 && (rt === null || (rt.rt_flags & RTF_LOCAL) === 0)"
+   }
+  ],
+  "tcps_outpkttso": [
+   {
+    "file": "src/sys/dev/nic.ts",
+    "line": 734,
+    "fn": "txtso",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 127,
+    "fn": "tcp_softtso_chop",
+    "cond": "always"
+   }
+  ],
   "tcps_outswcsum": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 452,
+    "line": 489,
     "fn": "tcp_cksum_out",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 471,
+    "line": 508,
     "fn": "tcp_cksum_out_sb",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 32,
+    "fn": "tcp_delayed_cksum",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 116,
+    "fn": "tcp_softtso_chop",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 126,
+    "fn": "tcp_softtso_chop",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet6/tcp6.ts",
     "line": 96,
     "fn": "tcp6_send",
+    "cond": "always"
+   }
+  ],
+  "tcps_outswtso": [
+   {
+    "file": "src/sys/netinet/tcp_tso.ts",
+    "line": 68,
+    "fn": "tcp_if_output_tso",
     "cond": "always"
    }
   ],
@@ -2465,7 +2549,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_rexmit_bytes": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 311,
+    "line": 344,
     "fn": "tcp_output",
     "cond": "sack_rxmit && p !== null"
    }
@@ -2473,7 +2557,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_rexmits": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 310,
+    "line": 343,
     "fn": "tcp_output",
     "cond": "sack_rxmit && p !== null"
    }
@@ -2481,7 +2565,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_snd_opts": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 248,
+    "line": 274,
     "fn": "tcp_output",
     "cond": "tp.sack_enable && tp.t_state === TCPS_ESTABLISHED && (tp.t_flags & (TF_SACK_PERMIT | TF_NOOPT)) === TF_SACK_PERMIT && tp.rcv_numsacks"
    }
@@ -2605,7 +2689,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_segstimed": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 361,
+    "line": 394,
     "fn": "tcp_output",
     "cond": "tp.t_rtttime === 0 ← SEQ_GT(tp.snd_nxt, tp.snd_max) ← !(tp.sack_enable && sack_rxmit && p !== null && p.rxmit !== tp.snd_nxt)"
    }
@@ -2625,7 +2709,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 289,
+    "line": 322,
     "fn": "tcp_output",
     "cond": "tp.t_flags & TF_ACKNOW ← not (len)"
    }
@@ -2633,7 +2717,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndbyte": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 283,
+    "line": 316,
     "fn": "tcp_output",
     "cond": "not (SEQ_LT(tp.snd_nxt, tp.snd_max)) ← len"
    }
@@ -2641,7 +2725,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndctrl": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 290,
+    "line": 323,
     "fn": "tcp_output",
     "cond": "flags & (TH_SYN | TH_FIN | TH_RST) ← not (len)"
    }
@@ -2649,7 +2733,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndpack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 282,
+    "line": 315,
     "fn": "tcp_output",
     "cond": "not (SEQ_LT(tp.snd_nxt, tp.snd_max)) ← len"
    }
@@ -2657,7 +2741,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndprobe": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 276,
+    "line": 309,
     "fn": "tcp_output",
     "cond": "tp.t_force && len === 1 ← len"
    }
@@ -2665,7 +2749,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitbyte": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 279,
+    "line": 312,
     "fn": "tcp_output",
     "cond": "SEQ_LT(tp.snd_nxt, tp.snd_max) ← len"
    }
@@ -2681,7 +2765,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitpack": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 278,
+    "line": 311,
     "fn": "tcp_output",
     "cond": "SEQ_LT(tp.snd_nxt, tp.snd_max) ← len"
    }
@@ -2701,7 +2785,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 408,
+    "line": 445,
     "fn": "tcp_output",
     "cond": "always"
    }
@@ -2709,7 +2793,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndurg": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 291,
+    "line": 324,
     "fn": "tcp_output",
     "cond": "SEQ_GT(tp.snd_up, tp.snd_una) ← not (len)"
    }
@@ -2717,7 +2801,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndwinup": [
    {
     "file": "src/sys/netinet/tcp_output.ts",
-    "line": 292,
+    "line": 325,
     "fn": "tcp_output",
     "cond": "not (len)"
    }
@@ -3126,21 +3210,27 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 294,
+   "line": 331,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 302,
+   "line": 339,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 366,
+   "line": 403,
    "fn": "txeof",
    "cond": "m ← tail !== tx.hw && tx.ends[tail]! <= now"
+  },
+  {
+   "file": "src/sys/dev/nic.ts",
+   "line": 499,
+   "fn": "lroMerge",
+   "cond": "always"
   },
   {
    "file": "src/sys/kern/uipc_mbuf.ts",
@@ -3156,7 +3246,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/if.ts",
-   "line": 171,
+   "line": 190,
    "fn": "if_output",
    "cond": "always"
   },
@@ -3234,7 +3324,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_output.ts",
-   "line": 380,
+   "line": 394,
    "fn": "loop_task",
    "cond": "ifp === undefined"
   },

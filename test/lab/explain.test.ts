@@ -31,6 +31,7 @@ const NOT_YET: Record<string, string> = {
 const KNOWN_UNCOUNTED: Record<string, string> = {
   'src/sys/dev/nic.ts stop': 'interface stopped: the rings are emptied (OpenBSD does not count these)',
   'src/sys/dev/nic.ts txeof': 'transmitted frames freed after the wire took them: not a drop',
+  'src/sys/dev/nic.ts lroMerge': 'LRO: the frame\'s payload was appended to the packet before it: not a drop',
   'src/sys/netinet/if_ether.ts in_arpinput': 'arpcache refused the entry and counted why (arps_permoverwrite/arps_ifoverwrite)',
   'src/sys/netinet/if_ether.ts arpreply': 'the request is freed after the reply was sent: not a drop',
   'src/sys/netinet/ip_icmp.ts icmp_do_error': 'the offending datagram is consumed by the error (icps_error counted)',

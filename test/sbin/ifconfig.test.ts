@@ -165,3 +165,26 @@ test('printb: the talk\'s flag words', () => {
   assert.equal(printb('flags', 0x8c43), 'flags=8c43<UP,BROADCAST,RUNNING,OACTIVE,SIMPLEX,MULTICAST>');
   assert.equal(printb('flags', 0x2008049), 'flags=2008049<UP,LOOPBACK,RUNNING,MULTICAST,LRO>');
 });
+
+test('ifconfig IF hwfeatures: the driver\'s capabilities and hardmtu; tcplro only where the driver has LRO', async () => {
+  const { k, run } = lab();
+  const { Ix } = await import('../../src/sys/dev/ix.js');
+  new Ix(k, { lladdr: '0c:c4:7a:78:f3:60' });
+  // em_setup_interface() for an I210: checksums, VLAN, TSO; no LRO.
+  assert.equal(
+    run('em0', 'hwfeatures').out,
+    'em0: flags=8802<BROADCAST,SIMPLEX,MULTICAST> mtu 1500\n' +
+      '\thwfeatures=31b7<CSUM_IPv4,CSUM_TCPv4,CSUM_UDPv4,VLAN_MTU,VLAN_HWTAGGING,CSUM_TCPv6,CSUM_UDPv6,TSOv4,TSOv6> hardmtu 9216\n' +
+      '\tlladdr 0c:c4:7a:78:f3:54\n' +
+      '\tindex 2 priority 0 llprio 3\n' +
+      '\tmedia: Ethernet autoselect (none)\n' +
+      '\tstatus: no carrier\n',
+  );
+  assert.match(run('ix0', 'hwfeatures').out, /^ix0: flags=2008802<BROADCAST,SIMPLEX,MULTICAST,LRO> mtu 1500\n\thwfeatures=71b7<CSUM_IPv4,CSUM_TCPv4,CSUM_UDPv4,VLAN_MTU,VLAN_HWTAGGING,CSUM_TCPv6,CSUM_UDPv6,TSOv4,TSOv6,LRO> hardmtu 9198\n/);
+  assert.deepEqual(run('ix0', '-tcplro'), { status: 0, out: '', err: '' });
+  assert.match(run('ix0').out, /^ix0: flags=8802<BROADCAST,SIMPLEX,MULTICAST> mtu 1500\n/);
+  assert.deepEqual(run('ix0', 'tcplro'), { status: 0, out: '', err: '' });
+  assert.match(run('ix0').out, /^ix0: flags=2008802</);
+  // em has no IFCAP_LRO: ifsetlro() says ENOTSUP.
+  assert.deepEqual(run('em0', 'tcplro'), { status: 0, out: '', err: 'ifconfig: em0: SIOCSIFXFLAGS: Not supported\n' });
+});

@@ -5,17 +5,21 @@
  * or a name prefix), -C, `inet`, ADDR[/LEN], `netmask`, `broadcast`,
  * `alias`, `-alias`, `delete`, `up`, `down`, `description`/`descr`,
  * `-description`/`-descr`, `mtu`, `lladdr`, `priority`, `llprio`,
- * `group`, `-group`.  vxlan interfaces show vxlan(4)'s `encap:` and
+ * `group`, `-group`, `tcplro`/`-tcplro` (IFXF_LRO, on drivers with
+ * IFCAP_LRO), `hwfeatures` (the status with the hwfeatures line: the
+ * driver's IFCAP_* bits and hardmtu).  vxlan interfaces show vxlan(4)'s `encap:` and
  * `tunnel:` lines.
  */
 import type { Io } from '../../lib/io.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
-import { strerror, EADDRNOTAVAIL, ENXIO, EINVAL } from '../../sys/sys/errno.js';
+import { strerror, EADDRNOTAVAIL, ENXIO, EINVAL, ENOTSUP } from '../../sys/sys/errno.js';
 import {
   type Ifnet,
   IFF_BROADCAST,
   IFF_POINTOPOINT,
   IFT_ETHER,
+  IFCAP_LRO,
+  IFXF_LRO,
   LINK_STATE_UNKNOWN,
   LINK_STATE_INVALID,
   LINK_STATE_DOWN,
@@ -58,10 +62,16 @@ class Exit {
   constructor(readonly status: number) {}
 }
 
+/** HWFEATURESBITS: the IFCAP_* bits `hwfeatures` names. */
+const HWFEATURESBITS: Array<[number, string]> = [
+  [1, 'CSUM_IPv4'], [2, 'CSUM_TCPv4'], [3, 'CSUM_UDPv4'], [5, 'VLAN_MTU'], [6, 'VLAN_HWTAGGING'],
+  [7, 'VLAN_HWOFFLOAD'], [8, 'CSUM_TCPv6'], [9, 'CSUM_UDPv6'], [13, 'TSOv4'], [14, 'TSOv6'], [15, 'LRO'], [16, 'WOL'],
+];
+
 /** printb(): `flags=8843<UP,BROADCAST,...>` */
-export function printb(name: string, v: number): string {
+export function printb(name: string, v: number, bits: Array<[number, string]> = IFFBITS): string {
   const names: string[] = [];
-  for (const [bit, n] of IFFBITS) if ((v & 2 ** (bit - 1)) !== 0) names.push(n);
+  for (const [bit, n] of bits) if ((v & 2 ** (bit - 1)) !== 0) names.push(n);
   return `${name}=${(v >>> 0).toString(16)}<${names.join(',')}>`;
 }
 
@@ -85,12 +95,21 @@ function linkstate(type: number, ls: number): string {
   }
 }
 
-/** status(): the block of one interface; `aliases` false shows only the first inet address. */
-export function ifstatus(ifp: Ifnet, aliases: boolean): string {
+/**
+ * status(): the block of one interface; `aliases` false shows only the
+ * first inet address; `showcaps` adds the hwfeatures line
+ * (printifhwfeatures()).
+ */
+export function ifstatus(ifp: Ifnet, aliases: boolean, showcaps = false): string {
   let s = `${ifp.if_xname}: ${printb('flags', if_getflags(ifp) + if_getxflags(ifp) * 0x10000)}`;
   if (ifp.if_rdomain) s += ` rdomain ${ifp.if_rdomain}`;
   if (ifp.if_mtu) s += ` mtu ${ifp.if_mtu}`;
   s += '\n';
+  if (showcaps) {
+    s += `\t${printb('hwfeatures', ifp.if_capabilities, HWFEATURESBITS)}`;
+    if (ifp.if_hardmtu) s += ` hardmtu ${ifp.if_hardmtu}`;
+    s += '\n';
+  }
   if (ifp.if_type === IFT_ETHER && ifp.if_lladdr.length === 6) s += `\tlladdr ${formatMac(ifp.if_lladdr, 0)}\n`;
   if (ifp.if_description !== '') s += `\tdescription: ${ifp.if_description}\n`;
   s += `\tindex ${ifp.if_index} priority ${ifp.if_priority} llprio ${ifp.if_llprio}\n`;
@@ -260,6 +279,7 @@ function run(k: Kernel, argv: readonly string[], io: Io): number {
   };
 
   let actions = 0;
+  let showcaps = false;
   let setaddr = 0;
   let doalias = 0;
   let newaddr = false;
@@ -383,6 +403,23 @@ function run(k: Kernel, argv: readonly string[], io: Io): number {
         if_delgroup(ifp, v);
         break;
       }
+      case 'tcplro':
+      case '-tcplro': {
+        // setifxflags(), ifsetlro(): only a driver with IFCAP_LRO changes it.
+        const ifp = need('SIOCGIFXFLAGS');
+        const on = a === 'tcplro';
+        if (on !== ((ifp.if_xflags & IFXF_LRO) !== 0)) {
+          if ((ifp.if_capabilities & IFCAP_LRO) === 0) warn(`${ifname}: SIOCSIFXFLAGS`, ENOTSUP);
+          else if (on) ifp.if_xflags |= IFXF_LRO;
+          else ifp.if_xflags &= ~IFXF_LRO;
+        }
+        break;
+      }
+      case 'hwfeatures':
+        // printifhwfeatures(NULL, 0): not an action; the status follows with the line.
+        if (showcaps) usage();
+        showcaps = true;
+        continue;
       default:
         if (setaddr === 0) {
           // setifaddr()
@@ -401,8 +438,8 @@ function run(k: Kernel, argv: readonly string[], io: Io): number {
     actions++;
   }
 
-  if (args.length === 0) {
-    printif(k, ifname, true, false, io);
+  if (args.length === 0 || actions === 0) {
+    printif(k, ifname, true, false, io, showcaps);
     return 0;
   }
 
@@ -426,14 +463,14 @@ function run(k: Kernel, argv: readonly string[], io: Io): number {
  * printif(): every interface (name null), one by exact name, or a group /
  * name prefix.  `aliases` false shows only the first inet address.
  */
-function printif(k: Kernel, name: string | null, aliases: boolean, all: boolean, io: Io): void {
+function printif(k: Kernel, name: string | null, aliases: boolean, all: boolean, io: Io, showcaps = false): void {
   let count = 0;
   let s = '';
   const list = if_list(k);
   if (name !== null && !all && name !== '' && !isdigit(name[name.length - 1])) {
     const members = list.filter((ifp) => ifp.if_groups.includes(name) || name === 'all');
     if (members.length > 0) {
-      for (const ifp of members) s += ifstatus(ifp, aliases);
+      for (const ifp of members) s += ifstatus(ifp, aliases, showcaps);
       io.stdout.write(s);
       return;
     }
@@ -444,7 +481,7 @@ function printif(k: Kernel, name: string | null, aliases: boolean, all: boolean,
         if (ifp.if_xname !== name) continue;
       } else if (!ifp.if_xname.startsWith(name) || !isdigit(ifp.if_xname[name.length])) continue;
     }
-    s += ifstatus(ifp, aliases);
+    s += ifstatus(ifp, aliases, showcaps);
     count++;
   }
   io.stdout.write(s);

@@ -13,7 +13,10 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
 import { M_FLOWID } from '../kern/uipc_mbuf.js';
-import { IFXF_LRO } from '../net/if.js';
+import {
+  IFCAP_CSUM_IPv4, IFCAP_CSUM_TCPv4, IFCAP_CSUM_TCPv6, IFCAP_CSUM_UDPv4, IFCAP_CSUM_UDPv6, IFCAP_LRO, IFCAP_TSOv4,
+  IFCAP_TSOv6, IFCAP_VLAN_HWTAGGING, IFCAP_VLAN_MTU, IFXF_LRO,
+} from '../net/if.js';
 import type { IfQueue } from '../net/ifq.js';
 import { EtherNic, copperMedia, type NicModel, type NicOptions } from './nic.js';
 
@@ -35,6 +38,9 @@ export const X550T: NicModel = {
   txThreshold: IXGBE_82599_SCATTER + 2,
   media: (rate) => copperMedia(rate),
   xflags: IFXF_LRO,
+  // ixgbe_setup_interface() for an X550 (not an 82598: LRO).
+  capabilities: IFCAP_VLAN_MTU | IFCAP_VLAN_HWTAGGING | IFCAP_CSUM_TCPv4 | IFCAP_CSUM_UDPv4 | IFCAP_CSUM_TCPv6 |
+    IFCAP_CSUM_UDPv6 | IFCAP_CSUM_IPv4 | IFCAP_TSOv4 | IFCAP_TSOv6 | IFCAP_LRO,
   intrName: 'ixgbe_queue_intr',
   startName: 'ixgbe_start',
 };

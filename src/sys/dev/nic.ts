@@ -28,15 +28,39 @@
  * takes what has arrived).  Buffers are exchanged with the cable instead
  * of copied.  A train of frames then costs no event per frame.
  *
+ * TSO (IFCAP_TSOv4): a packet marked M_TCP_TSO leaves the ring as frames
+ * of ph_mss payload bytes, each with the packet's Ethernet, IP and TCP
+ * headers adjusted as the hardware does (IP length, id counting up from
+ * the packet's, IP header checksum; sequence number, PUSH/FIN on the last
+ * frame only, TCP checksum), as em_tso_setup()/ixgbe_tso_setup() program
+ * it; tcps_outpkttso counts the frames.  bpf sees the large packet (the
+ * tap is in the start routine), the cable and the peer see the frames.
+ * The MAC's checksum work is the simulator's CPU time: the payload is
+ * copied into the frame and summed in one pass.
+ *
+ * LRO (IFXF_LRO, ix's default; `ifconfig ix0 -tcplro` turns it off): the
+ * receive side coalesces consecutive in-order segments of one TCP flow
+ * taken off the ring in one interrupt into one packet, as the 82599/X550
+ * RSC engine does (at most 16 frames, IPv4, ACK/PUSH only, no options but
+ * timestamps): the hardware checks every frame's checksums, the aggregate
+ * goes up with M_IPV4_CSUM_IN_OK | M_TCP_CSUM_IN_OK, M_TCP_TSO and
+ * ph_mss (so a router cuts it again), and ixgbe_rx_offload() counts it:
+ * tcps_inhwlro, tcps_inpktlro.  A frame that stays alone is handed up as
+ * it came.
+ *
  * Attaching prints the dmesg line and calls ether_ifattach(), as the
  * drivers' attach routines do; the interface starts down (ifconfig up or
  * an address brings it up and runs the driver's init).
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
-import { MbufList } from '../kern/uipc_mbuf.js';
+import { M_TCP_TSO, MAX_LINKHDR, MbufList } from '../kern/uipc_mbuf.js';
+import { tcps_inhwlro, tcps_inpktlro, tcps_outbadtso, tcps_outpkttso } from '../kern/counters.gen.js';
+import { M_IPV4_CSUM_IN_OK, M_IPV4_CSUM_OUT, M_TCP_CSUM_IN_OK, M_TCP_CSUM_OUT } from '../kern/uipc_mbuf.js';
+import { sum16 } from '../../wire/checksum.js';
 import { Timeout } from '../kern/kern_timeout.js';
 import {
+  IFCAP_LRO,
   Ifnet,
   IFT_ETHER,
   IFF_BROADCAST,
@@ -44,6 +68,7 @@ import {
   IFF_MULTICAST,
   IFF_RUNNING,
   IFXF_MPSAFE,
+  IFXF_LRO,
   LINK_STATE_DOWN,
   LINK_STATE_FULL_DUPLEX,
   if_attach_queues,
@@ -100,6 +125,8 @@ export interface NicModel {
   media: (rate: number) => string;
   /** Extra if_xflags set at attach (ix: LRO). */
   xflags: number;
+  /** if_capabilities (IFCAP_*) set at attach. */
+  capabilities: number;
   /** The driver's interrupt and start routines, as journeys name them (default em_intr, em_start). */
   intrName?: string;
   startName?: string;
@@ -162,6 +189,12 @@ export class RxRing {
   readonly times: Float64Array;
   /** A reused list for ifiq_input(). */
   readonly ml = new MbufList();
+  /** LRO: the packet being coalesced (the list's tail), its frame count, largest payload, next sequence number, header length. */
+  lroHead: Mbuf | null = null;
+  lroPkts = 0;
+  lroMss = 0;
+  lroNext = 0;
+  lroHlen = 0;
 
   constructor(
     readonly nic: EtherNic,
@@ -208,6 +241,9 @@ export abstract class EtherNic implements CablePort {
   rx_nombuf = 0;
 
   private readonly vectors: Vector[] = [];
+  /** The MAC's TSO frame buffer (a cluster's size: the cable copies it whole) and its word view. */
+  private readonly tsoBuf = new Uint8Array(2048);
+  private readonly tso32 = new Int32Array(this.tsoBuf.buffer);
   /** Time the MAC's wire is busy until (the end of the last committed frame). */
   private txBusy = 0;
   private txRR = 0;
@@ -239,6 +275,7 @@ export abstract class EtherNic implements CablePort {
 
     ifp.if_flags = IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST;
     ifp.if_xflags = IFXF_MPSAFE | model.xflags;
+    ifp.if_capabilities = model.capabilities;
     ifp.if_hardmtu = model.maxFrame - ETHER_HDR_LEN - ETHER_CRC_LEN;
     ifp.if_softc = this;
     ifq_init_maxlen(ifp.if_snd, txSlots - 1);
@@ -377,6 +414,7 @@ export abstract class EtherNic implements CablePort {
     const now = this.kernel.world.now;
     if (rx.ready === 0 || rx.times[rx.tail]! > now) return false;
     const ml = rx.ml;
+    const lro = (this.ifp.if_xflags & IFXF_LRO) !== 0 && (this.model.capabilities & IFCAP_LRO) !== 0;
     while (rx.ready > 0 && rx.times[rx.tail]! <= now) {
       const m = rx.slots[rx.tail]!;
       rx.slots[rx.tail] = null;
@@ -388,10 +426,97 @@ export abstract class EtherNic implements CablePort {
         tr.input(m, 'frame from the wire');
         tr.evi1(this.kernel, m, this.tIntr, this.ifp.if_xname, rx.me);
       }
+      if (lro && this.lro(rx, m)) continue;
       ml.enqueue(m);
     }
+    if (rx.lroHead !== null) this.lroEnd(rx);
     ifiq_input(rx.ifiq, ml);
     return true;
+  }
+
+  /**
+   * LRO of frame m taken off ring rx: true when it was merged into the
+   * packet being coalesced (and freed); false when it goes up on its own,
+   * after it possibly became the packet to coalesce into.
+   */
+  private lro(rx: RxRing, m: Mbuf): boolean {
+    const b = m.buf;
+    const o = m.off;
+    const hlen = lro_check(b, o, m.len);
+    const h = rx.lroHead;
+    if (hlen !== 0 && h !== null && rx.lroHlen === hlen && rx.lroPkts < LRO_MAXPKTS && this.lroMerge(rx, h, m, hlen)) return true;
+    if (h !== null) this.lroEnd(rx);
+    if (hlen !== 0) {
+      // Ethernet padding is not payload.
+      const iplen = (b[o + 16]! << 8) | b[o + 17]!;
+      if (14 + iplen < m.len) m.len = 14 + iplen;
+      rx.lroHead = m;
+      rx.lroPkts = 1;
+      rx.lroHlen = hlen;
+      rx.lroMss = m.len - hlen;
+      rx.lroNext = (((b[o + 38]! << 24) | (b[o + 39]! << 16) | (b[o + 40]! << 8) | b[o + 41]!) + rx.lroMss) >>> 0;
+    }
+    return false;
+  }
+
+  /** Append m's payload to h when it continues h's flow and sequence and its checksums are right. */
+  private lroMerge(rx: RxRing, h: Mbuf, m: Mbuf, hlen: number): boolean {
+    const b = m.buf;
+    const o = m.off;
+    const hb = h.buf;
+    const ho = h.off;
+    // Same addresses and ports (12 bytes from the IP source), the next sequence number.
+    for (let i = 26; i < 38; i++) if (b[o + i] !== hb[ho + i]) return false;
+    const seq = ((b[o + 38]! << 24) | (b[o + 39]! << 16) | (b[o + 40]! << 8) | b[o + 41]!) >>> 0;
+    if (seq !== rx.lroNext) return false;
+    const iplen = (b[o + 16]! << 8) | b[o + 17]!;
+    const paylen = iplen - (hlen - 14);
+    if (h.len - 14 + paylen > 65535 - MAX_LINKHDR) return false;
+    // Timestamps of the tail no older than the head's.
+    if (hlen === 66 && (tstmp_lt(b, o + 58, hb, ho + 58) || tstmp_lt(b, o + 62, hb, ho + 62))) return false;
+    // The hardware checks the checksums of both (the head's when it gets its first tail).
+    if (!lro_cksum_ok(b, o, iplen)) return false;
+    if (rx.lroPkts === 1 && !lro_cksum_ok(hb, ho, h.len - 14)) return false;
+    const at = h.len;
+    if (!h.append(paylen)) return false;
+    const nb = h.buf;
+    const no = h.off;
+    nb.set(b.subarray(o + hlen, o + hlen + paylen), no + at);
+    // IP length; TCP ack, window, PUSH and timestamps of the tail.
+    const tot = h.len - 14;
+    nb[no + 16] = tot >>> 8;
+    nb[no + 17] = tot & 0xff;
+    for (let i = 42; i < 46; i++) nb[no + i] = b[o + i]!;
+    nb[no + 47] |= b[o + 47]! & 0x08;
+    nb[no + 48] = b[o + 48]!;
+    nb[no + 49] = b[o + 49]!;
+    if (hlen === 66) for (let i = 58; i < 66; i++) nb[no + i] = b[o + i]!;
+    rx.lroPkts++;
+    if (paylen > rx.lroMss) rx.lroMss = paylen;
+    rx.lroNext = (seq + paylen) >>> 0;
+    const k = this.kernel;
+    if (k.trace !== null) k.trace.branch(k, m, '%s: LRO: %d payload bytes appended to the packet before (%d frames)', '', paylen, rx.lroPkts, 0, this.ifp.if_xname);
+    m.free();
+    return true;
+  }
+
+  /** The packet being coalesced is complete: flags and counters as ixgbe_rx_offload() sets them. */
+  private lroEnd(rx: RxRing): void {
+    const h = rx.lroHead!;
+    const pkts = rx.lroPkts;
+    rx.lroHead = null;
+    rx.lroPkts = 0;
+    if (pkts < 2) return;
+    const b = h.buf;
+    const o = h.off;
+    // The headers' checksums no longer hold: the hardware vouched for the frames.
+    b[o + 24] = b[o + 25] = 0;
+    b[o + 50] = b[o + 51] = 0;
+    h.csum_flags |= M_IPV4_CSUM_IN_OK | M_TCP_CSUM_IN_OK | M_IPV4_CSUM_OUT | M_TCP_CSUM_OUT | M_TCP_TSO;
+    h.ph_mss = rx.lroMss;
+    const st = this.kernel.stats.tcpstat;
+    st.inc(tcps_inhwlro);
+    st.add(tcps_inpktlro, pkts);
   }
 
   /** Post empty buffers into every free slot of the ring. */
@@ -468,16 +593,146 @@ export abstract class EtherNic implements CablePort {
     const hw = tx.hw;
     const m = tx.slots[hw]!;
     const len = m.len;
-    // The cable takes the cluster and leaves the mbuf one of its own (the slot's bytes are done with).
-    const done = after + cable.transmitIn(this, m.buf, m.off, len, m.trace, m.cls === 0 ? m : null, after);
+    let done: number;
+    if (m.csum_flags & M_TCP_TSO) done = this.txtso(cable, tx, m, after);
+    else {
+      // The cable takes the cluster and leaves the mbuf one of its own (the slot's bytes are done with).
+      done = after + cable.transmitIn(this, m.buf, m.off, len, m.trace, m.cls === 0 ? m : null, after);
+      tx.packets++;
+      tx.bytes += len;
+    }
     const end = this.kernel.world.now + done;
-    tx.packets++;
-    tx.bytes += len;
     tx.ends[hw] = end;
     tx.hw = hw + 1 === tx.n ? 0 : hw + 1;
     this.txBusy = end;
     this.raiseIn(tx.me, done);
     return done;
+  }
+
+  /**
+   * The hardware's TSO: m (Ethernet, IPv4 without options, TCP) goes out as
+   * frames of m.ph_mss payload bytes, the first starting `after` ns from
+   * now; returns when the last has left, ns from now.  A packet the
+   * hardware cannot parse is not sent (tcps_outbadtso).
+   */
+  private txtso(cable: Cable, tx: TxRing, m: Mbuf, after: number): number {
+    const k = this.kernel;
+    const b = m.buf;
+    const o = m.off;
+    const len = m.len;
+    const mss = m.ph_mss;
+    let eh = 14;
+    let type = len >= 18 ? (b[o + 12]! << 8) | b[o + 13]! : 0;
+    if (type === 0x8100) {
+      eh = 18;
+      type = (b[o + 16]! << 8) | b[o + 17]!;
+    }
+    const ip = o + eh;
+    const iphl = (b[ip]! & 0x0f) << 2;
+    const th = ip + iphl;
+    const thl = len >= eh + iphl + 20 ? (b[th + 12]! >> 4) << 2 : 0;
+    const hlen = eh + iphl + thl;
+    if (type !== 0x0800 || iphl !== 20 || b[ip + 9] !== 6 || thl < 20 || mss === 0 || hlen >= len) {
+      k.stats.tcpstat.inc(tcps_outbadtso);
+      if (k.trace !== null) k.trace.drop(k, m, '%s: TSO packet the hardware cannot parse → not sent, tcps_outbadtso', '', 0, 0, 0, this.ifp.if_xname);
+      return after;
+    }
+    if (k.trace !== null) k.trace.branch(k, m, '%s: TSO: %d payload bytes cut into frames of mss %d', '', len - hlen, mss, 0, this.ifp.if_xname);
+    const fb = this.tsoBuf;
+    const f32 = this.tso32;
+    const s32 = mss & 3 ? null : u32of(b);
+    // The frame's payload lands at the same distance from a word boundary as in m.
+    const fo = 64 + (o & 3);
+    const fth = fo + eh + iphl;
+    const fpay = fo + hlen;
+    const seq0 = ((b[th + 4]! << 24) | (b[th + 5]! << 16) | (b[th + 6]! << 8) | b[th + 7]!) >>> 0;
+    const id0 = (b[ip + 4]! << 8) | b[ip + 5]!;
+    const flags0 = b[th + 13]!;
+    // Pseudo-header without the length: addresses and protocol.
+    const ph = ((b[ip + 12]! << 8) | b[ip + 13]!) + ((b[ip + 14]! << 8) | b[ip + 15]!) +
+      ((b[ip + 16]! << 8) | b[ip + 17]!) + ((b[ip + 18]! << 8) | b[ip + 19]!) + 6;
+    for (let i = 0; i < hlen; i++) fb[fo + i] = b[o + i]!;
+    let n = 0;
+    for (let p = hlen; p < len; p += mss, n++) {
+      const plen = len - p < mss ? len - p : mss;
+      const last = p + plen >= len;
+      // Headers: IP length, id, checksum; TCP sequence, flags.
+      const iplen = iphl + thl + plen;
+      fb[fo + eh + 2] = iplen >>> 8;
+      fb[fo + eh + 3] = iplen & 0xff;
+      const id = (id0 + n) & 0xffff;
+      fb[fo + eh + 4] = id >>> 8;
+      fb[fo + eh + 5] = id & 0xff;
+      fb[fo + eh + 10] = 0;
+      fb[fo + eh + 11] = 0;
+      const isum = ~sum16(fb, fo + eh, 20) & 0xffff;
+      fb[fo + eh + 10] = isum >>> 8;
+      fb[fo + eh + 11] = isum & 0xff;
+      const seq = (seq0 + (p - hlen)) >>> 0;
+      fb[fth + 4] = seq >>> 24;
+      fb[fth + 5] = (seq >>> 16) & 0xff;
+      fb[fth + 6] = (seq >>> 8) & 0xff;
+      fb[fth + 7] = seq & 0xff;
+      // CWR on the first frame only, PUSH and FIN on the last only.
+      fb[fth + 13] = flags0 & ~((n > 0 ? 0x80 : 0) | (last ? 0 : 0x09));
+      fb[fth + 16] = 0;
+      fb[fth + 17] = 0;
+      // Payload: copied and summed in one pass (words when aligned alike).
+      let pay: number;
+      if (s32 !== null && plen >= 8) {
+        // Bytes up to the first word boundary, then words, then the tail.
+        const h = (4 - ((o + p) & 3)) & 3;
+        pay = 0;
+        for (let q = 0; q < h; q++) {
+          const c = b[o + p + q]!;
+          fb[fpay + q] = c;
+          pay += q & 1 ? c : c << 8;
+        }
+        const nw = (plen - h) >>> 2;
+        // Int32 words summed in 16-bit halves: small integers all along
+        // (a frame's 2^10 words cannot carry a half past 2^31).
+        let a = 0;
+        let c = 0;
+        let j = (o + p + h) >>> 2;
+        let d = (fpay + h) >>> 2;
+        const je = j + nw;
+        for (; j + 1 < je; j += 2, d += 2) {
+          const w = s32[j]!;
+          const x = s32[j + 1]!;
+          f32[d] = w;
+          f32[d + 1] = x;
+          a += (w & 0xffff) + (x & 0xffff);
+          c += (w >>> 16) + (x >>> 16);
+        }
+        if (j < je) {
+          const w = s32[j]!;
+          f32[d] = w;
+          a += w & 0xffff;
+          c += w >>> 16;
+        }
+        a += c;
+        while (a > 0xffff) a = (a & 0xffff) + (a >>> 16);
+        // Little-endian words: the byte-swapped sum, unless they start at an odd distance.
+        pay += h & 1 ? a : ((a & 0xff) << 8) | (a >>> 8);
+        for (let q = h + (nw << 2); q < plen; q++) {
+          const c = b[o + p + q]!;
+          fb[fpay + q] = c;
+          pay += q & 1 ? c : c << 8;
+        }
+      } else {
+        fb.set(b.subarray(o + p, o + p + plen), fpay);
+        pay = sum16(fb, fpay, plen);
+      }
+      const tsum = ~sum16(fb, fth, thl, ph + thl + plen + pay) & 0xffff;
+      fb[fth + 16] = tsum >>> 8;
+      fb[fth + 17] = tsum & 0xff;
+      const flen = hlen + plen;
+      after += cable.transmitIn(this, fb, fo, flen, m.trace, null, after);
+      tx.packets++;
+      tx.bytes += flen;
+    }
+    k.stats.tcpstat.add(tcps_outpkttso, n);
+    return after;
   }
 
   private static txdone(nic: EtherNic): void {
@@ -632,6 +887,55 @@ export abstract class EtherNic implements CablePort {
       this.txkick();
     }
   }
+}
+
+/** Most frames the RSC engine coalesces (IXGBE_RSCCTL_MAXDESC_16 with one descriptor per frame). */
+const LRO_MAXPKTS = 16;
+
+/**
+ * tcp_softlro_check() as the RSC engine applies it to a frame at b[o]:
+ * Ethernet (untagged), IPv4 without options or fragmentation, TCP with
+ * ACK (and PUSH) only, no options but RFC 1323 timestamps, some payload.
+ * Returns the headers' length, or 0.
+ */
+function lro_check(b: Uint8Array, o: number, len: number): number {
+  if (len < 54 || b[o + 12] !== 0x08 || b[o + 13] !== 0 || b[o + 14] !== 0x45 || b[o + 23] !== 6) return 0;
+  if ((b[o + 20]! & 0x3f) !== 0 || b[o + 21] !== 0) return 0;
+  const iplen = (b[o + 16]! << 8) | b[o + 17]!;
+  const thl = (b[o + 46]! >> 4) << 2;
+  if (thl < 20 || 14 + iplen > len || 20 + thl >= iplen) return 0;
+  if ((b[o + 47]! & ~0x08) !== 0x10) return 0;
+  if (thl === 20) return 54;
+  if (thl === 32 && b[o + 54] === 1 && b[o + 55] === 1 && b[o + 56] === 8 && b[o + 57] === 10) return 66;
+  return 0;
+}
+
+/** TSTMP_LT of the 32-bit timestamps at a[ao] and b[bo]. */
+function tstmp_lt(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  const x = (a[ao]! << 24) | (a[ao + 1]! << 16) | (a[ao + 2]! << 8) | a[ao + 3]!;
+  const y = (b[bo]! << 24) | (b[bo + 1]! << 16) | (b[bo + 2]! << 8) | b[bo + 3]!;
+  return ((x - y) | 0) < 0;
+}
+
+/** The IPv4 header and TCP checksums of a frame at b[o] (IP length iplen) are right. */
+function lro_cksum_ok(b: Uint8Array, o: number, iplen: number): boolean {
+  if (sum16(b, o + 14, 20) !== 0xffff) return false;
+  const ph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
+    ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
+  return sum16(b, o + 34, iplen - 20, ph) === 0xffff;
+}
+
+/** Word views of large packet buffers, made once per buffer (buffers are recycled). */
+const views32 = new WeakMap<ArrayBufferLike, Int32Array>();
+function u32of(b: Uint8Array): Int32Array | null {
+  if (b.byteOffset !== 0) return null;
+  const ab = b.buffer;
+  let v = views32.get(ab);
+  if (v === undefined) {
+    v = new Int32Array(ab, 0, ab.byteLength >>> 2);
+    views32.set(ab, v);
+  }
+  return v;
 }
 
 /** Media subtypes by link rate, as ifconfig names them (copper). */

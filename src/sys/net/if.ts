@@ -41,6 +41,20 @@ export const IFXF_AUTOCONF4 = 0x80;
 export const IFXF_MONITOR = 0x100;
 export const IFXF_LRO = 0x200;
 
+// if_capabilities, as in net/if.h (ifconfig hwfeatures prints them).
+export const IFCAP_CSUM_IPv4 = 0x1;
+export const IFCAP_CSUM_TCPv4 = 0x2;
+export const IFCAP_CSUM_UDPv4 = 0x4;
+export const IFCAP_VLAN_MTU = 0x10;
+export const IFCAP_VLAN_HWTAGGING = 0x20;
+export const IFCAP_VLAN_HWOFFLOAD = 0x40;
+export const IFCAP_CSUM_TCPv6 = 0x80;
+export const IFCAP_CSUM_UDPv6 = 0x100;
+export const IFCAP_TSOv4 = 0x1000;
+export const IFCAP_TSOv6 = 0x2000;
+export const IFCAP_LRO = 0x4000;
+export const IFCAP_WOL = 0x8000;
+
 // if_type, as in net/if_types.h.
 export const IFT_ETHER = 0x06;
 export const IFT_LOOP = 0x18;
@@ -107,7 +121,12 @@ export class Ifnet {
   if_softc: unknown = null;
   /** Link speed, bits/s (ifi_baudrate). */
   if_baudrate = 0;
-  /** Driver capabilities (IFCAP_*); informational. */
+  /**
+   * Driver capabilities (IFCAP_*).  The stack acts on IFCAP_TSOv4 (a TCP
+   * segment larger than the MTU goes to the driver whole, which cuts it);
+   * the checksum offload bits are informational: checksums are computed
+   * in software and counted as such.
+   */
   if_capabilities = 0;
   /** Virtual time (ns) of the last up/down or link change. */
   if_lastchange = 0;

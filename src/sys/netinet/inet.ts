@@ -84,6 +84,8 @@ export class Inet {
   readonly icmpSave = new Uint8Array(2048);
   readonly optScratch = new Uint8Array(44);
   readonly fragList = new MbufList();
+  /** tcp_softtso_chop()'s segments of one TSO packet. */
+  readonly tsoList = new MbufList();
   /** Datagrams looped back to ourselves, drained by loopTask on softnet. */
   readonly loopq = new MbufList();
   readonly loopTask: Task<Kernel>;

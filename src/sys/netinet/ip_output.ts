@@ -10,7 +10,7 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet } from '../net/if.js';
 import { IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFT_LOOP } from '../net/if.js';
-import { M_BCAST, M_LOOP, M_MCAST, MbufList, type Mbuf } from '../kern/uipc_mbuf.js';
+import { M_BCAST, M_LOOP, M_MCAST, M_TCP_CSUM_OUT, M_TCP_TSO, MbufList, type Mbuf } from '../kern/uipc_mbuf.js';
 import {
   ips_cantfrag, ips_fragmented, ips_localout, ips_noroute, ips_odropped, ips_ofragments,
 } from '../kern/counters.gen.js';
@@ -22,6 +22,7 @@ import {
 import { IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
 import { ipv4_input } from './ip_input.js';
 import { pf_test, PF_FWD, PF_OUT, AF_INET as PF_AF_INET } from '../net/pf.js';
+import { tcp_delayed_cksum, tcp_if_output_tso } from './tcp_tso.js';
 import { traceEvent } from '../kern/kern_trace.js';
 
 // Trace events (kern_trace.ts): ip_output by flags, the route (gateway, local), the checksum.
@@ -170,6 +171,19 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     o = m.off;
   }
   if (flags & IP_MTUDISC && rt !== null && !(rt.rt_locks & RTV_MTU)) b[o + 6] = b[o + 6]! | (IP_DF >> 8);
+
+  // if_output_tso(): a TSO segment goes whole to a driver that cuts it, or in pieces.
+  if (m.csum_flags & (M_TCP_TSO | M_TCP_CSUM_OUT)) {
+    if (m.csum_flags & M_TCP_TSO) {
+      ipv.wrap(b, o, m.len).fillChecksum();
+      const e = tcp_if_output_tso(k, ifp, m, nexthop, rt, mtu);
+      if (e >= 0) {
+        inet.ip_output_rt = rt;
+        return e;
+      }
+    }
+    tcp_delayed_cksum(k, m);
+  }
 
   if (((b[o + 2]! << 8) | b[o + 3]!) <= mtu) {
     const osum = tr !== null ? (b[o + 10]! << 8) | b[o + 11]! : 0;

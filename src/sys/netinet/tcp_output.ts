@@ -8,13 +8,27 @@
  * probes, ack-only packets (and how many of those were delayed), window
  * update packets, control packets.
  *
- * Differences from OpenBSD: no TSO here (segments are at most t_maxseg);
- * the TCP checksum is computed in software before ip_output() (counted as
- * tcps_outswcsum, as in_proto_cksum_out() does on interfaces without
- * checksum offload).
+ * TSO (net.inet.tcp.tso, on by default): when more than one full segment
+ * may go, tcp_output() builds one large segment of whole t_maxseg pieces
+ * (at most MAXMCLBYTES with headers and link header room), marks it
+ * M_TCP_TSO with ph_mss = t_maxseg and leaves its checksum to whoever cuts
+ * it (M_TCP_CSUM_OUT).  ip_output() hands it to tcp_if_output_tso(): an
+ * interface with IFCAP_TSOv4 (em, ix) takes it whole and its hardware
+ * cuts MSS-sized frames with their own headers and checksums
+ * (tcps_outhwtso; the driver counts the frames in tcps_outpkttso); any
+ * other interface gets the pieces from tcp_softtso_chop() (tcps_outswtso,
+ * tcps_outpkttso, each piece software-checksummed).  As in OpenBSD a TSO
+ * segment counts once in tcps_sndpack/tcps_sndtotal.  The output half
+ * (tcp_if_output_tso, tcp_softtso_chop) is in tcp_tso.ts, which
+ * ip_output.ts imports without pulling in TCP.
+ *
+ * Differences from OpenBSD: IPv4 only (IPv6 segments are at most
+ * t_maxseg); segments without TSO get their TCP checksum in software before
+ * ip_output() (counted as tcps_outswcsum, as in_proto_cksum_out() does on
+ * interfaces without checksum offload).
  */
 import type { Kernel } from '../kern/kernel.js';
-import type { Mbuf } from '../kern/uipc_mbuf.js';
+import { M_TCP_CSUM_OUT, M_TCP_TSO, MAX_LINKHDR, MAXMCLBYTES, type Mbuf } from '../kern/uipc_mbuf.js';
 import {
   tcps_delack, tcps_outswcsum, tcps_sack_rexmit_bytes, tcps_sack_rexmits, tcps_sack_snd_opts,
   tcps_segstimed, tcps_sndacks, tcps_sndbyte, tcps_sndctrl, tcps_sndpack, tcps_sndprobe,
@@ -154,12 +168,24 @@ export function tcp_output(tp: Tcpcb): number {
       }
     }
 
-    // Never more than half a buffer in one segment.
+    // Never more than half a buffer in one segment, unless TSO cuts it.
     const half = snd.sb_hiwat >>> 1;
     const txmaxseg = half < tp.t_maxseg ? half : tp.t_maxseg;
+    let tso = false;
     if (len > txmaxseg) {
-      len = txmaxseg;
-      sendalot = true;
+      if (ts.tso.value !== 0 && !inp.isIpv6 && len >= 2 * tp.t_maxseg && tp.rcv_numsacks === 0 && !sack_rxmit &&
+        (flags & (TH_SYN | TH_RST | TH_FIN)) === 0) {
+        tso = true;
+        // Whole segments only: no small piece at the end.
+        const whole = ((len / tp.t_maxseg) | 0) * tp.t_maxseg;
+        if (len > whole) {
+          len = whole;
+          sendalot = true;
+        }
+      } else {
+        len = txmaxseg;
+        sendalot = true;
+      }
     }
     if (off + len < sndcc(snd)) flags &= ~TH_FIN;
 
@@ -262,8 +288,15 @@ export function tcp_output(tp: Tcpcb): number {
     const hdrlen = hdrlen0 + optlen;
 
     if (len > tp.t_maxopd - optlen) {
-      len = tp.t_maxopd - optlen;
-      sendalot = true;
+      if (tso) {
+        if (len + hdrlen + MAX_LINKHDR > MAXMCLBYTES) {
+          len = MAXMCLBYTES - hdrlen - MAX_LINKHDR;
+          sendalot = true;
+        }
+      } else {
+        len = tp.t_maxopd - optlen;
+        sendalot = true;
+      }
       flags &= ~TH_FIN;
     }
 
@@ -396,7 +429,11 @@ export function tcp_output(tp: Tcpcb): number {
       put16(b, o + 2, packetlen);
       b[o + 8] = inp.inp_ip_ttl;
       b[o + 1] = inp.inp_ip_tos;
-      if (len) tcp_cksum_out_sb(k, m, hdrlen - 20, snd, off, len);
+      if (tso) {
+        // The checksums of the pieces: tcp_if_output_tso() or the NIC.
+        m.csum_flags |= M_TCP_TSO | M_TCP_CSUM_OUT;
+        m.ph_mss = tp.t_maxseg;
+      } else if (len) tcp_cksum_out_sb(k, m, hdrlen - 20, snd, off, len);
       else tcp_cksum_out(k, m, 20, packetlen - 20);
       m.ph_rtableid = inp.inp_rtableid;
       m.pf_inp = inp;

@@ -3,13 +3,14 @@
  * OpenBSD's sosend passes one chain per pass, PRUS_MORETOCOME between
  * pieces), so a write larger than an mbuf cluster on an idle connection
  * with Nagle leaves as full-MSS segments: no small segment at a chunk
- * boundary.
+ * boundary.  The frames are looked at where they arrive: the sender's own
+ * tap sees the TSO packets before the NIC cuts them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pair, listener, connect, accept, payload } from '../netinet/tcp_lab.js';
 import { sosend } from '../../../src/sys/kern/uipc_socket.js';
-import { bpf_listen, BPF_DIRECTION_OUT } from '../../../src/sys/net/bpf.js';
+import { bpf_listen, BPF_DIRECTION_IN } from '../../../src/sys/net/bpf.js';
 
 test('a 10000-byte write on an idle Nagle connection: full-MSS segments, one short tail', () => {
   const { world, a, b, bAddr } = pair(61);
@@ -18,10 +19,10 @@ test('a 10000-byte write on an idle Nagle connection: full-MSS segments, one sho
   world.runFor(1e9);
   const s = accept(l);
   assert.ok(s !== null);
-  // Payload lengths of the TCP segments a sends (Ethernet + IPv4 + TCP with options).
+  // Payload lengths of the TCP segments b receives from a (Ethernet + IPv4 + TCP with options).
   const lens: number[] = [];
-  bpf_listen(a.ifs[0]!, (buf, off, _caplen, wirelen, _ts, dir) => {
-    if (dir !== BPF_DIRECTION_OUT || buf[off + 12] !== 0x08 || buf[off + 13] !== 0x00 || buf[off + 23] !== 6) return;
+  bpf_listen(b.ifs[0]!, (buf, off, _caplen, wirelen, _ts, dir) => {
+    if (dir !== BPF_DIRECTION_IN || buf[off + 12] !== 0x08 || buf[off + 13] !== 0x00 || buf[off + 23] !== 6) return;
     const ihl = (buf[off + 14]! & 0x0f) * 4;
     const thl = (buf[off + 14 + ihl + 12]! >> 4) * 4;
     const len = wirelen - 14 - ihl - thl;
