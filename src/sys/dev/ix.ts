@@ -53,21 +53,31 @@ for (let i = 0; i < 40; i += 2) {
 }
 
 /**
+ * What byte value v at input position i (mod 36) xors into the Toeplitz
+ * hash: for every set bit of v, the 32-bit window of the key starting at
+ * that bit.  One lookup per input byte instead of a loop over its bits.
+ */
+const TOEPLITZ = new Uint32Array(36 * 256);
+for (let i = 0; i < 36; i++) {
+  // The 40 key bits starting at byte i: 32-bit window plus the next byte.
+  const k = RSS_KEY[i % 36]! * 0x1000000 + RSS_KEY[(i + 1) % 36]! * 0x10000 + RSS_KEY[(i + 2) % 36]! * 0x100 + RSS_KEY[(i + 3) % 36]!;
+  const nx = RSS_KEY[(i + 4) % 36]!;
+  for (let v = 0; v < 256; v++) {
+    let h = 0;
+    for (let bit = 0; bit < 8; bit++) {
+      if ((v & (0x80 >> bit)) !== 0) h ^= ((k << bit) | (nx >>> (8 - bit))) >>> 0;
+    }
+    TOEPLITZ[i * 256 + v] = h >>> 0;
+  }
+}
+
+/**
  * Toeplitz hash of `len` bytes at buf[off] with RSS_KEY: for every set
  * bit of the input, xor in the 32-bit window of the key starting there.
  */
 export function toeplitz(buf: Uint8Array, off: number, len: number, init = 0): number {
   let h = init;
-  for (let i = 0; i < len; i++) {
-    const b = buf[off + i]!;
-    if (b === 0) continue;
-    // The 40 key bits starting at byte i: 32-bit window plus the next byte.
-    const k = RSS_KEY[i % 36]! * 0x1000000 + RSS_KEY[(i + 1) % 36]! * 0x10000 + RSS_KEY[(i + 2) % 36]! * 0x100 + RSS_KEY[(i + 3) % 36]!;
-    const nx = RSS_KEY[(i + 4) % 36]!;
-    for (let bit = 0; bit < 8; bit++) {
-      if ((b & (0x80 >> bit)) !== 0) h ^= ((k << bit) | (nx >>> (8 - bit))) >>> 0;
-    }
-  }
+  for (let i = 0; i < len; i++) h ^= TOEPLITZ[(i % 36) * 256 + buf[off + i]!]!;
   return h >>> 0;
 }
 

@@ -35,8 +35,7 @@
  * frame only, TCP checksum), as em_tso_setup()/ixgbe_tso_setup() program
  * it; tcps_outpkttso counts the frames.  bpf sees the large packet (the
  * tap is in the start routine), the cable and the peer see the frames.
- * The MAC's checksum work is the simulator's CPU time: the payload is
- * copied into the frame and summed in one pass.
+ * The MAC's checksum work is the simulator's CPU time.
  *
  * LRO (IFXF_LRO, ix's default; `ifconfig ix0 -tcplro` turns it off): the
  * receive side coalesces consecutive in-order segments of one TCP flow
@@ -241,9 +240,9 @@ export abstract class EtherNic implements CablePort {
   rx_nombuf = 0;
 
   private readonly vectors: Vector[] = [];
-  /** The MAC's TSO frame buffer (a cluster's size: the cable copies it whole) and its word view. */
-  private readonly tsoBuf = new Uint8Array(2048);
-  private readonly tso32 = new Int32Array(this.tsoBuf.buffer);
+  /** The MAC's TSO frame buffer (a cluster's size: the cable takes it and leaves another) and the headers it copies into each. */
+  private readonly tsoHolder = { buf: new Uint8Array(2048) };
+  private readonly tsoHdr = new Uint8Array(128);
   /** Time the MAC's wire is busy until (the end of the last committed frame). */
   private txBusy = 0;
   private txRR = 0;
@@ -475,13 +474,22 @@ export abstract class EtherNic implements CablePort {
     // Timestamps of the tail no older than the head's.
     if (hlen === 66 && (tstmp_lt(b, o + 58, hb, ho + 58) || tstmp_lt(b, o + 62, hb, ho + 62))) return false;
     // The hardware checks the checksums of both (the head's when it gets its first tail).
-    if (!lro_cksum_ok(b, o, iplen)) return false;
     if (rx.lroPkts === 1 && !lro_cksum_ok(hb, ho, h.len - 14)) return false;
+    if (sum16(b, o + 14, 20) !== 0xffff) return false;
     const at = h.len;
     if (!h.append(paylen)) return false;
     const nb = h.buf;
     const no = h.off;
     nb.set(b.subarray(o + hlen, o + hlen + paylen), no + at);
+    // The tail's TCP checksum: its header where it is, its payload where it now is (a large buffer, summed in place).
+    const tph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
+      ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
+    let sum = sum16(b, o + 34, hlen - 34, tph) + sum16(nb, no + at, paylen);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    if (sum !== 0xffff) {
+      h.truncate(at);
+      return false;
+    }
     // IP length; TCP ack, window, PUSH and timestamps of the tail.
     const tot = h.len - 14;
     nb[no + 16] = tot >>> 8;
@@ -638,11 +646,10 @@ export abstract class EtherNic implements CablePort {
       return after;
     }
     if (k.trace !== null) k.trace.branch(k, m, '%s: TSO: %d payload bytes cut into frames of mss %d', '', len - hlen, mss, 0, this.ifp.if_xname);
-    const fb = this.tsoBuf;
-    const f32 = this.tso32;
-    const s32 = mss & 3 ? null : u32of(b);
-    // The frame's payload lands at the same distance from a word boundary as in m.
-    const fo = 64 + (o & 3);
+    const holder = this.tsoHolder;
+    const hdr = this.tsoHdr;
+    // The frame in a cluster-sized buffer the cable takes in exchange for one of its own.
+    const fo = 64;
     const fth = fo + eh + iphl;
     const fpay = fo + hlen;
     const seq0 = ((b[th + 4]! << 24) | (b[th + 5]! << 16) | (b[th + 6]! << 8) | b[th + 7]!) >>> 0;
@@ -651,11 +658,14 @@ export abstract class EtherNic implements CablePort {
     // Pseudo-header without the length: addresses and protocol.
     const ph = ((b[ip + 12]! << 8) | b[ip + 13]!) + ((b[ip + 14]! << 8) | b[ip + 15]!) +
       ((b[ip + 16]! << 8) | b[ip + 17]!) + ((b[ip + 18]! << 8) | b[ip + 19]!) + 6;
-    for (let i = 0; i < hlen; i++) fb[fo + i] = b[o + i]!;
+    for (let i = 0; i < hlen; i++) hdr[i] = b[o + i]!;
     let n = 0;
     for (let p = hlen; p < len; p += mss, n++) {
       const plen = len - p < mss ? len - p : mss;
       const last = p + plen >= len;
+      const fb = holder.buf;
+      fb.set(hdr, fo);
+      fb.set(b.subarray(o + p, o + p + plen), fpay);
       // Headers: IP length, id, checksum; TCP sequence, flags.
       const iplen = iphl + thl + plen;
       fb[fo + eh + 2] = iplen >>> 8;
@@ -677,57 +687,13 @@ export abstract class EtherNic implements CablePort {
       fb[fth + 13] = flags0 & ~((n > 0 ? 0x80 : 0) | (last ? 0 : 0x09));
       fb[fth + 16] = 0;
       fb[fth + 17] = 0;
-      // Payload: copied and summed in one pass (words when aligned alike).
-      let pay: number;
-      if (s32 !== null && plen >= 8) {
-        // Bytes up to the first word boundary, then words, then the tail.
-        const h = (4 - ((o + p) & 3)) & 3;
-        pay = 0;
-        for (let q = 0; q < h; q++) {
-          const c = b[o + p + q]!;
-          fb[fpay + q] = c;
-          pay += q & 1 ? c : c << 8;
-        }
-        const nw = (plen - h) >>> 2;
-        // Int32 words summed in 16-bit halves: small integers all along
-        // (a frame's 2^10 words cannot carry a half past 2^31).
-        let a = 0;
-        let c = 0;
-        let j = (o + p + h) >>> 2;
-        let d = (fpay + h) >>> 2;
-        const je = j + nw;
-        for (; j + 1 < je; j += 2, d += 2) {
-          const w = s32[j]!;
-          const x = s32[j + 1]!;
-          f32[d] = w;
-          f32[d + 1] = x;
-          a += (w & 0xffff) + (x & 0xffff);
-          c += (w >>> 16) + (x >>> 16);
-        }
-        if (j < je) {
-          const w = s32[j]!;
-          f32[d] = w;
-          a += w & 0xffff;
-          c += w >>> 16;
-        }
-        a += c;
-        while (a > 0xffff) a = (a & 0xffff) + (a >>> 16);
-        // Little-endian words: the byte-swapped sum, unless they start at an odd distance.
-        pay += h & 1 ? a : ((a & 0xff) << 8) | (a >>> 8);
-        for (let q = h + (nw << 2); q < plen; q++) {
-          const c = b[o + p + q]!;
-          fb[fpay + q] = c;
-          pay += q & 1 ? c : c << 8;
-        }
-      } else {
-        fb.set(b.subarray(o + p, o + p + plen), fpay);
-        pay = sum16(fb, fpay, plen);
-      }
+      // The payload summed where it is (a large buffer: summed in place, word by word).
+      const pay = sum16(b, o + p, plen);
       const tsum = ~sum16(fb, fth, thl, ph + thl + plen + pay) & 0xffff;
       fb[fth + 16] = tsum >>> 8;
       fb[fth + 17] = tsum & 0xff;
       const flen = hlen + plen;
-      after += cable.transmitIn(this, fb, fo, flen, m.trace, null, after);
+      after += cable.transmitIn(this, fb, fo, flen, m.trace, holder, after);
       tx.packets++;
       tx.bytes += flen;
     }
@@ -923,19 +889,6 @@ function lro_cksum_ok(b: Uint8Array, o: number, iplen: number): boolean {
   const ph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
     ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
   return sum16(b, o + 34, iplen - 20, ph) === 0xffff;
-}
-
-/** Word views of large packet buffers, made once per buffer (buffers are recycled). */
-const views32 = new WeakMap<ArrayBufferLike, Int32Array>();
-function u32of(b: Uint8Array): Int32Array | null {
-  if (b.byteOffset !== 0) return null;
-  const ab = b.buffer;
-  let v = views32.get(ab);
-  if (v === undefined) {
-    v = new Int32Array(ab, 0, ab.byteLength >>> 2);
-    views32.set(ab, v);
-  }
-  return v;
 }
 
 /** Media subtypes by link rate, as ifconfig names them (copper). */
