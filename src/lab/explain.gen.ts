@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 729,
+    "line": 726,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 737,
+    "line": 734,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 745,
+    "line": 742,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -1821,7 +1821,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 736,
+    "line": 733,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1859,7 +1859,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 536,
+    "line": 537,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1873,7 +1873,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 728,
+    "line": 725,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -2019,7 +2019,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inhwlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 526,
+    "line": 527,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2027,7 +2027,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inpktlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 527,
+    "line": 528,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2093,7 +2093,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outbadtso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 644,
+    "line": 645,
     "fn": "txtso",
     "cond": "type !== 0x0800 || iphl !== 20 || b[ip + 9] !== 6 || thl < 20 || mss === 0 || hlen >= len"
    },
@@ -2121,7 +2121,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outpkttso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 700,
+    "line": 697,
     "fn": "txtso",
     "cond": "always"
    },
@@ -3210,25 +3210,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 330,
+   "line": 331,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 338,
+   "line": 339,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 402,
+   "line": 403,
    "fn": "txeof",
    "cond": "m ← tail !== tx.hw && tx.ends[tail]! <= now"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 507,
+   "line": 508,
    "fn": "lroMerge",
    "cond": "always"
   },

@@ -57,6 +57,7 @@ import { M_TCP_TSO, MAX_LINKHDR, MbufList } from '../kern/uipc_mbuf.js';
 import { tcps_inhwlro, tcps_inpktlro, tcps_outbadtso, tcps_outpkttso } from '../kern/counters.gen.js';
 import { M_IPV4_CSUM_IN_OK, M_IPV4_CSUM_OUT, M_TCP_CSUM_IN_OK, M_TCP_CSUM_OUT } from '../kern/uipc_mbuf.js';
 import { sum16 } from '../../wire/checksum.js';
+import { ipv4FillChecksum20, ipv4Sum20 } from '../../wire/ip4.js';
 import { Timeout } from '../kern/kern_timeout.js';
 import {
   IFCAP_LRO,
@@ -475,7 +476,7 @@ export abstract class EtherNic implements CablePort {
     if (hlen === 66 && (tstmp_lt(b, o + 58, hb, ho + 58) || tstmp_lt(b, o + 62, hb, ho + 62))) return false;
     // The hardware checks the checksums of both (the head's when it gets its first tail).
     if (rx.lroPkts === 1 && !lro_cksum_ok(hb, ho, h.len - 14)) return false;
-    if (sum16(b, o + 14, 20) !== 0xffff) return false;
+    if (ipv4Sum20(b, o + 14) !== 0xffff) return false;
     const at = h.len;
     if (!h.append(paylen)) return false;
     const nb = h.buf;
@@ -673,11 +674,7 @@ export abstract class EtherNic implements CablePort {
       const id = (id0 + n) & 0xffff;
       fb[fo + eh + 4] = id >>> 8;
       fb[fo + eh + 5] = id & 0xff;
-      fb[fo + eh + 10] = 0;
-      fb[fo + eh + 11] = 0;
-      const isum = ~sum16(fb, fo + eh, 20) & 0xffff;
-      fb[fo + eh + 10] = isum >>> 8;
-      fb[fo + eh + 11] = isum & 0xff;
+      ipv4FillChecksum20(fb, fo + eh);
       const seq = (seq0 + (p - hlen)) >>> 0;
       fb[fth + 4] = seq >>> 24;
       fb[fth + 5] = (seq >>> 16) & 0xff;
@@ -885,7 +882,7 @@ function tstmp_lt(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean
 
 /** The IPv4 header and TCP checksums of a frame at b[o] (IP length iplen) are right. */
 function lro_cksum_ok(b: Uint8Array, o: number, iplen: number): boolean {
-  if (sum16(b, o + 14, 20) !== 0xffff) return false;
+  if (ipv4Sum20(b, o + 14) !== 0xffff) return false;
   const ph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
     ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
   return sum16(b, o + 34, iplen - 20, ph) === 0xffff;
