@@ -233,6 +233,36 @@ test('sticky-address: a source keeps the pool address it was given; without it r
   ]);
 });
 
+test('sticky-address on nat-to and route-to pools: nodes of type nat-to and route-to, printed as such', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, `pass
+pass out on em1 proto udp from 192.0.2.0/24 to port 53 nat-to { 198.51.100.2, 198.51.100.3 } round-robin sticky-address
+pass in on em0 proto udp to port 54 route-to { 198.51.100.20, 198.51.100.21 } round-robin sticky-address
+`);
+  ['192.0.2.10', '192.0.2.11', '192.0.2.10'].forEach((src, i) => {
+    sendRaw(a.k, udpBytes(ip(src), ip('198.51.100.20'), 7000 + i, 53));
+    sendRaw(a.k, udpBytes(ip(src), ip('198.51.100.20'), 7100 + i, 54));
+    world.runFor(1e7);
+  });
+  world.runFor(1e9);
+  const ss = pfctl(r.k, ['-ss']).out.split('\n');
+  // the third flows of 192.0.2.10 keep its first address and next hop
+  assert.match(ss[9]!, /^all udp 198\.51\.100\.2:\d+ \(192\.0\.2\.10:7002\) -> 198\.51\.100\.20:53 {7}SINGLE:NO_TRAFFIC$/);
+  assert.equal(ss[10], 'all udp 198.51.100.20:54 {198.51.100.20} <- 192.0.2.10:7102       NO_TRAFFIC:SINGLE');
+  // (b answers the routed datagrams to port 54 with port unreachables; the nat-to addresses are nobody's)
+  assert.equal(
+    pfctl(r.k, ['-vsS']).out,
+    '192.0.2.10 nat-to 198.51.100.2 ( states 2, connections 0, rate 0.0/0s )\n' +
+      '   age 00:00:01, 2 pkts, 64 bytes, rule 1\n' +
+      '192.0.2.11 nat-to 198.51.100.3 ( states 1, connections 0, rate 0.0/0s )\n' +
+      '   age 00:00:01, 1 pkts, 32 bytes, rule 1\n' +
+      '192.0.2.10 route-to 198.51.100.20 ( states 2, connections 0, rate 0.0/0s )\n' +
+      '   age 00:00:01, 4 pkts, 176 bytes, rule 2\n' +
+      '192.0.2.11 route-to 198.51.100.21 ( states 1, connections 0, rate 0.0/0s )\n' +
+      '   age 00:00:01, 1 pkts, 32 bytes, rule 2\n',
+  );
+});
+
 test('pfctl -sS with rdr-to nodes, -K by source and by pool address, -F Sources, -s all', () => {
   const { world, a, r } = threeHosts();
   loadPf(r.k, 'pass\npass in on em0 proto udp to 198.51.100.100 port 53 rdr-to { 198.51.100.20, 198.51.100.21 } round-robin sticky-address\n');
