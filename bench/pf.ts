@@ -15,7 +15,8 @@
  * 3. Heap per state (after a full GC; needs --expose-gc).
  * 4. GC pauses (perf_hooks 'gc' entries): the longest during the state-hit
  *    runs, and while 100000+ states churn (25000 new flows per virtual
- *    second at line rate, states expiring after 4 s).
+ *    second at line rate, states expiring after 4 s): a first cycle while
+ *    the state table grows, then PFBENCH_CHURN (64) virtual seconds.
  *
  *   node --expose-gc dist/bench/pf.js [PACKETS] [RUNS]
  */
@@ -49,15 +50,16 @@ function pfctl(k: Kernel, argv: string[], conf = ''): string {
 const watch = new GcWatch();
 watch.observe();
 
-/** Resets the longest-pause record; returns it (ms) after settle(). */
-async function gcWindow(fn: () => void): Promise<{ max: number; kind: number; n: number }> {
+/** Resets the longest-pause record; returns it (ms), the count and total time of GCs in fn, after settle(). */
+async function gcWindow(fn: () => void): Promise<{ max: number; kind: number; n: number; time: number }> {
   await settle();
   watch.max = 0;
   watch.maxKind = 0;
   const n0 = watch.count;
+  const t0 = watch.time;
   fn();
   await settle();
-  return { max: watch.max, kind: watch.maxKind, n: watch.count - n0 };
+  return { max: watch.max, kind: watch.maxKind, n: watch.count - n0, time: watch.time - t0 };
 }
 
 const frames: Uint8Array[] = [];
@@ -135,22 +137,65 @@ const dt = cpuSeconds() - t0;
 const evals = evalsOf() - e0;
 console.log(`  first packet, 10001 rules      ${((dt * 1e9) / evals).toFixed(2)} ns per rule evaluated (${(evals / (FIRST * 2)).toFixed(0)} rules per pf_test, ${(FIRST / dt).toFixed(0)} pps)`);
 
-// 4. GC pauses while states churn
+// 4. GC pauses while states churn: 25000 new flows per virtual second into a
+// ruleset whose states expire after 4 s.  The flows' frames are rewritten in
+// place each second (the bench keeps 25000 frames, not one per flow, so its
+// own heap does not grow with the run).  A first cycle (8 s, 200000 flows)
+// lets the state table grow to its working size; its pauses are reported
+// apart.  Then CHURN seconds are measured after a full GC: count, longest,
+// total.
 pfctl(l.router, ['-f', 'pf.conf'], 'set limit states 300000\nset timeout { udp.first 4, udp.single 4, udp.multiple 4, interval 1 }\npass\n');
 pfctl(l.router, ['-F', 'states']);
-const churn: Uint8Array[] = [];
-for (let f = 0; f < 200000; f++) churn.push(frame(f));
-// flows in chunks of 25000, one chunk per virtual second
-const chunks: Uint8Array[][] = [];
-for (let c = 0; c < 8; c++) chunks.push(churn.slice(c * 25000, (c + 1) * 25000));
+const CHURN = Number(process.env.PFBENCH_CHURN ?? 64);
+// the 50000 frames of the runs above are not needed any more (13 MB of the bench's heap)
+frames.length = 0;
+const chunk: Uint8Array[] = [];
+for (let i = 0; i < 25000; i++) chunk.push(frame(i));
+/** Rewrites chunk[i] as the frame of flow base + i (source address and port, IP checksum). */
+function refill(base: number): void {
+  for (let i = 0; i < chunk.length; i++) {
+    const b = chunk[i]!;
+    const f = base + i;
+    const src = (SRC_NET + 2 + (f % 200)) >>> 0;
+    const sport = 1024 + Math.floor(f / 200);
+    b[26] = src >>> 24;
+    b[27] = (src >>> 16) & 0xff;
+    b[28] = (src >>> 8) & 0xff;
+    b[29] = src & 0xff;
+    b[34] = sport >>> 8;
+    b[35] = sport & 0xff;
+    b[24] = b[25] = 0;
+    let sum = 0;
+    for (let j = 14; j < 34; j += 2) sum += (b[j]! << 8) | b[j + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    b[24] = (~sum >>> 8) & 0xff;
+    b[25] = ~sum & 0xff;
+  }
+}
 let peak = 0;
+let low = Infinity;
+/** One virtual second of churn: the next 25000 of 200000 flows. */
+function churnSecond(round: number): void {
+  const t = l.world.now;
+  refill((round % 8) * 25000);
+  drive(l, chunk, 25000);
+  l.world.runFor(Math.max(0, t + 1e9 - l.world.now));
+}
+heapAfterGc();
+const grow = await gcWindow(() => {
+  for (let round = 0; round < 8; round++) churnSecond(round);
+});
+const cap = pf.st.cap;
+heapAfterGc();
+if (process.env.PFBENCH_DEBUG) console.log(`-- measured churn starts, heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MB`);
 const ch = await gcWindow(() => {
-  for (let round = 0; round < 16; round++) {
-    const t = l.world.now;
-    drive(l, chunks[round % 8]!, 25000);
-    l.world.runFor(Math.max(0, t + 1e9 - l.world.now));
+  for (let round = 8; round < 8 + CHURN; round++) {
+    churnSecond(round);
     if (pf.states > peak) peak = pf.states;
+    if (pf.states < low) low = pf.states;
   }
 });
 watch.disconnect();
-console.log(`  churn (peak ${peak} states)     ${ch.n} GCs, longest pause ${ch.max.toFixed(2)} ms (kind ${ch.kind}: 1 minor, 2 major, 4 incremental, 8 weakcb)`);
+if (cap !== pf.st.cap) throw new Error(`the state table grew during the measured churn (${cap} -> ${pf.st.cap})`);
+console.log(`  churn, table growing to ${cap}   ${grow.n} GCs, longest pause ${grow.max.toFixed(2)} ms (kind ${grow.kind})`);
+console.log(`  churn, ${CHURN} s (${low}-${peak} states) ${ch.n} GCs, longest pause ${ch.max.toFixed(2)} ms (kind ${ch.kind}), ${ch.time.toFixed(2)} ms in all (kinds: 1 minor, 4 major, 8 incremental, 16 weakcb)`);
