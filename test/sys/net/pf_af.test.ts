@@ -271,3 +271,57 @@ test('af-to drops are counted: no translation for the ICMPv6 type, IPv4 forwardi
   world.runFor(1e9);
   assert.equal(counter(pfctl(r.k, ['-si']).out, 'translate'), 2);
 });
+
+test('af-to inet: ICMP errors from an IPv4 router about translated packets (RFC 7915 types, MTU, pointer, quoted echo), from 64:ff9b::<router>', () => {
+  const { world, c, r, s } = afLab(10);
+  loadPf(r.k, NAT64);
+  const atS = capture(s.ifs[0]!);
+  const atC = capture(c.ifs[0]!);
+  send6raw(c.k, v6Packet(C6, S64, 17, udp(40005, 53, [1, 2, 3, 4]), 6));
+  send6raw(c.k, v6Packet(C6, S64, 58, icmpEcho(128, 0x0bad, 3, [7, 7, 7, 7]), 2));
+  world.runFor(1e9);
+  const d = v4Of(atS, 17)[0]!;
+  const e = v4Of(atS, 1).find((p) => p[20] === 8)!;
+  // an IPv4 router on the far side, 192.0.2.99, reports on them
+  const R99 = ip('192.0.2.99');
+  const error = (type: number, code: number, rest: number, quoted: Uint8Array): Uint8Array => {
+    const b = new Uint8Array(8 + quoted.length);
+    b[0] = type;
+    b[1] = code;
+    put32(b, 4, rest >>> 0);
+    b.set(quoted, 8);
+    return v4Packet(R99, R4, 1, b, 2);
+  };
+  const n0 = v6Of(atC, 58).length;
+  send4raw(s.k, error(3, 4, 1400, d)); // need fragmentation, next-hop MTU 1400
+  send4raw(s.k, error(12, 0, 9 << 24, d)); // parameter problem at the protocol byte
+  send4raw(s.k, error(11, 0, 0, e)); // time exceeded, quoting the echo request
+  send4raw(s.k, error(5, 1, R99, d)); // a redirect has no ICMPv6 counterpart
+  world.runFor(1e9);
+  const got = v6Of(atC, 58).slice(n0);
+  assert.equal(got.length, 3);
+  const R99in64 = ip6('64:ff9b::c000:263');
+  for (const p of got) assert.equal(hex(p.subarray(8, 24)), hex(R99in64), 'from the reporting router, at 64:ff9b::/96');
+  const icmpOf = (p: Uint8Array): string => hex(p.subarray(40, 48));
+  // packet too big, MTU 1400 + 20
+  assert.equal(icmpOf(got[0]!).slice(0, 4), '0200');
+  assert.equal(icmpOf(got[0]!).slice(8), '0000058c');
+  // parameter problem, pointer 6 (the next header)
+  assert.equal(icmpOf(got[1]!).slice(0, 4), '0400');
+  assert.equal(icmpOf(got[1]!).slice(8), '00000006');
+  // time exceeded; the quoted echo request as the client sent it (type 128, its id), hop limit as quoted
+  assert.equal(icmpOf(got[2]!).slice(0, 4), '0300');
+  const q = got[2]!.subarray(48);
+  assert.equal(hex(q.subarray(0, 40)), hex(v6Packet(C6, S64, 58, new Uint8Array(12), -1, e[8]!).subarray(0, 40)));
+  // (its checksum is the IPv4 one: as OpenBSD, the quoted transport checksum is not fixed)
+  assert.equal(hex(q.subarray(40, 48)), '8000' + hex(e.subarray(22, 24)) + '0bad0003');
+  // the quoted UDP of the first two: the client's ports
+  for (const p of got.slice(0, 2)) {
+    assert.equal(get16(p, 88), 40005);
+    assert.equal(get16(p, 90), 53);
+    assert.equal(hex(p.subarray(72, 88)), hex(S64));
+  }
+  for (const p of got) assert.equal(sum16(p, 40, p.length - 40, pseudoSum6(p, 8, 24, 58, p.length - 40)), 0xffff);
+  // the redirect: translate
+  assert.equal(counter(pfctl(r.k, ['-si']).out, 'translate'), 1);
+});
