@@ -1031,7 +1031,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 172,
+    "line": 173,
     "fn": "ip6_output",
     "cond": "!(flags & IPV6_FORWARDING) ← flags & (IPV6_FORWARDING | IPV6_DONTFRAG)"
    }
@@ -1069,7 +1069,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_fragmented": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 187,
+    "line": 188,
     "fn": "ip6_output",
     "cond": "error === 0 ← error === 0"
    }
@@ -1169,13 +1169,13 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_odropped": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 269,
+    "line": 270,
     "fn": "ip6_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 279,
+    "line": 280,
     "fn": "ip6_fragment",
     "cond": "m === null"
    }
@@ -1183,7 +1183,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_ofragments": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 301,
+    "line": 302,
     "fn": "ip6_fragment",
     "cond": "always"
    }

@@ -155,7 +155,8 @@ export function ip6_output(k: Kernel, m: Mbuf, flags: number, ro: Route6 | null 
     const n = ip6_pf_test(k, flags & IPV6_FORWARDING ? PF_FWD : PF_OUT, ifp, m);
     if (n === null) {
       st.ip6_output_rt = rt;
-      return EACCES;
+      // route-to/reply-to sent it elsewhere (pf_route6): done, as ip_output
+      return k.pf.taken ? 0 : EACCES;
     }
     if (n !== m && nexthop === b) {
       nexthop = n.buf;

@@ -14,6 +14,8 @@ import { inet6_enable } from '../../../src/sys/netinet6/in6.js';
 import { rt6_route_add } from '../../../src/sys/net/route6.js';
 import { capture, loadPf, pfctl } from './pf_lab.js';
 import { get16, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
+import { AF_INET6 } from '../../../src/sys/netinet/in_pcb.js';
+import { Proc, runWorld, SOCK_DGRAM } from '../../../src/lib/socket.js';
 
 /**
  * client 2001:db8:1::10 -- em0 2001:db8:1::1 [fw] em1 2001:db8:2::1 -- server 2001:db8:2::20
@@ -137,4 +139,22 @@ test('route-to over IPv6, the errors: no route to the next hop, over the MTU (no
   const tx = errs(3);
   assert.equal(tx.length, 1);
   assert.equal(tx[0]![41], 0);
+});
+
+test('route-to on an outbound rule over IPv6: a datagram the firewall sends itself leaves by the next hop, and sendto succeeds', async () => {
+  const { world, fw, g } = lab();
+  loadPf(fw.k, 'pass\npass out on em1 inet6 proto udp route-to 2001:db8:3::2\n');
+  const onEm1 = capture(fw.ifs[1]!);
+  const onEm2 = capture(fw.ifs[2]!);
+  const p = new Proc(fw.k);
+  const u = p.socket(AF_INET6, SOCK_DGRAM);
+  await runWorld(world, p.sendto(u, 'hello', { address: '2001:db8:2::20', port: 9 }));
+  world.runFor(1e9);
+  assert.equal(v6Of(onEm1, 17).length, 0);
+  const f = onEm2.filter((x) => x[12] === 0x86 && x[13] === 0xdd && x[20] === 17);
+  assert.equal(f.length, 1);
+  assert.equal(ethDst(f[0]!), mac(g));
+  // an outbound packet keeps its hop limit
+  assert.equal(f[0]![21], 64);
+  assert.equal(Buffer.from(f[0]!.subarray(62)).toString(), 'hello');
 });
