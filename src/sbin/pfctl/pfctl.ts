@@ -505,7 +505,10 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
             },
           };
           loadRuleset(res.main, 0, res.opts, env, out, opt);
-          if (k !== null && !(opts & PF_OPT_NOACTION)) pf_load(k, res, anchor);
+          if (k !== null && !(opts & PF_OPT_NOACTION) && pf_load(k, res, anchor) !== 0) {
+            err('pfctl: DIOCADDRULE: Invalid argument\n');
+            throw new Exit(1);
+          }
           return res;
         };
         const main = rules(rulesopt, text, anchorname, opts, optimize);

@@ -167,8 +167,8 @@ function compileAnchor(pf: Pf, src: PfAnchor, path = src.path): KAnchor {
     ka.rules.push(kr);
     if (r.anchor === null) continue;
     if (r.anchor.ref === true) {
-      const to = pf_anchor_path(path, r.anchor.path);
-      if (to !== null) kr.anchor = pf_find_or_create_anchor(pf, to);
+      // anchorRefsValid() checked every path before the load began
+      kr.anchor = pf_find_or_create_anchor(pf, pf_anchor_path(path, r.anchor.path)!);
       continue;
     }
     kr.anchor = compileAnchor(pf, r.anchor, inlinePath(path, r.anchor.name));
@@ -218,8 +218,19 @@ export function pf_anchor_path(caller: string, name: string): string | null {
     path = path === '' ? name : `${path}/${name}`;
   }
   if (path.endsWith('/*')) path = path.slice(0, -2);
-  else if (path === '*') path = '';
-  return path;
+  // An anchor rule cannot call the main ruleset (`anchor "/"`).
+  return path === '' ? null : path;
+}
+
+/** Every anchor the rules of src (and of its inline anchors) name has a path; pf_anchor_setup() fails the load otherwise. */
+function anchorRefsValid(src: PfAnchor, path: string): boolean {
+  for (const r of src.ruleset.rules) {
+    if (r.anchor === null) continue;
+    if (r.anchor.ref === true) {
+      if (pf_anchor_path(path, r.anchor.path) === null) return false;
+    } else if (!anchorRefsValid(r.anchor, inlinePath(path, r.anchor.name))) return false;
+  }
+  return true;
 }
 
 /** The live anchor at a path, made (with its parents) when missing. */
@@ -314,6 +325,8 @@ export interface PfLoad {
  */
 export function pf_load(k: Kernel, load: PfLoad, anchor = ''): number {
   const pf = pf_open(k);
+  // DIOCADDRULE: an anchor call above the main ruleset (`anchor "../x"` at the top) is EINVAL, before anything changes.
+  if (!anchorRefsValid(load.main, anchor)) return EINVAL;
   // tables defined by the ruleset replace their contents
   const paths = inlinePaths(load.main, load.main.path, new Map());
   for (const td of load.tables) {

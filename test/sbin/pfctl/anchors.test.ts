@@ -83,6 +83,24 @@ test('pf_anchor_path: absolute, relative, ../ and the wildcard', () => {
   assert.equal(pf_anchor_path('a/b', '../../c'), 'c');
   assert.equal(pf_anchor_path('a', '../../c'), null);
   assert.equal(pf_anchor_path('a', 'b/*'), 'a/b');
+  // "*" alone is an anchor named "*"; the main ruleset is no anchor to call.
+  assert.equal(pf_anchor_path('', '*'), '*');
+  assert.equal(pf_anchor_path('', '/*'), '*');
+  assert.equal(pf_anchor_path('a', '/'), null);
+});
+
+test('an anchor call above the main ruleset fails the load (DIOCADDRULE: EINVAL) and changes nothing', () => {
+  const pfctl = kernelPfctl();
+  assert.equal(pfctl(['-f', '-'], 'block all\n').status, 0);
+  for (const bad of ['pass\nanchor "../x"\n', 'anchor "a" {\n  anchor "../../x"\n}\n']) {
+    const r = pfctl(['-f', '-'], bad);
+    assert.equal(r.status, 1, bad);
+    assert.equal(r.err, 'pfctl: DIOCADDRULE: Invalid argument\n', bad);
+    assert.equal(pfctl(['-sr']).out, 'block drop all\n', bad);
+  }
+  // Inside an anchor, one level up is fine.
+  assert.equal(pfctl(['-a', 'outer', '-f', '-'], 'anchor "../peer"\n').status, 0);
+  assert.equal(pfctl(['-a', 'outer', '-sr']).out, 'anchor "../peer" all\n');
 });
 
 test('-a "regress/*" -sr names references as written at every depth, inline anchors by name, nested brace anchors in full', () => {
