@@ -367,8 +367,8 @@ export abstract class EtherNic implements CablePort {
       free--;
       const tr = this.kernel.trace;
       if (tr !== null) {
-        tr.evi2(this.kernel, m, this.tStart, ifp.if_xname, tx.me, free);
-        tr.tapi(this.kernel, m, T_TAP_OUT, ifp.if_xname);
+        tr.evi2(this.kernel, m, this.tStart, ifp, tx.me, free);
+        tr.tapi(this.kernel, m, T_TAP_OUT, ifp);
       }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
       post = true;
@@ -424,7 +424,7 @@ export abstract class EtherNic implements CablePort {
       if (tr !== null) {
         // A frame from a sender that was not tracing starts a journey of its own.
         tr.input(m, 'frame from the wire');
-        tr.evi1(this.kernel, m, this.tIntr, this.ifp.if_xname, rx.me);
+        tr.evi1(this.kernel, m, this.tIntr, this.ifp, rx.me);
       }
       if (lro && this.lro(rx, m)) continue;
       ml.enqueue(m);

@@ -197,6 +197,11 @@ export class Journey {
   ) {}
 }
 
+/** What an interned event needs to know of its interface: the name (compared as the object: cheaper than strings). */
+export interface TraceIf {
+  readonly if_xname: string;
+}
+
 /** What a trace point needs to know of its kernel: a name and the clock. */
 export interface TraceHost {
   readonly hostname: string;
@@ -300,7 +305,7 @@ export class Tracer {
   private ctxT = -1;
   private ctxJ: Journey | null = NOJ;
   private ctxH: TraceHost | null = null;
-  private ctxIf: string | null = null;
+  private ctxIf: TraceIf | null = null;
   /**
    * What a record may take the fast path with: its host (null: take the
    * slow path), its packet's journey (NOJ for none), its interface.  Valid
@@ -309,7 +314,7 @@ export class Tracer {
    */
   private fastH: TraceHost | null = null;
   private fastJ: Journey | null = NOJ;
-  private fastIf: string | null = null;
+  private fastIf: TraceIf | null = null;
   /** Blocks of the counters recorded, by index (counterBase()). */
   private readonly blocks: TraceCounters[] = [];
   /** Name of the world's event being run (a timer names the journeys it starts), '' when none. */
@@ -589,22 +594,22 @@ export class Tracer {
     this.pos = p + 6;
   }
 
-  /** An interned event on interface ifname, without arguments. */
-  evi(h: TraceHost, m: Mbuf | null, code: number, ifname: string): void {
+  /** An interned event on interface ifp, without arguments. */
+  evi(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf): void {
     let p = this.pos;
-    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
-      p = this.slow(h, m, code, ifname, 0, 0, 0);
+    if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifp, 0, 0, 0);
       if (p < 0) return;
     }
     this.log[p] = code;
     this.pos = p + 1;
   }
 
-  /** An interned event on interface ifname, of one argument word. */
-  evi1(h: TraceHost, m: Mbuf | null, code: number, ifname: string, a: number): void {
+  /** An interned event on interface ifp, of one argument word. */
+  evi1(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf, a: number): void {
     let p = this.pos;
-    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
-      p = this.slow(h, m, code, ifname, a, 0, 0);
+    if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifp, a, 0, 0);
       if (p < 0) return;
     }
     const log = this.log;
@@ -613,11 +618,11 @@ export class Tracer {
     this.pos = p + 2;
   }
 
-  /** An interned event on interface ifname, of two argument words. */
-  evi2(h: TraceHost, m: Mbuf | null, code: number, ifname: string, a: number, b: number): void {
+  /** An interned event on interface ifp, of two argument words. */
+  evi2(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf, a: number, b: number): void {
     let p = this.pos;
-    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
-      p = this.slow(h, m, code, ifname, a, b, 0);
+    if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifp, a, b, 0);
       if (p < 0) return;
     }
     const log = this.log;
@@ -627,11 +632,11 @@ export class Tracer {
     this.pos = p + 3;
   }
 
-  /** An interned event on interface ifname, of three argument words. */
-  evi3(h: TraceHost, m: Mbuf | null, code: number, ifname: string, a: number, b: number, c: number): void {
+  /** An interned event on interface ifp, of three argument words. */
+  evi3(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf, a: number, b: number, c: number): void {
     let p = this.pos;
-    if (h !== this.fastH || ifname !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
-      p = this.slow(h, m, code, ifname, a, b, c);
+    if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow(h, m, code, ifp, a, b, c);
       if (p < 0) return;
     }
     const log = this.log;
@@ -646,19 +651,19 @@ export class Tracer {
   // one): their own methods, so that a tracer that shows what the tap saw
   // (the lab's) can take them apart.
 
-  /** An interned tap (or segment ending with one) on interface ifname, without arguments. */
-  tapi(h: TraceHost, m: Mbuf, code: number, ifname: string): void {
-    this.evi(h, m, code, ifname);
+  /** An interned tap (or segment ending with one) on interface ifp, without arguments. */
+  tapi(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf): void {
+    this.evi(h, m, code, ifp);
   }
 
-  /** A segment ending with a tap on interface ifname, of one argument word. */
-  tapi1(h: TraceHost, m: Mbuf, code: number, ifname: string, a: number): void {
-    this.evi1(h, m, code, ifname, a);
+  /** A segment ending with a tap on interface ifp, of one argument word. */
+  tapi1(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf, a: number): void {
+    this.evi1(h, m, code, ifp, a);
   }
 
-  /** A segment ending with a tap on interface ifname, of two argument words. */
-  tapi2(h: TraceHost, m: Mbuf, code: number, ifname: string, a: number, b: number): void {
-    this.evi2(h, m, code, ifname, a, b);
+  /** A segment ending with a tap on interface ifp, of two argument words. */
+  tapi2(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf, a: number, b: number): void {
+    this.evi2(h, m, code, ifp, a, b);
   }
 
   /** The code of counters of block b: its counters' are this | id (CounterBlock.traceBase). */
@@ -789,20 +794,20 @@ export class Tracer {
   /**
    * Where a record of `code` goes when the fast path cannot tell: the
    * packet's journey (started if it has none), a context record when the
-   * time, journey or host changed, an interface record when ifname (not
+   * time, journey or host changed, an interface record when ifp (not
    * null) is not the last one, room, and the limit (an event is recorded
    * while the rows before it are fewer than limit - 1, as one row at a
    * time).  The position of the record, or -1 when it is not recorded (a
    * segment across the limit records its events one by one, here).
    */
-  private slow(h: TraceHost, m: Mbuf | null, code: number, ifname: string | null, a: number, b: number, c: number): number {
+  private slow(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): number {
     let p = this.pos;
     if (h === this.fastH && p <= this.wedge) {
       // The same host at the same time: another packet's journey, another interface.
       const log = this.log;
       if (m !== null) {
         const j = m.trace as Journey | null;
-        if (j === null) return this.slower(h, m, code, ifname, a, b, c);
+        if (j === null) return this.slower(h, m, code, ifp, a, b, c);
         if (j !== this.fastJ) {
           log[p] = R_J;
           log[p + 1] = j.id;
@@ -813,21 +818,21 @@ export class Tracer {
           this.orphan = -1;
         }
       }
-      if (ifname !== null && ifname !== this.ctxIf) {
-        this.ctxIf = ifname;
-        this.fastIf = ifname;
+      if (ifp !== null && ifp !== this.ctxIf) {
+        this.ctxIf = ifp;
+        this.fastIf = ifp;
         log[p] = R_IF;
-        this.refs[this.nref++] = ifname;
+        this.refs[this.nref++] = ifp.if_xname;
         p++;
       }
       this.pos = p;
       return p;
     }
-    return this.slower(h, m, code, ifname, a, b, c);
+    return this.slower(h, m, code, ifp, a, b, c);
   }
 
   /** slow() for a record whose time or host may differ from the last one's, or near the end of the room. */
-  private slower(h: TraceHost, m: Mbuf | null, code: number, ifname: string | null, a: number, b: number, c: number): number {
+  private slower(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): number {
     let j: Journey | null;
     if (m !== null) {
       j = m.trace as Journey | null;
@@ -849,17 +854,17 @@ export class Tracer {
       if (rows + (ctx ? 1 : 0) + k >= this.lim) {
         // Near the limit: one row at a time, each event of a segment on its own.
         this.wedge = -1;
-        if (k === 1) return this.place(p, now, j, h, ctx, ifname);
-        this.pieces(h, m, code, ifname, a, b, c);
+        if (k === 1) return this.place(p, now, j, h, ctx, ifp);
+        this.pieces(h, m, code, ifp, a, b, c);
         return -1;
       }
       this.wedge = Math.min(this.log.length - MAXREC, p + Math.floor((this.lim - rows - 2) / RMAX) - MAXREC);
     }
-    return this.place(p, now, j, h, ctx, ifname);
+    return this.place(p, now, j, h, ctx, ifp);
   }
 
   /** The context and interface records before a record at p; the record's position. */
-  private place(p: number, now: number, j: Journey | null, h: TraceHost, ctx: boolean, ifname: string | null): number {
+  private place(p: number, now: number, j: Journey | null, h: TraceHost, ctx: boolean, ifp: TraceIf | null): number {
     const log = this.log;
     if (ctx) {
       this.ctxT = now;
@@ -872,10 +877,10 @@ export class Tracer {
       this.refs[this.nref++] = h;
       p += 2;
     }
-    if (ifname !== null && ifname !== this.ctxIf) {
-      this.ctxIf = ifname;
+    if (ifp !== null && ifp !== this.ctxIf) {
+      this.ctxIf = ifp;
       log[p] = R_IF;
-      this.refs[this.nref++] = ifname;
+      this.refs[this.nref++] = ifp.if_xname;
       p++;
     }
     this.fastH = h;
@@ -886,7 +891,7 @@ export class Tracer {
   }
 
   /** A segment's events recorded one by one (near the limit). */
-  private pieces(h: TraceHost, m: Mbuf | null, code: number, ifname: string | null, a: number, b: number, c: number): void {
+  private pieces(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): void {
     let w = 0;
     for (const s of events[code - FIRST_EVENT]!.seg!) {
       const n = events[s - FIRST_EVENT]!.words;
@@ -894,7 +899,7 @@ export class Tracer {
       const y = w === 0 ? b : c;
       const z = c;
       w += n;
-      const p = this.slow(h, m, s, ifname, x, y, z);
+      const p = this.slow(h, m, s, ifp, x, y, z);
       if (p < 0) continue;
       const log = this.log;
       log[p] = s;

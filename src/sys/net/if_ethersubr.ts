@@ -71,7 +71,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_ETHER_INPUT, ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_ETHER_INPUT, ifp);
   st.inc(ethers_ipackets);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (m.len < ETHER_HDR_LEN) {
@@ -150,7 +150,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_ETHER_OUTPUT, ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_ETHER_OUTPUT, ifp);
   if (!(ifp.if_flags & IFF_RUNNING)) {
     if (tr !== null) tr.drop(k, m, 'ether_output: %s not running → drop, ethers_odown', '', 0, 0, 0, ifp.if_xname);
     st.inc(ethers_odown);
@@ -158,7 +158,7 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
     return ENETDOWN;
   }
   const desten = k.inet.desten;
-  if (tr !== null) tr.evi(k, m, T_ETHER_RESOLVE, ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_ETHER_RESOLVE, ifp);
   const error = arpresolve(k, ifp, rt, m, dst, desten);
   if (error !== 0) return error === EAGAIN ? 0 : error;
   return ether_encap_output(k, ifp, m, desten, ETHERTYPE_IP);

@@ -232,7 +232,7 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   const len = m.len;
   const mcast = (m.m_flags & M_MCAST) !== 0;
   const tr = ifq.ifq_if.kernel.trace;
-  if (tr !== null) tr.evi3(ifq.ifq_if.kernel, m, T_IFQ_ENQUEUE, ifq.ifq_if.if_xname, ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
+  if (tr !== null) tr.evi3(ifq.ifq_if.kernel, m, T_IFQ_ENQUEUE, ifq.ifq_if, ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
   const dm = ifq.enq(m);
   if (dm !== m) {
     ifq.ifq_packets++;
@@ -273,7 +273,7 @@ export function ifq_start(ifq: IfQueue): void {
   const ifp = ifq.ifq_if;
   const lim = ifp.if_txmit < ifq.ifq_maxlen ? ifp.if_txmit : ifq.ifq_maxlen;
   if (ifp.kernel.trace !== null) {
-    ifp.kernel.trace.evi(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_START_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_START_NOW : T_IFQ_START_TASK, ifp.if_xname);
+    ifp.kernel.trace.evi(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_START_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_START_NOW : T_IFQ_START_TASK, ifp);
   }
   if (ifq.ifq_len >= lim) {
     ifq.ifq_softnet.del(ifq.ifq_bundle);
@@ -419,8 +419,8 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
   const tr = ifp.kernel.trace;
   if (tr !== null) {
     for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
-      tr.evi1(ifp.kernel, m, T_IFIQ_INPUT, ifp.if_xname, ifiq.ifiq_idx);
-      if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi(ifp.kernel, m, T_TAP_IN, ifp.if_xname);
+      tr.evi1(ifp.kernel, m, T_IFIQ_INPUT, ifp, ifiq.ifiq_idx);
+      if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi(ifp.kernel, m, T_TAP_IN, ifp);
     }
   }
 
@@ -506,7 +506,7 @@ function ifiq_process(ifiq: IfiQueue): void {
 /** if_input_process(): link-layer input of every packet of a batch. */
 export function if_input_process(ifp: Ifnet, ml: MbufList): void {
   for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) {
-    if (ifp.kernel.trace !== null) ifp.kernel.trace.evi(ifp.kernel, m, T_IF_INPUT_PROCESS, ifp.if_xname);
+    if (ifp.kernel.trace !== null) ifp.kernel.trace.evi(ifp.kernel, m, T_IF_INPUT_PROCESS, ifp);
     ifp.if_input(ifp, m);
   }
 }

@@ -283,7 +283,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   const now = uptime(k);
   const rt = rt0 === null ? null : rt_getll(rt0);
   const tr = k.trace;
-  if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp.if_xname, dst);
+  if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
   if (rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))) {
     if (tr !== null) tr.drop(k, m, 'arpresolve: %a is down (RTF_REJECT) → drop, arps_rejected', '', dst);
     a.stats.inc(arps_rejected);

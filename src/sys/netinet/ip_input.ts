@@ -174,7 +174,7 @@ function ipv4_free(m: Mbuf): false {
 export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_IP_INPUT, ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_IP_INPUT, ifp);
   k.stats.ipstat.inc(ips_total);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (!ipv4_check(k, ifp, m)) {
@@ -657,7 +657,7 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const st = k.stats.ipstat;
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp.if_xname);
+  if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
   // The header's bytes read directly: view getters inlined here spend the inlining budget.
   const mb = m.buf;
   const mo = m.off;

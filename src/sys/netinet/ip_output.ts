@@ -139,8 +139,8 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     if (rt.rt_ifa !== null && ipv4_src_any(b, o)) ipv.wrap(b, o, m.len).src = rt.rt_ifa.addr;
     if (tr !== null) {
       const local = (rt.rt_flags & RTF_LOCAL) !== 0;
-      if (rt.rt_flags & RTF_GATEWAY) tr.evi2(k, m, local ? T_ROUTE_GATEWAY_LOCAL : T_ROUTE_GATEWAY, ifp.if_xname, dstaddr, nexthop);
-      else tr.evi1(k, m, local ? T_ROUTE_DIRECT_LOCAL : T_ROUTE_DIRECT, ifp.if_xname, dstaddr);
+      if (rt.rt_flags & RTF_GATEWAY) tr.evi2(k, m, local ? T_ROUTE_GATEWAY_LOCAL : T_ROUTE_GATEWAY, ifp, dstaddr, nexthop);
+      else tr.evi1(k, m, local ? T_ROUTE_DIRECT_LOCAL : T_ROUTE_DIRECT, ifp, dstaddr);
     }
   }
 
