@@ -81,7 +81,7 @@ import { bpf_mtap_ether, bpfattach, BPF_DIRECTION_OUT, DLT_EN10MB } from '../net
 import { ether_ifattach } from '../net/if_ethersubr.js';
 import { formatMac, parseMac } from '../../wire/addr.js';
 import type { Cable, CablePort } from './cable.js';
-import { traceEvent, type Journey } from '../kern/kern_trace.js';
+import { traceEvent, traceSegment, type Journey } from '../kern/kern_trace.js';
 
 /** Trace event of a frame handed to the transmit ring's tap. */
 const T_TAP_OUT = traceEvent('tap', 'bpf_mtap_ether', 'OUT');
@@ -252,7 +252,7 @@ export abstract class EtherNic implements CablePort {
   /** Trace point names: em_intr/em_start, ixgbe_queue_intr/ixgbe_start. */
   readonly intrName: string;
   readonly startName: string;
-  /** Trace events of the interrupt taking a frame off the receive ring and of the start routine putting one on the transmit ring. */
+  /** Trace events of the interrupt taking a frame off the receive ring and of the start routine putting one on the transmit ring (and its tap). */
   private readonly tIntr: number;
   private readonly tStart: number;
 
@@ -271,7 +271,7 @@ export abstract class EtherNic implements CablePort {
     this.intrName = model.intrName ?? `${model.driver}_intr`;
     this.startName = model.startName ?? `${model.driver}_start`;
     this.tIntr = traceEvent('fn', this.intrName, `rxq %d: ${this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof'} takes the frame off the receive ring`);
-    this.tStart = traceEvent('fn', this.startName, 'txq %d: onto the transmit ring, %d descriptors free');
+    this.tStart = traceSegment(traceEvent('fn', this.startName, 'txq %d: onto the transmit ring, %d descriptors free'), T_TAP_OUT);
 
     ifp.if_flags = IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST;
     ifp.if_xflags = IFXF_MPSAFE | model.xflags;
@@ -367,8 +367,7 @@ export abstract class EtherNic implements CablePort {
       free--;
       const tr = this.kernel.trace;
       if (tr !== null) {
-        tr.evi2(this.kernel, m, this.tStart, ifp, tx.me, free);
-        tr.tapi(this.kernel, m, T_TAP_OUT, ifp);
+        tr.tapi2(this.kernel, m, this.tStart, ifp, tx.me, free);
       }
       if (ifp.if_bpf !== null) bpf_mtap_ether(ifp.if_bpf, m, BPF_DIRECTION_OUT);
       post = true;

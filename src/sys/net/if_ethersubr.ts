@@ -20,12 +20,13 @@ import {
 import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
 import { ipv4_input } from '../netinet/ip_input.js';
 import { ENETDOWN, ENOBUFS, EAGAIN, type Rtentry } from './route.js';
-import { macHi, macLo, traceEvent } from '../kern/kern_trace.js';
+import { macHi, macLo, traceEvent, traceSegment } from '../kern/kern_trace.js';
 
 // Trace events of the hot path (kern_trace.ts).
 const T_ETHER_INPUT = traceEvent('fn', 'ether_input');
 const T_ETHER_OUTPUT = traceEvent('fn', 'ether_output');
-const T_ETHER_RESOLVE = traceEvent('fn', 'ether_resolve', 'IPv4: arpresolve()');
+/** ether_output, then ether_resolve for IPv4: one record when the interface runs. */
+const T_ETHER_OUTPUT_RESOLVE = traceSegment(T_ETHER_OUTPUT, traceEvent('fn', 'ether_resolve', 'IPv4: arpresolve()'));
 const T_ETHER_ENCAP = traceEvent('bytes', 'ether_encap: Ethernet header %m > %m, type 0x%x');
 
 export const ETHERSTAT_NAMES = [
@@ -150,15 +151,17 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_ETHER_OUTPUT, ifp);
   if (!(ifp.if_flags & IFF_RUNNING)) {
-    if (tr !== null) tr.drop(k, m, 'ether_output: %s not running → drop, ethers_odown', '', 0, 0, 0, ifp.if_xname);
+    if (tr !== null) {
+      tr.evi(k, m, T_ETHER_OUTPUT, ifp);
+      tr.drop(k, m, 'ether_output: %s not running → drop, ethers_odown', '', 0, 0, 0, ifp.if_xname);
+    }
     st.inc(ethers_odown);
     m.free();
     return ENETDOWN;
   }
   const desten = k.inet.desten;
-  if (tr !== null) tr.evi(k, m, T_ETHER_RESOLVE, ifp);
+  if (tr !== null) tr.evi(k, m, T_ETHER_OUTPUT_RESOLVE, ifp);
   const error = arpresolve(k, ifp, rt, m, dst, desten);
   if (error !== 0) return error === EAGAIN ? 0 : error;
   return ether_encap_output(k, ifp, m, desten, ETHERTYPE_IP);

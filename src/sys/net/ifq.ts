@@ -38,7 +38,7 @@ import {
   type KstatKv,
 } from '../kern/kern_kstat.js';
 import { ENOBUFS } from '../sys/errno.js';
-import { traceEvent } from '../kern/kern_trace.js';
+import { traceEvent, traceSegment } from '../kern/kern_trace.js';
 import type { Ifnet } from './if.js';
 import { BPF_DIRECTION_IN, DLT_EN10MB } from './bpf.js';
 
@@ -48,7 +48,7 @@ const T_IFQ_START_OACTIVE = traceEvent('fn', 'ifq_start', 'OACTIVE: the driver i
 const T_IFQ_START_NOW = traceEvent('fn', 'ifq_start', 'bundle full: start the driver now');
 const T_IFQ_START_TASK = traceEvent('fn', 'ifq_start', 'start the driver from a softnet task (ifq_bundle)');
 const T_IFIQ_INPUT = traceEvent('fn', 'ifiq_input', 'rxq %d');
-const T_TAP_IN = traceEvent('tap', 'bpf_mtap_ether', 'IN');
+const T_IFIQ_INPUT_TAP = traceSegment(T_IFIQ_INPUT, traceEvent('tap', 'bpf_mtap_ether', 'IN'));
 const T_IF_INPUT_PROCESS = traceEvent('fn', 'if_input_process', 'softnet takes the packet off the input queue');
 
 /** Default transmit queue length (net/if.h IFQ_MAXLEN). */
@@ -419,8 +419,8 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
   const tr = ifp.kernel.trace;
   if (tr !== null) {
     for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
-      tr.evi1(ifp.kernel, m, T_IFIQ_INPUT, ifp, ifiq.ifiq_idx);
-      if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi(ifp.kernel, m, T_TAP_IN, ifp);
+      if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi1(ifp.kernel, m, T_IFIQ_INPUT_TAP, ifp, ifiq.ifiq_idx);
+      else tr.evi1(ifp.kernel, m, T_IFIQ_INPUT, ifp, ifiq.ifiq_idx);
     }
   }
 
