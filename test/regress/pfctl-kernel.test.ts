@@ -12,16 +12,19 @@ import { join } from 'node:path';
 import { World } from '../../src/sys/kern/kern_clock.js';
 import { Kernel } from '../../src/sys/kern/kernel.js';
 import { pfctlKernel } from '../../src/sbin/pfctl/pfctl.js';
+import { pfr_pool_stats } from '../../src/sys/net/pf_ioctl.js';
 import { defaultPfctlEnv } from '../../src/sbin/pfctl/pfctl_env.js';
 import { StringOutput } from '../../src/lib/io.js';
 import { SHARED } from '../helpers/root.js';
 
 const DIR = join(SHARED, 'reference-data', 'pfctl-regress');
 
+type Pfctl = ((argv: string[], stdin?: string) => { out: string; err: string; status: number }) & { k: Kernel };
+
 /** A kernel with pfctl bound to it; stdin is given per call. */
-function regressKernel(): (argv: string[], stdin?: string) => { out: string; err: string; status: number } {
+function regressKernel(): Pfctl {
   const k = new Kernel(new World({ seed: 1 }), { hostname: 'regress' });
-  return (argv, stdin = '') => {
+  const f = (argv: string[], stdin = ''): { out: string; err: string; status: number } => {
     const o = new StringOutput();
     const e = new StringOutput();
     const status = pfctlKernel(k, argv, { stdout: o, stderr: e }, {
@@ -34,6 +37,7 @@ function regressKernel(): (argv: string[], stdin?: string) => { out: string; err
     }) as number;
     return { out: o.text(), err: e.text(), status };
   };
+  return Object.assign(f, { k });
 }
 
 const files = existsSync(DIR) ? readdirSync(DIR) : [];
@@ -62,3 +66,128 @@ test('the checksum follows what decides matching: a changed port changes it, a c
   // No rules: MD5 of nothing.
   assert.equal(sum('\n'), '0xd41d8cd98f00b204e9800998ecf8427e');
 });
+
+/*
+ * pfrNN: regress/sbin/pfctl/pfr.exec, a ksh script, run on pfrNN.in.  Each
+ * line `pass|fail CMD ARGS` runs pfctl table commands on table <regress>
+ * of anchor "regress" and prints them under `# RESULT CMD ARGS` headers:
+ * add/delete/replace first as dry runs (-n, -n with the addresses on
+ * standard input, -nqv, -nqvv; each output sorted), then for real; `list`
+ * is -sT and -gvsT, `show` is -qvv -T show without its "Cleared:" lines,
+ * `load` and `rule` load a ruleset line, other commands print sorted
+ * output; a `fail` command must exit non-zero.  At the end (-FT, -Fr) the
+ * kernel's table pools must have given back all they handed out: the
+ * script reads them from `vmstat -m` (pfrktable, pfrke_plain, pfrke_route,
+ * pfrke_cost); here pfr_pool_stats() gives the same Requests and InUse.
+ */
+const sortLines = (t: string): string => {
+  const l = t.split('\n');
+  if (l[l.length - 1] === '') l.pop();
+  return l.length ? l.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join('\n') + '\n' : '';
+};
+
+/** print_table() of the pfctl these .ok files were made with: `-sT` the name only, `-vsT` flags, name, TAB, anchor. */
+const oldTableList = (t: string): string => t.replace(/^([^@\n]+)@(\S+)$/gm, (_m, a: string, b: string) => (a.includes('\t') ? `${a}\t${b}` : a));
+
+export function pfrExec(pfctl: Pfctl, input: string, dir: string): string {
+  const A = 'regress';
+  let out = '';
+  const both = (r: { out: string; err: string }): string => r.err + r.out;
+  const pools = (): Map<string, { r: number; i: number }> =>
+    new Map(pfr_pool_stats(pfctl.k).map((p) => [p.name, { r: p.requests, i: p.inuse }]));
+  pfctl(['-a', A, '-FT']);
+  pfctl(['-a', A, '-Fr']);
+  const p0 = pools();
+  out += '# create\n';
+  const cr = pfctl(['-a', A, '-f', '-'], 'table <regress> persist\n');
+  out += both(cr);
+  if (cr.status !== 0) return out;
+  for (const word of input.replace(/ /g, '_').split(/\s+/).filter((w) => w !== '')) {
+    const a = word.split('_');
+    const result = a[0]!;
+    if (result !== 'pass' && result !== 'fail') continue;
+    const cmd = a[1] ?? '';
+    const argsx: string[] = [];
+    for (let i = 2; i < a.length && a[i] !== ''; i++) argsx.push(a[i]!);
+    const args = argsx.join(' ');
+    const argv = argsx;
+    if (result === 'pass' && (cmd === 'add' || cmd === 'delete' || cmd === 'replace')) {
+      out += `# pass ${cmd} -n ${args}\n`;
+      out += sortLines(both(pfctl(['-a', A, '-t', 'regress', '-nT', cmd, ...argv])));
+      out += `# pass ${cmd} -nf-\n`;
+      out += sortLines(both(pfctl(['-a', A, '-t', 'regress', '-nT', cmd, '-f-'], `# test\n ${argsx.join(' ')}\n`)));
+      out += `# pass ${cmd} -nqv ${args}\n`;
+      out += sortLines(both(pfctl(['-a', A, '-t', 'regress', '-nqvT', cmd, ...argv])));
+      out += `# pass ${cmd} -nqvv ${args}\n`;
+      out += sortLines(both(pfctl(['-a', A, '-t', 'regress', '-nqvvT', cmd, ...argv])));
+    }
+    out += `# ${result} ${cmd} ${args}\n`;
+    if (result === 'pass') {
+      switch (cmd) {
+        case 'list':
+          out += oldTableList(both(pfctl(['-a', A, '-sT'])));
+          out += `# pass ${cmd} -v\n`;
+          out += oldTableList(both(pfctl(['-a', A, '-gvsT'])));
+          break;
+        case 'load': {
+          // stderr is not captured
+          const r = pfctl(['-a', A, '-f-'], args.replace(/DIR/g, dir) + '\n');
+          out += r.out;
+          if (r.status !== 0) return out;
+          break;
+        }
+        case 'rule': {
+          const r = pfctl(['-a', A, '-f-'], args + '\n');
+          out += both(r);
+          if (r.status !== 0) return out;
+          break;
+        }
+        case 'show':
+          out += both(pfctl(['-qvv', '-a', A, '-t', 'regress', '-T', cmd, ...argv])).split('\n').filter((l) => !l.includes('Cleared:')).join('\n');
+          break;
+        default:
+          out += sortLines(both(pfctl(['-a', A, '-t', 'regress', '-T', cmd, ...argv])));
+      }
+    } else {
+      let r;
+      if (cmd === 'load') r = pfctl(['-a', A, '-Tl', '-f-'], 'ARGS\n');
+      else if (cmd === 'rule') r = pfctl(['-a', A, '-f-'], args + '\n');
+      else r = pfctl(['-a', A, '-t', 'regress', '-T', cmd, ...argv]);
+      if (cmd !== 'load') out += both(r);
+      if (r.status === 0) return out;
+    }
+  }
+  out += '# kill\n';
+  out += both(pfctl(['-a', A, '-FT']));
+  out += both(pfctl(['-a', A, '-Fr']));
+  const p1 = pools();
+  const line = (label: string, name: string): string => {
+    const r = p1.get(name)!.r - p0.get(name)!.r;
+    const i = p1.get(name)!.i - p0.get(name)!.i;
+    return `${label}: ${r} allocated, ${r - i} released, ${i} leaked.\n`;
+  };
+  out += line('ktable', 'pfrktable') + line('pfrke_plain', 'pfrke_plain') + line('pfrke_route', 'pfrke_route') + line('pfrke_cost', 'pfrke_cost');
+  return out;
+}
+
+/*
+ * pfr13 stays todo for one line.  Its fifth load, `{ !127.0.0.1 } file
+ * pfr.addrs1` over a table holding 127.0.0.1, commits a shadow whose
+ * 127.0.0.1 is negated: pfr_commit_ktable() puts the table's entry on its
+ * change queue and inverts its negation (INVERT_NEG_FLAG), so `-T show`
+ * prints "!127.0.0.1"; pfr13.ok has " 127.0.0.1".  The pfr targets are
+ * NODEFAULT_TARGETS upstream (not run by `make regress`) and that line
+ * does not follow from today's pf_table.c; all else in pfr13, the pool
+ * figures included, matches.
+ */
+const PFR_TODO = new Map<string, string>([
+  ['pfr13', 'pfr13.ok keeps 127.0.0.1 un-negated after `{ !127.0.0.1 }` is committed over it; pf_table.c inverts it'],
+]);
+
+for (const f of files.filter((x) => /^pfr\d+\.in$/.test(x)).sort((a, b) => parseInt(a.slice(3)) - parseInt(b.slice(3)))) {
+  const n = f.replace('.in', '');
+  test(`${n}: pfr.exec's table commands and the table pools`, { todo: PFR_TODO.get(n) ?? false }, () => {
+    const got = pfrExec(regressKernel(), readFileSync(join(DIR, f), 'latin1'), DIR);
+    assert.equal(got, readFileSync(join(DIR, `${n}.ok`), 'latin1'));
+  });
+}

@@ -138,6 +138,8 @@ import {
   type NodeHost,
   type TableInit,
 } from './pfctl_parser.js';
+import { AddrAppender, pfrTokens } from './pfctl_parser.js';
+import type { PfrAddr } from '../../sys/net/pf_table.js';
 
 /* ------------------------------------------------------------------ */
 /* lexer                                                              */
@@ -462,6 +464,8 @@ export class PfParser {
   /** yacc's yyerrflag: >0 suppresses "syntax error" right after a recovery */
   private errflag = 0;
   private readonly hctx: HostCtx;
+  /** append_addr()'s state (static in pfctl_parser.c: one per pfctl run) */
+  private readonly appender: AddrAppender;
 
   private blockpolicy = PFRULE_RETURN & 0;
   private returnicmpdefault = (3 << 8) | 3;
@@ -487,6 +491,7 @@ export class PfParser {
 
   constructor(private readonly ctx: ParseContext) {
     this.hctx = { env: ctx.env, opts: ctx.opts, warn: (m) => ctx.err(m) };
+    this.appender = new AddrAppender(this.hctx);
     this.queues = ctx.qspecs ?? [];
     this.optimize = ctx.optimize ?? 0;
     this.optimizeChosen = (ctx.opts & PF_OPT_OPTIMIZE) !== 0;
@@ -1252,16 +1257,24 @@ export class PfParser {
         const text = this.ctx.readFile(ti.file);
         if (text === null) this.fail(`cannot load "${ti.file}": No such file or directory`);
         def.files.push(ti.file);
-        for (const word of text.replace(/#.*$/gm, '').split(/\s+/).filter((w) => w)) {
-          let not = false;
-          let w = word;
-          while (w.startsWith('!')) {
-            not = !not;
-            w = w.slice(1);
-          }
-          const hs = host(this.hctx, w);
-          if (!hs) this.fail(`file "${ti.file}" contains bad data`);
-          for (const h of hs) def.entries.push(this.tableEntry(h, not));
+        // pfr_buf_load(): append_addr() per word, whose `weight N` weighs the address before
+        const b: PfrAddr[] = [];
+        let ev = 0;
+        for (const word of pfrTokens(text)) {
+          ev = this.appender.append(b, word, false);
+          if (ev === -1) break;
+        }
+        if (ev !== 0) this.fail(`file "${ti.file}" contains bad data`);
+        for (const a of b) {
+          const addr = new Uint8Array(16);
+          const w = a.af === AF_INET ? [a.w0] : [a.w0, a.w1, a.w2, a.w3];
+          w.forEach((x, i) => {
+            addr[i * 4] = x >>> 24;
+            addr[i * 4 + 1] = (x >>> 16) & 255;
+            addr[i * 4 + 2] = (x >>> 8) & 255;
+            addr[i * 4 + 3] = x & 255;
+          });
+          def.entries.push({ af: a.af, addr, net: a.net, not: a.not, ifname: a.ifname || null, weight: a.weight });
         }
       }
       for (const h of ti.hosts) def.entries.push(this.tableEntry(h, false));

@@ -36,14 +36,14 @@ import { PF_OPTIMIZE_BASIC, PF_OPTIMIZE_PROFILE, PfOptState, pfctl_optimize_rule
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
   pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_kill_src_nodes, pf_kill_states, pf_load, pf_open,
-  pf_start, pf_stop, pfr_add_addrs, pfr_add_table, pfr_clr_addrs, pfr_clr_tables, pfr_del_addrs, pfr_set_addrs, pfr_table,
-  pfr_tst_addrs, type PfKillAddr,
+  pf_start, pf_stop, type PfKillAddr,
 } from '../../sys/net/pf_ioctl.js';
-import { parseTableEntry, maskWord, type PfrKentry } from '../../sys/net/pf_table.js';
+import { parseTableEntry, maskWord } from '../../sys/net/pf_table.js';
 import {
-  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showLimits, showRules, showSrcNodes, showStates, showStatus, showTables,
-  showTimeouts,
+  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showLimits, showRules, showSrcNodes, showStates, showStatus, showTimeouts,
 } from './pfctl_kernel.js';
+import { AddrAppender, pfctl_table } from './pfctl_table.js';
+import { PF_OPT_DUMMYACTION } from './pfctl_parser.js';
 
 /** What pfctl needs from its surroundings. */
 export interface PfctlHost {
@@ -380,7 +380,11 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
             tableopt = a;
             break;
           case 'T':
-            tblcmdopt = a;
+            tblcmdopt = lookupOption(a, ['kill', 'flush', 'add', 'delete', 'replace', 'show', 'test', 'zero', 'expire'], err);
+            if (tblcmdopt === null) {
+              err(`pfctl: Unknown table command '${a}'\n`);
+              usage();
+            }
             break;
           case 'v':
             if (opts & PF_OPT_VERBOSE) opts |= PF_OPT_VERBOSE2;
@@ -439,9 +443,16 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
       void mode;
       let exitVal = 0;
       const kenv = hostOpts.env ?? (k !== null ? kernelPfctlEnv(k) : undefined);
+      const appender = new AddrAppender({ env: kenv ?? defaultPfctlEnv(), opts, warn: err });
+      const readFile = hostOpts.readFile ?? defaultReadFile;
+      const readInput = (name: string): string | null =>
+        name === '-' ? (hostOpts.readStdin ? hostOpts.readStdin() : readFileSync(0, 'latin1')) : readFile(name);
+      const tio = { out, err, env: kenv ?? defaultPfctlEnv(), readFile: readInput, appender };
       if (k !== null) {
         pf_open(k);
         if (quiet) opts |= PF_OPT_QUIET_K;
+        // -n with a pf device: table commands ask the kernel for a dry run
+        if (opts & PF_OPT_NOACTION) opts |= PF_OPT_DUMMYACTION;
         if (disable && !(opts & PF_OPT_NOACTION)) {
           if (pf_stop(k) !== 0) {
             err('pfctl: pf not enabled\n');
@@ -449,20 +460,18 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           }
           if (!quiet) err('pf disabled\n');
         }
-        if (showopt !== null) pfctlShow(k, kenv!, showopt, anchorname, opts, ifaceopt, out);
-        if (clearopt !== null && !(opts & PF_OPT_NOACTION)) pfctlClear(k, clearopt, anchorname, ifaceopt, quiet, err);
+        if (showopt !== null) pfctlShow(k, kenv!, showopt, anchorname, opts, ifaceopt, out, tio);
+        if (clearopt !== null && !(opts & PF_OPT_NOACTION)) pfctlClear(k, clearopt, anchorname, ifaceopt, quiet, err, opts, tio);
         if (stateKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKill(k, stateKill, ifaceopt, quiet, err);
         if (srcNodeKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKillSrcNodes(k, srcNodeKill, quiet, err);
         if (tblcmdopt !== null) {
-          exitVal = pfctlTable(k, tableopt!, tblcmdopt, g.rest, anchorname, opts, quiet, out, err);
+          if (tableopt!.length >= 32) usage();
+          exitVal = pfctl_table(k, g.rest, tableopt, tblcmdopt, rulesopt, anchorname, opts, tio) & 0xff;
           rulesopt = null;
         }
       }
       if (rulesopt !== null) {
-        const readFile = hostOpts.readFile ?? defaultReadFile;
-        let text: string | null;
-        if (rulesopt === '-') text = hostOpts.readStdin ? hostOpts.readStdin() : readFileSync(0, 'latin1');
-        else text = readFile(rulesopt);
+        const text = readInput(rulesopt);
         if (text === null) {
           err(`pfctl: pushfile: ${rulesopt}: No such file or directory\n`);
           err('pfctl: cannot open the main config file!: No such file or directory\n');
@@ -550,7 +559,10 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
 const PF_OPT_QUIET_K = 0x00010;
 
 /** The -s modes against the kernel (pfctl_show_*). */
-function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, opts: number, iface: string | null, out: (s: string) => void): void {
+function pfctlShow(
+  k: Kernel, env: PfctlEnv, showopt: string, anchor: string, opts: number, iface: string | null, out: (s: string) => void,
+  tio: Parameters<typeof pfctl_table>[7],
+): void {
   let first = true;
   const title = (t: string): void => {
     if (!first) out('\n');
@@ -581,7 +593,8 @@ function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, op
       showLimits(k, opts, out, title);
       break;
     case 'T':
-      showTables(k, anchor, opts, out, title);
+      // pfctl_show_tables(): exit(1) when the anchor has no tables to list
+      if (pfctl_table(k, [], null, '-s', null, anchor, opts, tio) === -1) throw new Exit(1);
       break;
     case 'a': {
       const o = opts | PF_OPT_SHOWALL;
@@ -593,7 +606,8 @@ function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, op
       showRules(k, env, anchor, o, true, false, out, 0, title);
       showTimeouts(k, o, out, title);
       showLimits(k, o, out, title);
-      showTables(k, anchor, o, out, title);
+      if (pfctl_table(k, [], null, '-s', null, anchor, o, { ...tio, out: (s) => (s === 'TABLES:\n' ? title('TABLES:') : out(s)) }) === -1)
+        throw new Exit(1);
       title('OS FINGERPRINTS:');
       out('0 fingerprints loaded\n');
       break;
@@ -604,7 +618,10 @@ function pfctlShow(k: Kernel, env: PfctlEnv, showopt: string, anchor: string, op
 }
 
 /** -F modifier */
-function pfctlClear(k: Kernel, clearopt: string, anchor: string, iface: string | null, quiet: boolean, err: (s: string) => void): void {
+function pfctlClear(
+  k: Kernel, clearopt: string, anchor: string, iface: string | null, quiet: boolean, err: (s: string) => void, opts: number,
+  tio: Parameters<typeof pfctl_table>[7],
+): void {
   const say = (s: string): void => {
     if (!quiet) err(s);
   };
@@ -617,7 +634,10 @@ function pfctlClear(k: Kernel, clearopt: string, anchor: string, iface: string |
     pf_clear_status(k);
     say(`pf: statistics cleared${iface !== null ? ` for interface ${iface}` : ''}\n`);
   };
-  const tables = (): void => say(`${pfr_clr_tables(k, anchor)} tables deleted.\n`);
+  // pfctl_clear_tables(): exit(1) when it fails
+  const tables = (): void => {
+    if (pfctl_table(k, [], null, '-F', null, anchor, opts, tio) === -1) throw new Exit(1);
+  };
   switch (clearopt[0]) {
     case 'r':
       rules();
@@ -711,130 +731,6 @@ function pfctlKillSrcNodes(k: Kernel, kill: string[], quiet: boolean, err: (s: s
   }
   const killed = kill.length > 1 && dests === 0 ? 0 : pf_kill_src_nodes(k, src, dst);
   if (!quiet) err(`killed ${killed} src nodes from 1 sources and ${dests} destinations\n`);
-}
-
-/** print_addrx() */
-function addrx(e: PfrKentry, fb: string): string {
-  const host = e.af === 2 ? 32 : 128;
-  return `${fb} ${e.not ? '!' : ' '}${e.addrText()}${e.net < host ? `/${e.net}` : ''}\n`;
-}
-
-/** -t TABLE -T command [address ...]: pfctl_table() */
-function pfctlTable(
-  k: Kernel, tname: string, cmd: string, argv: readonly string[], anchor: string, opts: number, quiet: boolean,
-  out: (s: string) => void, err: (s: string) => void,
-): number {
-  const noaction = (opts & PF_OPT_NOACTION) !== 0;
-  const xprintf = (s: string): void => {
-    if (!quiet) err(`${s}${noaction ? ' (syntax only)' : ''}.\n`);
-  };
-  const verbose = (opts & PF_OPT_VERBOSE) !== 0;
-  const load = (): PfrKentry[] | null => {
-    const b: PfrKentry[] = [];
-    for (const a of argv) {
-      const e = parseTableEntry(a);
-      if (e === null) {
-        err(`pfctl: cannot decode ${a}: no address\n`);
-        return null;
-      }
-      b.push(e);
-    }
-    return b;
-  };
-  const enoent = (): number => {
-    err('pfctl: Table does not exist.\n');
-    return -1 & 0xff;
-  };
-  const create = (): void => {
-    if (noaction) return;
-    const n = pfr_add_table(k, tname, anchor);
-    if (n) xprintf(`${n} table created`);
-  };
-  const cmds = ['kill', 'flush', 'add', 'delete', 'replace', 'show', 'test', 'zero', 'expire'];
-  const c = cmds.find((x) => x.startsWith(cmd) && cmd.length > 0);
-  switch (c) {
-    case 'kill': {
-      if (noaction) return 0;
-      const t = pfr_table(k, tname, anchor);
-      if (t === null) return enoent();
-      pfr_clr_addrs(k, tname, anchor);
-      pf_open(k).tables.delete(`${anchor}/${tname}`);
-      xprintf('1 table deleted');
-      return 0;
-    }
-    case 'flush': {
-      if (noaction) return 0;
-      const n = pfr_clr_addrs(k, tname, anchor);
-      if (n < 0) return enoent();
-      xprintf(`${n} addresses deleted`);
-      return 0;
-    }
-    case 'add': {
-      const b = load();
-      if (b === null) return 255;
-      create();
-      if (noaction) return 0;
-      const before = b.map((e) => pfr_table(k, tname, anchor)?.lookupExact(e.af, e.w0, e.w1, e.w2, e.w3, e.net) ?? null);
-      const n = pfr_add_addrs(k, tname, anchor, b);
-      if (n < 0) return enoent();
-      xprintf(`${n}/${b.length} addresses added`);
-      if (verbose) b.forEach((e, i) => out(addrx(e, before[i] === null ? 'A' : ' ')));
-      return 0;
-    }
-    case 'delete': {
-      const b = load();
-      if (b === null) return 255;
-      if (noaction) return 0;
-      const t = pfr_table(k, tname, anchor);
-      if (t === null) return enoent();
-      const had = b.map((e) => t.lookupExact(e.af, e.w0, e.w1, e.w2, e.w3, e.net) !== null);
-      const n = pfr_del_addrs(k, tname, anchor, b);
-      xprintf(`${n}/${b.length} addresses deleted`);
-      if (verbose) b.forEach((e, i) => out(addrx(e, had[i] ? 'D' : ' ')));
-      return 0;
-    }
-    case 'replace': {
-      const b = load();
-      if (b === null) return 255;
-      create();
-      if (noaction) return 0;
-      const r = pfr_set_addrs(k, tname, anchor, b);
-      if (typeof r === 'number') return enoent();
-      if (r.nadd) xprintf(`${r.nadd} addresses added`);
-      if (r.ndel) xprintf(`${r.ndel} addresses deleted`);
-      if (r.nchange) xprintf(`${r.nchange} addresses changed`);
-      if (!r.nadd && !r.ndel && !r.nchange) xprintf('no changes');
-      return 0;
-    }
-    case 'show': {
-      const t = pfr_table(k, tname, anchor);
-      if (t === null) return enoent();
-      for (const e of t.entries()) out(addrx(e, ' '));
-      return 0;
-    }
-    case 'test': {
-      const b = load();
-      if (b === null) return 255;
-      const r = pfr_tst_addrs(k, tname, anchor, b);
-      if (typeof r === 'number') return enoent();
-      const nmatch = r.filter((x) => x).length;
-      xprintf(`${nmatch}/${b.length} addresses match`);
-      if (verbose) b.forEach((e, i) => r[i] && out(addrx(e, 'M')));
-      return nmatch < b.length ? 2 : 0;
-    }
-    case 'zero': {
-      const t = pfr_table(k, tname, anchor);
-      if (t === null) return enoent();
-      t.match = t.nomatch = 0;
-      t.packets.fill(0);
-      t.bytes.fill(0);
-      xprintf('1 table/stats cleared');
-      return 0;
-    }
-    default:
-      err(`pfctl: pfctl_table: unknown command '${cmd}'\n`);
-      return 0;
-  }
 }
 
 /** pfctl bound to a kernel, for the lab shell: `(k, argv, io) => status`. */

@@ -2,8 +2,8 @@
  * pfctl against a kernel: what pfctl.c, pfctl_table.c and pf_print_state.c
  * print from the pf device.  -s rules (with -v/-vv/-g counters and skip
  * steps, anchors recursed with -a 'x/*'), -s states (print_state), -s info
- * (print_status), -s labels, -s timeouts, -s memory, -s Tables, and the
- * table commands of -t TABLE -T ..., with OpenBSD's formats and messages.
+ * (print_status), -s labels, -s timeouts, -s memory, with OpenBSD's
+ * formats and messages (the tables' -s Tables and -T are pfctl_table.ts).
  */
 import type { Kernel } from '../../sys/kern/kernel.js';
 import type { KRule, Pf, PfState, PfStateKey } from '../../sys/net/pf.js';
@@ -13,10 +13,7 @@ import {
 } from '../../sys/net/pf.js';
 import { pf_find_anchor, pf_get_src_nodes, pf_open } from '../../sys/net/pf_ioctl.js';
 import { PF_SN_NAT, PF_SN_RDR, PF_SN_ROUTE, type PfSrcNodeExport } from '../../sys/net/pf_src.js';
-import {
-  PFR_TFLAG_ACTIVE, PFR_TFLAG_CONST, PFR_TFLAG_COUNTERS, PFR_TFLAG_INACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFDANCHOR,
-  PFR_TFLAG_REFERENCED, type PfrKtable,
-} from '../../sys/net/pf_table.js';
+import { PFR_TFLAG_ACTIVE, type PfrKtable } from '../../sys/net/pf_table.js';
 import { formatIp4, formatIp6 } from '../../wire/addr.js';
 import {
   PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, PFRULE_EXPIRED, PFI_AFLAG_BROADCAST, PFI_AFLAG_NETWORK, PFI_AFLAG_NOALIAS, PFI_AFLAG_PEER, copyRule,
@@ -105,7 +102,9 @@ function pfi_dyncnt(k: Kernel, ifname: string, af: number, iflags: number): numb
 /** DIOCGETRULE's copyout of an address: table and interface counts filled in. */
 function addrForPrint(pf: Pf, w: PfAddrWrap, kt: PfrKtable | null, af: number): void {
   if (w.type === PF_ADDR_TABLE) {
-    const t = kt ?? pf.tables.get('/' + w.tblname) ?? null;
+    // pf_tbladdr_copyout(): an inactive anchor table counts its root's entries
+    let t = kt;
+    if (t !== null && (t.flags & PFR_TFLAG_ACTIVE) === 0 && t.root !== null) t = t.root;
     w.tblcnt = t !== null && (t.flags & PFR_TFLAG_ACTIVE) !== 0 ? t.cnt : -1;
   } else if (w.type === PF_ADDR_DYNIFTL) w.dyncnt = pfi_dyncnt(pf.k, w.ifname, af, w.iflags);
 }
@@ -403,38 +402,4 @@ export function showLimits(k: Kernel, opts: number, out: (s: string) => void, ti
 
 /* ---- tables ---- */
 
-function tableFlags(t: PfrKtable): string {
-  const f = t.flags;
-  return (
-    (f & PFR_TFLAG_CONST ? 'c' : '-') + (f & PFR_TFLAG_PERSIST ? 'p' : '-') + (f & PFR_TFLAG_ACTIVE ? 'a' : '-') +
-    (f & PFR_TFLAG_INACTIVE ? 'i' : '-') + (f & PFR_TFLAG_REFERENCED ? 'r' : '-') + (f & PFR_TFLAG_REFDANCHOR ? 'h' : '-') +
-    (f & PFR_TFLAG_COUNTERS ? 'C' : '-')
-  );
-}
-
-export function showTables(
-  k: Kernel, anchor: string, opts: number, out: (s: string) => void, title: (t: string) => void = (t) => out(t + '\n'),
-): void {
-  const pf = pf_open(k);
-  const ts = [...pf.tables.values()].filter((t) => t.anchor === anchor).sort((a, b) => (a.name < b.name ? -1 : 1));
-  let first = true;
-  for (const t of ts) {
-    if (!(opts & PF_OPT_DEBUG) && !(t.flags & PFR_TFLAG_ACTIVE)) continue;
-    if (first && opts & PF_OPT_SHOWALL) title('TABLES:');
-    first = false;
-    const name = t.name + (t.anchor ? `@${t.anchor}` : '');
-    if (opts & PF_OPT_VERBOSE2) {
-      out(`${tableFlags(t)}\t${name}\n`);
-      out(`\tAddresses:   ${t.cnt}\n`);
-      out(`\tCleared:     ${new Date(t.tzero * 1000).toUTCString()}\n`);
-      out(`\tReferences:  [ Anchors: ${String(t.refcntAnchor).padEnd(18)} Rules: ${String(t.refcntRule).padEnd(18)} ]\n`);
-      out(`\tEvaluations: [ NoMatch: ${String(t.nomatch).padEnd(18)} Match: ${String(t.match).padEnd(18)} ]\n`);
-      const names = [['In/Block:', 'In/Match:', 'In/Pass:', 'In/XPass:'], ['Out/Block:', 'Out/Match:', 'Out/Pass:', 'Out/XPass:']];
-      for (let d = 0; d < 2; d++)
-        for (let o = 0; o < 4; o++)
-          out(`\t${pad(names[d]![o]!, 12, true)} [ Packets: ${String(t.packets[d * 4 + o]).padEnd(18)} Bytes: ${String(t.bytes[d * 4 + o]).padEnd(18)} ]\n`);
-    } else if (opts & PF_OPT_VERBOSE) out(`${tableFlags(t)}\t${name}\n`);
-    else out(`${name}\n`);
-  }
-}
 

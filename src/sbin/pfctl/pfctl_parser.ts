@@ -6,6 +6,7 @@
  * text (what `pfctl -nv` and `pfctl -sr` show).  Printers return strings.
  */
 import { formatIp6, parseIp6 } from '../../wire/addr.js';
+import { AF_INET as KAF_INET, AF_INET6 as KAF_INET6, addrWords, PfrAddr, PFRKE_COST, PFRKE_ROUTE } from '../../sys/net/pf_table.js';
 import {
   AF_INET,
   AF_INET6,
@@ -914,3 +915,108 @@ export function host(ctx: HostCtx, s: string): NodeHost[] | null {
 }
 
 export { PFR_TFLAG_CONST };
+
+/* ---- table address buffers (append_addr(), pfr_next_token()) ---- */
+
+/**
+ * append_addr(): its state lives as long as the pfctl process (the static
+ * `previous`, `expect` of pfctl_parser.c): a `weight N` token gives its
+ * weight to the last address appended before it, even one from an earlier
+ * file or argument list.
+ */
+export class AddrAppender {
+  private previous = 0;
+  private expect = false;
+
+  constructor(private readonly hctx: HostCtx) {}
+
+  /** 0 appended, 1 expects a weight next, -1 failed (host() said why). */
+  append(b: PfrAddr[], s: string, test: boolean): number {
+    if (s === 'weight') {
+      this.expect = true;
+      return 1;
+    }
+    if (this.expect) {
+      const n = /^\d+$/.test(s) ? Number(s) : NaN;
+      if (!(n >= 1 && n <= 65535)) {
+        this.hctx.warn(`failed to convert weight ${s}\n`);
+        return -1;
+      }
+      if (this.previous !== -1)
+        for (let i = 1; i <= b.length; i++)
+          if (i >= this.previous) {
+            b[i - 1]!.weight = n;
+            b[i - 1]!.type = PFRKE_COST;
+          }
+      this.expect = false;
+      return 0;
+    }
+    let r = s;
+    let not = false;
+    while (r.startsWith('!')) {
+      not = !not;
+      r = r.slice(1);
+    }
+    const hs = host(this.hctx, r);
+    if (hs === null) return -1;
+    const rv = appendAddrHost(b, hs, test, not);
+    this.previous = b.length;
+    return rv;
+  }
+}
+
+/** append_addr_host() */
+export function appendAddrHost(
+  b: PfrAddr[], hs: Array<{ af: number; not: boolean; ifname: string | null; weight: number; addr: { addr: Uint8Array; mask: Uint8Array } }>,
+  test: boolean, not: boolean,
+): number {
+  for (const n of hs) {
+    const a = new PfrAddr();
+    a.not = n.not !== not;
+    a.af = n.af;
+    a.net = unmaskBytes(n.addr.mask);
+    if (n.ifname) {
+      a.ifname = n.ifname;
+      a.type = PFRKE_ROUTE;
+    }
+    if (n.weight > 0) {
+      a.weight = n.weight;
+      a.type = PFRKE_COST;
+    }
+    const w = addrWords(n.addr.addr);
+    const bits = n.af === KAF_INET ? 32 : n.af === KAF_INET6 ? 128 : -1;
+    if (bits < 0) return -1;
+    a.w0 = w[0];
+    if (n.af === KAF_INET6) {
+      a.w1 = w[1];
+      a.w2 = w[2];
+      a.w3 = w[3];
+    }
+    if ((test && (not || a.net !== bits)) || a.net > bits) return -1;
+    b.push(a);
+  }
+  return 0;
+}
+
+function unmaskBytes(m: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < 16; i++) {
+    let v = m[i]!;
+    if (v === 0xff) {
+      n += 8;
+      continue;
+    }
+    while (v & 0x80) {
+      n++;
+      v = (v << 1) & 0xff;
+    }
+    break;
+  }
+  return n;
+}
+
+/** pfr_next_token(): words of a file, `#` to the end of the line a comment */
+export function pfrTokens(text: string): string[] {
+  return text.replace(/#[^\n]*/g, ' ').split(/\s+/).filter((w) => w !== '');
+}
+

@@ -18,7 +18,10 @@ import {
   PF_LIMIT_NAMES, PF_LIMIT_STATES, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_DEFAULTS, PFTM_MAX,
   pf_attach, pf_calc_skip_steps, pf_remove_state, pf_ruletab_gc, pf_states, pf_tagname2tag, type PfState,
 } from './pf.js';
-import { addrWords, PfrKentry, PfrKtable, PFR_TFLAG_ACTIVE, PFR_TFLAG_PERSIST, PFR_TFLAG_REFERENCED } from './pf_table.js';
+import {
+  addrWords, PfrAddr, PfrPools, pfr_attach_table as pfr_attach_ktable, pfr_detach_table, pfr_ina_begin, pfr_ina_commit,
+  pfr_ina_define, PFR_FLAG_ADDRSTOO, PFR_TFLAG_ACTIVE, PFRKE_COST, PFRKE_ROUTE, type PfrCtx, type PfrKtable,
+} from './pf_table.js';
 import { pflog_clone_create } from './if_pflog.js';
 import { pf_calc_chksum } from './pf_chksum.js';
 import { in_pcblookup, in_pcblookup_listen } from '../netinet/in_pcb.js';
@@ -89,20 +92,33 @@ export function pf_stop(k: Kernel): number {
   return 0;
 }
 
-function tableKey(anchor: string, name: string): string {
-  return anchor + '/' + name;
+/** The table code's view of this pf (pfr_ktables, the pools, rulesets, clock), made once per kernel. */
+const pfrCtxs = new WeakMap<Pf, PfrCtx>();
+export function pfr_ctx(pf: Pf): PfrCtx {
+  let c = pfrCtxs.get(pf);
+  if (c === undefined) {
+    c = {
+      tables: pf.tables,
+      pools: new PfrPools(),
+      rulesetExists: (anchor) => pf_find_anchor(pf, anchor) !== null,
+      rulesetCreate: (anchor) => void pf_find_or_create_anchor(pf, anchor),
+      now: () => Math.floor(pf.k.world.now / 1e9),
+      tticket: new Map(),
+    };
+    pfrCtxs.set(pf, c);
+  }
+  return c;
 }
 
-/** pfr_attach_table(): the table a rule refers to, in its anchor or the main ruleset, made when missing. */
+/** vmstat -m's lines for the table pools: name, Requests, Releases, InUse. */
+export function pfr_pool_stats(k: Kernel): Array<{ name: string; requests: number; releases: number; inuse: number }> {
+  const c = pfr_ctx(pf_open(k));
+  return [c.pools.ktable, ...c.pools.kentry].map((p) => ({ name: p.name, requests: p.nget, releases: p.nput, inuse: p.nout }));
+}
+
+/** pfr_attach_table() of a rule's address: the table of the rule's ruleset */
 function pfr_attach_table(pf: Pf, anchor: string, name: string): PfrKtable {
-  let t = pf.tables.get(tableKey(anchor, name)) ?? pf.tables.get(tableKey('', name));
-  if (t === undefined) {
-    t = new PfrKtable(name, anchor);
-    pf.tables.set(tableKey(anchor, name), t);
-  }
-  t.flags |= PFR_TFLAG_REFERENCED;
-  t.refcntRule++;
-  return t;
+  return pfr_attach_ktable(pfr_ctx(pf), anchor, name);
 }
 
 function compileAddr(pf: Pf, anchor: string, w: PfAddrWrap, af: number, into: KAddr): void {
@@ -327,25 +343,31 @@ export function pf_load(k: Kernel, load: PfLoad, anchor = ''): number {
   const pf = pf_open(k);
   // DIOCADDRULE: an anchor call above the main ruleset (`anchor "../x"` at the top) is EINVAL, before anything changes.
   if (!anchorRefsValid(load.main, anchor)) return EINVAL;
-  // tables defined by the ruleset replace their contents
+  const c = pfr_ctx(pf);
+  const before = pf_rules_all(pf);
+  // the tables' transaction (DIOCXBEGIN, DIOCRINADEFINE per table; committed after the rules)
+  // an inline anchor's tables belong to its kernel path
   const paths = inlinePaths(load.main, load.main.path, new Map());
+  const tanchor = (td: PfTableDef): string => paths.get(td.anchor) ?? (td.anchor || anchor);
+  const anchors = [...new Set([anchor, ...load.tables.map(tanchor)])];
+  const tickets = new Map<string, number>();
+  for (const a of anchors) tickets.set(a, pfr_ina_begin(c, a, 0).ticket);
   for (const td of load.tables) {
-    const ta = paths.get(td.anchor) ?? (td.anchor || anchor);
-    const key = tableKey(ta, td.name);
-    let t = pf.tables.get(key);
-    if (t === undefined) {
-      t = new PfrKtable(td.name, ta);
-      pf.tables.set(key, t);
-    } else t.clear();
-    t.flags = (t.flags & PFR_TFLAG_REFERENCED) | td.flags | PFR_TFLAG_ACTIVE;
-    for (const e of td.entries) {
-      if (e.ifname !== null) continue;
-      const w = addrWords(e.addr);
-      t.add(new PfrKentry(e.af, w[0], w[1], w[2], w[3], e.net, e.not));
-    }
-  }
-  for (const t of pf.tables.values()) {
-    if ((t.flags & PFR_TFLAG_REFERENCED) !== 0) t.refcntRule = 0;
+    const a = tanchor(td);
+    const addrs = td.entries.map((e) => {
+      const ad = PfrAddr.of({ af: e.af, ...wordsOf(e.addr), net: e.net, not: e.not });
+      // append_addr_host(): an interface route entry, or a weighted one
+      if (e.ifname !== null) {
+        ad.ifname = e.ifname;
+        ad.type = PFRKE_ROUTE;
+      }
+      if (e.weight > 0) {
+        ad.weight = e.weight;
+        ad.type = PFRKE_COST;
+      }
+      return ad;
+    });
+    pfr_ina_define(c, { name: td.name, anchor: a, flags: td.flags }, addrs, tickets.get(a)!, td.initAddr ? PFR_FLAG_ADDRSTOO : 0);
   }
   const ka = compileAnchor(pf, load.main);
   if (anchor === '') {
@@ -387,7 +409,45 @@ export function pf_load(k: Kernel, load: PfLoad, anchor = ''): number {
   };
   walk(pf.main);
   pf_ruletab_gc(pf, live);
+  // pf_commit_rules(): the rules replaced let go of their tables, then the tables commit
+  pf_rules_detach_gone(pf, before, live);
+  for (const a of anchors) pfr_ina_commit(c, a, tickets.get(a)!);
   return 0;
+}
+
+function wordsOf(a: Uint8Array): { w0: number; w1: number; w2: number; w3: number } {
+  const w = addrWords(a);
+  return { w0: w[0], w1: w[1], w2: w[2], w3: w[3] };
+}
+
+/** Every rule of every ruleset. */
+function pf_rules_all(pf: Pf): Set<KRule> {
+  const all = new Set<KRule>();
+  const walk = (a: KAnchor): void => {
+    for (const r of a.rules) all.add(r);
+    for (const ch of a.children.values()) walk(ch);
+  };
+  walk(pf.main);
+  return all;
+}
+
+/** pf_rm_rule()'s part for tables: a removed rule detaches the tables its addresses name. */
+function pf_rule_detach(pf: Pf, r: KRule): void {
+  const c = pfr_ctx(pf);
+  for (const a of [r.src, r.dst, r.nat.addr, r.rdr.addr, r.route.addr]) {
+    if (a.type === PF_ADDR_TABLE && a.table !== null) {
+      pfr_detach_table(c, a.table);
+      a.table = null;
+    }
+  }
+  if (r.overloadTbl !== null) {
+    pfr_detach_table(c, r.overloadTbl);
+    r.overloadTbl = null;
+  }
+}
+
+function pf_rules_detach_gone(pf: Pf, before: Set<KRule>, live: Set<KRule>): void {
+  for (const r of before) if (!live.has(r)) pf_rule_detach(pf, r);
 }
 
 function relink(a: KAnchor, path: string, target: KAnchor): void {
@@ -414,8 +474,10 @@ export function pf_clear_rules(k: Kernel, anchor = ''): number {
   const pf = pf_open(k);
   const a = pf_find_anchor(pf, anchor);
   if (a === null) return 0;
+  const before = pf_rules_all(pf);
   a.rules = [];
   a.children.clear();
+  pf_rules_detach_gone(pf, before, pf_rules_all(pf));
   return 0;
 }
 
@@ -486,110 +548,7 @@ export function pf_get_states(k: Kernel): PfState[] {
   return pf_states(pf_open(k));
 }
 
-/* ---- tables (pfr_*) ---- */
-
-export function pfr_get_tables(k: Kernel, anchor = ''): PfrKtable[] {
-  const pf = pf_open(k);
-  return [...pf.tables.values()].filter((t) => t.anchor === anchor).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** DIOCRADDTABLES of one persistent table; returns 1 when created. */
-export function pfr_add_table(k: Kernel, name: string, anchor = ''): number {
-  const pf = pf_open(k);
-  const key = tableKey(anchor, name);
-  const t = pf.tables.get(key);
-  if (t !== undefined && (t.flags & PFR_TFLAG_ACTIVE) !== 0) return 0;
-  const nt = t ?? new PfrKtable(name, anchor);
-  nt.flags |= PFR_TFLAG_PERSIST | PFR_TFLAG_ACTIVE;
-  pf.tables.set(key, nt);
-  return 1;
-}
-
-/** DIOCRCLRTABLES: delete the tables of an anchor not referenced by rules; returns how many. */
-export function pfr_clr_tables(k: Kernel, anchor = ''): number {
-  const pf = pf_open(k);
-  let n = 0;
-  for (const [key, t] of pf.tables) {
-    if (t.anchor !== anchor || (t.flags & PFR_TFLAG_ACTIVE) === 0) continue;
-    n++;
-    if (t.refcntRule > 0) {
-      t.flags &= ~(PFR_TFLAG_ACTIVE | PFR_TFLAG_PERSIST);
-      t.clear();
-    } else pf.tables.delete(key);
-  }
-  return n;
-}
-
-export function pfr_table(k: Kernel, name: string, anchor = ''): PfrKtable | null {
-  const t = pf_open(k).tables.get(tableKey(anchor, name));
-  return t !== undefined && (t.flags & PFR_TFLAG_ACTIVE) !== 0 ? t : null;
-}
-
-/** DIOCRADDADDRS: returns how many were added, or -errno. */
-export function pfr_add_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): number {
-  const t = pfr_table(k, name, anchor);
-  if (t === null) return -ESRCH;
-  let n = 0;
-  for (const a of addrs) if (t.add(a)) n++;
-  return n;
-}
-
-/** DIOCRDELADDRS */
-export function pfr_del_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): number {
-  const t = pfr_table(k, name, anchor);
-  if (t === null) return -ESRCH;
-  let n = 0;
-  for (const a of addrs) if (t.remove(a.af, a.w0, a.w1, a.w2, a.w3, a.net)) n++;
-  return n;
-}
-
-/** DIOCRSETADDRS: the table becomes exactly addrs. */
-export function pfr_set_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): { nadd: number; ndel: number; nchange: number } | number {
-  const t = pfr_table(k, name, anchor);
-  if (t === null) return -ESRCH;
-  let nadd = 0;
-  let ndel = 0;
-  let nchange = 0;
-  const keep = new Set<string>();
-  for (const a of addrs) {
-    const e = t.lookupExact(a.af, a.w0, a.w1, a.w2, a.w3, a.net);
-    keep.add(`${a.af}/${a.w0}/${a.w1}/${a.w2}/${a.w3}/${a.net}`);
-    if (e === null) {
-      t.add(a);
-      nadd++;
-    } else if (e.not !== a.not) {
-      t.remove(a.af, a.w0, a.w1, a.w2, a.w3, a.net);
-      t.add(a);
-      nchange++;
-    }
-  }
-  for (const e of t.entries()) {
-    if (!keep.has(`${e.af}/${e.w0}/${e.w1}/${e.w2}/${e.w3}/${e.net}`)) {
-      t.remove(e.af, e.w0, e.w1, e.w2, e.w3, e.net);
-      ndel++;
-    }
-  }
-  return { nadd, ndel, nchange };
-}
-
-/** DIOCRCLRADDRS */
-export function pfr_clr_addrs(k: Kernel, name: string, anchor: string): number {
-  const t = pfr_table(k, name, anchor);
-  if (t === null) return -ESRCH;
-  return t.clear();
-}
-
-/** DIOCRTSTADDRS: which of addrs match (per entry), for pfctl -T test. */
-export function pfr_tst_addrs(k: Kernel, name: string, anchor: string, addrs: PfrKentry[]): boolean[] | number {
-  const t = pfr_table(k, name, anchor);
-  if (t === null) return -ESRCH;
-  return addrs.map((a) => {
-    const e = t.lookup(a.af, a.w0, a.w1, a.w2, a.w3);
-    return e !== null && !e.not;
-  });
-}
-
-/* ---- source tracking ---- */
+/* ---- tables: the pfr_* ioctls are in pf_table.ts, on pfr_ctx(pf) ---- */
 
 /** DIOCGETSRCNODES: the source nodes as pfctl -sS prints them. */
 export function pf_get_src_nodes(k: Kernel): PfSrcNodeExport[] {

@@ -46,7 +46,7 @@ import {
   ST_HALFOPEN, PF_LIMIT_SRC_NODES, pf_rule_ref, pf_states_each,
 } from './pf.js';
 import { pf_map_addr } from './pf_lb.js';
-import { PfrKentry } from './pf_table.js';
+import { PfrAddr, PfrKentry, pfr_insert_kentry } from './pf_table.js';
 
 /** enum pf_sn_types */
 export const PF_SN_NONE = 0;
@@ -426,7 +426,7 @@ export function pf_src_connlimit(pf: Pf, s: number): boolean {
     // pfr_insert_kentry(): a host entry, unless it is there already
     const t = r.overloadTbl;
     const net = af === AF_INET ? 32 : 128;
-    if (t.lookupExact(af, sn.a0, sn.a1, sn.a2, sn.a3, net) === null) t.add(new PfrKentry(af, sn.a0, sn.a1, sn.a2, sn.a3, net, false));
+    pfr_insert_kentry(t, PfrAddr.of({ af, w0: sn.a0, w1: sn.a1, w2: sn.a2, w3: sn.a3, net, not: false }), pf.uptime());
     if (r.flush !== 0) {
       pf.lcounters[LCNT_OVERLOAD_FLUSH]++;
       const kd = pf.st.kd;
