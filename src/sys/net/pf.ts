@@ -442,6 +442,8 @@ const PFSTATE_SLOPPY = 0x0800;
 export const PFSTATE_SRCNODE = 0x4000;
 /** the state is in the synproxy handshake: pf_test_fast4 leaves its packets to pf_synproxy */
 export const PFSTATE_SYNPROXY = 0x10000;
+/** the state routes its packets (st->rt: route-to, reply-to, dup-to): pf_test_fast4 leaves them to pf_route */
+export const PFSTATE_ROUTE = 0x20000;
 
 /** struct pf_state_key, as a view of the key store. */
 export class PfStateKey {
@@ -1078,7 +1080,7 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
   const sb = s * ST_N;
   const kif = si[sb + ST_KIF]!;
   if (si[sb + ST_NKEYS] !== 1 || si[sb + ST_TIMEOUT] === PFTM_PURGE || (kif !== 0 && kif !== ifp.if_index) ||
-      (si[sb + ST_LOG]! & PF_LOG_ALL) !== 0 || (si[sb + ST_FLAGS]! & ~PF_FAST_FLAGS) !== 0 || st.sc[s * SC_N + SC_RTIF] !== 0)
+      (si[sb + ST_LOG]! & PF_LOG_ALL) !== 0 || (si[sb + ST_FLAGS]! & ~PF_FAST_FLAGS) !== 0)
     return PF_FAST_NONE;
   let sp: number, dp: number;
   if (dir === si[sb + ST_DIR]) {
@@ -1088,14 +1090,6 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
     sp = sb + ST_DST;
     dp = sb + ST_SRC;
   }
-  // what pf_counters_inc() and the state code read
-  pd.m = m;
-  pd.kif = ifp;
-  pd.af = pd.naf = AF_INET;
-  pd.dir = dir;
-  pd.sidx = dir === PF_IN ? 0 : 1;
-  pd.didx = dir === PF_IN ? 1 : 0;
-  pd.tot_len = tot;
   const now = pf.uptime();
   let action = PF_PASS;
   if (proto === IPPROTO_TCP) {
@@ -1103,6 +1097,8 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
     // a new connection on a closed state's ports: pf_test_state() removes the state, the rules decide
     if ((flags & (TH_SYN | TH_ACK)) === TH_SYN && si[dp + PR_STATE]! >= TCPS_FIN_WAIT_2 && si[sp + PR_STATE]! >= TCPS_FIN_WAIT_2)
       return PF_FAST_NONE;
+    // what the window tracking reads
+    pf_fast4_pdesc(pd, dir, ifp, m, tot);
     pd.proto = pd.virtual_proto = IPPROTO_TCP;
     pd.rdomain = ifp.if_rdomain;
     pd.ipoff = o;
@@ -1118,7 +1114,7 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
     pd.th_ack = (b[t + 8]! << 24) | (b[t + 9]! << 16) | (b[t + 10]! << 8) | b[t + 11]!;
     pd.th_win = (b[t + 14]! << 8) | b[t + 15]!;
     pf.fcounters[FCNT_STATE_SEARCH]++;
-    if ((si[sb + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0) pf_tcp_track_sloppy(pf, pd, s, sp, dp, now);
+    if ((si[sb + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0) action = pf_tcp_track_sloppy(pf, pd, s, sp, dp, now);
     else action = pf_tcp_track_full(pf, pd, s, sp, dp, now);
   } else {
     pf.fcounters[FCNT_STATE_SEARCH]++;
@@ -1131,13 +1127,55 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
   const r = pf.ruletab[si[sb + ST_RULE]!]!;
   const an = si[sb + ST_ANCHOR]!;
   pf.ctx_logged = null;
-  pf_counters_inc(pf, action, pd, s, r, an === 0 ? null : pf.ruletab[an - 1]!);
+  if (action !== PF_PASS || pf.loginterface !== '') {
+    if (proto !== IPPROTO_TCP) pf_fast4_pdesc(pd, dir, ifp, m, tot);
+    pf_counters_inc(pf, action, pd, s, r, an === 0 ? null : pf.ruletab[an - 1]!);
+  } else {
+    // pf_counters_inc() of a passed packet on a state with neither source nodes nor af-to (the flags above)
+    if (dir === PF_OUT) {
+      r.packets1++;
+      r.bytes1 += tot;
+    } else {
+      r.packets0++;
+      r.bytes0 += tot;
+    }
+    if (an !== 0) {
+      const a = pf.ruletab[an - 1]!;
+      if (dir === PF_OUT) {
+        a.packets1++;
+        a.bytes1 += tot;
+      } else {
+        a.packets0++;
+        a.bytes0 += tot;
+      }
+    }
+    const sf = st.sf;
+    const co = (sb + ST_CNT) >> 1;
+    if (dir === si[sb + ST_DIR]) {
+      sf[co + SF_PKTS0]++;
+      sf[co + SF_BYTES0] += tot;
+    } else {
+      sf[co + SF_PKTS1]++;
+      sf[co + SF_BYTES1] += tot;
+    }
+  }
   if (action !== PF_PASS) {
     m.free();
     return PF_DROP;
   }
   if (dir === PF_IN) m.pf_statekey = kx;
   return PF_PASS;
+}
+
+/** The pd fields pf_counters_inc() and the TCP state code read, for pf_test_fast4. */
+function pf_fast4_pdesc(pd: PfPdesc, dir: number, ifp: Ifnet, m: Mbuf, tot: number): void {
+  pd.m = m;
+  pd.kif = ifp;
+  pd.af = pd.naf = AF_INET;
+  pd.dir = dir;
+  pd.sidx = dir === PF_IN ? 0 : 1;
+  pd.didx = dir === PF_IN ? 1 : 0;
+  pd.tot_len = tot;
 }
 
 /**
@@ -2499,6 +2537,7 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
       st.sc[s * SC_N + SC_RTADDR6 + 2] = na[3]!;
     }
     st.sc[s * SC_N + SC_RTIF] = r.rt;
+    si[b + ST_FLAGS] |= PFSTATE_ROUTE;
   }
   pf_src_link_state(pf, s);
   if (!pf_state_insert(pf, s)) {
