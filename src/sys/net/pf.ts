@@ -1584,8 +1584,8 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
   const si = pf.st.si;
   const b = s * ST_N;
   let src: number, dst: number;
-  // af-to: both ways are inbound, the family tells the way
-  if ((pd.dir === si[b + ST_DIR]) !== ((si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0 && pf_afto_reversed(pf, pd, s))) {
+  // the peers by direction only, as OpenBSD: both ways of an af-to state are inbound (its UDP/other states stay SINGLE:NO_TRAFFIC)
+  if (pd.dir === si[b + ST_DIR]) {
     src = b + ST_SRC;
     dst = b + ST_DST;
   } else {
@@ -1604,6 +1604,9 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
       }
       if ((si[b + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0) {
         if (pf_tcp_track_sloppy(pf, pd, s, src, dst, now) === PF_DROP) return s;
+      } else if ((si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0 && pf_afto_reversed(pf, pd, s)) {
+        // PF_REVERSED_KEY: full TCP tracking of an af-to state takes the family for the way
+        if (pf_tcp_track_full(pf, pd, s, dst, src, now) === PF_DROP) return s;
       } else if (pf_tcp_track_full(pf, pd, s, src, dst, now) === PF_DROP) return s;
       break;
     case IPPROTO_UDP:
@@ -2736,7 +2739,8 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
       const sf = pf.st.sf;
       const o = (s * ST_N + ST_CNT) >> 1;
       const si = pf.st.si;
-      if ((pd.dir === si[s * ST_N + ST_DIR]) !== ((si[s * ST_N + ST_FLAGS]! & PFSTATE_AFTO) !== 0 && pf_afto_reversed(pf, pd, s))) {
+      // by direction only, as OpenBSD: all packets of an af-to state count in the first column
+      if (pd.dir === si[s * ST_N + ST_DIR]) {
         sf[o + SF_PKTS0]++;
         sf[o + SF_BYTES0] += len;
       } else {

@@ -30,9 +30,12 @@
  *   ips_cantforward/ip6s_cantforward when the other family does not
  *   forward.
  *
- * Unlike OpenBSD, the state's peers and packet counters follow the
- * direction of the packet for af-to states too (OpenBSD's pf_test_state
- * reverses only TCP tracking: its UDP af-to states stay SINGLE:NO_TRAFFIC).
+ * As in OpenBSD, the state's peers and packet counters go by the
+ * packet's direction only (pd->dir == st->direction), and both ways of an
+ * af-to state are inbound: a UDP or other af-to state stays
+ * SINGLE:NO_TRAFFIC and all its packets count in the first column; only
+ * full TCP tracking takes the family for the way (PF_REVERSED_KEY,
+ * pf_afto_reversed).
  * An ICMP error's checksum is verified and then computed again (OpenBSD
  * adjusts it incrementally); TCP, UDP and echo checksums are adjusted
  * incrementally (RFC 1624), as OpenBSD does.
