@@ -564,3 +564,65 @@ export function pf_clear_src_nodes(k: Kernel): void {
 export function pf_kill_src_nodes(k: Kernel, src: PfSrcKill, dst: PfSrcKill): number {
   return pf_src_nodes_kill(pf_open(k), src, dst);
 }
+
+/* ---- DIOCCHANGERULE ---- */
+
+export const PF_CHANGE_ADD_HEAD = 1;
+export const PF_CHANGE_ADD_TAIL = 2;
+export const PF_CHANGE_ADD_BEFORE = 3;
+export const PF_CHANGE_ADD_AFTER = 4;
+export const PF_CHANGE_REMOVE = 5;
+export const PF_CHANGE_GET_TICKET = 6;
+
+/** rules.active.version of each ruleset: the ticket DIOCCHANGERULE checks */
+const rulesetVersions = new WeakMap<KAnchor, number>();
+
+/**
+ * DIOCCHANGERULE: one rule into (or out of) a live ruleset.  GET_TICKET
+ * returns the ruleset's next version; a change must bring it back (a
+ * change made meanwhile makes it stale: EINVAL).  ADD_HEAD/ADD_TAIL insert
+ * before the first or after the last rule, ADD_BEFORE/ADD_AFTER around
+ * rule number nr, REMOVE takes rule nr out; the rules are renumbered and
+ * the skip steps recomputed.
+ */
+export function pf_change_rule(
+  k: Kernel, anchor: string, action: number, ticket: number, nr: number, rule: PfRule | null,
+): { rv: number; ticket: number } {
+  const pf = pf_open(k);
+  if (action < PF_CHANGE_ADD_HEAD || action > PF_CHANGE_GET_TICKET) return { rv: EINVAL, ticket: 0 };
+  const rs = pf_find_anchor(pf, anchor);
+  if (action === PF_CHANGE_GET_TICKET) {
+    if (rs === null) return { rv: EINVAL, ticket: 0 };
+    const v = (rulesetVersions.get(rs) ?? 0) + 1;
+    rulesetVersions.set(rs, v);
+    return { rv: 0, ticket: v };
+  }
+  if (action !== PF_CHANGE_REMOVE && rule === null) return { rv: EINVAL, ticket: 0 };
+  if (rs === null) return { rv: EINVAL, ticket: 0 };
+  if (ticket !== (rulesetVersions.get(rs) ?? 0)) return { rv: EINVAL, ticket: 0 };
+  const newrule = action !== PF_CHANGE_REMOVE ? compileRule(pf, anchor, rule!) : null;
+  if (newrule !== null && newrule.rt !== 0 && newrule.direction === 0) {
+    pf_rule_detach(pf, newrule);
+    return { rv: EINVAL, ticket: 0 };
+  }
+  let at: number;
+  if (action === PF_CHANGE_ADD_HEAD) at = rs.rules.length > 0 ? 0 : -1;
+  else if (action === PF_CHANGE_ADD_TAIL) at = rs.rules.length - 1;
+  else {
+    at = rs.rules.findIndex((r) => r.nr === nr);
+    if (at < 0) {
+      if (newrule !== null) pf_rule_detach(pf, newrule);
+      return { rv: EINVAL, ticket: 0 };
+    }
+  }
+  const rules = rs.rules.slice();
+  if (action === PF_CHANGE_REMOVE) pf_rule_detach(pf, rules.splice(at, 1)[0]!);
+  else if (at < 0) rules.push(newrule!);
+  else if (action === PF_CHANGE_ADD_HEAD || action === PF_CHANGE_ADD_BEFORE) rules.splice(at, 0, newrule!);
+  else rules.splice(at + 1, 0, newrule!);
+  rules.forEach((r, i) => (r.nr = i));
+  rulesetVersions.set(rs, (rulesetVersions.get(rs) ?? 0) + 1);
+  pf_calc_skip_steps(rules);
+  rs.rules = rules;
+  return { rv: 0, ticket: 0 };
+}
