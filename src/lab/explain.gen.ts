@@ -2099,13 +2099,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 85,
+    "line": 107,
     "fn": "tcp_softtso_chop",
-    "cond": "mss === 0 || iphlen !== 20 || b0[o0 + 9] !== 6 || tlen < iphlen + 20"
+    "cond": "error !== 0"
    },
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 99,
+    "line": 119,
     "fn": "tcp_softtso_chop",
     "cond": "m === null"
    }
@@ -2113,9 +2113,9 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outhwtso": [
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 54,
+    "line": 68,
     "fn": "tcp_if_output_tso",
-    "cond": "error === 0 ← ifp.if_capabilities & IFCAP_TSOv4 && (rt === null || (rt.rt_flags & RTF_LOCAL) === 0)"
+    "cond": "error === 0 ← in_ifcap_cksum(m, ifp, IFCAP_TSOv4) && (rt === null || (rt.rt_flags & RTF_LOCAL) === 0)"
    }
   ],
   "tcps_outpkttso": [
@@ -2127,7 +2127,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 127,
+    "line": 147,
     "fn": "tcp_softtso_chop",
     "cond": "always"
    }
@@ -2147,19 +2147,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 32,
+    "line": 46,
     "fn": "tcp_delayed_cksum",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 116,
+    "line": 136,
     "fn": "tcp_softtso_chop",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 126,
+    "line": 146,
     "fn": "tcp_softtso_chop",
     "cond": "always"
    },
@@ -2173,7 +2173,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outswtso": [
    {
     "file": "src/sys/netinet/tcp_tso.ts",
-    "line": 68,
+    "line": 82,
     "fn": "tcp_if_output_tso",
     "cond": "always"
    }

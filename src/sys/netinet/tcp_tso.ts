@@ -6,19 +6,33 @@
  * from).
  */
 import type { Kernel } from '../kern/kernel.js';
-import { M_TCP_CSUM_OUT, M_TCP_TSO, type Mbuf, type MbufList } from '../kern/uipc_mbuf.js';
+import { M_BCAST, M_TCP_CSUM_OUT, M_TCP_TSO, type Mbuf, type MbufList } from '../kern/uipc_mbuf.js';
 import { tcps_outbadtso, tcps_outhwtso, tcps_outpkttso, tcps_outswcsum, tcps_outswtso } from '../kern/counters.gen.js';
 import type { Ifnet } from '../net/if.js';
-import { IFCAP_TSOv4 } from '../net/if.js';
+import { IFCAP_TSOv4, IFF_SIMPLEX } from '../net/if.js';
 import type { Rtentry } from '../net/route.js';
 import { ENOBUFS, RTF_LOCAL } from '../net/route.js';
-import { EINVAL, ENOPROTOOPT } from '../sys/errno.js';
+import { EINVAL, ENOPROTOOPT, EPROTOTYPE } from '../sys/errno.js';
 import { put16, put32 } from '../../wire/bytes.js';
+import { IP_MF, IP_OFFMASK } from '../../wire/ip4.js';
 import { sum16 } from '../../wire/checksum.js';
 import { if_output, ip_randomid } from './ip_output.js';
 
 const TH_FIN = 0x01;
 const TH_PUSH = 0x08;
+
+/**
+ * in_ifcap_cksum() (sys/netinet/ip_output.c): ifp does the work of
+ * capability ifcap for m, unless m is a broadcast on a simplex interface
+ * (it comes back to this host through the software path, with no hardware
+ * to finish it) that pf did not route.  OpenBSD also refuses bridge
+ * members; there is no bridge(4) here.
+ */
+export function in_ifcap_cksum(m: Mbuf, ifp: Ifnet, ifcap: number): boolean {
+  if ((ifp.if_capabilities & ifcap) === 0) return false;
+  if (m.m_flags & M_BCAST && ifp.if_flags & IFF_SIMPLEX && m.pf_routed === 0) return false;
+  return true;
+}
 
 /**
  * in_proto_cksum_out() for a TCP segment whose checksum was left for later
@@ -48,7 +62,7 @@ export function tcp_if_output_tso(k: Kernel, ifp: Ifnet, m: Mbuf, dst: number, r
   }
   const st = k.stats.tcpstat;
   // The hardware cuts it: a local route goes through the loopback path, which cannot.
-  if (ifp.if_capabilities & IFCAP_TSOv4 && (rt === null || (rt.rt_flags & RTF_LOCAL) === 0)) {
+  if (in_ifcap_cksum(m, ifp, IFCAP_TSOv4) && (rt === null || (rt.rt_flags & RTF_LOCAL) === 0)) {
     if (k.trace !== null) k.trace.branch(k, m, 'tcp_if_output_tso: %d bytes, mss %d → %s cuts the segment (IFCAP_TSOv4), tcps_outhwtso', '', m.len, m.ph_mss, 0, ifp.if_xname);
     const error = if_output(k, ifp, m, dst, rt);
     if (error === 0) st.inc(tcps_outhwtso);
@@ -81,13 +95,19 @@ export function tcp_softtso_chop(k: Kernel, ml: MbufList, m0: Mbuf, mss: number)
   const o0 = m0.off;
   const iphlen = (b0[o0]! & 0x0f) << 2;
   const tlen = m0.len;
-  if (mss === 0 || iphlen !== 20 || b0[o0 + 9] !== 6 || tlen < iphlen + 20) {
+  // Only TCP without fragment or IP option (EPROTOTYPE); the TCP header, with its data offset, in the packet (ENOPROTOOPT).
+  let error = 0;
+  if (mss === 0) error = EINVAL;
+  else if (((b0[o0 + 6]! << 8) | b0[o0 + 7]!) & (IP_MF | IP_OFFMASK) || iphlen !== 20 || b0[o0 + 9] !== 6) error = EPROTOTYPE;
+  else if (tlen < iphlen + 20) error = ENOPROTOOPT;
+  const th0 = o0 + iphlen;
+  const hlen = error === 0 ? iphlen + ((b0[th0 + 12]! >> 4) << 2) : 0;
+  if (error === 0 && tlen < hlen) error = ENOPROTOOPT;
+  if (error !== 0) {
     st.inc(tcps_outbadtso);
     m0.free();
-    return mss === 0 ? EINVAL : ENOPROTOOPT;
+    return error;
   }
-  const th0 = o0 + iphlen;
-  const hlen = iphlen + ((b0[th0 + 12]! >> 4) << 2);
   const firstlen = tlen - hlen < mss ? tlen - hlen : mss;
   m0.csum_flags &= ~(M_TCP_TSO | M_TCP_CSUM_OUT);
   const seq0 = ((b0[th0 + 4]! << 24) | (b0[th0 + 5]! << 16) | (b0[th0 + 6]! << 8) | b0[th0 + 7]!) >>> 0;

@@ -11,9 +11,12 @@ import { Cable, type CableOptions } from '../../../src/sys/dev/cable.js';
 import { Em } from '../../../src/sys/dev/em.js';
 import { Ix } from '../../../src/sys/dev/ix.js';
 import type { EtherNic } from '../../../src/sys/dev/nic.js';
-import { IFCAP_TSOv4, IFXF_LRO, if_addr_add, if_setflags_up, type Ifnet } from '../../../src/sys/net/if.js';
+import { IFCAP_TSOv4, IFF_SIMPLEX, IFXF_LRO, if_addr_add, if_setflags_up, type Ifnet } from '../../../src/sys/net/if.js';
 import { bpf_listen, BPF_DIRECTION_IN, BPF_DIRECTION_OUT } from '../../../src/sys/net/bpf.js';
 import { sum16 } from '../../../src/wire/checksum.js';
+import { M_BCAST, M_TCP_CSUM_OUT, M_TCP_TSO, MbufList, type Mbuf } from '../../../src/sys/kern/uipc_mbuf.js';
+import { in_ifcap_cksum, tcp_softtso_chop } from '../../../src/sys/netinet/tcp_tso.js';
+import { EINVAL, ENOPROTOOPT, EPROTOTYPE } from '../../../src/sys/sys/errno.js';
 import { listener, connect, accept, payload, pump, drain, sha, ip } from '../netinet/tcp_lab.js';
 
 let mac = 0x40;
@@ -225,4 +228,78 @@ test('a frame with a bad TCP checksum is not coalesced: tcp_input counts it', ()
   const data = payload(200_000);
   assert.equal(sha(transfer(world, a.k, b.k, data)), sha(data));
   assert.equal(b.k.stats.tcpstat.value('tcps_rcvbadsum'), 1);
+});
+
+/** A TSO segment as tcp_output hands it to ip_output: 20-byte IP header, TCP header of thlen bytes, n payload bytes. */
+function tsoSegment(k: Kernel, n: number, thlen = 20): Mbuf {
+  const m = k.mbufs.get(20 + thlen + n)!;
+  m.append(20 + thlen + n);
+  const b = m.buf;
+  const o = m.off;
+  b.fill(0, o, o + 20 + thlen + n);
+  b[o] = 0x45;
+  b[o + 2] = (20 + thlen + n) >> 8;
+  b[o + 3] = (20 + thlen + n) & 0xff;
+  b[o + 8] = 64;
+  b[o + 9] = 6;
+  b.set([192, 0, 2, 1, 192, 0, 2, 2], o + 12);
+  b[o + 20 + 12] = (thlen >> 2) << 4;
+  b[o + 20 + 13] = 0x18;
+  for (let i = 0; i < n; i++) b[o + 20 + thlen + i] = i & 0xff;
+  m.csum_flags |= M_TCP_TSO | M_TCP_CSUM_OUT;
+  m.ph_mss = 1000;
+  return m;
+}
+
+test('tcp_softtso_chop refuses fragments, IP options and other protocols (EPROTOTYPE), a TCP header beyond the packet (ENOPROTOOPT), no mss (EINVAL); tcps_outbadtso each', () => {
+  const world = new World({ seed: 5 });
+  const k = new Kernel(world, { hostname: 'a' });
+  const st = k.stats.tcpstat;
+  const ml = new MbufList();
+  const cases: [string, (m: Mbuf) => void, number, number][] = [
+    ['MF set', (m) => { m.buf[m.off + 6] = 0x20; }, 1000, EPROTOTYPE],
+    ['fragment offset', (m) => { m.buf[m.off + 7] = 1; }, 1000, EPROTOTYPE],
+    ['IP options', (m) => { m.buf[m.off] = 0x46; }, 1000, EPROTOTYPE],
+    ['UDP', (m) => { m.buf[m.off + 9] = 17; }, 1000, EPROTOTYPE],
+    ['data offset beyond the packet', (m) => { m.buf[m.off + 32] = 0xf0; m.truncate(50); }, 1000, ENOPROTOOPT],
+    ['shorter than a TCP header', (m) => { m.truncate(30); }, 1000, ENOPROTOOPT],
+    ['mss 0', () => {}, 0, EINVAL],
+  ];
+  let bad = 0;
+  for (const [what, spoil, mss, errno] of cases) {
+    const m = tsoSegment(k, 3000);
+    spoil(m);
+    const out = k.mbufs.cluster.nout + k.mbufs.large.nout;
+    assert.equal(tcp_softtso_chop(k, ml, m, mss), errno, what);
+    assert.equal(st.value('tcps_outbadtso'), ++bad, what);
+    assert.equal(ml.len, 0, what);
+    assert.equal(k.mbufs.cluster.nout + k.mbufs.large.nout, out - 1, `${what}: the segment is freed`);
+  }
+  // DF alone is fine: three pieces of 1000 bytes, each checksummed.
+  const m = tsoSegment(k, 3000);
+  m.buf[m.off + 6] = 0x40;
+  m.buf[m.off + 10] = 0;
+  assert.equal(tcp_softtso_chop(k, ml, m, 1000), 0);
+  assert.equal(ml.len, 3);
+  assert.equal(st.value('tcps_outpkttso'), 3);
+  assert.equal(st.value('tcps_outbadtso'), bad);
+  for (let p = ml.dequeue(); p !== null; p = ml.dequeue()) {
+    assert.equal(p.len, 1040);
+    assert.equal(sum16(p.buf, p.off, 20), 0xffff);
+    p.free();
+  }
+});
+
+test('in_ifcap_cksum: a broadcast on a simplex interface is done in software unless pf routed it', () => {
+  const { a } = pair('ix');
+  const m = tsoSegment(a.k, 100);
+  assert.ok(in_ifcap_cksum(m, a.ifp, IFCAP_TSOv4));
+  m.m_flags |= M_BCAST;
+  assert.ok(a.ifp.if_flags & IFF_SIMPLEX);
+  assert.ok(!in_ifcap_cksum(m, a.ifp, IFCAP_TSOv4));
+  m.pf_routed = 1;
+  assert.ok(in_ifcap_cksum(m, a.ifp, IFCAP_TSOv4));
+  a.ifp.if_capabilities &= ~IFCAP_TSOv4;
+  assert.ok(!in_ifcap_cksum(m, a.ifp, IFCAP_TSOv4));
+  m.free();
 });
