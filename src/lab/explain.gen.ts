@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badhdr": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 377,
+    "line": 386,
     "fn": "arpinput",
     "cond": "m.len < 8 || ap.htype !== ARPHRD_ETHER || ap.ptype !== ETHERTYPE_IP || ap.hlen !== ETHER_ADDR_LEN || ap.plen !== 4 || m.len < ARP_ETHER_IP_LEN"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badop": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 390,
+    "line": 399,
     "fn": "in_arpinput",
     "cond": "op !== ARPOP_REQUEST && op !== ARPOP_REPLY"
    }
@@ -23,7 +23,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_bcastsha": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 401,
+    "line": 410,
     "fn": "in_arpinput",
     "cond": "etherIsMulticast(m.buf, sha) && etherIsBroadcast(m.buf, sha)"
    }
@@ -31,7 +31,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_dupips": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 417,
+    "line": 426,
     "fn": "in_arpinput",
     "cond": "rt !== null && rt.rt_flags & RTF_LOCAL && rt.rt_ifidx === ifp.if_index && isaddr !== 0"
    }
@@ -39,7 +39,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_fromself": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 406,
+    "line": 415,
     "fn": "in_arpinput",
     "cond": "etherAddrEqual(m.buf, sha, ifp.if_lladdr, 0)"
    }
@@ -47,7 +47,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holddrops": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 329,
+    "line": 338,
     "fn": "arpresolve",
     "cond": "la.la_mq.len >= LA_HOLD_QUEUE ← ++a.la_hold_total <= LA_HOLD_TOTAL"
    }
@@ -55,7 +55,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holdtotal": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 335,
+    "line": 344,
     "fn": "arpresolve",
     "cond": "not (++a.la_hold_total <= LA_HOLD_TOTAL)"
    }
@@ -63,13 +63,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_ifoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 478,
+    "line": 487,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 489,
+    "line": 498,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index"
    }
@@ -77,13 +77,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_invalidated": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 214,
+    "line": 223,
     "fn": "arp_rtrequest",
     "cond": "case RTM_DELETE"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 520,
+    "line": 529,
     "fn": "arpinvalidate",
     "cond": "always"
    }
@@ -91,7 +91,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_maxtries": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 352,
+    "line": 361,
     "fn": "arpresolve",
     "cond": "not (la.la_asked++ < ARP_MAXTRIES) ← la.la_asked === 0 || rt.rt_expire !== now ← rt.rt_expire"
    }
@@ -99,7 +99,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noarp": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 369,
+    "line": 378,
     "fn": "arpinput",
     "cond": "ifp.if_flags & IFF_NOARP"
    }
@@ -107,19 +107,19 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noinfo": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 294,
+    "line": 303,
     "fn": "arpresolve",
     "cond": "!(rt.rt_flags & RTF_LLINFO) || rt.rt_gwfamily !== AF_LINK"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 313,
+    "line": 322,
     "fn": "arpresolve",
     "cond": "ifp.if_flags & (IFF_NOARP | IFF_STATICARP)"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 319,
+    "line": 328,
     "fn": "arpresolve",
     "cond": "la === null"
    }
@@ -127,7 +127,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_notarget": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 432,
+    "line": 441,
     "fn": "in_arpinput",
     "cond": "prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE) ← not (target) ← op === ARPOP_REQUEST"
    }
@@ -135,7 +135,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_permoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 473,
+    "line": 482,
     "fn": "arpcache",
     "cond": "rt.rt_flags & (RTF_PERMANENT_ARP | RTF_LOCAL) ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    }
@@ -143,7 +143,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_received": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 367,
+    "line": 376,
     "fn": "arpinput",
     "cond": "always"
    }
@@ -151,7 +151,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rejected": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 289,
+    "line": 298,
     "fn": "arpresolve",
     "cond": "rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))"
    }
@@ -159,7 +159,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_resolved": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 499,
+    "line": 508,
     "fn": "arpcache",
     "cond": "la.la_asked || changed"
    }
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 394,
+    "line": 403,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -175,7 +175,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 394,
+    "line": 403,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -183,7 +183,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_timeouts": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 172,
+    "line": 181,
     "fn": "arptimer",
     "cond": "rt.rt_expire && rt.rt_expire < now"
    }
@@ -191,7 +191,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 458,
+    "line": 467,
     "fn": "arpreply",
     "cond": "ok"
    }
@@ -199,7 +199,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 263,
+    "line": 272,
     "fn": "arprequest",
     "cond": "arp_send(k, ifp, ARPOP_REQUEST, etherbroadcastaddr, 0, enaddr, sip, ZERO_MAC, 0, tip, M_BCAST)"
    }
@@ -207,7 +207,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_fromself": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 109,
+    "line": 115,
     "fn": "ether_input",
     "cond": "!(ifp.if_flags & IFF_SIMPLEX) && etherAddrEqual(b, m.off + 6, ifp.if_lladdr, 0) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -215,7 +215,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_ipackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 76,
+    "line": 82,
     "fn": "ether_input",
     "cond": "always"
    }
@@ -223,7 +223,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_noproto": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 138,
+    "line": 144,
     "fn": "ether_input",
     "cond": "input === null"
    }
@@ -231,7 +231,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_notforus": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 103,
+    "line": 109,
     "fn": "ether_input",
     "cond": "!etherIsMulticast(b, dst) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -239,7 +239,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_odown": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 159,
+    "line": 165,
     "fn": "ether_output",
     "cond": "!(ifp.if_flags & IFF_RUNNING)"
    }
@@ -247,7 +247,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_onobufs": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 174,
+    "line": 180,
     "fn": "ether_encap_output",
     "cond": "!m.prepend(ETHER_HDR_LEN)"
    }
@@ -255,7 +255,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_opackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 186,
+    "line": 192,
     "fn": "ether_encap_output",
     "cond": "always"
    }
@@ -263,7 +263,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_sdelim": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 90,
+    "line": 96,
     "fn": "ether_input",
     "cond": "vinput === null ← m.m_flags & M_VLANTAG || etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ"
    }
@@ -271,7 +271,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_short": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 80,
+    "line": 86,
     "fn": "ether_input",
     "cond": "m.len < ETHER_HDR_LEN"
    }
@@ -599,13 +599,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ibytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 445,
+    "line": 454,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 479,
+    "line": 488,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -645,7 +645,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_imcasts": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 114,
+    "line": 120,
     "fn": "ether_input",
     "cond": "!etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -653,13 +653,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ipackets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 444,
+    "line": 453,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 478,
+    "line": 487,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -673,13 +673,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 452,
+    "line": 461,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 487,
+    "line": 496,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -687,13 +687,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_noproto": [
    {
     "file": "src/sys/net/if.ts",
-    "line": 196,
+    "line": 204,
     "fn": "if_output",
     "cond": "always"
    },
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 136,
+    "line": 142,
     "fn": "ether_input",
     "cond": "input === null"
    },
@@ -719,7 +719,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 253,
+    "line": 262,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -735,7 +735,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_omcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 254,
+    "line": 263,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -755,7 +755,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 252,
+    "line": 261,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -763,13 +763,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_oqdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 247,
+    "line": 256,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 320,
+    "line": 329,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -777,13 +777,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 442,
+    "line": 451,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 477,
+    "line": 486,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -791,7 +791,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_dequeues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 500,
+    "line": 509,
     "fn": "ifiq_process",
     "cond": "always"
    }
@@ -799,13 +799,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_enqueues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 458,
+    "line": 467,
     "fn": "ifiq_input",
     "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 491,
+    "line": 500,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -813,13 +813,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_fdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 443,
+    "line": 452,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 481,
+    "line": 490,
     "fn": "ifiq_enqueue",
     "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
    }
@@ -827,13 +827,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 441,
+    "line": 450,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 476,
+    "line": 485,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -841,13 +841,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 451,
+    "line": 460,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 486,
+    "line": 495,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -855,7 +855,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 239,
+    "line": 248,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -863,7 +863,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_len": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 244,
+    "line": 253,
     "fn": "ifq_enqueue",
     "cond": "dm === null"
    }
@@ -871,7 +871,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_mcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 240,
+    "line": 249,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -879,7 +879,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_oactives": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 294,
+    "line": 303,
     "fn": "ifq_set_oactive",
     "cond": "!ifq.ifq_oactive"
    }
@@ -887,7 +887,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 238,
+    "line": 247,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -895,13 +895,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 246,
+    "line": 255,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 319,
+    "line": 328,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -1471,7 +1471,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badaddr": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 138,
+    "line": 141,
     "fn": "ipv4_check",
     "cond": "(b[o + 16] === IN_LOOPBACKNET || b[o + 12] === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -1479,7 +1479,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 341,
+    "line": 344,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -1487,13 +1487,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badhlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 129,
+    "line": 132,
     "fn": "ipv4_check",
     "cond": "hlen < IP_HDR_LEN"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 133,
+    "line": 136,
     "fn": "ipv4_check",
     "cond": "hlen > mlen"
    }
@@ -1501,7 +1501,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 155,
+    "line": 158,
     "fn": "ipv4_check",
     "cond": "len < hlen"
    }
@@ -1509,7 +1509,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 640,
+    "line": 643,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -1517,13 +1517,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 143,
+    "line": 146,
     "fn": "ipv4_check",
     "cond": "m.csum_flags & M_IPV4_CSUM_IN_BAD ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 148,
+    "line": 151,
     "fn": "ipv4_check",
     "cond": "(hlen === IP_HDR_LEN ? ipv4Sum20(b, o) : sum16(b, o, hlen)) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1531,7 +1531,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badvers": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 124,
+    "line": 127,
     "fn": "ipv4_check",
     "cond": "vhl >> 4 !== IPVERSION"
    }
@@ -1545,25 +1545,25 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 223,
+    "line": 226,
     "fn": "ip_input_if",
     "cond": "!IN_LOCAL_GROUP(dst) ← dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 232,
+    "line": 235,
     "fn": "ip_input_if",
     "cond": "!(flags & IP_FORWARDING)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 667,
+    "line": 670,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 718,
+    "line": 721,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -1577,13 +1577,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 766,
+    "line": 769,
     "fn": "ip_forward_error",
     "cond": "case EMSGSIZE"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 246,
+    "line": 259,
     "fn": "ip_output_frag",
     "cond": "ip.ipOff & IP_DF"
    }
@@ -1591,7 +1591,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_delivered": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 307,
+    "line": 310,
     "fn": "ip_deliver",
     "cond": "always"
    }
@@ -1599,7 +1599,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 720,
+    "line": 723,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1607,13 +1607,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 386,
+    "line": 389,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 513,
+    "line": 516,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
@@ -1627,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 260,
+    "line": 273,
     "fn": "ip_output_frag",
     "cond": "error === 0 ← error === 0"
    }
@@ -1635,7 +1635,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 360,
+    "line": 363,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1643,7 +1643,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 501,
+    "line": 504,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -1651,7 +1651,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_inswcsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 146,
+    "line": 149,
     "fn": "ipv4_check",
     "cond": "!(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1659,7 +1659,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_localout": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 209,
+    "line": 222,
     "fn": "ip_output_fill",
     "cond": "always"
    }
@@ -1673,7 +1673,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 323,
+    "line": 326,
     "fn": "rip_input",
     "cond": "always"
    }
@@ -1687,25 +1687,25 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 680,
+    "line": 683,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 124,
+    "line": 137,
     "fn": "ip_output",
     "cond": "rt === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 134,
+    "line": 147,
     "fn": "ip_output",
     "cond": "ifp === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 227,
+    "line": 240,
     "fn": "ip_output_mcast",
     "cond": "(m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))"
    }
@@ -1713,7 +1713,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_notmember": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 221,
+    "line": 224,
     "fn": "ip_input_if",
     "cond": "dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    }
@@ -1721,13 +1721,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_odropped": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 285,
+    "line": 298,
     "fn": "ip_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 298,
+    "line": 311,
     "fn": "ip_fragment",
     "cond": "m === null"
    }
@@ -1735,7 +1735,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_ofragments": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 325,
+    "line": 338,
     "fn": "ip_fragment",
     "cond": "always"
    }
@@ -1751,13 +1751,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 364,
+    "line": 367,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 466,
+    "line": 469,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -1765,7 +1765,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 372,
+    "line": 375,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1773,7 +1773,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 722,
+    "line": 725,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1781,7 +1781,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 445,
+    "line": 448,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -1789,7 +1789,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_tooshort": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 159,
+    "line": 162,
     "fn": "ipv4_check",
     "cond": "mlen < len"
    }
@@ -1797,7 +1797,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toosmall": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 117,
+    "line": 120,
     "fn": "ipv4_check",
     "cond": "mlen < IP_HDR_LEN"
    }
@@ -1805,7 +1805,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_total": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 178,
+    "line": 181,
     "fn": "ip_input_if",
     "cond": "always"
    }
@@ -1813,7 +1813,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 272,
+    "line": 275,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -3246,7 +3246,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/if.ts",
-   "line": 190,
+   "line": 198,
    "fn": "if_output",
    "cond": "always"
   },
@@ -3270,13 +3270,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 421,
+   "line": 430,
    "fn": "in_arpinput",
    "cond": "arpcache(k, ifp, ap, rt) !== 0 ← rt !== null"
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 457,
+   "line": 466,
    "fn": "arpreply",
    "cond": "always"
   },
@@ -3306,25 +3306,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 429,
+   "line": 432,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 459,
+   "line": 462,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 489,
+   "line": 492,
    "fn": "ip_freef",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_output.ts",
-   "line": 394,
+   "line": 407,
    "fn": "loop_task",
    "cond": "ifp === undefined"
   },

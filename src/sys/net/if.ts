@@ -5,11 +5,19 @@
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
-import { M_TIMESTAMP } from '../kern/uipc_mbuf.js';
-import { EADDRNOTAVAIL, EINVAL, ENETDOWN } from '../sys/errno.js';
+import * as uipc_mbuf_ from '../kern/uipc_mbuf.js';
+import * as errno_ from '../sys/errno.js';
 import { IfQueue, IfiQueue, IF_TXMIT_DEFAULT, ifq_enqueue, ifq_idx, ifq_purge, ifq_start } from './ifq.js';
 import type { BpfIf } from './bpf.js';
 import { bpf_mtap_ether } from './bpf.js';
+
+// Imported constants and functions as the module's own constants: V8
+// folds a module's const like a literal, but reads an imported binding from
+// its cell, with a TDZ check, at every use (dozens per forwarded packet).
+// Only from modules without imports back here, so they are always
+// initialized first.
+const { M_TIMESTAMP } = uipc_mbuf_;
+const { EADDRNOTAVAIL, EINVAL, ENETDOWN } = errno_;
 
 // if_flags, as in net/if.h.
 export const IFF_UP = 0x1;

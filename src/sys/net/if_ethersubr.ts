@@ -11,16 +11,22 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet } from './if.js';
 import { IFF_RUNNING, IFF_SIMPLEX, if_enqueue } from './if.js';
-import { M_BCAST, M_MCAST, M_VLANTAG, type Mbuf } from '../kern/uipc_mbuf.js';
+import type { Mbuf } from '../kern/uipc_mbuf.js';
+import * as uipc_mbuf_ from '../kern/uipc_mbuf.js';
 import { CounterBlock } from '../kern/counters.js';
-import {
-  ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN,
-  etherAddrCopy, etherAddrEqual, etherIsBroadcast, etherIsMulticast,
-} from '../../wire/ether.js';
+import * as ether_ from '../../wire/ether.js';
 import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
 import { ipv4_input } from '../netinet/ip_input.js';
 import { ENETDOWN, ENOBUFS, EAGAIN, type Rtentry } from './route.js';
 import { macHi, macLo, traceEvent, traceSegment } from '../kern/kern_trace.js';
+
+// Imported constants and functions as the module's own constants: V8
+// folds a module's const like a literal, but reads an imported binding from
+// its cell, with a TDZ check, at every use (dozens per forwarded packet).
+// Only from modules without imports back here, so they are always
+// initialized first.
+const { M_BCAST, M_MCAST, M_VLANTAG } = uipc_mbuf_;
+const { ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, etherAddrCopy, etherAddrEqual, etherIsBroadcast, etherIsMulticast } = ether_;
 
 // Trace events of the hot path (kern_trace.ts).
 const T_ETHER_INPUT = traceEvent('fn', 'ether_input');

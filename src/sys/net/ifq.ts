@@ -23,7 +23,8 @@
  * every packet (if_input_process).
  */
 import type { Mbuf } from '../kern/uipc_mbuf.js';
-import { MbufList, M_MCAST, M_FLOWID } from '../kern/uipc_mbuf.js';
+import { MbufList } from '../kern/uipc_mbuf.js';
+import * as uipc_mbuf_ from '../kern/uipc_mbuf.js';
 import { Task } from '../kern/kern_task.js';
 import type { TaskQueue } from '../kern/kern_task.js';
 import {
@@ -37,10 +38,18 @@ import {
   type Kstat,
   type KstatKv,
 } from '../kern/kern_kstat.js';
-import { ENOBUFS } from '../sys/errno.js';
+import * as errno_ from '../sys/errno.js';
 import { traceEvent, traceSegment } from '../kern/kern_trace.js';
 import type { Ifnet } from './if.js';
 import { BPF_DIRECTION_IN, DLT_EN10MB } from './bpf.js';
+
+// Imported constants and functions as the module's own constants: V8
+// folds a module's const like a literal, but reads an imported binding from
+// its cell, with a TDZ check, at every use (dozens per forwarded packet).
+// Only from modules without imports back here, so they are always
+// initialized first.
+const { M_MCAST, M_FLOWID } = uipc_mbuf_;
+const { ENOBUFS } = errno_;
 
 // Trace events of the queues (kern_trace.ts).
 const T_IFQ_ENQUEUE = traceEvent('fn', 'ifq_enqueue', 'txq %d: qlen %d/%d');

@@ -16,17 +16,16 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet } from '../net/if.js';
 import { IFF_NOARP, IFF_RUNNING, IFF_STATICARP } from '../net/if.js';
-import { M_BCAST, M_MCAST, MbufList, type Mbuf } from '../kern/uipc_mbuf.js';
+import { MbufList } from '../kern/uipc_mbuf.js';
+import type { Mbuf } from '../kern/uipc_mbuf.js';
+import * as uipc_mbuf_ from '../kern/uipc_mbuf.js';
 import { CounterBlock, type StatsLayout } from '../kern/counters.js';
 import type { Timeout } from '../kern/kern_timeout.js';
-import {
-  ArpPacket, ARP_ETHER_IP_LEN, ARPHRD_ETHER, ARPOP_REPLY, ARPOP_REQUEST,
-} from '../../wire/arp.js';
-import {
-  EthernetFrame, ETHER_ADDR_LEN, ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP,
-  etherAddrCopy, etherAddrEqual, etherbroadcastaddr, etherIsBroadcast, etherIsMulticast,
-} from '../../wire/ether.js';
-import { formatIp4 } from '../../wire/addr.js';
+import { ArpPacket } from '../../wire/arp.js';
+import * as arp_ from '../../wire/arp.js';
+import { EthernetFrame } from '../../wire/ether.js';
+import * as ether_ from '../../wire/ether.js';
+import * as addr_ from '../../wire/addr.js';
 import { macHi, macLo, macNum, traceEvent } from '../kern/kern_trace.js';
 import {
   AF_LINK, EAGAIN, EHOSTDOWN, EHOSTUNREACH, EINVAL, RTF_ANNOUNCE, RTF_BROADCAST, RTF_CACHED,
@@ -36,6 +35,16 @@ import {
 } from '../net/route.js';
 import { if_enqueue } from '../net/if.js';
 import { ether_output } from '../net/if_ethersubr.js';
+
+// Imported constants and functions as the module's own constants: V8
+// folds a module's const like a literal, but reads an imported binding from
+// its cell, with a TDZ check, at every use (dozens per forwarded packet).
+// Only from modules without imports back here, so they are always
+// initialized first.
+const { M_BCAST, M_MCAST } = uipc_mbuf_;
+const { ARP_ETHER_IP_LEN, ARPHRD_ETHER, ARPOP_REPLY, ARPOP_REQUEST } = arp_;
+const { ETHER_ADDR_LEN, ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, etherAddrCopy, etherAddrEqual, etherbroadcastaddr, etherIsBroadcast, etherIsMulticast } = ether_;
+const { formatIp4 } = addr_;
 
 // Trace events of arpresolve's hot path (kern_trace.ts).
 const T_ARPRESOLVE = traceEvent('fn', 'arpresolve', '%a');

@@ -14,26 +14,14 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet } from '../net/if.js';
 import { IFF_LOOPBACK } from '../net/if.js';
-import {
-  M_BCAST, M_IPV4_CSUM_IN_BAD, M_IPV4_CSUM_IN_OK, M_MCAST, type Mbuf,
-} from '../kern/uipc_mbuf.js';
-import {
-  ips_badaddr, ips_badfrags, ips_badhlen, ips_badlen, ips_badoptions, ips_badsum, ips_badvers,
-  ips_cantforward, ips_cantfrag, ips_delivered, ips_forward, ips_fragdropped, ips_fragments,
-  ips_fragtimeout, ips_inswcsum, ips_noproto, ips_noroute, ips_notmember, ips_rcvmemdrop,
-  ips_reassembled, ips_redirectsent, ips_toolong, ips_toosmall, ips_tooshort, ips_total, ips_wrongif,
-} from '../kern/counters.gen.js';
-import {
-  Ipv4Packet, IP_HDR_LEN, IP_MAXPACKET, IP_MF, IP_OFFMASK, IPOPT_EOL, IPOPT_LSRR, IPOPT_NOP,
-  IPOPT_OFFSET, IPOPT_OLEN, IPOPT_RR, IPOPT_SSRR, IPOPT_TS, IPOPT_MINOFF, IPTOS_ECN_CE,
-  IPTOS_ECN_MASK, IPTOS_ECN_NOTECT, IPTTLDEC, IPVERSION, IPPROTO_ICMP, ipv4Sum20,
-} from '../../wire/ip4.js';
-import { sum16 } from '../../wire/checksum.js';
-import { put32, get32 } from '../../wire/bytes.js';
-import {
-  ICMP_PARAMPROB, ICMP_REDIRECT, ICMP_REDIRECT_HOST, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS,
-  ICMP_UNREACH, ICMP_UNREACH_HOST, ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_PROTOCOL, ICMP_UNREACH_SRCFAIL,
-} from '../../wire/icmp.js';
+import type { Mbuf } from '../kern/uipc_mbuf.js';
+import * as uipc_mbuf_ from '../kern/uipc_mbuf.js';
+import * as counters_gen_ from '../kern/counters.gen.js';
+import { Ipv4Packet } from '../../wire/ip4.js';
+import * as ip4_ from '../../wire/ip4.js';
+import * as checksum_ from '../../wire/checksum.js';
+import * as bytes_ from '../../wire/bytes.js';
+import * as icmp_ from '../../wire/icmp.js';
 import {
   EACCES, EMSGSIZE, ENOBUFS, RTF_BROADCAST, RTF_DYNAMIC, RTF_GATEWAY, RTF_LOCAL, RTF_MODIFIED,
   RT_RESOLVE, rt_match, rtisvalid, type Rtentry,
@@ -42,9 +30,24 @@ import { ip_output, IP_FORWARDING, IP_ALLOWBROADCAST, IP_REDIRECT, route_mpath, 
 import { icmp_error } from './ip_icmp.js';
 import { pf_test, PF_IN, AF_INET as PF_AF_INET } from '../net/pf.js';
 import {
-  in_canforward, IN_LOCAL_GROUP, IN_MULTICAST, INADDR_ALLHOSTS_GROUP, INADDR_ANY, INADDR_BROADCAST, IN_LOOPBACKNET, ifa_ifwithaddr,
+  in_canforward, IN_LOCAL_GROUP, IN_MULTICAST, INADDR_ALLHOSTS_GROUP, INADDR_ANY, IN_LOOPBACKNET, ifa_ifwithaddr,
 } from './in.js';
 import { traceEvent } from '../kern/kern_trace.js';
+
+/** INADDR_BROADCAST as an int32, a literal: the import is a heap number (0xffffffff) converted at every use. */
+const INADDR_BROADCAST_I32 = -1;
+
+// Imported constants and functions as the module's own constants: V8
+// folds a module's const like a literal, but reads an imported binding from
+// its cell, with a TDZ check, at every use (dozens per forwarded packet).
+// Only from modules without imports back here, so they are always
+// initialized first.
+const { M_BCAST, M_IPV4_CSUM_IN_BAD, M_IPV4_CSUM_IN_OK, M_MCAST } = uipc_mbuf_;
+const { ips_badaddr, ips_badfrags, ips_badhlen, ips_badlen, ips_badoptions, ips_badsum, ips_badvers, ips_cantforward, ips_cantfrag, ips_delivered, ips_forward, ips_fragdropped, ips_fragments, ips_fragtimeout, ips_inswcsum, ips_noproto, ips_noroute, ips_notmember, ips_rcvmemdrop, ips_reassembled, ips_redirectsent, ips_toolong, ips_toosmall, ips_tooshort, ips_total, ips_wrongif } = counters_gen_;
+const { IP_HDR_LEN, IP_MAXPACKET, IP_MF, IP_OFFMASK, IPOPT_EOL, IPOPT_LSRR, IPOPT_NOP, IPOPT_OFFSET, IPOPT_OLEN, IPOPT_RR, IPOPT_SSRR, IPOPT_TS, IPOPT_MINOFF, IPTOS_ECN_CE, IPTOS_ECN_MASK, IPTOS_ECN_NOTECT, IPTTLDEC, IPVERSION, IPPROTO_ICMP, ipv4Sum20 } = ip4_;
+const { sum16 } = checksum_;
+const { put32, get32 } = bytes_;
+const { ICMP_PARAMPROB, ICMP_REDIRECT, ICMP_REDIRECT_HOST, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, ICMP_UNREACH, ICMP_UNREACH_HOST, ICMP_UNREACH_NEEDFRAG, ICMP_UNREACH_PROTOCOL, ICMP_UNREACH_SRCFAIL } = icmp_;
 
 // Trace events of the forwarding path (kern_trace.ts).
 const T_IP_INPUT = traceEvent('fn', 'ip_input', 'ipv4_input → ip_input_if');
@@ -246,7 +249,7 @@ export function in_ouraddr(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const b = m.buf;
   const o = m.off;
   const dst = (b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!;
-  if (dst === (INADDR_BROADCAST | 0) || dst === INADDR_ANY) {
+  if (dst === INADDR_BROADCAST_I32 || dst === INADDR_ANY) {
     m.m_flags |= M_BCAST;
     return 1;
   }

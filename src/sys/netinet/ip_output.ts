@@ -10,20 +10,33 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet } from '../net/if.js';
 import { IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFT_LOOP } from '../net/if.js';
-import { M_BCAST, M_LOOP, M_MCAST, M_TCP_CSUM_OUT, M_TCP_TSO, MbufList, type Mbuf } from '../kern/uipc_mbuf.js';
-import {
-  ips_cantfrag, ips_fragmented, ips_localout, ips_noroute, ips_odropped, ips_ofragments,
-} from '../kern/counters.gen.js';
-import { Ipv4Packet, IP_DF, IP_HDR_LEN, IP_MF, IPVERSION, ipoptCopied, ipv4FillChecksum20, IPOPT_EOL, IPOPT_NOP } from '../../wire/ip4.js';
+import { MbufList } from '../kern/uipc_mbuf.js';
+import type { Mbuf } from '../kern/uipc_mbuf.js';
+import * as uipc_mbuf_ from '../kern/uipc_mbuf.js';
+import * as counters_gen_ from '../kern/counters.gen.js';
+import { Ipv4Packet } from '../../wire/ip4.js';
+import * as ip4_ from '../../wire/ip4.js';
 import {
   EACCES, EADDRNOTAVAIL, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOBUFS, RTF_BROADCAST, RTF_GATEWAY, RTF_HOST,
   RTF_LOCAL, RTV_MTU, RT_RESOLVE, rt_match, rtisvalid, AF_INET, type Rtentry,
 } from '../net/route.js';
-import { IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
+import { IN_MULTICAST, INADDR_ANY } from './in.js';
 import { ipv4_input } from './ip_input.js';
 import { pf_test, PF_FWD, PF_OUT, AF_INET as PF_AF_INET } from '../net/pf.js';
 import { tcp_delayed_cksum, tcp_if_output_tso } from './tcp_tso.js';
 import { traceEvent } from '../kern/kern_trace.js';
+
+/** INADDR_BROADCAST as an int32, a literal: the import is a heap number (0xffffffff) converted at every use. */
+const INADDR_BROADCAST_I32 = -1;
+
+// Imported constants and functions as the module's own constants: V8
+// folds a module's const like a literal, but reads an imported binding from
+// its cell, with a TDZ check, at every use (dozens per forwarded packet).
+// Only from modules without imports back here, so they are always
+// initialized first.
+const { M_BCAST, M_LOOP, M_MCAST, M_TCP_CSUM_OUT, M_TCP_TSO } = uipc_mbuf_;
+const { ips_cantfrag, ips_fragmented, ips_localout, ips_noroute, ips_odropped, ips_ofragments } = counters_gen_;
+const { IP_DF, IP_HDR_LEN, IP_MF, IPVERSION, ipoptCopied, ipv4FillChecksum20, IPOPT_EOL, IPOPT_NOP } = ip4_;
 
 // Trace events (kern_trace.ts): ip_output by flags, the route (gateway, local), the checksum.
 const T_IP_OUTPUT_FORWARDED = traceEvent('fn', 'ip_output', 'forwarded', false);
@@ -112,7 +125,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   let ifp: Ifnet | null;
   let mtu: number;
   let nexthop = dstaddr;
-  const mcastOrBcast = IN_MULTICAST(dstaddr) || dstaddr === (INADDR_BROADCAST | 0);
+  const mcastOrBcast = IN_MULTICAST(dstaddr) || dstaddr === INADDR_BROADCAST_I32;
   if (mcastOrBcast && opts?.ifp) {
     ifp = opts.ifp;
     mtu = ifp.if_mtu;
@@ -150,7 +163,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     nexthop = dstaddr;
   }
 
-  if (dstaddr === (INADDR_BROADCAST | 0) || (rt !== null && rt.rt_flags & RTF_BROADCAST)) {
+  if (dstaddr === INADDR_BROADCAST_I32 || (rt !== null && rt.rt_flags & RTF_BROADCAST)) {
     if (!(ifp.if_flags & IFF_BROADCAST)) return bad(k, m, EADDRNOTAVAIL, rt);
     if (!(flags & IP_ALLOWBROADCAST)) return bad(k, m, EACCES, rt);
     // Broadcasts are not fragmented.
@@ -221,7 +234,7 @@ function ipv4_src_any(b: Uint8Array, o: number): boolean {
  */
 function ip_output_mcast(k: Kernel, m: Mbuf, ifp: Ifnet, dstaddr: number, opts: IpOutputOptions | undefined): number {
   const ip = ipv.wrap(m.buf, m.off, m.len);
-  m.m_flags |= dstaddr === (INADDR_BROADCAST | 0) ? M_BCAST : M_MCAST;
+  m.m_flags |= dstaddr === INADDR_BROADCAST_I32 ? M_BCAST : M_MCAST;
   if (IN_MULTICAST(dstaddr)) ip.ttl = opts?.mttl ?? IP_DEFAULT_MULTICAST_TTL;
   if ((m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))) {
     k.stats.ipstat.inc(ips_noroute);
