@@ -833,6 +833,8 @@ export class Pf {
   readonly sk = new Int32Array(K_N);
   /** pf_get_transaddr's address scratch */
   readonly naddr = new Int32Array(4);
+  /** pf_send_tcp's addresses (pf_synproxy.ts): the source at byte 0, the destination at 16 (IPv4: their first 4 bytes) */
+  readonly tcpaddr = new Uint8Array(32);
   /** af-to's scratch (pf_af.ts) */
   readonly afs = new PfAfScratch();
   /** the network layer af-to and pf_route6 send with (set by pf_open) */
@@ -2392,7 +2394,7 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
     pf.ctx_state = s;
     // synproxy state: pf answers the client's SYN itself
     if (r.keepState === PF_STATE_SYNPROXY && pd.proto === IPPROTO_TCP && (pd.th_flags & (TH_SYN | TH_ACK)) === TH_SYN &&
-        pd.dir === PF_IN && pd.af === AF_INET && pd.naf === pd.af)
+        pd.dir === PF_IN && pd.naf === pd.af)
       return pf_synproxy_create(pf, pd, s, r);
     if (pf.st.si[s * ST_N + ST_NKEYS] === 2 && pd.naf === pd.af)
       pf_translate_to_key(pd, pd.dir === PF_IN ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
@@ -2792,10 +2794,13 @@ export function pf_send_tcp(pf: Pf, r: KRule, af: number, saddr: number, daddr: 
   k.softnet.add(pf.sendTask);
 }
 
-/** ip_send()'s task: the packets pf built. */
+/** ip_send()'s and ip6_send()'s task: the packets pf built. */
 function pf_send_task(k: Kernel): void {
   const pf = (k as Kernel & { pf: Pf }).pf;
-  for (let m = pf.sendq.dequeue(); m !== null; m = pf.sendq.dequeue()) ip_output(k, m, 0, null);
+  for (let m = pf.sendq.dequeue(); m !== null; m = pf.sendq.dequeue()) {
+    if (m.buf[m.off]! >> 4 === 6) pf.netout!.ip6_send(k, m);
+    else ip_output(k, m, 0, null);
+  }
 }
 
 /** pf_send_icmp(): an ICMP error about the packet, as icmp_error() sends it. */

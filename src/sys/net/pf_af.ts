@@ -75,6 +75,8 @@ export interface PfNetOutput {
   ip6_send_if(k: Kernel, ifp: Ifnet, m: Mbuf, nexthop: Uint8Array, nho: number, rt: Rtentry6 | null): number;
   rt6_match(k: Kernel, b: Uint8Array, o: number, flags: number): Rtentry6 | null;
   rt6isvalid(rt: Rtentry6 | null): boolean;
+  /** the IPv6 segments pf_send_tcp builds (synproxy) */
+  ip6_send(k: Kernel, m: Mbuf): void;
 }
 
 const IPPROTO_ICMP = 1;

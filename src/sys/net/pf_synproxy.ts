@@ -22,19 +22,19 @@
  * acknowledgment numbers (and SACK blocks) by the peers' seqdiff.
  *
  * The MSS pf announces is the client's, bounded by the MTUs of the routes
- * to both ends (pf_get_mss, pf_calc_mss).  IPv4; an IPv6 synproxy rule
- * keeps state without the proxy.
+ * to both ends (pf_get_mss, pf_calc_mss).  Both families: IPv6 packets
+ * pf builds go out by ip6_send (pf.netout, set by pf_open).
  */
 import type { KRule, Pf, PfPdesc } from './pf.js';
 import {
-  AF_INET, K_A, K_B, K_META, K_N, K_PORTS, PF_DROP, PF_PASS, PF_TCPS_PROXY_DST, PF_TCPS_PROXY_SRC, PFRES_SRCLIMIT,
+  AF_INET, K_A, K_B, K_META, K_N, K_PORTS, PF_DROP, PF_PASS, PF_TCPS_PROXY_DST, PF_TCPS_PROXY_SRC, PFRES_MEMORY, PFRES_SRCLIMIT,
   PFRES_SYNPROXY, PR_MAXWIN, PR_MSS, PR_SEQDIFF, PR_SEQHI, PR_SEQLO, PR_STATE, PR_WSCALE, REASON_SET, ST_DIR, ST_DST,
   ST_FLAGS, ST_HALFOPEN, ST_N, ST_NKEYS, ST_SRC, TCPS_ESTABLISHED, PFSTATE_SRCNODE, PFSTATE_SYNPROXY,
 } from './pf.js';
 import { pf_src_connlimit } from './pf_src.js';
 import { PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
-import { adjust16, pseudoSum4, sum16 } from '../../wire/checksum.js';
+import { adjust16, pseudoSum4, pseudoSum6, sum16 } from '../../wire/checksum.js';
 import { rt_match } from './route.js';
 
 /** pf_test's action when pf consumed the packet of a synproxy handshake */
@@ -49,39 +49,83 @@ const TCPOPT_MAXSEG = 2;
 const TCPOPT_SACK = 5;
 const IPTOS_LOWDELAY = 0x10;
 const IP_DF = 0x4000;
+const IPV6_DEFHLIM = 64;
 
 /* ------------------------------------------------------------------ */
 /* pf_build_tcp / pf_send_tcp                                          */
 
+/** pf.tcpaddr from a packet's addresses, reversed (the answer's source is the packet's destination). */
+function pf_tcpaddr_reply(pf: Pf, pd: PfPdesc): void {
+  const a = pf.tcpaddr;
+  put32(a, 0, pd.d0 >>> 0);
+  put32(a, 4, pd.d1 >>> 0);
+  put32(a, 8, pd.d2 >>> 0);
+  put32(a, 12, pd.d3 >>> 0);
+  put32(a, 16, pd.s0 >>> 0);
+  put32(a, 20, pd.s1 >>> 0);
+  put32(a, 24, pd.s2 >>> 0);
+  put32(a, 28, pd.s3 >>> 0);
+}
+
+/** pf.tcpaddr from side si (source) and side di (destination) of the state key at o. */
+function pf_tcpaddr_key(pf: Pf, kd: Int32Array, o: number, si: number, di: number): void {
+  const a = pf.tcpaddr;
+  const sa = o + (si === 0 ? K_A : K_B);
+  const da = o + (di === 0 ? K_A : K_B);
+  for (let i = 0; i < 4; i++) {
+    put32(a, 4 * i, kd[sa + i]! >>> 0);
+    put32(a, 16 + 4 * i, kd[da + i]! >>> 0);
+  }
+}
+
 /**
- * pf_build_tcp() + pf_send_tcp(): a TCP segment from (s, sport) to
- * (d, dport) with an MSS option when mss is nonzero, sent after the
- * current packet (ip_send: a softnet task, ip_output with flags 0).
- * generated: PF_TAG_GENERATED (pf lets it pass untested).  IPv4.
+ * pf_build_tcp() + pf_send_tcp(): a TCP segment of family af from
+ * pf.tcpaddr's source (sport) to its destination (dport), with an MSS
+ * option when mss is nonzero, sent after the current packet (ip_send /
+ * ip6_send: a softnet task, ip_output / ip6_output with flags 0).
+ * IPv4: TOS lowdelay, DF when net.inet.ip.mtudisc is on, TTL ttl (the
+ * rule's return-ttl) or net.inet.ip.ttl; IPv6: traffic class 0, hop
+ * limit 64 (IPV6_DEFHLIM, ttl is not used).  generated: PF_TAG_GENERATED
+ * (pf lets it pass untested).
  */
-export function pf_send_tcp_full(pf: Pf, s: number, d: number, sport: number, dport: number, seq: number, ack: number,
+export function pf_send_tcp_full(pf: Pf, af: number, sport: number, dport: number, seq: number, ack: number,
   flags: number, win: number, mss: number, ttl: number, generated: boolean, rdomain: number, why: string): void {
   const k = pf.k;
   const tlen = 20 + (mss !== 0 ? 4 : 0);
-  const len = 20 + tlen;
+  const hlen = af === AF_INET ? 20 : 40;
+  const len = hlen + tlen;
   const m = k.mbufs.get(len);
   if (m === null) {
-    REASON_SET(pf, 5 /* PFRES_MEMORY */);
+    REASON_SET(pf, PFRES_MEMORY);
     return;
   }
   m.append(len);
   const b = m.buf;
   const o = m.off;
+  const a = pf.tcpaddr;
   b.fill(0, o, o + len);
-  b[o] = 0x45;
-  b[o + 1] = IPTOS_LOWDELAY;
-  put16(b, o + 2, len);
-  put16(b, o + 6, k.inet.ipmtudisc.value !== 0 ? IP_DF : 0);
-  b[o + 8] = ttl !== 0 ? ttl : k.inet.ipdefttl.value;
-  b[o + 9] = IPPROTO_TCP;
-  put32(b, o + 12, s >>> 0);
-  put32(b, o + 16, d >>> 0);
-  const t = o + 20;
+  let ps: number;
+  if (af === AF_INET) {
+    b[o] = 0x45;
+    b[o + 1] = IPTOS_LOWDELAY;
+    put16(b, o + 2, len);
+    put16(b, o + 6, k.inet.ipmtudisc.value !== 0 ? IP_DF : 0);
+    b[o + 8] = ttl !== 0 ? ttl : k.inet.ipdefttl.value;
+    b[o + 9] = IPPROTO_TCP;
+    const s = get32(a, 0);
+    const d = get32(a, 16);
+    put32(b, o + 12, s);
+    put32(b, o + 16, d);
+    ps = pseudoSum4(s, d, IPPROTO_TCP, tlen);
+  } else {
+    b[o] = 0x60;
+    put16(b, o + 4, tlen);
+    b[o + 6] = IPPROTO_TCP;
+    b[o + 7] = IPV6_DEFHLIM;
+    b.set(a, o + 8);
+    ps = pseudoSum6(b, o + 8, o + 24, IPPROTO_TCP, tlen);
+  }
+  const t = o + hlen;
   put16(b, t, sport);
   put16(b, t + 2, dport);
   put32(b, t + 4, seq >>> 0);
@@ -94,7 +138,6 @@ export function pf_send_tcp_full(pf: Pf, s: number, d: number, sport: number, dp
     b[t + 21] = 4;
     put16(b, t + 22, mss);
   }
-  const ps = pseudoSum4(s >>> 0, d >>> 0, IPPROTO_TCP, tlen);
   put16(b, t + 16, ~sum16(b, t, tlen, ps) & 0xffff);
   if (generated) m.pf_flags |= PF_TAG_GENERATED;
   m.ph_rtableid = rdomain;
@@ -130,14 +173,17 @@ function pf_get_mss(pd: PfPdesc, mssdflt: number): number {
   return mss;
 }
 
-/** pf_calc_mss(): offer bounded by the MTU of the route to addr (at least mssdflt there, at least 64). */
-function pf_calc_mss(pf: Pf, addr: number, rtableid: number, offer: number, mssdflt: number): number {
+/**
+ * pf_calc_mss(): offer bounded by the MTU of the route to the address at
+ * pf.tcpaddr[ao] (at least mssdflt there, at least 64).
+ */
+function pf_calc_mss(pf: Pf, af: number, ao: number, rtableid: number, offer: number, mssdflt: number): number {
   const k = pf.k;
   let mss = mssdflt;
-  const rt = rt_match(k, addr, 0, rtableid);
+  const rt = af === AF_INET ? rt_match(k, get32(pf.tcpaddr, ao) | 0, 0, rtableid) : pf.netout!.rt6_match(k, pf.tcpaddr, ao, 0);
   if (rt !== null) {
     const ifp = k.ifnets[rt.rt_ifidx];
-    if (ifp !== undefined) mss = Math.max(ifp.if_mtu - 20 - 20, mssdflt);
+    if (ifp !== undefined) mss = Math.max(ifp.if_mtu - (af === AF_INET ? 20 : 40) - 20, mssdflt);
   }
   mss = Math.min(mss, offer);
   return Math.max(mss, 64);
@@ -171,12 +217,13 @@ export function pf_synproxy_create(pf: Pf, pd: PfPdesc, s: number, r: KRule): nu
   si[b + ST_SRC + PR_SEQHI] = k.random.arc4random() | 0;
   const mssdflt = k.inet.tcp.mssdflt.value;
   let mss = pf_get_mss(pd, mssdflt);
-  mss = pf_calc_mss(pf, pd.s0, rtid, mss, mssdflt);
-  mss = pf_calc_mss(pf, pd.d0, rtid, mss, mssdflt);
+  pf_tcpaddr_reply(pf, pd);
+  mss = pf_calc_mss(pf, pd.af, 16, rtid, mss, mssdflt);
+  mss = pf_calc_mss(pf, pd.af, 0, rtid, mss, mssdflt);
   si[b + ST_SRC + PR_MSS] = mss;
   if (k.trace !== null)
     k.trace.branch(k, pd.m, `pf_synproxy: SYN from the client → PROXY:SRC, SYN|ACK seq ${si[b + ST_SRC + PR_SEQHI]! >>> 0} mss ${mss}`);
-  pf_send_tcp_full(pf, pd.d0, pd.s0, pd.odport, pd.osport, si[b + ST_SRC + PR_SEQHI]!, (pd.th_seq + 1) | 0,
+  pf_send_tcp_full(pf, pd.af, pd.odport, pd.osport, si[b + ST_SRC + PR_SEQHI]!, (pd.th_seq + 1) | 0,
     TH_SYN | TH_ACK, 0, mss, 0, true, pd.rdomain, 'pf_synproxy: SYN|ACK to the client');
   void r;
   REASON_SET(pf, PFRES_SYNPROXY);
@@ -186,11 +233,6 @@ export function pf_synproxy_create(pf: Pf, pd: PfPdesc, s: number, r: KRule): nu
 /** Key i (0 wire, 1 stack) of state s: its word offset in pf.st.kd. */
 function keyOff(pf: Pf, s: number, i: number): number {
   return (2 * s + (i === 1 && pf.st.si[s * ST_N + ST_NKEYS] === 2 ? 1 : 0)) * K_N;
-}
-
-/** Address word 0 of side i of the key at o. */
-function keyAddr(kd: Int32Array, o: number, i: number): number {
-  return kd[o + (i === 0 ? K_A : K_B)]!;
 }
 
 function keyPort(kd: Int32Array, o: number, i: number): number {
@@ -230,7 +272,8 @@ export function pf_synproxy(pf: Pf, pd: PfPdesc, s: number): number {
     if (flags & TH_SYN) {
       if (pd.th_seq !== si[src + PR_SEQLO]) return spDrop(pf, false, 'PROXY:SRC, SYN with another sequence number → drop');
       if (k.trace !== null) k.trace.branch(k, pd.m, 'pf_synproxy: PROXY:SRC, the client repeats its SYN → SYN|ACK again');
-      pf_send_tcp_full(pf, pd.d0, pd.s0, pd.odport, pd.osport, si[src + PR_SEQHI]!, (pd.th_seq + 1) | 0,
+      pf_tcpaddr_reply(pf, pd);
+      pf_send_tcp_full(pf, pd.af, pd.odport, pd.osport, si[src + PR_SEQHI]!, (pd.th_seq + 1) | 0,
         TH_SYN | TH_ACK, 0, si[src + PR_MSS]!, 0, true, pd.rdomain, 'pf_synproxy: SYN|ACK to the client');
       return spDrop(pf, true, 'PROXY:SRC, SYN consumed');
     }
@@ -253,7 +296,8 @@ export function pf_synproxy(pf: Pf, pd: PfPdesc, s: number): number {
       if (si[dst + PR_SEQHI] === 1) si[dst + PR_SEQHI] = k.random.arc4random() | 0;
       // the stack key: the server as the rules translated it
       const o = keyOff(pf, s, pd.didx);
-      pf_send_tcp_full(pf, keyAddr(kd, o, pd.sidx), keyAddr(kd, o, pd.didx), keyPort(kd, o, pd.sidx), keyPort(kd, o, pd.didx),
+      pf_tcpaddr_key(pf, kd, o, pd.sidx, pd.didx);
+      pf_send_tcp_full(pf, kd[o + K_META]! & 0xff, keyPort(kd, o, pd.sidx), keyPort(kd, o, pd.didx),
         si[dst + PR_SEQHI]!, 0, TH_SYN, 0, si[src + PR_MSS]!, 0, false, kd[o + K_META]! >>> 16, 'pf_synproxy: SYN to the server');
       return spDrop(pf, true, `PROXY:DST, SYN seq ${si[dst + PR_SEQHI]! >>> 0} to the server → consumed`);
     }
@@ -262,10 +306,12 @@ export function pf_synproxy(pf: Pf, pd: PfPdesc, s: number): number {
     si[dst + PR_MAXWIN] = Math.max(pd.th_win, 1);
     si[dst + PR_SEQLO] = pd.th_seq;
     // ACK the server's SYN|ACK (as the client), and open the client's window (as the server)
-    pf_send_tcp_full(pf, pd.d0, pd.s0, pd.odport, pd.osport, pd.th_ack, (pd.th_seq + 1) | 0, TH_ACK, si[src + PR_MAXWIN]!,
+    pf_tcpaddr_reply(pf, pd);
+    pf_send_tcp_full(pf, pd.af, pd.odport, pd.osport, pd.th_ack, (pd.th_seq + 1) | 0, TH_ACK, si[src + PR_MAXWIN]!,
       0, 0, false, pd.rdomain, 'pf_synproxy: ACK to the server');
     const o = keyOff(pf, s, pd.didx);
-    pf_send_tcp_full(pf, keyAddr(kd, o, pd.sidx), keyAddr(kd, o, pd.didx), keyPort(kd, o, pd.sidx), keyPort(kd, o, pd.didx),
+    pf_tcpaddr_key(pf, kd, o, pd.sidx, pd.didx);
+    pf_send_tcp_full(pf, kd[o + K_META]! & 0xff, keyPort(kd, o, pd.sidx), keyPort(kd, o, pd.didx),
       (si[src + PR_SEQHI]! + 1) | 0, (si[src + PR_SEQLO]! + 1) | 0, TH_ACK, si[dst + PR_MAXWIN]!, 0, 0, true,
       kd[o + K_META]! >>> 16, 'pf_synproxy: ACK to the client');
     si[src + PR_SEQDIFF] = (si[dst + PR_SEQHI]! - si[src + PR_SEQLO]!) | 0;
@@ -289,8 +335,8 @@ export function pf_synproxy_remove(pf: Pf, s: number): void {
   const kd = pf.st.kd;
   const b = s * ST_N;
   const o = keyOff(pf, s, 0);
-  if ((kd[o + K_META]! & 0xff) !== AF_INET) return;
-  pf_send_tcp_full(pf, keyAddr(kd, o, 1), keyAddr(kd, o, 0), keyPort(kd, o, 1), keyPort(kd, o, 0),
+  pf_tcpaddr_key(pf, kd, o, 1, 0);
+  pf_send_tcp_full(pf, kd[o + K_META]! & 0xff, keyPort(kd, o, 1), keyPort(kd, o, 0),
     si[b + ST_SRC + PR_SEQHI]!, (si[b + ST_SRC + PR_SEQLO]! + 1) | 0, TH_RST | TH_ACK, 0, 0, 0, true,
     kd[o + K_META]! >>> 16, 'pf_synproxy: RST to the client (state removed)');
 }

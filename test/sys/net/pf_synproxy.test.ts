@@ -12,10 +12,15 @@ import type { Kernel } from '../../../src/sys/kern/kernel.js';
 import { rt_route_add } from '../../../src/sys/net/rtsock.js';
 import { Tracer } from '../../../src/sys/kern/kern_trace.js';
 import { get16, get32 } from '../../../src/wire/bytes.js';
-import { pseudoSum4, sum16 } from '../../../src/wire/checksum.js';
+import { put16, put32 } from '../../../src/wire/bytes.js';
+import { pseudoSum4, pseudoSum6, sum16 } from '../../../src/wire/checksum.js';
 import { host, wire, ip } from '../netinet/lab.js';
-import { listener, connect, accept, pump, drain, payload, sha } from '../netinet/tcp_lab.js';
+import { listener, connect, accept, pump, drain, payload, sha, tcpstat } from '../netinet/tcp_lab.js';
 import { pfctl, loadPf, capture, ipOf, sendRaw, tcpBytes } from './pf_lab.js';
+import { threeHosts6, ip6 } from '../netinet6/lab6.js';
+import { v6Of } from './pf_af_lab.js';
+import { socreate, sobind, solisten, soconnect, SOCK_STREAM, type Socket } from '../../../src/sys/kern/uipc_socket.js';
+import { AF_INET6, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
 
 function lab(): { world: World; c: ReturnType<typeof host>; fw: ReturnType<typeof host>; s: ReturnType<typeof host> } {
   const world = new World({ seed: 3 });
@@ -254,4 +259,98 @@ test('synproxy with max-src-conn: the connection is counted when the client comp
     '  synproxy                               4',
   ]);
   assert.equal(pfctl(fw.k, ['-sS']).out, '203.0.113.10 ( states 1, connections 1, rate 0.0/0s )\n');
+});
+
+function sock6(k: Kernel): Socket {
+  const so = socreate(k, AF_INET6, SOCK_STREAM, 0);
+  if (typeof so === 'number') throw new Error(`socreate: errno ${so}`);
+  return so;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
+
+test("synproxy over IPv6: pf's SYN|ACK (IPv6 header, MSS 1440), PROXY:SRC, PROXY:DST, then data spliced byte-exact both ways", () => {
+  // client 2001:db8:1::10 -- em0 [router] em1 -- server 2001:db8:2::20
+  const { world, a, r, b } = threeHosts6(4);
+  loadPf(r.k, 'pass\npass in on em0 inet6 proto tcp to port 80 synproxy state\n');
+  const atC = capture(a.ifs[0]!);
+  const atS = capture(b.ifs[0]!);
+  const C = ip6('2001:db8:1::10');
+  const S = ip6('2001:db8:2::20');
+  const l = sock6(b.k);
+  assert.equal(sobind(l, Sockaddr.in6(new Uint8Array(16), 80)), 0);
+  assert.equal(solisten(l, 5), 0);
+  const so = sock6(a.k);
+  assert.equal(soconnect(so, Sockaddr.in6(S, 80)), 0);
+  const cport = so.so_pcb!.inp_lport;
+  // the synproxy state's phases as the handshake goes (in steps shorter than a cable's delay)
+  const phases: string[] = [];
+  let s2: Socket | null = null;
+  for (let i = 0; i < 500 && s2 === null; i++) {
+    world.runFor(10_000);
+    const line = pfctl(r.k, ['-ss']).out.split('\n').find((x) => x.startsWith('all tcp') && x.includes(' <- ')) ?? '';
+    if (line !== '' && phases[phases.length - 1] !== line) phases.push(line);
+    s2 = accept(l);
+  }
+  const key = `all tcp 2001:db8:2::20[80] <- 2001:db8:1::10[${cport}]       `;
+  assert.deepEqual(phases, [`${key}PROXY:SRC`, `${key}PROXY:DST`, `${key}ESTABLISHED:ESTABLISHED`]);
+  // the client's SYN and pf's answer, exact: traffic class 0, hop limit 64, from the server's address, window 0, MSS 1440 (1500 - 40 - 20)
+  const fromC = v6Of(atC, 6).filter((p) => hex(p.subarray(8, 24)) === hex(C));
+  const toC = v6Of(atC, 6).filter((p) => hex(p.subarray(8, 24)) === hex(S));
+  const syn = fromC[0]!;
+  assert.equal(syn[40 + 13], 0x02);
+  const x = get32(syn, 44);
+  const synack = toC[0]!;
+  const y = get32(synack, 44);
+  const want = new Uint8Array(64);
+  want[0] = 0x60;
+  put16(want, 4, 24);
+  want[6] = 6;
+  want[7] = 64;
+  want.set(S, 8);
+  want.set(C, 24);
+  put16(want, 40, 80);
+  put16(want, 42, cport);
+  put32(want, 44, y);
+  put32(want, 48, (x + 1) >>> 0);
+  want[52] = 0x60;
+  want[53] = 0x12;
+  want.set([2, 4, 0x05, 0xa0], 60);
+  put16(want, 56, ~sum16(want, 40, 24, pseudoSum6(want, 8, 24, 6, 24)) & 0xffff);
+  assert.equal(hex(synack), hex(want));
+  // pf's SYN to the server, as the client, with the MSS it announced
+  const ssyn = v6Of(atS, 6).filter((p) => hex(p.subarray(8, 24)) === hex(C))[0]!;
+  assert.equal(hex(ssyn.subarray(0, 8)), '6000000000180640');
+  assert.equal(hex(ssyn.subarray(8, 24)), hex(C));
+  assert.equal(hex(ssyn.subarray(24, 40)), hex(S));
+  assert.equal(ssyn[40 + 13], 0x02);
+  assert.equal(get32(ssyn, 48), 0);
+  assert.equal(get16(ssyn, 54), 0);
+  assert.equal(hex(ssyn.subarray(60, 64)), '020405a0');
+  assert.equal(sum16(ssyn, 40, 24, pseudoSum6(ssyn, 8, 24, 6, 24)), 0xffff);
+  const z = get32(ssyn, 44);
+  const sack = v6Of(atS, 6).filter((p) => hex(p.subarray(8, 24)) === hex(S))[0]!;
+  const w = get32(sack, 44);
+  const ss = pfctl(r.k, ['-vss']).out.split('\n');
+  const i = ss.findIndex((x) => x.startsWith(key));
+  assert.equal(ss[i + 1], `   [${w} + 16384](+${(y - w) >>> 0})  [${x} + ${get16(sack, 54)}](+${(z - x) >>> 0})`);
+
+  // data both ways, byte-exact; the server saw its own sequence space, the client pf's
+  assert.ok(s2 !== null);
+  const up = payload(100_000, 11);
+  const down = payload(30_000, 12);
+  const atServer = drain(s2);
+  const atClient = drain(so);
+  pump(so, up);
+  pump(s2, down, 'none');
+  world.runFor(5e9);
+  assert.equal(sha(atServer.bytes()), sha(up));
+  assert.equal(sha(atClient.bytes()), sha(down));
+  assert.ok(atServer.eof());
+  const firstDown = v6Of(atC, 6).find((p) => hex(p.subarray(8, 24)) === hex(S) && get16(p, 4) > 32)!;
+  assert.equal(get32(firstDown, 44), (y + 1) >>> 0);
+  assert.equal(tcpstat(a.k, 'tcps_rcvbadsum') + tcpstat(b.k, 'tcps_rcvbadsum'), 0);
+  assert.equal(/^ {2}synproxy +(\d+)/m.exec(pfctl(r.k, ['-si']).out)![1], '3');
 });
