@@ -36,7 +36,7 @@ import {
   pf_src_counters, pf_src_csfailed, pf_src_link_state, pf_src_trace_limit, pf_src_tree_remove_state,
 } from './pf_src.js';
 import {
-  PF_SYNPROXY_DROP, pf_modulate_sack, pf_synproxy, pf_synproxy_create, pf_synproxy_remove, pf_tcp_modulate,
+  PF_SYNPROXY_DROP, pf_modulate_sack, pf_send_tcp_full, pf_synproxy, pf_synproxy_create, pf_synproxy_remove, pf_tcp_modulate,
 } from './pf_synproxy.js';
 import { pf_normalize_ip, PfFragState } from './pf_norm.js';
 import {
@@ -2757,41 +2757,17 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
 /* block return                                                        */
 
 /**
- * pf_send_tcp(): build a TCP segment (a RST) from src to dst and send it
- * after the current packet (ip_send: a softnet task).  IPv4 only.
+ * pf_send_tcp(): a RST from saddr to daddr, sent after the current packet
+ * (pf_send_tcp_full: TOS lowdelay and DF as OpenBSD's pf_build_tcp sets
+ * them on every IPv4 segment pf makes).  IPv4 only.
  */
 export function pf_send_tcp(pf: Pf, r: KRule, af: number, saddr: number, daddr: number, sport: number, dport: number,
   seq: number, ack: number, flags: number, ttl: number, rdomain: number): void {
   if (af !== AF_INET) return;
-  const k = pf.k;
-  const len = 40;
-  const m = k.mbufs.get(len);
-  if (m === null) return;
-  m.append(len);
-  const b = m.buf;
-  const o = m.off;
-  b.fill(0, o, o + len);
-  b[o] = 0x45;
-  put16(b, o + 2, len);
-  b[o + 8] = ttl !== 0 ? ttl : k.inet.ipdefttl.value;
-  b[o + 9] = IPPROTO_TCP;
-  put32(b, o + 12, saddr >>> 0);
-  put32(b, o + 16, daddr >>> 0);
-  const t = o + 20;
-  put16(b, t, sport);
-  put16(b, t + 2, dport);
-  put32(b, t + 4, seq >>> 0);
-  put32(b, t + 8, ack >>> 0);
-  b[t + 12] = 5 << 4;
-  b[t + 13] = flags;
-  const ps = pseudoSum4(saddr >>> 0, daddr >>> 0, IPPROTO_TCP, 20);
-  put16(b, t + 16, ~sum16(b, t, 20, ps) & 0xffff);
-  m.pf_flags |= PF_TAG_GENERATED;
-  m.ph_rtableid = rdomain;
   void r;
-  if (k.trace !== null) k.trace.caused(m, 'pf_send_tcp: RST');
-  pf.sendq.enqueue(m);
-  k.softnet.add(pf.sendTask);
+  put32(pf.tcpaddr, 0, saddr >>> 0);
+  put32(pf.tcpaddr, 16, daddr >>> 0);
+  pf_send_tcp_full(pf, AF_INET, sport, dport, seq, ack, flags, 0, 0, ttl, true, rdomain, 'pf_send_tcp: RST');
 }
 
 /** ip_send()'s and ip6_send()'s task: the packets pf built. */

@@ -43,6 +43,7 @@ import { AF_INET, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
 import { Tracer } from '../../../src/sys/kern/kern_trace.js';
 import { bpf_listen } from '../../../src/sys/net/bpf.js';
 import { show } from '../../usr.sbin/tcpdump/print-build.js';
+import { sum16, pseudoSum4 } from '../../../src/wire/checksum.js';
 
 /** client 203.0.113.10 -- em0 203.0.113.48 [fw] em1 198.51.100.1 -- server 198.51.100.31 */
 function firewall(): { world: World; c: ReturnType<typeof host>; fw: ReturnType<typeof host>; s: ReturnType<typeof host> } {
@@ -159,9 +160,16 @@ test('block return: RST bytes for TCP, return-icmp(net-unr) for UDP', () => {
   sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 4000, 69));
   world.runFor(1e9);
   const rst = ipOf(frames, 6).find((d) => d[12] === 198)!;
+  // the IP header as OpenBSD's pf_build_tcp makes it: TOS lowdelay, DF (net.inet.ip.mtudisc is on), TTL 64; the id is ip_output's
+  const hdr = [0x45, 0x10, 0, 40, rst[4]!, rst[5]!, 0x40, 0, 64, 6, 0, 0, 198, 51, 100, 20, 192, 0, 2, 10];
+  const ck = ~sum16(Uint8Array.from(hdr), 0, 20) & 0xffff;
+  hdr[10] = ck >> 8;
+  hdr[11] = ck & 0xff;
+  assert.deepEqual([...rst.subarray(0, 20)], hdr);
   // 198.51.100.20:23 -> 192.0.2.10:41000, seq 0, ack 5001, RST|ACK, window 0
   assert.deepEqual([...rst.subarray(12, 20)], [198, 51, 100, 20, 192, 0, 2, 10]);
   assert.deepEqual([...rst.subarray(20, 36)], [0, 23, 0xa0, 0x28, 0, 0, 0, 0, 0, 0, 0x13, 0x89, 0x50, 0x14, 0, 0]);
+  assert.equal(sum16(rst, 20, 20, pseudoSum4(0xc6336414, 0xc000020a, 6, 20)), 0xffff);
   const icmp = ipOf(frames, 1).find((d) => d[20] === 3)!;
   assert.equal(icmp[21], 0);
   assert.deepEqual([...icmp.subarray(12, 16)], [192, 0, 2, 1]);
