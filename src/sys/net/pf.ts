@@ -1023,10 +1023,17 @@ const PF_FAST_FLAGS = PFSTATE_SLOPPY;
  * read once, straight into the key, and only what the state code reads is
  * written to pd.  Whatever else it meets (a short or odd header, no state,
  * another kind of state, a TCP SYN reusing a closed state's ports) it
- * leaves, before any effect, to the general path (PF_FAST_NONE).  Its
- * effects are the general path's for such a packet: the same search and
- * state/rule counters, TCP window tracking and reasons, state updates and
- * mbuf link; PF_PASS or PF_DROP (the packet freed).
+ * leaves to the general path (PF_FAST_NONE) before counting, tracking or
+ * changing the state, with two exceptions, both pf_find_state()'s own
+ * first steps on an outbound packet: it clears m.pf_statekey (the link
+ * serves one lookup) and, when the key it found by hash is the exact
+ * opposite of the linked one, links the two (sk_reverse).  Both are
+ * harmless: the link is only a hint, checked against the packet's key and
+ * the key's liveness before use, and the general path then finds the same
+ * key by hash and would link it the same way.  Its effects are the general
+ * path's for such a packet: the same search and state/rule counters, TCP
+ * window tracking and reasons, state updates and mbuf link; PF_PASS or
+ * PF_DROP (the packet freed).
  */
 export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: Mbuf): number {
   const b = m.buf;

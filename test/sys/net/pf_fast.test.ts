@@ -6,9 +6,12 @@ import { Tracer } from '../../../src/sys/kern/kern_trace.js';
 import { rt_route_add } from '../../../src/sys/net/rtsock.js';
 import { PF_DROP, PF_FAST_NONE, PF_IN, PF_OUT, PF_PASS, pf_test_fast4 } from '../../../src/sys/net/pf.js';
 import { host, ip, wire } from '../netinet/lab.js';
-import { accept, connect, drain, listener, payload, pump, sha } from '../netinet/tcp_lab.js';
+import { accept, connect, drain, listener, payload, pump, sha, tp } from '../netinet/tcp_lab.js';
 import { soclose } from '../../../src/sys/kern/uipc_socket.js';
 import { loadPf, pfctl, sendRaw, tcpBytes, udpBytes } from './pf_lab.js';
+import { put16 } from '../../../src/wire/bytes.js';
+import { sum16 } from '../../../src/wire/checksum.js';
+import type { Pf } from '../../../src/sys/net/pf.js';
 
 /** client -- fw -- server, as pf.test.ts's firewall(). */
 function firewall(): { world: World; c: Kernel; fw: Kernel; s: Kernel } {
@@ -31,13 +34,38 @@ pass out on em1 proto udp to port 5353 nat-to 198.51.100.1
 pass in log (all) proto udp to port 514
 `;
 
+/** pf's state store (every array and index) and counters, copied. */
+function snapshot(pf: Pf): Record<string, unknown> {
+  const st = pf.st;
+  return {
+    cap: st.cap, si: st.si.slice(), sf: st.sf.slice(), sc: st.sc.slice(), sid: st.sid.slice(), kd: st.kd.slice(),
+    free: st.free.slice(), nfree: st.nfree, ht: st.ht.slice(), hmask: st.hmask, hcount: st.hcount, head: st.head, tail: st.tail,
+    counters: pf.counters.slice(), lcounters: pf.lcounters.slice(), fcounters: pf.fcounters.slice(), scounters: pf.scounters.slice(),
+    ncounters: pf.ncounters.slice(), pcounters: pf.pcounters.slice(), bcounters: pf.bcounters.slice(),
+  };
+}
+
+/** A copy of an IPv4 datagram with 4 bytes of IP options (NOP NOP NOP EOL), header checksum redone. */
+function withOptions(d: Uint8Array): Uint8Array {
+  const b = new Uint8Array(d.length + 4);
+  b.set(d.subarray(0, 20), 0);
+  b.set([1, 1, 1, 0], 20);
+  b.set(d.subarray(20), 24);
+  b[0] = 0x46;
+  put16(b, 2, b.length);
+  put16(b, 10, 0);
+  put16(b, 10, ~sum16(b, 0, 24) & 0xffff);
+  return b;
+}
+
 /**
  * Traffic of every kind through fw: a TCP transfer both ways, UDP flows
  * answered (SINGLE -> MULTIPLE), a sloppy state, a NATed flow, a state
  * logging all its packets, a segment outside the window, a SYN reusing a
- * closed connection's ports; returns what pfctl shows afterwards.
+ * closed connection's ports, a datagram with IP options on a state;
+ * returns what pfctl shows afterwards and pf's arrays.
  */
-function scenario(traced: boolean): string {
+function scenario(traced: boolean): { text: string; arrays: Record<string, unknown> } {
   const { world, c, fw, s } = firewall();
   loadPf(fw, CONF);
   if (traced) fw.setTracer(new Tracer());
@@ -80,17 +108,25 @@ function scenario(traced: boolean): string {
   world.runFor(1e8);
   sendRaw(c, tcpBytes(cli, srv, lport2, 80, 0x02, 1000));
   world.runFor(1e9);
-  return ['-vvss', '-vsi', '-vvsr'].map((f) => pfctl(fw, [f]).out.replace(/age \d\d:\d\d:\d\d|expires in \d\d:\d\d:\d\d/g, '')).join('\n');
+  // IP options: the general path takes the datagram (its state's counters count it)
+  sendRaw(c, withOptions(udpBytes(cli, srv, 4053, 53, 30)));
+  world.runFor(1e7);
+  return { text: ['-vvss', '-vsi', '-vvsr'].map((f) => pfctl(fw, [f]).out).join('\n'), arrays: snapshot(fw.pf!) };
 }
 
 test('fast path: the same states, counters and rules as the general path (a tracer makes pf_test take it)', () => {
-  const general = scenario(true);
-  const fast = scenario(false);
-  assert.equal(fast, general);
+  const g = scenario(true);
+  const f = scenario(false);
+  // pfctl's output whole (ages and expiry times included: the virtual clock is the same) and pf's arrays
+  assert.equal(f.text, g.text);
+  assert.deepEqual(f.arrays, g.arrays);
+  const fast = f.text;
   // what it went through: window tracking, a mismatch, UDP both ways, the closed states replaced by the SYN's
   assert.match(fast, /ESTABLISHED:ESTABLISHED\n.*wscale 6.*\n.* 47:34 pkts, 62456:21780 bytes/);
   assert.match(fast, /\n {2}state-mismatch +2 /);
-  assert.match(fast, /all udp 198\.51\.100\.31:53 <- 203\.0\.113\.10:4053 +MULTIPLE:MULTIPLE\n.* 6:6 pkts/);
+  // the 53 flow: 3 datagrams each way and the server's port unreachables (6:6), then the datagram with IP options
+  // (62 bytes) and the server's port unreachable quoting its 24-byte header (60 bytes)
+  assert.match(fast, /all udp 198\.51\.100\.31:53 <- 203\.0\.113\.10:4053 +MULTIPLE:MULTIPLE\n.* 7:7 pkts, 347:375 bytes/);
   assert.match(fast, /\n {2}removals +2 /);
   assert.match(fast, /all tcp 198\.51\.100\.31:80 <- 203\.0\.113\.10:\d+ +SYN_SENT:ESTABLISHED\n/);
 });
@@ -124,6 +160,7 @@ test('fast path: takes a hit on a plain state, leaves translating, logging and m
   const frag = udpBytes(cli, srv, 4053, 53);
   frag[6] = 0x20;
   assert.equal(test1(PF_IN, frag), PF_FAST_NONE);
+  assert.equal(test1(PF_IN, withOptions(udpBytes(cli, srv, 4053, 53))), PF_FAST_NONE);
   const after = pfctl(fw, ['-vvss']).out;
   // the hits counted: one packet more on each 53 state and on the 5353 IN state
   assert.notEqual(after, before);
@@ -131,4 +168,54 @@ test('fast path: takes a hit on a plain state, leaves translating, logging and m
   assert.match(after, /all udp 203\.0\.113\.10:4053 -> 198\.51\.100\.31:53 +SINGLE:NO_TRAFFIC\n.* 2:1 pkts, 64:56 bytes/);
   assert.match(after, /all udp 198\.51\.100\.31:5353 <- 203\.0\.113\.10:9353 +NO_TRAFFIC:SINGLE\n.* 2:0 pkts, 64:0 bytes/);
   assert.match(after, /\(203\.0\.113\.10:9353\) -> 198\.51\.100\.31:5353 +SINGLE:NO_TRAFFIC\n.* 1:0 pkts, 32:0 bytes/);
+});
+
+test('fast path: takes the segments of an established TCP connection, both ways, in and out', () => {
+  const { world, c, fw, s } = firewall();
+  loadPf(fw, CONF);
+  const em0 = fw.ifnets.find((i) => i?.if_xname === 'em0')!;
+  const em1 = fw.ifnets.find((i) => i?.if_xname === 'em1')!;
+  const ls = listener(s, 80);
+  const so = connect(c, ip('198.51.100.31'), 80);
+  world.runFor(1e9);
+  const peer = accept(ls)!;
+  const got = drain(peer);
+  pump(so, payload(5000, 4), 'none');
+  world.runFor(1e9);
+  assert.equal(got.bytes().length, 5000);
+  const pf = fw.pf!;
+  const test1 = (dir: number, bytes: Uint8Array): number => {
+    const m = fw.mbufs.get(bytes.length)!;
+    m.setBytes(bytes);
+    const r = pf_test_fast4(pf, pf.pd, dir, dir === PF_IN ? em0 : em1, m);
+    if (r !== PF_DROP) m.free();
+    return r;
+  };
+  const cli = ip('203.0.113.10');
+  const srv = ip('198.51.100.31');
+  const cport = so.so_pcb!.inp_lport;
+  const pkts = (): string[] => [...pfctl(fw, ['-vvss']).out.matchAll(/ (\d+:\d+) pkts/g)].map((x) => x[1]!);
+  const before = pkts();
+  const searches = pf.fcounters[0]!;
+  // the client's ACK in on em0 and out on em1, the server's in on em1 and out on em0: all four hits on the fast path
+  const ack = tcpBytes(cli, srv, cport, 80, 0x10, tp(so).snd_nxt, tp(so).rcv_nxt);
+  const sack = tcpBytes(srv, cli, 80, cport, 0x10, tp(peer).snd_nxt, tp(peer).rcv_nxt);
+  assert.equal(test1(PF_IN, ack), PF_PASS);
+  assert.equal(test1(PF_OUT, ack), PF_PASS);
+  assert.equal(test1(PF_IN, sack), PF_PASS);
+  assert.equal(test1(PF_OUT, sack), PF_PASS);
+  assert.equal(pf.fcounters[0]! - searches, 4);
+  // each of the connection's two states counted one packet each way
+  const after = pkts();
+  assert.equal(before.length, after.length);
+  const changed = before.map((b, i) => [b, after[i]!]).filter(([b, a]) => b !== a);
+  assert.equal(changed.length, 2);
+  for (const [b, a] of changed) {
+    const [b0, b1] = b!.split(':').map(Number);
+    assert.equal(a, `${b0! + 1}:${b1! + 1}`);
+  }
+  // a segment far outside the window: the fast path drops it as the general path would (state-mismatch)
+  const mism = pf.counters[10]!;
+  assert.equal(test1(PF_IN, tcpBytes(cli, srv, cport, 80, 0x10, (tp(so).snd_nxt + 0x40000000) >>> 0, tp(so).rcv_nxt, 10)), PF_DROP);
+  assert.equal(pf.counters[10]! - mism, 1);
 });
