@@ -981,7 +981,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 746,
+    "line": 749,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← not (pd.naf === AF_INET)"
    },
@@ -1019,7 +1019,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantfrag": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 834,
+    "line": 851,
     "fn": "pf_route6",
     "cond": "m0.len > ifp.if_mtu"
    },
@@ -1109,7 +1109,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_noroute": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 814,
+    "line": 823,
     "fn": "pf_route6",
     "cond": "rt === null || !net.rt6isvalid(rt)"
    },
@@ -1539,7 +1539,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 732,
+    "line": 735,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← pd.naf === AF_INET"
    },

@@ -42,17 +42,18 @@
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
-import { PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
+import { M_ICMP_CSUM_OUT, M_TCP_CSUM_OUT, M_UDP_CSUM_OUT, PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
 import type { KRule, Pf, PfPdesc } from './pf.js';
 import {
   AF_INET, AF_INET6, K_A, K_B, K_META, K_N, K_PORTS, PF_DUPTO, PF_IN, PF_OUT, PF_REPLYTO, PF_VPROTO_FRAGMENT, PFRES_MEMORY,
-  PFRES_PROTCKSUM, PFRES_TRANSLATE, REASON_SET, SC_N, SC_RTADDR, SC_RTADDR6, SC_RTIF, ST_DIR, ST_N, pf_find_key, pf_key_set,
+  PFRES_NOROUTE, PFRES_PROTCKSUM, PFRES_TRANSLATE, REASON_SET, SC_N, SC_RTADDR, SC_RTADDR6, SC_RTIF, ST_DIR, ST_N, pf_find_key, pf_key_set,
   pf_test,
 } from './pf.js';
 import { pf_map_addr } from './pf_lb.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { pseudoSum6, sum16 } from '../../wire/checksum.js';
 import type { Ifnet } from './if.js';
+import { IFF_LOOPBACK } from './if.js';
 import { IP_ALLOWBROADCAST, IP_FORWARDING, IP_FORWARDING_IPSEC, IP_REDIRECT, ip_randomid } from '../netinet/ip_output.js';
 import { RT_RESOLVE, RTF_GATEWAY } from './route.js';
 import type { Rtentry6 } from './route6.js';
@@ -77,6 +78,8 @@ export interface PfNetOutput {
   rt6isvalid(rt: Rtentry6 | null): boolean;
   /** the IPv6 segments pf_send_tcp builds (synproxy) */
   ip6_send(k: Kernel, m: Mbuf): void;
+  /** the checksums a locally generated packet pf_route6 takes still owes */
+  in6_proto_cksum_out(k: Kernel, m: Mbuf): void;
 }
 
 const IPPROTO_ICMP = 1;
@@ -758,6 +761,12 @@ export function pf_afrt(pf: Pf, pd: PfPdesc): void {
 /* ------------------------------------------------------------------ */
 /* route-to, reply-to, dup-to over IPv6                                */
 
+/** IN6_IS_ADDR_LOOPBACK(): ::1 at b[o]. */
+function isLoopback6(b: Uint8Array, o: number): boolean {
+  for (let i = 0; i < 15; i++) if (b[o + i] !== 0) return false;
+  return b[o + 15] === 1;
+}
+
 /**
  * pf_route6(): send the packet of state s to its route-to/reply-to next
  * hop (taken: null), or a copy to its dup-to next hop (the original goes
@@ -821,8 +830,16 @@ export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   }
   const ifp = k.ifnets[rt.rt_ifidx];
   if (ifp === undefined) {
-    m0.free(); // not a drop: the route's interface went away
+    // the route's interface went away: no route for the route-to action
+    REASON_SET(pf, PFRES_NOROUTE);
+    if (k.trace !== null) k.trace.drop(k, m0, 'pf_route6: the route\'s interface is gone, no-route');
+    m0.free();
     return dup ? m : null;
+  }
+  // a locally generated packet may have the loopback source: give it the route's address (ip6_output lets it out of lo0)
+  if (!(ifp.if_flags & IFF_LOOPBACK) && rt.rt_ifa !== null && isLoopback6(b, o + 8)) {
+    b.set(rt.rt_ifa.addr, o + 8);
+    if (k.trace !== null) k.trace.branch(k, m0, 'pf_route6: loopback source → the address of the route');
   }
   if (!dup && dir === PF_IN) {
     // the packet leaves by another interface: pf_test(OUT) there
@@ -839,6 +856,8 @@ export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
     } else m0.free();
     return dup ? m : null;
   }
+  // checksums the stack left to the output path (if_output_tso: after the source rewrite above)
+  if (m0.csum_flags & (M_ICMP_CSUM_OUT | M_TCP_CSUM_OUT | M_UDP_CSUM_OUT)) net.in6_proto_cksum_out(k, m0);
   const gw = rt.rt_flags & RTF_GATEWAY;
   net.ip6_send_if(k, ifp, m0, gw ? rt.rt_gateway : nh, 0, rt);
   return dup ? m : null;

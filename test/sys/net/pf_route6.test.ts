@@ -16,6 +16,7 @@ import { capture, loadPf, pfctl } from './pf_lab.js';
 import { get16, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
 import { AF_INET6 } from '../../../src/sys/netinet/in_pcb.js';
 import { Proc, runWorld, SOCK_DGRAM } from '../../../src/lib/socket.js';
+import { pseudoSum6, sum16 } from '../../../src/wire/checksum.js';
 
 /**
  * client 2001:db8:1::10 -- em0 2001:db8:1::1 [fw] em1 2001:db8:2::1 -- server 2001:db8:2::20
@@ -157,4 +158,41 @@ test('route-to on an outbound rule over IPv6: a datagram the firewall sends itse
   // an outbound packet keeps its hop limit
   assert.equal(f[0]![21], 64);
   assert.equal(Buffer.from(f[0]!.subarray(62)).toString(), 'hello');
+});
+
+test('route-to over IPv6: a packet whose next hop\'s route lost its interface is freed and counted (no-route)', () => {
+  const { world, c, fw } = lab();
+  loadPf(fw.k, 'pass\npass in on em0 inet6 proto udp to port 54 route-to 2001:db8:3::2\n');
+  const onEm2 = capture(fw.ifs[2]!);
+  send6raw(c.k, v6Packet(C, S, 17, udp(40000, 54, [1]), 6));
+  world.runFor(1e9);
+  assert.equal(v6Of(onEm2, 17).length, 1);
+  // the next hop's route now names an interface that is gone
+  const rt = fw.k.pf!.netout!.rt6_match(fw.k, ip6('2001:db8:3::2'), 0, 0)!;
+  rt.rt_ifidx = 99;
+  const noroute = (): number => Number(/^ {2}no-route +(\d+)/m.exec(pfctl(fw.k, ['-si']).out)![1]);
+  assert.equal(noroute(), 0);
+  send6raw(c.k, v6Packet(C, S, 17, udp(40000, 54, [2]), 6));
+  world.runFor(1e9);
+  assert.equal(v6Of(onEm2, 17).length, 1);
+  assert.equal(noroute(), 1);
+});
+
+test('route-to over IPv6 on lo0: a locally generated packet with the loopback source leaves with the address of the route\'s interface', async () => {
+  const { world, fw, g } = lab();
+  loadPf(fw.k, 'pass\npass out on lo0 inet6 proto udp to ::1 port 9 route-to 2001:db8:3::2\n');
+  // at the next hop: what em2 sent after its checksum offload
+  const onEm2 = capture(g.ifs[0]!);
+  const p = new Proc(fw.k);
+  const u = p.socket(AF_INET6, SOCK_DGRAM);
+  await runWorld(world, p.sendto(u, 'hello', { address: '::1', port: 9 }));
+  world.runFor(1e9);
+  const f = v6Of(onEm2, 17);
+  assert.equal(f.length, 1);
+  // source 2001:db8:3::1 (em2's), not ::1; the destination stays ::1
+  assert.equal(Buffer.from(f[0]!.subarray(8, 24)).toString('hex'), Buffer.from(ip6('2001:db8:3::1')).toString('hex'));
+  assert.equal(Buffer.from(f[0]!.subarray(24, 40)).toString('hex'), Buffer.from(ip6('::1')).toString('hex'));
+  assert.equal(Buffer.from(f[0]!.subarray(48)).toString(), 'hello');
+  // the UDP checksum covers the new source
+  assert.equal(sum16(f[0]!, 40, f[0]!.length - 40, pseudoSum6(f[0]!, 8, 24, 17, f[0]!.length - 40)), 0xffff);
 });
