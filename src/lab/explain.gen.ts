@@ -981,7 +981,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 749,
+    "line": 743,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← not (pd.naf === AF_INET)"
    },
@@ -1019,7 +1019,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantfrag": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 851,
+    "line": 845,
     "fn": "pf_route6",
     "cond": "m0.len > ifp.if_mtu"
    },
@@ -1109,7 +1109,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_noroute": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 823,
+    "line": 817,
     "fn": "pf_route6",
     "cond": "rt === null || !net.rt6isvalid(rt)"
    },
@@ -1539,7 +1539,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 735,
+    "line": 729,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← pd.naf === AF_INET"
    },

@@ -125,19 +125,13 @@ export function pf_afto_proto(p: number): number {
 /* ------------------------------------------------------------------ */
 /* addresses (inet_nat64.c)                                            */
 
-function maskLen(m0: number, m1: number, m2: number, m3: number): number {
-  let n = 0;
-  const w = [m0, m1, m2, m3];
-  for (let i = 0; i < 4; i++) {
-    const x = w[i]! >>> 0;
-    if (x === 0xffffffff) {
-      n += 32;
-      continue;
-    }
-    n += Math.clz32(~x >>> 0);
-    break;
-  }
-  return n;
+/** The length of a contiguous netmask given as four words (no allocation: one per new af-to state). */
+export function maskLen(m0: number, m1: number, m2: number, m3: number): number {
+  // Math.clz32(~w): the leading ones of w (32 when all are)
+  if ((m0 | 0) !== -1) return Math.clz32(~m0);
+  if ((m1 | 0) !== -1) return 32 + Math.clz32(~m1);
+  if ((m2 | 0) !== -1) return 64 + Math.clz32(~m2);
+  return 96 + Math.clz32(~m3);
 }
 
 /** inet_nat64_mask(): the low bits of src under the prefix pfx/plen. */
