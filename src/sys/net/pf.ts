@@ -1618,6 +1618,12 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
         if (pf_tcp_track_full(pf, pd, s, dst, src, now) === PF_DROP) return s;
       } else if (pf_tcp_track_full(pf, pd, s, src, dst, now) === PF_DROP) return s;
       break;
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
+      // pf_test_state_icmp(): a query or its reply renews the state; ICMP peers have no state levels (0:0)
+      si[b + ST_EXPIRE] = now;
+      si[b + ST_TIMEOUT] = PFTM_ICMP_ERROR_REPLY;
+      break;
     case IPPROTO_UDP:
     default: {
       if (si[src + PR_STATE]! < PFUDPS_SINGLE) si[src + PR_STATE] = PFUDPS_SINGLE;
@@ -1625,7 +1631,6 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
       si[b + ST_EXPIRE] = now;
       const multiple = si[src + PR_STATE] === PFUDPS_MULTIPLE && si[dst + PR_STATE] === PFUDPS_MULTIPLE;
       if (pd.proto === IPPROTO_UDP) si[b + ST_TIMEOUT] = multiple ? PFTM_UDP_MULTIPLE : PFTM_UDP_SINGLE;
-      else if (pd.proto === IPPROTO_ICMP || pd.proto === IPPROTO_ICMPV6) si[b + ST_TIMEOUT] = PFTM_ICMP_ERROR_REPLY;
       else si[b + ST_TIMEOUT] = multiple ? PFTM_OTHER_MULTIPLE : PFTM_OTHER_SINGLE;
       break;
     }
