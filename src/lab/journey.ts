@@ -15,7 +15,7 @@
  * And the first tap of a journey records the packet's tcpdump line as its
  * summary.
  */
-import { Tracer, traceParts, traceTexts, traceWords, type Journey, type TraceEvent, type TraceHost, type TraceIf } from '../sys/kern/kern_trace.js';
+import { Tracer, traceParts, traceTexts, traceWords, type Journey, type TraceCode, type TraceEvent, type TraceHost, type TraceIf } from '../sys/kern/kern_trace.js';
 import type { Mbuf } from '../sys/kern/uipc_mbuf.js';
 import { OutBuf } from '../usr.sbin/tcpdump/outbuf.js';
 import { PrintState, printPacket, DLT_EN10MB, LINKTYPE_RAW } from '../usr.sbin/tcpdump/print.js';
@@ -55,15 +55,15 @@ export class LabTracer extends Tracer {
 
   // Interned taps and the segments that end with one: their other events
   // as they are, the tap as tap() (for its tcpdump line).
-  override tapi(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf): void {
+  override tapi(h: TraceHost, m: Mbuf, code: TraceCode<0>, ifp: TraceIf): void {
     this.tapOf(h, m, code, ifp, 0, 0);
   }
 
-  override tapi1(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf, a: number): void {
+  override tapi1(h: TraceHost, m: Mbuf, code: TraceCode<1>, ifp: TraceIf, a: number): void {
     this.tapOf(h, m, code, ifp, a, 0);
   }
 
-  override tapi2(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf, a: number, b: number): void {
+  override tapi2(h: TraceHost, m: Mbuf, code: TraceCode<2>, ifp: TraceIf, a: number, b: number): void {
     this.tapOf(h, m, code, ifp, a, b);
   }
 
@@ -72,10 +72,11 @@ export class LabTracer extends Tracer {
     const tap = parts[parts.length - 1]!;
     if (parts.length === 2) {
       const e = parts[0]!;
+      // The segment's first event takes the words its own format reads (known only now: casts).
       const w = traceWords(e);
-      if (w === 0) this.evi(h, m, e, ifp);
-      else if (w === 1) this.evi1(h, m, e, ifp, a);
-      else this.evi2(h, m, e, ifp, a, b);
+      if (w === 0) this.evi(h, m, e as TraceCode<0>, ifp);
+      else if (w === 1) this.evi1(h, m, e as TraceCode<1>, ifp, a);
+      else this.evi2(h, m, e as TraceCode<2>, ifp, a, b);
     }
     const t = traceTexts(tap);
     this.tap(h, m, t.name, ifp.if_xname, t.detail as 'IN' | 'OUT');

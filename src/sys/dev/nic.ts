@@ -81,7 +81,7 @@ import { bpf_mtap_ether, bpfattach, BPF_DIRECTION_OUT, DLT_EN10MB } from '../net
 import { ether_ifattach } from '../net/if_ethersubr.js';
 import { formatMac, parseMac } from '../../wire/addr.js';
 import type { Cable, CablePort } from './cable.js';
-import { traceEvent, traceSegment, type Journey } from '../kern/kern_trace.js';
+import { traceEvent, traceSegment, type Journey, type TraceCode } from '../kern/kern_trace.js';
 
 /** Trace event of a frame handed to the transmit ring's tap. */
 const T_TAP_OUT = traceEvent('tap', 'bpf_mtap_ether', 'OUT');
@@ -253,8 +253,8 @@ export abstract class EtherNic implements CablePort {
   readonly intrName: string;
   readonly startName: string;
   /** Trace events of the interrupt taking a frame off the receive ring and of the start routine putting one on the transmit ring (and its tap). */
-  private readonly tIntr: number;
-  private readonly tStart: number;
+  private readonly tIntr: TraceCode<1>;
+  private readonly tStart: TraceCode<2>;
 
   constructor(kernel: Kernel, model: NicModel, opts: NicOptions) {
     this.kernel = kernel;

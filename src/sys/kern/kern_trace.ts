@@ -14,6 +14,10 @@
  * interned once, at module load, into an event code (`traceEvent`): the
  * kind, the name, the detail and the interface flag are the code, so an
  * event is its code and its arguments, `tr.ev2(k, m, T_TTL, ttl, ttl - 1)`.
+ * The code's type carries the argument words its formats read
+ * (`TraceCode<2>`, counted from the literal formats when compiling), and
+ * ev2 takes only a TraceCode<2>: a trace point passing more or fewer words
+ * than its event reads (the log out of step) does not compile.
  * A fixed sequence of events of one function (`ifiq_input` then its bpf
  * tap) can be one code (`traceSegment`), expanded when read.  What events
  * share is written when it changes, not per event: a context record (time,
@@ -90,6 +94,36 @@ interface EventDesc {
   readonly seg: readonly number[] | null;
 }
 
+declare const arity: unique symbol;
+/**
+ * An interned event's code (traceEvent, traceSegment), branded with its
+ * argument words: ev2 and evi2 take only a TraceCode<2>, so a trace point
+ * cannot pass more or fewer words than its formats read (the log would get
+ * out of step).  A number at run time: the brand costs nothing.
+ */
+export type TraceCode<N extends number> = number & { readonly [arity]: N };
+
+/** Words the placeholders of format F read, as a tuple: %d %a %x one, %m two; number[] for a format not known when compiling. */
+type FormatWords<F extends string, A extends unknown[] = []> = string extends F
+  ? number[]
+  : F extends `${string}%${infer P}${infer R}`
+    ? P extends 'd' | 'a' | 'x'
+      ? FormatWords<R, [...A, 0]>
+      : P extends 'm'
+        ? FormatWords<R, [...A, 0, 0]>
+        : FormatWords<R, A>
+    : A;
+type Longer<A extends unknown[], B extends unknown[]> = A extends [...B, ...unknown[]] ? A['length'] : B['length'];
+/** Argument words of an interned event (the longer of its formats; a tap's detail is its direction). */
+export type TraceArity<K extends TraceKind, N extends string, D extends string> = K extends 'tap' ? 0 : Longer<FormatWords<N>, FormatWords<D>>;
+type Words<N extends number, A extends unknown[] = []> = number extends N ? never : A['length'] extends N ? A : Words<N, [...A, 0]>;
+/** Argument words of a segment: its events', in order. */
+export type SegmentArity<C extends readonly unknown[], A extends unknown[] = []> = C extends readonly [infer H, ...infer R]
+  ? H extends TraceCode<infer N>
+    ? SegmentArity<R, [...A, ...Words<N>]>
+    : never
+  : A['length'];
+
 const events: EventDesc[] = [];
 const interned = new Map<string, number>();
 
@@ -111,10 +145,10 @@ function placeholders(f: string): string {
  * recording; a format's %s is that name too).  Called at module load: the
  * same texts give the same code.
  */
-export function traceEvent(kind: TraceKind, name: string, detail = '', ifname = kind === 'fn' || kind === 'tap'): number {
+export function traceEvent<const K extends TraceKind, const N extends string, const D extends string = ''>(kind: K, name: N, detail: D = '' as D, ifname = kind === 'fn' || kind === 'tap'): TraceCode<TraceArity<K, N, D>> {
   const key = `${kind}\0${name}\0${detail}\0${ifname ? 1 : 0}`;
   const had = interned.get(key);
-  if (had !== undefined) return had;
+  if (had !== undefined) return had as TraceCode<TraceArity<K, N, D>>;
   const kn = KINDS.indexOf(kind);
   if (kn < 0 || kn === K_COUNTER) throw new Error(`traceEvent: no interned ${kind} events`);
   const tn = kn === K_TAP ? '' : placeholders(name);
@@ -125,14 +159,14 @@ export function traceEvent(kind: TraceKind, name: string, detail = '', ifname = 
   const hasArgs = kn !== K_TAP && (name.includes('%') || detail.includes('%'));
   const k = kn | (ifname ? K_IF : 0) | (detail !== '' ? K_DETAIL : 0) | (hasArgs ? K_ARGS : 0);
   const words = types.length + (types.split('m').length - 1);
-  return intern(key, { k, name, detail, words, types, rows: 1, seg: null });
+  return intern(key, { k, name, detail, words, types, rows: 1, seg: null }) as TraceCode<TraceArity<K, N, D>>;
 }
 
 /** One code for events always recorded together, in this order; its arguments are theirs, in order. */
-export function traceSegment(...codes: number[]): number {
+export function traceSegment<const C extends readonly TraceCode<number>[]>(...codes: C): TraceCode<SegmentArity<C>> {
   const key = `seg\0${codes.join(',')}`;
   const had = interned.get(key);
-  if (had !== undefined) return had;
+  if (had !== undefined) return had as TraceCode<SegmentArity<C>>;
   let words = 0;
   for (const c of codes) {
     const e = events[c - FIRST_EVENT];
@@ -141,7 +175,7 @@ export function traceSegment(...codes: number[]): number {
   }
   if (codes.length > RMAX * (1 + words)) throw new Error('traceSegment: too many events for its words');
   if (words > 3) throw new Error('traceSegment: at most three argument words');
-  return intern(key, { k: 0, name: '', detail: '', words, types: '', rows: codes.length, seg: codes });
+  return intern(key, { k: 0, name: '', detail: '', words, types: '', rows: codes.length, seg: codes }) as TraceCode<SegmentArity<C>>;
 }
 
 function intern(key: string, e: EventDesc): number {
@@ -525,7 +559,7 @@ export class Tracer {
   // else takes slow(), which writes the context and interface records.
 
   /** An interned event without interface or arguments. */
-  ev(h: TraceHost, m: Mbuf | null, code: number): void {
+  ev(h: TraceHost, m: Mbuf | null, code: TraceCode<0>): void {
     let p = this.pos;
     if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, null, 0, 0, 0);
@@ -536,7 +570,7 @@ export class Tracer {
   }
 
   /** An interned event of one argument word. */
-  ev1(h: TraceHost, m: Mbuf | null, code: number, a: number): void {
+  ev1(h: TraceHost, m: Mbuf | null, code: TraceCode<1>, a: number): void {
     let p = this.pos;
     if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, null, a, 0, 0);
@@ -549,7 +583,7 @@ export class Tracer {
   }
 
   /** An interned event of two argument words. */
-  ev2(h: TraceHost, m: Mbuf | null, code: number, a: number, b: number): void {
+  ev2(h: TraceHost, m: Mbuf | null, code: TraceCode<2>, a: number, b: number): void {
     let p = this.pos;
     if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, null, a, b, 0);
@@ -563,7 +597,7 @@ export class Tracer {
   }
 
   /** An interned event of three argument words. */
-  ev3(h: TraceHost, m: Mbuf | null, code: number, a: number, b: number, c: number): void {
+  ev3(h: TraceHost, m: Mbuf | null, code: TraceCode<3>, a: number, b: number, c: number): void {
     let p = this.pos;
     if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, null, a, b, c);
@@ -578,7 +612,7 @@ export class Tracer {
   }
 
   /** An interned event of five argument words (two MAC addresses and a number). */
-  ev5(h: TraceHost, m: Mbuf | null, code: number, a: number, b: number, c: number, d: number, e: number): void {
+  ev5(h: TraceHost, m: Mbuf | null, code: TraceCode<5>, a: number, b: number, c: number, d: number, e: number): void {
     let p = this.pos;
     if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, null, 0, 0, 0);
@@ -595,7 +629,7 @@ export class Tracer {
   }
 
   /** An interned event on interface ifp, without arguments. */
-  evi(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf): void {
+  evi(h: TraceHost, m: Mbuf | null, code: TraceCode<0>, ifp: TraceIf): void {
     let p = this.pos;
     if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, ifp, 0, 0, 0);
@@ -606,7 +640,7 @@ export class Tracer {
   }
 
   /** An interned event on interface ifp, of one argument word. */
-  evi1(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf, a: number): void {
+  evi1(h: TraceHost, m: Mbuf | null, code: TraceCode<1>, ifp: TraceIf, a: number): void {
     let p = this.pos;
     if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, ifp, a, 0, 0);
@@ -619,7 +653,7 @@ export class Tracer {
   }
 
   /** An interned event on interface ifp, of two argument words. */
-  evi2(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf, a: number, b: number): void {
+  evi2(h: TraceHost, m: Mbuf | null, code: TraceCode<2>, ifp: TraceIf, a: number, b: number): void {
     let p = this.pos;
     if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, ifp, a, b, 0);
@@ -633,7 +667,7 @@ export class Tracer {
   }
 
   /** An interned event on interface ifp, of three argument words. */
-  evi3(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf, a: number, b: number, c: number): void {
+  evi3(h: TraceHost, m: Mbuf | null, code: TraceCode<3>, ifp: TraceIf, a: number, b: number, c: number): void {
     let p = this.pos;
     if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
       p = this.slow(h, m, code, ifp, a, b, c);
@@ -652,17 +686,17 @@ export class Tracer {
   // (the lab's) can take them apart.
 
   /** An interned tap (or segment ending with one) on interface ifp, without arguments. */
-  tapi(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf): void {
+  tapi(h: TraceHost, m: Mbuf, code: TraceCode<0>, ifp: TraceIf): void {
     this.evi(h, m, code, ifp);
   }
 
   /** A segment ending with a tap on interface ifp, of one argument word. */
-  tapi1(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf, a: number): void {
+  tapi1(h: TraceHost, m: Mbuf, code: TraceCode<1>, ifp: TraceIf, a: number): void {
     this.evi1(h, m, code, ifp, a);
   }
 
   /** A segment ending with a tap on interface ifp, of two argument words. */
-  tapi2(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf, a: number, b: number): void {
+  tapi2(h: TraceHost, m: Mbuf, code: TraceCode<2>, ifp: TraceIf, a: number, b: number): void {
     this.evi2(h, m, code, ifp, a, b);
   }
 
