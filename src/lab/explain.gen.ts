@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 725,
+    "line": 754,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 733,
+    "line": 762,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 741,
+    "line": 770,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -1821,7 +1821,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 732,
+    "line": 761,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1859,7 +1859,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 536,
+    "line": 553,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1873,7 +1873,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 724,
+    "line": 753,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -2019,7 +2019,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inhwlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 526,
+    "line": 543,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2027,7 +2027,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inpktlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 527,
+    "line": 544,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2093,7 +2093,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outbadtso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 644,
+    "line": 661,
     "fn": "txtso",
     "cond": "type !== 0x0800 || iphl !== 20 || b[ip + 9] !== 6 || thl < 20 || mss === 0 || hlen >= len"
    },
@@ -2121,7 +2121,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outpkttso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 696,
+    "line": 725,
     "fn": "txtso",
     "cond": "always"
    },
@@ -3210,31 +3210,31 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 331,
+   "line": 337,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 339,
+   "line": 345,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 402,
+   "line": 408,
    "fn": "txeof",
    "cond": "m ← tail !== tx.hw && tx.ends[tail]! <= now"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 507,
+   "line": 524,
    "fn": "lroMerge",
    "cond": "always"
   },
   {
    "file": "src/sys/kern/uipc_mbuf.ts",
-   "line": 514,
+   "line": 517,
    "fn": "purge",
    "cond": "always"
   },

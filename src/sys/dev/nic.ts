@@ -244,6 +244,12 @@ export abstract class EtherNic implements CablePort {
   /** The MAC's TSO frame buffer (a cluster's size: the cable takes it and leaves another) and the headers it copies into each. */
   private readonly tsoHolder = { buf: new Uint8Array(2048) };
   private readonly tsoHdr = new Uint8Array(128);
+  /**
+   * Views of the payload pieces of TSO packets, by the packet's buffer and
+   * piece: made once per buffer, offset and mss (pool buffers come back),
+   * not once per frame.
+   */
+  private readonly tsoViews = new Map<Uint8Array, Uint8Array[]>();
   /** Time the MAC's wire is busy until (the end of the last committed frame). */
   private txBusy = 0;
   private txRR = 0;
@@ -480,7 +486,18 @@ export abstract class EtherNic implements CablePort {
     if (!h.append(paylen)) return false;
     const nb = h.buf;
     const no = h.off;
-    nb.set(b.subarray(o + hlen, o + hlen + paylen), no + at);
+    // The DMA of the tail's payload after the head's, without a view allocated per frame: the
+    // tail's whole buffer is copied so that its payload lands at the end of the head, the head's
+    // bytes it covers on the way saved and put back (within the head's buffer), the bytes past
+    // the new end left as garbage.  A head too near its buffer's edges takes the plain copy.
+    const lead = o + hlen;
+    const s = no + at - lead;
+    const save = nb.length - lead;
+    if (s >= no && s + b.length <= save) {
+      nb.copyWithin(save, s, no + at);
+      nb.set(b, s);
+      nb.copyWithin(s, save, save + lead);
+    } else nb.set(b.subarray(o + hlen, o + hlen + paylen), no + at);
     // The tail's TCP checksum: its header where it is, its payload where it now is (a large buffer, summed in place).
     const tph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
       ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
@@ -659,13 +676,25 @@ export abstract class EtherNic implements CablePort {
     const ph = ((b[ip + 12]! << 8) | b[ip + 13]!) + ((b[ip + 14]! << 8) | b[ip + 15]!) +
       ((b[ip + 16]! << 8) | b[ip + 17]!) + ((b[ip + 18]! << 8) | b[ip + 19]!) + 6;
     for (let i = 0; i < hlen; i++) hdr[i] = b[o + i]!;
+    let views = this.tsoViews.get(b);
+    if (views === undefined) {
+      // Bounded: buffers that left the pool are forgotten now and then.
+      if (this.tsoViews.size >= 256) this.tsoViews.clear();
+      views = [];
+      this.tsoViews.set(b, views);
+    }
     let n = 0;
     for (let p = hlen; p < len; p += mss, n++) {
       const plen = len - p < mss ? len - p : mss;
       const last = p + plen >= len;
       const fb = holder.buf;
       fb.set(hdr, fo);
-      fb.set(b.subarray(o + p, o + p + plen), fpay);
+      let v = views[n];
+      if (v === undefined || v.byteOffset !== b.byteOffset + o + p || v.length !== plen) {
+        v = b.subarray(o + p, o + p + plen);
+        views[n] = v;
+      }
+      fb.set(v, fpay);
       // Headers: IP length, id, checksum; TCP sequence, flags.
       const iplen = iphl + thl + plen;
       fb[fo + eh + 2] = iplen >>> 8;

@@ -461,7 +461,10 @@ export class MbufPool {
       this.spareBufs[m.cls]!.push(m.buf);
     }
     const newOff = front + Math.min(this.headroom, nb.length - need);
-    nb.set(m.buf.subarray(m.off, m.off + m.len), newOff);
+    // The whole old buffer when it fits shifted so (no view allocated): the bytes around the packet are not meaningful.
+    const ob = m.buf;
+    if (newOff >= m.off && newOff - m.off + ob.length <= nb.length) nb.set(ob, newOff - m.off);
+    else nb.set(ob.subarray(m.off, m.off + m.len), newOff);
     const old = this.stats(m.cls);
     old.nout--;
     m.buf = nb;
