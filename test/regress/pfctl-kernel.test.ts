@@ -18,7 +18,7 @@ import { World } from '../../src/sys/kern/kern_clock.js';
 import { Kernel } from '../../src/sys/kern/kernel.js';
 import { parseRuleset, pfctlKernel } from '../../src/sbin/pfctl/pfctl.js';
 import { loopattach, loop_clone_create } from '../../src/sys/net/if_loop.js';
-import { if_addr_add } from '../../src/sys/net/if.js';
+import { if_addr_add, if_addr_del } from '../../src/sys/net/if.js';
 import { in6_ifattach } from '../../src/sys/netinet6/in6.js';
 import { PF_CHANGE_ADD_AFTER, PF_CHANGE_ADD_BEFORE, PF_CHANGE_ADD_HEAD, PF_CHANGE_ADD_TAIL, PF_CHANGE_GET_TICKET, PF_CHANGE_REMOVE, pf_change_rule, pfr_pool_stats } from '../../src/sys/net/pf_ioctl.js';
 import { defaultPfctlEnv } from '../../src/sbin/pfctl/pfctl_env.js';
@@ -295,3 +295,95 @@ for (const [n, setup] of Object.entries(SETUPS)) {
     assert.equal(o.text(), readFileSync(join(DIR, `${n}.ok`), 'latin1'));
   });
 }
+
+/*
+ * pfiN: regress/sbin/pfctl/if2ip, run as `xargs ksh if2ip < pfiN.in`.  For
+ * each interface spec it compares the userland expansion (`pass in from
+ * SPEC` through `pfctl -o none -nvf-`, the address field of each rule,
+ * sorted and unique) with the kernel's dynamic table: `pass in on tun100
+ * from (SPEC)` loaded into regress/if2ip names a table of the reserved
+ * anchor _pf (the 6th field of -v's echo, parentheses dropped), which
+ * `pfctl -a _pf -t NAME -Ts` prints; then -qFr flushes the anchor.  It
+ * prints "SPEC: addrs" and "(SPEC): addrs", or with -q "SPEC and (SPEC)
+ * match.", and stops at the first mismatch.  The regress host: lo0 with
+ * 127.0.0.1/8, ::1 and fe80::1, the Makefile's lo1000000 without addresses;
+ * tun100 does not exist (its table stays empty).
+ */
+function if2ipKernel(): Pfctl {
+  const pfctl = regressKernel();
+  const lo = loopattach(pfctl.k);
+  if_addr_add(lo, 0x7f000001, 0xff000000);
+  in6_ifattach(pfctl.k, lo);
+  loop_clone_create(pfctl.k, 1000000);
+  return pfctl;
+}
+
+/** sort(1) in the C locale; with -u, duplicates dropped. */
+function csort(lines: string[], unique: boolean): string[] {
+  const s = lines.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return unique ? s.filter((l, i) => i === 0 || l !== s[i - 1]) : s;
+}
+
+/** The if2ip script over argv (xargs gives it the words of pfiN.in). */
+function if2ip(pfctl: Pfctl, argv: string[]): string {
+  let out = '';
+  let quiet = false;
+  const words = (s: string): string[] => s.split(/\s+/).filter((w) => w !== '');
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '-q') {
+      quiet = true;
+      i++;
+    }
+    if (argv[i] === '-v') {
+      quiet = false;
+      i++;
+    }
+    const spec = argv[i]!;
+    const user = csort(pfctl(['-o', 'none', '-nvf-'], `pass in from ${spec}\n`).out.split('\n').filter((l) => l !== '').map((l) => {
+      const f = words(l);
+      return `   ${(f[2] === 'on' ? f[6] : f[4]) ?? ''}`;
+    }), true);
+    const [name, net] = spec.split('/');
+    const kif = net === undefined ? `(${name})` : `(${name})/${net}`;
+    const load = pfctl(['-a', 'regress/if2ip', '-f-', '-vf-'], `pass in on tun100 from ${kif}\n`);
+    const t = words(load.out)[5]?.replace(/[()]/g, '') ?? '';
+    const kern = csort(pfctl(['-a', '_pf', '-t', t, '-Ts']).out.split('\n').filter((l) => l !== ''), false);
+    pfctl(['-a', 'regress/if2ip', '-qFr']);
+    const uip = words(user.join('\n')).join(' ');
+    const kip = words(kern.join('\n')).join(' ');
+    if (quiet) out += `${spec} and ${kif} ${uip === kip ? 'match' : 'mismatch'}.\n`;
+    else out += `${spec}:${uip === '' ? '' : ' ' + uip}\n${kif}:${kip === '' ? '' : ' ' + kip}\n`;
+    if (uip !== kip) break;
+  }
+  return out;
+}
+
+for (const f of files.filter((x) => /^pfi\d+\.in$/.test(x)).sort()) {
+  const n = f.replace('.in', '');
+  test(`${n}: if2ip, the userland expansion of each interface spec and the kernel's _pf table agree`, () => {
+    const pfctl = if2ipKernel();
+    const argv = readFileSync(join(DIR, f), 'latin1').split(/\s+/).filter((w) => w !== '');
+    assert.equal(if2ip(pfctl, argv), readFileSync(join(DIR, `${n}.ok`), 'latin1'));
+    // every rule went with -Fr, and with them the _pf tables
+    assert.equal(pfctl(['-a', '_pf', '-sT']).out, '');
+  });
+}
+
+test('a (lo) table follows the interface\'s addresses and goes with its last rule', () => {
+  const pfctl = if2ipKernel();
+  const lo = pfctl.k.ifunit('lo0')!;
+  assert.equal(pfctl(['-a', 'regress', '-f', '-'], 'pass in from (lo0)\npass out to (lo0)\npass in from (lo0:network)\n').status, 0);
+  assert.equal(pfctl(['-a', '_pf', '-sT']).out, 'lo0@_pf\nlo0:network@_pf\n');
+  assert.equal(pfctl(['-a', '_pf', '-t', 'lo0', '-Ts']).out, '   127.0.0.1\n   ::1\n   fe80::1\n');
+  if_addr_add(lo, 0xc0000201, 0xffffff00);
+  assert.equal(pfctl(['-a', '_pf', '-t', 'lo0', '-Ts']).out, '   127.0.0.1\n   192.0.2.1\n   ::1\n   fe80::1\n');
+  assert.equal(pfctl(['-a', '_pf', '-t', 'lo0:network', '-Ts']).out, '   127.0.0.0/8\n   192.0.2.0/24\n   ::1\n');
+  if_addr_del(lo, 0x7f000001);
+  assert.equal(pfctl(['-a', '_pf', '-t', 'lo0', '-Ts']).out, '   192.0.2.1\n   ::1\n   fe80::1\n');
+  // two rules share the table: it stays until the last one goes
+  assert.equal(pfctl(['-a', 'regress', '-f', '-'], 'pass in from (lo0)\n').status, 0);
+  assert.equal(pfctl(['-a', '_pf', '-sT']).out, 'lo0@_pf\n');
+  pfctl(['-a', 'regress', '-Fr']);
+  assert.equal(pfctl(['-a', '_pf', '-sT']).out, '');
+  assert.equal(pfctl(['-a', '_pf', '-t', 'lo0', '-Ts']).err, 'pfctl: Table does not exist.\n');
+});

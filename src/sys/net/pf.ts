@@ -2138,7 +2138,9 @@ function pf_mismatch(pf: Pf, aw: KAddr, af: number, x0: number, x1: number, x2: 
       }
       break;
     case PF_ADDR_DYNIFTL:
-      mismatch = !pfi_match_addr(pf, aw, af, x0);
+      // the `_pf` table pfi_dynaddr_setup() keeps (pf_if.ts)
+      if (aw.table !== null) mismatch = (aw.af !== 0 && aw.af !== af) || !aw.table.matchAddr(af, x0, x1, x2, x3);
+      else mismatch = !pfi_match_addr(pf, aw, af, x0);
       break;
     case PF_ADDR_NOROUTE:
     case PF_ADDR_URPFFAILED:

@@ -18,6 +18,7 @@ import {
   PF_LIMIT_NAMES, PF_LIMIT_STATES, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_DEFAULTS, PFTM_MAX,
   pf_attach, pf_calc_skip_steps, pf_remove_state, pf_ruletab_gc, pf_states, pf_tagname2tag, type PfState,
 } from './pf.js';
+import { pfi_dynaddr_remove, pfi_dynaddr_setup } from './pf_if.js';
 import {
   addrWords, PfrAddr, PfrPools, pfr_attach_table as pfr_attach_ktable, pfr_detach_table, pfr_ina_begin, pfr_ina_commit,
   pfr_ina_define, PFR_FLAG_ADDRSTOO, PFR_TFLAG_ACTIVE, PFRKE_COST, PFRKE_ROUTE, type PfrCtx, type PfrKtable,
@@ -147,6 +148,7 @@ function compileAddr(pf: Pf, anchor: string, w: PfAddrWrap, af: number, into: KA
 
 function compileRuleAddr(pf: Pf, anchor: string, ra: PfRuleAddr, af: number, into: KAddr): void {
   compileAddr(pf, anchor, ra.addr, af, into);
+  if (ra.addr.type === PF_ADDR_DYNIFTL) pfi_dynaddr_setup(pf, pfr_ctx(pf), into, ra.addr.ifname, ra.addr.iflags, ra.addr.mask, af);
   into.neg = ra.neg;
   into.portOp = ra.portOp;
   into.port0 = ra.port[0];
@@ -435,7 +437,8 @@ function pf_rules_all(pf: Pf): Set<KRule> {
 function pf_rule_detach(pf: Pf, r: KRule): void {
   const c = pfr_ctx(pf);
   for (const a of [r.src, r.dst, r.nat.addr, r.rdr.addr, r.route.addr]) {
-    if (a.type === PF_ADDR_TABLE && a.table !== null) {
+    if (a.type === PF_ADDR_DYNIFTL) pfi_dynaddr_remove(pf, c, a);
+    else if (a.type === PF_ADDR_TABLE && a.table !== null) {
       pfr_detach_table(c, a.table);
       a.table = null;
     }
