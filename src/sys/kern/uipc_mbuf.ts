@@ -75,6 +75,9 @@ export const MAX_LINKHDR = 128;
 const CLUSTER = 0;
 const LARGE = 1;
 
+/** net/ifq.h IFQ_DEFPRIO (not imported: ifq.ts imports this module). */
+const IFQ_DEFPRIO = 3;
+
 export class Mbuf {
   /** The storage; the packet is buf[off, off + len). */
   buf: Uint8Array;
@@ -107,7 +110,8 @@ export class Mbuf {
   pf_delay = 0;
   pf_flags = 0;
   pf_routed = 0;
-  pf_prio = 0;
+  /** m_inithdr(): a packet starts at IFQ_DEFPRIO (3), the middle of priq's 0..7. */
+  pf_prio = IFQ_DEFPRIO;
 
   /** The journey this packet belongs to; null when not tracing. */
   trace: object | null = null;
@@ -286,7 +290,7 @@ export class Mbuf {
     this.pf_delay = 0;
     this.pf_flags = 0;
     this.pf_routed = 0;
-    this.pf_prio = 0;
+    this.pf_prio = IFQ_DEFPRIO;
     this.trace = null;
     this.m_nextpkt = null;
   }

@@ -87,6 +87,27 @@ test('ifq: priq drops a lower priority packet for a higher one and dequeues by p
   assert.deepEqual(order, [3, 2]);
 });
 
+test('a packet starts at IFQ_DEFPRIO (3): it displaces a prio 0 packet from a full queue, and a prio 0 one cannot displace it', () => {
+  const { k, ifp } = setup();
+  const ifq = ifp.if_snd;
+  const fresh = k.mbufs.get(60)!;
+  assert.equal(fresh.pf_prio, 3);
+  fresh.pf_prio = 0;
+  fresh.free();
+  assert.equal(k.mbufs.get(60)!.pf_prio, 3, 'a recycled mbuf starts at 3 again');
+  ifq_init_maxlen(ifq, 1);
+  const low = pkt(k, 60, 1, 0);
+  ifq_enqueue(ifq, low);
+  const dflt = k.mbufs.get(60)!;
+  dflt.append(60);
+  dflt.buf[dflt.off + 13] = 2;
+  assert.equal(ifq_enqueue(ifq, dflt), 0);
+  assert.equal(ifq_enqueue(ifq, pkt(k, 60, 3, 0)), ENOBUFS);
+  const m = ifq_dequeue(ifq)!;
+  assert.equal(m.buf[m.off + 13], 2);
+  m.free();
+});
+
 test('ifq_start: bundles below if_txmit, starts at once above, never while OACTIVE or not RUNNING', () => {
   const { w, k, ifp } = setup();
   const starts: number[] = [];
