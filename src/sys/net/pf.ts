@@ -1939,11 +1939,17 @@ export function pf_src_established(pf: Pf, s: number): boolean {
   return true;
 }
 
-/** pf_set_protostate()'s bookkeeping of half-open TCP states. */
+/**
+ * pf_set_protostate()'s bookkeeping of half-open TCP states (pf_status's
+ * states_halfopen, pfctl -si's "half-open tcp"): a TCP state counts from its
+ * creation until its source peer has established or closed; other
+ * protocols never count.
+ */
 function pf_halfopen_update(pf: Pf, s: number): void {
   const si = pf.st.si;
   const b = s * ST_N;
-  const ho = si[b + ST_SRC + PR_STATE]! < TCPS_ESTABLISHED || si[b + ST_DST + PR_STATE]! < TCPS_ESTABLISHED ? 1 : 0;
+  const ss = si[b + ST_SRC + PR_STATE]!;
+  const ho = ((pf.st.kd[2 * s * K_N + K_META]! >>> 8) & 0xff) === IPPROTO_TCP && ss !== TCPS_CLOSED && ss < TCPS_ESTABLISHED ? 1 : 0;
   if (ho !== si[b + ST_HALFOPEN]) {
     si[b + ST_HALFOPEN] = ho;
     pf.states_halfopen += ho !== 0 ? 1 : -1;

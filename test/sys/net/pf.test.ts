@@ -242,3 +242,24 @@ test('once: the first matching packet expires the rule; -sr hides it, -vvsr mark
   assert.equal(pfctl(r.k, ['-sr']).out, 'pass all flags S/SA\n');
   assert.equal(pfctl(r.k, ['-vvsr']).out.split('\n')[3], '@1 block drop in quick proto udp from any to any port = 9 once # expired');
 });
+
+test('pfctl -si: "half-open tcp" counts TCP states until their source peer establishes, never UDP (pf_set_protostate)', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass\n');
+  // a UDP flow and a TCP SYN through the router (each: a state in on em0, one out on em1)
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000, 53));
+  sendRaw(a.k, tcpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 40000, 7, 0x02, 1000));
+  world.runFor(1e9);
+  const halfOpen = (): string => /\n {2}half-open tcp +(\d+) /.exec(pfctl(r.k, ['-si']).out)![1]!;
+  // the server answers the SYN with a RST: the TCP states are closed (TIME_WAIT), the UDP ones never counted
+  assert.equal(r.k.pf!.states, 4);
+  assert.equal(halfOpen(), '0');
+  // a SYN to an address nobody has: its two states stay half-open
+  sendRaw(a.k, tcpBytes(ip('192.0.2.10'), ip('198.51.100.99'), 40001, 7, 0x02, 2000));
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.99'), 1001, 53));
+  world.runFor(1e9);
+  assert.equal(r.k.pf!.states, 8);
+  assert.equal(halfOpen(), '2');
+  pfctl(r.k, ['-F', 'states']);
+  assert.equal(halfOpen(), '0');
+});
