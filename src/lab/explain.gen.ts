@@ -3234,7 +3234,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/kern/uipc_mbuf.ts",
-   "line": 517,
+   "line": 521,
    "fn": "purge",
    "cond": "always"
   },
