@@ -47,6 +47,12 @@ export class Kernel {
    */
   readonly if_addrhooks: Array<(ifp: Ifnet, ia: InIfaddr, added: boolean) => void> = [];
   /**
+   * Called after an IPv6 address was added to, changed on or removed from an
+   * interface (if_addrhooks_run() of in6_update_ifa / in6_purgeaddr): pf
+   * refills its dynamic-address tables here.
+   */
+  readonly if_addrhooks6: Array<(ifp: Ifnet) => void> = [];
+  /**
    * Network-layer input by address family (AF_INET 2, AF_INET6 24), for
    * if_input_local() (lo0 and packets to ourselves): netinet registers
    * ipv4_input here.

@@ -4,7 +4,7 @@
  * `self`) in a table of the reserved anchor `_pf`, named after the spec
  * ("lo", "lo:network", "lo:0", "lo/24"...).  pfi_dynaddr_setup() attaches
  * and fills it when a rule is loaded, pfi_kifaddr_update() refills every
- * such table when an interface address changes, pfi_dynaddr_remove()
+ * such table when an interface address (IPv4 or IPv6) changes, pfi_dynaddr_remove()
  * detaches it when the rule goes (the table goes with its last rule).
  * The rule matches against the table (pf_mismatch), and `pfctl -a _pf -t
  * NAME -T show` prints it.
@@ -95,6 +95,7 @@ export function pfi_dynaddr_setup(pf: Pf, c: PfrCtx, into: KAddr, ifname: string
   if (!st.hooked) {
     st.hooked = true;
     pf.k.if_addrhooks.push(() => pfi_kifaddr_update(pf, c));
+    pf.k.if_addrhooks6.push(() => pfi_kifaddr_update(pf, c));
   }
   pfi_table_update(pf.k, c, dyn);
 }

@@ -139,7 +139,7 @@ export function in6_update_ifa(
     if (ia.prefixlen !== plen) {
       in6_purgeroutes(k, ifp, ia);
       ia.prefixlen = plen;
-      in6_ifinit(k, ifp, ia);
+      in6_ifinit(k, ifp, ia);  in6_addrhooks_run(k, ifp);
     }
   } else {
     ia = new In6Ifaddr(ifp.if_index);
@@ -164,7 +164,14 @@ export function in6_update_ifa(
   if (dad) ia.ia6_flags |= IN6_IFF_TENTATIVE;
   in6_ifinit(k, ifp, ia);
   if (dad) nd6_dad_start(k, ia);
+  in6_addrhooks_run(k, ifp);
   return ia;
+}
+
+/** if_addrhooks_run() for IPv6: the interface's IPv6 addresses changed. */
+function in6_addrhooks_run(k: Kernel, ifp: Ifnet): void {
+  const hooks = k.if_addrhooks6;
+  for (let i = 0; i < hooks.length; i++) hooks[i]!(ifp);
 }
 
 /** in6_ifinit(): the connected and local routes of an address (loopback interfaces get no connected route). */
@@ -209,6 +216,7 @@ export function in6_purgeaddr(k: Kernel, ifp: Ifnet, addr: Uint8Array): number {
     in6_solicited_node(ia.addr, 0, ifp.if_index, g);
     in6_delmulti(k, g.slice(), ifp);
   }
+  in6_addrhooks_run(k, ifp);
   return 0;
 }
 
