@@ -1471,7 +1471,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badaddr": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 141,
+    "line": 143,
     "fn": "ipv4_check",
     "cond": "(b[o + 16] === IN_LOOPBACKNET || b[o + 12] === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -1479,7 +1479,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 344,
+    "line": 346,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -1487,13 +1487,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badhlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 132,
+    "line": 134,
     "fn": "ipv4_check",
     "cond": "hlen < IP_HDR_LEN"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 136,
+    "line": 138,
     "fn": "ipv4_check",
     "cond": "hlen > mlen"
    }
@@ -1501,7 +1501,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 158,
+    "line": 160,
     "fn": "ipv4_check",
     "cond": "len < hlen"
    }
@@ -1509,7 +1509,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 643,
+    "line": 645,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -1517,13 +1517,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 146,
+    "line": 148,
     "fn": "ipv4_check",
     "cond": "m.csum_flags & M_IPV4_CSUM_IN_BAD ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 151,
+    "line": 153,
     "fn": "ipv4_check",
     "cond": "(hlen === IP_HDR_LEN ? ipv4Sum20(b, o) : sum16(b, o, hlen)) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1531,7 +1531,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badvers": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 127,
+    "line": 129,
     "fn": "ipv4_check",
     "cond": "vhl >> 4 !== IPVERSION"
    }
@@ -1545,25 +1545,25 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 226,
+    "line": 228,
     "fn": "ip_input_if",
     "cond": "!IN_LOCAL_GROUP(dst) ← dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 235,
+    "line": 237,
     "fn": "ip_input_if",
     "cond": "!(flags & IP_FORWARDING)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 670,
+    "line": 673,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 721,
+    "line": 726,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -1577,7 +1577,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 769,
+    "line": 774,
     "fn": "ip_forward_error",
     "cond": "case EMSGSIZE"
    },
@@ -1591,7 +1591,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_delivered": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 310,
+    "line": 312,
     "fn": "ip_deliver",
     "cond": "always"
    }
@@ -1599,7 +1599,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 723,
+    "line": 728,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1607,13 +1607,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 389,
+    "line": 391,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 516,
+    "line": 518,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
@@ -1635,7 +1635,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 363,
+    "line": 365,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1643,7 +1643,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 504,
+    "line": 506,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -1651,7 +1651,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_inswcsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 149,
+    "line": 151,
     "fn": "ipv4_check",
     "cond": "!(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -1673,7 +1673,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 326,
+    "line": 328,
     "fn": "rip_input",
     "cond": "always"
    }
@@ -1687,7 +1687,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 683,
+    "line": 688,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
@@ -1713,7 +1713,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_notmember": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 224,
+    "line": 226,
     "fn": "ip_input_if",
     "cond": "dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    }
@@ -1751,13 +1751,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 367,
+    "line": 369,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 469,
+    "line": 471,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -1765,7 +1765,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 375,
+    "line": 377,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -1773,7 +1773,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 725,
+    "line": 730,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -1781,7 +1781,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 448,
+    "line": 450,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -1789,7 +1789,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_tooshort": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 162,
+    "line": 164,
     "fn": "ipv4_check",
     "cond": "mlen < len"
    }
@@ -1797,7 +1797,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toosmall": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 120,
+    "line": 122,
     "fn": "ipv4_check",
     "cond": "mlen < IP_HDR_LEN"
    }
@@ -1805,7 +1805,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_total": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 181,
+    "line": 183,
     "fn": "ip_input_if",
     "cond": "always"
    }
@@ -1813,7 +1813,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 275,
+    "line": 277,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -3306,19 +3306,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 432,
+   "line": 434,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 462,
+   "line": 464,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 492,
+   "line": 494,
    "fn": "ip_freef",
    "cond": "always"
   },

@@ -32,7 +32,7 @@ import { pf_test, PF_IN, AF_INET as PF_AF_INET } from '../net/pf.js';
 import {
   in_canforward, IN_LOCAL_GROUP, IN_MULTICAST, INADDR_ALLHOSTS_GROUP, INADDR_ANY, IN_LOOPBACKNET, ifa_ifwithaddr,
 } from './in.js';
-import { traceEvent } from '../kern/kern_trace.js';
+import { traceEvent, traceSegment } from '../kern/kern_trace.js';
 
 /** INADDR_BROADCAST as an int32, a literal: the import is a heap number (0xffffffff) converted at every use. */
 const INADDR_BROADCAST_I32 = -1;
@@ -54,6 +54,8 @@ const T_IP_INPUT = traceEvent('fn', 'ip_input', 'ipv4_input → ip_input_if');
 const T_IP_INPUT_FORWARD = traceEvent('branch', 'ip_input: %a is not ours, forwarding enabled → ip_forward');
 const T_IP_FORWARD = traceEvent('fn', 'ip_forward');
 const T_IP_FORWARD_TTL = traceEvent('bytes', 'ip_forward: ttl %d → %d');
+/** ip_forward's function event and its ttl change, one record on the forwarding path (the early exits record the function event themselves). */
+const T_IP_FORWARD_SEG = traceSegment(T_IP_FORWARD, T_IP_FORWARD_TTL);
 
 /** Runs of ip_slowtimo (every 500 ms) a reassembly queue lives. */
 export const IPFRAGTTL = 60;
@@ -660,12 +662,13 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const st = k.stats.ipstat;
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
+  // The function event is recorded with the ttl change below, or by each early exit.
   // The header's bytes read directly: view getters inlined here spend the inlining budget.
   const mb = m.buf;
   const mo = m.off;
   const dst = (mb[mo + 16]! << 24) | (mb[mo + 17]! << 16) | (mb[mo + 18]! << 8) | mb[mo + 19]!;
   if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)) {
+    if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
     if (tr !== null) tr.drop(k, m, m.m_flags & (M_BCAST | M_MCAST) ? 'ip_forward: link-layer broadcast/multicast → drop, ips_cantforward' : 'ip_forward: %a may not be forwarded → drop, ips_cantforward', '', dst >>> 0);
     st.inc(ips_cantforward);
     m.free();
@@ -673,12 +676,14 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   }
   const ttl = mb[mo + 8]!;
   if (ttl <= IPTTLDEC) {
+    if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
     if (tr !== null) tr.branch(k, m, 'ip_forward: ttl %d would reach 0 → icmp_error(time exceeded in transit)', '', ttl);
     icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, 0, 0);
     return;
   }
   const rt = ro !== null ? route_mpath(k, ro, dst) : rt_match(k, dst, RT_RESOLVE);
   if (rt === null) {
+    if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
     if (tr !== null) tr.branch(k, m, 'ip_forward: no route to %a → icmp_error(host unreachable), ips_noroute', '', dst >>> 0);
     st.inc(ips_noroute);
     icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, 0, 0);
@@ -689,8 +694,6 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const tot = (mb[mo + 2]! << 8) | mb[mo + 3]!;
   const quote = ((mb[mo]! & 0xf) << 2) + ICMP_QUOTE;
   const icmpLen = tot < quote ? tot : quote < ICMP_BUF ? quote : ICMP_BUF;
-  // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
-  const saveJourney = tr !== null ? tr.current : null;
   const saved = inet.icmpSave;
   // At most 68 bytes, copied one by one: cheaper than a view or the whole
   // cluster.  The usual 28 (a 20-byte header and 8 of payload) unrolled:
@@ -708,7 +711,9 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
   const loopcnt = m.ph_loopcnt;
-  if (tr !== null) tr.ev2(k, m, T_IP_FORWARD_TTL, ttl, ttl - IPTTLDEC);
+  if (tr !== null) tr.evi2(k, m, T_IP_FORWARD_SEG, ifp, ttl, ttl - IPTTLDEC);
+  // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
+  const saveJourney = tr !== null ? tr.current : null;
   mb[mo + 8] = ttl - IPTTLDEC;
 
   // Redirect the sender when we forward out of the interface it came in on.
