@@ -1571,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1261,
+    "line": 1264,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1273,
+    "line": 1276,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },

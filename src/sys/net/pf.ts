@@ -1238,6 +1238,9 @@ function pf_route(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   }
   const ifp = k.ifnets[rt.rt_ifidx];
   if (ifp === undefined) {
+    // the route's interface went away: no route for the route-to action (as pf_route6)
+    REASON_SET(pf, PFRES_NOROUTE);
+    if (k.trace !== null) k.trace.drop(k, m0, 'pf_route: the route\'s interface is gone, no-route');
     m0.free();
     return dup ? m : null;
   }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { World } from '../../../src/sys/kern/kern_clock.js';
 import { host, wire, ip, ipstat } from '../netinet/lab.js';
 import { rt_route_add } from '../../../src/sys/net/rtsock.js';
+import { rt_match } from '../../../src/sys/net/route.js';
 import { pfctl, loadPf, udpBytes, sendRaw, capture, ipOf } from './pf_lab.js';
 
 /**
@@ -140,4 +141,21 @@ test('route-to a next hop without a route: ips_noroute and ICMP host unreachable
   assert.equal(icmp.length, 1);
   assert.equal(icmp[0]![20], 3);
   assert.equal(icmp[0]![21], 1);
+});
+
+test('route-to: a packet whose next hop\'s route lost its interface is freed and counted (no-route)', () => {
+  const { world, c, fw, g } = lab();
+  loadPf(fw.k, 'pass\npass in on em0 proto udp route-to 192.0.2.2\n');
+  const atGw = capture(g.ifs[0]!);
+  sendRaw(c.k, udpBytes(ip('203.0.113.10'), ip('198.51.100.31'), 40000, 53, 8));
+  world.runFor(1e9);
+  assert.equal(udp(atGw).length, 1);
+  // the next hop's route now names an interface that is gone
+  rt_match(fw.k, ip('192.0.2.2'), 0, 0)!.rt_ifidx = 99;
+  const noroute = (): number => Number(/^ {2}no-route +(\d+)/m.exec(pfctl(fw.k, ['-si']).out)![1]);
+  assert.equal(noroute(), 0);
+  sendRaw(c.k, udpBytes(ip('203.0.113.10'), ip('198.51.100.31'), 40000, 53, 9));
+  world.runFor(1e9);
+  assert.equal(udp(atGw).length, 1);
+  assert.equal(noroute(), 1);
 });
