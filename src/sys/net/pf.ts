@@ -1434,7 +1434,13 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
       pd.icmpcode = b[off + 1]!;
       pd.icmp_id = get16(b, off + 4);
       pd.p_len = end - off - 8;
-      pf_icmp_mapping(pd, pd.icmptype);
+      // MLD and neighbor solicitations/advertisements: pf looks at their address (24 bytes)
+      if (pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) &&
+          off + 24 > end) {
+        REASON_SET(pf, PFRES_SHORT);
+        return PF_DROP;
+      }
+      pf_icmp_mapping(pd, pd.icmptype, b, off);
       if (pd.icmp_dir === PF_IN) {
         pd.osport = pd.icmp_id;
         pd.odport = pd.icmptype_v;
@@ -1460,44 +1466,51 @@ function copyNs(pd: PfPdesc): void {
 }
 
 
+/** The fake id OpenBSD gives MLD and ND messages: the address's eight 16-bit words xored. */
+function pf_icmp_addr_id(b: Uint8Array, o: number): number {
+  let h = 0;
+  for (let i = 0; i < 16; i += 2) h ^= (b[o + i]! << 8) | b[o + i + 1]!;
+  return h;
+}
+
 /**
- * pf_icmp_mapping(): queries and replies map to (direction, virtual type)
- * so a request and its reply share a state; errors set state_icmp.
+ * pf_icmp_mapping(): queries and replies map to (direction, virtual type,
+ * virtual id, in pd.icmp_id) so a request and its reply share a state;
+ * errors set state_icmp, and so does an ND neighbor advertisement (it
+ * never creates a state).  Types without a reply get their own states,
+ * inbound, id 0.
  */
-function pf_icmp_mapping(pd: PfPdesc, type: number): void {
+function pf_icmp_mapping(pd: PfPdesc, type: number, b: Uint8Array, off: number): void {
   pd.icmp_dir = PF_IN;
   pd.icmptype_v = type;
   pd.state_icmp = false;
   if (pd.af === AF_INET) {
     switch (type) {
-      case 8: // echo
-      case 13: // tstamp
-      case 15: // ireq
-      case 17: // maskreq
-      case 10: // router solicit
-        pd.icmptype_v = type === 10 ? 10 : type;
+      case 8: // echo, tstamp, ireq, maskreq and their replies: the query's id
+      case 13:
+      case 15:
+      case 17:
         return;
-      case 0:
+      case 0: case 14: case 16: case 18:
         pd.icmp_dir = PF_OUT;
-        pd.icmptype_v = 8;
+        pd.icmptype_v = type === 0 ? 8 : type - 1;
         return;
-      case 14:
-        pd.icmp_dir = PF_OUT;
-        pd.icmptype_v = 13;
+      case 37: // IPv6 where-are-you, mobile registration, router solicitation: nothing sane to match on
+      case 35:
+      case 10:
+        pd.icmp_id = 0;
         return;
-      case 16:
+      case 38: case 36: case 9:
         pd.icmp_dir = PF_OUT;
-        pd.icmptype_v = 15;
-        return;
-      case 18:
-        pd.icmp_dir = PF_OUT;
-        pd.icmptype_v = 17;
+        pd.icmptype_v = type === 9 ? 10 : type - 1;
+        pd.icmp_id = 0;
         return;
       case 3: case 4: case 5: case 11: case 12:
         pd.state_icmp = true;
         pd.icmp_dir = PF_OUT;
         return;
       default:
+        pd.icmp_id = 0;
         return;
     }
   }
@@ -1508,11 +1521,35 @@ function pf_icmp_mapping(pd: PfPdesc, type: number): void {
       pd.icmp_dir = PF_OUT;
       pd.icmptype_v = 128;
       return;
+    case 130: // MLD query and report: one state per multicast address, inbound
+    case 131:
+      pd.icmptype_v = 130;
+      pd.icmp_id = pf_icmp_addr_id(b, off + 8);
+      return;
+    case 139: // who-are-you, mtrace
+    case 200:
+      pd.icmp_id = 0;
+      return;
+    case 140: case 201:
+      pd.icmp_dir = PF_OUT;
+      pd.icmptype_v = type - 1;
+      pd.icmp_id = 0;
+      return;
+    case 135: // neighbor solicitation: one state per target
+      pd.icmp_id = pf_icmp_addr_id(b, off + 8);
+      return;
+    case 136: // an advertisement may be unsolicited: it never creates a state
+      pd.icmp_dir = PF_OUT;
+      pd.icmptype_v = 135;
+      pd.icmp_id = pf_icmp_addr_id(b, off + 8);
+      pd.state_icmp = true;
+      return;
     case 1: case 2: case 3: case 4:
       pd.state_icmp = true;
       pd.icmp_dir = PF_OUT;
       return;
     default:
+      pd.icmp_id = 0;
       return;
   }
 }
@@ -1724,7 +1761,9 @@ export function pf_change_ap(pd: PfPdesc, which: number, w0: number, w1: number,
     const idSide = pd.icmp_dir === PF_IN ? 0 : 1;
     if (which === idSide) {
       const op = get16(b, t + 4);
-      if (op !== port) {
+      // only echo, timestamp, information and mask queries carry their id in the header (MLD and ND ids are made up)
+      const v = pd.icmptype_v;
+      if (op !== port && (v === 128 || (proto === IPPROTO_ICMP && (v === 8 || v === 13 || v === 15 || v === 17)))) {
         put16(b, t + 4, port);
         if (proto === IPPROTO_ICMP) put16(b, t + 2, adjust16(get16(b, t + 2), op, port));
         else tsum = adjust16(tsum, op, port);

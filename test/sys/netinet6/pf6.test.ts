@@ -71,9 +71,18 @@ test('pf on an IPv6 host: block out of UDP to a port fails the send with EACCES;
   const ss = pfctl(a.k, ['-ss']).out.split('\n');
   assert.ok(ss.includes(`all udp 2001:db8:1::10[${port}] -> 2001:db8:2::20[53]       SINGLE:NO_TRAFFIC`));
   // The neighbor solicitation that resolved the router passed `pass out inet6 proto ipv6-icmp` (scope cleared for pf).
-  assert.ok(ss.includes('all ipv6-icmp 2001:db8:1::10 -> ff02::1:ff00:1[135]       0:0'));
+  // OpenBSD's fake id for a solicitation: the target's (2001:db8:1::1) eight 16-bit words xored, 0x2db9
+  assert.ok(ss.includes('all ipv6-icmp 2001:db8:1::10[11705] -> ff02::1:ff00:1[135]       0:0'), ss.join('\n'));
   // ICMPv6 echo leaves through ip6_output's pf_test(OUT) too.
   assert.equal(send6(a.k, echo6(a.k, ip6('2001:db8:2::20'))), 0);
   world.runFor(1e9);
   assert.match(pfctl(a.k, ['-ss']).out, /all ipv6-icmp 2001:db8:1::10\[4660\] -> 2001:db8:2::20\[128\] +\d+:\d+/);
+  // The router's pf passes everything: its solicitations keep states, the advertisements (solicited or not) none
+  const { world: w2, a: a2, r: r2 } = threeHosts6(3);
+  loadPf(r2.k, 'pass\n');
+  assert.equal(send6(a2.k, echo6(a2.k, ip6('2001:db8:2::20'))), 0);
+  w2.runFor(1e9);
+  const rs = pfctl(r2.k, ['-ss']).out;
+  assert.match(rs, /\[135\] +0:0\n/);
+  assert.doesNotMatch(rs, /\[136\]|\[57344\]/);
 });
