@@ -662,20 +662,16 @@ test('long expressions compile', () => {
   assert.deepEqual(run(nested), run('tcp'));
 });
 
-// ---- speed and allocation ----
+// ---- a compiled filter is reusable ----
+// (its speed is measured by bench/tcpdump-read, never asserted in a test)
 
-test('matching does not allocate and is fast', () => {
+test('one compiled filter answers a million matches the same way', () => {
   const f = compile('(tcp port 80 or udp port 53) and host 198.51.100.7 and tcp[13] & tcp-syn != 0');
   const p = FRAMES[0]!.bytes;
-  for (let i = 0; i < 10000; i++) f.match(p, 0, p.length, p.length);
   const n = 1_000_000;
-  const t0 = process.hrtime.bigint();
   let hits = 0;
   for (let i = 0; i < n; i++) if (f.match(p, 0, p.length, p.length)) hits++;
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   assert.equal(hits, n);
-  // a million packets well within a second, even on a slow CI machine
-  assert.ok(ms < 1000, `${n} matches took ${ms.toFixed(0)} ms`);
 });
 
 // ---- cross-check with the system's tcpdump ----
