@@ -1921,7 +1921,7 @@ function pf_tcp_track_full(pf: Pf, pd: PfPdesc, s: number, src: number, dst: num
   if (si[b + ST_DST + PR_STATE] === TCPS_SYN_SENT && si[b + ST_SRC + PR_STATE] === TCPS_SYN_SENT) {
     // a mismatch during the handshake: reset the sender
     const r = pf.ruletab[si[s * ST_N + ST_RULE]!]!;
-    if (!(flags & TH_RST)) pf_send_tcp(pf, r, pd.af, pd.d0, pd.s0, pd.odport, pd.osport, pd.th_ack, 0, TH_RST, r.returnTtl, pd.rdomain);
+    if (!(flags & TH_RST)) pf_send_tcp(pf, r, pd, pd.odport, pd.osport, pd.th_ack, 0, TH_RST, r.returnTtl, pd.rdomain);
     si[src + PR_SEQLO] = 0;
     si[src + PR_SEQHI] = 1;
     si[src + PR_MAXWIN] = 1;
@@ -2439,7 +2439,7 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
       else {
         if (pd.th_flags & TH_SYN) ack = (ack + 1) >>> 0;
         if (pd.th_flags & TH_FIN) ack = (ack + 1) >>> 0;
-        pf_send_tcp(pf, r, pd.af, pd.d0, pd.s0, pd.odport, pd.osport, pd.th_ack, ack, TH_RST | TH_ACK, r.returnTtl, pd.rdomain);
+        pf_send_tcp(pf, r, pd, pd.odport, pd.osport, pd.th_ack, ack, TH_RST | TH_ACK, r.returnTtl, pd.rdomain);
       }
     } else if ((pd.proto !== IPPROTO_ICMP || icmpInfoType(pd.icmptype)) && pd.af === AF_INET && r.returnIcmp !== 0) {
       pf_send_icmp(pf, pd, r.returnIcmp >> 8, r.returnIcmp & 255);
@@ -2819,17 +2819,26 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
 /* block return                                                        */
 
 /**
- * pf_send_tcp(): a RST from saddr to daddr, sent after the current packet
- * (pf_send_tcp_full: TOS lowdelay and DF as OpenBSD's pf_build_tcp sets
- * them on every IPv4 segment pf makes).  IPv4 only.
+ * pf_send_tcp(): a RST back to the packet's source, from its destination,
+ * sent after the current packet (pf_send_tcp_full: as OpenBSD's
+ * pf_build_tcp makes it; IPv4 with TOS lowdelay and DF, IPv6 with the
+ * default hop limit).
  */
-export function pf_send_tcp(pf: Pf, r: KRule, af: number, saddr: number, daddr: number, sport: number, dport: number,
+export function pf_send_tcp(pf: Pf, r: KRule, pd: PfPdesc, sport: number, dport: number,
   seq: number, ack: number, flags: number, ttl: number, rdomain: number): void {
-  if (af !== AF_INET) return;
   void r;
-  put32(pf.tcpaddr, 0, saddr >>> 0);
-  put32(pf.tcpaddr, 16, daddr >>> 0);
-  pf_send_tcp_full(pf, AF_INET, sport, dport, seq, ack, flags, 0, 0, ttl, true, rdomain, 'pf_send_tcp: RST');
+  const a = pf.tcpaddr;
+  put32(a, 0, pd.d0 >>> 0);
+  put32(a, 16, pd.s0 >>> 0);
+  if (pd.af === AF_INET6) {
+    put32(a, 4, pd.d1 >>> 0);
+    put32(a, 8, pd.d2 >>> 0);
+    put32(a, 12, pd.d3 >>> 0);
+    put32(a, 20, pd.s1 >>> 0);
+    put32(a, 24, pd.s2 >>> 0);
+    put32(a, 28, pd.s3 >>> 0);
+  } else if (pd.af !== AF_INET) return;
+  pf_send_tcp_full(pf, pd.af, sport, dport, seq, ack, flags, 0, 0, ttl, true, rdomain, 'pf_send_tcp: RST');
 }
 
 /** ip_send()'s and ip6_send()'s task: the packets pf built. */

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { threeHosts6, ip6, ip6stat, echo6, send6 } from './lab6.js';
-import { loadPf, pfctl } from '../net/pf_lab.js';
+import { capture, loadPf, pfctl } from '../net/pf_lab.js';
+import { get16, get32 } from '../../../src/wire/bytes.js';
+import { checksum, pseudoSum6 } from '../../../src/wire/checksum.js';
 import { accept, drain, payload, pump, sha } from '../netinet/tcp_lab.js';
 import { socreate, sobind, solisten, soconnect, SOCK_STREAM, type Socket } from '../../../src/sys/kern/uipc_socket.js';
 import { AF_INET6, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
@@ -85,4 +87,35 @@ test('pf on an IPv6 host: block out of UDP to a port fails the send with EACCES;
   const rs = pfctl(r2.k, ['-ss']).out;
   assert.match(rs, /\[135\] +0:0\n/);
   assert.doesNotMatch(rs, /\[136\]|\[57344\]/);
+});
+
+test('block return over IPv6: pf answers a TCP SYN with a RST from the destination (hop limit 64, valid checksum); connect fails with ECONNREFUSED', () => {
+  const { world, a, r, b } = threeHosts6(1);
+  loadPf(r.k, 'pass all\nblock return in on em0 inet6 proto tcp to port 81\n');
+  const l81 = sock6(b.k);
+  assert.equal(sobind(l81, Sockaddr.in6(new Uint8Array(16), 81)), 0);
+  assert.equal(solisten(l81, 5), 0);
+  const seen = capture(a.ifs[0]!);
+  const c = sock6(a.k);
+  assert.equal(soconnect(c, Sockaddr.in6(ip6('2001:db8:2::20'), 81)), 0);
+  world.runFor(1e9);
+  assert.equal(c.so_error, 61 /* ECONNREFUSED */);
+  assert.equal(accept(l81), null);
+  const rsts = seen.filter((f) => f[12] === 0x86 && f[13] === 0xdd && f[20] === 6 && (f[54 + 13]! & 0x04) !== 0);
+  assert.equal(rsts.length, 1);
+  const p = rsts[0]!.subarray(14);
+  assert.equal(get16(p, 4), 20, 'payload length: a bare TCP header');
+  assert.equal(p[7], 64, 'hop limit: IPV6_DEFHLIM');
+  assert.deepEqual([...p.subarray(8, 24)], [...ip6('2001:db8:2::20')]);
+  assert.deepEqual([...p.subarray(24, 40)], [...ip6('2001:db8:1::10')]);
+  // the client's port, from its SYN
+  const syn = seen.find((f) => f[12] === 0x86 && f[13] === 0xdd && f[20] === 6 && f[54 + 13] === 0x02)!;
+  const lport = get16(syn, 54);
+  assert.equal(get16(p, 40), 81);
+  assert.equal(get16(p, 42), lport);
+  assert.equal(p[40 + 13], 0x14, 'RST|ACK');
+  assert.equal(get32(p, 40 + 4), 0, 'seq: the SYN acked nothing');
+  // The TCP checksum over the IPv6 pseudo-header sums to 0xffff.
+  assert.equal(checksum(p, 40, 20, pseudoSum6(p, 8, 24, 6, 20)), 0);
+  assert.match(pfctl(r.k, ['-si']).out, /\n {2}match +\d+/);
 });
