@@ -12,29 +12,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { World } from '../../../src/sys/kern/kern_clock.js';
-import { Kernel } from '../../../src/sys/kern/kernel.js';
-import { pfctlKernel } from '../../../src/sbin/pfctl/pfctl.js';
-import { defaultPfctlEnv } from '../../../src/sbin/pfctl/pfctl_env.js';
-import { StringOutput } from '../../../src/lib/io.js';
-import { loopattach } from '../../../src/sys/net/if_loop.js';
-import { if_addr_add } from '../../../src/sys/net/if.js';
-import { in6_ifattach } from '../../../src/sys/netinet6/in6.js';
-import { SHARED } from '../../helpers/root.js';
+import { readFileSync } from 'node:fs';
+import { PFCTL_REGRESS as D, automaticTables, regressFiles, regressPfctl } from '../../helpers/pfregress.js';
 
-const D = join(SHARED, 'reference-data', 'pfctl-regress') + '/';
 const TODO = new Map([['pf35', 'pf35.loaded is stale upstream (an ALTQ-era pf35.in)']]);
-
-function loadedFiles(): string[] {
-  try {
-    return readdirSync(D).filter((x) => /^pf\d+\.loaded$/.test(x));
-  } catch {
-    return [];
-  }
-}
-const files = loadedFiles();
+const files = regressFiles(/^pf\d+\.loaded$/);
 if (files.length === 0) test('pfload', { skip: `no pfNN.loaded files in ${D}` }, () => {});
 
 for (const f of files) {
@@ -46,30 +28,9 @@ for (const f of files) {
     continue;
   }
   test(`pfload ${n}`, { todo: TODO.get(n) ?? false }, () => {
-    const k = new Kernel(new World({ seed: 1 }), { hostname: 'regress' });
-    // the regress host's lo0: 127.0.0.1/8, ::1 and fe80::1 (its :N address counts)
-    const lo = loopattach(k);
-    if_addr_add(lo, 0x7f000001, 0xff000000);
-    in6_ifattach(k, lo);
-    const host = {
-      env: defaultPfctlEnv(),
-      readFile: (p: string): string | null => {
-        try {
-          return readFileSync(p.startsWith('/') ? p : D + p, 'latin1');
-        } catch {
-          return null;
-        }
-      },
-      readStdin: (): string => inp,
-    };
-    const run = (argv: string[]): string => {
-      const o = new StringOutput();
-      const e = new StringOutput();
-      pfctlKernel(k, argv, { stdout: o, stderr: e }, host);
-      return o.text();
-    };
+    const run = regressPfctl(inp);
     run(['-o', 'none', '-a', 'regress', '-f', '-']);
-    const got = run(['-o', 'none', '-a', 'regress/*', '-gvvsr']).replace(/__automatic_[0-9a-f]*_/g, '__automatic_');
+    const got = automaticTables(run(['-o', 'none', '-a', 'regress/*', '-gvvsr']));
     assert.equal(got, readFileSync(D + f, 'latin1'));
   });
 }
