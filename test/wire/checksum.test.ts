@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { adjust16, adjust32, checksum, pseudoSum4, pseudoSum6, sum16, sum16Bytes } from '../../src/wire/checksum.js';
+import { adjust16, adjust32, checksum, pseudoSum4, pseudoSum6, sum16, sum16Bytes, SUM16_SIMD } from '../../src/wire/checksum.js';
 import { hex } from '../../src/wire/bytes.js';
 import { parseIp6 } from '../../src/wire/addr.js';
 
@@ -124,4 +124,40 @@ test('word path: all-ones and all-zero runs, carries across chunk folds', () => 
   const zeros = new Uint8Array(4096);
   assert.equal(sum16(zeros, 5, 3000), 0, 'zeros sum to +0, not 0xffff');
   assert.equal(sum16(zeros, 5, 3000, 0xffff), 0xffff);
+});
+
+test('vector path: Node has WebAssembly SIMD, so frames in clusters are summed by it', () => {
+  assert.equal(SUM16_SIMD, true);
+});
+
+test('property: the vector path (a cluster-sized buffer, 256 bytes or more) equals the reference at every offset and length', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 2048, maxLength: 2048 }), fc.nat(8), fc.integer({ min: 0, max: 2047 }), fc.integer({ min: 256, max: 2048 }), fc.nat(0x3ffff),
+      (raw, viewOff, o, l, initial) => {
+        // A cluster seen through a view at an arbitrary offset of a larger buffer, as subarrays are.
+        const buf = new Uint8Array(raw.length + 16);
+        buf.set(raw, viewOff);
+        const b = buf.subarray(viewOff, viewOff + raw.length);
+        const len = Math.min(l, raw.length - o);
+        assert.equal(sum16(b, o, len, initial), refSum(b, o, len, initial));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  // Every residue of offset and length modulo the 64-byte step, on one buffer.
+  const b = new Uint8Array(2048);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 151 + 17) & 0xff;
+  for (let off = 0; off < 70; off++) {
+    for (let len = 256; len < 256 + 130; len++) assert.equal(sum16(b, off, len), refSum(b, off, len, 0), `off ${off} len ${len}`);
+    assert.equal(sum16(b, off, 1448), refSum(b, off, 1448, 0));
+  }
+});
+
+test('vector path: the largest buffer it takes, all ones, does not overflow a lane; zeros sum to +0', () => {
+  const ones = new Uint8Array(4096).fill(0xff);
+  for (const [off, len] of [[0, 4096], [1, 4095], [3, 4093], [0, 256]]) assert.equal(sum16(ones, off!, len!), refSum(ones, off!, len!, 0));
+  const zeros = new Uint8Array(2048);
+  assert.equal(sum16(zeros, 7, 1500), 0);
+  assert.equal(sum16(zeros, 7, 1500, 0x1fffe), 0xffff);
 });

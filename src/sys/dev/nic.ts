@@ -482,6 +482,10 @@ export abstract class EtherNic implements CablePort {
     // The hardware checks the checksums of both (the head's when it gets its first tail).
     if (rx.lroPkts === 1 && !lro_cksum_ok(hb, ho, h.len - 14)) return false;
     if (ipv4Sum20(b, o + 14) !== 0xffff) return false;
+    // The tail's TCP checksum, header and payload where they are (its cluster: the vector sum).
+    const tph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
+      ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
+    if (sum16(b, o + 34, iplen - 20, tph) !== 0xffff) return false;
     const at = h.len;
     if (!h.append(paylen)) return false;
     const nb = h.buf;
@@ -498,15 +502,6 @@ export abstract class EtherNic implements CablePort {
       nb.set(b, s);
       nb.copyWithin(s, save, save + lead);
     } else nb.set(b.subarray(o + hlen, o + hlen + paylen), no + at);
-    // The tail's TCP checksum: its header where it is, its payload where it now is (a large buffer, summed in place).
-    const tph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
-      ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
-    let sum = sum16(b, o + 34, hlen - 34, tph) + sum16(nb, no + at, paylen);
-    sum = (sum & 0xffff) + (sum >>> 16);
-    if (sum !== 0xffff) {
-      h.truncate(at);
-      return false;
-    }
     // IP length; TCP ack, window, PUSH and timestamps of the tail.
     const tot = h.len - 14;
     nb[no + 16] = tot >>> 8;
@@ -712,9 +707,8 @@ export abstract class EtherNic implements CablePort {
       fb[fth + 13] = flags0 & ~((n > 0 ? 0x80 : 0) | (last ? 0 : 0x09));
       fb[fth + 16] = 0;
       fb[fth + 17] = 0;
-      // The payload summed where it is (a large buffer: summed in place, word by word).
-      const pay = sum16(b, o + p, plen);
-      const tsum = ~sum16(fb, fth, thl, ph + thl + plen + pay) & 0xffff;
+      // TCP header and payload summed in the frame (a cluster-sized buffer: the vector sum).
+      const tsum = ~sum16(fb, fth, thl + plen, ph + thl + plen) & 0xffff;
       fb[fth + 16] = tsum >>> 8;
       fb[fth + 17] = tsum & 0xff;
       const flen = hlen + plen;
