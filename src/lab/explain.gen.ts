@@ -1743,7 +1743,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rawout": [
    {
     "file": "src/sbin/ping/ping.ts",
-    "line": 424,
+    "line": 413,
     "fn": "pingAsync",
     "cond": "hdrincl"
    }

@@ -14,6 +14,7 @@
 import { EMPTY, get16, get32, put16, put32 } from './bytes.js';
 import { checksum, pseudoSum6, sum16 } from './checksum.js';
 import { WireCode, WireError } from './error.js';
+import { CheckedOptionWalk } from './tlv.js';
 
 const IPPROTO_ICMPV6 = 58;
 
@@ -393,28 +394,7 @@ export class Icmpv6Packet {
  * Truncated (runs past the message).  `badLength` marks a prefix
  * information or MTU option of the wrong size, which nd6 skips.
  */
-export class NdOptionIter {
-  buf: Uint8Array = EMPTY;
-  kind = 0;
-  offset = 0;
-  length = 0;
-  badLength = false;
-  error: WireCode = WireCode.Ok;
-  private pos = 0;
-  private end = 0;
-
-  /** Walk `len` option bytes at `off`. */
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.pos = off;
-    this.end = off + len;
-    this.kind = 0;
-    this.offset = off;
-    this.length = 0;
-    this.badLength = false;
-    this.error = WireCode.Ok;
-    return this;
-  }
+export class NdOptionIter extends CheckedOptionWalk {
 
   /** Walk the options of an ND message. */
   resetFrom(p: Icmpv6Packet): this {
@@ -444,15 +424,6 @@ export class NdOptionIter {
     this.offset = this.pos;
     this.pos = this.end;
     return false;
-  }
-
-  /** Offset of the bytes after type and length. */
-  get dataOffset(): number {
-    return this.offset + 2;
-  }
-
-  get dataLength(): number {
-    return this.length - 2;
   }
 
   /** Link-layer address options: where the address starts (6 bytes on Ethernet, then padding). */

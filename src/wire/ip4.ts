@@ -11,6 +11,7 @@
 import { EMPTY, get16, get32, put16, put32 } from './bytes.js';
 import { adjust16, adjust32, checksum, sum16 } from './checksum.js';
 import { WireCode, WireError } from './error.js';
+import { IpOptionWalk } from './tlv.js';
 
 export const IPVERSION = 4;
 /** Header without options (sizeof(struct ip)). */
@@ -385,26 +386,7 @@ export class Ipv4Packet {
  * least 2 that fits the area; RR/LSRR/SSRR have a pointer >= 4, TS a length
  * >= 4 and a pointer >= 5, RA a length of 4.
  */
-export class Ipv4OptionIterator {
-  buf: Uint8Array = EMPTY;
-  kind = 0;
-  offset = 0;
-  length = 0;
-  code: WireCode = WireCode.Ok;
-  errorOffset = -1;
-  private pos = 0;
-  private end = 0;
-
-  /** Iterate `len` bytes of options at `off`. */
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.pos = off;
-    this.end = off + (len > 0 ? len : 0);
-    this.kind = this.offset = this.length = 0;
-    this.code = WireCode.Ok;
-    this.errorOffset = -1;
-    return this;
-  }
+export class Ipv4OptionIterator extends IpOptionWalk {
 
   /** Iterate the options of a header that passed check(). */
   resetPacket(p: Ipv4Packet): this {
@@ -444,13 +426,6 @@ export class Ipv4OptionIterator {
     this.length = len;
     this.pos = kind === IPOPT_EOL ? this.end : o + len;
     return true;
-  }
-
-  private fail(at: number): false {
-    this.code = WireCode.Malformed;
-    this.errorOffset = at;
-    this.pos = this.end;
-    return false;
   }
 }
 

@@ -10,6 +10,7 @@
 
 import { EMPTY, get16, get32, put16, put32 } from './bytes.js';
 import { WireCode, WireError } from './error.js';
+import { IpOptionWalk } from './tlv.js';
 import {
   IPPROTO_AH,
   IPPROTO_DSTOPTS,
@@ -411,25 +412,10 @@ export class Ipv6ExtIterator {
  * a router alert or jumbo option of the wrong length (as OpenBSD's
  * ip6_process_hopopts checks).
  */
-export class Ipv6OptionIterator {
-  buf: Uint8Array = EMPTY;
-  type = 0;
-  offset = 0;
-  length = 0;
-  code: WireCode = WireCode.Ok;
-  errorOffset = -1;
-  private pos = 0;
-  private end = 0;
-
-  /** Iterate `len` bytes of options at `off`. */
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.pos = off;
-    this.end = off + (len > 0 ? len : 0);
-    this.type = this.offset = this.length = 0;
-    this.code = WireCode.Ok;
-    this.errorOffset = -1;
-    return this;
+export class Ipv6OptionIterator extends IpOptionWalk {
+  /** The option type (RFC 8200's name for the kind byte). */
+  get type(): number {
+    return this.kind;
   }
 
   /** Iterate the options of the header at `hdrOff`; its length must have been checked. */
@@ -437,16 +423,9 @@ export class Ipv6OptionIterator {
     return this.reset(buf, hdrOff + 2, ((buf[hdrOff + 1] + 1) << 3) - 2);
   }
 
-  /** Option data: offset and length. */
-  get dataOffset(): number {
-    return this.offset + 2;
-  }
-  get dataLength(): number {
-    return this.length < 2 ? 0 : this.length - 2;
-  }
   /** IP6OPT_TYPE_*: what an unknown option of this type asks for. */
   get action(): number {
-    return this.type & 0xc0;
+    return this.kind & 0xc0;
   }
 
   next(): boolean {
@@ -463,18 +442,11 @@ export class Ipv6OptionIterator {
       if (t === IP6OPT_ROUTER_ALERT && len !== IP6OPT_RTALERT_LEN) return this.fail(o + 1);
       if (t === IP6OPT_JUMBO && len !== IP6OPT_JUMBO_LEN) return this.fail(o + 1);
     }
-    this.type = t;
+    this.kind = t;
     this.offset = o;
     this.length = len;
     this.pos = o + len;
     return true;
-  }
-
-  private fail(at: number): false {
-    this.code = WireCode.Malformed;
-    this.errorOffset = at;
-    this.pos = this.end;
-    return false;
   }
 }
 

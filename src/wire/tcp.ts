@@ -12,6 +12,7 @@
 import { EMPTY, get16, get32, put16, put32 } from './bytes.js';
 import { checksum, sum16 } from './checksum.js';
 import { WireCode, WireError } from './error.js';
+import { CheckedOptionWalk } from './tlv.js';
 
 /** Header without options. */
 export const TCP_HDRLEN = 20;
@@ -190,28 +191,7 @@ export class TcpPacket {
  * `badLength` marks a known kind whose length its format forbids: the
  * kernel skips such an option, as tcp_dooptions does.
  */
-export class TcpOptionIter {
-  buf: Uint8Array = EMPTY;
-  kind = 0;
-  offset = 0;
-  length = 0;
-  badLength = false;
-  error: WireCode = WireCode.Ok;
-  private pos = 0;
-  private end = 0;
-
-  /** Walk `len` option bytes at `off`. */
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.pos = off;
-    this.end = off + len;
-    this.kind = 0;
-    this.offset = off;
-    this.length = 0;
-    this.badLength = false;
-    this.error = WireCode.Ok;
-    return this;
-  }
+export class TcpOptionIter extends CheckedOptionWalk {
 
   /** Walk the options of a checked TcpPacket. */
   resetFrom(p: TcpPacket): this {
@@ -268,15 +248,6 @@ export class TcpOptionIter {
     this.error = WireCode.Malformed;
     this.pos = this.end;
     return false;
-  }
-
-  /** Offset of the option's data, after kind and length. */
-  get dataOffset(): number {
-    return this.offset + 2;
-  }
-
-  get dataLength(): number {
-    return this.length - 2;
   }
 
   /** MAXSEG: the MSS. */

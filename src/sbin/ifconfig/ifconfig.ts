@@ -39,6 +39,7 @@ import {
 import { formatIp4, formatMac, parseMac } from '../../wire/addr.js';
 import { ifconfig_inet6, in6_status } from './ifconfig_inet6.js';
 import { Vxlan } from '../../sys/dev/vxlan.js';
+import { Exit, exitStatus } from '../../lib/exit.js';
 
 /** Interface cloners of GENERIC (openbsd-formats.md §5). */
 export const IF_CLONERS = [
@@ -57,10 +58,6 @@ const IFFBITS: Array<[number, string]> = [
 
 const USAGE =
   'usage: ifconfig [-AaC] [-M lladdr] [interface] [address_family]\n' + '\t\t[address [dest_address]] [parameters]\n';
-
-class Exit {
-  constructor(readonly status: number) {}
-}
 
 /** HWFEATURESBITS: the IFCAP_* bits `hwfeatures` names. */
 const HWFEATURESBITS: Array<[number, string]> = [
@@ -204,12 +201,7 @@ function inet_aton(s: string): number {
 
 /** ifconfig against one kernel; argv without the program name. */
 export function ifconfig(k: Kernel, argv: readonly string[], io: Io): number {
-  try {
-    return run(k, argv, io);
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatus(() => run(k, argv, io));
 }
 
 function run(k: Kernel, argv: readonly string[], io: Io): number {

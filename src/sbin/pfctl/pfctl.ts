@@ -44,6 +44,7 @@ import {
 } from './pfctl_kernel.js';
 import { AddrAppender, pfctl_table } from './pfctl_table.js';
 import { PF_OPT_DUMMYACTION } from './pfctl_parser.js';
+import { Exit } from '../../lib/exit.js';
 
 /** What pfctl needs from its surroundings. */
 export interface PfctlHost {
@@ -62,12 +63,6 @@ const USAGE =
   '\t[-i interface] [-K key] [-k key] [-L statefile] [-o level]\n' +
   '\t[-p device] [-S statefile] [-s modifier [-R id]]\n' +
   '\t[-t table -T command [address ...]] [-V rdomain] [-x level]\n';
-
-class Exit extends Error {
-  constructor(readonly status: number) {
-    super(`exit ${status}`);
-  }
-}
 
 function lookupOption(cmd: string, list: readonly string[], err: (s: string) => void): string | null {
   let item: string | null = null;

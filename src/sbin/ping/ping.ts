@@ -32,6 +32,7 @@ import {
 import type { Timeout } from '../../sys/kern/kern_timeout.js';
 import { Completion, runAsync, runDetached, runSync, type Waiting } from '../../lib/wait.js';
 import { PingStats } from './stats.js';
+import { Exit, exitStatus, exitStatusAsync } from '../../lib/exit.js';
 
 const ECHOLEN = 8;
 /** struct payload: tv64 (16) + SipHash MAC (8). */
@@ -52,10 +53,6 @@ const TOS: Record<string, number> = {
   cs3: 0x60, cs4: 0x80, cs5: 0xa0, cs6: 0xc0, cs7: 0xe0, ef: 0xb8, inetcontrol: 0xc0, lowdelay: 0x10,
   netcontrol: 0xe0, reliability: 0x04, throughput: 0x08, va: 0xb0,
 };
-
-class Exit {
-  constructor(readonly status: number) {}
-}
 
 function strtonum(s: string, min: number, max: number): number | string {
   if (!/^[ \t]*[+-]?\d+$/.test(s)) return 'invalid';
@@ -163,12 +160,7 @@ export function ping(k: Kernel, argv: readonly string[], io: Io, popts: PingOpti
   // OpenBSD picks IPv6 by the program name (ping6, a link to ping); packetflow
   // also takes a leading -6 for it, and runs ping6 with the remaining arguments.
   if (argv[0] === '-6') return ping6(k, argv.slice(1), io, popts);
-  try {
-    return runSync(k.world, run(k, argv, io, popts, true));
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatus(() => runSync(k.world, run(k, argv, io, popts, true)));
 }
 
 /**
@@ -179,13 +171,10 @@ export function ping(k: Kernel, argv: readonly string[], io: Io, popts: PingOpti
  */
 export async function pingAsync(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions = {}): Promise<number> {
   if (argv[0] === '-6') return ping6Async(k, argv.slice(1), io, popts);
-  try {
+  return exitStatusAsync(() => {
     const g = run(k, argv, io, popts, false);
-    return await (popts.detached === true ? runDetached(k.world, g) : runAsync(k.world, g));
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+    return popts.detached === true ? runDetached(k.world, g) : runAsync(k.world, g);
+  });
 }
 
 /** The tool; yields the completion it waits for (lib/wait.ts). */

@@ -18,12 +18,9 @@ import { strerror, ESRCH, EBUSY, ENOBUFS } from '../../sys/sys/errno.js';
 import { formatIp4 } from '../../wire/addr.js';
 import { p_rttables, rtDestName, rtGatewayName } from '../../usr.bin/netstat/route.js';
 import { flush6, newroute6, show6 } from './route6.js';
+import { Exit, exitStatus } from '../../lib/exit.js';
 
 const USAGE = 'usage: route [-dnqtv] [-T rtable] command [[modifier ...] arg ...]\n';
-
-class Exit {
-  constructor(readonly status: number) {}
-}
 
 const ROUTEFLAGS: Array<[number, string]> = [
   [1, 'UP'], [2, 'GATEWAY'], [3, 'HOST'], [4, 'REJECT'], [5, 'DYNAMIC'], [6, 'MODIFIED'], [7, 'DONE'],
@@ -78,12 +75,7 @@ export function inet_net_pton(s: string): [number, number] | null {
 }
 
 export function route(k: Kernel, argv: readonly string[], io: Io): number {
-  try {
-    return run(k, argv, io);
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatus(() => run(k, argv, io));
 }
 
 function run(k: Kernel, argv: readonly string[], io: Io): number {

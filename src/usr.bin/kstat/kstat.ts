@@ -20,16 +20,13 @@ import {
   KSTAT_KV_U_BYTES,
   KSTAT_KV_U_CYCLES,
 } from '../../sys/kern/kern_kstat.js';
+import { Exit, exitStatus } from '../../lib/exit.js';
 
 interface Filter {
   provider?: string;
   instance?: number;
   name?: string;
   unit?: number;
-}
-
-class Exit {
-  constructor(readonly status: number) {}
 }
 
 /** fnmatch(3) with FNM_NOESCAPE | FNM_LEADING_DIR: *, ?, [...] patterns. */
@@ -83,12 +80,7 @@ export function kstatEntry(ks: Kstat, now = 0): string {
 }
 
 export function kstat(k: Kernel, argv: readonly string[], io: Io): number {
-  try {
-    return run(k, argv, io);
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatus(() => run(k, argv, io));
 }
 
 function run(k: Kernel, argv: readonly string[], io: Io): number {

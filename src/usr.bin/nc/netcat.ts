@@ -25,6 +25,7 @@ import {
 } from '../../lib/socket.js';
 import { parseIp4, parseIp6 } from '../../wire/addr.js';
 import { strerror, EWOULDBLOCK, EINPROGRESS } from '../../sys/sys/errno.js';
+import { Exit, exitStatusAsync } from '../../lib/exit.js';
 
 const OPTSTRING = '46C:cDde:FH:hI:i:K:klM:m:NnO:o:P:p:R:rSs:T:tUuV:vW:w:X:x:Z:z';
 const BUFSIZE = 16384;
@@ -52,18 +53,9 @@ export interface NcOptions {
   pid?: number;
 }
 
-class Exit {
-  constructor(readonly status: number) {}
-}
-
 /** The nc process on kernel k.  Resolves to its exit status. */
 export async function nc(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions = {}): Promise<number> {
-  try {
-    return await main(k, argv, io, opts);
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatusAsync(() => main(k, argv, io, opts));
 }
 
 /** The nc command of a lab machine: runs the world until nc is done. */

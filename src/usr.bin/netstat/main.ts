@@ -24,6 +24,7 @@ import { intpr, p_rttables, type IfErrs } from './route.js';
 import { p_rttables6 } from './route6.js';
 import { protopr } from './socket.js';
 import { EXTRA_SECTIONS, extraStats, isExtraSection, type ExtraBlock } from './packetflow.js';
+import { Exit, exitStatus } from '../../lib/exit.js';
 
 export type { NetstatSource, StatsBlock } from './inet.js';
 
@@ -132,19 +133,9 @@ export function kernelSource(k: Kernel): NetstatSource {
   };
 }
 
-class Exit {
-  constructor(readonly status: number) {}
-}
-
 /** netstat against a kernel (or, for -s only, any source of counter blocks). */
 export function netstat(source: NetstatSource | Kernel, argv: readonly string[], io: Io): number {
-  try {
-    if (isKernel(source)) return run(kernelSource(source), argv, io, source);
-    return run(source, argv, io, undefined);
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatus(() => isKernel(source) ? run(kernelSource(source), argv, io, source) : run(source, argv, io, undefined));
 }
 
 /** The tool bound to one kernel, for the shell and the CLI. */

@@ -31,6 +31,7 @@ import {
 import { AF_INET, Sockaddr } from '../../sys/netinet/in_pcb.js';
 import { parseIp4 } from '../../wire/addr.js';
 import { strerror } from '../../sys/sys/errno.js';
+import { Exit, exitStatusAsync } from '../../lib/exit.js';
 
 const USAGE =
   'usage: tcpbench -l\n' +
@@ -44,10 +45,6 @@ const USAGE =
 const DEFAULT_PORT = 12345;
 const DEFAULT_STATS_INTERVAL = 1000;
 const DEFAULT_BUF = 256 * 1024;
-
-class Exit {
-  constructor(readonly status: number) {}
-}
 
 /** struct statctx */
 interface StatCtx {
@@ -68,12 +65,7 @@ function u(v: number, w: number): string {
 
 /** tcpbench on kernel k: runs the world until done; resolves to the exit status. */
 export async function tcpbench(k: Kernel, argv: readonly string[], io: Io): Promise<number> {
-  try {
-    return await runWorld(k.world, main(k, argv, io));
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatusAsync(() => runWorld(k.world, main(k, argv, io)));
 }
 
 export interface TcpbenchOptions {
@@ -83,12 +75,7 @@ export interface TcpbenchOptions {
 
 /** The tcpbench process without driving the world (a background job of the lab shell). */
 export async function tcpbenchProc(k: Kernel, argv: readonly string[], io: Io, opts: TcpbenchOptions = {}): Promise<number> {
-  try {
-    return await main(k, argv, io, opts);
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatusAsync(() => main(k, argv, io, opts));
 }
 
 function main(k: Kernel, argv: readonly string[], io: Io, opts: TcpbenchOptions = {}): Promise<number> {

@@ -15,6 +15,7 @@ import { IFT_ETHER } from '../../sys/net/if.js';
 import { strerror, ESRCH } from '../../sys/sys/errno.js';
 import { formatIp4, parseIp4 } from '../../wire/addr.js';
 import { ether_ntoa } from '../../usr.bin/netstat/route.js';
+import { Exit, exitStatus } from '../../lib/exit.js';
 
 const W_ADDR = 15;
 const W_LL = 17;
@@ -24,10 +25,6 @@ const USAGE =
   'usage: arp [-adn] [-V rdomain] hostname\n' +
   '       arp [-F] [-f file] [-V rdomain] -s hostname ether_addr [temp | permanent] [pub]\n' +
   '       arp -W ether_addr [iface]\n';
-
-class Exit {
-  constructor(readonly status: number) {}
-}
 
 function pad(s: string, w: number): string {
   return s.length >= w ? s : s + ' '.repeat(w - s.length);
@@ -76,12 +73,7 @@ export function print_entry(k: Kernel, rt: Rtentry): string {
 }
 
 export function arp(k: Kernel, argv: readonly string[], io: Io): number {
-  try {
-    return run(k, argv, io);
-  } catch (e) {
-    if (e instanceof Exit) return e.status;
-    throw e;
-  }
+  return exitStatus(() => run(k, argv, io));
 }
 
 function run(k: Kernel, argv: readonly string[], io: Io): number {
