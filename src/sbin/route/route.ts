@@ -22,6 +22,12 @@ import { Exit, exitStatus } from '../../lib/exit.js';
 
 const USAGE = 'usage: route [-dnqtv] [-T rtable] command [[modifier ...] arg ...]\n';
 
+/** The flag modifiers of route add/change (keywords.h), the same for inet and inet6. */
+export const RTF_KEYWORDS: ReadonlyMap<string, number> = new Map([
+  ['static', RTF_STATIC], ['reject', RTF_REJECT], ['blackhole', RTF_BLACKHOLE],
+  ['cloning', RTF_CLONING], ['proto2', RTF_PROTO2], ['mpath', RTF_MPATH],
+]);
+
 const ROUTEFLAGS: Array<[number, string]> = [
   [1, 'UP'], [2, 'GATEWAY'], [3, 'HOST'], [4, 'REJECT'], [5, 'DYNAMIC'], [6, 'MODIFIED'], [7, 'DONE'],
   [8, 'XMASK_PRESENT'], [9, 'CLONING'], [10, 'MULTICAST'], [11, 'LLINFO'], [12, 'STATIC'], [13, 'BLACKHOLE'],
@@ -223,12 +229,6 @@ function newroute(
         case 'net': forcenet = true; break;
         case 'host': forcehost = true; break;
         case 'iface': case 'interface': iface = true; break;
-        case 'static': flags |= RTF_STATIC; break;
-        case 'reject': flags |= RTF_REJECT; break;
-        case 'blackhole': flags |= RTF_BLACKHOLE; break;
-        case 'cloning': flags |= RTF_CLONING; break;
-        case 'proto2': flags |= RTF_PROTO2; break;
-        case 'mpath': flags |= RTF_MPATH; break;
         case 'gateway': setGw(next()); break;
         case 'dst': setDst(next()); break;
         case 'netmask': {
@@ -266,7 +266,11 @@ function newroute(
           else errx(`priority is ${/^\d+$/.test(v) ? (Number(v) < 1 ? 'too small' : 'too large') : 'invalid'}: ${v}`);
           break;
         }
-        default: usage(kw);
+        default: {
+          const f = RTF_KEYWORDS.get(kw);
+          if (f === undefined) usage(kw);
+          flags |= f!;
+        }
       }
     } else if (!haveDst) setDst(a);
     else if (!haveGw) setGw(a);

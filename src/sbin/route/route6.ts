@@ -10,8 +10,7 @@
 import type { Io } from '../../lib/io.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
-  RTF_BLACKHOLE, RTF_BROADCAST, RTF_CLONING, RTF_DONE, RTF_GATEWAY, RTF_HOST, RTF_LLINFO, RTF_LOCAL, RTF_MPATH,
-  RTF_PROTO2, RTF_REJECT, RTF_STATIC, RTP_MASK, RTV_MTU,
+  RTF_BROADCAST, RTF_DONE, RTF_GATEWAY, RTF_HOST, RTF_LLINFO, RTF_LOCAL, RTF_STATIC, RTP_MASK, RTV_MTU,
 } from '../../sys/net/route.js';
 import { rt6_deletemsg, rtm6_add, rtm6_delete, rtm6_get, type Rtentry6 } from '../../sys/net/route6.js';
 import { IN6_IS_SCOPE_EMBED, in6_setscope } from '../../sys/netinet6/in6_var.js';
@@ -19,7 +18,7 @@ import { getuptime } from '../../sys/netinet/if_ether.js';
 import { strerror, ESRCH, EBUSY, ENOBUFS } from '../../sys/sys/errno.js';
 import { formatIp6, parseIp6 } from '../../wire/addr.js';
 import { destName6, gwName6, p_rttables6, routename6 } from '../../usr.bin/netstat/route6.js';
-import { bprintf, priorityname } from './route.js';
+import { RTF_KEYWORDS, bprintf, priorityname } from './route.js';
 
 /** gai_strerror(EAI_NONAME): what a name that is not a numeric address gives without a resolver. */
 const EAI_NONAME_TEXT = 'name or service is not known';
@@ -189,12 +188,6 @@ export function newroute6(
         case 'net': forcenet = true; break;
         case 'host': forcehost = true; break;
         case 'iface': case 'interface': iface = true; break;
-        case 'static': flags |= RTF_STATIC; break;
-        case 'reject': flags |= RTF_REJECT; break;
-        case 'blackhole': flags |= RTF_BLACKHOLE; break;
-        case 'cloning': flags |= RTF_CLONING; break;
-        case 'proto2': flags |= RTF_PROTO2; break;
-        case 'mpath': flags |= RTF_MPATH; break;
         case 'gateway': setGw(next()); break;
         case 'dst': setDst(next()); break;
         case 'netmask': {
@@ -227,7 +220,11 @@ export function newroute6(
           else errx(`priority is ${/^\d+$/.test(v) ? (Number(v) < 1 ? 'too small' : 'too large') : 'invalid'}: ${v}`);
           break;
         }
-        default: usage(kw);
+        default: {
+          const f = RTF_KEYWORDS.get(kw);
+          if (f === undefined) usage(kw);
+          flags |= f!;
+        }
       }
     } else if (dst === null) setDst(a);
     else if (gw === null) setGw(a);

@@ -53,3 +53,19 @@ test('route add, get, show, delete, flush', async () => {
   c = await capture(rt, ['bogus']);
   assert.equal(c.stderr, 'route: botched keyword: bogus\nusage: route [-dnqtv] [-T rtable] command [[modifier ...] arg ...]\n');
 });
+
+test('route add: flag modifiers and a bad keyword', async () => {
+  const { a } = threeHosts();
+  const rt = routeTool(a.k);
+  let c = await capture(rt, ['-n', 'add', '-blackhole', '-proto2', '203.0.113.0/24', '192.0.2.1']);
+  assert.equal(c.status, 0);
+  c = await capture(rt, ['-n', 'get', '203.0.113.1']);
+  assert.match(c.stdout, /flags: <UP,GATEWAY,DONE,STATIC,BLACKHOLE,PROTO2>\n/);
+  c = await capture(rt, ['-n', 'add', '-reject', '-host', '203.0.113.200', '192.0.2.1']);
+  assert.equal(c.status, 0);
+  c = await capture(rt, ['-n', 'get', '203.0.113.200']);
+  assert.match(c.stdout, /flags: <UP,GATEWAY,HOST,REJECT,DONE,STATIC>\n/);
+  c = await capture(rt, ['-n', 'add', '-bogus', '203.0.113.0/24', '192.0.2.1']);
+  assert.equal(c.status, 1);
+  assert.equal(c.stderr.split('\n')[0], 'route: botched keyword: bogus');
+});
