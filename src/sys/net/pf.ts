@@ -43,6 +43,7 @@ import {
   type PfNetOutput, PFSTATE_AFTO, PfAfScratch, pf_afrt, pf_afto_proto, pf_afto_reversed, pf_afto_state, pf_icmp_error_afto, pf_route6,
 } from './pf_af.js';
 import { pflog_packet } from './if_pflog.js';
+import { pf_walk_header, pf_walk_header6 } from './pf_walk.js';
 import { ip_output } from '../netinet/ip_output.js';
 import { icmp_error } from '../netinet/ip_icmp.js';
 import { ip_fragment, if_output } from '../netinet/ip_output.js';
@@ -179,6 +180,8 @@ export const PFRULE_EXPIRED = 0x00400000;
 
 export const PF_LOG = 0x01;
 export const PF_LOG_ALL = 0x02;
+/** log whatever the rule says (a drop pf decided before or beyond the rules) */
+export const PF_LOG_FORCE = 0x08;
 export const PF_LOG_MATCHES = 0x10;
 
 // address wrap types
@@ -211,8 +214,10 @@ export const PF_DUPTO = 2;
 export const PF_REPLYTO = 3;
 
 const IPPROTO_ICMP = 1;
+const IPPROTO_IGMP = 2;
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
+const IPPROTO_AH = 51;
 const IPPROTO_ICMPV6 = 58;
 const TH_FIN = 0x01;
 const TH_SYN = 0x02;
@@ -300,6 +305,8 @@ export class KRule {
   prio = 0;
   keepState = 0;
   ruleFlag = 0;
+  /** allow-opts: packets with IPv4 options or IPv6 option headers may pass */
+  allowOpts = false;
   returnTtl = 0;
   returnIcmp = 0;
   returnIcmp6 = 0;
@@ -436,6 +443,8 @@ const K_HASH = 10;
 const K_REV = 11;
 export const K_N = 16;
 
+/** the state's rule said allow-opts: its packets may carry IP options */
+export const PFSTATE_ALLOWOPTS = 0x0001;
 const PFSTATE_SLOPPY = 0x0800;
 // packetflow's own state flags (above OpenBSD's; PFSTATE_AFTO 0x8000 is in pf_af.ts)
 /** the state has source nodes: pf_counters_inc and pf_remove_state look at them only then */
@@ -761,6 +770,11 @@ export class PfPdesc {
   state_icmp = false;
   pflog = 0;
   destchg = false;
+  /** IPv4 options or IPv6 option headers (PF_OPT_*, pf_walk.ts) */
+  badopts = 0;
+  /** IPv6: the fragment header's index (0: not a fragment), the jumbo payload length */
+  fragoff = 0;
+  jumbolen = 0;
   // socket lookup (user/group)
   lookup_done = false;
   lookup_uid = -1;
@@ -931,6 +945,8 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   let action = pf_setup_pdesc(pf, pd, af, dir, ifp, m);
   if (action === PF_HELD) return null;
   if (action !== PF_PASS) {
+    // PF_LOG_FORCE: logged by the default rule with the reason
+    if (pf.pflogifs.length !== 0) pflog_packet(pf, pd, pf.ctx_reason, pf.default_rule, null, PF_DROP);
     if (k.trace !== null) k.trace.drop(k, m, `pf_test: ${PFRES_NAMES[pf.ctx_reason]}`, 'pf_setup_pdesc');
     pd.m.free();
     return null;
@@ -976,8 +992,18 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
     }
   }
 
-  // pflog: log (all) on states, forced logging
-  if (pd.pflog !== 0 && s >= 0 && (r.log & PF_LOG_ALL) !== 0 && pf.ctx_logged !== r) {
+  // IP options on a state's packet: its rule must have said allow-opts (pf_test_rule checked a new state's; not af-to's, PF_AFRT)
+  if (pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af &&
+      (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0) {
+    action = PF_DROP;
+    REASON_SET(pf, PFRES_IPOPTIONS);
+    pd.pflog |= PF_LOG_FORCE;
+    if (k.trace !== null) k.trace.branch(k, m, 'pf_test: IP options, the state does not allow-opts', `rule ${r.nr}`);
+  }
+  // pflog: forced logging (a drop for ip options) with the reason, log (all) on states
+  if ((pd.pflog & PF_LOG_FORCE) !== 0) {
+    pflog_packet(pf, pd, pf.ctx_reason, r, a, r.nr < 0 && pf.ctx_reason !== PFRES_MATCH ? PF_DROP : r.action);
+  } else if (pd.pflog !== 0 && s >= 0 && (r.log & PF_LOG_ALL) !== 0 && pf.ctx_logged !== r) {
     pflog_packet(pf, pd, action === PF_PASS ? PFRES_MATCH : pf.ctx_reason, r, a, action === PF_PASS ? r.action : PF_DROP);
   }
   pf.ctx_logged = null;
@@ -1013,8 +1039,8 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
 
 /** pf_test_fast4(): not the common case, the general path decides. */
 export const PF_FAST_NONE = -1;
-/** state flags the fast path knows (any other takes the general path) */
-const PF_FAST_FLAGS = PFSTATE_SLOPPY;
+/** state flags the fast path knows (any other takes the general path); allow-opts changes nothing for its packets (no options) */
+const PF_FAST_FLAGS = PFSTATE_SLOPPY | PFSTATE_ALLOWOPTS;
 
 /**
  * pf_test_fast4(): pf_test() for the common case, an IPv4 TCP or UDP
@@ -1300,6 +1326,7 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
   pd.rdomain = ifp.if_rdomain;
   pd.pflog = 0;
   pd.destchg = false;
+  pd.badopts = 0;
   pd.lookup_done = false;
   pd.state_icmp = false;
   pd.osport = pd.odport = 0;
@@ -1314,10 +1341,16 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
       return PF_DROP;
     }
     const hl = (b[o]! & 15) << 2;
-    if (hl < 20 || hl > m.len) {
+    const iplen = get16(b, o + 2);
+    if (hl < 20 || hl > m.len || hl > iplen) {
       REASON_SET(pf, PFRES_SHORT);
       return PF_DROP;
     }
+    // options, IGMP, AH: pf_walk_header (pf_walk.ts)
+    const p = b[o + 9]!;
+    if ((hl !== 20 || p === IPPROTO_IGMP || p === IPPROTO_AH) &&
+        pf_walk_header(pf, pd, b, o, hl, o + (iplen < m.len ? iplen : m.len)) !== PF_PASS)
+      return PF_DROP;
     const ipoff = get16(b, o + 6);
     if ((ipoff & 0x3fff) !== 0) {
       // a fragment: reassemble (pf_normalize_ip) or filter as one
@@ -1331,11 +1364,13 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
     if (pd.tot_len > m.len) pd.tot_len = m.len;
     pd.tos = b[o + 1]! & 0xfc;
     pd.ttl = b[o + 8]!;
-    pd.proto = b[o + 9]!;
     pd.s0 = get32(b, o + 12) | 0;
     pd.d0 = get32(b, o + 16) | 0;
     pd.s1 = pd.s2 = pd.s3 = pd.d1 = pd.d2 = pd.d3 = 0;
-    off = o + hl;
+    if (hl === 20 && p !== IPPROTO_AH) {
+      pd.proto = p;
+      off = o + hl;
+    } else off = pd.thoff;
     if ((ipoff & 0x1fff) !== 0 || (ipoff & 0x2000) !== 0) {
       pd.virtual_proto = PF_VPROTO_FRAGMENT;
       pd.thoff = off;
@@ -1352,7 +1387,6 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
     if (pd.tot_len > m.len) pd.tot_len = m.len;
     pd.tos = ((get16(b, o) >>> 4) & 0xfc) | 0;
     pd.ttl = b[o + 7]!;
-    pd.proto = b[o + 6]!;
     pd.s0 = get32(b, o + 8) | 0;
     pd.s1 = get32(b, o + 12) | 0;
     pd.s2 = get32(b, o + 16) | 0;
@@ -1361,27 +1395,20 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
     pd.d1 = get32(b, o + 28) | 0;
     pd.d2 = get32(b, o + 32) | 0;
     pd.d3 = get32(b, o + 36) | 0;
-    off = o + 40;
-    // Extension headers: hop-by-hop, routing, destination options are skipped; a fragment is filtered as one.
-    let nxt = pd.proto;
-    for (let n = 0; n < 8; n++) {
-      if (nxt === 0 || nxt === 43 || nxt === 60) {
-        if (off + 8 > o + pd.tot_len) {
-          REASON_SET(pf, PFRES_SHORT);
-          return PF_DROP;
-        }
-        nxt = b[off]!;
-        off += (b[off + 1]! + 1) << 3;
-      } else if (nxt === 44) {
-        pd.proto = b[off]!;
-        pd.virtual_proto = PF_VPROTO_FRAGMENT;
-        pd.thoff = off + 8;
-        pd.p_len = o + pd.tot_len - pd.thoff;
-        copyNs(pd);
-        return PF_PASS;
-      } else break;
+    // the extension headers (pf_walk.ts); a fragment is filtered as one (pf does not reassemble IPv6)
+    if (pf_walk_header6(pf, pd, b, o, o + pd.tot_len) !== PF_PASS) return PF_DROP;
+    // jumbograms are not supported
+    if (pd.jumbolen !== 0) {
+      REASON_SET(pf, PFRES_NORM);
+      return PF_DROP;
     }
-    pd.proto = nxt;
+    off = pd.thoff;
+    if (pd.fragoff !== 0) {
+      pd.virtual_proto = PF_VPROTO_FRAGMENT;
+      pd.p_len = o + pd.tot_len - off;
+      copyNs(pd);
+      return PF_PASS;
+    }
   }
   pd.virtual_proto = pd.proto;
   pd.thoff = off;
@@ -2450,6 +2477,14 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
   if (r.action === PF_DROP) return PF_DROP;
   if (pf.ctx_tag !== 0) pd.m.pf_tag = pf.ctx_tag;
   if (pf.ctx_rtableid >= 0) pd.m.ph_rtableid = pf.ctx_rtableid;
+  // IP options (pf_walk.ts) pass only by an allow-opts rule
+  if (r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts) {
+    REASON_SET(pf, PFRES_IPOPTIONS);
+    pd.pflog |= PF_LOG_FORCE;
+    const k = pf.k;
+    if (k.trace !== null) k.trace.branch(k, pd.m, 'pf_test_rule: IP options, the rule does not allow-opts', `rule ${r.nr}`);
+    return PF_DROP;
+  }
   if (pd.virtual_proto !== PF_VPROTO_FRAGMENT && !pd.state_icmp && r.keepState !== 0) {
     const s = pf_create_state(pf, pd, r, a);
     if (s < 0) return PF_DROP;
@@ -2541,6 +2576,7 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   si[b + ST_DIR] = pd.dir;
   si[b + ST_LOG] = r.log | pf.ctx_log;
   if ((r.ruleFlag & PFRULE_STATESLOPPY) !== 0) si[b + ST_FLAGS] |= PFSTATE_SLOPPY;
+  if (r.allowOpts) si[b + ST_FLAGS] |= PFSTATE_ALLOWOPTS;
   if (pd.naf !== pd.af) {
     si[b + ST_FLAGS] |= PFSTATE_AFTO;
     st.sc[s * SC_N + SC_NAF] = pd.naf;

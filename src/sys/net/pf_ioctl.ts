@@ -298,6 +298,7 @@ function compileRule(pf: Pf, anchor: string, r: PfRule): KRule {
   k.prio = r.prio;
   k.keepState = r.keepState;
   k.ruleFlag = r.ruleFlag;
+  k.allowOpts = r.allowOpts;
   k.returnTtl = r.returnTtl;
   k.returnIcmp = r.returnIcmp;
   k.returnIcmp6 = r.returnIcmp6;
