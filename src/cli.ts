@@ -76,20 +76,23 @@ function writeAll(fd: number, b: Uint8Array, length: number): void {
   }
 }
 
-function fdOutput(fd: number): BufferedFdOutput {
+function fdOutput(fd: number, limit: number, before?: BufferedFdOutput): BufferedFdOutput {
   return new BufferedFdOutput(
     (s) => {
       const b = Buffer.from(s);
       writeAll(fd, b, b.length);
     },
-    1 << 16,
+    limit,
     (b, length) => writeAll(fd, b, length),
+    before,
   );
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const stdout = fdOutput(1);
-  const stderr = fdOutput(2);
+  // stdout is buffered; stderr is not, and flushes stdout before each
+  // message, so both in one pipe read in the order they were written.
+  const stdout = fdOutput(1, 1 << 16);
+  const stderr = fdOutput(2, 0, stdout);
   const io: Io = { stdout, stderr };
   try {
     const [name0, ...rest0] = argv;

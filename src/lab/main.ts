@@ -64,6 +64,9 @@ export async function runScript(sh: Shell, text: string, io: Io): Promise<number
       continue;
     }
     status = await sh.run(t, io);
+    // Each command's output as it ends: a long script shows its progress.
+    io.stdout.flush?.();
+    io.stderr.flush?.();
     if (sh.exitRequested) break;
   }
   sh.stopJobs();

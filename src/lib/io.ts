@@ -8,6 +8,8 @@ export interface Output {
   write(s: string): void;
   /** Raw bytes, for outputs that can take them without a string (a file descriptor). */
   writeBytes?(b: Uint8Array, length: number): void;
+  /** Hand what is buffered to the file descriptor (outputs that buffer). */
+  flush?(): void;
 }
 
 export interface Io {
@@ -33,6 +35,11 @@ export class StringOutput implements Output {
 /**
  * An Output over a file descriptor that batches writes into large chunks,
  * so printing a million lines costs a few hundred system calls.
+ *
+ * `before` is another output whose buffered text comes first: stderr made
+ * with stdout as its `before` (and a limit of 0, unbuffered as stdio's
+ * stderr is) flushes stdout ahead of every message, so a transcript on one
+ * pipe or terminal (`2>&1`) shows each error under the line that caused it.
  */
 export class BufferedFdOutput implements Output {
   private buf: string[] = [];
@@ -41,16 +48,19 @@ export class BufferedFdOutput implements Output {
     private readonly write_: (s: string) => void,
     private readonly limit = 1 << 16,
     private readonly writeBytes_?: (b: Uint8Array, length: number) => void,
+    private readonly before?: Output,
   ) {}
   writeBytes(b: Uint8Array, length: number): void {
     if (this.writeBytes_ === undefined) {
       this.write(Buffer.from(b.buffer, b.byteOffset, length).toString('latin1'));
       return;
     }
+    this.before?.flush?.();
     this.flush();
     this.writeBytes_(b, length);
   }
   write(s: string): void {
+    this.before?.flush?.();
     this.buf.push(s);
     this.size += s.length;
     if (this.size >= this.limit) this.flush();
