@@ -467,9 +467,16 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
       }
       if (rulesopt !== null) {
         const text = readInput(rulesopt);
+        // pfctl_rules(): parse_config() failing (a syntax error, or the file
+        // not opening) rolls the transaction back after this message; with
+        // -n nothing was begun and pfctl exits 1 silently
+        const notLoaded = (o: number): void => {
+          if (!(o & PF_OPT_NOACTION)) err('pfctl: Syntax error in config file: pf rules not loaded\n');
+        };
         if (text === null) {
           err(`pfctl: pushfile: ${rulesopt}: No such file or directory\n`);
           err('pfctl: cannot open the main config file!: No such file or directory\n');
+          notLoaded(opts);
           throw new Exit(1);
         }
         const env = kenv ?? defaultPfctlEnv();
@@ -490,8 +497,14 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           // parse_config() frees every macro, -D ones included, when it is done
           cmdline = new Map();
           const res = p.parse(name, body);
-          if (res.errors) return null;
-          if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) return null;
+          if (res.errors) {
+            notLoaded(opts);
+            return null;
+          }
+          if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) {
+            if (!(opts & PF_OPT_NOACTION)) err('pfctl: Unable to load queues into kernel\n');
+            return null;
+          }
           const opt: PfOptEnv = {
             state: optState,
             opts: res.opts,
@@ -528,6 +541,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           if (body === null) {
             err(`pfctl: pushfile: ${la.filename}: No such file or directory\n`);
             err('pfctl: cannot open the main config file!: No such file or directory\n');
+            notLoaded(laOpts);
           }
           if (body === null || rules(la.filename, body, la.anchorname, laOpts, laOptimize) === null) {
             err('pfctl: load anchors\n');
