@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 748,
+    "line": 739,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 756,
+    "line": 747,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 764,
+    "line": 755,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -1821,7 +1821,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 755,
+    "line": 746,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1859,7 +1859,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 548,
+    "line": 539,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1873,7 +1873,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 747,
+    "line": 738,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -2019,7 +2019,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inhwlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 538,
+    "line": 529,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2027,7 +2027,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inpktlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 539,
+    "line": 530,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2093,7 +2093,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outbadtso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 656,
+    "line": 647,
     "fn": "txtso",
     "cond": "type !== 0x0800 || iphl !== 20 || b[ip + 9] !== 6 || thl < 20 || mss === 0 || hlen >= len"
    },
@@ -2121,7 +2121,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outpkttso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 719,
+    "line": 710,
     "fn": "txtso",
     "cond": "always"
    },
@@ -3228,7 +3228,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 519,
+   "line": 510,
    "fn": "lroMerge",
    "cond": "always"
   },

@@ -209,6 +209,36 @@ function sum16Simd(b: Uint8Array, off: number, len: number, initial: number): nu
   return fold(initial + (((le & 0xff) << 8) | (le >>> 8)));
 }
 
+/** The last view of the module's memory sum16Copy() copied from (frames of one flow: the same run each time). */
+let copyView: Uint8Array | null = null;
+let copyStart = -1;
+
+/**
+ * sum16() of len bytes at b[off], copying the last len - skip of them to
+ * dst[dstOff] on the way: a NIC's DMA of a frame's payload that checks
+ * its checksum.  A cluster-sized buffer is copied once, into the vector
+ * sum's memory, and the payload from there; nothing is allocated while
+ * frames of one size follow each other.
+ */
+export function sum16Copy(b: Uint8Array, off: number, len: number, initial: number, skip: number, dst: Uint8Array, dstOff: number): number {
+  const start = off + skip;
+  const n = len - skip;
+  if (len >= SIMD_MIN && b.length <= SIMD_BYTES && SUM16_SIMD) {
+    simdMem!.set(b);
+    const le = simdSum!(off, len);
+    let v = copyView;
+    if (v === null || copyStart !== start || v.length !== n) {
+      v = simdMem!.subarray(start, start + n);
+      copyView = v;
+      copyStart = start;
+    }
+    dst.set(v, dstOff);
+    return fold(initial + (((le & 0xff) << 8) | (le >>> 8)));
+  }
+  for (let i = 0; i < n; i++) dst[dstOff + i] = b[start + i]!;
+  return sum16(b, off, len, initial);
+}
+
 /** The checksum field value: complement of the folded sum. */
 export function checksum(b: Uint8Array, off: number, len: number, initial = 0): number {
   return ~sum16(b, off, len, initial) & 0xffff;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { adjust16, adjust32, checksum, pseudoSum4, pseudoSum6, sum16, sum16Bytes, SUM16_SIMD } from '../../src/wire/checksum.js';
+import { adjust16, adjust32, checksum, pseudoSum4, pseudoSum6, sum16, sum16Bytes, sum16Copy, SUM16_SIMD } from '../../src/wire/checksum.js';
 import { hex } from '../../src/wire/bytes.js';
 import { parseIp6 } from '../../src/wire/addr.js';
 
@@ -160,4 +160,33 @@ test('vector path: the largest buffer it takes, all ones, does not overflow a la
   const zeros = new Uint8Array(2048);
   assert.equal(sum16(zeros, 7, 1500), 0);
   assert.equal(sum16(zeros, 7, 1500, 0x1fffe), 0xffff);
+});
+
+test('property: sum16Copy sums like the reference and copies exactly the bytes past skip, nothing else', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 4200 }), fc.nat(4200), fc.nat(4200), fc.nat(100), fc.nat(0x1ffff), fc.nat(64),
+      (b, o, l, k, initial, dstOff) => {
+        const off = o % b.length;
+        const len = Math.min(l, b.length - off);
+        const skip = Math.min(k, len);
+        const dst = new Uint8Array(dstOff + len + 8).fill(0xa5);
+        assert.equal(sum16Copy(b, off, len, initial, skip, dst, dstOff), refSum(b, off, len, initial));
+        const want = new Uint8Array(dst.length).fill(0xa5);
+        want.set(b.subarray(off + skip, off + len), dstOff);
+        assert.deepEqual(dst, want);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  // Frames of one size after another (the cached view), then another size and offset.
+  const f = new Uint8Array(2048);
+  const dst = new Uint8Array(4096);
+  for (let r = 0; r < 3; r++) {
+    for (const [off, len, skip] of [[98, 1480, 32], [98, 1480, 32], [86, 500, 20], [98, 1480, 32]]) {
+      for (let i = 0; i < f.length; i++) f[i] = (i * 31 + r * 7 + len) & 0xff;
+      assert.equal(sum16Copy(f, off!, len!, 0, skip!, dst, 100), refSum(f, off!, len!, 0));
+      assert.deepEqual(dst.subarray(100, 100 + len! - skip!), f.subarray(off! + skip!, off! + len!));
+    }
+  }
 });

@@ -56,7 +56,7 @@ import type { Mbuf } from '../kern/uipc_mbuf.js';
 import { M_TCP_TSO, MAX_LINKHDR, MbufList } from '../kern/uipc_mbuf.js';
 import { tcps_inhwlro, tcps_inpktlro, tcps_outbadtso, tcps_outpkttso } from '../kern/counters.gen.js';
 import { M_IPV4_CSUM_IN_OK, M_IPV4_CSUM_OUT, M_TCP_CSUM_IN_OK, M_TCP_CSUM_OUT } from '../kern/uipc_mbuf.js';
-import { sum16 } from '../../wire/checksum.js';
+import { sum16, sum16Copy } from '../../wire/checksum.js';
 import { ipv4FillChecksum20, ipv4Sum20 } from '../../wire/ip4.js';
 import { Timeout } from '../kern/kern_timeout.js';
 import {
@@ -482,26 +482,17 @@ export abstract class EtherNic implements CablePort {
     // The hardware checks the checksums of both (the head's when it gets its first tail).
     if (rx.lroPkts === 1 && !lro_cksum_ok(hb, ho, h.len - 14)) return false;
     if (ipv4Sum20(b, o + 14) !== 0xffff) return false;
-    // The tail's TCP checksum, header and payload where they are (its cluster: the vector sum).
-    const tph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
-      ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
-    if (sum16(b, o + 34, iplen - 20, tph) !== 0xffff) return false;
     const at = h.len;
     if (!h.append(paylen)) return false;
     const nb = h.buf;
     const no = h.off;
-    // The DMA of the tail's payload after the head's, without a view allocated per frame: the
-    // tail's whole buffer is copied so that its payload lands at the end of the head, the head's
-    // bytes it covers on the way saved and put back (within the head's buffer), the bytes past
-    // the new end left as garbage.  A head too near its buffer's edges takes the plain copy.
-    const lead = o + hlen;
-    const s = no + at - lead;
-    const save = nb.length - lead;
-    if (s >= no && s + b.length <= save) {
-      nb.copyWithin(save, s, no + at);
-      nb.set(b, s);
-      nb.copyWithin(s, save, save + lead);
-    } else nb.set(b.subarray(o + hlen, o + hlen + paylen), no + at);
+    // The DMA of the tail's payload after the head's, its TCP checksum (header and payload) checked on the way.
+    const tph = ((b[o + 26]! << 8) | b[o + 27]!) + ((b[o + 28]! << 8) | b[o + 29]!) +
+      ((b[o + 30]! << 8) | b[o + 31]!) + ((b[o + 32]! << 8) | b[o + 33]!) + 6 + iplen - 20;
+    if (sum16Copy(b, o + 34, iplen - 20, tph, hlen - 34, nb, no + at) !== 0xffff) {
+      h.truncate(at);
+      return false;
+    }
     // IP length; TCP ack, window, PUSH and timestamps of the tail.
     const tot = h.len - 14;
     nb[no + 16] = tot >>> 8;
