@@ -65,3 +65,30 @@ test('ix: dmesg attach line as OpenBSD prints it', () => {
   const p = pair('ix');
   assert.deepEqual(p.a.msgbuf, ['ix0 at pci1 dev 0 function 0 "Intel X550T" rev 0x01, msix, 4 queues, address 02:00:00:00:00:0a']);
 });
+
+test('ix: the flow id of every frame is its own RSS hash, runs of one flow and changes of flow, fragment or protocol alike', () => {
+  const p = pair('ix');
+  const got: number[] = [];
+  p.nb.ifp.if_input = (_i, x) => {
+    got.push(x.ph_flowid);
+    x.free();
+  };
+  const want: number[] = [];
+  // [flow (source port), fragment offset, protocol]
+  const plan: Array<[number, number, number]> = [
+    [1, 0, 17], [1, 0, 17], [1, 0, 17], [2, 0, 17], [1, 0, 17], [1, 1, 17], [1, 0, 17],
+    [1, 0, 1], [1, 0, 17], [1, 0, 6], [3, 0, 6], [3, 0x2000, 6], [3, 0, 6],
+  ];
+  for (const [flow, frag, proto] of plan) {
+    const m = frame(p.a, 100, flow);
+    m.buf[m.off + 20] = frag >> 8;
+    m.buf[m.off + 21] = frag & 0xff;
+    m.buf[m.off + 23] = proto;
+    want.push(rss_hash(m.buf, m.off, m.len) & 0xffff);
+    if_enqueue(p.na.ifp, m);
+    p.world.runUntilIdle();
+  }
+  assert.deepEqual(got, want);
+  // The fragment (offset 1) hashes without its ports: another hash than its flow's.
+  assert.notEqual(want[5], want[4]);
+});
