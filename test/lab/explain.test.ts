@@ -10,6 +10,8 @@ import { repoRoot } from './helpers.js';
 import { STATS_LAYOUTS } from '../../src/sys/kern/counters.gen.js';
 import { ETHERSTAT_NAMES } from '../../src/sys/net/if_ethersubr.js';
 import { ARPSTAT_NAMES } from '../../src/sys/netinet/if_ether.js';
+import { SECTIONS } from '../../src/usr.bin/netstat/netstat-format.gen.js';
+import { cprintf } from '../../src/usr.bin/netstat/inet.js';
 
 /** The files of the IPv4 packet path this index is checked on. */
 const SCOPE = [
@@ -81,4 +83,80 @@ test('every place on the IPv4 path that frees a packet counts why (or is a liste
   const ix = existsSync(join(root, 'src', 'sys')) ? scanSources(join(root, 'src')) : EXPLAIN;
   const bad = ix.uncounted.filter((s) => SCOPE.includes(s.file) && KNOWN_UNCOUNTED[`${s.file} ${s.fn}`] === undefined);
   assert.deepEqual(bad.map((s) => `${s.file}:${s.line} ${s.fn} when ${s.cond}`), []);
+});
+
+/** explain's output for a query, and its exit status. */
+function explainOut(q: string): { rc: number; out: string } {
+  const out = new StringOutput();
+  const rc = explainCommand([q], { stdout: out, stderr: out });
+  return { rc, out: out.text() };
+}
+
+test("the Measurement slide's tcp lines, pasted with both numbers, name both counters with their increment sites", () => {
+  const cases: Array<[string, string, string[]]> = [
+    ['616615 data packets (165690394 bytes)', 'n data packets (n bytes)', ['tcps_sndpack', 'tcps_sndbyte']],
+    ['333 data packets (296898 bytes) retransmitted', 'n data packets (n bytes) retransmitted', ['tcps_sndrexmitpack', 'tcps_sndrexmitbyte']],
+    ['740242 ack-only packets (646590 delayed)', 'n ack-only packets (n delayed)', ['tcps_sndacks', 'tcps_delack']],
+    ['153288 window update packets', 'n window update packets', ['tcps_sndwinup']],
+    ['1542163 packets sent', 'n packets sent', ['tcps_sndtotal']],
+  ];
+  for (const [q, line, names] of cases) {
+    const { rc, out } = explainOut(q);
+    assert.equal(rc, 0, q);
+    for (const n of names) {
+      assert.match(out, new RegExp(`(^|\\n)${n}: struct tcpstat \\(sys/netinet/tcp_var\\.h\\), netstat section "tcp"\\n {2}netstat: ${line.replace(/[()]/g, '\\$&')}\\n {2}incremented in \\d+ places?:\\n {4}src/sys/netinet/tcp_\\w+\\.ts:\\d+ \\w+\\(\\)\\n`), `${q}: ${n}`);
+    }
+  }
+  // A count of one and bytes of many is the same line.
+  assert.deepEqual(countersForLine('1 data packet (1448 bytes) retransmitted'), ['tcps_sndrexmitpack', 'tcps_sndrexmitbyte']);
+  // The pasted line with both numbers is that line only, not every line that starts the same.
+  assert.deepEqual(countersForLine('616615 data packets (165690394 bytes)'), ['tcps_sndpack', 'tcps_sndbyte']);
+});
+
+test("the udp 'delivered' line is computed by netstat: explain says from which counters, as inet.c computes it", () => {
+  const { rc, out } = explainOut('318113273 delivered');
+  assert.equal(rc, 0);
+  assert.match(out, /^delivered: computed by netstat from struct udpstat, netstat section "udp"\n {2}netstat: n delivered\n {2}= udps_ipackets - udps_hdrops - udps_badlen - udps_badsum - udps_noport - udps_noportbcast - udps_fullsock\n/);
+  assert.match(out, /\nudps_fullsock: struct udpstat \(sys\/netinet\/udp_var\.h\), netstat section "udp"\n {2}netstat: n dropped due to full socket buffers\n {2}incremented in \d+ places?:\n/);
+  assert.match(out, /\ndelivered: computed by netstat from struct rip6stat, netstat section "rip6"\n {2}netstat: n delivered\n {2}= rip6s_ipackets - rip6s_nosock - rip6s_nosockmcast - rip6s_fullsock\n/);
+});
+
+test('explain qdrops: the kstat key names the receive and the transmit queue counter; rxq/txq picks one', () => {
+  const { rc, out } = explainOut('qdrops');
+  assert.equal(rc, 0);
+  assert.match(out, /^ifq_qdrops: struct ifqueue \(sys\/net\/ifq\.h\), the transmit queue\n {2}shown by: kstat IF:0:txq:N qdrops\n {2}incremented in \d+ places:\n {4}src\/sys\/net\/ifq\.ts:\d+ ifq_enqueue\(\)\n/);
+  assert.match(out, /\nifiq_qdrops: struct ifiqueue \(sys\/net\/ifq\.h\), the receive queue\n {2}shown by: kstat IF:0:rxq:N qdrops\n {2}incremented in \d+ places:\n {4}src\/sys\/net\/ifq\.ts:\d+ ifiq_input\(\)\n/);
+  assert.match(explainOut('rxq qdrops').out, /^ifiq_qdrops: [^\n]*\n(?![^]*ifq_qdrops)/);
+  assert.match(explainOut('txq qdrops').out, /^ifq_qdrops: [^\n]*\n(?![^]*ifiq_qdrops)/);
+  assert.match(explainOut('qlen').out, /^ifq_len: /);
+});
+
+/** plural(), plurales(), pluralys() of inet.c. */
+function suffix(n: number, kind: number): string {
+  if (kind === 1) return n !== 1 ? 's' : '';
+  if (kind === 2) return n !== 1 ? 'es' : '';
+  return n !== 1 ? 'ies' : 'y';
+}
+
+test('every counter line of netstat -s, printed with numbers of one and of many, leads back to its counters', () => {
+  let checked = 0;
+  for (const [sec, s] of Object.entries(SECTIONS)) {
+    let seed = 0;
+    for (const it of s.items) {
+      if (it.kind !== 'counter' && it.kind !== 'computed') continue;
+      const vals = new Map<string, number>();
+      const val = (c: string): number => {
+        if (!vals.has(c)) vals.set(c, seed++ % 3 === 0 ? 1 : 100000 + seed * 37);
+        return vals.get(c)!;
+      };
+      const line = it.kind === 'counter'
+        ? cprintf(it.format, it.args.map(([c, kind]) => (kind === 0 ? val(c) : suffix(val(c), kind))))
+        : cprintf(it.format, [val(it.plus)]);
+      const want = it.kind === 'counter' ? it.args.map((a) => a[0]) : [it.plus, ...it.minus];
+      const got = countersForLine(line);
+      for (const c of want) assert.ok(got.includes(c), `${sec}: ${JSON.stringify(line)} -> ${got.join(' ')} lacks ${c}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 300);
 });
