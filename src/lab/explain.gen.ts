@@ -909,37 +909,37 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_badoptions": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 164,
+    "line": 186,
     "fn": "ip6_input_if",
     "cond": "rh0 >= 0"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 280,
+    "line": 302,
     "fn": "ip6_hbhchcheck",
     "cond": "plen === 0 ← ip6.nextHeader === IPPROTO_HOPOPTS"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 352,
+    "line": 374,
     "fn": "ip6_process_hopopts",
     "cond": "hbh && type === IP6OPT_JUMBO"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 376,
+    "line": 398,
     "fn": "ip6_unknown_opt",
     "cond": "case IP6OPT_TYPE_FORCEICMP"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 381,
+    "line": 403,
     "fn": "ip6_unknown_opt",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 500,
+    "line": 522,
     "fn": "route6_input",
     "cond": "always"
    }
@@ -1005,13 +1005,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 173,
+    "line": 195,
     "fn": "ip6_input_if",
     "cond": "!IN6_IS_ADDR_MC_LINKLOCAL(b, dst) ← !in6_hasmulti(k, b, dst, ifp) ← IN6_IS_ADDR_MULTICAST(b, dst)"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 201,
+    "line": 223,
     "fn": "ip6_input_if",
     "cond": "!(flags & IPV6_FORWARDING)"
    }
@@ -1039,7 +1039,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_delivered": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 392,
+    "line": 414,
     "fn": "ip6_deliver",
     "cond": "always"
    }
@@ -1147,7 +1147,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_notmember": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 172,
+    "line": 194,
     "fn": "ip6_input_if",
     "cond": "!in6_hasmulti(k, b, dst, ifp) ← IN6_IS_ADDR_MULTICAST(b, dst)"
    }
@@ -1161,7 +1161,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 529,
+    "line": 551,
     "fn": "ip6_input_local",
     "cond": "always"
    }
@@ -1221,7 +1221,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_toomanyhdr": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 396,
+    "line": 418,
     "fn": "ip6_deliver",
     "cond": "++nest > inet6.ip6_hdrnestlimit.value ← nxt !== IPPROTO_DONE"
    }
@@ -1229,43 +1229,43 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_tooshort": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 289,
+    "line": 311,
     "fn": "ip6_hbhchcheck",
     "cond": "m.len - IP6_HDR_LEN < plen"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 301,
+    "line": 323,
     "fn": "ip6_hopopts_input",
     "cond": "m.len < IP6_HDR_LEN + 2"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 307,
+    "line": 329,
     "fn": "ip6_hopopts_input",
     "cond": "m.len < IP6_HDR_LEN + hbhlen"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 401,
+    "line": 423,
     "fn": "ip6_deliver",
     "cond": "m.len < off ← nxt !== IPPROTO_DONE"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 469,
+    "line": 491,
     "fn": "dest6_input",
     "cond": "m.len < off + 2"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 476,
+    "line": 498,
     "fn": "dest6_input",
     "cond": "m.len < off + len"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 490,
+    "line": 512,
     "fn": "route6_input",
     "cond": "m.len < off + 4"
    }
@@ -1279,19 +1279,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 332,
+    "line": 354,
     "fn": "ip6_process_hopopts",
     "cond": "hbhlen < IP6OPT_MINLEN || (!hbh && b[base + opt + 1]! + 2 > hbhlen)"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 340,
+    "line": 362,
     "fn": "ip6_process_hopopts",
     "cond": "hbhlen < IP6OPT_RTALERT_LEN ← hbh && type === IP6OPT_ROUTER_ALERT"
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 525,
+    "line": 547,
     "fn": "ip6_input_local",
     "cond": "m.len < IP6_HDR_LEN"
    }
@@ -1305,7 +1305,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 523,
+    "line": 545,
     "fn": "ip6_input_local",
     "cond": "always"
    }
@@ -1313,7 +1313,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_wrongif": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 186,
+    "line": 208,
     "fn": "ip6_input_if",
     "cond": "!(flags & IPV6_FORWARDING) && rt.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK) ← rt !== null && rt.rt_flags & RTF_LOCAL"
    }
@@ -1447,7 +1447,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6x_optdiscard": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 372,
+    "line": 394,
     "fn": "ip6_unknown_opt",
     "cond": "case IP6OPT_TYPE_DISCARD"
    }
@@ -1463,7 +1463,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6x_tentative": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 192,
+    "line": 214,
     "fn": "ip6_input_if",
     "cond": "ia !== null && ia.ia6_flags & (IN6_IFF_TENTATIVE | IN6_IFF_DUPLICATED) ← rt !== null && rt.rt_flags & RTF_LOCAL"
    }
@@ -1829,7 +1829,7 @@ export const EXPLAIN: ExplainIndex = {
   "rip6s_ipackets": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 423,
+    "line": 445,
     "fn": "rip6_input",
     "cond": "always"
    }
@@ -1837,7 +1837,7 @@ export const EXPLAIN: ExplainIndex = {
   "rip6s_nosock": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 434,
+    "line": 456,
     "fn": "rip6_input",
     "cond": "not (nxt === IPPROTO_ICMPV6)"
    }
@@ -1845,7 +1845,7 @@ export const EXPLAIN: ExplainIndex = {
   "rip6s_nosockmcast": [
    {
     "file": "src/sys/netinet6/ip6_input.ts",
-    "line": 435,
+    "line": 457,
     "fn": "rip6_input",
     "cond": "m.m_flags & M_MCAST ← not (nxt === IPPROTO_ICMPV6)"
    }
@@ -3402,19 +3402,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet6/ip6_input.ts",
-   "line": 429,
+   "line": 451,
    "fn": "rip6_input",
    "cond": "ls.size > 0 ← nxt === IPPROTO_ICMPV6"
   },
   {
    "file": "src/sys/netinet6/ip6_input.ts",
-   "line": 432,
+   "line": 454,
    "fn": "rip6_input",
    "cond": "nxt === IPPROTO_ICMPV6"
   },
   {
    "file": "src/sys/netinet6/ip6_input.ts",
-   "line": 511,
+   "line": 533,
    "fn": "ip6_loop_task",
    "cond": "ifp === undefined"
   },

@@ -57,3 +57,17 @@ test('live tcpdump on pflog0 prints the pflog header with -e', async () => {
   assert.match(r.out, /\d\d:\d\d:\d\d\.\d{6} rule 1\/\(match\) pass in on em0: 10\.0\.1\.2\.\d+ > 203\.0\.113\.48\.10031: S /);
   assert.match(r.out, /\nem0 tcp 192\.168\.0\.31:22 \(203\.0\.113\.48:10031\) <- 10\.0\.1\.2:\d+ +ESTABLISHED:ESTABLISHED\n/);
 });
+
+test('IPv6 states show link-local addresses as on the wire: lo0 clears the embedded scope around pf_test(IN)', async () => {
+  const r = await sh([
+    'router: ping6 -c 1 fe80::1%lo0',
+    'router: pfctl -ss',
+  ].join('\n'));
+  // The reply came back through pf: the state of the request matched it.
+  assert.match(r.out, /\n1 packets transmitted, 1 packets received, 0\.0% packet loss\n/);
+  assert.match(r.out, /\nall ipv6-icmp fe80::1\[(\d+)\] -> fe80::1\[128\] +0:0\nall ipv6-icmp fe80::1\[128\] <- fe80::1\[\1\] +0:0\n/);
+  // DAD of fe80::1 on lo0 at boot, looped back: in and out alike.
+  assert.match(r.out, /\nall ipv6-icmp ff02::1:ff00:1\[130\] <- fe80::1\[2\] +0:0\n/);
+  // No embedded scope (fe80:1::, ff02:1::) anywhere.
+  assert.doesNotMatch(r.out, /\b(fe80|ff02):[0-9a-f]+::/);
+});

@@ -33,7 +33,7 @@ import {
 import { ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER, ICMP6_PARAMPROB_NEXTHEADER, ICMP6_PARAMPROB_OPTION } from '../../wire/icmp6.js';
 import {
   IN6_ARE_ADDR_EQUAL, IN6_IFF_DUPLICATED, IN6_IFF_TENTATIVE, IN6_IS_ADDR_LOOPBACK, IN6_IS_ADDR_MC_INTFACELOCAL, IN6_IS_ADDR_MC_LINKLOCAL,
-  IN6_IS_ADDR_MULTICAST, IN6_IS_ADDR_UNSPECIFIED, IN6_IS_ADDR_V4COMPAT, IN6_IS_ADDR_V4MAPPED, IN6_IS_SCOPE_EMBED,
+  IN6_IS_ADDR_MULTICAST, IN6_IS_ADDR_UNSPECIFIED, IN6_IS_ADDR_V4COMPAT, IN6_IS_ADDR_V4MAPPED, IN6_IS_SCOPE_EMBED, in6_clearscope, in6_getscope,
 } from './in6_var.js';
 import { in6_hasmulti } from './in6.js';
 import { icmp6_error } from './icmp6.js';
@@ -126,6 +126,19 @@ export function ip6_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   if (!ipv6_check(k, ifp, m)) return;
   st.inc(ip6s_nxthist + m.buf[m.off + 6]!);
   let flags = 0;
+  // A packet on lo0 comes with its scopes embedded (our own, looped back):
+  // pf sees the addresses as on the wire, so they are cleared around
+  // pf_test(IN) and put back after it, as ip6_input does.
+  let srcScope = 0;
+  let dstScope = 0;
+  if (ifp.if_flags & IFF_LOOPBACK) {
+    const b0 = m.buf;
+    const o0 = m.off;
+    srcScope = in6_getscope(b0, o0 + 8);
+    dstScope = in6_getscope(b0, o0 + 24);
+    in6_clearscope(b0, o0 + 8);
+    in6_clearscope(b0, o0 + 24);
+  }
   // pf_test(IN) before the scopes are embedded; an rdr-to that moved the destination sets IPV6_REDIRECT.
   if (k.pf !== null) {
     const odst = inet6.addrScratch;
@@ -148,7 +161,16 @@ export function ip6_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const src = ip6.srcOffset;
   const dst = ip6.dstOffset;
   // Without embedded scope the routing table cannot find link-local addresses.
-  if (!(ifp.if_flags & IFF_LOOPBACK)) {
+  if (ifp.if_flags & IFF_LOOPBACK) {
+    if (IN6_IS_SCOPE_EMBED(b, src)) {
+      b[src + 2] = srcScope >>> 8;
+      b[src + 3] = srcScope & 0xff;
+    }
+    if (IN6_IS_SCOPE_EMBED(b, dst)) {
+      b[dst + 2] = dstScope >>> 8;
+      b[dst + 3] = dstScope & 0xff;
+    }
+  } else {
     const idx = ifp.if_index;
     if (IN6_IS_SCOPE_EMBED(b, src)) {
       b[src + 2] = idx >>> 8;
