@@ -131,6 +131,8 @@ export function journeyData(t: LabTracer, command: string, machine: string): Tra
     byId.set(j.id, { id: j.id, parent: j.parent?.id ?? null, cause: j.cause, origin: '', packet: t.summaries.get(j.id) ?? '', hops: [], caused: [], fate: '' });
   }
   for (const j of byId.values()) if (j.parent !== null) byId.get(j.parent)?.caused.push(j.id);
+  /** The direction of the last pf_test on a hop, as its path names it. */
+  const pfDir = new Map<JourneyHop, string>();
   for (const e of t.events) {
     const j = byId.get(e.journey);
     if (j === undefined) continue;
@@ -140,9 +142,17 @@ export function journeyData(t: LabTracer, command: string, machine: string): Tra
       j.hops.push(hop);
     }
     hop.t1 = e.t / 1e9;
-    if (e.kind === 'fn' && hop.path[hop.path.length - 1] !== e.name) hop.path.push(e.name);
+    let name = e.name;
+    if (e.kind === 'fn') {
+      const fn = pathName(e.name, e.detail);
+      if (e.name === 'pf_test') pfDir.set(hop, fn);
+      if (hop.path[hop.path.length - 1] !== fn) hop.path.push(fn);
+    } else if (e.kind === 'drop' && e.name.startsWith('pf_test:')) {
+      // pf's drops as the path reads: pf_test(IN): block, rule 2.
+      name = `${pfDir.get(hop) ?? 'pf_test'}:${e.name.slice('pf_test:'.length)}${e.detail ? `, ${e.detail}` : ''}`;
+    }
     if (e.kind === 'tap') hop.path.push(`${e.name}(${e.detail.slice(0, e.detail.startsWith('OUT') ? 3 : 2)})`);
-    hop.events.push({ t: e.t / 1e9, kind: e.kind, name: e.name, ifname: e.ifname, detail: e.detail });
+    hop.events.push({ t: e.t / 1e9, kind: e.kind, name, ifname: e.ifname, detail: e.detail });
   }
   for (const j of byId.values()) {
     // A hop with no function (a cable that lost, held back or duplicated the frame) reads as what happened there.
@@ -156,6 +166,16 @@ export function journeyData(t: LabTracer, command: string, machine: string): Tra
   // Journeys with no events (a packet freed before any trace point) are left out.
   const journeys = [...byId.values()].filter((j) => j.hops.length > 0);
   return { command, machine, journeys, lost: t.lost };
+}
+
+/**
+ * A function as the path names it: pf_test with its direction, as the
+ * talk writes pf_test(IN) and pf_test(OUT) (a forwarded packet meets pf
+ * as OUT, as pf_test() turns PF_FWD into PF_OUT).
+ */
+function pathName(name: string, detail: string): string {
+  if (name === 'pf_test' && (detail === 'in' || detail === 'out')) return `pf_test(${detail.toUpperCase()})`;
+  return name;
 }
 
 function fate(j: JourneyData): string {

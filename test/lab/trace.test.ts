@@ -7,8 +7,8 @@ import { StringOutput } from '../../src/lib/io.js';
 
 // The router runs pf (the pf Rules slide's ruleset): pf_test(IN) in ip_input, pf_test(OUT) in ip_output.
 const FORWARD = [
-  'em_intr', 'ifiq_input', 'bpf_mtap_ether(IN)', 'if_input_process', 'ether_input', 'ip_input', 'pf_test', 'ip_forward', 'ip_output',
-  'pf_test', 'ether_output', 'ether_resolve', 'arpresolve',
+  'em_intr', 'ifiq_input', 'bpf_mtap_ether(IN)', 'if_input_process', 'ether_input', 'ip_input', 'pf_test(IN)', 'ip_forward', 'ip_output',
+  'pf_test(OUT)', 'ether_output', 'ether_resolve', 'arpresolve',
 ];
 
 test('trace ping: the echo request on every machine, with the exact function path', async () => {
@@ -101,4 +101,34 @@ test('IPv6 in the talk lab: two hosts ping through the router, forwarding on, th
   assert.match(r.out, /net\.inet6\.ip6\.forwarding=1\n/);
   assert.match(r.out, /\n\t4 packets forwarded\n/);
   assert.match(r.out, /2001:db8:1::1 +0c:c4:7a:78:f3:54 +em0 /);
+});
+
+test('pf_test in a path names its direction, and a drop by pf names the direction and the rule (trace -s)', async () => {
+  const pass = await sh('on client\nping -c 1 -q 10.0.2.2 >/dev/null\ntrace -s ping -c 1 10.0.2.2');
+  assert.match(pass.out, /\n {2}router: [^\n]* → ip_input → pf_test\(IN\) → ip_forward → ip_output → pf_test\(OUT\) → ether_output → /);
+  assert.doesNotMatch(pass.out, /pf_test →|pf_test\n/);
+  const inb = await sh([
+    "router: echo 'block in on em0 inet proto icmp' >/etc/pf.icmp",
+    'router: pfctl -f /etc/pf.icmp',
+    'on client',
+    'trace -s ping -c 1 -w 1 10.0.2.2',
+  ].join('\n'));
+  assert.match(inb.out, /\n {2}router: [^\n]* → ip_input → pf_test\(IN\)\n {2}dropped on router: pf_test\(IN\): block, rule 0\n/);
+  const outb = await sh([
+    "router: echo 'block out on ix0 inet proto icmp' >/etc/pf.icmp",
+    'router: pfctl -f /etc/pf.icmp',
+    'on client',
+    'ping -c 1 -q 10.0.3.2 >/dev/null',
+    'trace -s ping -c 1 -w 1 10.0.2.2',
+  ].join('\n'));
+  assert.match(outb.out, /\n {2}router: [^\n]* → ip_input → pf_test\(IN\) → ip_forward → ip_output → pf_test\(OUT\)\n {2}dropped on router: pf_test\(OUT\): block, rule 0\n/);
+  // The full journey names the drop the same way.
+  const full = await sh([
+    "router: echo 'block in on em0 inet proto icmp' >/etc/pf.icmp",
+    'router: pfctl -f /etc/pf.icmp',
+    'on client',
+    'trace ping -c 1 -w 1 10.0.2.2',
+  ].join('\n'));
+  assert.match(full.out, /\n {9}✗ pf_test\(IN\): block, rule 0\n/);
+  assert.match(full.out, /\n {3}fate: dropped on router: pf_test\(IN\): block, rule 0\n/);
 });
