@@ -152,6 +152,7 @@ export class Lab {
           if (typeof r === 'number') errors.push(new TopologyError(spec.file, ms.line, `machine ${ms.name}: nic ${ns.name}: inet6 ${a.text}: error ${r}`));
         }
       }
+      m.k.softnet.latency = ms.softnetLatency;
       if (ms.kind === 'router') m.k.sysctl.set('net.inet.ip.forwarding', 1);
       if (ms.kind === 'router' && v6) m.k.sysctl.set('net.inet6.ip6.forwarding', 1);
       for (const [name, value, line] of ms.sysctl) {

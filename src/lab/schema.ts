@@ -76,6 +76,17 @@ export const LAB_SCHEMA = {
           propertyNames: { pattern: '^[a-z0-9_.-]+$' },
           additionalProperties: { type: 'integer' },
         },
+        softnet: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            latency: {
+              oneOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: QUANTITY }],
+              description: 'How late the softnet thread runs after packets arrive (500us, 10ms; default 0): a busy CPU. Input queues then fill, and past 10240 packets drop (kstat rxq: qdrops). The shell\'s `softnet` command sets it at run time.',
+            },
+          },
+          description: 'The machine\'s softnet thread, which takes packets off the interface input queues (a packetflow model setting, not an OpenBSD sysctl).',
+        },
         files: {
           type: 'object',
           additionalProperties: { type: 'string' },

@@ -33,6 +33,7 @@ import { tcpdumpLive, type LiveCapture } from './tcpdump-live.js';
 import { tcpdump } from '../usr.sbin/tcpdump/tcpdump.js';
 import { exportCommand, importCommand, machineTcpdumpFiles } from './files.js';
 import { explainCommand } from './explain.js';
+import { cableCommand, cableLine, softnetCommand } from './settings.js';
 import { ProgramJob } from './jobs.js';
 import { waitFor, worldSleep } from '../lib/wait.js';
 
@@ -469,12 +470,17 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
         const ifs = m.spec.nics.map((n) => `${n.name} ${n.inet.map((a) => a.text).join(',') || '-'}`);
         io.stdout.write(`${m.name.padEnd(8)} ${m.spec.kind.padEnd(6)} ${ifs.join('  ')}\n`);
       }
-      for (const c of sh.lab.spec.cables) {
-        const rate = c.rate >= 1e9 ? `${c.rate / 1e9}G` : c.rate >= 1e6 ? `${c.rate / 1e6}M` : `${c.rate}`;
-        io.stdout.write(`cable ${c.a.machine}:${c.a.nic} - ${c.b.machine}:${c.b.nic} ${rate}bit/s ${c.delay}ns${c.loss ? ` loss ${c.loss}` : ''}${c.duplicate ? ` dup ${c.duplicate}` : ''}${c.reorder ? ` reorder ${c.reorder}` : ''}\n`);
-      }
+      for (const [i, c] of sh.lab.spec.cables.entries()) io.stdout.write(cableLine(c, sh.lab.cables[i]));
       return 0;
     },
+  },
+  softnet: {
+    summary: 'how late the machine\'s softnet thread runs, a busy CPU (softnet 10ms: input queues fill, kstat rxq qdrops)',
+    run: (_s, ctx, argv, io) => softnetCommand(ctx.machine, argv, io),
+  },
+  cable: {
+    summary: 'a cable and its impairments (cable client:em0 loss 0.02; duplicate, reorder)',
+    run: (sh, ctx, argv, io) => cableCommand(sh.lab, ctx.machine, argv, io),
   },
   history: {
     summary: 'commands typed so far',

@@ -52,6 +52,12 @@ export interface MachineSpec {
   nics: NicSpec[];
   routes: RouteSpec[];
   sysctl: Array<[string, number, number]>; // name, value, line
+  /**
+   * ns the softnet thread runs after work arrives (`softnet: { latency }`):
+   * a busy CPU, so that input queues fill and drop (kstat rxq qdrops).
+   * 0: at once, as a machine with CPU to spare.
+   */
+  softnetLatency: number;
   files: Map<string, string>;
   /** Line of each file's key (a block scalar's first line is the next one). */
   fileLines: Map<string, number>;
@@ -293,6 +299,7 @@ interface RawMachine {
   nics?: Record<string, RawNic>;
   routes?: Array<{ dest: string; gateway: string }>;
   sysctl?: Record<string, number>;
+  softnet?: { latency?: number | string };
   files?: Record<string, string>;
 }
 interface RawCable {
@@ -490,6 +497,8 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
       routes.push({ dest, plen, gateway: gw, text: `${r.dest} ${r.gateway}` });
     }
     const sysctl: Array<[string, number, number]> = Object.entries(m.sysctl ?? {}).map(([k, v]) => [k, v, lineOf(['machines', name, 'sysctl', k], true)]);
+    const latency = m.softnet?.latency === undefined ? 0 : parseDelay(m.softnet.latency);
+    if (latency === null) err(['machines', name, 'softnet', 'latency'], `machine ${name}: softnet: latency: not a delay such as 500us or 10ms`);
     machines.push({
       name,
       hostname,
@@ -498,6 +507,7 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
       nics,
       routes,
       sysctl,
+      softnetLatency: latency ?? 0,
       files: new Map(Object.entries(m.files ?? {})),
       fileLines: new Map(Object.keys(m.files ?? {}).map((f) => [f, lineOf(['machines', name, 'files', f], true)])),
       line: lineOf(['machines', name], true),

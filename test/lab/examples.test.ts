@@ -33,6 +33,8 @@ test('the slides appear in the transcripts', async () => {
   assert.match(g('queues.txt'), /em1: flags=8c43<UP,BROADCAST,RUNNING,OACTIVE,SIMPLEX,MULTICAST> mtu 1500\n\tlladdr 0c:c4:7a:78:f3:55\n\tdescription: Intel I210\n/);
   assert.match(g('queues.txt'), /ix1 at pci1 dev 0 function 1 "Intel X550T" rev 0x01.*4 queues, address a0:36:9f:e0:52:55\n/);
   assert.match(g('queues.txt'), /ix1:0:txq:1\n(.*\n)*\s+oactive: true\n\s+oactives: [1-9]/);
+  // Interface Queue qdrops: ix0's receive queue drops (a busy softnet), its transmit queue does not.
+  assert.match(g('queues.txt'), /\nrouter# kstat ix0:0:rxq:0 ix0:0:txq:0\nix0:0:rxq:0\n {9}packets: \d+ packets\n {11}bytes: \d+ bytes\n {10}fdrops: 0 packets\n {10}qdrops: [1-9]\d+ packets\n(.*\n){4}ix0:0:txq:0\n {9}packets: \d+ packets\n {11}bytes: \d+ bytes\n {10}qdrops: 0 packets\n/);
   assert.match(g('ipstack.txt'), /router# diff -up before after\n--- before\n\+\+\+ after\n/);
   assert.match(g('ipstack.txt'), /ips_cantforward: struct ipstat/);
   // pf State: interface-bound states, both directions, rdr-to and nat-to translations in parentheses.

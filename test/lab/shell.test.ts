@@ -93,3 +93,33 @@ test('packetflow reads commands from standard input when it is not a terminal; r
 });
 
 void talk;
+
+test('softnet and cable change the lab at run time (the topology keys softnet: { latency } and loss/duplicate/reorder)', async () => {
+  const r = await sh([
+    'router: softnet',
+    'router: softnet 10ms',
+    'router: softnet 2 parsecs',
+    'router: softnet fast',
+    'client: cable em0 loss 1',
+    'client: ping -c 2 -q 10.0.1.1',
+    'cable client:em0 loss 0 duplicate 0.5',
+    'machines | grep client:em0',
+    'cable router:em9 loss 1',
+    'cable client:em0 lost 1',
+    'cable client:em0 loss 2',
+  ].join('\n'));
+  assert.equal(r.shell.lab.machine('router')!.k.softnet.latency, 10e6);
+  assert.match(r.out, /^router: softnet latency 0\nrouter: softnet latency 10ms\ncable client:em0 - router:em0 1Gbit\/s 500ns loss 1\n/);
+  // Every frame lost on the cable: no reply.
+  assert.match(r.out, /\n2 packets transmitted, 0 packets received, 100\.0% packet loss\n/);
+  assert.match(r.out, /\ncable client:em0 - router:em0 1Gbit\/s 500ns dup 0\.5\ncable client:em0 - router:em0 1Gbit\/s 500ns dup 0\.5\n$/);
+  assert.equal(r.err, [
+    'usage: softnet [latency]',
+    'softnet: fast: not a delay such as 500us or 10ms',
+    'cable: router:em9: no cable plugged in there',
+    'cable: lost: not a setting (loss, duplicate, reorder)',
+    'usage: cable machine:nic [loss p] [duplicate p] [reorder p]',
+    'cable: loss 2: a probability between 0 and 1',
+    '',
+  ].join('\n'));
+});

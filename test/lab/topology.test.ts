@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './helpers.js';
+import { repoRoot, sh } from './helpers.js';
 import { parseTopology, parseRate, parseDelay, TopologyErrors } from '../../src/lab/topology.js';
 import { LAB_SCHEMA } from '../../src/lab/schema.js';
 import { Lab } from '../../src/lab/lab.js';
@@ -157,4 +157,22 @@ test('/etc/pf.conf is loaded at boot and pf enabled; its errors point into the t
   const pf = lab.machine('r1')!.k.pf!;
   assert.equal(pf.running, true);
   assert.equal(lab.machine('h1')!.k.pf ?? null, null);
+});
+
+test('softnet: { latency } makes a machine\'s CPU busy: its input queue fills and drops (kstat rxq qdrops)', async () => {
+  const y = BASE.replace('    kind: router\n', '    kind: router\n    softnet: { latency: 10ms }\n') + '  - { ends: [h1:em0, r1:em0], rate: 10G }\n';
+  const spec = parseTopology(y, 'lab.yaml');
+  assert.equal(spec.machines.find((m) => m.name === 'r1')!.softnetLatency, 10e6);
+  assert.equal(spec.machines.find((m) => m.name === 'h1')!.softnetLatency, 0);
+  const lab = Lab.fromYaml(y, 'lab.yaml');
+  assert.equal(lab.machine('r1')!.k.softnet.latency, 10e6);
+  const r = await sh('h1: ping -c 1 -q 192.0.2.1 >/dev/null\nh1: pktgen -r 1500000 -t 0.02 -s 64 198.51.100.9 >/dev/null\nr1: kstat em0:0:rxq:0 | grep qdrops', lab);
+  const drops = Number(/qdrops: (\d+) packets/.exec(r.out)?.[1]);
+  assert.ok(drops > 0, r.out);
+  // The same lab without the key drops nothing there.
+  const idle = await sh('h1: ping -c 1 -q 192.0.2.1 >/dev/null\nh1: pktgen -r 1500000 -t 0.02 -s 64 198.51.100.9 >/dev/null\nr1: kstat em0:0:rxq:0 | grep qdrops', Lab.fromYaml(BASE + '  - { ends: [h1:em0, r1:em0], rate: 10G }\n', 'lab.yaml'));
+  assert.equal(idle.out, '          qdrops: 0 packets\n');
+  // A latency that is not a delay: file, line, key.
+  assert.deepEqual(errors(BASE.replace('    kind: router\n', '    kind: router\n    softnet: { latency: 10 parsecs }\n') + CABLE), ['lab.yaml:5: machine r1: softnet: latency: not a delay such as 500us or 10ms']);
+  assert.deepEqual(errors(BASE.replace('    kind: router\n', '    kind: router\n    softnet: { delay: 10ms }\n') + CABLE), ['lab.yaml:5: machine r1: softnet: delay: unknown key']);
 });

@@ -50,11 +50,13 @@ export class TaskQueue {
   /**
    * @param latency ns between a task becoming runnable and the queue
    * running it (0: the same virtual instant, after events already due).
+   * A lab sets it to model a busy CPU (the topology's `softnet: { latency }`,
+   * the shell's `softnet` command); a change applies from the next run.
    */
   constructor(
     readonly world: World,
     readonly name: string,
-    readonly latency = 0,
+    public latency = 0,
   ) {
     this.runner = world.timeout<TaskQueue>(TaskQueue.run, this);
     // Not a timer: tasks work on packets that have their journeys.
