@@ -30,6 +30,7 @@ import type { Timeout } from '../kern/kern_timeout.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
+import type { PfiDynaddr } from './pf_if.js';
 import { pf_get_transaddr } from './pf_lb.js';
 import {
   PfSrcTree, type PfSrcNode, PF_SN_NONE, PF_SN_ROUTE, pf_insert_src_node, pf_map_addr_sticky, pf_src_connlimit,
@@ -255,6 +256,8 @@ export class KAddr {
   /** af the address belongs to (0: any) */
   af = 0;
   table: PfrKtable | null = null;
+  /** PF_ADDR_DYNIFTL: its pfi_dynaddr (pf_if.ts) */
+  dyn: PfiDynaddr | null = null;
   ifname = '';
   iflags = 0;
   portOp = 0;

@@ -19,6 +19,7 @@ import {
 import { in6_ifaddrs } from '../netinet6/in6.js';
 
 const AF_INET = 2;
+const AF_INET6 = 24;
 const IFF_BROADCAST = 0x2;
 const IFF_POINTOPOINT = 0x10;
 export const PFI_AFLAG_NETWORK = 0x01;
@@ -26,13 +27,26 @@ export const PFI_AFLAG_BROADCAST = 0x02;
 export const PFI_AFLAG_PEER = 0x04;
 export const PFI_AFLAG_NOALIAS = 0x08;
 
-/** struct pfi_dynaddr: one rule address's view of its table. */
-export interface PfiDynaddr {
-  kt: PfrKtable;
-  ifname: string;
-  net: number;
-  iflags: number;
-  af: number;
+/**
+ * struct pfi_dynaddr: one rule address's view of its table, with what
+ * pfr_dynaddr_update() keeps of it for pools (pf_map_addr): the number of
+ * IPv4 and IPv6 entries (of the rule's family, both when it has none)
+ * and the first of each, the lowest address, as rn_walktree() meets it.
+ */
+export class PfiDynaddr {
+  acnt4 = 0;
+  acnt6 = 0;
+  /** pfid_addr4/pfid_mask4: words 0 of addr and mask */
+  readonly addr4 = new Int32Array(2);
+  /** pfid_addr6 (words 0-3), pfid_mask6 (words 4-7) */
+  readonly addr6 = new Int32Array(8);
+  constructor(
+    readonly kt: PfrKtable,
+    readonly ifname: string,
+    readonly net: number,
+    readonly iflags: number,
+    readonly af: number,
+  ) {}
 }
 
 interface PfiState {
@@ -87,8 +101,9 @@ export function pfi_dynaddr_setup(pf: Pf, c: PfrCtx, into: KAddr, ifname: string
   if (af === AF_INET && net === 32) net = 128;
   const kt = pfr_attach_table(c, PF_RESERVED_ANCHOR, pfi_dynaddr_tblname(ifname, iflags, net));
   kt.flags |= PFR_TFLAG_ACTIVE;
-  const dyn: PfiDynaddr = { kt, ifname, net, iflags, af };
+  const dyn = new PfiDynaddr(kt, ifname, net, iflags, af);
   into.table = kt;
+  into.dyn = dyn;
   dyns.set(into, dyn);
   const st = pfi_state(pf);
   st.dynaddrs.add(dyn);
@@ -107,6 +122,7 @@ export function pfi_dynaddr_remove(pf: Pf, c: PfrCtx, aw: KAddr): void {
   dyns.delete(aw);
   pfi_state(pf).dynaddrs.delete(dyn);
   aw.table = null;
+  aw.dyn = null;
   pfr_detach_table(c, dyn.kt);
 }
 
@@ -132,6 +148,27 @@ function pfi_table_update(k: Kernel, c: PfrCtx, dyn: PfiDynaddr): void {
   const buf: PfrAddr[] = [];
   for (const ifp of pfi_kif_ifps(k, dyn.ifname)) pfi_instance_add(k, ifp, dyn.net, dyn.iflags, buf);
   pfr_set_addrs(c, { name: dyn.kt.name, anchor: PF_RESERVED_ANCHOR, flags: 0 }, buf, 0, 0, PFR_TFLAG_ALLMASK);
+  pfr_dynaddr_update(dyn.kt, dyn);
+}
+
+/** pfr_dynaddr_update(): count the table's entries of the address's family and keep the first of each. */
+function pfr_dynaddr_update(kt: PfrKtable, dyn: PfiDynaddr): void {
+  dyn.acnt4 = dyn.acnt6 = 0;
+  for (const e of kt.entries()) {
+    if (e.af === AF_INET) {
+      if (dyn.af === AF_INET6 || dyn.acnt4++ > 0) continue;
+      dyn.addr4[0] = e.w0;
+      dyn.addr4[1] = maskWord(e.net, 0);
+    } else {
+      if (dyn.af === AF_INET || dyn.acnt6++ > 0) continue;
+      const a = dyn.addr6;
+      a[0] = e.w0;
+      a[1] = e.w1;
+      a[2] = e.w2;
+      a[3] = e.w3;
+      for (let i = 0; i < 4; i++) a[4 + i] = maskWord(e.net, i);
+    }
+  }
 }
 
 function a4(v: number): Uint8Array {

@@ -161,6 +161,16 @@ function compilePool(pf: Pf, anchor: string, p: PfPool, af: number, into: KPool)
   // an all-zero address/mask with no interface is an unused pool
   if (p.addr.type === 0 && into.addr.a0 === 0 && into.addr.m0 === 0 && into.addr.a1 === 0 && p.ifname === '' && into.addr.m3 === 0)
     return false;
+  // (if): the interface's _pf table, followed as its addresses change (pf_addr_setup of a pool: the rule's family)
+  if (p.addr.type === PF_ADDR_DYNIFTL) {
+    pfi_dynaddr_setup(pf, pfr_ctx(pf), into.addr, p.addr.ifname, p.addr.iflags, p.addr.mask, af);
+    // its mask (v.a.mask): af-to takes a prefix length from a pool's
+    const m = addrWords(p.addr.mask);
+    into.addr.m0 = m[0];
+    into.addr.m1 = m[1];
+    into.addr.m2 = m[2];
+    into.addr.m3 = m[3];
+  }
   into.ifname = p.ifname;
   into.proxyPort0 = p.proxyPort[0];
   into.proxyPort1 = p.proxyPort[1];

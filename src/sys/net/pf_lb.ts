@@ -14,6 +14,7 @@ import {
 } from './pf.js';
 import { pf_get_transaddr_af } from './pf_af.js';
 import { PF_SN_NAT, PF_SN_RDR, pf_map_addr_sticky } from './pf_src.js';
+import type { PfrKtable } from './pf_table.js';
 
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
@@ -22,6 +23,8 @@ const PF_POOL_TYPEMASK = 0x0f;
 const PF_POOL_BITMASK = 1;
 const PF_POOL_ROUNDROBIN = 4;
 const PF_POOL_RANDOM = 2;
+const PF_POOL_SRCHASH = 3;
+const PF_POOL_LEASTSTATES = 5;
 
 /** The pool's chosen address (words), or false when the pool has none. */
 export function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array): boolean {
@@ -44,22 +47,37 @@ export function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array): 
       return true;
     }
     case PF_ADDR_DYNIFTL: {
-      const ifp = pf.k.ifunit(a.ifname);
-      if (ifp === undefined || ifp.if_addrs.length === 0 || pd.af !== AF_INET) return false;
-      out[0] = ifp.if_addrs[0]!.addr | 0;
-      out[1] = out[2] = out[3] = 0;
+      // the interface's addresses as its _pf table has them now (pf_if.ts)
+      const dyn = a.dyn;
+      if (dyn === null) return false;
+      const type = pool.opts & PF_POOL_TYPEMASK;
+      if (type === PF_POOL_ROUNDROBIN || type === PF_POOL_RANDOM || type === PF_POOL_SRCHASH || type === PF_POOL_LEASTSTATES)
+        return pf_map_table(pool, dyn.kt, pd, out, true);
+      if (pd.af === AF_INET) {
+        if (dyn.acnt4 < 1) return false;
+        const m = dyn.addr4[1]!;
+        out[0] = type === PF_POOL_BITMASK ? (dyn.addr4[0]! & m) | (pd.ns0 & ~m) : dyn.addr4[0]!;
+        out[1] = out[2] = out[3] = 0;
+      } else {
+        if (dyn.acnt6 < 1) return false;
+        const d = dyn.addr6;
+        if (type === PF_POOL_BITMASK) {
+          out[0] = (d[0]! & d[4]!) | (pd.ns0 & ~d[4]!);
+          out[1] = (d[1]! & d[5]!) | (pd.ns1 & ~d[5]!);
+          out[2] = (d[2]! & d[6]!) | (pd.ns2 & ~d[6]!);
+          out[3] = (d[3]! & d[7]!) | (pd.ns3 & ~d[7]!);
+        } else {
+          out[0] = d[0]!;
+          out[1] = d[1]!;
+          out[2] = d[2]!;
+          out[3] = d[3]!;
+        }
+      }
       return true;
     }
     case PF_ADDR_TABLE: {
       if (a.table === null) return false;
-      const e = a.table.entries().filter((x) => x.af === pd.af && !x.not);
-      if (e.length === 0) return false;
-      const x = e[pool.rrIndex++ % e.length]!;
-      out[0] = x.w0;
-      out[1] = x.w1;
-      out[2] = x.w2;
-      out[3] = x.w3;
-      return true;
+      return pf_map_table(pool, a.table, pd, out, false);
     }
     case PF_ADDR_RANGE: {
       const size = (a.m0 >>> 0) - (a.a0 >>> 0) + 1;
@@ -68,6 +86,22 @@ export function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array): 
     }
   }
   return false;
+}
+
+/**
+ * An address of table kt, taken in turn (pfr_pool_get): a pool's table,
+ * or its interface's _pf table (dyn), whose IPv6 link-local addresses it
+ * never takes.
+ */
+function pf_map_table(pool: KPool, kt: PfrKtable, pd: PfPdesc, out: Int32Array, dyn: boolean): boolean {
+  const e = kt.entries().filter((x) => x.af === pd.af && !x.not && !(dyn && x.af !== AF_INET && (x.w0 >>> 22) === 0x3fa));
+  if (e.length === 0) return false;
+  const x = e[pool.rrIndex++ % e.length]!;
+  out[0] = x.w0;
+  out[1] = x.w1;
+  out[2] = x.w2;
+  out[3] = x.w3;
+  return true;
 }
 
 /** Is the wire key (naddr:nport as the translated source) already taken? */
