@@ -3240,7 +3240,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/kern/uipc_socket2.ts",
-   "line": 229,
+   "line": 149,
+   "fn": "mqFlush",
+   "cond": "always"
+  },
+  {
+   "file": "src/sys/kern/uipc_socket2.ts",
+   "line": 236,
+   "fn": "sbdrop",
+   "cond": "m !== null && skip >= m.len ← this.mqHead !== null"
+  },
+  {
+   "file": "src/sys/kern/uipc_socket2.ts",
+   "line": 332,
    "fn": "sbflush",
    "cond": "always"
   },
@@ -3345,12 +3357,6 @@ export const EXPLAIN: ExplainIndex = {
    "line": 1045,
    "fn": "tcp_flush_queue",
    "cond": "so.so_rcv.sb_state & SS_CANTRCVMORE"
-  },
-  {
-   "file": "src/sys/netinet/tcp_sock.ts",
-   "line": 74,
-   "fn": "sbappendstream",
-   "cond": "always"
   },
   {
    "file": "src/sys/netinet/tcp_usrreq.ts",

@@ -38,6 +38,11 @@ export const SB_NOINTR = 0x40;
 /** Buffer size is tuned automatically (TCP receive/send autosizing). */
 export const SB_AUTOSIZE = 0x800;
 
+/** The smallest packet a stream receive buffer keeps rather than copies (a full-sized segment or an LRO packet). */
+const MQ_MIN = 1024;
+/** The most packets a stream receive buffer keeps; past that its data goes to the ring. */
+const MQ_MAXPKTS = 4;
+
 export class Sockbuf {
   /** Bytes queued (addresses of datagrams included): netstat's Recv-Q / Send-Q. */
   sb_cc = 0;
@@ -60,6 +65,14 @@ export class Sockbuf {
   // Stream ring.
   private ring: Uint8Array = new Uint8Array(0);
   private rhead = 0;
+
+  // Stream packets (a receive buffer): the mbufs TCP handed over, linked by
+  // m_nextpkt, the first with mqSkip of its bytes already read.  The data
+  // is in the ring or in these, never in both.
+  private mqHead: Mbuf | null = null;
+  private mqTail: Mbuf | null = null;
+  private mqSkip = 0;
+  private mqCount = 0;
 
   // Datagram records: mbufs linked by m_nextpkt, addresses in a ring of slots.
   private recHead: Mbuf | null = null;
@@ -86,9 +99,66 @@ export class Sockbuf {
 
   // ---- stream sockets ----
 
+  /**
+   * sbappendstream() of a packet's data, m.len bytes at m.buf[m.off]; m
+   * belongs to the buffer afterwards.  Into an empty buffer a packet of
+   * MQ_MIN bytes or more is kept as it is (its bytes copied once, by the
+   * reader), and so are the next ones up to MQ_MAXPKTS; otherwise the
+   * bytes are copied into the ring and m is freed.  The accounting
+   * (sb_cc, sb_mbcnt) is the same either way.
+   */
+  sbappendstream_m(m: Mbuf): void {
+    const len = m.len;
+    let keep = false;
+    if (this.mqHead !== null) {
+      // Past MQ_MAXPKTS the reader lags: what is kept moves to the ring, this packet after it.
+      if (this.mqCount < MQ_MAXPKTS) keep = true;
+      else this.mqFlush();
+    } else if (len >= MQ_MIN && this.sb_datacc === 0) {
+      // Only while the packet's class has more than half of its buffers to spare.
+      const st = m.cls === 0 ? m.pool.cluster : m.pool.large;
+      keep = st.nout * 2 <= st.limit;
+    }
+    if (keep && len > 0) {
+      this.mqCount++;
+      m.m_nextpkt = null;
+      if (this.mqTail === null) this.mqHead = m;
+      else this.mqTail.m_nextpkt = m;
+      this.mqTail = m;
+      this.sb_cc += len;
+      this.sb_datacc += len;
+      this.sb_mbcnt = this.streamMbcnt();
+      return;
+    }
+    this.sbappendstream(m.buf, m.off, len);
+    m.free();
+  }
+
+  /** The kept packets' bytes into the ring (before bytes are appended there), the packets freed. */
+  private mqFlush(): void {
+    const n = this.sb_datacc;
+    if (n > this.ring.length) {
+      let cap = this.ring.length || 4096;
+      while (cap < n) cap *= 2;
+      this.ring = new Uint8Array(cap);
+    }
+    this.copyout(0, this.ring, 0, n);
+    for (let m = this.mqHead; m !== null; ) {
+      const next = m.m_nextpkt;
+      m.m_nextpkt = null;
+      m.free();
+      m = next;
+    }
+    this.mqHead = this.mqTail = null;
+    this.mqSkip = 0;
+    this.mqCount = 0;
+    this.rhead = 0;
+  }
+
   /** sbappendstream(): queue len bytes of src at the tail. */
   sbappendstream(src: Uint8Array, off: number, len: number): void {
     if (len <= 0) return;
+    if (this.mqHead !== null) this.mqFlush();
     const need = this.sb_datacc + len;
     if (need > this.ring.length) this.grow(need);
     const cap = this.ring.length;
@@ -103,8 +173,26 @@ export class Sockbuf {
 
   /** Copy len bytes starting off bytes into the buffer to dst, leaving them queued (m_copydata of so_snd). */
   copyout(off: number, dst: Uint8Array, dstOff: number, len: number): void {
-    const cap = this.ring.length;
     if (len <= 0) return;
+    if (this.mqHead !== null) {
+      let m: Mbuf = this.mqHead;
+      let skip = this.mqSkip + off;
+      while (skip >= m.len) {
+        skip -= m.len;
+        m = m.m_nextpkt!;
+      }
+      for (;;) {
+        const n = Math.min(len, m.len - skip);
+        const from = m.off + skip;
+        dst.set(m.buf.subarray(from, from + n), dstOff);
+        len -= n;
+        if (len === 0) return;
+        dstOff += n;
+        skip = 0;
+        m = m.m_nextpkt!;
+      }
+    }
+    const cap = this.ring.length;
     const start = (this.rhead + off) & (cap - 1);
     const first = Math.min(len, cap - start);
     dst.set(this.ring.subarray(start, start + first), dstOff);
@@ -118,8 +206,9 @@ export class Sockbuf {
    * sums the payload here, in the buffer it copies from.
    */
   sum16(off: number, len: number): number {
-    const cap = this.ring.length;
     if (len <= 0) return 0;
+    if (this.mqHead !== null) this.mqFlush();
+    const cap = this.ring.length;
     const start = (this.rhead + off) & (cap - 1);
     const first = Math.min(len, cap - start);
     let s = sum16(this.ring, start, first);
@@ -137,7 +226,21 @@ export class Sockbuf {
   sbdrop(len: number): void {
     if (len > this.sb_datacc) len = this.sb_datacc;
     if (len <= 0) return;
-    this.rhead = (this.rhead + len) & (this.ring.length - 1);
+    if (this.mqHead !== null) {
+      let skip = this.mqSkip + len;
+      let m: Mbuf | null = this.mqHead;
+      while (m !== null && skip >= m.len) {
+        skip -= m.len;
+        const next: Mbuf | null = m.m_nextpkt;
+        m.m_nextpkt = null;
+        m.free();
+        this.mqCount--;
+        m = next;
+      }
+      this.mqHead = m;
+      if (m === null) this.mqTail = null;
+      this.mqSkip = m === null ? 0 : skip;
+    } else this.rhead = (this.rhead + len) & (this.ring.length - 1);
     this.sb_cc -= len;
     this.sb_datacc -= len;
     if (this.sb_datacc === 0) this.rhead = 0;

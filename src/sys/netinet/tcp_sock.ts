@@ -68,10 +68,9 @@ export function sbreserve(sb: Sockbuf, n: number): boolean {
   return sb.sbreserve(n);
 }
 
-/** sbappendstream(): the data of m (all of it) to sb; m is freed. */
+/** sbappendstream(): the data of m (all of it) to sb; m belongs to sb afterwards (kept or copied and freed). */
 export function sbappendstream(sb: Sockbuf, m: Mbuf): void {
-  sb.sbappendstream(m.buf, m.off, m.len);
-  m.free();
+  sb.sbappendstream_m(m);
 }
 
 /** m_copydata(so_snd.sb_mb, off, len, dst): bytes still queued for (re)transmission. */
