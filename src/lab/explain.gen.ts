@@ -599,13 +599,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ibytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 454,
+    "line": 455,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 488,
+    "line": 489,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -653,13 +653,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ipackets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 453,
+    "line": 454,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 487,
+    "line": 488,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -673,13 +673,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 461,
+    "line": 462,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 496,
+    "line": 497,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -719,7 +719,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 262,
+    "line": 263,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -735,7 +735,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_omcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 263,
+    "line": 264,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -755,7 +755,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 261,
+    "line": 262,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -763,18 +763,68 @@ export const EXPLAIN: ExplainIndex = {
   "if_oqdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 256,
+    "line": 257,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 329,
+    "line": 330,
     "fn": "ifq_purge",
     "cond": "always"
    }
   ],
   "ifiq_bytes": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 452,
+    "fn": "ifiq_input",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 487,
+    "fn": "ifiq_enqueue",
+    "cond": "always"
+   }
+  ],
+  "ifiq_dequeues": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 510,
+    "fn": "ifiq_process",
+    "cond": "always"
+   }
+  ],
+  "ifiq_enqueues": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 468,
+    "fn": "ifiq_input",
+    "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 501,
+    "fn": "ifiq_enqueue",
+    "cond": "always"
+   }
+  ],
+  "ifiq_fdrops": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 453,
+    "fn": "ifiq_input",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 491,
+    "fn": "ifiq_enqueue",
+    "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
+   }
+  ],
+  "ifiq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
     "line": 451,
@@ -788,66 +838,16 @@ export const EXPLAIN: ExplainIndex = {
     "cond": "always"
    }
   ],
-  "ifiq_dequeues": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 509,
-    "fn": "ifiq_process",
-    "cond": "always"
-   }
-  ],
-  "ifiq_enqueues": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 467,
-    "fn": "ifiq_input",
-    "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 500,
-    "fn": "ifiq_enqueue",
-    "cond": "always"
-   }
-  ],
-  "ifiq_fdrops": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 452,
-    "fn": "ifiq_input",
-    "cond": "always"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 490,
-    "fn": "ifiq_enqueue",
-    "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
-   }
-  ],
-  "ifiq_packets": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 450,
-    "fn": "ifiq_input",
-    "cond": "always"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 485,
-    "fn": "ifiq_enqueue",
-    "cond": "always"
-   }
-  ],
   "ifiq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 460,
+    "line": 461,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 495,
+    "line": 496,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -855,7 +855,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 248,
+    "line": 249,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -863,7 +863,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_len": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 253,
+    "line": 254,
     "fn": "ifq_enqueue",
     "cond": "dm === null"
    }
@@ -871,7 +871,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_mcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 249,
+    "line": 250,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -879,7 +879,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_oactives": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 303,
+    "line": 304,
     "fn": "ifq_set_oactive",
     "cond": "!ifq.ifq_oactive"
    }
@@ -887,7 +887,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 247,
+    "line": 248,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -895,13 +895,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 255,
+    "line": 256,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 328,
+    "line": 329,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -1571,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1293,
+    "line": 1403,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1305,
+    "line": 1415,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1681,7 +1681,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1262,
+    "line": 1372,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3264,7 +3264,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1201,
+   "line": 1261,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

@@ -42,6 +42,7 @@ import * as errno_ from '../sys/errno.js';
 import { traceEvent, traceSegment } from '../kern/kern_trace.js';
 import type { Ifnet } from './if.js';
 import { BPF_DIRECTION_IN, DLT_EN10MB } from './bpf.js';
+import { pf_prefetch } from './pf.js';
 
 // Imported constants and functions as the module's own constants: V8
 // folds a module's const like a literal, but reads an imported binding from
@@ -514,6 +515,9 @@ function ifiq_process(ifiq: IfiQueue): void {
 
 /** if_input_process(): link-layer input of every packet of a batch. */
 export function if_input_process(ifp: Ifnet, ml: MbufList): void {
+  // pf's state lookups of the whole batch, started together (only reads)
+  const pf = ifp.kernel.pf;
+  if (pf !== null && pf.running && ml.len > 1) pf_prefetch(pf, ifp, ml);
   for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) {
     if (ifp.kernel.trace !== null) ifp.kernel.trace.evi(ifp.kernel, m, T_IF_INPUT_PROCESS, ifp);
     ifp.if_input(ifp, m);

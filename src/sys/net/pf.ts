@@ -27,6 +27,7 @@ import { MbufList, PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
 import type { Ifnet } from './if.js';
 import { Task } from '../kern/kern_task.js';
 import type { Timeout } from '../kern/kern_timeout.js';
+import type { World } from '../kern/kern_clock.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
@@ -545,6 +546,12 @@ export class PfState {
   get src_nodes(): boolean { return (this.i(ST_FLAGS) & PFSTATE_SRCNODE) !== 0; }
 }
 
+/** Bits of a hash table entry that hold the key number + 1 (keys 2s and 2s + 1 of up to 2^21 states). */
+const HT_KBITS = 23;
+const HT_KX = (1 << HT_KBITS) - 1;
+/** the fingerprint bits of an entry (the hash's top bits) */
+const HT_FP = ~HT_KX;
+
 /** The state store and its hash table (open addressing, linear probing). */
 export class PfStateStore {
   cap = 0;
@@ -556,8 +563,13 @@ export class PfStateStore {
   kd = new Int32Array(0);
   free = new Int32Array(0);
   nfree = 0;
-  /** the hash table: per slot, key number + 1 (0 empty) and the key's hash */
-  ht = new Int32Array(2 * 1024);
+  /**
+   * the hash table: one word per slot, 0 empty, else the key number + 1 in
+   * the low HT_KBITS bits and the top bits of the key's hash (a fingerprint:
+   * a probe reads another key only when they agree) above; 4 bytes a slot,
+   * so the table a state hit probes at random stays small
+   */
+  ht = new Int32Array(1024);
   hmask = 1023;
   hcount = 0;
   head = -1;
@@ -580,6 +592,7 @@ export class PfStateStore {
   private grow(): void {
     const old = this.cap;
     const cap = old === 0 ? 1024 : old * 2;
+    if (2 * cap > HT_KX) throw new RangeError(`pf: state table full (${old} states)`);
     const si = new Int32Array(cap * ST_N);
     si.set(this.si);
     this.si = si;
@@ -613,9 +626,30 @@ export class PfStateStore {
     const ht = this.ht;
     const mask = this.hmask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const v = ht[2 * i]!;
+      const v = ht[i]!;
       if (v === 0) return -1;
-      if (ht[2 * i + 1] === h && pf_key_eq(this.kd, (v - 1) * K_N, meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) return v - 1;
+      if (((v ^ h) & HT_FP) === 0) {
+        const kx = (v & HT_KX) - 1;
+        if (pf_key_eq(this.kd, kx * K_N, meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) return kx;
+      }
+    }
+  }
+
+  /** lookup() of an IPv4 key (addresses' words 1..3 zero), the comparison written out for pf_test_fast4. */
+  lookup4(meta: number, a0: number, b0: number, ports: number, h: number): number {
+    const ht = this.ht;
+    const kd = this.kd;
+    const mask = this.hmask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const v = ht[i]!;
+      if (v === 0) return -1;
+      if (((v ^ h) & HT_FP) === 0) {
+        const kx = (v & HT_KX) - 1;
+        const o = kx * K_N;
+        if (kd[o + K_A] === a0 && kd[o + K_B] === b0 && kd[o + K_PORTS] === ports && kd[o + K_META] === meta &&
+            (kd[o + K_A + 1]! | kd[o + K_A + 2]! | kd[o + K_A + 3]! | kd[o + K_B + 1]! | kd[o + K_B + 2]! | kd[o + K_B + 3]!) === 0)
+          return kx;
+      }
     }
   }
 
@@ -632,45 +666,50 @@ export class PfStateStore {
     const ht = this.ht;
     const mask = this.hmask;
     let i = h & mask;
-    while (ht[2 * i] !== 0) i = (i + 1) & mask;
-    ht[2 * i] = kx + 1;
-    ht[2 * i + 1] = h;
+    while (ht[i] !== 0) i = (i + 1) & mask;
+    ht[i] = (h & HT_FP) | (kx + 1);
     this.hcount++;
+  }
+
+  /** The home slot of table entry v (its key's hash, masked). */
+  private home(v: number): number {
+    return this.kd[((v & HT_KX) - 1) * K_N + K_HASH]! & this.hmask;
   }
 
   /** Take key kx out of the table (backward-shift deletion: no tombstones). */
   remove(kx: number): void {
     const ht = this.ht;
     const mask = this.hmask;
-    let i = this.kd[kx * K_N + K_HASH]! & mask;
-    while (ht[2 * i] !== kx + 1) {
-      if (ht[2 * i] === 0) return;
+    const h = this.kd[kx * K_N + K_HASH]!;
+    const e = (h & HT_FP) | (kx + 1);
+    let i = h & mask;
+    while (ht[i] !== e) {
+      if (ht[i] === 0) return;
       i = (i + 1) & mask;
     }
-    for (let j = (i + 1) & mask; ht[2 * j] !== 0; j = (j + 1) & mask) {
-      const home = ht[2 * j + 1]! & mask;
+    for (let j = (i + 1) & mask; ht[j] !== 0; j = (j + 1) & mask) {
+      const home = this.home(ht[j]!);
       // move j back to i unless its home lies cyclically in (i, j]
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        ht[2 * i] = ht[2 * j]!;
-        ht[2 * i + 1] = ht[2 * j + 1]!;
+        ht[i] = ht[j]!;
         i = j;
       }
     }
-    ht[2 * i] = 0;
+    ht[i] = 0;
     this.hcount--;
   }
 
   private rehash(n: number): void {
     const old = this.ht;
-    const ht = new Int32Array(2 * n);
+    const ht = new Int32Array(n);
     const mask = n - 1;
-    for (let j = 0; j < old.length; j += 2) {
+    const kd = this.kd;
+    for (let j = 0; j < old.length; j++) {
       const v = old[j]!;
       if (v === 0) continue;
-      let i = old[j + 1]! & mask;
-      while (ht[2 * i] !== 0) i = (i + 1) & mask;
-      ht[2 * i] = v;
-      ht[2 * i + 1] = old[j + 1]!;
+      let i = kd[((v & HT_KX) - 1) * K_N + K_HASH]! & mask;
+      while (ht[i] !== 0) i = (i + 1) & mask;
+      ht[i] = v;
     }
     this.ht = ht;
     this.hmask = mask;
@@ -885,8 +924,18 @@ export class Pf {
   taken = false;
   /** rules evaluated for the last rule test (bench: ns per rule) */
   evals = 0;
+  /** pf_prefetch()'s scratch (the hashes) and the fold of what it read */
+  readonly pfh = new Int32Array(PF_PREFETCH_N);
+  prefetched = 0;
+  /** the kernel's clock (k.world) */
+  private readonly world: World;
+  // uptime()'s second and the clock span [upStart, upEnd) it covers
+  private upSec = 0;
+  private upStart = 0;
+  private upEnd = 0;
 
   constructor(readonly k: Kernel) {
+    this.world = k.world;
     this.default_rule.nr = -1;
     this.default_rule.action = PF_PASS;
     this.hostid = k.random.arc4random() >>> 0;
@@ -898,7 +947,14 @@ export class Pf {
 
   /** getuptime() */
   uptime(): number {
-    return Math.floor(this.k.world.now / 1e9);
+    // the second of the last call, while the clock is still in it (no division per packet)
+    const now = this.world.now;
+    if (now < this.upEnd && now >= this.upStart) return this.upSec;
+    const sec = Math.floor(now / 1e9);
+    this.upSec = sec;
+    this.upStart = sec * 1e9;
+    this.upEnd = this.upStart + 1e9;
+    return sec;
   }
 
   nextStateId(): number {
@@ -1104,12 +1160,16 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
       if (pk >= 2 * st.cap) pk = -1;
       else {
         const rev = kd[pk * K_N + K_REV]! - 1;
-        if (rev >= 0 && st.live(rev) && pf_key_eq(kd, rev * K_N, meta, a0, 0, 0, 0, b0, 0, 0, 0, ports)) kx = rev;
+        // st.live(rev) and pf_key_eq(), written out (the first words first: a miss fails there)
+        const ro = rev * K_N;
+        if (rev >= 0 && kd[ro + K_A] === a0 && kd[ro + K_B] === b0 && kd[ro + K_PORTS] === ports && kd[ro + K_META] === meta &&
+            (kd[ro + K_A + 1]! | kd[ro + K_A + 2]! | kd[ro + K_A + 3]! | kd[ro + K_B + 1]! | kd[ro + K_B + 2]! | kd[ro + K_B + 3]!) === 0 &&
+            st.si[(rev >>> 1) * ST_N + ST_NKEYS]! > (rev & 1)) kx = rev;
       }
     }
   }
   if (kx < 0) {
-    kx = st.lookup(meta, a0, 0, 0, 0, b0, 0, 0, 0, ports, pf_hash(meta, a0, 0, 0, 0, b0, 0, 0, 0, ports));
+    kx = st.lookup4(meta, a0, b0, ports, pf_hash(meta, a0, 0, 0, 0, b0, 0, 0, 0, ports));
     if (kx < 0) return PF_FAST_NONE;
     if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(kd, kx, pk);
   }
@@ -1203,6 +1263,56 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
   }
   if (dir === PF_IN) m.pf_statekey = kx;
   return PF_PASS;
+}
+
+/** Frames pf_prefetch() takes at a time (its scratch). */
+const PF_PREFETCH_N = 32;
+
+/**
+ * pf_prefetch(): start the state lookups of a batch of received frames
+ * together, before the stack takes them one by one (if_input_process()).
+ * A state hit's first access, its hash slot, is at a random place of a
+ * table that with many states is far beyond the caches, whatever order the
+ * flows come in; one packet at a time, each waits for its own miss.  Here
+ * the hash of every IPv4 TCP or UDP frame's inbound key is computed first,
+ * PF_PREFETCH_N frames at a time, then their slots are read in one tight
+ * loop, so the misses overlap.  (The key and the state a slot names are
+ * not read ahead: they depend on the slot, and reading them here stalled
+ * on it.)  It only reads, and folds what it read into pf.prefetched so the
+ * loads are not optimized away: a wrong guess (a frame pf skips, an
+ * options header, a slot of another key) costs a load, never a different
+ * decision.
+ */
+export function pf_prefetch(pf: Pf, ifp: Ifnet, ml: MbufList): void {
+  const st = pf.st;
+  const hs = pf.pfh;
+  const meta0 = AF_INET | (ifp.if_rdomain << 16);
+  let acc = 0;
+  let n = 0;
+  for (let m = ml.head; m !== null; m = m.m_nextpkt) {
+    const b = m.buf;
+    const e = m.off;
+    const o = e + 14;
+    // Ethernet, IPv4 without options: the key pf_test_fast4() will look up
+    if (m.len >= 38 && b[e + 12] === 0x08 && b[e + 13] === 0x00 && b[o] === 0x45) {
+      const proto = b[o + 9]!;
+      if (proto === IPPROTO_UDP || proto === IPPROTO_TCP) {
+        const t = o + 20;
+        hs[n++] = pf_hash(meta0 | (proto << 8),
+          (b[o + 12]! << 24) | (b[o + 13]! << 16) | (b[o + 14]! << 8) | b[o + 15]!, 0, 0, 0,
+          (b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!, 0, 0, 0,
+          (b[t]! << 24) | (b[t + 1]! << 16) | (b[t + 2]! << 8) | b[t + 3]!);
+      }
+    }
+    if (n === PF_PREFETCH_N || (n !== 0 && m.m_nextpkt === null)) {
+      const ht = st.ht;
+      const mask = st.hmask;
+      for (let i = 0; i < n; i++) acc ^= ht[hs[i]! & mask]!;
+      n = 0;
+    }
+  }
+  // a small integer: a field that stays a Smi, no heap number
+  pf.prefetched = acc & 0xffff;
 }
 
 /** The pd fields pf_counters_inc() and the TCP state code read, for pf_test_fast4. */

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AF_INET, PF_FWD, PF_IN, PfStateStore, pf_key_set, pf_remove_state, pf_test } from '../../../src/sys/net/pf.js';
+import { AF_INET, PF_FWD, PF_IN, PfStateStore, pf_key_set, pf_prefetch, pf_remove_state, pf_test } from '../../../src/sys/net/pf.js';
+import { MbufList } from '../../../src/sys/kern/uipc_mbuf.js';
+import type { Mbuf } from '../../../src/sys/kern/uipc_mbuf.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
 import { threeHosts, ip } from '../netinet/lab.js';
 import { pfctl, loadPf, udpBytes } from './pf_lab.js';
@@ -116,4 +118,46 @@ test('sk_reverse: the OUT pass starts from the IN state key\'s reverse; a stale 
     '   age 00:00:00, expires in 00:01:00, 1:0 pkts, 32:0 bytes, rule 0',
     '',
   ].join('\n'));
+});
+
+/** An Ethernet frame (type `type`) around datagram d, in an mbuf of k. */
+function etherMbuf(k: Kernel, d: Uint8Array, type = 0x0800): Mbuf {
+  const b = new Uint8Array(14 + d.length);
+  b[12] = type >> 8;
+  b[13] = type & 0xff;
+  b.set(d, 14);
+  const m = k.mbufs.get(b.length)!;
+  m.setBytes(b);
+  return m;
+}
+
+test('pf_prefetch: reads the hash slot where pf_test(IN) finds the frame\'s state; frames it cannot look up are skipped', () => {
+  const { r } = threeHosts();
+  const k = r.k;
+  loadPf(k, 'pass\n');
+  const pf = k.pf!;
+  const em0 = k.ifnets.find((i) => i?.if_xname === 'em0')!;
+  const x = udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000, 53);
+  forwardThrough(k, x);
+  // state 0's wire key (key 0) is in the table: its slot holds key number + 1 in its low bits
+  const slot = [...pf.st.ht].find((v) => (v & 0x7fffff) === 0 + 1);
+  assert.notEqual(slot, undefined);
+  const batch = (frames: Mbuf[]): number => {
+    const ml = new MbufList();
+    for (const m of frames) ml.enqueue(m);
+    pf.prefetched = -1;
+    pf_prefetch(pf, em0, ml);
+    ml.purge();
+    return pf.prefetched;
+  };
+  assert.equal(batch([etherMbuf(k, x)]), slot! & 0xffff);
+  // an ARP frame, a datagram with IP options, another flow (no state: its slot is empty): nothing more is read
+  const opts = new Uint8Array(x.length + 4);
+  opts.set(x.subarray(0, 20));
+  opts.set(x.subarray(20), 24);
+  opts[0] = 0x46;
+  const other = udpBytes(ip('192.0.2.11'), ip('198.51.100.20'), 1000, 53);
+  assert.equal(batch([etherMbuf(k, x, 0x0806), etherMbuf(k, opts), etherMbuf(k, other), etherMbuf(k, x)]), slot! & 0xffff);
+  // the same frame twice: its slot read twice (folded away)
+  assert.equal(batch([etherMbuf(k, x), etherMbuf(k, x)]), 0);
 });
