@@ -433,7 +433,8 @@ export const SC_RTADDR6 = 8;
 /** the source nodes (pf_src.ts), one word per type PF_SN_NONE..PF_SN_ROUTE: node number + 1, 0 none */
 export const SC_SN = 12;
 export const SC_N = 16;
-// state key fields (K_*), stride K_N (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same)
+// state key fields (K_*), stride K_N (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same);
+// wire keys are kept apart from stack keys (PfStateStore.ko()), so the keys a state hit reads lie next to each other
 /** af | proto << 8 | rdomain << 16 */
 export const K_META = 0;
 /** addr[0], four words */
@@ -465,7 +466,7 @@ export class PfStateKey {
     readonly kx: number,
   ) {}
   private w(i: number): number {
-    return this.pf.st.kd[this.kx * K_N + i]!;
+    return this.pf.st.kd[this.pf.st.ko(this.kx) + i]!;
   }
   get af(): number { return this.w(K_META) & 0xff; }
   get proto(): number { return (this.w(K_META) >>> 8) & 0xff; }
@@ -603,8 +604,10 @@ export class PfStateStore {
     const sid = new Float64Array(cap);
     sid.set(this.sid);
     this.sid = sid;
+    // the wire keys, then the stack keys (at cap * K_N)
     const kd = new Int32Array(cap * 2 * K_N);
-    kd.set(this.kd);
+    kd.set(this.kd.subarray(0, old * K_N), 0);
+    kd.set(this.kd.subarray(old * K_N, 2 * old * K_N), cap * K_N);
     this.kd = kd;
     const free = new Int32Array(cap);
     free.set(this.free.subarray(0, this.nfree));
@@ -630,7 +633,7 @@ export class PfStateStore {
       if (v === 0) return -1;
       if (((v ^ h) & HT_FP) === 0) {
         const kx = (v & HT_KX) - 1;
-        if (pf_key_eq(this.kd, kx * K_N, meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) return kx;
+        if (pf_key_eq(this.kd, this.ko(kx), meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) return kx;
       }
     }
   }
@@ -645,7 +648,7 @@ export class PfStateStore {
       if (v === 0) return -1;
       if (((v ^ h) & HT_FP) === 0) {
         const kx = (v & HT_KX) - 1;
-        const o = kx * K_N;
+        const o = ((kx & 1) * this.cap + (kx >>> 1)) * K_N;
         if (kd[o + K_A] === a0 && kd[o + K_B] === b0 && kd[o + K_PORTS] === ports && kd[o + K_META] === meta &&
             (kd[o + K_A + 1]! | kd[o + K_A + 2]! | kd[o + K_A + 3]! | kd[o + K_B + 1]! | kd[o + K_B + 2]! | kd[o + K_B + 3]!) === 0)
           return kx;
@@ -659,10 +662,15 @@ export class PfStateStore {
     return n > (kx & 1);
   }
 
+  /** The offset of key kx in kd: wire keys (2s) at s * K_N, stack keys (2s + 1) at (cap + s) * K_N. */
+  ko(kx: number): number {
+    return ((kx & 1) * this.cap + (kx >>> 1)) * K_N;
+  }
+
   /** Put key kx (written, with its hash) in the table. */
   insert(kx: number): void {
     if ((this.hcount + 1) * 2 > this.hmask + 1) this.rehash((this.hmask + 1) * 2);
-    const h = this.kd[kx * K_N + K_HASH]!;
+    const h = this.kd[this.ko(kx) + K_HASH]!;
     const ht = this.ht;
     const mask = this.hmask;
     let i = h & mask;
@@ -673,14 +681,14 @@ export class PfStateStore {
 
   /** The home slot of table entry v (its key's hash, masked). */
   private home(v: number): number {
-    return this.kd[((v & HT_KX) - 1) * K_N + K_HASH]! & this.hmask;
+    return this.kd[this.ko((v & HT_KX) - 1) + K_HASH]! & this.hmask;
   }
 
   /** Take key kx out of the table (backward-shift deletion: no tombstones). */
   remove(kx: number): void {
     const ht = this.ht;
     const mask = this.hmask;
-    const h = this.kd[kx * K_N + K_HASH]!;
+    const h = this.kd[this.ko(kx) + K_HASH]!;
     const e = (h & HT_FP) | (kx + 1);
     let i = h & mask;
     while (ht[i] !== e) {
@@ -707,7 +715,7 @@ export class PfStateStore {
     for (let j = 0; j < old.length; j++) {
       const v = old[j]!;
       if (v === 0) continue;
-      let i = kd[((v & HT_KX) - 1) * K_N + K_HASH]! & mask;
+      let i = kd[this.ko((v & HT_KX) - 1) + K_HASH]! & mask;
       while (ht[i] !== 0) i = (i + 1) & mask;
       ht[i] = v;
     }
@@ -1159,9 +1167,9 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
       m.pf_statekey = -1;
       if (pk >= 2 * st.cap) pk = -1;
       else {
-        const rev = kd[pk * K_N + K_REV]! - 1;
+        const rev = kd[st.ko(pk) + K_REV]! - 1;
         // st.live(rev) and pf_key_eq(), written out (the first words first: a miss fails there)
-        const ro = rev * K_N;
+        const ro = st.ko(rev);
         if (rev >= 0 && kd[ro + K_A] === a0 && kd[ro + K_B] === b0 && kd[ro + K_PORTS] === ports && kd[ro + K_META] === meta &&
             (kd[ro + K_A + 1]! | kd[ro + K_A + 2]! | kd[ro + K_A + 3]! | kd[ro + K_B + 1]! | kd[ro + K_B + 2]! | kd[ro + K_B + 3]!) === 0 &&
             st.si[(rev >>> 1) * ST_N + ST_NKEYS]! > (rev & 1)) kx = rev;
@@ -1171,7 +1179,7 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
   if (kx < 0) {
     kx = st.lookup4(meta, a0, b0, ports, pf_hash(meta, a0, 0, 0, 0, b0, 0, 0, 0, ports));
     if (kx < 0) return PF_FAST_NONE;
-    if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(kd, kx, pk);
+    if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(st, kx, pk);
   }
   const s = kx >>> 1;
   const si = st.si;
@@ -1728,15 +1736,15 @@ function pf_find_state(pf: Pf, pd: PfPdesc): number {
       pd.m.pf_statekey = -1;
       if (pk >= 2 * st.cap) pk = -1;
       else {
-        const rev = kd[pk * K_N + K_REV]! - 1;
-        if (rev >= 0 && st.live(rev) && pf_key_eq(kd, rev * K_N, meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) kx = rev;
+        const rev = kd[st.ko(pk) + K_REV]! - 1;
+        if (rev >= 0 && st.live(rev) && pf_key_eq(kd, st.ko(rev), meta, a0, a1, a2, a3, b0, b1, b2, b3, ports)) kx = rev;
       }
     }
   }
   if (kx < 0) {
     kx = st.lookup(meta, a0, a1, a2, a3, b0, b1, b2, b3, ports, pf_hash(meta, a0, a1, a2, a3, b0, b1, b2, b3, ports));
     if (kx < 0) return -1;
-    if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(kd, kx, pk);
+    if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(st, kx, pk);
   }
   const s = kx >>> 1;
   const si = st.si;
@@ -1751,9 +1759,10 @@ function pf_find_state(pf: Pf, pd: PfPdesc): number {
 }
 
 /** pf_state_key_link_reverse(): link keys kx and pk both ways when they are exact opposites (pf_compare_state_keys). */
-function pf_state_key_link_reverse(kd: Int32Array, kx: number, pk: number): void {
-  const o = kx * K_N;
-  const p = pk * K_N;
+function pf_state_key_link_reverse(st: PfStateStore, kx: number, pk: number): void {
+  const kd = st.kd;
+  const o = st.ko(kx);
+  const p = st.ko(pk);
   const ports = kd[o + K_PORTS]!;
   if (kd[p + K_META] !== kd[o + K_META] || kd[p + K_PORTS] !== ((ports << 16) | (ports >>> 16))) return;
   for (let i = 0; i < 4; i++) if (kd[p + K_A + i] !== kd[o + K_B + i] || kd[p + K_B + i] !== kd[o + K_A + i]) return;
@@ -1818,15 +1827,14 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
   // translate, if the state does (af-to: pf_test translates the whole packet after the counters)
   if (si[b + ST_NKEYS] === 2) {
     if ((si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0) pf_afto_state(pf, pd, s);
-    else pf_translate_to_key(pd, pd.didx === 1 ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
+    else pf_translate_to_key(pd, pf.st.ko(pd.didx === 1 ? 2 * s + 1 : 2 * s), pf.st.kd, pd.sidx);
   }
   pf.ctx_reason = -2;
   return s;
 }
 
-/** Rewrite the packet's addresses and ports to those of key kx (sidx: the source's index in the key). */
-function pf_translate_to_key(pd: PfPdesc, kx: number, kd: Int32Array, sidx: number): void {
-  const o = kx * K_N;
+/** Rewrite the packet's addresses and ports to those of the key at kd[o] (sidx: the source's index in the key). */
+function pf_translate_to_key(pd: PfPdesc, o: number, kd: Int32Array, sidx: number): void {
   const ports = kd[o + K_PORTS]!;
   const sa = sidx === 0 ? o + K_A : o + K_B;
   const da = sidx === 0 ? o + K_B : o + K_A;
@@ -2131,7 +2139,7 @@ function pf_halfopen_update(pf: Pf, s: number): void {
   const si = pf.st.si;
   const b = s * ST_N;
   const ss = si[b + ST_SRC + PR_STATE]!;
-  const ho = ((pf.st.kd[2 * s * K_N + K_META]! >>> 8) & 0xff) === IPPROTO_TCP && ss !== TCPS_CLOSED && ss < TCPS_ESTABLISHED ? 1 : 0;
+  const ho = ((pf.st.kd[pf.st.ko(2 * s) + K_META]! >>> 8) & 0xff) === IPPROTO_TCP && ss !== TCPS_CLOSED && ss < TCPS_ESTABLISHED ? 1 : 0;
   if (ho !== si[b + ST_HALFOPEN]) {
     si[b + ST_HALFOPEN] = ho;
     pf.states_halfopen += ho !== 0 ? 1 : -1;
@@ -2189,7 +2197,7 @@ function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
   if (translates && (kx & 1) !== (odir === PF_IN ? 0 : 1)) return -1;
   if (translates) {
     // translate the quoted header and the outer address back
-    const o = (pd.didx === 1 ? 2 * s + 1 : 2 * s) * K_N;
+    const o = st.ko(pd.didx === 1 ? 2 * s + 1 : 2 * s);
     const qsrcIdx = odir === PF_IN ? 0 : 1;
     const na = st.kd[o + (qsrcIdx === 0 ? K_A : K_B)]!;
     const np = qsrcIdx === 0 ? st.kd[o + K_PORTS]! >>> 16 : st.kd[o + K_PORTS]! & 0xffff;
@@ -2607,7 +2615,7 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
         pd.dir === PF_IN && pd.naf === pd.af)
       return pf_synproxy_create(pf, pd, s, r);
     if (pf.st.si[s * ST_N + ST_NKEYS] === 2 && pd.naf === pd.af)
-      pf_translate_to_key(pd, pd.dir === PF_IN ? 2 * s + 1 : 2 * s, pf.st.kd, pd.sidx);
+      pf_translate_to_key(pd, pf.st.ko(pd.dir === PF_IN ? 2 * s + 1 : 2 * s), pf.st.kd, pd.sidx);
   } else if (pd.naf === pd.af && (pd.ns0 !== pd.s0 || pd.nd0 !== pd.d0 || pd.nsport !== pd.osport || pd.ndport !== pd.odport ||
              pd.ns1 !== pd.s1 || pd.nd1 !== pd.d1 || pd.ns2 !== pd.s2 || pd.nd2 !== pd.d2 || pd.ns3 !== pd.s3 || pd.nd3 !== pd.d3)) {
     // no state: translate this packet only
@@ -2658,7 +2666,8 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   const s = st.alloc();
   const kd = st.kd;
   // pf_state_key_setup(): wire = as the packet arrived, stack = translated
-  const o1 = 2 * s * K_N;
+  const o1 = st.ko(2 * s);
+  const o2 = st.ko(2 * s + 1);
   if (pd.sidx === 0)
     pf_key_set(kd, o1, pd.af, pd.proto, pd.rdomain, pd.s0, pd.s1, pd.s2, pd.s3, pd.osport, pd.d0, pd.d1, pd.d2, pd.d3, pd.odport);
   else
@@ -2667,12 +2676,11 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   if (pd.naf !== pd.af) {
     // af-to: the stack key in the other family, inbound there (destination at 0, the translated source at 1)
     nkeys = 2;
-    pf_key_set(kd, o1 + K_N, pd.naf, pf_afto_proto(pd.proto), pd.rdomain,
+    pf_key_set(kd, o2, pd.naf, pf_afto_proto(pd.proto), pd.rdomain,
       pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
   } else if (pd.ns0 !== pd.s0 || pd.ns1 !== pd.s1 || pd.ns2 !== pd.s2 || pd.ns3 !== pd.s3 || pd.nsport !== pd.osport ||
       pd.nd0 !== pd.d0 || pd.nd1 !== pd.d1 || pd.nd2 !== pd.d2 || pd.nd3 !== pd.d3 || pd.ndport !== pd.odport) {
     nkeys = 2;
-    const o2 = o1 + K_N;
     if (pd.sidx === 0)
       pf_key_set(kd, o2, pd.af, pd.proto, pd.rdomain, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
     else
@@ -2812,7 +2820,7 @@ export function pf_state_insert(pf: Pf, s: number): boolean {
   const si = st.si;
   const nkeys = si[s * ST_N + ST_NKEYS]!;
   for (let k = 0; k < nkeys; k++) {
-    const o = (2 * s + k) * K_N;
+    const o = st.ko(2 * s + k);
     const q = pf.sk;
     for (let i = 0; i < K_N; i++) q[i] = st.kd[o + i]!;
     const kx = st.find(q, q[K_HASH]!);

@@ -45,7 +45,7 @@ import type { Mbuf } from '../kern/uipc_mbuf.js';
 import { M_ICMP_CSUM_OUT, M_TCP_CSUM_OUT, M_UDP_CSUM_OUT, PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
 import type { KRule, Pf, PfPdesc } from './pf.js';
 import {
-  AF_INET, AF_INET6, K_A, K_B, K_META, K_N, K_PORTS, PF_DUPTO, PF_IN, PF_OUT, PF_REPLYTO, PF_VPROTO_FRAGMENT, PFRES_MEMORY,
+  AF_INET, AF_INET6, K_A, K_B, K_META, K_PORTS, PF_DUPTO, PF_IN, PF_OUT, PF_REPLYTO, PF_VPROTO_FRAGMENT, PFRES_MEMORY,
   PFRES_NOROUTE, PFRES_PROTCKSUM, PFRES_TRANSLATE, REASON_SET, SC_N, SC_RTADDR, SC_RTADDR6, SC_RTIF, ST_DIR, ST_N, pf_find_key, pf_key_set,
   pf_test,
 } from './pf.js';
@@ -301,13 +301,13 @@ export function pf_get_transaddr_af(pf: Pf, r: KRule, pd: PfPdesc): number {
 
 /** The key of af-to state s in the family other than af: its offset in kd. */
 function otherKey(pf: Pf, s: number, af: number): number {
-  const o = 2 * s * K_N;
-  return (pf.st.kd[o + K_META]! & 0xff) === af ? o + K_N : o;
+  const o = pf.st.ko(2 * s);
+  return (pf.st.kd[o + K_META]! & 0xff) === af ? pf.st.ko(2 * s + 1) : o;
 }
 
 /** The packet goes the state's way (its src peer sends): for af-to states, by the family it arrived in. */
 export function pf_afto_reversed(pf: Pf, pd: PfPdesc, s: number): boolean {
-  return (pf.st.kd[2 * s * K_N + K_META]! & 0xff) !== pd.af;
+  return (pf.st.kd[pf.st.ko(2 * s) + K_META]! & 0xff) !== pd.af;
 }
 
 /**

@@ -41,7 +41,7 @@ import type { Timeout } from '../kern/kern_timeout.js';
 import type { Ifnet } from './if.js';
 import type { KPool, KRule, Pf, PfPdesc } from './pf.js';
 import {
-  AF_INET, K_A, K_B, K_META, K_N, PF_IN, PF_OUT, PFSTATE_SRCNODE, PFTM_PURGE, PFTM_INTERVAL, PFTM_SRC_NODE,
+  AF_INET, K_A, K_B, K_META, PF_IN, PF_OUT, PFSTATE_SRCNODE, PFTM_PURGE, PFTM_INTERVAL, PFTM_SRC_NODE,
   SC_N, SC_SN, SC_TCPEST, ST_DIR, ST_FLAGS, ST_N, ST_RULE, ST_SRC, ST_DST, ST_TIMEOUT, PR_STATE,
   ST_HALFOPEN, PF_LIMIT_SRC_NODES, pf_rule_ref, pf_states_each,
 } from './pf.js';
@@ -420,7 +420,7 @@ export function pf_src_connlimit(pf: Pf, s: number): boolean {
     k.trace.branch(k, pf.pd.m, `pf_src_connlimit: ${r.maxSrcConn !== 0 && r.maxSrcConn < sn.conn ? `max-src-conn ${r.maxSrcConn}` : `max-src-conn-rate ${r.maxSrcConnRateLimit}/${r.maxSrcConnRateSeconds}`} reached → ${r.overloadTbl !== null ? `overload <${r.overloadTbl.name}>${r.flush !== 0 ? ', flush, ' : ', '}` : ''}state killed`, 'src-limit');
   if (r.overloadTbl !== null) {
     pf.lcounters[LCNT_OVERLOAD_TABLE]++;
-    const af = pf.st.kd[2 * s * K_N + K_META]! & 0xff;
+    const af = pf.st.kd[pf.st.ko(2 * s) + K_META]! & 0xff;
     let log = '';
     if (pf.debug >= LOG_NOTICE) log = `pf: pf_src_connlimit: blocking address ${pf_host_text(af, sn.a0, sn.a1, sn.a2, sn.a3)}`;
     // pfr_insert_kentry(): a host entry, unless it is there already
@@ -433,7 +433,7 @@ export function pf_src_connlimit(pf: Pf, s: number): boolean {
       const dir = pf.st.si[s * ST_N + ST_DIR]!;
       // states from this source: (only those of the same rule unless flush global)
       const killed = pf_states_each(pf, (o) => {
-        const w = 2 * o * K_N;
+        const w = pf.st.ko(2 * o);
         if ((kd[w + K_META]! & 0xff) !== af) return false;
         const base = dir === PF_OUT ? w + K_B : dir === PF_IN ? w + K_A : -1;
         if (base < 0 || kd[base] !== sn.a0) return false;

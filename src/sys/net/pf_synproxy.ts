@@ -27,7 +27,7 @@
  */
 import type { KRule, Pf, PfPdesc } from './pf.js';
 import {
-  AF_INET, K_A, K_B, K_META, K_N, K_PORTS, PF_DROP, PF_PASS, PF_TCPS_PROXY_DST, PF_TCPS_PROXY_SRC, PFRES_MEMORY, PFRES_SRCLIMIT,
+  AF_INET, K_A, K_B, K_META, K_PORTS, PF_DROP, PF_PASS, PF_TCPS_PROXY_DST, PF_TCPS_PROXY_SRC, PFRES_MEMORY, PFRES_SRCLIMIT,
   PFRES_SYNPROXY, PR_MAXWIN, PR_MSS, PR_SEQDIFF, PR_SEQHI, PR_SEQLO, PR_STATE, PR_WSCALE, REASON_SET, ST_DIR, ST_DST,
   ST_FLAGS, ST_HALFOPEN, ST_N, ST_NKEYS, ST_SRC, TCPS_ESTABLISHED, PFSTATE_SRCNODE, PFSTATE_SYNPROXY,
 } from './pf.js';
@@ -232,7 +232,7 @@ export function pf_synproxy_create(pf: Pf, pd: PfPdesc, s: number, r: KRule): nu
 
 /** Key i (0 wire, 1 stack) of state s: its word offset in pf.st.kd. */
 function keyOff(pf: Pf, s: number, i: number): number {
-  return (2 * s + (i === 1 && pf.st.si[s * ST_N + ST_NKEYS] === 2 ? 1 : 0)) * K_N;
+  return pf.st.ko(2 * s + (i === 1 && pf.st.si[s * ST_N + ST_NKEYS] === 2 ? 1 : 0));
 }
 
 function keyPort(kd: Int32Array, o: number, i: number): number {

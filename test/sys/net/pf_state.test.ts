@@ -13,7 +13,7 @@ const K_REV = 11;
 
 /** Keys of state s: wire 2s (its words derived from s). */
 function keyOf(st: PfStateStore, s: number, salt: number): void {
-  pf_key_set(st.kd, 2 * s * K_N, 2, 17, 0, (0xc0000200 + (s % 251)) | 0, 0, 0, 0, 1024 + (s % 977) + salt, 0xc6336414 | 0, 0, 0, 0, 9);
+  pf_key_set(st.kd, st.ko(2 * s), 2, 17, 0, (0xc0000200 + (s % 251)) | 0, 0, 0, 0, 1024 + (s % 977) + salt, 0xc6336414 | 0, 0, 0, 0, 9);
 }
 
 test('state store: open addressing with backward-shift deletion finds every live key, none removed', () => {
@@ -31,7 +31,7 @@ test('state store: open addressing with backward-shift deletion finds every live
       const salt = rnd(40);
       const s = st.alloc();
       keyOf(st, s, salt);
-      for (let i = 0; i < K_N; i++) q[i] = st.kd[2 * s * K_N + i]!;
+      for (let i = 0; i < K_N; i++) q[i] = st.kd[st.ko(2 * s) + i]!;
       if (st.find(q, q[K_HASH]!) >= 0) {
         st.release(s);
         continue;
@@ -48,7 +48,7 @@ test('state store: open addressing with backward-shift deletion finds every live
   }
   assert.equal(st.hcount, live.size);
   for (const [s, salt] of live) {
-    const o = 2 * s * K_N;
+    const o = st.ko(2 * s);
     for (let i = 0; i < K_N; i++) q[i] = st.kd[o + i]!;
     assert.equal(st.find(q, q[K_HASH]!), 2 * s, `state ${s} salt ${salt}`);
   }
@@ -87,8 +87,8 @@ test('sk_reverse: the OUT pass starts from the IN state key\'s reverse; a stale 
   assert.equal(forwardThrough(k, x), 0);
   assert.equal(forwardThrough(k, x), 0);
   const kd = pf.st.kd;
-  assert.equal(kd[0 * K_N + K_REV], 2 + 1);
-  assert.equal(kd[2 * K_N + K_REV], 0 + 1);
+  assert.equal(kd[pf.st.ko(0) + K_REV], 2 + 1);
+  assert.equal(kd[pf.st.ko(2) + K_REV], 0 + 1);
   // the third follows the link: one search per pass all the same, the counters of both states
   const search = pf.fcounters[0]!;
   forwardThrough(k, x);
