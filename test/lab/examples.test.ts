@@ -45,6 +45,23 @@ test('the slides appear in the transcripts', async () => {
   assert.match(ps, /\nem0 tcp 192\.168\.0\.31:443 \(203\.0\.113\.48:443\) <- 10\.0\.3\.2:\d+ +ESTABLISHED:ESTABLISHED\n/);
   assert.match(ps, /\nem0 tcp 203\.0\.113\.48:(5[0-9]{4}|6[0-5][0-9]{3}) \(192\.168\.0\.31:\d+\) -> 10\.0\.2\.2:443 +ESTABLISHED:ESTABLISHED\n/);
   assert.match(ps, /rule 1\/\(match\) pass in on em0: 10\.0\.1\.2\.\d+ > 203\.0\.113\.48\.10031: S /);
+  // Protocol Statistics Counter, tcp: the slide's lines after a transfer over a lossy cable.
+  const ts = g('tcpstats.txt');
+  assert.match(ts, /\nclient# netstat -ss -p tcp\ntcp:\n\t[1-9]\d* packets sent\n\t\t[1-9]\d* data packets \([1-9]\d* bytes\)\n\t\t[1-9]\d* data packets? \([1-9]\d* bytes\) retransmitted\n/);
+  assert.match(ts, /\nrouter# netstat -ss -p tcp\ntcp:\n\t[1-9]\d* packets sent\n\t\t[1-9]\d* ack-only packets \([1-9]\d* delayed\)\n\t\t[1-9]\d* window update packets?\n/);
+  assert.match(ts, /\n\t[1-9]\d* SACK recovery episodes?\n/);
+  assert.match(ts, /\ntcps_sndrexmitpack: struct tcpstat[^\n]*\n {2}netstat: n data packets \(n bytes\) retransmitted\n/);
+  // Network Sockets: netstat -an as on the slide, TCP (foreign ports descending, then the listener), then UDP.
+  assert.match(g('sockets.txt'), new RegExp('\nclient# netstat -an\n' +
+    'Active Internet connections \\(including servers\\)\n' +
+    'Proto {3}Recv-Q Send-Q {2}Local Address {10}Foreign Address {8}TCP-State\n' +
+    'tcp {10}0 {6}0 {2}10\\.0\\.1\\.2\\.22 {12}10\\.0\\.1\\.1\\.(\\d+) +ESTABLISHED\n' +
+    'tcp {10}0 {6}0 {2}10\\.0\\.1\\.2\\.22 {12}10\\.0\\.1\\.1\\.(\\d+) +ESTABLISHED\n' +
+    'tcp {10}0 {6}0 {2}\\*\\.22 {19}\\*\\.\\* {20}LISTEN\n' +
+    'Active Internet connections \\(including servers\\)\n' +
+    'Proto {3}Recv-Q Send-Q {2}Local Address {10}Foreign Address {7}\n' +
+    'udp {10}0 {6}0 {2}10\\.0\\.1\\.2\\.\\d+ +10\\.0\\.1\\.1\\.123 {10}\n' +
+    'udp {10}0 {6}0 {2}\\*\\.161 {18}\\*\\.\\* {19}\n'));
   // Socket Buffer: Recv-Q of the reader that does not read, Send-Q in front of the slow link.
   const sb = g('sockbuf.txt');
   assert.match(sb, /router# netstat -n -p tcp\nActive Internet connections\nProto {3}Recv-Q Send-Q {2}Local Address {10}Foreign Address {8}TCP-State\ntcp +[1-9]\d{3,} +0 +10\.10\.11\.2\.\d+ +10\.10\.11\.1\.41996 +ESTABLISHED\ntcp +0 +[1-9]\d{3,} +10\.10\.12\.3\.\d+ +10\.10\.12\.4\.12345 +ESTABLISHED\n/);
