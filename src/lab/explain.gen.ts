@@ -687,7 +687,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_noproto": [
    {
     "file": "src/sys/net/if.ts",
-    "line": 204,
+    "line": 214,
     "fn": "if_output",
     "cond": "always"
    },

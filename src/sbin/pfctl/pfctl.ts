@@ -35,12 +35,13 @@ import { PfParser, expandLabelNr, type ParseResult } from './parse.js';
 import { PF_OPTIMIZE_BASIC, PF_OPTIMIZE_PROFILE, PfOptState, pfctl_optimize_ruleset, type PfOptEnv } from './pfctl_optimize.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
-  pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_kill_src_nodes, pf_kill_states, pf_load, pf_open,
+  pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_commit_queues, pf_kill_src_nodes, pf_kill_states, pf_load, pf_open,
   pf_start, pf_stop, type PfKillAddr,
 } from '../../sys/net/pf_ioctl.js';
 import { parseTableEntry, maskWord } from '../../sys/net/pf_table.js';
 import {
-  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showLimits, showRules, showSrcNodes, showStates, showStatus, showTimeouts,
+  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showAnchors, showIfaces, showLimits, showQueues, showRules, showSrcNodes, showStates,
+  showStatus, showTimeouts,
 } from './pfctl_kernel.js';
 import { AddrAppender, pfctl_table } from './pfctl_table.js';
 import { PF_OPT_DUMMYACTION } from './pfctl_parser.js';
@@ -121,7 +122,10 @@ interface QItem {
   matches: number;
 }
 
-function loadQueues(queues: PfQueueSpec[], rules: PfRule[], opts: number, out: (s: string) => void, err: (s: string) => void): boolean {
+/** pfctl_check_qassignments() and pfctl_load_queues(): the queues in the order they are added to the kernel, or null. */
+function loadQueues(
+  queues: PfQueueSpec[], rules: PfRule[], opts: number, out: (s: string) => void, err: (s: string) => void,
+): PfQueueSpec[] | null {
   const roots: QItem[] = [];
   const specs: QItem[] = [];
   for (const q of queues) (q.parent ? specs : roots).push({ qs: { ...q }, children: [], matches: 0 });
@@ -193,7 +197,7 @@ function loadQueues(queues: PfQueueSpec[], rules: PfRule[], opts: number, out: (
     }
   };
   walk(rules);
-  if (errs) return false;
+  if (errs) return null;
   for (const qi of specs) {
     if (qi.matches === 0) {
       err(`pfctl: queue ${qi.qs.qname}: parent ${qi.qs.parent} not found\n`);
@@ -209,7 +213,9 @@ function loadQueues(queues: PfQueueSpec[], rules: PfRule[], opts: number, out: (
       throw new Exit(1);
     }
   }
+  const loaded: PfQueueSpec[] = [];
   const load = (qi: QItem): void => {
+    loaded.push(qi.qs);
     if (opts & PF_OPT_VERBOSE) out(printQueuespec(qi.qs));
     for (const c of qi.children) {
       c.qs.ifname = qi.qs.ifname;
@@ -217,7 +223,7 @@ function loadQueues(queues: PfQueueSpec[], rules: PfRule[], opts: number, out: (
     }
   };
   for (const qi of roots) load(qi);
-  return true;
+  return loaded;
 }
 
 /* ---- rules (pfctl_load_ruleset) ---- */
@@ -501,7 +507,8 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
             notLoaded(opts);
             return null;
           }
-          if (!anchor && !loadQueues(res.queues, res.main.ruleset.rules, opts, out, err)) {
+          const queues = anchor ? null : loadQueues(res.queues, res.main.ruleset.rules, opts, out, err);
+          if (!anchor && queues === null) {
             if (!(opts & PF_OPT_NOACTION)) err('pfctl: Unable to load queues into kernel\n');
             return null;
           }
@@ -522,9 +529,13 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
             },
           };
           loadRuleset(res.main, 0, res.opts, env, out, opt);
-          if (k !== null && !(opts & PF_OPT_NOACTION) && pf_load(k, res, anchor) !== 0) {
-            err('pfctl: DIOCADDRULE: Invalid argument\n');
-            throw new Exit(1);
+          if (k !== null && !(opts & PF_OPT_NOACTION)) {
+            if (pf_load(k, res, anchor) !== 0) {
+              err('pfctl: DIOCADDRULE: Invalid argument\n');
+              throw new Exit(1);
+            }
+            // the main ruleset's transaction commits its queues (none replaces them all)
+            if (queues !== null) pf_commit_queues(k, queues);
           }
           return res;
         };
@@ -580,6 +591,21 @@ function pfctlShow(
   };
   const wildcard = (opts & PF_OPT_RECURSE) !== 0;
   switch (showopt[0]) {
+    case 'A':
+      if (showAnchors(k, anchor, opts, out) !== 0) {
+        tio.err('pfctl: Anchor does not exist\n');
+        throw new Exit(1);
+      }
+      break;
+    case 'q':
+      showQueues(k, iface, opts, out, title);
+      break;
+    case 'I':
+      showIfaces(k, iface, opts, out, title);
+      break;
+    case 'o':
+      // pfctl_show_fingerprints(): packetflow's kernel has no OS fingerprints (no pf.os is loaded), so nothing
+      break;
     case 'r':
       showRules(k, env, anchor, opts, false, wildcard, out, 0, title);
       break;
@@ -608,6 +634,7 @@ function pfctlShow(
     case 'a': {
       const o = opts | PF_OPT_SHOWALL;
       showRules(k, env, anchor, o, false, false, out, 0, title);
+      showQueues(k, iface, o, out, title);
       showStates(k, env, iface, o, out, title);
       showSrcNodes(k, o, out, title);
       title('INFO:');
@@ -617,12 +644,9 @@ function pfctlShow(
       showLimits(k, o, out, title);
       if (pfctl_table(k, [], null, '-s', null, anchor, o, { ...tio, out: (s) => (s === 'TABLES:\n' ? title('TABLES:') : out(s)) }) === -1)
         throw new Exit(1);
-      title('OS FINGERPRINTS:');
-      out('0 fingerprints loaded\n');
+      // pfctl_show_fingerprints(): "OS FINGERPRINTS:" and the count only when the kernel has some (none here)
       break;
     }
-    default:
-      break;
   }
 }
 
@@ -640,7 +664,7 @@ function pfctlClear(
   };
   const states = (): void => say(`${pf_clear_states(k, iface ?? '')} states cleared\n`);
   const stats = (): void => {
-    pf_clear_status(k);
+    pf_clear_status(k, iface ?? '');
     say(`pf: statistics cleared${iface !== null ? ` for interface ${iface}` : ''}\n`);
   };
   // pfctl_clear_tables(): exit(1) when it fails

@@ -6,21 +6,23 @@
  * formats and messages (the tables' -s Tables and -T are pfctl_table.ts).
  */
 import type { Kernel } from '../../sys/kern/kernel.js';
-import type { KRule, Pf, PfState, PfStateKey } from '../../sys/net/pf.js';
+import type { KAnchor, KRule, Pf, PfState, PfStateKey } from '../../sys/net/pf.js';
+import type { Ifnet } from '../../sys/net/if.js';
 import {
   AF_INET, AF_INET6, LCNT_NAMES, PF_LIMIT_NAMES, PF_OUT, PF_TCPS_PROXY_DST, PF_TCPS_PROXY_SRC, PFRES_NAMES, PFUDPS_NAMES,
   pf_state_expires, pf_states, TCPSTATES,
 } from '../../sys/net/pf.js';
-import { pf_find_anchor, pf_get_src_nodes, pf_open } from '../../sys/net/pf_ioctl.js';
+import { pf_find_anchor, pf_get_queues, pf_get_src_nodes, pf_open, pfi_kif_members, pfi_update_status } from '../../sys/net/pf_ioctl.js';
 import { PF_SN_NAT, PF_SN_RDR, PF_SN_ROUTE, type PfSrcNodeExport } from '../../sys/net/pf_src.js';
-import { PFR_TFLAG_ACTIVE, type PfrKtable } from '../../sys/net/pf_table.js';
+import { PF_RESERVED_ANCHOR, PFR_TFLAG_ACTIVE, type PfrKtable } from '../../sys/net/pf_table.js';
 import { formatIp4, formatIp6 } from '../../wire/addr.js';
 import {
-  PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, PFRULE_EXPIRED, PFI_AFLAG_BROADCAST, PFI_AFLAG_NETWORK, PFI_AFLAG_NOALIAS, PFI_AFLAG_PEER, copyRule,
+  PF_TIMEOUTS, PF_ADDR_TABLE, PF_ADDR_DYNIFTL, PFQS_FLOWQUEUE, PFQS_ROOTCLASS, PFRULE_EXPIRED, PFI_AFLAG_BROADCAST, PFI_AFLAG_NETWORK, PFI_AFLAG_NOALIAS, PFI_AFLAG_PEER, copyRule,
   type PfAddrWrap, type PfAnchor, type PfRule,
 } from './pf_ruleset.js';
 import { in6_ifaddrs } from '../../sys/netinet6/in6.js';
-import { PF_OPT_DEBUG, PF_OPT_VERBOSE, PF_OPT_VERBOSE2, printRule } from './pfctl_parser.js';
+import { PF_OPT_DEBUG, PF_OPT_VERBOSE, PF_OPT_VERBOSE2, printQueuespec, printRule } from './pfctl_parser.js';
+import { ctime } from './pfctl_table.js';
 import { IFF_BROADCAST, IFF_LOOPBACK, IFF_POINTOPOINT, defaultPfctlEnv, protoName, type PfctlEnv, type PfIface } from './pfctl_env.js';
 
 export const PF_OPT_SHOWALL = 0x00400;
@@ -152,7 +154,8 @@ export function showRules(
   const pf = pf_open(k);
   const a = pf_find_anchor(pf, path);
   if (a === null) return -1;
-  if ((opts & PF_OPT_SHOWALL) && !labels && depth === 0 && a.rules.length > 0) title('FILTER RULES:');
+  // (pfctl_show_rules() counts its DIOCGETRULES as a header: the title even for no rules)
+  if ((opts & PF_OPT_SHOWALL) && !labels && depth === 0) title('FILTER RULES:');
   if ((opts & PF_OPT_SHOWALL) && labels && depth === 0 && a.rules.some((r) => r.label)) title('LABEL COUNTERS:');
   for (const kr of a.rules) {
     if (labels) {
@@ -346,15 +349,16 @@ export function showStatus(k: Kernel, opts: number, out: (s: string) => void): v
   }
   if (pf.loginterface !== '') {
     const n = (v: number): string => String(v);
+    const { pcounters, bcounters } = pfi_update_status(k, pf.loginterface);
     out(`Interface Stats for ${pad(pf.loginterface, 16, true)} ${pad('IPv4', 5)} ${pad('IPv6', 16)}\n`);
-    out(`  ${pad('Bytes In', 25, true)} ${pad(n(pf.bcounters[0]!), 14)} ${pad(n(pf.bcounters[2]!), 16)}\n`);
-    out(`  ${pad('Bytes Out', 25, true)} ${pad(n(pf.bcounters[1]!), 14)} ${pad(n(pf.bcounters[3]!), 16)}\n`);
+    out(`  ${pad('Bytes In', 25, true)} ${pad(n(bcounters[0]!), 14)} ${pad(n(bcounters[2]!), 16)}\n`);
+    out(`  ${pad('Bytes Out', 25, true)} ${pad(n(bcounters[1]!), 14)} ${pad(n(bcounters[3]!), 16)}\n`);
     out('  Packets In\n');
-    out(`    ${pad('Passed', 23, true)} ${pad(n(pf.pcounters[0]!), 14)} ${pad(n(pf.pcounters[4]!), 16)}\n`);
-    out(`    ${pad('Blocked', 23, true)} ${pad(n(pf.pcounters[1]!), 14)} ${pad(n(pf.pcounters[5]!), 16)}\n`);
+    out(`    ${pad('Passed', 23, true)} ${pad(n(pcounters[0]!), 14)} ${pad(n(pcounters[4]!), 16)}\n`);
+    out(`    ${pad('Blocked', 23, true)} ${pad(n(pcounters[1]!), 14)} ${pad(n(pcounters[5]!), 16)}\n`);
     out('  Packets Out\n');
-    out(`    ${pad('Passed', 23, true)} ${pad(n(pf.pcounters[2]!), 14)} ${pad(n(pf.pcounters[6]!), 16)}\n`);
-    out(`    ${pad('Blocked', 23, true)} ${pad(n(pf.pcounters[3]!), 14)} ${pad(n(pf.pcounters[7]!), 16)}\n\n`);
+    out(`    ${pad('Passed', 23, true)} ${pad(n(pcounters[2]!), 14)} ${pad(n(pcounters[6]!), 16)}\n`);
+    out(`    ${pad('Blocked', 23, true)} ${pad(n(pcounters[3]!), 14)} ${pad(n(pcounters[7]!), 16)}\n\n`);
   }
   const rate = (v: number): string => (runtime > 0 ? pad((v / runtime).toFixed(1), 14) + '/s' : pad('', 14));
   const row = (name: string, v: number): void => out(`  ${pad(name, 25, true)} ${pad(String(v), 14)} ${rate(v)}\n`);
@@ -403,3 +407,183 @@ export function showLimits(k: Kernel, opts: number, out: (s: string) => void, ti
 /* ---- tables ---- */
 
 
+
+/* ---- -s Anchors ---- */
+
+/**
+ * pfctl_show_anchors(): pfctl_walk_anchors() from the anchor given with
+ * -a (the main ruleset without), every anchor below it, depth first, each
+ * ruleset's children in the kernel's order (by name); the reserved anchor
+ * `_pf` is left out.  pfctl_walk_show() prints "  path/name" (or "  name"
+ * at the top), and anchors whose path (or, at the top, name) starts with
+ * '_' only with -v.  Null when the anchor does not exist (DIOCGETRULESETS:
+ * EINVAL, "Anchor does not exist").
+ */
+export function showAnchors(k: Kernel, anchor: string, opts: number, out: (s: string) => void): number {
+  const pf = pf_open(k);
+  const verbose = (opts & PF_OPT_VERBOSE) !== 0;
+  const walk = (path: string): number => {
+    const a = pf_find_anchor(pf, path);
+    if (a === null) return -1;
+    for (const name of [...a.children.keys()].sort(strcmp)) {
+      if (name === PF_RESERVED_ANCHOR) continue;
+      if (path !== '') {
+        if (path[0] !== '_' || verbose) out(`  ${path}/${name}\n`);
+      } else if (name[0] !== '_' || verbose) out(`  ${name}\n`);
+      if (walk(path !== '' ? `${path}/${name}` : name) !== 0) return -1;
+    }
+    return 0;
+  };
+  return walk(anchor);
+}
+
+function strcmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* ---- -s Interfaces ---- */
+
+/** The interface pf knows (struct pfi_kif): an interface, a group, or a name only rules or `set skip` give. */
+export interface PfiKifView {
+  name: string;
+  /** the interface itself (null for groups and names without one) */
+  ifp: Ifnet | null;
+  skip: boolean;
+  states: number;
+  rules: number;
+}
+
+/**
+ * The kernel's pfi_kif tree as DIOCIGETIFACES walks it (by name): `all`,
+ * every interface and interface group, and the names rules, queues and
+ * `set skip on` refer to that are neither (pfi_kif_get() made them).
+ * References count the states bound to the kif (floating states are
+ * bound to `all`) and the rules (and queues) that name it.
+ */
+export function pfi_kifs(k: Kernel): PfiKifView[] {
+  const pf = pf_open(k);
+  const kifs = new Map<string, PfiKifView>();
+  const kif = (name: string, ifp: Ifnet | null = null): PfiKifView => {
+    let v = kifs.get(name);
+    if (v === undefined) kifs.set(name, (v = { name, ifp, skip: false, states: 0, rules: 0 }));
+    if (ifp !== null) v.ifp = ifp;
+    return v;
+  };
+  kif('all');
+  for (const ifp of k.ifnets) {
+    if (ifp === undefined) continue;
+    kif(ifp.if_xname, ifp);
+    for (const g of ifp.if_groups) kif(g);
+  }
+  for (const name of pf.skip) kif(name);
+  const seen = new Set<KRule>();
+  const walk = (a: KAnchor): void => {
+    for (const r of a.rules) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      // pf_kif_setup() of the rule's interfaces, pfi_dynaddr_setup() of its (if) addresses
+      for (const name of [r.ifname, r.rcvIfname, r.nat.ifname, r.rdr.ifname, r.route.ifname]) if (name !== '') kif(name).rules++;
+      for (const ad of [r.src, r.dst, r.nat.addr, r.rdr.addr, r.route.addr]) {
+        if (ad.type === PF_ADDR_DYNIFTL && ad.ifname !== '') kif(ad.ifname === 'self' ? 'all' : ad.ifname).rules++;
+      }
+      if (r.anchor !== null) walk(r.anchor);
+    }
+    for (const c of a.children.values()) walk(c);
+  };
+  walk(pf.main);
+  for (const q of pf_get_queues(k)) kif(q.qs.ifname).rules++;
+  for (const s of pf_states(pf)) kif(s.kif === null ? 'all' : s.kif.if_xname).states++;
+  // pfi_set_flags(): `set skip on NAME` marks NAME and, for a group, its members
+  for (const v of kifs.values()) {
+    if (pf.skip.has(v.name)) v.skip = true;
+    else if (v.ifp !== null) for (const g of v.ifp.if_groups) if (pf.skip.has(g) && !/[0-9]$/.test(g)) v.skip = true;
+  }
+  return [...kifs.values()].sort((a, b) => strcmp(a.name, b.name));
+}
+
+/** pfi_skip_if(): is the kif left out by the -i filter (a name, or a group its interface is in)? */
+function pfi_skip_if(filter: string | null, p: PfiKifView): boolean {
+  if (filter === null || filter === '') return false;
+  if (p.name === filter) return false;
+  if (filter.length >= 16) return true;
+  if (/[0-9]$/.test(filter)) return true;
+  if (p.ifp === null) return true;
+  return !p.ifp.if_groups.includes(filter);
+}
+
+const ISTATS_TEXT = ['In4/Pass:', 'In4/Block:', 'Out4/Pass:', 'Out4/Block:', 'In6/Pass:', 'In6/Block:', 'Out6/Pass:', 'Out6/Block:'];
+const NO_COUNTERS = new Float64Array(8);
+/** When the kifs that are no interface were made (pfi_kif_alloc()); `all` at boot. */
+const kifTzero = new WeakMap<Pf, Map<string, number>>();
+
+/**
+ * pfctl_show_ifaces(): one name a line; -v adds " (skip)", -vv
+ * print_iface()'s Cleared time, references and the packets and bytes pf
+ * counted on the interface by [inet|inet6][in|out][pass|block] (a
+ * group's or a name's own kif counts none: packets are counted on the
+ * interface they are on).
+ */
+export function showIfaces(k: Kernel, filter: string | null, opts: number, out: (s: string) => void, title: (t: string) => void): void {
+  const pf = pf_open(k);
+  let tz = kifTzero.get(pf);
+  if (tz === undefined) kifTzero.set(pf, (tz = new Map([['all', 0]])));
+  const now = Math.floor(k.world.now / 1e9);
+  if (opts & PF_OPT_SHOWALL) title('INTERFACES:');
+  for (const p of pfi_kifs(k)) {
+    if (pfi_skip_if(filter, p)) continue;
+    out(p.name + (opts & PF_OPT_VERBOSE && p.skip ? ' (skip)' : '') + '\n');
+    if (!(opts & PF_OPT_VERBOSE2)) continue;
+    let tzero: number;
+    if (p.ifp !== null) tzero = p.ifp.pfik_tzero;
+    else {
+      // a group's kif came with its first member; a name rules gave, with them (here: when first listed)
+      let t = tz.get(p.name);
+      if (t === undefined) {
+        const members = pfi_kif_members(k, p.name);
+        t = members.length > 0 ? Math.min(...members.map((i) => i.pfik_tzero)) : now;
+        tz.set(p.name, t);
+      }
+      tzero = t;
+    }
+    out(`\tCleared:     ${ctime(tzero)}`);
+    out(`\tReferences:  [ States:  ${String(p.states).padEnd(18)} Rules: ${String(p.rules).padEnd(18)} ]\n`);
+    const packets = p.ifp !== null ? p.ifp.pfik_packets : NO_COUNTERS;
+    const bytes = p.ifp !== null ? p.ifp.pfik_bytes : NO_COUNTERS;
+    for (let i = 0; i < 8; i++) {
+      out(`\t${ISTATS_TEXT[i]!.padEnd(12)} [ Packets: ${String(packets[i]).padEnd(18)} Bytes: ${String(bytes[i]).padEnd(18)} ]\n`);
+    }
+  }
+}
+
+/* ---- -s queue ---- */
+
+/**
+ * pfctl_show_queues(): print_queuespec() of each queue the kernel has
+ * (those of -i's interface only), "QUEUES:" first under -s all; -v adds
+ * the queue's counters (no packet passes packetflow's queues: zeros, and
+ * the queue limit HFSC or FQ-CoDel would give it), -g the qids.
+ */
+export function showQueues(k: Kernel, iface: string | null, opts: number, out: (s: string) => void, title: (t: string) => void): void {
+  let dotitle = (opts & PF_OPT_SHOWALL) !== 0;
+  for (const q of pf_get_queues(k)) {
+    if (iface !== null && q.qs.ifname !== iface) continue;
+    if (dotitle) {
+      title('QUEUES:');
+      dotitle = false;
+    }
+    out(printQueuespec(q.qs));
+    if (opts & PF_OPT_VERBOSE) {
+      out(`  [ pkts: ${'0'.padStart(10)}  bytes: ${'0'.padStart(10)}  dropped pkts: ${'0'.padStart(6)} bytes: ${'0'.padStart(6)} ]\n`);
+      if (q.parent_qid === 0 && q.qs.flags & PFQS_FLOWQUEUE && !(q.qs.flags & PFQS_ROOTCLASS)) {
+        // fq_codel: qlimit 1024 unless the queue says
+        const qlimit = q.qs.qlimit > 0 ? q.qs.qlimit : 1024;
+        out(`  [ qlength: ${'0'.padStart(3)}/${String(qlimit).padStart(3)}  avg delay: 0.000ms std-dev: 0.000ms  flows: ${'0'.padStart(3)} ]\n`);
+      } else {
+        // hfsc_class_create(): HFSC_DEFAULT_QLIMIT 50
+        const qlimit = q.qs.qlimit > 0 ? q.qs.qlimit : 50;
+        out(`  [ qlength: ${'0'.padStart(3)}/${String(qlimit).padStart(3)} ]\n`);
+      }
+    }
+    if (opts & PF_OPT_DEBUG) out(`  [ qid=${q.qid} parent_qid=${q.parent_qid} ifname=${q.qs.ifname}]\n`);
+  }
+}

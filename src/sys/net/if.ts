@@ -199,6 +199,16 @@ export class Ifnet {
     return ENETDOWN;
   }
 
+  /**
+   * pf's counters of the interface (struct pfi_kif): packets and bytes by
+   * [inet6][out][blocked], as pf_counters_inc() adds them, and when they
+   * were last cleared (seconds of the world's clock; pfi_kif_alloc() at
+   * attach).  pfctl -vvsI prints them.
+   */
+  readonly pfik_packets = new Float64Array(8);
+  readonly pfik_bytes = new Float64Array(8);
+  pfik_tzero = 0;
+
   /** Link-layer input, set by ether_ifattach() (ether_input) or the driver (lo0). */
   if_input: (ifp: Ifnet, m: Mbuf) => void = (ifp, m) => {
     ifp.if_noproto++;
@@ -215,6 +225,7 @@ export class Ifnet {
     this.if_type = type;
     this.if_lladdr = lladdr;
     this.if_index = kernel.if_attach(this);
+    this.pfik_tzero = Math.floor(kernel.world.now / 1e9);
     this.if_snd = new IfQueue(this, 0);
     this.if_ifqs = [this.if_snd];
     this.if_rcv = new IfiQueue(this, 0);

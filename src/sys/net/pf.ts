@@ -865,9 +865,6 @@ export class Pf {
   readonly scounters = new Float64Array(3);
   /** fragment cache counters (searches, inserts, removals) */
   readonly ncounters = new Float64Array(3);
-  /** [af6][out][blocked], loginterface only */
-  readonly pcounters = new Float64Array(8);
-  readonly bcounters = new Float64Array(4);
   states = 0;
   states_halfopen = 0;
   readonly limits = PF_LIMIT_DEFAULTS.slice();
@@ -1238,6 +1235,9 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
     pf_counters_inc(pf, action, pd, s, r, an === 0 ? null : pf.ruletab[an - 1]!);
   } else {
     // pf_counters_inc() of a passed packet on a state with neither source nodes nor af-to (the flags above)
+    const ki = dir === PF_OUT ? 2 : 0;
+    ifp.pfik_packets[ki]++;
+    ifp.pfik_bytes[ki] += tot;
     if (dir === PF_OUT) {
       r.packets1++;
       r.bytes1 += tot;
@@ -2933,11 +2933,9 @@ export function pf_states(pf: Pf): PfState[] {
 
 function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRule, a: KRule | null): void {
   const len = pd.tot_len;
-  if (pf.loginterface !== '' && pd.kif.if_xname === pf.loginterface) {
-    const i = (pd.af === AF_INET6 ? 4 : 0) + (pd.dir === PF_OUT ? 2 : 0);
-    pf.pcounters[i + (action !== PF_PASS ? 1 : 0)]++;
-    pf.bcounters[(pd.af === AF_INET6 ? 2 : 0) + (pd.dir === PF_OUT ? 1 : 0)] += len;
-  }
+  const ki = (pd.af === AF_INET6 ? 4 : 0) + (pd.dir === PF_OUT ? 2 : 0) + (action !== PF_PASS ? 1 : 0);
+  pd.kif.pfik_packets[ki]++;
+  pd.kif.pfik_bytes[ki] += len;
   if (action === PF_PASS || r.action === PF_DROP) {
     if (pd.dir === PF_OUT) {
       r.packets1++;

@@ -10,8 +10,9 @@
  * the struct pf_rule the ioctl copies in).
  */
 import type { Kernel } from '../kern/kernel.js';
+import type { Ifnet } from './if.js';
 import type {
-  PfAddrWrap, PfAnchor, PfOptions, PfPool, PfRule, PfRuleAddr, PfTableDef,
+  PfAddrWrap, PfAnchor, PfOptions, PfPool, PfQueueSpec, PfRule, PfRuleAddr, PfTableDef,
 } from '../../sbin/pfctl/pf_ruleset.js';
 import {
   AF_INET, KAddr, KAnchor, KPool, KRule, Pf, PF_ADDR_DYNIFTL, PF_ADDR_NONE, PF_ADDR_RANGE, PF_ADDR_TABLE,
@@ -483,6 +484,41 @@ export function pf_find_anchor(pf: Pf, path: string): KAnchor | null {
   return cur;
 }
 
+/** A queue of the active set as DIOCGETQSTATS returns it: the spec with its qids. */
+export interface PfQueue {
+  qs: PfQueueSpec;
+  qid: number;
+  parent_qid: number;
+}
+
+const pfQueues = new WeakMap<Pf, PfQueue[]>();
+
+/**
+ * DIOCADDQUEUE for each queue (in pfctl_load_queue()'s order, the
+ * interface given down from the root) and the commit of the main
+ * ruleset's transaction: the queues replace the active set.  A queue's
+ * qid is pf_qname2qid()'s, a number per name from 1; parent_qid is its
+ * parent's.  (packetflow has no HFSC or FQ-CoDel scheduler: the queues
+ * are kept and shown, packets do not pass through them.)
+ */
+export function pf_commit_queues(k: Kernel, queues: readonly PfQueueSpec[]): void {
+  const ids = new Map<string, number>();
+  const qid = (name: string): number => {
+    let id = ids.get(name);
+    if (id === undefined) ids.set(name, (id = ids.size + 1));
+    return id;
+  };
+  pfQueues.set(
+    pf_open(k),
+    queues.map((qs) => ({ qs: { ...qs }, qid: qid(qs.qname), parent_qid: qs.parent ? qid(qs.parent) : 0 })),
+  );
+}
+
+/** DIOCGETQUEUES / DIOCGETQSTATS: the active queues, in the order they were added. */
+export function pf_get_queues(k: Kernel): readonly PfQueue[] {
+  return pfQueues.get(pf_open(k)) ?? [];
+}
+
 /** Flush the rules of an anchor (pfctl -F rules). */
 export function pf_clear_rules(k: Kernel, anchor = ''): number {
   const pf = pf_open(k);
@@ -544,17 +580,52 @@ export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAdd
   return n;
 }
 
-/** DIOCCLRSTATUS */
-export function pf_clear_status(k: Kernel): void {
+/**
+ * DIOCCLRSTATUS: with an interface (or group) name only its kifs'
+ * counters (pfi_update_status(name, NULL)); without, pf's counters, the
+ * state table's, source tracking's and the fragment cache's, and `since`
+ * (the limit counters and the interfaces' counters stay, as in OpenBSD).
+ */
+export function pf_clear_status(k: Kernel, ifname = ''): void {
   const pf = pf_open(k);
+  if (ifname !== '') {
+    const now = Math.floor(k.world.now / 1e9);
+    for (const ifp of pfi_kif_members(k, ifname)) {
+      ifp.pfik_packets.fill(0);
+      ifp.pfik_bytes.fill(0);
+      ifp.pfik_tzero = now;
+    }
+    return;
+  }
   pf.counters.fill(0);
-  pf.lcounters.fill(0);
   pf.fcounters.fill(0);
   pf.scounters.fill(0);
   pf.ncounters.fill(0);
-  pf.pcounters.fill(0);
-  pf.bcounters.fill(0);
   pf.since = k.world.now;
+}
+
+/** The interfaces of a kif: the interface of that name, or the members of the group. */
+export function pfi_kif_members(k: Kernel, name: string): Ifnet[] {
+  const ifp = k.ifunit(name);
+  if (ifp !== undefined) return [ifp];
+  return k.ifnets.filter((i): i is Ifnet => i !== undefined && i.if_groups.includes(name));
+}
+
+/**
+ * pfi_update_status(name, &status): the loginterface's counters for
+ * pfctl -si, summed over the kif's interfaces: packets [inet6][out][blocked],
+ * bytes [inet6][out] (passed and blocked).
+ */
+export function pfi_update_status(k: Kernel, name: string): { pcounters: Float64Array; bcounters: Float64Array } {
+  const pcounters = new Float64Array(8);
+  const bcounters = new Float64Array(4);
+  for (const ifp of pfi_kif_members(k, name)) {
+    for (let i = 0; i < 8; i++) {
+      pcounters[i] += ifp.pfik_packets[i]!;
+      bcounters[i >> 1] += ifp.pfik_bytes[i]!;
+    }
+  }
+  return { pcounters, bcounters };
 }
 
 /** The states, for DIOCGETSTATES. */

@@ -11,6 +11,10 @@ import { Kernel } from '../../../src/sys/kern/kernel.js';
 import { pfctlKernel } from '../../../src/sbin/pfctl/pfctl.js';
 import { defaultPfctlEnv } from '../../../src/sbin/pfctl/pfctl_env.js';
 import { StringOutput } from '../../../src/lib/io.js';
+import { loopattach } from '../../../src/sys/net/if_loop.js';
+import { em_attach } from '../../../src/sys/dev/em.js';
+import { threeHosts, ip } from '../../sys/netinet/lab.js';
+import { pfctl, loadPf, sendRaw, udpBytes } from '../../sys/net/pf_lab.js';
 
 const FILES: Record<string, string> = {
   'good.conf': 'pass all\n',
@@ -21,12 +25,14 @@ const FILES: Record<string, string> = {
 
 type Run = (argv: string[], stdin?: string) => { out: string; err: string; status: number };
 
-function kernelPfctl(k = new Kernel(new World({ seed: 1 }), { hostname: 'fw' })): Run & { k: Kernel } {
+/** pfctl bound to a kernel; without one, a kernel with the regress machine's facts, with one, the kernel's own */
+function kernelPfctl(kernel?: Kernel): Run & { k: Kernel } {
+  const k = kernel ?? new Kernel(new World({ seed: 1 }), { hostname: 'fw' });
   const f: Run = (argv, stdin = '') => {
     const o = new StringOutput();
     const e = new StringOutput();
     const status = pfctlKernel(k, argv, { stdout: o, stderr: e }, {
-      env: defaultPfctlEnv(),
+      ...(kernel === undefined ? { env: defaultPfctlEnv() } : {}),
       readFile: (p) => FILES[p] ?? null,
       readStdin: () => stdin,
     }) as number;
@@ -70,4 +76,118 @@ test('load anchor of a bad file: the anchor\'s pfctl_rules() says so, then "load
       NOT_LOADED + 'pfctl: load anchors\n',
     status: 1,
   });
+});
+
+/* ---- -s Anchors, Interfaces, queue, osfp ---- */
+
+const ANCHORS = 'anchor "foo" {\n pass in on em0\n anchor "bar" {\n  block\n }\n anchor {\n  pass\n }\n}\nanchor "zed"\nanchor {\n pass\n}\n';
+
+function lab(): Run & { k: Kernel } {
+  const k = new Kernel(new World({ seed: 1 }), { hostname: 'fw' });
+  loopattach(k);
+  em_attach(k, { lladdr: '00:00:5e:00:53:01' });
+  em_attach(k, { lladdr: '00:00:5e:00:53:02' });
+  return kernelPfctl(k);
+}
+
+test('-sA lists the anchors below -a, depth first by name; those starting with _ only with -v; a missing anchor fails', () => {
+  const pfctl = lab();
+  assert.equal(pfctl(['-f', '-'], ANCHORS).status, 0);
+  assert.deepEqual(pfctl(['-sA']), { out: '  foo\n  foo/_3\n  foo/bar\n  zed\n', err: '', status: 0 });
+  // pfctl_walk_show(): below the top it is the path that must not start with _, so foo/_3 shows without -v
+  assert.equal(pfctl(['-vsA']).out, '  _4\n  foo\n  foo/_3\n  foo/bar\n  zed\n');
+  assert.equal(pfctl(['-a', 'foo', '-sA']).out, '  foo/_3\n  foo/bar\n');
+  assert.equal(pfctl(['-a', 'foo/bar', '-sA']).out, '');
+  assert.equal(pfctl(['-a', '_4', '-sA']).out, '');
+  assert.deepEqual(pfctl(['-a', 'nope', '-sA']), { out: '', err: 'pfctl: Anchor does not exist\n', status: 1 });
+  // an anchor loaded on its own (-a) is listed too
+  assert.equal(pfctl(['-a', 'zed/inner', '-f', '-'], 'pass out\n').status, 0);
+  assert.equal(pfctl(['-sA']).out, '  foo\n  foo/_3\n  foo/bar\n  zed\n  zed/inner\n');
+});
+
+test('-sI: all, the interfaces, their groups and the names rules use, by name; -i filters by name or group; -v marks skip', () => {
+  const pfctl = lab();
+  assert.equal(pfctl(['-f', '-'], 'set skip on lo\npass in on em0\npass on em7 from (em8)\n').status, 0);
+  assert.deepEqual(pfctl(['-sI']), { out: 'all\nem0\nem1\nem7\nem8\nlo\nlo0\npflog\npflog0\n', err: '', status: 0 });
+  assert.equal(pfctl(['-vsI']).out, 'all\nem0\nem1\nem7\nem8\nlo (skip)\nlo0 (skip)\npflog\npflog0\n');
+  // pfi_skip_if(): a group name selects its members; a name ending in a digit only itself
+  assert.equal(pfctl(['-sI', '-i', 'lo']).out, 'lo\nlo0\n');
+  assert.equal(pfctl(['-sI', '-i', 'em0']).out, 'em0\n');
+  assert.equal(pfctl(['-sI', '-i', 'em']).out, '');
+});
+
+function counters(lines: Array<[number, number]>): string {
+  const names = ['In4/Pass:', 'In4/Block:', 'Out4/Pass:', 'Out4/Block:', 'In6/Pass:', 'In6/Block:', 'Out6/Pass:', 'Out6/Block:'];
+  return lines.map(([p, b], i) => `\t${names[i]!.padEnd(12)} [ Packets: ${String(p).padEnd(18)} Bytes: ${String(b).padEnd(18)} ]\n`).join('');
+}
+
+test('-vvsI: when cleared, references and the packets pf passed and blocked on the interface; -Fi -i clears one, -si sums the loginterface', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'set loginterface em0\nblock in on em0 proto udp to port 99\npass in on em0 proto udp to port 53\npass out\n');
+  world.runFor(3e9);
+  for (let i = 0; i < 3; i++) sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000 + i, 53));
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 2000, 99, 10));
+  world.runFor(2e9);
+  // in: three datagrams of 32 bytes passed, one of 38 blocked; out: b's three port unreachables (56 bytes)
+  const em0 = (cleared: string, c: Array<[number, number]>): string =>
+    `em0\n\tCleared:     ${cleared}\n\tReferences:  [ States:  0                  Rules: 2                  ]\n` + counters(c);
+  const z: [number, number] = [0, 0];
+  assert.equal(pfctl(r.k, ['-vvsI', '-i', 'em0']).out, em0('Thu Jan  1 00:00:00 1970', [[3, 96], [1, 38], [3, 168], z, z, z, z, z]));
+  // floating states are bound to `all`
+  assert.match(pfctl(r.k, ['-vvsI', '-i', 'all']).out, /^all\n\tCleared: {5}Thu Jan {2}1 00:00:00 1970\n\tReferences: {2}\[ States: {2}6 {18}Rules: 0 {18}\]\n/);
+  const vsi = pfctl(r.k, ['-vsi']).out;
+  assert.ok(
+    vsi.includes(
+      '\nInterface Stats for em0               IPv4             IPv6\n' +
+        '  Bytes In                             134                0\n  Bytes Out                            168                0\n' +
+        '  Packets In\n    Passed                               3                0\n    Blocked                              1                0\n' +
+        '  Packets Out\n    Passed                               3                0\n    Blocked                              0                0\n\n',
+    ),
+    vsi,
+  );
+  // -Fi leaves the interfaces' counters; -Fi -i em0 clears em0's only, and its Cleared time
+  assert.equal(pfctl(r.k, ['-Fi']).err, 'pf: statistics cleared\n');
+  assert.ok(pfctl(r.k, ['-vsi']).out.includes('\n    Passed                               3                0\n'));
+  assert.equal(pfctl(r.k, ['-Fi', '-i', 'em0']).err, 'pf: statistics cleared for interface em0\n');
+  assert.equal(pfctl(r.k, ['-vvsI', '-i', 'em0']).out, em0('Thu Jan  1 00:00:06 1970', [z, z, z, z, z, z, z, z]));
+  assert.match(pfctl(r.k, ['-vvsI', '-i', 'em1']).out, /\tIn4\/Pass: {4}\[ Packets: 3 {18}Bytes: 168 {16}\]\n/);
+  assert.ok(pfctl(r.k, ['-vsi']).out.includes('\n  Bytes In                               0                0\n'));
+});
+
+const QUEUES = 'queue rq on em0 bandwidth 10M\nqueue std parent rq bandwidth 5M default\nqueue fq on em1 flows 1024 qlimit 300\npass on em1 set queue std\n';
+
+test('-sq prints the queues the kernel has (print_queuespec), -i one interface\'s, -v their counters, -g their qids', () => {
+  const pfctl = lab();
+  assert.deepEqual(pfctl(['-sq']), { out: '', err: '', status: 0 });
+  assert.equal(pfctl(['-f', '-'], QUEUES).status, 0);
+  const q = ['queue rq on em0 bandwidth 10M\n', 'queue std parent rq bandwidth 5M default\n', 'queue fq on em1 flows 1024 qlimit 300\n'];
+  assert.equal(pfctl(['-sq']).out, q.join(''));
+  assert.equal(pfctl(['-sq', '-i', 'em1']).out, q[2]);
+  const pkts = '  [ pkts:          0  bytes:          0  dropped pkts:      0 bytes:      0 ]\n';
+  assert.equal(
+    pfctl(['-vsq']).out,
+    q[0] + pkts + '  [ qlength:   0/ 50 ]\n' + q[1] + pkts + '  [ qlength:   0/ 50 ]\n' +
+      q[2] + pkts + '  [ qlength:   0/300  avg delay: 0.000ms std-dev: 0.000ms  flows:   0 ]\n',
+  );
+  assert.equal(
+    pfctl(['-gsq']).out,
+    q[0] + '  [ qid=1 parent_qid=0 ifname=em0]\n' + q[1] + '  [ qid=2 parent_qid=1 ifname=em0]\n' + q[2] + '  [ qid=3 parent_qid=0 ifname=em1]\n',
+  );
+  // an anchor's load keeps them, -n loads nothing, the main ruleset's load replaces them
+  assert.equal(pfctl(['-a', 'x', '-f', '-'], 'pass\n').status, 0);
+  assert.equal(pfctl(['-nf', '-'], 'pass\n').status, 0);
+  assert.equal(pfctl(['-sq']).out, q.join(''));
+  assert.equal(pfctl(['-f', '-'], 'pass\n').status, 0);
+  assert.equal(pfctl(['-sq']).out, '');
+});
+
+test('-so: no fingerprints loaded, nothing; -sa: FILTER RULES: always, QUEUES: when there are some, no OS FINGERPRINTS:', () => {
+  const pfctl = lab();
+  assert.deepEqual(pfctl(['-so']), { out: '', err: '', status: 0 });
+  assert.match(pfctl(['-sa']).out, /^FILTER RULES:\n\nINFO:\n/);
+  assert.equal(pfctl(['-f', '-'], QUEUES).status, 0);
+  const all = pfctl(['-sa']).out;
+  assert.match(all, /^FILTER RULES:\npass on em1 all flags S\/SA set \(queue std\)\n\nQUEUES:\nqueue rq on em0 bandwidth 10M\n/);
+  assert.doesNotMatch(all, /FINGERPRINTS/);
+  assert.ok(all.endsWith('\nanchors       hard limit      512\n'));
 });

@@ -41,7 +41,9 @@ function snapshot(pf: Pf): Record<string, unknown> {
     cap: st.cap, si: st.si.slice(), sf: st.sf.slice(), sc: st.sc.slice(), sid: st.sid.slice(), kd: st.kd.slice(),
     free: st.free.slice(), nfree: st.nfree, ht: st.ht.slice(), hmask: st.hmask, hcount: st.hcount, head: st.head, tail: st.tail,
     counters: pf.counters.slice(), lcounters: pf.lcounters.slice(), fcounters: pf.fcounters.slice(), scounters: pf.scounters.slice(),
-    ncounters: pf.ncounters.slice(), pcounters: pf.pcounters.slice(), bcounters: pf.bcounters.slice(),
+    ncounters: pf.ncounters.slice(),
+    // the interfaces' counters (pfi_kif), which the loginterface's come from
+    kifs: pf.k.ifnets.map((i) => (i === undefined ? null : [i.if_xname, i.pfik_packets.slice(), i.pfik_bytes.slice(), i.pfik_tzero])),
   };
 }
 
