@@ -49,7 +49,7 @@ import {
   PFRES_NOROUTE, PFRES_PROTCKSUM, PFRES_TRANSLATE, REASON_SET, SC_N, SC_RTADDR, SC_RTADDR6, SC_RTIF, ST_DIR, ST_N, pf_find_key, pf_key_set,
   pf_test,
 } from './pf.js';
-import { pf_map_addr } from './pf_lb.js';
+import { PF_SN_NAT, PF_SN_RDR, pf_map_addr_sticky } from './pf_src.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { pseudoSum6, sum16 } from '../../wire/checksum.js';
 import type { Ifnet } from './if.js';
@@ -216,12 +216,25 @@ export function pf_get_transaddr_af(pf: Pf, r: KRule, pd: PfPdesc): number {
     icmpq = true;
   }
   const n = pf.naddr;
-  // the destination first: its key is what the source port search looks up
+  // the source: the nat pool's address in the other family (pf_get_sport's pf_map_addr); a sticky-address pool
+  // remembers it by the packet's source taken as an address of the other family, as pf_lb.c does (from IPv6 to
+  // IPv4: its first 32 bits)
+  n.fill(0);
+  pd.af = naf;
+  let ok = pf_map_addr_sticky(pf, r, r.nat, PF_SN_NAT, pd, n, pd.ns0, pd.ns1, pd.ns2, pd.ns3);
+  pd.af = oaf;
+  if (!ok) return -1;
+  const s0 = n[0]!;
+  const s1 = n[1]!;
+  const s2 = n[2]!;
+  const s3 = n[3]!;
+  // then the destination (its key is what the source port search looks up); a sticky rdr-to pool remembers it
+  // by the translated source
   const d = x.d;
   if (r.rdrSet) {
     n.fill(0);
     pd.af = naf;
-    const ok = pf_map_addr(pf, r.rdr, pd, n);
+    ok = pf_map_addr_sticky(pf, r, r.rdr, PF_SN_RDR, pd, n, s0, s1, s2, s3);
     pd.af = oaf;
     if (!ok) return -1;
     if (r.rdr.proxyPort0 !== 0 && !icmpq) ndport = r.rdr.proxyPort0;
@@ -243,12 +256,10 @@ export function pf_get_transaddr_af(pf: Pf, r: KRule, pd: PfPdesc): number {
     d.fill(0);
     put32(d, 0, v >>> 0);
   }
-  // the source: the nat pool's address in the other family
-  n.fill(0);
-  pd.af = naf;
-  const ok = pf_map_addr(pf, r.nat, pd, n);
-  pd.af = oaf;
-  if (!ok) return -1;
+  n[0] = s0;
+  n[1] = s1;
+  n[2] = s2;
+  n[3] = s3;
   if (!r.rdrSet && naf === AF_INET6) {
     // IPv4 destination under the prefix of the source address (at most /96)
     let plen = maskLen(r.nat.addr.m0, r.nat.addr.m1, r.nat.addr.m2, r.nat.addr.m3);

@@ -326,3 +326,25 @@ test('af-to inet: ICMP errors from an IPv4 router about translated packets (RFC 
   // the redirect: translate
   assert.equal(counter(pfctl(r.k, ['-si']).out, 'translate'), 1);
 });
+
+test('af-to sticky-address: a source keeps its af-to address; the node is keyed by the source taken in the other family (its first 32 bits, as pf_lb.c does)', () => {
+  // A, B, B' (B's first 32 bits), A
+  const flows = ['2001:db8:1::10', '2001:db9::20', '2001:db9::21', '2001:db8:1::10'];
+  const run = (opts: string): { srcs: string[]; sS: string } => {
+    const { world, c, r, s } = afLab();
+    loadPf(r.k, `pass\npass in on em0 inet6 from any to 64:ff9b::/96 af-to inet from 192.0.2.2/31 round-robin${opts}\n`);
+    const atS = capture(s.ifs[0]!);
+    flows.forEach((src, i) => {
+      send6raw(c.k, v6Packet(ip6(src), S64, 17, udp(40000 + i, 53, [1, 2, 3, 4]), 6));
+      world.runFor(1e7);
+    });
+    return { srcs: v4Of(atS, 17).map((d) => `${d[12]}.${d[13]}.${d[14]}.${d[15]}`), sS: pfctl(r.k, ['-sS']).out };
+  };
+  const sticky = run(' sticky-address');
+  assert.deepEqual(sticky.srcs, ['192.0.2.2', '192.0.2.3', '192.0.2.3', '192.0.2.2']);
+  assert.equal(sticky.sS, '32.1.13.184 nat-to 192.0.2.2 ( states 2, connections 0, rate 0.0/0s )\n' +
+    '32.1.13.185 nat-to 192.0.2.3 ( states 2, connections 0, rate 0.0/0s )\n');
+  const rr = run('');
+  assert.deepEqual(rr.srcs, ['192.0.2.2', '192.0.2.3', '192.0.2.2', '192.0.2.3']);
+  assert.equal(rr.sS, '');
+});
