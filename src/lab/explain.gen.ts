@@ -981,7 +981,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 743,
+    "line": 754,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← not (pd.naf === AF_INET)"
    },
@@ -1019,7 +1019,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantfrag": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 845,
+    "line": 856,
     "fn": "pf_route6",
     "cond": "m0.len > ifp.if_mtu"
    },
@@ -1109,7 +1109,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_noroute": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 817,
+    "line": 828,
     "fn": "pf_route6",
     "cond": "rt === null || !net.rt6isvalid(rt)"
    },
@@ -1539,7 +1539,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 729,
+    "line": 740,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← pd.naf === AF_INET"
    },
@@ -1571,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1411,
+    "line": 1423,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1423,
+    "line": 1435,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1681,7 +1681,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1380,
+    "line": 1382,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3264,7 +3264,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1269,
+   "line": 1271,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

@@ -23,7 +23,9 @@
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
-import { MbufList, PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
+import { M_TCP_CSUM_OUT, M_TCP_TSO, MbufList, PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
+import { tcp_delayed_cksum, tcp_if_output_tso } from '../netinet/tcp_tso.js';
+import { IFF_LOOPBACK } from './if.js';
 import type { Ifnet } from './if.js';
 import { Task } from '../kern/kern_task.js';
 import type { Timeout } from '../kern/kern_timeout.js';
@@ -1369,7 +1371,7 @@ function pf_route(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   const o = m0.off;
   if (dir === PF_IN) {
     if (b[o + 8]! <= 1) {
-      if (!dup) icmp_error(k, m0, 11, 0, 0, 0);
+      if (!dup) pf_route_icmp(k, m0, 11, 0, 0);
       else m0.free();
       return dup ? m : null;
     }
@@ -1379,7 +1381,7 @@ function pf_route(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   if (!rtisvalid(rt)) {
     k.stats.ipstat.inc(ips_noroute);
     if (k.trace !== null) k.trace.drop(k, m0, 'pf_route: no route to the next hop, ips_noroute');
-    if (!dup) icmp_error(k, m0, 3, 1, 0, 0);
+    if (!dup) pf_route_icmp(k, m0, 3, 1, 0);
     else m0.free();
     return dup ? m : null;
   }
@@ -1390,6 +1392,11 @@ function pf_route(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
     if (k.trace !== null) k.trace.drop(k, m0, 'pf_route: the route\'s interface is gone, no-route');
     m0.free();
     return dup ? m : null;
+  }
+  // a locally generated packet may have the loopback source: give it the route's address
+  if (b[o + 12] === 127 && (ifp.if_flags & IFF_LOOPBACK) === 0 && rt.rt_ifa !== null) {
+    pf_route_src(m0, rt.rt_ifa.addr | 0);
+    if (k.trace !== null) k.trace.branch(k, m0, 'pf_route: loopback source → the address of the route');
   }
   if (!dup && dir === PF_IN) {
     // the packet leaves by another interface: pf_test(OUT) there
@@ -1403,13 +1410,18 @@ function pf_route(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   put16(nb, no + 10, 0);
   put16(nb, no + 10, ~sum16(nb, no, hlen) & 0xffff);
   const nexthop = rt.rt_flags & RTF_GATEWAY ? rt.rt_gwaddr | 0 : rtaddr;
-  const mtu = rt.rt_mtu !== 0 ? rt.rt_mtu : ifp.if_mtu;
+  // if_output_tso() with the interface's MTU: a TSO segment is cut (or left to the NIC), a delayed TCP checksum done
+  const mtu = ifp.if_mtu;
+  if (m0.csum_flags & (M_TCP_TSO | M_TCP_CSUM_OUT)) {
+    if (m0.csum_flags & M_TCP_TSO && tcp_if_output_tso(k, ifp, m0, nexthop, rt, mtu) >= 0) return dup ? m : null;
+    tcp_delayed_cksum(k, m0);
+  }
   const len = get16(nb, no + 2);
   if (len <= mtu) {
     if_output(k, ifp, m0, nexthop, rt);
   } else if (nb[no + 6]! & 0x40) {
     k.stats.ipstat.inc(ips_cantfrag);
-    if (!dup) icmp_error(k, m0, 3, 4, 0, ifp.if_mtu);
+    if (!dup) pf_route_icmp(k, m0, 3, 4, ifp.if_mtu);
     else m0.free();
   } else {
     const ml = k.inet.fragList;
@@ -1426,6 +1438,32 @@ function pf_route(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   return dup ? m : null;
 }
 
+
+/** pf_send_icmp() of pf_route: the error about m0 (freed) is pf's own, no rule sees it (PF_TAG_GENERATED). */
+function pf_route_icmp(k: Kernel, m0: Mbuf, type: number, code: number, mtu: number): void {
+  m0.pf_flags |= PF_TAG_GENERATED;
+  icmp_error(k, m0, type, code, 0, mtu);
+}
+
+/**
+ * pf_route()'s new source for a packet that had the loopback one: the
+ * IPv4 header checksum is redone by the caller; a TCP or UDP checksum the
+ * stack already computed follows the pseudo-header (a delayed one is done
+ * later, on the new source).
+ */
+function pf_route_src(m: Mbuf, src: number): void {
+  const b = m.buf;
+  const o = m.off;
+  const osrc = get32(b, o + 12) | 0;
+  put32(b, o + 12, src >>> 0);
+  if ((get16(b, o + 6) & 0x1fff) !== 0) return;
+  const t = o + ((b[o]! & 15) << 2);
+  const proto = b[o + 9];
+  if (proto === IPPROTO_TCP && (m.csum_flags & M_TCP_CSUM_OUT) === 0 && t + 20 <= o + m.len)
+    put16(b, t + 16, adj32(get16(b, t + 16), osrc, src));
+  else if (proto === IPPROTO_UDP && t + 8 <= o + m.len && get16(b, t + 6) !== 0)
+    put16(b, t + 6, adj32(get16(b, t + 6), osrc, src) || 0xffff);
+}
 
 function pf_skip_if(pf: Pf, ifp: Ifnet): boolean {
   if (pf.skip.has(ifp.if_xname)) return true;
