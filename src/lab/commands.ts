@@ -136,10 +136,18 @@ async function foreground(ctx: CommandContext, name: string, p: (typeof PROGRAMS
     },
   );
   const unsub = p.sigint ? () => undefined : c.abortOn(ctx.signal);
+  let waited: boolean;
   try {
-    await waitFor(w, c);
+    waited = await waitFor(w, c, { idleOk: true });
   } finally {
     unsub();
+  }
+  if (!waited && !ended) {
+    // A simulated lab where what it waits for never comes (a server in the
+    // foreground of a script): it is killed, and the script goes on.
+    new ProgramJob(ctx.machine.hostname, ctx.machine.k, name, pid, run).kill();
+    io.stderr.write(`${name}: killed: ${w.idle ? 'nothing is left to happen in the lab' : 'still waiting after an hour of lab time'} (servers run in the background: ${name} ... &)\n`);
+    return 1;
   }
   if (!ended) {
     // Died of SIGINT: what it held is closed, whatever it was waiting for.

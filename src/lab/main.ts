@@ -12,7 +12,7 @@ import * as readline from 'node:readline';
 import type { Io } from '../lib/io.js';
 import { Lab } from './lab.js';
 import { TALK_LAB_YAML } from './default.js';
-import { Shell } from './shell.js';
+import { Shell, internalError } from './shell.js';
 import { TopologyErrors } from './topology.js';
 
 /**
@@ -166,7 +166,7 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
   // An event that throws stops the world; say so and let the lab go on (the shell lives).
   const onerror = w.onerror;
   w.onerror ??= (e: unknown): void => {
-    process.stderr.write(`packetflow: lab event failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(internalError('packetflow', e, 'lab event failed'));
     if (w.mode === 'realtime') w.start();
   };
   // What the terminal shows last: a prompt goes on a line of its own.

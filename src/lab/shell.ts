@@ -324,7 +324,7 @@ export class Shell {
       const c = this.commands[name];
       if (c !== undefined) return await c.run(ctx, argv.slice(1), io);
     } catch (e) {
-      io.stderr.write(`${name}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      io.stderr.write(internalError(name, e));
       return 70;
     }
     io.stderr.write(`packetflow: ${name}: command not found (type help)\n`);
@@ -432,6 +432,17 @@ export class Shell {
       '',
     ].join('\n');
   }
+}
+
+/**
+ * A command that failed inside packetflow: one line in the style of
+ * err(3), `nc: internal error: what`, never a JavaScript stack (set
+ * PACKETFLOW_DEBUG=1 in the environment to have it follow).
+ */
+export function internalError(name: string, e: unknown, label = 'internal error'): string {
+  const what = e instanceof Error ? e.message : String(e);
+  const stack = process.env['PACKETFLOW_DEBUG'] && e instanceof Error && e.stack !== undefined ? e.stack + '\n' : '';
+  return `${name}: ${label}: ${what.split('\n')[0]}\n${stack}`;
 }
 
 /** What `</dev/zero` gives a program: zeros enough to keep any lab link busy for a while. */

@@ -246,7 +246,15 @@ class File {
 
 function upcall(so: Socket, what: number): void {
   const f = so.so_user as File | null;
-  if (f === null || f.waiters.length === 0) return;
+  if (f === null) return;
+  if (f.waiters.length === 0) {
+    // Nobody waits yet: the program is on its way to its poll.  News it
+    // must not miss (connected, refused, reset, an error) lets it run before
+    // the next event; plain data and window updates do not (they would cost
+    // a yield per segment), its poll finds them.
+    if (what & SO_WAKE_STATE || so.so_error !== 0) worldWoken(f.world);
+    return;
+  }
   let any = false;
   for (let i = 0; i < f.waiters.length;) {
     const w = f.waiters[i]!;

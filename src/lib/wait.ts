@@ -111,6 +111,11 @@ export async function waitFor(w: World, c: Completion | Promise<unknown>, opts: 
     return true;
   }
   const end = w.now + (opts.limitNs ?? 3600e9);
+  // The program that started this wait (nc, tcpbench) runs first, up to
+  // its own first wait (its poll), before any event: stepping the world at
+  // once would let its socket's first news (a refused connection, a timer)
+  // pass while nobody waited, and nothing would wake it.
+  await yieldToPrograms();
   while (!done()) {
     if (worldTakeWoken(w)) {
       await yieldToPrograms();

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sh } from './helpers.js';
 import { parseLine } from '../../src/lab/shell.js';
+import { StringOutput } from '../../src/lib/io.js';
 
 test('<file is parsed as a stage\'s standard input', () => {
   assert.deepEqual(parseLine('nc -N 10.0.1.1 12345 <data >out &'), [
@@ -98,4 +99,45 @@ test('ping in the background: it runs as lab time passes; kill -INT prints its s
   // The second one went to the shell's output, two replies, then nothing after kill.
   assert.equal((r.out.match(/--- 10\.0\.1\.1 ping statistics ---/g) ?? []).length, 1);
   assert.match(r.out, /\[1\] Terminated +ping -n 10\.0\.1\.1 \(on client\)\n/);
+});
+
+test('a first nc on a cold lab (ARP still to resolve) ends as soon as its answer comes: refused, -w 1 on a dropped port, -u -w 1', async () => {
+  // The program runs up to its poll before the world steps: the RST wakes it.
+  const refused = await sh('client: nc -v 10.0.2.2 22\ndate');
+  assert.equal(refused.err, 'nc: connect to 10.0.2.2 port 22 (tcp) failed: Connection refused\n');
+  assert.equal(refused.out, '11.000627364 s\n');
+  // pf drops the SYN: -w 1 ends the connect one second of lab time later, exactly.
+  const dropped = await sh([
+    "router: echo 'pass all' >d.conf",
+    "router: echo 'block drop in proto tcp to port 23' >>d.conf",
+    'router: pfctl -f d.conf',
+    'client: nc -w 1 -v 10.0.2.2 23',
+    'date',
+  ].join('\n'));
+  assert.equal(dropped.err, 'nc: connect to 10.0.2.2 port 23 (tcp) failed: Operation timed out\n');
+  assert.equal(dropped.out, '12.000000000 s\n');
+  const udp = await sh('client: echo hello >f\nclient: nc -u -w 1 10.0.2.2 5000 <f\ndate');
+  assert.equal(udp.err, '');
+  assert.equal(udp.out, '11.000378344 s\n');
+});
+
+test('a foreground server in a script that nobody calls is killed after an hour of lab time, and the script goes on', async () => {
+  const r = await sh('client: nc -l 1234\necho next');
+  assert.equal(r.err, 'nc: killed: still waiting after an hour of lab time (servers run in the background: nc ... &)\n');
+  assert.equal(r.out, 'next\n');
+  assert.equal(r.status, 0);
+});
+
+test('a command that fails inside packetflow says so on one line, without a JavaScript stack', async () => {
+  const r = await sh('echo');
+  r.shell.commands['boom'] = {
+    summary: 'fails',
+    run: () => {
+      throw new Error('the world broke\nsecond line');
+    },
+  };
+  const out = new StringOutput();
+  const err = new StringOutput();
+  assert.equal(await r.shell.run('boom', { stdout: out, stderr: err }), 70);
+  assert.equal(err.text(), 'boom: internal error: the world broke\n');
 });
