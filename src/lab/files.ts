@@ -8,7 +8,7 @@
  * (e.g. a capture for Wireshark); `import HOSTPATH FILE` reads one in.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Io } from '../lib/io.js';
+import { textBytes, type Io } from '../lib/io.js';
 import type { Machine } from './lab.js';
 import { PcapReader, PcapWriter, errnoText, type PcapSink, type PcapWriterOptions } from '../usr.sbin/tcpdump/pcap.js';
 import type { TcpdumpFiles } from '../usr.sbin/tcpdump/tcpdump.js';
@@ -26,11 +26,6 @@ function bytesText(b: Uint8Array, off: number, len: number): string {
   return Buffer.from(b.buffer, b.byteOffset + off, len).toString('latin1');
 }
 
-/** Every char is a byte (captures, ASCII text). */
-function isBinaryString(t: string): boolean {
-  for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) > 0xff) return false;
-  return true;
-}
 
 /** A pcap sink that appends to a machine file, created (truncated) when made. */
 export class MachineFileSink implements PcapSink {
@@ -89,8 +84,8 @@ export function exportCommand(m: Machine, argv: readonly string[], io: Io): numb
     return 1;
   }
   try {
-    // Shell output with characters beyond latin1 is text: UTF-8, as a terminal shows it.
-    writeFileSync(hostPath, isBinaryString(t) ? fileBytes(t) : Buffer.from(t, 'utf8'));
+    // A binary string byte for byte; shell output with characters beyond latin1 is UTF-8 text.
+    writeFileSync(hostPath, textBytes(t));
   } catch (e) {
     io.stderr.write(`export: ${hostPath}: ${errnoText(e)}\n`);
     return 1;

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as readline from 'node:readline';
-import type { Io } from '../lib/io.js';
+import type { Io, Output } from '../lib/io.js';
 import { Lab } from './lab.js';
 import { TALK_LAB_YAML } from './default.js';
 import { Shell, internalError } from './shell.js';
@@ -171,11 +171,17 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
   };
   // What the terminal shows last: a prompt goes on a line of its own.
   let atLineStart: boolean;
-  const term = (fd: NodeJS.WriteStream): { write(s: string): void } => ({
+  const term = (fd: NodeJS.WriteStream): Output => ({
     write: (s: string) => {
       if (s === '') return;
       fd.write(s);
       atLineStart = s.endsWith('\n');
+    },
+    // What a program received (nc): its bytes, so UTF-8 text shows as text.
+    writeBytes: (b: Uint8Array, length: number) => {
+      if (length === 0) return;
+      fd.write(Buffer.from(b.subarray(0, length)));
+      atLineStart = b[length - 1] === 10;
     },
   });
   const tout = term(process.stdout);

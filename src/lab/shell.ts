@@ -22,7 +22,7 @@
  * statistics, tcpdump what bpf received, a program dies.
  */
 import type { Io, Output } from '../lib/io.js';
-import { StringOutput } from '../lib/io.js';
+import { StringOutput, binaryString } from '../lib/io.js';
 import { getopt } from '../lib/getopt.js';
 import type { Lab, Machine } from './lab.js';
 import { BACKGROUND_TOOLS, KERNEL_TOOLS, PROGRAMS, machineCommands, counterSnapshot, type CommandContext, type CommandEntry } from './commands.js';
@@ -320,7 +320,7 @@ export class Shell {
     const ctx = this.context(machine, stdin, signal);
     const b = this.builtins[name];
     try {
-      if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, typeof stdin === 'string' || stdin === null ? stdin : new TextDecoder().decode(stdin));
+      if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, typeof stdin === 'string' || stdin === null ? stdin : binaryString(stdin));
       const c = this.commands[name];
       if (c !== undefined) return await c.run(ctx, argv.slice(1), io);
     } catch (e) {

@@ -19,6 +19,24 @@ export interface Io {
 
 export type Tool = (argv: readonly string[], io: Io) => number | Promise<number>;
 
+/**
+ * The bytes of a file's text.  Files of a lab machine are strings: a
+ * "binary string" (every char below 256: what nc received, an imported
+ * file, a capture) is its bytes one char each, as latin1; text with wider
+ * chars (typed by a user) is UTF-8, as a terminal would have sent it.
+ */
+export function textBytes(s: string): Uint8Array {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0xff) return new Uint8Array(Buffer.from(s, 'utf8'));
+  }
+  return new Uint8Array(Buffer.from(s, 'latin1'));
+}
+
+/** Bytes as a binary string, one char per byte (what textBytes() gives back). */
+export function binaryString(b: Uint8Array, length = b.length): string {
+  return Buffer.from(b.buffer, b.byteOffset, length).toString('latin1');
+}
+
 /** An Output that collects text, for tests and for the shell's redirections. */
 export class StringOutput implements Output {
   private parts: string[] = [];
@@ -52,7 +70,7 @@ export class BufferedFdOutput implements Output {
   ) {}
   writeBytes(b: Uint8Array, length: number): void {
     if (this.writeBytes_ === undefined) {
-      this.write(Buffer.from(b.buffer, b.byteOffset, length).toString('latin1'));
+      this.write(binaryString(b, length));
       return;
     }
     this.before?.flush?.();

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sh } from './helpers.js';
+import { sh, talk } from './helpers.js';
 import { parseLine } from '../../src/lab/shell.js';
 import { StringOutput } from '../../src/lib/io.js';
 
@@ -140,4 +140,26 @@ test('a command that fails inside packetflow says so on one line, without a Java
   const err = new StringOutput();
   assert.equal(await r.shell.run('boom', { stdout: out, stderr: err }), 70);
   assert.equal(err.text(), 'boom: internal error: the world broke\n');
+});
+
+test('nc moves every byte value unchanged: a binary file out with <file, on the wire as is, into >file', async () => {
+  const lab = talk();
+  let all = '';
+  for (let i = 0; i < 256; i++) all += String.fromCharCode(i);
+  // A machine file is a binary string, one char per byte (latin1).
+  lab.machine('client')!.files.set('all', all + all);
+  const r = await sh([
+    'router: tcpdump -ni em0 -s 1500 -w cap.pcap tcp &',
+    'router: nc -l 12345 >received &',
+    'client: nc -N 10.0.1.1 12345 <all',
+    'sleep 1',
+    'router: kill %1',
+    'router: netstat -s -p tcp | grep in-sequence',
+  ].join('\n'), lab);
+  assert.equal(r.err, '');
+  const router = lab.machine('router')!;
+  assert.equal(router.files.get('received'), all + all);
+  // The 512 bytes went out as they are (as UTF-8 they were 768).
+  assert.ok(router.files.get('cap.pcap')!.includes(all + all), 'the capture holds the file\'s bytes in one segment');
+  assert.match(r.out, /\t\t2 packets \(512 bytes\) received in-sequence\n/);
 });

@@ -16,7 +16,7 @@
  * background of a lab); ncTool(k) is the command: it runs the world until
  * nc() is done, as ping(8) does.
  */
-import type { Io, Tool } from '../../lib/io.js';
+import { binaryString, textBytes, type Io, type Tool } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
@@ -45,7 +45,7 @@ const SERVICES: Record<string, Record<number, string>> = {
 };
 
 export interface NcOptions {
-  /** What the program reads on stdin (default: nothing, EOF at once). */
+  /** What the program reads on stdin (default: nothing, EOF at once); a string as textBytes() reads a file. */
   stdin?: Uint8Array | string;
   /** Credentials of the process (default root). */
   uid?: number;
@@ -141,7 +141,7 @@ async function main(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions)
   if (!lflag && kflag) errx('must use -l with -k');
 
   const p = new Proc(k, { uid: opts.uid ?? 0, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) });
-  const stdin = dflag || opts.stdin === undefined ? new Uint8Array(0) : typeof opts.stdin === 'string' ? new TextEncoder().encode(opts.stdin) : opts.stdin;
+  const stdin = dflag || opts.stdin === undefined ? new Uint8Array(0) : typeof opts.stdin === 'string' ? textBytes(opts.stdin) : opts.stdin;
   const out = stdoutSink(io);
   const type = uflag ? SOCK_DGRAM : SOCK_STREAM;
   const proto = uflag ? 'udp' : 'tcp';
@@ -376,6 +376,8 @@ function stdoutSink(io: Io): (d: Uint8Array) => void {
     const w = o.writeBytes.bind(o);
     return (d) => w(d, d.length);
   }
-  const dec = new TextDecoder();
-  return (d) => o.write(dec.decode(d, { stream: true }));
+  // A text output gets the bytes as they came, one char each (a binary
+  // string: a machine file that nc wrote holds the same bytes, and nc <file
+  // sends them back unchanged).
+  return (d) => o.write(binaryString(d));
 }
