@@ -79,6 +79,19 @@ function lookupOption(cmd: string, list: readonly string[], err: (s: string) => 
   return item;
 }
 
+/** strtonum(3): the number, or its error string ("invalid", "too small", "too large"). */
+export function strtonum(s: string, min: bigint, max: bigint): bigint | string {
+  // strtoll(): leading white space, a sign, decimal digits, nothing after
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)$/.exec(s);
+  if (m === null || min > max) return 'invalid';
+  const v = BigInt(m[1]!);
+  if (v < min) return 'too small';
+  if (v > max) return 'too large';
+  return v;
+}
+
+const LONG_MAX = 0x7fffffffffffffffn;
+
 function defaultReadFile(name: string): string | null {
   try {
     return readFileSync(name, 'latin1');
@@ -278,6 +291,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
       let tblcmdopt: string | null = null;
       let clearopt: string | null = null;
       let ifaceopt: string | null = null;
+      let shownr = -1;
       const stateKill: string[] = [];
       const srcNodeKill: string[] = [];
       let enable = false;
@@ -348,6 +362,15 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           case 'r':
             opts |= PF_OPT_USEDNS;
             break;
+          case 'R': {
+            const v = strtonum(a, -1n, LONG_MAX);
+            if (typeof v === 'string') {
+              err(`pfctl: invalid rule id: ${v}\n`);
+              usage();
+            }
+            shownr = Number(v);
+            break;
+          }
           case 'f':
             rulesopt = a;
             mode = 'rw';
@@ -461,7 +484,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           }
           if (!quiet) err('pf disabled\n');
         }
-        if (showopt !== null) pfctlShow(k, kenv!, showopt, anchorname, opts, ifaceopt, out, tio);
+        if (showopt !== null) pfctlShow(k, kenv!, showopt, anchorname, opts, ifaceopt, out, tio, shownr);
         if (clearopt !== null && !(opts & PF_OPT_NOACTION)) pfctlClear(k, clearopt, anchorname, ifaceopt, quiet, err, opts, tio);
         if (stateKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKill(k, stateKill, ifaceopt, quiet, err);
         if (srcNodeKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKillSrcNodes(k, srcNodeKill, quiet, err);
@@ -581,7 +604,7 @@ const PF_OPT_QUIET_K = 0x00010;
 /** The -s modes against the kernel (pfctl_show_*). */
 function pfctlShow(
   k: Kernel, env: PfctlEnv, showopt: string, anchor: string, opts: number, iface: string | null, out: (s: string) => void,
-  tio: Parameters<typeof pfctl_table>[7],
+  tio: Parameters<typeof pfctl_table>[7], shownr: number,
 ): void {
   let first = true;
   const title = (t: string): void => {
@@ -607,13 +630,13 @@ function pfctlShow(
       // pfctl_show_fingerprints(): packetflow's kernel has no OS fingerprints (no pf.os is loaded), so nothing
       break;
     case 'r':
-      showRules(k, env, anchor, opts, false, wildcard, out, 0, title);
+      showRules(k, env, anchor, opts, false, wildcard, out, 0, title, shownr);
       break;
     case 'l':
-      showRules(k, env, anchor, opts, true, wildcard, out, 0, title);
+      showRules(k, env, anchor, opts, true, wildcard, out, 0, title, shownr);
       break;
     case 's':
-      showStates(k, env, iface, opts, out, title);
+      showStates(k, env, iface, opts, out, title, shownr);
       break;
     case 'S':
       showSrcNodes(k, opts, out, title);

@@ -149,7 +149,7 @@ function printRuleCounters(kr: KRule, opts: number, out: (s: string) => void): v
 /** pfctl_show_rules(): the rules of an anchor (recursively with wildcard or for unnamed brace anchors). */
 export function showRules(
   k: Kernel, env: PfctlEnv, path: string, opts: number, labels: boolean, wildcard: boolean, out: (s: string) => void,
-  depth = 0, title: (t: string) => void = (t) => out(t + '\n'),
+  depth = 0, title: (t: string) => void = (t) => out(t + '\n'), shownr = -1,
 ): number {
   const pf = pf_open(k);
   const a = pf_find_anchor(pf, path);
@@ -158,6 +158,8 @@ export function showRules(
   if ((opts & PF_OPT_SHOWALL) && !labels && depth === 0) title('FILTER RULES:');
   if ((opts & PF_OPT_SHOWALL) && labels && depth === 0 && a.rules.some((r) => r.label)) title('LABEL COUNTERS:');
   for (const kr of a.rules) {
+    // -R: only the rule of that number (the anchors it calls in full)
+    if (shownr !== -1 && kr.nr !== shownr) continue;
     if (labels) {
       if (kr.label)
         out(`${kr.label} ${kr.evaluations} ${kr.packets0 + kr.packets1} ${kr.bytes0 + kr.bytes1} ${kr.packets0} ${kr.bytes0} ${kr.packets1} ${kr.bytes1} ${kr.states_tot}\n`);
@@ -285,9 +287,10 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
   return line;
 }
 
+/** pfctl_show_states(): -i one interface's, -R the states a rule made (the title counts every state of the interface). */
 export function showStates(
   k: Kernel, env: PfctlEnv, iface: string | null, opts: number, out: (s: string) => void,
-  title: (t: string) => void = (t) => out(t + '\n'),
+  title: (t: string) => void = (t) => out(t + '\n'), shownr = -1,
 ): void {
   const pf = pf_open(k);
   let first = true;
@@ -295,7 +298,7 @@ export function showStates(
     if (iface !== null && (s.kif === null || s.kif.if_xname !== iface)) continue;
     if (first && opts & PF_OPT_SHOWALL) title('STATES:');
     first = false;
-    out(printState(pf, s, env, opts));
+    if (shownr < 0 || s.rule.nr === shownr) out(printState(pf, s, env, opts));
   }
 }
 

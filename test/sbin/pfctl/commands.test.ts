@@ -191,3 +191,36 @@ test('-so: no fingerprints loaded, nothing; -sa: FILTER RULES: always, QUEUES: w
   assert.doesNotMatch(all, /FINGERPRINTS/);
   assert.ok(all.endsWith('\nanchors       hard limit      512\n'));
 });
+
+/* ---- -R ---- */
+
+const USAGE =
+  'usage: pfctl [-deghNnPqrvz] [-a anchor] [-D macro=value] [-F modifier] [-f file]\n' +
+  '\t[-i interface] [-K key] [-k key] [-L statefile] [-o level]\n' +
+  '\t[-p device] [-S statefile] [-s modifier [-R id]]\n' +
+  '\t[-t table -T command [address ...]] [-V rdomain] [-x level]\n';
+
+test('-R N: -sr and -sl show rule N only, -ss the states rule N made; a bad id is refused', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass out\npass in on em0 proto udp to port 53 label "dns"\npass in on em0 proto udp to port 123 label "ntp"\n');
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000, 53));
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1001, 123));
+  world.runFor(1e9);
+  assert.equal(pfctl(r.k, ['-sr', '-R', '2']).out, 'pass in on em0 proto udp from any to any port = 123 label "ntp"\n');
+  assert.equal(pfctl(r.k, ['-vsr', '-R', '1']).out,
+    'pass in on em0 proto udp from any to any port = 53 label "dns"\n' +
+    '  [ Evaluations: 4         Packets: 2         Bytes: 88          States: 1     ]\n' +
+    '  [ Inserted: uid 0 pid 0 State Creations: 1     ]\n');
+  assert.equal(pfctl(r.k, ['-sl', '-R', '2']).out, 'ntp 2 2 88 1 32 1 56 1\n');
+  assert.equal(pfctl(r.k, ['-sr', '-R', '-1']).out.split('\n').length, 4);
+  // states: rule 1's inbound one; rule 0 made the two outbound ones; none is rule 99's
+  assert.equal(pfctl(r.k, ['-ss', '-R', '1']).out, 'all udp 198.51.100.20:53 <- 192.0.2.10:1000       NO_TRAFFIC:SINGLE\n');
+  assert.equal(pfctl(r.k, ['-ss', '-R', '0']).out,
+    'all udp 192.0.2.10:1000 -> 198.51.100.20:53       SINGLE:NO_TRAFFIC\nall udp 192.0.2.10:1001 -> 198.51.100.20:123       SINGLE:NO_TRAFFIC\n');
+  assert.deepEqual(pfctl(r.k, ['-ss', '-R', '99']), { status: 0, out: '', err: '' });
+  assert.equal(pfctl(r.k, ['-ss']).out.split('\n').length, 5);
+  // strtonum(-1, LONG_MAX)
+  assert.deepEqual(pfctl(r.k, ['-ss', '-R', 'x1']), { status: 1, out: '', err: 'pfctl: invalid rule id: invalid\n' + USAGE });
+  assert.deepEqual(pfctl(r.k, ['-ss', '-R', '-2']), { status: 1, out: '', err: 'pfctl: invalid rule id: too small\n' + USAGE });
+  assert.deepEqual(pfctl(r.k, ['-ss', '-R', '9223372036854775808']), { status: 1, out: '', err: 'pfctl: invalid rule id: too large\n' + USAGE });
+});
