@@ -128,53 +128,15 @@ function sum16Fast(b: Uint8Array, off: number, len: number, initial: number): nu
  * WebAssembly function with 128-bit vectors: the buffer is copied whole
  * into the module's memory (one memcpy, nothing allocated) and summed
  * there as little-endian 16-bit words, eight lanes at a time, widened
- * pairwise into four 32-bit lanes.  Its source (WebAssembly text; the
- * bytes below are its binary encoding):
- *
- *   (module
- *     (memory (export "m") 1)
- *     ;; folded sum of the little-endian 16-bit words of n bytes at p
- *     ;; (an odd last byte is the low byte of a word); n <= 65536
- *     (func (export "s") (param $p i32) (param $n i32) (result i32)
- *       (local $e i32) (local $a v128) (local $b v128) (local $s i32)
- *       ;; 64 bytes a step into two accumulators, then 16 bytes a step
- *       (local.set $e (i32.add (local.get $p) (i32.and (local.get $n) (i32.const -64))))
- *       (block $done (loop $l
- *         (br_if $done (i32.ge_u (local.get $p) (local.get $e)))
- *         (local.set $a (i32x4.add (local.get $a) (i32x4.extadd_pairwise_i16x8_u (v128.load (local.get $p)))))
- *         (local.set $b (i32x4.add (local.get $b) (i32x4.extadd_pairwise_i16x8_u (v128.load offset=16 (local.get $p)))))
- *         (local.set $a (i32x4.add (local.get $a) (i32x4.extadd_pairwise_i16x8_u (v128.load offset=32 (local.get $p)))))
- *         (local.set $b (i32x4.add (local.get $b) (i32x4.extadd_pairwise_i16x8_u (v128.load offset=48 (local.get $p)))))
- *         (local.set $p (i32.add (local.get $p) (i32.const 64)))
- *         (br $l)))
- *       (local.set $e (i32.add (local.get $p) (i32.and (local.get $n) (i32.const 48))))
- *       (block $d2 (loop $l2
- *         (br_if $d2 (i32.ge_u (local.get $p) (local.get $e)))
- *         (local.set $a (i32x4.add (local.get $a) (i32x4.extadd_pairwise_i16x8_u (v128.load (local.get $p)))))
- *         (local.set $p (i32.add (local.get $p) (i32.const 16)))
- *         (br $l2)))
- *       ;; the four lanes, then the last words two bytes a step, then an odd byte
- *       (local.set $a (i32x4.add (local.get $a) (local.get $b)))
- *       (local.set $s (i32.add
- *         (i32.add (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
- *         (i32.add (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a)))))
- *       (local.set $e (i32.add (local.get $p) (i32.and (local.get $n) (i32.const 14))))
- *       (block $d3 (loop $l3
- *         (br_if $d3 (i32.ge_u (local.get $p) (local.get $e)))
- *         (local.set $s (i32.add (local.get $s) (i32.load16_u (local.get $p))))
- *         (local.set $p (i32.add (local.get $p) (i32.const 2)))
- *         (br $l3)))
- *       (if (i32.and (local.get $n) (i32.const 1))
- *         (then (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))))
- *       ;; fold twice: 16 bits
- *       (local.set $s (i32.add (i32.and (local.get $s) (i32.const 0xffff)) (i32.shr_u (local.get $s) (i32.const 16))))
- *       (i32.add (i32.and (local.get $s) (i32.const 0xffff)) (i32.shr_u (local.get $s) (i32.const 16)))))
+ * pairwise into four 32-bit lanes.  Its source is checksum.wat beside
+ * this file (WebAssembly text); SIMD_WASM is its binary encoding, and a
+ * test assembles the text with wabt and compares the bytes.
  *
  * A lane gains at most 2 * 0xffff per vector, so 4096 bytes cannot carry
  * it out.  Without WebAssembly SIMD (or on a big-endian host) the word
  * path sums instead.
  */
-const SIMD_WASM =
+export const SIMD_WASM =
   'AGFzbQEAAAABBwFgAn9/AX8DAgEABQMBAAEHCQIBbQIAAXMAAAqRAgGOAgMBfwJ7AX8gACABQUBxaiECAkADQCAAIAJPDQEgAyAA/QAEAP1//a4BIQMgBCAA/QAEEP1//a4B' +
   'IQQgAyAA/QAEIP1//a4BIQMgBCAA/QAEMP1//a4BIQQgAEHAAGohAAwACwsgACABQTBxaiECAkADQCAAIAJPDQEgAyAA/QAEAP1//a4BIQMgAEEQaiEADAALCyADIAT9rgEh' +
   'AyAD/RsAIAP9GwFqIAP9GwIgA/0bA2pqIQUgACABQQ5xaiECAkADQCAAIAJPDQEgBSAALwEAaiEFIABBAmohAAwACwsgAUEBcQRAIAUgAC0AAGohBQsgBUH//wNxIAVBEHZq' +
