@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badhdr": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 386,
+    "line": 393,
     "fn": "arpinput",
     "cond": "m.len < 8 || ap.htype !== ARPHRD_ETHER || ap.ptype !== ETHERTYPE_IP || ap.hlen !== ETHER_ADDR_LEN || ap.plen !== 4 || m.len < ARP_ETHER_IP_LEN"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badop": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 399,
+    "line": 406,
     "fn": "in_arpinput",
     "cond": "op !== ARPOP_REQUEST && op !== ARPOP_REPLY"
    }
@@ -23,7 +23,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_bcastsha": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 410,
+    "line": 417,
     "fn": "in_arpinput",
     "cond": "etherIsMulticast(m.buf, sha) && etherIsBroadcast(m.buf, sha)"
    }
@@ -31,7 +31,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_dupips": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 426,
+    "line": 433,
     "fn": "in_arpinput",
     "cond": "rt !== null && rt.rt_flags & RTF_LOCAL && rt.rt_ifidx === ifp.if_index && isaddr !== 0"
    }
@@ -39,7 +39,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_fromself": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 415,
+    "line": 422,
     "fn": "in_arpinput",
     "cond": "etherAddrEqual(m.buf, sha, ifp.if_lladdr, 0)"
    }
@@ -47,7 +47,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holddrops": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 338,
+    "line": 345,
     "fn": "arpresolve",
     "cond": "la.la_mq.len >= LA_HOLD_QUEUE ← ++a.la_hold_total <= LA_HOLD_TOTAL"
    }
@@ -55,7 +55,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holdtotal": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 344,
+    "line": 351,
     "fn": "arpresolve",
     "cond": "not (++a.la_hold_total <= LA_HOLD_TOTAL)"
    }
@@ -63,13 +63,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_ifoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 487,
+    "line": 494,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 498,
+    "line": 505,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index"
    }
@@ -77,13 +77,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_invalidated": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 223,
+    "line": 225,
     "fn": "arp_rtrequest",
     "cond": "case RTM_DELETE"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 529,
+    "line": 536,
     "fn": "arpinvalidate",
     "cond": "always"
    }
@@ -91,7 +91,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_maxtries": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 361,
+    "line": 368,
     "fn": "arpresolve",
     "cond": "not (la.la_asked++ < ARP_MAXTRIES) ← la.la_asked === 0 || rt.rt_expire !== now ← rt.rt_expire"
    }
@@ -99,7 +99,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noarp": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 378,
+    "line": 385,
     "fn": "arpinput",
     "cond": "ifp.if_flags & IFF_NOARP"
    }
@@ -107,19 +107,19 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noinfo": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 303,
+    "line": 309,
     "fn": "arpresolve",
     "cond": "!(rt.rt_flags & RTF_LLINFO) || rt.rt_gwfamily !== AF_LINK"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 322,
+    "line": 329,
     "fn": "arpresolve",
     "cond": "ifp.if_flags & (IFF_NOARP | IFF_STATICARP)"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 328,
+    "line": 335,
     "fn": "arpresolve",
     "cond": "la === null"
    }
@@ -127,7 +127,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_notarget": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 441,
+    "line": 448,
     "fn": "in_arpinput",
     "cond": "prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE) ← not (target) ← op === ARPOP_REQUEST"
    }
@@ -135,7 +135,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_permoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 482,
+    "line": 489,
     "fn": "arpcache",
     "cond": "rt.rt_flags & (RTF_PERMANENT_ARP | RTF_LOCAL) ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    }
@@ -143,7 +143,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_received": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 376,
+    "line": 383,
     "fn": "arpinput",
     "cond": "always"
    }
@@ -151,7 +151,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rejected": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 298,
+    "line": 303,
     "fn": "arpresolve",
     "cond": "rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))"
    }
@@ -159,7 +159,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_resolved": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 508,
+    "line": 515,
     "fn": "arpcache",
     "cond": "la.la_asked || changed"
    }
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 403,
+    "line": 410,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -175,7 +175,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 403,
+    "line": 410,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -183,7 +183,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_timeouts": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 181,
+    "line": 183,
     "fn": "arptimer",
     "cond": "rt.rt_expire && rt.rt_expire < now"
    }
@@ -191,7 +191,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 467,
+    "line": 474,
     "fn": "arpreply",
     "cond": "ok"
    }
@@ -199,7 +199,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 272,
+    "line": 274,
     "fn": "arprequest",
     "cond": "arp_send(k, ifp, ARPOP_REQUEST, etherbroadcastaddr, 0, enaddr, sip, ZERO_MAC, 0, tip, M_BCAST)"
    }
@@ -1583,7 +1583,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 259,
+    "line": 325,
     "fn": "ip_output_frag",
     "cond": "ip.ipOff & IP_DF"
    }
@@ -1627,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 273,
+    "line": 339,
     "fn": "ip_output_frag",
     "cond": "error === 0 ← error === 0"
    }
@@ -1659,7 +1659,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_localout": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 222,
+    "line": 288,
     "fn": "ip_output_fill",
     "cond": "always"
    }
@@ -1693,19 +1693,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 137,
+    "line": 174,
     "fn": "ip_output",
     "cond": "rt === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 147,
+    "line": 185,
     "fn": "ip_output",
     "cond": "ifp === null ← not (mcastOrBcast && opts?.ifp)"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 240,
+    "line": 306,
     "fn": "ip_output_mcast",
     "cond": "(m.m_flags & M_MCAST && !(ifp.if_flags & IFF_MULTICAST)) || (m.m_flags & M_BCAST && !(ifp.if_flags & IFF_BROADCAST))"
    }
@@ -1721,13 +1721,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_odropped": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 298,
+    "line": 364,
     "fn": "ip_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 311,
+    "line": 377,
     "fn": "ip_fragment",
     "cond": "m === null"
    }
@@ -1735,7 +1735,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_ofragments": [
    {
     "file": "src/sys/netinet/ip_output.ts",
-    "line": 338,
+    "line": 404,
     "fn": "ip_fragment",
     "cond": "always"
    }
@@ -3282,13 +3282,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 430,
+   "line": 437,
    "fn": "in_arpinput",
    "cond": "arpcache(k, ifp, ap, rt) !== 0 ← rt !== null"
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 466,
+   "line": 473,
    "fn": "arpreply",
    "cond": "always"
   },
@@ -3336,7 +3336,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_output.ts",
-   "line": 407,
+   "line": 473,
    "fn": "loop_task",
    "cond": "ifp === undefined"
   },

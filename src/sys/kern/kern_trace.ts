@@ -19,7 +19,10 @@
  * ev2 takes only a TraceCode<2>: a trace point passing more or fewer words
  * than its event reads (the log out of step) does not compile.
  * A fixed sequence of events of one function (`ifiq_input` then its bpf
- * tap) can be one code (`traceSegment`), expanded when read.  What events
+ * tap) can be one code (`traceSegment`, up to five argument words),
+ * expanded when read: a trace point that knows the events after it come
+ * next (ip_output's function, route and checksum change) records them
+ * together, one record for the common path.  What events
  * share is written when it changes, not per event: a context record (time,
  * journey, host) before an event whose context differs from the event
  * before it (within a packet's passage through a machine, events share
@@ -76,6 +79,8 @@ const FIRST_EVENT = 16;
 const CTR_BASE = 0x10000;
 /** Words a record and the context and interface records before it take at most. */
 const MAXREC = 16;
+/** Argument words of a segment at most (ev4/evi4 and ev5 take more than three). */
+const SEGWORDS = 5;
 /** Rows a word of a record stands for at most (a segment of k events has at least k / RMAX words). */
 const RMAX = 4;
 
@@ -174,7 +179,7 @@ export function traceSegment<const C extends readonly TraceCode<number>[]>(...co
     words += e.words;
   }
   if (codes.length > RMAX * (1 + words)) throw new Error('traceSegment: too many events for its words');
-  if (words > 3) throw new Error('traceSegment: at most three argument words');
+  if (words > SEGWORDS) throw new Error(`traceSegment: at most ${SEGWORDS} argument words`);
   return intern(key, { k: 0, name: '', detail: '', words, types: '', rows: codes.length, seg: codes }) as TraceCode<SegmentArity<C>>;
 }
 
@@ -349,6 +354,8 @@ export class Tracer {
   private fastH: TraceHost | null = null;
   private fastJ: Journey | null = NOJ;
   private fastIf: TraceIf | null = null;
+  /** A segment's argument words for pieces(): the fourth and fifth are put here by the methods that take them. */
+  private readonly more = new Int32Array(SEGWORDS + 3);
   /** Blocks of the counters recorded, by index (counterBase()). */
   private readonly blocks: TraceCounters[] = [];
   /** Name of the world's event being run (a timer names the journeys it starts), '' when none. */
@@ -611,11 +618,27 @@ export class Tracer {
     this.pos = p + 4;
   }
 
+  /** An interned event (a segment) of four argument words. */
+  ev4(h: TraceHost, m: Mbuf | null, code: TraceCode<4>, a: number, b: number, c: number, d: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow45(h, m, code, null, a, b, c, d, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    log[p + 3] = c;
+    log[p + 4] = d;
+    this.pos = p + 5;
+  }
+
   /** An interned event of five argument words (two MAC addresses and a number). */
   ev5(h: TraceHost, m: Mbuf | null, code: TraceCode<5>, a: number, b: number, c: number, d: number, e: number): void {
     let p = this.pos;
     if (h !== this.fastH || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
-      p = this.slow(h, m, code, null, 0, 0, 0);
+      p = this.slow45(h, m, code, null, a, b, c, d, e);
       if (p < 0) return;
     }
     const log = this.log;
@@ -679,6 +702,22 @@ export class Tracer {
     log[p + 2] = b;
     log[p + 3] = c;
     this.pos = p + 4;
+  }
+
+  /** An interned event (a segment) on interface ifp, of four argument words. */
+  evi4(h: TraceHost, m: Mbuf | null, code: TraceCode<4>, ifp: TraceIf, a: number, b: number, c: number, d: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || (m !== null && m.trace !== this.fastJ)) {
+      p = this.slow45(h, m, code, ifp, a, b, c, d, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    log[p + 3] = c;
+    log[p + 4] = d;
+    this.pos = p + 5;
   }
 
   // Events with a bpf tap (an interned tap, or a segment that ends with
@@ -865,6 +904,13 @@ export class Tracer {
     return this.slower(h, m, code, ifp, a, b, c);
   }
 
+  /** slow() for a record of four or five argument words: the fourth and fifth kept for pieces(). */
+  private slow45(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number, d: number, e: number): number {
+    this.more[3] = d;
+    this.more[4] = e;
+    return this.slow(h, m, code, ifp, a, b, c);
+  }
+
   /** slow() for a record whose time or host may differ from the last one's, or near the end of the room. */
   private slower(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): number {
     let j: Journey | null;
@@ -926,21 +972,22 @@ export class Tracer {
 
   /** A segment's events recorded one by one (near the limit). */
   private pieces(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): void {
+    // Words past the third are in `more` (ev4, evi4, ev5 put them there before slow()).
+    const args = this.more;
+    args[0] = a;
+    args[1] = b;
+    args[2] = c;
     let w = 0;
     for (const s of events[code - FIRST_EVENT]!.seg!) {
       const n = events[s - FIRST_EVENT]!.words;
-      const x = w === 0 ? a : w === 1 ? b : c;
-      const y = w === 0 ? b : c;
-      const z = c;
+      const p = this.slow(h, m, s, ifp, args[w]!, args[w + 1]!, args[w + 2]!);
+      if (p >= 0) {
+        const log = this.log;
+        log[p] = s;
+        for (let i = 0; i < n; i++) log[p + 1 + i] = args[w + i]!;
+        this.pos = p + 1 + n;
+      }
       w += n;
-      const p = this.slow(h, m, s, ifp, x, y, z);
-      if (p < 0) continue;
-      const log = this.log;
-      log[p] = s;
-      if (n > 0) log[p + 1] = x;
-      if (n > 1) log[p + 2] = y;
-      if (n > 2) log[p + 3] = z;
-      this.pos = p + 1 + n;
     }
   }
 

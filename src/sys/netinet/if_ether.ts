@@ -26,7 +26,7 @@ import * as arp_ from '../../wire/arp.js';
 import { EthernetFrame } from '../../wire/ether.js';
 import * as ether_ from '../../wire/ether.js';
 import * as addr_ from '../../wire/addr.js';
-import { macHi, macLo, macNum, traceEvent } from '../kern/kern_trace.js';
+import { macHi, macLo, macNum, traceEvent, traceSegment } from '../kern/kern_trace.js';
 import {
   AF_LINK, EAGAIN, EHOSTDOWN, EHOSTUNREACH, EINVAL, RTF_ANNOUNCE, RTF_BROADCAST, RTF_CACHED,
   RTF_CLONING, RTF_GATEWAY, RTF_LLINFO, RTF_LOCAL, RTF_MPLS, RTF_MULTICAST, RTF_PERMANENT_ARP,
@@ -49,6 +49,8 @@ const { formatIp4 } = addr_;
 // Trace events of arpresolve's hot path (kern_trace.ts).
 const T_ARPRESOLVE = traceEvent('fn', 'arpresolve', '%a');
 const T_ARP_CACHED = traceEvent('branch', 'arpresolve: %a is-at %m (cached)');
+/** The function with its common answer: one record. */
+const T_ARPRESOLVE_CACHED = traceSegment(T_ARPRESOLVE, T_ARP_CACHED);
 
 export const LA_HOLD_QUEUE = 10;
 export const LA_HOLD_TOTAL = 100;
@@ -292,14 +294,18 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   const now = uptime(k);
   const rt = rt0 === null ? null : rt_getll(rt0);
   const tr = k.trace;
-  if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
+  // The function event is recorded with the cached answer (one record), or first on each other way out.
   if (rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))) {
-    if (tr !== null) tr.drop(k, m, 'arpresolve: %a is down (RTF_REJECT) → drop, arps_rejected', '', dst);
+    if (tr !== null) {
+      tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
+      tr.drop(k, m, 'arpresolve: %a is down (RTF_REJECT) → drop, arps_rejected', '', dst);
+    }
     a.stats.inc(arps_rejected);
     m.free();
     return rt === rt0 ? EHOSTDOWN : EHOSTUNREACH;
   }
   if (!(rt.rt_flags & RTF_LLINFO) || rt.rt_gwfamily !== AF_LINK) {
+    if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
     a.stats.inc(arps_noinfo);
     m.free();
     return EINVAL;
@@ -307,7 +313,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
     // Six bytes: a loop is cheaper than TypedArray.set.
     etherAddrCopy(desten, 0, rt.rt_gwll);
-    if (tr !== null) tr.ev3(k, m, T_ARP_CACHED, dst, macHi(desten, 0), macLo(desten, 0));
+    if (tr !== null) tr.evi4(k, m, T_ARPRESOLVE_CACHED, ifp, dst, dst, macHi(desten, 0), macLo(desten, 0));
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - (k.inet.arpt_keep.value >>> 3) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;
@@ -318,6 +324,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
     }
     return 0;
   }
+  if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
   if (ifp.if_flags & (IFF_NOARP | IFF_STATICARP)) {
     a.stats.inc(arps_noinfo);
     m.free();

@@ -24,7 +24,7 @@ import { IN_MULTICAST, INADDR_ANY } from './in.js';
 import { ipv4_input } from './ip_input.js';
 import { pf_test, PF_FWD, PF_OUT, AF_INET as PF_AF_INET } from '../net/pf.js';
 import { tcp_delayed_cksum, tcp_if_output_tso } from './tcp_tso.js';
-import { traceEvent } from '../kern/kern_trace.js';
+import { traceEvent, traceSegment, type TraceCode } from '../kern/kern_trace.js';
 
 /** INADDR_BROADCAST as an int32, a literal: the import is a heap number (0xffffffff) converted at every use. */
 const INADDR_BROADCAST_I32 = -1;
@@ -47,6 +47,29 @@ const T_ROUTE_DIRECT_LOCAL = traceEvent('branch', 'ip_output: route to %a via di
 const T_ROUTE_GATEWAY = traceEvent('branch', 'ip_output: route to %a via gateway %a on %s');
 const T_ROUTE_GATEWAY_LOCAL = traceEvent('branch', 'ip_output: route to %a via gateway %a on %s (local address)');
 const T_IP_SUM = traceEvent('bytes', 'ip_output: ip_sum 0x%x → 0x%x');
+// The function event with the route, and with the checksum change after
+// it: one record where nothing happens between them (the common path), by
+// tfn * 2 + (route to a local address ? 1 : 0).  A datagram of this host
+// has its function event recorded first (ip_output_fill counts before the
+// route): its records are the route's alone.
+const T_OUT_DIRECT: Array<TraceCode<1>> = [];
+const T_OUT_DIRECT_SUM: Array<TraceCode<3>> = [];
+const T_OUT_GATEWAY: Array<TraceCode<2>> = [];
+const T_OUT_GATEWAY_SUM: Array<TraceCode<4>> = [];
+for (const fn of [T_IP_OUTPUT_FORWARDED, T_IP_OUTPUT_RAW]) {
+  for (const [direct, gateway] of [[T_ROUTE_DIRECT, T_ROUTE_GATEWAY], [T_ROUTE_DIRECT_LOCAL, T_ROUTE_GATEWAY_LOCAL]] as const) {
+    T_OUT_DIRECT.push(traceSegment(fn, direct));
+    T_OUT_DIRECT_SUM.push(traceSegment(fn, direct, T_IP_SUM));
+    T_OUT_GATEWAY.push(traceSegment(fn, gateway));
+    T_OUT_GATEWAY_SUM.push(traceSegment(fn, gateway, T_IP_SUM));
+  }
+}
+for (const [direct, gateway] of [[T_ROUTE_DIRECT, T_ROUTE_GATEWAY], [T_ROUTE_DIRECT_LOCAL, T_ROUTE_GATEWAY_LOCAL]] as const) {
+  T_OUT_DIRECT.push(direct);
+  T_OUT_DIRECT_SUM.push(traceSegment(direct, T_IP_SUM));
+  T_OUT_GATEWAY.push(gateway);
+  T_OUT_GATEWAY_SUM.push(traceSegment(gateway, T_IP_SUM));
+}
 
 // ip_output() flags, netinet/ip_var.h
 export const IP_FORWARDING = 0x1;
@@ -104,8 +127,13 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   const inet = k.inet;
   inet.ip_output_rt = null;
   const tr = k.trace;
-  if (tr !== null) tr.ev(k, m, flags & IP_FORWARDING ? T_IP_OUTPUT_FORWARDED : flags & IP_RAWOUTPUT ? T_IP_OUTPUT_RAW : T_IP_OUTPUT_LOCAL);
-  if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) ip_output_fill(k, m);
+  // A forwarded or raw datagram's function event is recorded with the
+  // route (and the checksum change, see tseg), or alone by each exit
+  // before the route (ip_output_tfn).
+  if (!(flags & (IP_FORWARDING | IP_RAWOUTPUT))) {
+    if (tr !== null) tr.ev(k, m, T_IP_OUTPUT_LOCAL);
+    ip_output_fill(k, m);
+  }
   // The header's bytes read directly: view getters inlined here spend the inlining budget.
   let b = m.buf;
   let o = m.off;
@@ -113,7 +141,10 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   // Addresses as int32 here (INADDR_BROADCAST is -1): no heap numbers per packet.
   const dstaddr = (b[o + 16]! << 24) | (b[o + 17]! << 16) | (b[o + 18]! << 8) | b[o + 19]!;
   // Never to 0/8 (RFC 1122 3.2.1.3).
-  if (dstaddr >>> 24 === 0) return bad(k, m, ENETUNREACH, null);
+  if (dstaddr >>> 24 === 0) {
+    if (tr !== null) ip_output_tfn(k, m, flags);
+    return bad(k, m, ENETUNREACH, null);
+  }
 
   let rt: Rtentry | null;
   let cache: Route | null = null;
@@ -125,15 +156,21 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
   let ifp: Ifnet | null;
   let mtu: number;
   let nexthop = dstaddr;
+  /** The route's trace record when it waits for the checksum change (T_OUT_*_SUM's index), else -1. */
+  let tseg = -1;
   const mcastOrBcast = IN_MULTICAST(dstaddr) || dstaddr === INADDR_BROADCAST_I32;
   if (mcastOrBcast && opts?.ifp) {
+    if (tr !== null) ip_output_tfn(k, m, flags);
     ifp = opts.ifp;
     mtu = ifp.if_mtu;
     if (ipv4_src_any(b, o) && ifp.if_addrs.length > 0) ipv.wrap(b, o, m.len).src = ifp.if_addrs[0]!.addr;
   } else {
     if (rt === null) rt = rt_match(k, dstaddr, RT_RESOLVE);
     if (rt === null) {
-      if (tr !== null) tr.drop(k, m, 'ip_output: no route to %a → EHOSTUNREACH, ips_noroute', '', dstaddr);
+      if (tr !== null) {
+        ip_output_tfn(k, m, flags);
+        tr.drop(k, m, 'ip_output: no route to %a → EHOSTUNREACH, ips_noroute', '', dstaddr);
+      }
       st.inc(ips_noroute);
       return bad(k, m, EHOSTUNREACH, null);
     }
@@ -144,6 +181,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     if (rt.rt_flags & RTF_LOCAL) ifp = rtable_loifp(k) ?? k.ifnets[rt.rt_ifidx] ?? null;
     else ifp = k.ifnets[rt.rt_ifidx] ?? null;
     if (ifp === null) {
+      if (tr !== null) ip_output_tfn(k, m, flags);
       st.inc(ips_noroute);
       return bad(k, m, EHOSTUNREACH, rt);
     }
@@ -151,9 +189,11 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     if (rt.rt_flags & RTF_GATEWAY) nexthop = rt.rt_gwaddr | 0;
     if (rt.rt_ifa !== null && ipv4_src_any(b, o)) ipv.wrap(b, o, m.len).src = rt.rt_ifa.addr;
     if (tr !== null) {
-      const local = (rt.rt_flags & RTF_LOCAL) !== 0;
-      if (rt.rt_flags & RTF_GATEWAY) tr.evi2(k, m, local ? T_ROUTE_GATEWAY_LOCAL : T_ROUTE_GATEWAY, ifp, dstaddr, nexthop);
-      else tr.evi1(k, m, local ? T_ROUTE_DIRECT_LOCAL : T_ROUTE_DIRECT, ifp, dstaddr);
+      const i = (flags & IP_FORWARDING ? 0 : flags & IP_RAWOUTPUT ? 2 : 4) | (rt.rt_flags & RTF_LOCAL ? 1 : 0);
+      // Straight on to the checksum (nothing recorded between): one record there.
+      if (!mcastOrBcast && !(rt.rt_flags & RTF_BROADCAST) && k.pf === null && !(m.csum_flags & (M_TCP_TSO | M_TCP_CSUM_OUT)) &&
+        ((b[o + 2]! << 8) | b[o + 3]!) <= mtu) tseg = i;
+      else ip_output_troute(k, m, ifp, rt, i, dstaddr, nexthop);
     }
   }
 
@@ -204,12 +244,38 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     else ipv.wrap(b, o, m.len).fillChecksum();
     if (tr !== null) {
       const sum = (b[o + 10]! << 8) | b[o + 11]!;
-      if (osum !== sum) tr.ev2(k, m, T_IP_SUM, osum, sum);
+      if (tseg >= 0 && osum !== sum && !(rt!.rt_flags & RTF_GATEWAY)) tr.evi3(k, m, T_OUT_DIRECT_SUM[tseg]!, ifp, dstaddr, osum, sum);
+      else ip_output_tsum(k, m, ifp, rt, tseg, dstaddr, nexthop, osum, sum);
     }
     inet.ip_output_rt = rt;
     return if_output(k, ifp, m, nexthop, rt);
   }
   return ip_output_frag(k, m, ifp, rt, mtu, hlen, nexthop);
+}
+
+/** ip_output's function event alone (an exit before the route; a datagram of this host's was recorded first). */
+function ip_output_tfn(k: Kernel, m: Mbuf, flags: number): void {
+  if (flags & (IP_FORWARDING | IP_RAWOUTPUT)) k.trace!.ev(k, m, flags & IP_FORWARDING ? T_IP_OUTPUT_FORWARDED : T_IP_OUTPUT_RAW);
+}
+
+/** ip_output's function and route events (T_OUT_* index i) when the checksum is not next. */
+function ip_output_troute(k: Kernel, m: Mbuf, ifp: Ifnet, rt: Rtentry, i: number, dstaddr: number, nexthop: number): void {
+  if (rt.rt_flags & RTF_GATEWAY) k.trace!.evi2(k, m, T_OUT_GATEWAY[i]!, ifp, dstaddr, nexthop);
+  else k.trace!.evi1(k, m, T_OUT_DIRECT[i]!, ifp, dstaddr);
+}
+
+/**
+ * The checksum change (when there is one), with the function and route
+ * events when they wait for it (tseg >= 0, see ip_output_troute), but for
+ * the common case, which ip_output records itself.
+ */
+function ip_output_tsum(k: Kernel, m: Mbuf, ifp: Ifnet, rt: Rtentry | null, tseg: number, dstaddr: number, nexthop: number, osum: number, sum: number): void {
+  const tr = k.trace!;
+  if (tseg < 0) {
+    if (osum !== sum) tr.ev2(k, m, T_IP_SUM, osum, sum);
+  } else if (osum === sum) ip_output_troute(k, m, ifp, rt!, tseg, dstaddr, nexthop);
+  else if (rt!.rt_flags & RTF_GATEWAY) tr.evi4(k, m, T_OUT_GATEWAY_SUM[tseg]!, ifp, dstaddr, nexthop, osum, sum);
+  else tr.evi3(k, m, T_OUT_DIRECT_SUM[tseg]!, ifp, dstaddr, osum, sum);
 }
 
 /** ip_output() for a datagram of this host: version, header length, ip_off and a random id (out of line). */

@@ -73,3 +73,47 @@ test('an interned event takes as many argument words as its formats read, checke
   };
   void wrong;
 });
+
+test('a segment of four or five words near the limit records what its events one by one would', () => {
+  const fn = traceEvent('fn', 'test_seg_fn', '%a');
+  const arp = traceEvent('branch', 'test_seg: %a is-at %m');
+  const sum = traceEvent('bytes', 'test_seg: sum 0x%x → 0x%x');
+  const fn2 = traceEvent('fn', 'test_seg_fn2', 'q %d');
+  const four = traceSegment(fn, sum, fn2);
+  const five = traceSegment(arp, sum);
+  const ifp = { if_xname: 'em0' };
+  const run = (limit: number, segments: boolean): string[] => {
+    const w = new World({ seed: 1 });
+    const k = new Kernel(w, { hostname: 'router' });
+    const t = new Tracer();
+    t.limit = limit;
+    k.setTracer(t);
+    const m = k.mbufs.get(64)!;
+    for (let i = 0; i < 3; i++) {
+      if (segments) {
+        t.evi4(k, m, four, ifp, 0xc0000201 + i, 0x1111 + i, 0x2222, 7 + i);
+        t.ev5(k, m, five, 0xc0000202, 0x0200, 0x5e000002 + i, 0x1234 + i, 0x4321);
+      } else {
+        t.evi1(k, m, fn, ifp, 0xc0000201 + i);
+        t.ev2(k, m, sum, 0x1111 + i, 0x2222);
+        t.evi1(k, m, fn2, ifp, 7 + i);
+        t.ev3(k, m, arp, 0xc0000202, 0x0200, 0x5e000002 + i);
+        t.ev2(k, m, sum, 0x1234 + i, 0x4321);
+      }
+    }
+    m.free();
+    return [...t.events.map((e) => `${e.kind} ${e.ifname} ${e.name} ${e.detail}`), `lost ${t.lost}`];
+  };
+  const all = run(1_000_000, true);
+  assert.equal(all.length, 16);
+  assert.deepEqual(all.slice(0, 5), [
+    'fn em0 test_seg_fn 192.0.2.1',
+    'bytes  test_seg: sum 0x1111 → 0x2222 ',
+    'fn em0 test_seg_fn2 q 7',
+    'branch  test_seg: 192.0.2.2 is-at 02:00:5e:00:00:02 ',
+    'bytes  test_seg: sum 0x1234 → 0x4321 ',
+  ]);
+  assert.deepEqual(all, run(1_000_000, false));
+  // Across the limit a segment's events are recorded one by one, as far as they fit.
+  for (let limit = 1; limit <= 18; limit++) assert.deepEqual(run(limit, true), run(limit, false), `limit ${limit}`);
+});
