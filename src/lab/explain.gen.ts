@@ -599,13 +599,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ibytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 455,
+    "line": 468,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 489,
+    "line": 502,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 739,
+    "line": 762,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 747,
+    "line": 770,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 755,
+    "line": 778,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -653,13 +653,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ipackets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 454,
+    "line": 467,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 488,
+    "line": 501,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -673,13 +673,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 462,
+    "line": 475,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 497,
+    "line": 510,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -719,7 +719,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 263,
+    "line": 264,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -735,7 +735,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_omcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 264,
+    "line": 265,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -755,12 +755,144 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 262,
+    "line": 263,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
   ],
   "if_oqdrops": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 258,
+    "fn": "ifq_enqueue",
+    "cond": "not (dm === null)"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 331,
+    "fn": "ifq_purge",
+    "cond": "always"
+   }
+  ],
+  "ifiq_bytes": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 465,
+    "fn": "ifiq_input",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 500,
+    "fn": "ifiq_enqueue",
+    "cond": "always"
+   }
+  ],
+  "ifiq_dequeues": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 523,
+    "fn": "ifiq_process",
+    "cond": "always"
+   }
+  ],
+  "ifiq_enqueues": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 481,
+    "fn": "ifiq_input",
+    "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 514,
+    "fn": "ifiq_enqueue",
+    "cond": "always"
+   }
+  ],
+  "ifiq_fdrops": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 466,
+    "fn": "ifiq_input",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 504,
+    "fn": "ifiq_enqueue",
+    "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
+   }
+  ],
+  "ifiq_packets": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 464,
+    "fn": "ifiq_input",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 499,
+    "fn": "ifiq_enqueue",
+    "cond": "always"
+   }
+  ],
+  "ifiq_qdrops": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 474,
+    "fn": "ifiq_input",
+    "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
+   },
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 509,
+    "fn": "ifiq_enqueue",
+    "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
+   }
+  ],
+  "ifq_bytes": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 250,
+    "fn": "ifq_enqueue",
+    "cond": "dm !== m"
+   }
+  ],
+  "ifq_len": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 255,
+    "fn": "ifq_enqueue",
+    "cond": "dm === null"
+   }
+  ],
+  "ifq_mcasts": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 251,
+    "fn": "ifq_enqueue",
+    "cond": "mcast ← dm !== m"
+   }
+  ],
+  "ifq_oactives": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 305,
+    "fn": "ifq_set_oactive",
+    "cond": "!ifq.ifq_oactive"
+   }
+  ],
+  "ifq_packets": [
+   {
+    "file": "src/sys/net/ifq.ts",
+    "line": 249,
+    "fn": "ifq_enqueue",
+    "cond": "dm !== m"
+   }
+  ],
+  "ifq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
     "line": 257,
@@ -770,138 +902,6 @@ export const EXPLAIN: ExplainIndex = {
    {
     "file": "src/sys/net/ifq.ts",
     "line": 330,
-    "fn": "ifq_purge",
-    "cond": "always"
-   }
-  ],
-  "ifiq_bytes": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 452,
-    "fn": "ifiq_input",
-    "cond": "always"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 487,
-    "fn": "ifiq_enqueue",
-    "cond": "always"
-   }
-  ],
-  "ifiq_dequeues": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 510,
-    "fn": "ifiq_process",
-    "cond": "always"
-   }
-  ],
-  "ifiq_enqueues": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 468,
-    "fn": "ifiq_input",
-    "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 501,
-    "fn": "ifiq_enqueue",
-    "cond": "always"
-   }
-  ],
-  "ifiq_fdrops": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 453,
-    "fn": "ifiq_input",
-    "cond": "always"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 491,
-    "fn": "ifiq_enqueue",
-    "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
-   }
-  ],
-  "ifiq_packets": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 451,
-    "fn": "ifiq_input",
-    "cond": "always"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 486,
-    "fn": "ifiq_enqueue",
-    "cond": "always"
-   }
-  ],
-  "ifiq_qdrops": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 461,
-    "fn": "ifiq_input",
-    "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 496,
-    "fn": "ifiq_enqueue",
-    "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
-   }
-  ],
-  "ifq_bytes": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 249,
-    "fn": "ifq_enqueue",
-    "cond": "dm !== m"
-   }
-  ],
-  "ifq_len": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 254,
-    "fn": "ifq_enqueue",
-    "cond": "dm === null"
-   }
-  ],
-  "ifq_mcasts": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 250,
-    "fn": "ifq_enqueue",
-    "cond": "mcast ← dm !== m"
-   }
-  ],
-  "ifq_oactives": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 304,
-    "fn": "ifq_set_oactive",
-    "cond": "!ifq.ifq_oactive"
-   }
-  ],
-  "ifq_packets": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 248,
-    "fn": "ifq_enqueue",
-    "cond": "dm !== m"
-   }
-  ],
-  "ifq_qdrops": [
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 256,
-    "fn": "ifq_enqueue",
-    "cond": "not (dm === null)"
-   },
-   {
-    "file": "src/sys/net/ifq.ts",
-    "line": 329,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -1821,7 +1821,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 746,
+    "line": 769,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1859,7 +1859,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 539,
+    "line": 562,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1873,7 +1873,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 738,
+    "line": 761,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -2019,7 +2019,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inhwlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 529,
+    "line": 552,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2027,7 +2027,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inpktlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 530,
+    "line": 553,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2093,7 +2093,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outbadtso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 647,
+    "line": 670,
     "fn": "txtso",
     "cond": "type !== 0x0800 || iphl !== 20 || b[ip + 9] !== 6 || thl < 20 || mss === 0 || hlen >= len"
    },
@@ -2121,7 +2121,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outpkttso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 710,
+    "line": 733,
     "fn": "txtso",
     "cond": "always"
    },
@@ -3210,25 +3210,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 337,
+   "line": 340,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 345,
+   "line": 348,
    "fn": "stop",
    "cond": "m"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 408,
+   "line": 411,
    "fn": "txeof",
    "cond": "m ← tail !== tx.hw && tx.ends[tail]! <= now"
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 510,
+   "line": 533,
    "fn": "lroMerge",
    "cond": "always"
   },

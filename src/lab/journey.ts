@@ -70,13 +70,16 @@ export class LabTracer extends Tracer {
   private tapOf(h: TraceHost, m: Mbuf, code: number, ifp: TraceIf, a: number, b: number): void {
     const parts = traceParts(code);
     const tap = parts[parts.length - 1]!;
-    if (parts.length === 2) {
-      const e = parts[0]!;
-      // The segment's first event takes the words its own format reads (known only now: casts).
+    // The segment's other events take the words their own formats read, in order (known only now: casts).
+    let used = 0;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const e = parts[i]!;
       const w = traceWords(e);
+      const x = used === 0 ? a : b;
       if (w === 0) this.evi(h, m, e as TraceCode<0>, ifp);
-      else if (w === 1) this.evi1(h, m, e as TraceCode<1>, ifp, a);
+      else if (w === 1) this.evi1(h, m, e as TraceCode<1>, ifp, x);
       else this.evi2(h, m, e as TraceCode<2>, ifp, a, b);
+      used += w;
     }
     const t = traceTexts(tap);
     this.tap(h, m, t.name, ifp.if_xname, t.detail as 'IN' | 'OUT');

@@ -76,7 +76,7 @@ import {
   if_linkstate,
 } from '../net/if.js';
 import type { IfQueue, IfiQueue } from '../net/ifq.js';
-import { ifq_dequeue, ifq_init_maxlen, ifq_purge, ifq_restart, ifq_set_oactive, ifq_clr_oactive, ifiq_input } from '../net/ifq.js';
+import { ifq_dequeue, ifq_init_maxlen, ifq_purge, ifq_restart, ifq_set_oactive, ifq_clr_oactive, ifiq_input, ifiq_trace_segments } from '../net/ifq.js';
 import { bpf_mtap_ether, bpfattach, BPF_DIRECTION_OUT, DLT_EN10MB } from '../net/bpf.js';
 import { ether_ifattach } from '../net/if_ethersubr.js';
 import { formatMac, parseMac } from '../../wire/addr.js';
@@ -260,6 +260,8 @@ export abstract class EtherNic implements CablePort {
   readonly startName: string;
   /** Trace events of the interrupt taking a frame off the receive ring and of the start routine putting one on the transmit ring (and its tap). */
   private readonly tIntr: TraceCode<1>;
+  /** tIntr with ifiq_input's events for the frame: [without the bpf tap, with it] (ifiq_trace_segments). */
+  private readonly tIntrIfiq: [TraceCode<2>, TraceCode<2>];
   private readonly tStart: TraceCode<2>;
 
   constructor(kernel: Kernel, model: NicModel, opts: NicOptions) {
@@ -277,6 +279,7 @@ export abstract class EtherNic implements CablePort {
     this.intrName = model.intrName ?? `${model.driver}_intr`;
     this.startName = model.startName ?? `${model.driver}_start`;
     this.tIntr = traceEvent('fn', this.intrName, `rxq %d: ${this.intrName === 'em_intr' ? 'em_rxeof' : 'ixgbe_rxeof'} takes the frame off the receive ring`);
+    this.tIntrIfiq = ifiq_trace_segments(this.tIntr);
     this.tStart = traceSegment(traceEvent('fn', this.startName, 'txq %d: onto the transmit ring, %d descriptors free'), T_TAP_OUT);
 
     ifp.if_flags = IFF_BROADCAST | IFF_SIMPLEX | IFF_MULTICAST;
@@ -420,6 +423,7 @@ export abstract class EtherNic implements CablePort {
     if (rx.ready === 0 || rx.times[rx.tail]! > now) return false;
     const ml = rx.ml;
     const lro = (this.ifp.if_xflags & IFXF_LRO) !== 0 && (this.model.capabilities & IFCAP_LRO) !== 0;
+    const merged = this.kernel.trace !== null && !lro && this.rxfresh(rx, now);
     while (rx.ready > 0 && rx.times[rx.tail]! <= now) {
       const m = rx.slots[rx.tail]!;
       rx.slots[rx.tail] = null;
@@ -429,13 +433,32 @@ export abstract class EtherNic implements CablePort {
       if (tr !== null) {
         // A frame from a sender that was not tracing starts a journey of its own.
         tr.input(m, 'frame from the wire');
-        tr.evi1(this.kernel, m, this.tIntr, this.ifp, rx.me);
+        // With the frame's events in ifiq_input when every frame of this batch starts its own journey (rxfresh).
+        if (!merged) tr.evi1(this.kernel, m, this.tIntr, this.ifp, rx.me);
+        else if (this.ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi2(this.kernel, m, this.tIntrIfiq[1], this.ifp, rx.me, rx.ifiq.ifiq_idx);
+        else tr.evi2(this.kernel, m, this.tIntrIfiq[0], this.ifp, rx.me, rx.ifiq.ifiq_idx);
       }
       if (lro && this.lro(rx, m)) continue;
       ml.enqueue(m);
     }
     if (rx.lroHead !== null) this.lroEnd(rx);
-    ifiq_input(rx.ifiq, ml);
+    ifiq_input(rx.ifiq, ml, merged);
+    return true;
+  }
+
+  /**
+   * Whether every frame rxeof takes off ring rx now starts a journey of its
+   * own (its sender did not trace): then each frame's ifiq_input events can
+   * be recorded with its em_intr event, one record, for the order of each
+   * journey's events stays the same.  Frames of one journey (a TSO
+   * segment cut into frames, a duplicate) keep the order they had: all
+   * em_intr events, then the ifiq_input ones.
+   */
+  private rxfresh(rx: RxRing, now: number): boolean {
+    for (let i = rx.tail, n = rx.ready; n > 0 && rx.times[i]! <= now; n--) {
+      if (rx.slots[i]!.trace !== null) return false;
+      if (++i === rx.n) i = 0;
+    }
     return true;
   }
 

@@ -39,7 +39,7 @@ import {
   type KstatKv,
 } from '../kern/kern_kstat.js';
 import * as errno_ from '../sys/errno.js';
-import { traceEvent, traceSegment } from '../kern/kern_trace.js';
+import { traceEvent, traceSegment, type TraceCode } from '../kern/kern_trace.js';
 import type { Ifnet } from './if.js';
 import { BPF_DIRECTION_IN, DLT_EN10MB } from './bpf.js';
 import { pf_prefetch } from './pf.js';
@@ -58,7 +58,8 @@ const T_IFQ_START_OACTIVE = traceEvent('fn', 'ifq_start', 'OACTIVE: the driver i
 const T_IFQ_START_NOW = traceEvent('fn', 'ifq_start', 'bundle full: start the driver now');
 const T_IFQ_START_TASK = traceEvent('fn', 'ifq_start', 'start the driver from a softnet task (ifq_bundle)');
 const T_IFIQ_INPUT = traceEvent('fn', 'ifiq_input', 'rxq %d');
-const T_IFIQ_INPUT_TAP = traceSegment(T_IFIQ_INPUT, traceEvent('tap', 'bpf_mtap_ether', 'IN'));
+const T_TAP_IN = traceEvent('tap', 'bpf_mtap_ether', 'IN');
+const T_IFIQ_INPUT_TAP = traceSegment(T_IFIQ_INPUT, T_TAP_IN);
 const T_IF_INPUT_PROCESS = traceEvent('fn', 'if_input_process', 'softnet takes the packet off the input queue');
 
 /** Default transmit queue length (net/if.h IFQ_MAXLEN). */
@@ -412,10 +413,22 @@ function ml_enlist(dst: MbufList, src: MbufList): void {
 }
 
 /**
- * ifiq_input(): a driver hands over the frames of one interrupt.  The list
- * is left empty.  Returns true when the queue is under pressure.
+ * A driver's receive event (`em_intr`, one word: the ring) with the
+ * events ifiq_input() records for the frame (the queue, and the bpf tap on
+ * Ethernet): one record when the driver hands the frame straight on
+ * (ifiq_input's `traced`).  [without the tap, with it]
  */
-export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
+export function ifiq_trace_segments(intr: TraceCode<1>): [TraceCode<2>, TraceCode<2>] {
+  return [traceSegment(intr, T_IFIQ_INPUT), traceSegment(intr, T_IFIQ_INPUT, T_TAP_IN)];
+}
+
+/**
+ * ifiq_input(): a driver hands over the frames of one interrupt.  The list
+ * is left empty.  Returns true when the queue is under pressure.  `traced`:
+ * the driver recorded the frames' ifiq_input events with its own
+ * (ifiq_trace_segments), nothing happening between.
+ */
+export function ifiq_input(ifiq: IfiQueue, ml: MbufList, traced = false): boolean {
   if (ml.head === null) return false;
   const ifp = ifiq.ifiq_if;
   let bytes = 0;
@@ -427,7 +440,7 @@ export function ifiq_input(ifiq: IfiQueue, ml: MbufList): boolean {
   const packets = ml.len;
   let fdrops = 0;
   const tr = ifp.kernel.trace;
-  if (tr !== null) {
+  if (tr !== null && !traced) {
     for (let m: Mbuf | null = ml.head; m !== null; m = m.m_nextpkt) {
       if (ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi1(ifp.kernel, m, T_IFIQ_INPUT_TAP, ifp, ifiq.ifiq_idx);
       else tr.evi1(ifp.kernel, m, T_IFIQ_INPUT, ifp, ifiq.ifiq_idx);

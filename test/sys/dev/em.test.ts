@@ -7,6 +7,7 @@ import { ifconfig } from '../../../src/sbin/ifconfig/ifconfig.js';
 import { kstat } from '../../../src/usr.bin/kstat/kstat.js';
 import { StringOutput } from '../../../src/lib/io.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
+import { Tracer } from '../../../src/sys/kern/kern_trace.js';
 
 function run(tool: typeof ifconfig, k: Kernel, argv: string[]): string {
   const out = new StringOutput();
@@ -142,4 +143,38 @@ test('em: steady forwarding-like traffic allocates no new buffers', () => {
   assert.equal(p.a.mbufs.allocated, a);
   assert.equal(p.b.mbufs.allocated, b);
   assert.equal(p.received.length, 900);
+});
+
+test('em traced: a frame from an untraced sender records em_intr and its ifiq_input events together; frames of one journey keep their order', () => {
+  // b traces, a does not: every frame starts a journey of its own on b.
+  const p = pair('em');
+  const t = new Tracer();
+  p.b.setTracer(t);
+  for (let i = 0; i < 3; i++) if_enqueue(p.na.ifp, frame(p.a, 100 + i));
+  p.world.runUntilIdle();
+  const rx = ['em_intr', 'ifiq_input', 'bpf_mtap_ether', 'if_input_process'];
+  const evs = t.events.filter((e) => e.host === 'b');
+  assert.deepEqual([...new Set(evs.map((e) => e.journey))], [1, 2, 3]);
+  for (const j of [1, 2, 3]) assert.deepEqual(evs.filter((e) => e.journey === j).map((e) => e.name), rx);
+  assert.equal(evs[0]!.detail, 'rxq 0: em_rxeof takes the frame off the receive ring');
+  assert.equal(evs[1]!.detail, 'rxq 0');
+  assert.equal(evs[2]!.detail, 'IN');
+  // Both trace, and the three frames are one journey (as a TSO segment's): on b, the
+  // interrupt that takes several of them records all their em_intr events first.
+  const q = pair('em');
+  const u = new Tracer();
+  q.a.setTracer(u);
+  q.b.setTracer(u);
+  const j = u.journey('one journey, three frames');
+  for (let i = 0; i < 3; i++) {
+    const m = frame(q.a, 100 + i);
+    m.trace = j;
+    if_enqueue(q.na.ifp, m);
+  }
+  q.world.runUntilIdle();
+  const onB = u.events.filter((e) => e.host === 'b' && e.journey === j.id).map((e) => e.name);
+  assert.deepEqual(onB, [
+    'em_intr', 'ifiq_input', 'bpf_mtap_ether', 'if_input_process',
+    'em_intr', 'em_intr', 'ifiq_input', 'bpf_mtap_ether', 'ifiq_input', 'bpf_mtap_ether', 'if_input_process', 'if_input_process',
+  ]);
 });
