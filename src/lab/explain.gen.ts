@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badhdr": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 393,
+    "line": 402,
     "fn": "arpinput",
     "cond": "m.len < 8 || ap.htype !== ARPHRD_ETHER || ap.ptype !== ETHERTYPE_IP || ap.hlen !== ETHER_ADDR_LEN || ap.plen !== 4 || m.len < ARP_ETHER_IP_LEN"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_badop": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 406,
+    "line": 415,
     "fn": "in_arpinput",
     "cond": "op !== ARPOP_REQUEST && op !== ARPOP_REPLY"
    }
@@ -23,7 +23,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_bcastsha": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 417,
+    "line": 426,
     "fn": "in_arpinput",
     "cond": "etherIsMulticast(m.buf, sha) && etherIsBroadcast(m.buf, sha)"
    }
@@ -31,7 +31,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_dupips": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 433,
+    "line": 442,
     "fn": "in_arpinput",
     "cond": "rt !== null && rt.rt_flags & RTF_LOCAL && rt.rt_ifidx === ifp.if_index && isaddr !== 0"
    }
@@ -39,7 +39,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_fromself": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 422,
+    "line": 431,
     "fn": "in_arpinput",
     "cond": "etherAddrEqual(m.buf, sha, ifp.if_lladdr, 0)"
    }
@@ -47,7 +47,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holddrops": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 345,
+    "line": 354,
     "fn": "arpresolve",
     "cond": "la.la_mq.len >= LA_HOLD_QUEUE ← ++a.la_hold_total <= LA_HOLD_TOTAL"
    }
@@ -55,7 +55,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_holdtotal": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 351,
+    "line": 360,
     "fn": "arpresolve",
     "cond": "not (++a.la_hold_total <= LA_HOLD_TOTAL)"
    }
@@ -63,13 +63,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_ifoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 494,
+    "line": 503,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 505,
+    "line": 514,
     "fn": "arpcache",
     "cond": "rt.rt_ifidx !== ifp.if_index"
    }
@@ -77,13 +77,13 @@ export const EXPLAIN: ExplainIndex = {
   "arps_invalidated": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 225,
+    "line": 231,
     "fn": "arp_rtrequest",
     "cond": "case RTM_DELETE"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 536,
+    "line": 545,
     "fn": "arpinvalidate",
     "cond": "always"
    }
@@ -91,7 +91,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_maxtries": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 368,
+    "line": 377,
     "fn": "arpresolve",
     "cond": "not (la.la_asked++ < ARP_MAXTRIES) ← la.la_asked === 0 || rt.rt_expire !== now ← rt.rt_expire"
    }
@@ -99,7 +99,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noarp": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 385,
+    "line": 394,
     "fn": "arpinput",
     "cond": "ifp.if_flags & IFF_NOARP"
    }
@@ -107,19 +107,19 @@ export const EXPLAIN: ExplainIndex = {
   "arps_noinfo": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 309,
+    "line": 318,
     "fn": "arpresolve",
     "cond": "!(rt.rt_flags & RTF_LLINFO) || rt.rt_gwfamily !== AF_LINK"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 329,
+    "line": 338,
     "fn": "arpresolve",
     "cond": "ifp.if_flags & (IFF_NOARP | IFF_STATICARP)"
    },
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 335,
+    "line": 344,
     "fn": "arpresolve",
     "cond": "la === null"
    }
@@ -127,7 +127,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_notarget": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 448,
+    "line": 457,
     "fn": "in_arpinput",
     "cond": "prt === null || prt.rt_ifidx !== ifp.if_index || !(prt.rt_flags & RTF_ANNOUNCE) ← not (target) ← op === ARPOP_REQUEST"
    }
@@ -135,7 +135,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_permoverwrite": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 489,
+    "line": 498,
     "fn": "arpcache",
     "cond": "rt.rt_flags & (RTF_PERMANENT_ARP | RTF_LOCAL) ← !etherAddrEqual(ap.buf, sha, rt.rt_gwll, 0) ← rt.rt_gwalen > 0"
    }
@@ -143,7 +143,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_received": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 383,
+    "line": 392,
     "fn": "arpinput",
     "cond": "always"
    }
@@ -151,7 +151,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rejected": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 303,
+    "line": 312,
     "fn": "arpresolve",
     "cond": "rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))"
    }
@@ -159,7 +159,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_resolved": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 515,
+    "line": 524,
     "fn": "arpcache",
     "cond": "la.la_asked || changed"
    }
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 410,
+    "line": 419,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -175,7 +175,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_rxrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 410,
+    "line": 419,
     "fn": "in_arpinput",
     "cond": "always"
    }
@@ -183,7 +183,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_timeouts": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 183,
+    "line": 189,
     "fn": "arptimer",
     "cond": "rt.rt_expire && rt.rt_expire < now"
    }
@@ -191,7 +191,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txreplies": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 474,
+    "line": 483,
     "fn": "arpreply",
     "cond": "ok"
    }
@@ -199,7 +199,7 @@ export const EXPLAIN: ExplainIndex = {
   "arps_txrequests": [
    {
     "file": "src/sys/netinet/if_ether.ts",
-    "line": 274,
+    "line": 280,
     "fn": "arprequest",
     "cond": "arp_send(k, ifp, ARPOP_REQUEST, etherbroadcastaddr, 0, enaddr, sip, ZERO_MAC, 0, tip, M_BCAST)"
    }
@@ -207,7 +207,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_fromself": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 115,
+    "line": 113,
     "fn": "ether_input",
     "cond": "!(ifp.if_flags & IFF_SIMPLEX) && etherAddrEqual(b, m.off + 6, ifp.if_lladdr, 0) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -215,7 +215,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_ipackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 82,
+    "line": 80,
     "fn": "ether_input",
     "cond": "always"
    }
@@ -223,7 +223,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_noproto": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 144,
+    "line": 142,
     "fn": "ether_input",
     "cond": "input === null"
    }
@@ -231,7 +231,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_notforus": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 109,
+    "line": 107,
     "fn": "ether_input",
     "cond": "!etherIsMulticast(b, dst) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -239,7 +239,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_odown": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 165,
+    "line": 163,
     "fn": "ether_output",
     "cond": "!(ifp.if_flags & IFF_RUNNING)"
    }
@@ -247,7 +247,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_onobufs": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 180,
+    "line": 179,
     "fn": "ether_encap_output",
     "cond": "!m.prepend(ETHER_HDR_LEN)"
    }
@@ -255,7 +255,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_opackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 192,
+    "line": 191,
     "fn": "ether_encap_output",
     "cond": "always"
    }
@@ -263,7 +263,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_sdelim": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 96,
+    "line": 94,
     "fn": "ether_input",
     "cond": "vinput === null ← m.m_flags & M_VLANTAG || etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ"
    }
@@ -271,7 +271,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_short": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 86,
+    "line": 84,
     "fn": "ether_input",
     "cond": "m.len < ETHER_HDR_LEN"
    }
@@ -599,13 +599,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ibytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 468,
+    "line": 492,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 502,
+    "line": 526,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -645,7 +645,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_imcasts": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 120,
+    "line": 118,
     "fn": "ether_input",
     "cond": "!etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -653,13 +653,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ipackets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 467,
+    "line": 491,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 501,
+    "line": 525,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -673,13 +673,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 475,
+    "line": 499,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 510,
+    "line": 534,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -693,7 +693,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 142,
+    "line": 140,
     "fn": "ether_input",
     "cond": "input === null"
    },
@@ -719,7 +719,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 264,
+    "line": 281,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -735,7 +735,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_omcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 265,
+    "line": 282,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -755,7 +755,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 263,
+    "line": 280,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -763,13 +763,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_oqdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 258,
+    "line": 272,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 331,
+    "line": 355,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -777,13 +777,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 465,
+    "line": 489,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 500,
+    "line": 524,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -791,7 +791,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_dequeues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 523,
+    "line": 547,
     "fn": "ifiq_process",
     "cond": "always"
    }
@@ -799,13 +799,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_enqueues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 481,
+    "line": 505,
     "fn": "ifiq_input",
     "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 514,
+    "line": 538,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -813,13 +813,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_fdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 466,
+    "line": 490,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 504,
+    "line": 528,
     "fn": "ifiq_enqueue",
     "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
    }
@@ -827,13 +827,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 464,
+    "line": 488,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 499,
+    "line": 523,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -841,13 +841,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 474,
+    "line": 498,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 509,
+    "line": 533,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -855,7 +855,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 250,
+    "line": 263,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -863,7 +863,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_len": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 255,
+    "line": 268,
     "fn": "ifq_enqueue",
     "cond": "dm === null"
    }
@@ -871,7 +871,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_mcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 251,
+    "line": 264,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -879,7 +879,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_oactives": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 305,
+    "line": 329,
     "fn": "ifq_set_oactive",
     "cond": "!ifq.ifq_oactive"
    }
@@ -887,7 +887,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 249,
+    "line": 262,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -895,13 +895,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 257,
+    "line": 271,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 330,
+    "line": 354,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -3282,13 +3282,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 437,
+   "line": 446,
    "fn": "in_arpinput",
    "cond": "arpcache(k, ifp, ap, rt) !== 0 ← rt !== null"
   },
   {
    "file": "src/sys/netinet/if_ether.ts",
-   "line": 473,
+   "line": 482,
    "fn": "arpreply",
    "cond": "always"
   },

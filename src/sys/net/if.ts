@@ -261,7 +261,7 @@ export function if_enqueue(ifp: Ifnet, m: Mbuf): number {
 export function if_enqueue_ifq(ifp: Ifnet, m: Mbuf): number {
   const ifqs = ifp.if_ifqs;
   const ifq = ifqs.length > 1 ? ifqs[ifq_idx(ifqs.length, m)]! : ifp.if_snd;
-  const error = ifq_enqueue(ifq, m);
+  const error = ifq_enqueue(ifq, m, true);
   if (error !== 0) return error;
   ifq_start(ifq);
   return 0;

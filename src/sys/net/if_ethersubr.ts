@@ -18,7 +18,7 @@ import * as ether_ from '../../wire/ether.js';
 import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
 import { ipv4_input } from '../netinet/ip_input.js';
 import { ENETDOWN, ENOBUFS, EAGAIN, type Rtentry } from './route.js';
-import { macHi, macLo, traceEvent, traceSegment } from '../kern/kern_trace.js';
+import { macHi, macLo, traceEvent } from '../kern/kern_trace.js';
 
 // Imported constants and functions as the module's own constants: V8
 // folds a module's const like a literal, but reads an imported binding from
@@ -31,8 +31,6 @@ const { ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_QI
 // Trace events of the hot path (kern_trace.ts).
 const T_ETHER_INPUT = traceEvent('fn', 'ether_input');
 const T_ETHER_OUTPUT = traceEvent('fn', 'ether_output');
-/** ether_output, then ether_resolve for IPv4: one record when the interface runs. */
-const T_ETHER_OUTPUT_RESOLVE = traceSegment(T_ETHER_OUTPUT, traceEvent('fn', 'ether_resolve', 'IPv4: arpresolve()'));
 const T_ETHER_ENCAP = traceEvent('bytes', 'ether_encap: Ethernet header %m > %m, type 0x%x');
 
 export const ETHERSTAT_NAMES = [
@@ -167,7 +165,8 @@ export function ether_output(ifp: Ifnet, m: Mbuf, dst: number, rt: Rtentry | nul
     return ENETDOWN;
   }
   const desten = k.inet.desten;
-  if (tr !== null) tr.evi(k, m, T_ETHER_OUTPUT_RESOLVE, ifp);
+  // When the interface runs, this function's events (ether_output, then
+  // ether_resolve for IPv4) are recorded by arpresolve with its own: one record.
   const error = arpresolve(k, ifp, rt, m, dst, desten);
   if (error !== 0) return error === EAGAIN ? 0 : error;
   return ether_encap_output(k, ifp, m, desten, ETHERTYPE_IP);

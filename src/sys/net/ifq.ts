@@ -57,6 +57,10 @@ const T_IFQ_ENQUEUE = traceEvent('fn', 'ifq_enqueue', 'txq %d: qlen %d/%d');
 const T_IFQ_START_OACTIVE = traceEvent('fn', 'ifq_start', 'OACTIVE: the driver is not called until the ring has room');
 const T_IFQ_START_NOW = traceEvent('fn', 'ifq_start', 'bundle full: start the driver now');
 const T_IFQ_START_TASK = traceEvent('fn', 'ifq_start', 'start the driver from a softnet task (ifq_bundle)');
+/** ifq_enqueue's event with ifq_start's after it (if_enqueue_ifq): one record. */
+const T_IFQ_ENQUEUE_OACTIVE = traceSegment(T_IFQ_ENQUEUE, T_IFQ_START_OACTIVE);
+const T_IFQ_ENQUEUE_NOW = traceSegment(T_IFQ_ENQUEUE, T_IFQ_START_NOW);
+const T_IFQ_ENQUEUE_TASK = traceSegment(T_IFQ_ENQUEUE, T_IFQ_START_TASK);
 const T_IFIQ_INPUT = traceEvent('fn', 'ifiq_input', 'rxq %d');
 const T_TAP_IN = traceEvent('tap', 'bpf_mtap_ether', 'IN');
 const T_IFIQ_INPUT_TAP = traceSegment(T_IFIQ_INPUT, T_TAP_IN);
@@ -92,6 +96,8 @@ export class IfQueue {
   ifq_mcasts = 0;
   ifq_oactive = false;
   ifq_oactives = 0;
+  /** While traced: the queue length ifq_enqueue's event reads, left for ifq_start to record with its own (-1: none). */
+  tqlen = -1;
   /** The driver's per-queue state (its transmit ring). */
   ifq_softc: unknown = null;
   readonly ifq_softnet: TaskQueue;
@@ -238,12 +244,19 @@ export function ifq_init_maxlen(ifq: IfQueue, maxlen: number): void {
   ifq.ifq_maxlen = maxlen;
 }
 
-/** ifq_enqueue(): 0, or ENOBUFS when the packet was dropped (qdrops). */
-export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
+/**
+ * ifq_enqueue(): 0, or ENOBUFS when the packet was dropped (qdrops).
+ * `start`: the caller calls ifq_start() next when the packet is queued;
+ * then, traced, this event is recorded there with ifq_start's (tqlen),
+ * when m is the packet in hand (ifq_start records for that one).
+ */
+export function ifq_enqueue(ifq: IfQueue, m: Mbuf, start = false): number {
   const len = m.len;
   const mcast = (m.m_flags & M_MCAST) !== 0;
   const tr = ifq.ifq_if.kernel.trace;
-  if (tr !== null) tr.evi3(ifq.ifq_if.kernel, m, T_IFQ_ENQUEUE, ifq.ifq_if, ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
+  const qlen = ifq.ifq_len;
+  if (start && tr !== null && (m.trace === null || tr.current !== m.trace)) start = false;
+  if (tr !== null && !start) tr.evi3(ifq.ifq_if.kernel, m, T_IFQ_ENQUEUE, ifq.ifq_if, ifq.ifq_idx, qlen, ifq.ifq_maxlen);
   const dm = ifq.enq(m);
   if (dm !== m) {
     ifq.ifq_packets++;
@@ -253,10 +266,14 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf): number {
   const ifp = ifq.ifq_if;
   if (dm === null) {
     ifq.ifq_len++;
+    if (tr !== null && start) ifq.tqlen = qlen;
   } else {
     ifq.ifq_qdrops++;
     ifp.if_oqdrops++;
-    if (tr !== null) tr.drop(ifp.kernel, dm, 'ifq_enqueue: %s txq %d full (%d) → drop, qdrops', '', ifq.ifq_idx, ifq.ifq_maxlen, 0, ifp.if_xname);
+    if (tr !== null) {
+      if (start) tr.evi3(ifp.kernel, m, T_IFQ_ENQUEUE, ifp, ifq.ifq_idx, qlen, ifq.ifq_maxlen);
+      tr.drop(ifp.kernel, dm, 'ifq_enqueue: %s txq %d full (%d) → drop, qdrops', '', ifq.ifq_idx, ifq.ifq_maxlen, 0, ifp.if_xname);
+    }
     dm.free();
   }
   if (dm !== m) {
@@ -283,8 +300,15 @@ export function ifq_dequeue(ifq: IfQueue): Mbuf | null {
 export function ifq_start(ifq: IfQueue): void {
   const ifp = ifq.ifq_if;
   const lim = ifp.if_txmit < ifq.ifq_maxlen ? ifp.if_txmit : ifq.ifq_maxlen;
-  if (ifp.kernel.trace !== null) {
-    ifp.kernel.trace.evi(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_START_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_START_NOW : T_IFQ_START_TASK, ifp);
+  const tr = ifp.kernel.trace;
+  if (tr !== null) {
+    const q = ifq.tqlen;
+    if (q < 0) tr.evi(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_START_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_START_NOW : T_IFQ_START_TASK, ifp);
+    else {
+      // With ifq_enqueue's event (its `start`).
+      ifq.tqlen = -1;
+      tr.evi3(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_ENQUEUE_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_ENQUEUE_NOW : T_IFQ_ENQUEUE_TASK, ifp, ifq.ifq_idx, q, ifq.ifq_maxlen);
+    }
   }
   if (ifq.ifq_len >= lim) {
     ifq.ifq_softnet.del(ifq.ifq_bundle);

@@ -49,8 +49,14 @@ const { formatIp4 } = addr_;
 // Trace events of arpresolve's hot path (kern_trace.ts).
 const T_ARPRESOLVE = traceEvent('fn', 'arpresolve', '%a');
 const T_ARP_CACHED = traceEvent('branch', 'arpresolve: %a is-at %m (cached)');
-/** The function with its common answer: one record. */
-const T_ARPRESOLVE_CACHED = traceSegment(T_ARPRESOLVE, T_ARP_CACHED);
+// ether_output's events (interned there too: the same codes), which
+// arpresolve records with its own, ether_output being its only caller.
+const T_ETHER_OUTPUT = traceEvent('fn', 'ether_output');
+const T_ETHER_RESOLVE = traceEvent('fn', 'ether_resolve', 'IPv4: arpresolve()');
+const T_EO_RESOLVE = traceSegment(T_ETHER_OUTPUT, T_ETHER_RESOLVE);
+const T_EO_ARPRESOLVE = traceSegment(T_ETHER_OUTPUT, T_ETHER_RESOLVE, T_ARPRESOLVE);
+/** With the common answer too: one record. */
+const T_EO_ARPRESOLVE_CACHED = traceSegment(T_ETHER_OUTPUT, T_ETHER_RESOLVE, T_ARPRESOLVE, T_ARP_CACHED);
 
 export const LA_HOLD_QUEUE = 10;
 export const LA_HOLD_TOTAL = 100;
@@ -281,6 +287,10 @@ export function arprequest(k: Kernel, ifp: Ifnet, sip: number, tip: number, enad
  */
 export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, dst: number, desten: Uint8Array): number {
   const a = k.inet.arp;
+  const tr = k.trace;
+  // ether_output's events (ether_output, ether_resolve) are recorded here
+  // with the first of this function's: one record on the common path.
+  if (m.m_flags & (M_BCAST | M_MCAST) && tr !== null) tr.evi(k, m, T_EO_RESOLVE, ifp);
   if (m.m_flags & M_BCAST) {
     desten.set(etherbroadcastaddr);
     return 0;
@@ -293,11 +303,10 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   }
   const now = uptime(k);
   const rt = rt0 === null ? null : rt_getll(rt0);
-  const tr = k.trace;
   // The function event is recorded with the cached answer (one record), or first on each other way out.
   if (rt === null || (rt.rt_flags & RTF_REJECT && (rt.rt_expire === 0 || rt.rt_expire > now))) {
     if (tr !== null) {
-      tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
+      tr.evi1(k, m, T_EO_ARPRESOLVE, ifp, dst);
       tr.drop(k, m, 'arpresolve: %a is down (RTF_REJECT) → drop, arps_rejected', '', dst);
     }
     a.stats.inc(arps_rejected);
@@ -305,7 +314,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
     return rt === rt0 ? EHOSTDOWN : EHOSTUNREACH;
   }
   if (!(rt.rt_flags & RTF_LLINFO) || rt.rt_gwfamily !== AF_LINK) {
-    if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
+    if (tr !== null) tr.evi1(k, m, T_EO_ARPRESOLVE, ifp, dst);
     a.stats.inc(arps_noinfo);
     m.free();
     return EINVAL;
@@ -313,7 +322,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
     // Six bytes: a loop is cheaper than TypedArray.set.
     etherAddrCopy(desten, 0, rt.rt_gwll);
-    if (tr !== null) tr.evi4(k, m, T_ARPRESOLVE_CACHED, ifp, dst, dst, macHi(desten, 0), macLo(desten, 0));
+    if (tr !== null) tr.evi4(k, m, T_EO_ARPRESOLVE_CACHED, ifp, dst, dst, macHi(desten, 0), macLo(desten, 0));
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - (k.inet.arpt_keep.value >>> 3) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;
@@ -324,7 +333,7 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
     }
     return 0;
   }
-  if (tr !== null) tr.evi1(k, m, T_ARPRESOLVE, ifp, dst);
+  if (tr !== null) tr.evi1(k, m, T_EO_ARPRESOLVE, ifp, dst);
   if (ifp.if_flags & (IFF_NOARP | IFF_STATICARP)) {
     a.stats.inc(arps_noinfo);
     m.free();
