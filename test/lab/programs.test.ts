@@ -36,6 +36,17 @@ test('foreground nc runs the world until done: -z scans, refused connections say
   assert.match(r.err, /nc: connect to 10\.0\.1\.1 port 2223 \(tcp\) failed: Connection refused\n/);
 });
 
+test('foreground nc refused while its SYN waited for ARP: the RST finds nc waiting (no hang), traced or not', async () => {
+  // Nothing resolved yet: the SYN waits in ARP's hold queue; pf on the router
+  // refuses port 6001 (block return) before nc has reached its poll().
+  const r = await sh('client: nc -v 10.0.1.1 6001');
+  assert.equal(r.err, 'nc: connect to 10.0.1.1 port 6001 (tcp) failed: Connection refused\n');
+  assert.equal(r.status, 1);
+  const t = await sh('client: trace -s nc -v 10.0.1.1 6002');
+  assert.equal(t.err, 'nc: connect to 10.0.1.1 port 6002 (tcp) failed: Connection refused\n');
+  assert.match(t.out, /\n {2}dropped on router: pf_test\(IN\): block, rule 2\n/);
+});
+
 test('kill -STOP: a reader that does not read fills its Recv-Q; kill -CONT drains it', async () => {
   const r = await sh([
     'reader: nc -l 41996 </dev/zero &',
