@@ -1024,10 +1024,18 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   let a: KRule | null;
   pf.ctx_log = 0;
   if (pd.virtual_proto === PF_VPROTO_FRAGMENT) {
-    // Fragments that were not reassembled: rules only (no state).
+    // Fragments that were not reassembled: rules only (no state); one not passed counts as a fragment
     action = pf_test_rule(pf, pd);
     r = pf.ctx_rm ?? pf.default_rule;
     a = pf.ctx_am;
+    if (action !== PF_PASS) REASON_SET(pf, PFRES_FRAG);
+  } else if (pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+    // ICMP of the other family
+    action = PF_DROP;
+    REASON_SET(pf, PFRES_NORM);
+    r = pf.default_rule;
+    a = null;
+    if (k.trace !== null) k.trace.branch(k, m, 'pf_test: ICMP of the other address family → normalize');
   } else {
     s = pf_test_state(pf, pd);
     action = pf.ctx_reason === -2 ? PF_PASS : PF_DROP;

@@ -311,3 +311,30 @@ test('pf_walk_header6: rthdr0, two routing headers, hop-by-hop not first, bad ML
   assert.equal(test6(r.k, em0, mld(C6, 1)), false);
   assert.equal(ipOption(r.k), 6);
 });
+
+test('pf_test: a fragment a rule blocks counts as fragment; ICMP in the other family is normalize', () => {
+  const { r } = threeHosts();
+  loadPf(r.k, 'set reassemble no\npass\nblock in on em0 proto udp\n');
+  const em0 = r.ifs[0]!;
+  const si = (name: string): string => pfctl(r.k, ['-si']).out.split('\n').find((l) => l.startsWith(`  ${name} `))!;
+  // a first fragment (MF) of a UDP datagram, then of a TCP segment (passed)
+  const frag = (proto: number): Uint8Array => {
+    const d = udpBytes(A, B, 1000, 9, 16);
+    d[6] = 0x20;
+    d[9] = proto;
+    put16(d, 10, 0);
+    put16(d, 10, ~sum16(d, 0, 20) & 0xffff);
+    return d;
+  };
+  assert.equal(test4(r.k, em0, frag(17)), false);
+  assert.equal(test4(r.k, em0, frag(6)), true);
+  assert.equal(r.k.pf!.counters[2], 1);
+  assert.equal(si('fragment'), '  fragment                               1               ');
+  const r6 = threeHosts6().r;
+  loadPf(r6.k, 'pass\n');
+  const echo = new Uint8Array([8, 0, 0, 0, 0x12, 0x34, 0, 1]);
+  put16(echo, 2, ~sum16(echo, 0, 8) & 0xffff);
+  assert.equal(test6(r6.k, r6.ifs[0]!, v6Packet(C6, S6, 1, echo, -1)), false);
+  assert.equal(r6.k.pf!.counters[4], 1);
+  assert.equal(pfctl(r6.k, ['-si']).out.split('\n').find((l) => l.startsWith('  normalize ')), '  normalize                              1               ');
+});
