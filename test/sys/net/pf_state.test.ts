@@ -150,6 +150,9 @@ test('pf_prefetch: reads the hash slot where pf_test(IN) finds the frame\'s stat
     ml.purge();
     return pf.prefetched;
   };
+  // a table this small is not read ahead
+  assert.equal(batch([etherMbuf(k, x)]), -1);
+  pf.prefetch_slots = 0;
   assert.equal(batch([etherMbuf(k, x)]), slot! & 0xffff);
   // an ARP frame, a datagram with IP options, another flow (no state: its slot is empty): nothing more is read
   const opts = new Uint8Array(x.length + 4);
