@@ -35,12 +35,12 @@ import { PfParser, expandLabelNr, type ParseResult } from './parse.js';
 import { PF_OPTIMIZE_BASIC, PF_OPTIMIZE_PROFILE, PfOptState, pfctl_optimize_ruleset, type PfOptEnv } from './pfctl_optimize.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
-  pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_commit_queues, pf_kill_src_nodes, pf_kill_states, pf_load, pf_open,
+  pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_commit_queues, pf_kill_src_nodes, pf_kill_state_id, pf_kill_states, pf_kill_states_label, pf_load, pf_open,
   pf_start, pf_stop, type PfKillAddr,
 } from '../../sys/net/pf_ioctl.js';
 import { parseTableEntry, maskWord } from '../../sys/net/pf_table.js';
 import {
-  PF_OPT_SHOWALL, kernelPfctlEnv, ruleForPrint, showAnchors, showIfaces, showLimits, showQueues, showRules, showSrcNodes, showStates,
+  PF_OPT_CLRRULECTRS, PF_OPT_SHOWALL, kernelPfctlEnv, loglevel_to_string, ruleForPrint, showAnchors, showIfaces, showLimits, showQueues, showRules, showSrcNodes, showStates,
   showStatus, showTimeouts,
 } from './pfctl_kernel.js';
 import { AddrAppender, pfctl_table } from './pfctl_table.js';
@@ -91,6 +91,9 @@ export function strtonum(s: string, min: bigint, max: bigint): bigint | string {
 }
 
 const LONG_MAX = 0x7fffffffffffffffn;
+const RT_TABLEID_MAX = 255n;
+/** syslog's levels by name (string_to_loglevel() of -x's words) */
+const LOG_LEVELS: Record<string, number> = { emerg: 0, alert: 1, crit: 2, error: 3, warning: 4, notice: 5, info: 6, debug: 7 };
 
 function defaultReadFile(name: string): string | null {
   try {
@@ -292,6 +295,9 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
       let clearopt: string | null = null;
       let ifaceopt: string | null = null;
       let shownr = -1;
+      let rdomain = 0;
+      let debugopt: string | null = null;
+      let pfDevice = '/dev/pf';
       const stateKill: string[] = [];
       const srcNodeKill: string[] = [];
       let enable = false;
@@ -342,7 +348,30 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
             mode = 'rw';
             break;
           case 'z':
+            opts |= PF_OPT_CLRRULECTRS;
+            mode = 'rw';
+            break;
           case 'L':
+            mode = 'rw';
+            break;
+          case 'p':
+            pfDevice = a;
+            break;
+          case 'V': {
+            const v = strtonum(a, 0n, RT_TABLEID_MAX);
+            if (typeof v === 'string') {
+              err(`pfctl: Invalid rdomain: ${v}\n`);
+              usage();
+            }
+            rdomain = Number(v);
+            break;
+          }
+          case 'x':
+            debugopt = lookupOption(a, ['debug', 'info', 'notice', 'warning', 'error', 'crit', 'alert', 'emerg'], err);
+            if (debugopt === null) {
+              err(`pfctl: Unknown debug level '${a}'\n`);
+              usage();
+            }
             mode = 'rw';
             break;
           case 'F':
@@ -451,10 +480,19 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         }
         anchorname = ao;
       }
-      const k = hostOpts.kernel ?? null;
+      // the pf device: the kernel's /dev/pf (-p names another, which does not exist)
+      const k = pfDevice === '/dev/pf' ? (hostOpts.kernel ?? null) : null;
       if (!(opts & PF_OPT_NOACTION) && k === null) {
-        err('pfctl: /dev/pf: No such file or directory\n');
+        err(`pfctl: ${pfDevice}: No such file or directory\n`);
         return 1;
+      }
+      if (opts & PF_OPT_NOACTION) {
+        // -n: nothing is enabled, disabled, shown, flushed or set (the table commands and -f run dry)
+        enable = false;
+        disable = false;
+        clearopt = null;
+        showopt = null;
+        debugopt = null;
       }
       // the optimization level: basic unless -o says otherwise (the last -o counts)
       let optimize = PF_OPTIMIZE_BASIC;
@@ -463,7 +501,6 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         else if (optiopt[0] === 'b') optimize |= PF_OPTIMIZE_BASIC;
         else optimize |= PF_OPTIMIZE_PROFILE;
       }
-      void PF_OPT_PORTNAMES;
       void mode;
       let exitVal = 0;
       const kenv = hostOpts.env ?? (k !== null ? kernelPfctlEnv(k) : undefined);
@@ -485,8 +522,15 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
           if (!quiet) err('pf disabled\n');
         }
         if (showopt !== null) pfctlShow(k, kenv!, showopt, anchorname, opts, ifaceopt, out, tio, shownr);
+        // -z alone: pfctl_show_rules(PFCTL_SHOW_NOTHING) reads the anchor's rules with PF_GET_CLR_CNTR
+        if (opts & PF_OPT_CLRRULECTRS && showopt === null && showRules(k, kenv!, anchorname, opts, false, false, () => {}, 0, undefined, -1, true) !== 0)
+          err('pfctl: Anchor does not exist\n');
         if (clearopt !== null && !(opts & PF_OPT_NOACTION)) pfctlClear(k, clearopt, anchorname, ifaceopt, quiet, err, opts, tio);
-        if (stateKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKill(k, stateKill, ifaceopt, quiet, err);
+        if (stateKill.length > 0 && !(opts & PF_OPT_NOACTION)) {
+          if (stateKill[0] === 'label') pfctlLabelKill(k, stateKill, ifaceopt, quiet, err, rdomain);
+          else if (stateKill[0] === 'id') pfctlIdKill(k, stateKill, quiet, err);
+          else pfctlKill(k, stateKill, ifaceopt, quiet, err, rdomain);
+        }
         if (srcNodeKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKillSrcNodes(k, srcNodeKill, quiet, err);
         if (tblcmdopt !== null) {
           if (tableopt!.length >= 32) usage();
@@ -590,6 +634,12 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         }
         if (!quiet) err('pf enabled\n');
       }
+      if (k !== null && debugopt !== null) {
+        // pfctl_debug(): DIOCSETDEBUG, the level by its syslog name
+        const level = LOG_LEVELS[debugopt]!;
+        pf_open(k).debug = level;
+        if (!quiet) err(`debug level set to '${loglevel_to_string(level)}'\n`);
+      }
       return exitVal;
     } catch (e) {
       if (e instanceof Exit) return e.status;
@@ -630,10 +680,9 @@ function pfctlShow(
       // pfctl_show_fingerprints(): packetflow's kernel has no OS fingerprints (no pf.os is loaded), so nothing
       break;
     case 'r':
-      showRules(k, env, anchor, opts, false, wildcard, out, 0, title, shownr);
-      break;
     case 'l':
-      showRules(k, env, anchor, opts, true, wildcard, out, 0, title, shownr);
+      // DIOCGETRULES on a missing anchor: EINVAL, warned (pfctl goes on, exit 0)
+      if (showRules(k, env, anchor, opts, showopt[0] === 'l', wildcard, out, 0, title, shownr) !== 0) tio.err('pfctl: Anchor does not exist\n');
       break;
     case 's':
       showStates(k, env, iface, opts, out, title, shownr);
@@ -712,6 +761,11 @@ function pfctlClear(
       tables();
       break;
     case 'a':
+      if (iface !== null) {
+        err("pfctl: don't specify an interface with -Fall\n");
+        err(USAGE);
+        throw new Exit(1);
+      }
       tables();
       rules();
       if (!anchor) {
@@ -744,7 +798,7 @@ function killAddr(s: string): PfKillAddr | null {
 }
 
 /** -k host [-k host]: pfctl_net_kill_states() */
-function pfctlKill(k: Kernel, kill: string[], iface: string | null, quiet: boolean, err: (s: string) => void): void {
+function pfctlKill(k: Kernel, kill: string[], iface: string | null, quiet: boolean, err: (s: string) => void, rdomain: number): void {
   const src = killAddr(kill[0]!);
   if (src === null) {
     err(`pfctl: no IP address found for ${kill[0]}\n`);
@@ -760,8 +814,41 @@ function pfctlKill(k: Kernel, kill: string[], iface: string | null, quiet: boole
     }
     dests = 1;
   }
-  const killed = pf_kill_states(k, src, dst, iface ?? '');
+  const killed = pf_kill_states(k, src, dst, iface ?? '', rdomain);
   if (!quiet) err(`killed ${killed} states from 1 sources and ${dests} destinations\n`);
+}
+
+/** -k label -k NAME: pfctl_label_kill_states() */
+function pfctlLabelKill(k: Kernel, kill: string[], iface: string | null, quiet: boolean, err: (s: string) => void, rdomain: number): void {
+  if (kill.length !== 2 || kill[1] === '') {
+    err('pfctl: no label specified\n');
+    err(USAGE);
+    throw new Exit(1);
+  }
+  if (kill[1]!.length >= 64) {
+    err(`pfctl: label too long: ${kill[1]}\n`);
+    throw new Exit(1);
+  }
+  const killed = pf_kill_states_label(k, kill[1]!, iface ?? '', rdomain);
+  if (!quiet) err(`killed ${killed} states\n`);
+}
+
+/** -k id -k ID[/CREATORID] (hexadecimal, as -vvss prints them): pfctl_id_kill_states() */
+function pfctlIdKill(k: Kernel, kill: string[], quiet: boolean, err: (s: string) => void): void {
+  const fail = (msg: string): never => {
+    err(`pfctl: ${msg}\n`);
+    err(USAGE);
+    throw new Exit(1);
+  };
+  if (kill.length !== 2 || kill[1] === '') fail('no id specified');
+  // sscanf("%llx/%x"), then "%llx": leading hex digits (an optional 0x), the rest ignored
+  const m = /^\s*(?:0[xX])?([0-9a-fA-F]+)(?:\/\s*(?:0[xX])?([0-9a-fA-F]+))?/.exec(kill[1]!);
+  if (m === null) fail('wrong id format specified');
+  const id = BigInt.asUintN(64, BigInt('0x' + m![1]!));
+  const creatorid = m![2] !== undefined ? Number(BigInt.asUintN(32, BigInt('0x' + m![2]))) : 0;
+  if (id === 0n) fail('cannot kill id 0');
+  const killed = pf_kill_state_id(k, id, creatorid);
+  if (!quiet) err(`killed ${killed} states\n`);
 }
 
 /** -K host [-K host]: pfctl_kill_src_nodes() (a second -K matches the nodes' pool addresses) */

@@ -21,12 +21,23 @@ import {
   type PfAddrWrap, type PfAnchor, type PfRule,
 } from './pf_ruleset.js';
 import { in6_ifaddrs } from '../../sys/netinet6/in6.js';
-import { PF_OPT_DEBUG, PF_OPT_VERBOSE, PF_OPT_VERBOSE2, printQueuespec, printRule } from './pfctl_parser.js';
+import { PF_OPT_DEBUG, PF_OPT_PORTNAMES, PF_OPT_VERBOSE, PF_OPT_VERBOSE2, printQueuespec, printRule } from './pfctl_parser.js';
 import { ctime } from './pfctl_table.js';
 import { IFF_BROADCAST, IFF_LOOPBACK, IFF_POINTOPOINT, defaultPfctlEnv, protoName, type PfctlEnv, type PfIface } from './pfctl_env.js';
 
 export const PF_OPT_SHOWALL = 0x00400;
-const SYSLOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'];
+export const PF_OPT_CLRRULECTRS = 0x00020;
+/** syslog.h's prioritynames, in its order: loglevel_to_string() names a level by the first entry with it */
+const PRIORITYNAMES: ReadonlyArray<[string, number]> = [
+  ['alert', 1], ['crit', 2], ['debug', 7], ['emerg', 0], ['err', 3], ['error', 3], ['info', 6], ['notice', 5], ['panic', 0], ['warn', 4],
+  ['warning', 4],
+];
+
+/** loglevel_to_string() */
+export function loglevel_to_string(level: number): string {
+  for (const [n, v] of PRIORITYNAMES) if (v === level) return n;
+  return 'unknown';
+}
 
 /** The machine facts pfctl sees on a kernel: its interfaces and addresses, OpenBSD's /etc files. */
 export function kernelPfctlEnv(k: Kernel): PfctlEnv {
@@ -149,7 +160,7 @@ function printRuleCounters(kr: KRule, opts: number, out: (s: string) => void): v
 /** pfctl_show_rules(): the rules of an anchor (recursively with wildcard or for unnamed brace anchors). */
 export function showRules(
   k: Kernel, env: PfctlEnv, path: string, opts: number, labels: boolean, wildcard: boolean, out: (s: string) => void,
-  depth = 0, title: (t: string) => void = (t) => out(t + '\n'), shownr = -1,
+  depth = 0, title: (t: string) => void = (t) => out(t + '\n'), shownr = -1, nothing = false,
 ): number {
   const pf = pf_open(k);
   const a = pf_find_anchor(pf, path);
@@ -157,18 +168,31 @@ export function showRules(
   // (pfctl_show_rules() counts its DIOCGETRULES as a header: the title even for no rules)
   if ((opts & PF_OPT_SHOWALL) && !labels && depth === 0) title('FILTER RULES:');
   if ((opts & PF_OPT_SHOWALL) && labels && depth === 0 && a.rules.some((r) => r.label)) title('LABEL COUNTERS:');
+  const clr = (opts & PF_OPT_CLRRULECTRS) !== 0;
   for (const kr of a.rules) {
+    showRule(kr);
+    // -z: DIOCGETRULE with PF_GET_CLR_CNTR hands the rule out, then zeroes its counters (those -R skips too)
+    if (clr) {
+      kr.evaluations = 0;
+      kr.packets0 = kr.packets1 = 0;
+      kr.bytes0 = kr.bytes1 = 0;
+      kr.states_tot = 0;
+    }
+  }
+  return 0;
+
+  function showRule(kr: KRule): void {
     // -R: only the rule of that number (the anchors it calls in full)
-    if (shownr !== -1 && kr.nr !== shownr) continue;
+    if (nothing || (shownr !== -1 && kr.nr !== shownr)) return;
     if (labels) {
       if (kr.label)
         out(`${kr.label} ${kr.evaluations} ${kr.packets0 + kr.packets1} ${kr.bytes0 + kr.bytes1} ${kr.packets0} ${kr.bytes0} ${kr.packets1} ${kr.bytes1} ${kr.states_tot}\n`);
       if (kr.anchor !== null && wildcard) showRules(k, env, kr.anchor.path, opts, labels, wildcard, out, depth + 1, title);
-      continue;
+      return;
     }
     const r = ruleForPrint(pf, kr);
     // expired `once` rules show with -vv or -g only
-    if ((r.ruleFlag & PFRULE_EXPIRED) !== 0 && !(opts & (PF_OPT_VERBOSE2 | PF_OPT_DEBUG)) && kr.anchor === null) continue;
+    if ((r.ruleFlag & PFRULE_EXPIRED) !== 0 && !(opts & (PF_OPT_VERBOSE2 | PF_OPT_DEBUG)) && kr.anchor === null) return;
     let call = '';
     if (kr.anchor !== null) {
       // the anchor as the rule names it: a reference as written, an inline one by its name or path
@@ -191,12 +215,13 @@ export function showRules(
       printRuleCounters(kr, opts, out);
     }
   }
-  return 0;
 }
 
 /* ---- -s states ---- */
 
-function hostText(af: number, w0: number, w1: number, w2: number, w3: number, port: number, rdomain: number): string {
+function hostText(
+  af: number, w0: number, w1: number, w2: number, w3: number, port: number, rdomain: number, svc: ReadonlyMap<string, number> | null = null,
+): string {
   let s = rdomain !== 0 ? `(${rdomain}) ` : '';
   if (af === AF_INET) s += formatIp4(w0 >>> 0);
   else {
@@ -210,14 +235,26 @@ function hostText(af: number, w0: number, w1: number, w2: number, w3: number, po
     }
     s += formatIp6(b, 0);
   }
-  if (port !== 0) s += af === AF_INET ? `:${port}` : `[${port}]`;
+  if (port !== 0) {
+    // -P: getservbyport(), the first name of the port in /etc/services
+    let ps = String(port);
+    if (svc !== null) {
+      for (const [n, p] of svc) {
+        if (p === port) {
+          ps = n;
+          break;
+        }
+      }
+    }
+    s += af === AF_INET ? `:${ps}` : `[${ps}]`;
+  }
   return s;
 }
 
-function keyHost(sk: PfStateKey, i: number, port: number): string {
+function keyHost(sk: PfStateKey, i: number, port: number, svc: ReadonlyMap<string, number> | null): string {
   return i === 0
-    ? hostText(sk.af, sk.a00, sk.a01, sk.a02, sk.a03, port, sk.rdomain)
-    : hostText(sk.af, sk.a10, sk.a11, sk.a12, sk.a13, port, sk.rdomain);
+    ? hostText(sk.af, sk.a00, sk.a01, sk.a02, sk.a03, port, sk.rdomain, svc)
+    : hostText(sk.af, sk.a10, sk.a11, sk.a12, sk.a13, port, sk.rdomain, svc);
 }
 
 function keyEq(a: PfStateKey, b: PfStateKey, i: number, pa: number, pb: number): boolean {
@@ -241,16 +278,17 @@ export function printState(pf: Pf, s: PfState, env: PfctlEnv, opts: number): str
   const skp1 = icmp && !out ? nk.port1 : sk.port1;
   // af-to: the keys' families differ; the other key's sides show crossed, the arrow points out
   const afto = s.key_wire.af !== s.key_stack.af;
+  const svc = opts & PF_OPT_PORTNAMES ? (proto === 6 ? env.services.tcp : proto === 17 ? env.services.udp : null) : null;
   let line = `${s.kif === null ? 'all' : s.kif.if_xname} ${protoName(env, proto) ?? String(proto)} `;
-  line += keyHost(nk, 1, nk.port1);
-  if (!keyEq(nk, sk, 1, nk.port1, skp1)) line += ` (${afto ? keyHost(sk, 0, skp0) : keyHost(sk, 1, skp1)})`;
+  line += keyHost(nk, 1, nk.port1, svc);
+  if (!keyEq(nk, sk, 1, nk.port1, skp1)) line += ` (${afto ? keyHost(sk, 0, skp0, svc) : keyHost(sk, 1, skp1, svc)})`;
   // route-to/reply-to's next hop, after this side's host (in) or the peer's (out)
   const rta = s.rt_addr6;
   const rtz = rta === null || (rta[0] === 0 && rta[1] === 0 && rta[2] === 0 && rta[3] === 0);
   if (!out && !rtz) line += ` {${hostText(sk.af, rta![0], rta![1], rta![2], rta![3], 0, 0)}}`;
   line += out || afto ? ' -> ' : ' <- ';
-  line += keyHost(nk, 0, nk.port0);
-  if (!keyEq(nk, sk, 0, nk.port0, skp0)) line += ` (${afto ? keyHost(sk, 1, skp1) : keyHost(sk, 0, skp0)})`;
+  line += keyHost(nk, 0, nk.port0, svc);
+  if (!keyEq(nk, sk, 0, nk.port0, skp0)) line += ` (${afto ? keyHost(sk, 1, skp1, svc) : keyHost(sk, 0, skp0, svc)})`;
   if (out && !rtz) line += ` {${hostText(nk.af, rta![0], rta![1], rta![2], rta![3], 0, 0)}}`;
   line += '    ';
   if (proto === 6) {
@@ -345,7 +383,7 @@ export function showStatus(k: Kernel, opts: number, out: (s: string) => void): v
     const day = Math.floor(runtime / 86400);
     status += ` for ${day} days ${hms(runtime % 86400)}`;
   }
-  out(pad(status, 44, true) + pad(`Debug: ${SYSLOG_LEVELS[pf.debug] ?? 'err'}`, 15) + '\n\n');
+  out(pad(status, 44, true) + pad(`Debug: ${loglevel_to_string(pf.debug)}`, 15) + '\n\n');
   if (opts & PF_OPT_VERBOSE) {
     out(`Hostid:   0x${(pf.hostid >>> 0).toString(16).padStart(8, '0')}\n`);
     out(`Checksum: 0x${[...pf.checksum].map((b) => b.toString(16).padStart(2, '0')).join('')}\n\n`);

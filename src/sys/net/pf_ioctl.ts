@@ -560,10 +560,40 @@ function killMatch(sel: PfKillAddr | null, af: number, w0: number, w1: number, w
 }
 
 /**
+ * DIOCKILLSTATES by label (psk_label): the states whose rule has that
+ * label, on the interface if one is given, in the rdomain.
+ */
+export function pf_kill_states_label(k: Kernel, label: string, ifname = '', rdomain = 0): number {
+  const pf = pf_open(k);
+  let n = 0;
+  for (const s of pf_states(pf)) {
+    if (s.key_stack.rdomain !== rdomain || (ifname !== '' && (s.kif === null || s.kif.if_xname !== ifname))) continue;
+    if (s.rule.label === '' || s.rule.label !== label) continue;
+    pf_remove_state(pf, s.idx);
+    n++;
+  }
+  return n;
+}
+
+/** DIOCKILLSTATES by id (psk_pfcmp): the state with that id and creator (0: this host's), 1 if found. */
+export function pf_kill_state_id(k: Kernel, id: bigint, creatorid: number): number {
+  const pf = pf_open(k);
+  const cid = creatorid === 0 ? pf.hostid : creatorid;
+  if ((cid >>> 0) !== (pf.creatorid >>> 0)) return 0;
+  for (const s of pf_states(pf)) {
+    if (BigInt(s.id) === id) {
+      pf_remove_state(pf, s.idx);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/**
  * DIOCKILLSTATES: remove the states whose source (the creator's side of
  * the stack key) matches src and destination matches dst.
  */
-export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAddr | null, ifname = ''): number {
+export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAddr | null, ifname = '', rdomain = 0): number {
   const pf = pf_open(k);
   let n = 0;
   for (const s of pf_states(pf)) {
@@ -571,7 +601,8 @@ export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAdd
     const si = s.direction === 2 ? 1 : 0;
     const sa: [number, number, number, number] = si === 0 ? [sk.a00, sk.a01, sk.a02, sk.a03] : [sk.a10, sk.a11, sk.a12, sk.a13];
     const da: [number, number, number, number] = si === 0 ? [sk.a10, sk.a11, sk.a12, sk.a13] : [sk.a00, sk.a01, sk.a02, sk.a03];
-    if ((ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) &&
+    // psk_rdomain (pfctl -V, default 0) must be the state's
+    if (sk.rdomain === rdomain && (ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) &&
         killMatch(src, sk.af, ...sa) && killMatch(dst, sk.af, ...da)) {
       pf_remove_state(pf, s.idx);
       n++;

@@ -224,3 +224,77 @@ test('-R N: -sr and -sl show rule N only, -ss the states rule N made; a bad id i
   assert.deepEqual(pfctl(r.k, ['-ss', '-R', '-2']), { status: 1, out: '', err: 'pfctl: invalid rule id: too small\n' + USAGE });
   assert.deepEqual(pfctl(r.k, ['-ss', '-R', '9223372036854775808']), { status: 1, out: '', err: 'pfctl: invalid rule id: too large\n' + USAGE });
 });
+
+/* ---- the other options pfctl.c acts on ---- */
+
+function dnsLab(): ReturnType<typeof threeHosts> {
+  const h = threeHosts();
+  loadPf(h.r.k, 'pass out\npass in on em0 proto udp to port 53 label "dns"\n');
+  sendRaw(h.a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000, 53));
+  h.world.runFor(1e9);
+  return h;
+}
+
+test('-n: nothing is shown, flushed, enabled, disabled or set', () => {
+  const { r } = dnsLab();
+  for (const argv of [['-n', '-sr'], ['-n', '-ss'], ['-n', '-Fs'], ['-n', '-d'], ['-n', '-x', 'debug'], ['-n', '-z']]) {
+    assert.deepEqual(pfctl(r.k, argv), { status: 0, out: '', err: '' }, argv.join(' '));
+  }
+  assert.equal(pfctl(r.k, ['-ss']).out.split('\n').length, 3);
+  assert.match(pfctl(r.k, ['-si']).out, /^Status: Enabled .*Debug: err\n/);
+});
+
+test('-z clears the rule counters as they are read: alone silently, with -sr after printing them', () => {
+  const { r } = dnsLab();
+  const rule1 = (e: number, p: number, b: number, st: number): string =>
+    'pass in on em0 proto udp from any to any port = 53 label "dns"\n' +
+    `  [ Evaluations: ${String(e).padEnd(8)}  Packets: ${String(p).padEnd(8)}  Bytes: ${String(b).padEnd(10)}  States: 1     ]\n` +
+    `  [ Inserted: uid 0 pid 0 State Creations: ${String(st).padEnd(6)}]\n`;
+  assert.equal(pfctl(r.k, ['-vsr', '-R', '1', '-z']).out, rule1(2, 2, 88, 1));
+  assert.equal(pfctl(r.k, ['-vsr', '-R', '1']).out, rule1(0, 0, 0, 0));
+  assert.equal(pfctl(r.k, ['-sl']).out, 'dns 0 0 0 0 0 0 0 0\n');
+  const { r: r2 } = dnsLab();
+  assert.deepEqual(pfctl(r2.k, ['-z']), { status: 0, out: '', err: '' });
+  assert.equal(pfctl(r2.k, ['-sl']).out, 'dns 0 0 0 0 0 0 0 0\n');
+});
+
+test('-x sets pf\'s debug level by syslog name (loglevel_to_string names it back), -q quiet; an unknown one is refused', () => {
+  const { r } = dnsLab();
+  assert.deepEqual(pfctl(r.k, ['-x', 'debug']), { status: 0, out: '', err: "debug level set to 'debug'\n" });
+  assert.match(pfctl(r.k, ['-si']).out, /^Status: Enabled for 0 days 00:00:01 {12}Debug: debug\n/);
+  assert.equal(pfctl(r.k, ['-x', 'warn']).err, "debug level set to 'warn'\n");
+  assert.equal(pfctl(r.k, ['-x', 'error']).err, "debug level set to 'err'\n");
+  assert.match(pfctl(r.k, ['-si']).out, /Debug: err\n/);
+  assert.deepEqual(pfctl(r.k, ['-q', '-x', 'emerg']), { status: 0, out: '', err: '' });
+  assert.match(pfctl(r.k, ['-si']).out, /Debug: emerg\n/);
+  assert.deepEqual(pfctl(r.k, ['-x', 'loud']), { status: 1, out: '', err: "pfctl: Unknown debug level 'loud'\n" + USAGE });
+});
+
+test('-k label, -k id and -V: the states of a label, one state by id, only in the rdomain given', () => {
+  const { r } = dnsLab();
+  assert.equal(pfctl(r.k, ['-k', '192.0.2.10', '-V', '1']).err, 'killed 0 states from 1 sources and 0 destinations\n');
+  assert.deepEqual(pfctl(r.k, ['-k', '192.0.2.10', '-V', '256']), { status: 1, out: '', err: 'pfctl: Invalid rdomain: too large\n' + USAGE });
+  assert.equal(pfctl(r.k, ['-k', 'label', '-k', 'dns', '-V', '1']).err, 'killed 0 states\n');
+  assert.equal(pfctl(r.k, ['-k', 'label', '-k', 'nope']).err, 'killed 0 states\n');
+  assert.deepEqual(pfctl(r.k, ['-k', 'label']), { status: 1, out: '', err: 'pfctl: no label specified\n' + USAGE });
+  assert.equal(pfctl(r.k, ['-k', 'label', '-k', 'dns']).err, 'killed 1 states\n');
+  // the outbound state is left; kill it by the id -vvss shows
+  const ss = pfctl(r.k, ['-vvss']).out;
+  assert.match(ss, /^all udp 192\.0\.2\.10:1000 -> 198\.51\.100\.20:53 {7}SINGLE:NO_TRAFFIC\n/);
+  const [, id, creator] = /\n {3}id: ([0-9a-f]{16}) creatorid: ([0-9a-f]{8})\n/.exec(ss)!;
+  assert.equal(pfctl(r.k, ['-k', 'id', '-k', `${id}/12345678`]).err, 'killed 0 states\n');
+  assert.deepEqual(pfctl(r.k, ['-k', 'id', '-k', 'zz']), { status: 1, out: '', err: 'pfctl: wrong id format specified\n' + USAGE });
+  assert.deepEqual(pfctl(r.k, ['-k', 'id', '-k', '0']), { status: 1, out: '', err: 'pfctl: cannot kill id 0\n' + USAGE });
+  assert.equal(pfctl(r.k, ['-k', 'id', '-k', `${id}/${creator}`]).err, 'killed 1 states\n');
+  assert.equal(pfctl(r.k, ['-ss']).out, '');
+});
+
+test('-P names the ports of -ss; -p another device; -Fa with -i; -sr of a missing anchor warns', () => {
+  const { r } = dnsLab();
+  assert.equal(pfctl(r.k, ['-Pss']).out,
+    'all udp 198.51.100.20:domain <- 192.0.2.10:1000       NO_TRAFFIC:SINGLE\nall udp 192.0.2.10:1000 -> 198.51.100.20:domain       SINGLE:NO_TRAFFIC\n');
+  assert.deepEqual(pfctl(r.k, ['-p', '/dev/pf0', '-sr']), { status: 1, out: '', err: 'pfctl: /dev/pf0: No such file or directory\n' });
+  assert.equal(pfctl(r.k, ['-p', '/dev/pf', '-sr', '-R', '0']).out, 'pass out all flags S/SA\n');
+  assert.deepEqual(pfctl(r.k, ['-Fa', '-i', 'em0']), { status: 1, out: '', err: "pfctl: don't specify an interface with -Fall\n" + USAGE });
+  assert.deepEqual(pfctl(r.k, ['-a', 'nope', '-sr']), { status: 0, out: '', err: 'pfctl: Anchor does not exist\n' });
+});
