@@ -8,7 +8,7 @@
  */
 import type { Io } from '../lib/io.js';
 import { STATS_LAYOUTS } from '../sys/kern/counters.gen.js';
-import { SECTIONS, type PluralKind } from '../usr.bin/netstat/netstat-format.gen.js';
+import { ICMP6NAMES, ICMPNAMES, IP6NH, SECTIONS, type PluralKind } from '../usr.bin/netstat/netstat-format.gen.js';
 import { EXPLAIN } from './explain.gen.js';
 import type { Site } from './gen-explain.js';
 
@@ -91,7 +91,10 @@ function netstatLines(): NetstatLine[] {
         out.push({ section: sec, counters, many: render(it.format, it.args, true), all: variants(it.format, it.args) });
       } else if (it.kind === 'histogram') {
         const line = `${it.header.trim()} ${render(it.line, null, true, 'NAME')}`;
-        out.push({ section: sec, counters: [it.field], many: line, all: [line] });
+        // A bucket's line as netstat prints it (`echo reply: 5`) under the header.
+        const names = it.names === 'icmpnames' ? ICMPNAMES : it.names === 'ip6nh' ? IP6NH : it.names === 'icmp6names' ? ICMP6NAMES : [];
+        const buckets = names.filter((n) => !n.startsWith('#')).map((n) => `${it.header.trim()} ${render(it.line, null, true, n)}`);
+        out.push({ section: sec, counters: [it.field], many: line, all: [line, ...buckets] });
       } else if (it.kind === 'computed') {
         const line = render(it.format, null, true);
         out.push({ section: sec, counters: [it.plus, ...it.minus], many: line, all: [line], computed: { plus: it.plus, minus: [...it.minus] } });

@@ -160,3 +160,11 @@ test('every counter line of netstat -s, printed with numbers of one and of many,
   }
   assert.ok(checked > 300);
 });
+
+test("a histogram bucket's line (echo reply: 5) names the histograms it is printed under", () => {
+  assert.deepEqual(countersForLine('echo reply: 5'), ['icps_outhist', 'icps_inhist', 'icp6s_outhist', 'icp6s_inhist']);
+  assert.deepEqual(countersForLine('destination unreachable: 12'), ['icps_outhist', 'icps_inhist']);
+  const { rc, out } = explainOut('Output packet histogram:');
+  assert.equal(rc, 0);
+  assert.match(out, /^icps_outhist: struct icmpstat \(sys\/netinet\/icmp_var\.h\), netstat section "icmp"\n {2}netstat: Output packet histogram: NAME: n\n/);
+});
