@@ -599,13 +599,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ibytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 492,
+    "line": 512,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 526,
+    "line": 546,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -619,19 +619,19 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 762,
+    "line": 765,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 770,
+    "line": 773,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 778,
+    "line": 781,
     "fn": "cable_rx",
     "cond": "keep === null"
    },
@@ -653,13 +653,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ipackets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 491,
+    "line": 511,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 525,
+    "line": 545,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -673,13 +673,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 499,
+    "line": 519,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 534,
+    "line": 554,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -719,7 +719,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 281,
+    "line": 275,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -735,7 +735,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_omcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 282,
+    "line": 276,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -755,7 +755,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 280,
+    "line": 274,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -763,13 +763,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_oqdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 272,
+    "line": 269,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 355,
+    "line": 375,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -777,13 +777,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 489,
+    "line": 509,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 524,
+    "line": 544,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -791,7 +791,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_dequeues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 547,
+    "line": 567,
     "fn": "ifiq_process",
     "cond": "always"
    }
@@ -799,13 +799,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_enqueues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 505,
+    "line": 525,
     "fn": "ifiq_input",
     "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 538,
+    "line": 558,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -813,13 +813,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_fdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 490,
+    "line": 510,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 528,
+    "line": 548,
     "fn": "ifiq_enqueue",
     "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
    }
@@ -827,13 +827,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 488,
+    "line": 508,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 523,
+    "line": 543,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -841,13 +841,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 498,
+    "line": 518,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 533,
+    "line": 553,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -855,7 +855,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 263,
+    "line": 261,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -863,7 +863,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_len": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 268,
+    "line": 266,
     "fn": "ifq_enqueue",
     "cond": "dm === null"
    }
@@ -871,7 +871,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_mcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 264,
+    "line": 262,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -879,7 +879,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_oactives": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 329,
+    "line": 349,
     "fn": "ifq_set_oactive",
     "cond": "!ifq.ifq_oactive"
    }
@@ -887,7 +887,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 262,
+    "line": 260,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -895,13 +895,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 271,
+    "line": 268,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 354,
+    "line": 374,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -1821,7 +1821,7 @@ export const EXPLAIN: ExplainIndex = {
   "missed": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 769,
+    "line": 772,
     "fn": "cable_rx",
     "cond": "rx.avail === 0"
    }
@@ -1859,7 +1859,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 562,
+    "line": 565,
     "fn": "rxfill",
     "cond": "m === null ← rx.avail + rx.ready < rx.n"
    }
@@ -1873,7 +1873,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 761,
+    "line": 764,
     "fn": "cable_rx",
     "cond": "len > this.model.maxFrame - ETHER_CRC_LEN + ETHER_VLAN_ENCAP_LEN"
    }
@@ -2019,7 +2019,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inhwlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 552,
+    "line": 555,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2027,7 +2027,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inpktlro": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 553,
+    "line": 556,
     "fn": "lroEnd",
     "cond": "always"
    }
@@ -2093,7 +2093,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outbadtso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 670,
+    "line": 673,
     "fn": "txtso",
     "cond": "type !== 0x0800 || iphl !== 20 || b[ip + 9] !== 6 || thl < 20 || mss === 0 || hlen >= len"
    },
@@ -2121,7 +2121,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_outpkttso": [
    {
     "file": "src/sys/dev/nic.ts",
-    "line": 733,
+    "line": 736,
     "fn": "txtso",
     "cond": "always"
    },
@@ -3228,7 +3228,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/dev/nic.ts",
-   "line": 533,
+   "line": 536,
    "fn": "lroMerge",
    "cond": "always"
   },

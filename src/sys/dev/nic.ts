@@ -429,21 +429,24 @@ export abstract class EtherNic implements CablePort {
       rx.slots[rx.tail] = null;
       if (++rx.tail === rx.n) rx.tail = 0;
       rx.ready--;
-      const tr = this.kernel.trace;
-      if (tr !== null) {
-        // A frame from a sender that was not tracing starts a journey of its own.
-        tr.input(m, 'frame from the wire');
-        // With the frame's events in ifiq_input when every frame of this batch starts its own journey (rxfresh).
-        if (!merged) tr.evi1(this.kernel, m, this.tIntr, this.ifp, rx.me);
-        else if (this.ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi2(this.kernel, m, this.tIntrIfiq[1], this.ifp, rx.me, rx.ifiq.ifiq_idx);
-        else tr.evi2(this.kernel, m, this.tIntrIfiq[0], this.ifp, rx.me, rx.ifiq.ifiq_idx);
-      }
+      if (this.kernel.trace !== null) this.rxtrace(rx, m, merged);
       if (lro && this.lro(rx, m)) continue;
       ml.enqueue(m);
     }
     if (rx.lroHead !== null) this.lroEnd(rx);
     ifiq_input(rx.ifiq, ml, merged);
     return true;
+  }
+
+  /** rxeof's trace point for frame m (out of line: rxeof stays small enough to inline untraced). */
+  private rxtrace(rx: RxRing, m: Mbuf, merged: boolean): void {
+    const tr = this.kernel.trace!;
+    // A frame from a sender that was not tracing starts a journey of its own.
+    tr.input(m, 'frame from the wire');
+    // With the frame's events in ifiq_input when every frame of this batch starts its own journey (rxfresh).
+    if (!merged) tr.evi1(this.kernel, m, this.tIntr, this.ifp, rx.me);
+    else if (this.ifp.if_bpf_dlt === DLT_EN10MB) tr.tapi2(this.kernel, m, this.tIntrIfiq[1], this.ifp, rx.me, rx.ifiq.ifiq_idx);
+    else tr.evi2(this.kernel, m, this.tIntrIfiq[0], this.ifp, rx.me, rx.ifiq.ifiq_idx);
   }
 
   /**

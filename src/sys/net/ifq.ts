@@ -254,9 +254,7 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf, start = false): number {
   const len = m.len;
   const mcast = (m.m_flags & M_MCAST) !== 0;
   const tr = ifq.ifq_if.kernel.trace;
-  const qlen = ifq.ifq_len;
-  if (start && tr !== null && (m.trace === null || tr.current !== m.trace)) start = false;
-  if (tr !== null && !start) tr.evi3(ifq.ifq_if.kernel, m, T_IFQ_ENQUEUE, ifq.ifq_if, ifq.ifq_idx, qlen, ifq.ifq_maxlen);
+  if (tr !== null) ifq_enqueue_trace(ifq, m, start);
   const dm = ifq.enq(m);
   if (dm !== m) {
     ifq.ifq_packets++;
@@ -266,14 +264,10 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf, start = false): number {
   const ifp = ifq.ifq_if;
   if (dm === null) {
     ifq.ifq_len++;
-    if (tr !== null && start) ifq.tqlen = qlen;
   } else {
     ifq.ifq_qdrops++;
     ifp.if_oqdrops++;
-    if (tr !== null) {
-      if (start) tr.evi3(ifp.kernel, m, T_IFQ_ENQUEUE, ifp, ifq.ifq_idx, qlen, ifq.ifq_maxlen);
-      tr.drop(ifp.kernel, dm, 'ifq_enqueue: %s txq %d full (%d) → drop, qdrops', '', ifq.ifq_idx, ifq.ifq_maxlen, 0, ifp.if_xname);
-    }
+    if (tr !== null) ifq_drop_trace(ifq, m, dm);
     dm.free();
   }
   if (dm !== m) {
@@ -282,6 +276,41 @@ export function ifq_enqueue(ifq: IfQueue, m: Mbuf, start = false): number {
     if (mcast) ifp.if_omcasts++;
   }
   return dm === m ? ENOBUFS : 0;
+}
+
+/**
+ * ifq_enqueue's event (out of line: the hot functions stay small enough to
+ * inline untraced): recorded now, or, for the packet in hand when ifq_start
+ * comes next (start), left for ifq_start in tqlen (the queue length it reads).
+ */
+function ifq_enqueue_trace(ifq: IfQueue, m: Mbuf, start: boolean): void {
+  const tr = ifq.ifq_if.kernel.trace!;
+  if (start && m.trace !== null && tr.current === m.trace) ifq.tqlen = ifq.ifq_len;
+  else tr.evi3(ifq.ifq_if.kernel, m, T_IFQ_ENQUEUE, ifq.ifq_if, ifq.ifq_idx, ifq.ifq_len, ifq.ifq_maxlen);
+}
+
+/** ifq_enqueue's drop of dm (m or one of lower priority), after its own event when it waits in tqlen. */
+function ifq_drop_trace(ifq: IfQueue, m: Mbuf, dm: Mbuf): void {
+  const ifp = ifq.ifq_if;
+  const tr = ifp.kernel.trace!;
+  const q = ifq.tqlen;
+  if (q >= 0) {
+    ifq.tqlen = -1;
+    tr.evi3(ifp.kernel, m, T_IFQ_ENQUEUE, ifp, ifq.ifq_idx, q, ifq.ifq_maxlen);
+  }
+  tr.drop(ifp.kernel, dm, 'ifq_enqueue: %s txq %d full (%d) → drop, qdrops', '', ifq.ifq_idx, ifq.ifq_maxlen, 0, ifp.if_xname);
+}
+
+/** ifq_start's event, with ifq_enqueue's when it waits in tqlen (out of line, as ifq_enqueue_trace). */
+function ifq_start_trace(ifq: IfQueue, lim: number): void {
+  const ifp = ifq.ifq_if;
+  const tr = ifp.kernel.trace!;
+  const q = ifq.tqlen;
+  if (q < 0) tr.evi(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_START_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_START_NOW : T_IFQ_START_TASK, ifp);
+  else {
+    ifq.tqlen = -1;
+    tr.evi3(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_ENQUEUE_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_ENQUEUE_NOW : T_IFQ_ENQUEUE_TASK, ifp, ifq.ifq_idx, q, ifq.ifq_maxlen);
+  }
 }
 
 /** ifq_dequeue(): the next packet for the driver, or null. */
@@ -300,16 +329,7 @@ export function ifq_dequeue(ifq: IfQueue): Mbuf | null {
 export function ifq_start(ifq: IfQueue): void {
   const ifp = ifq.ifq_if;
   const lim = ifp.if_txmit < ifq.ifq_maxlen ? ifp.if_txmit : ifq.ifq_maxlen;
-  const tr = ifp.kernel.trace;
-  if (tr !== null) {
-    const q = ifq.tqlen;
-    if (q < 0) tr.evi(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_START_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_START_NOW : T_IFQ_START_TASK, ifp);
-    else {
-      // With ifq_enqueue's event (its `start`).
-      ifq.tqlen = -1;
-      tr.evi3(ifp.kernel, null, ifq.ifq_oactive ? T_IFQ_ENQUEUE_OACTIVE : ifq.ifq_len >= lim ? T_IFQ_ENQUEUE_NOW : T_IFQ_ENQUEUE_TASK, ifp, ifq.ifq_idx, q, ifq.ifq_maxlen);
-    }
-  }
+  if (ifp.kernel.trace !== null) ifq_start_trace(ifq, lim);
   if (ifq.ifq_len >= lim) {
     ifq.ifq_softnet.del(ifq.ifq_bundle);
     ifq.serialize(false);
