@@ -35,10 +35,10 @@ import { PfParser, expandLabelNr, type ParseResult } from './parse.js';
 import { PF_OPTIMIZE_BASIC, PF_OPTIMIZE_PROFILE, PfOptState, pfctl_optimize_ruleset, type PfOptEnv } from './pfctl_optimize.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
-  pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_commit_queues, pf_kill_src_nodes, pf_kill_state_id, pf_kill_states, pf_kill_states_label, pf_load, pf_open,
+  pf_clear_rules, pf_clear_src_nodes, pf_clear_states, pf_clear_status, pf_commit_queues, pf_find_anchor, pf_kill_src_nodes, pf_kill_state_id, pf_kill_states, pf_kill_states_label, pf_load, pf_open,
   pf_start, pf_stop, type PfKillAddr,
 } from '../../sys/net/pf_ioctl.js';
-import { parseTableEntry, maskWord } from '../../sys/net/pf_table.js';
+import { PF_RESERVED_ANCHOR, parseTableEntry, maskWord } from '../../sys/net/pf_table.js';
 import {
   PF_OPT_CLRRULECTRS, PF_OPT_SHOWALL, kernelPfctlEnv, loglevel_to_string, ruleForPrint, showAnchors, showIfaces, showLimits, showQueues, showRules, showSrcNodes, showStates,
   showStatus, showTimeouts,
@@ -700,8 +700,12 @@ function pfctlShow(
       showLimits(k, opts, out, title);
       break;
     case 'T':
-      // pfctl_show_tables(): exit(1) when the anchor has no tables to list
-      if (pfctl_table(k, [], null, '-s', null, anchor, opts, tio) === -1) throw new Exit(1);
+      // pfctl_show_tables(): exit(1) when the anchor has no tables to list; -a 'x/*' each anchor's (pfctl_recurse)
+      if (opts & PF_OPT_RECURSE) {
+        pfctlRecurse(k, anchor, true, tio, (a) => {
+          if (pfctl_table(k, [], null, '-s', null, a, opts, tio) === -1) throw new Exit(1);
+        });
+      } else if (pfctl_table(k, [], null, '-s', null, anchor, opts, tio) === -1) throw new Exit(1);
       break;
     case 'a': {
       const o = opts | PF_OPT_SHOWALL;
@@ -743,9 +747,15 @@ function pfctlClear(
   const tables = (): void => {
     if (pfctl_table(k, [], null, '-F', null, anchor, opts, tio) === -1) throw new Exit(1);
   };
+  // -a 'x/*': pfctl_recurse() over x and every anchor below it, each quietly
+  const recurse = (opts & PF_OPT_RECURSE) !== 0;
+  const qopts = opts | PF_OPT_QUIET_K | PF_OPT_IGNFAIL;
+  const clearRulesOf = (a: string): void => void pf_clear_rules(k, a);
+  const clearTablesOf = (a: string): void => void pfctl_table(k, [], null, '-F', null, a, qopts, tio);
   switch (clearopt[0]) {
     case 'r':
-      rules();
+      if (recurse) pfctlRecurse(k, anchor, false, tio, clearRulesOf);
+      else rules();
       break;
     case 's':
       states();
@@ -758,7 +768,8 @@ function pfctlClear(
       stats();
       break;
     case 'T':
-      tables();
+      if (recurse) pfctlRecurse(k, anchor, false, tio, clearTablesOf);
+      else tables();
       break;
     case 'a':
       if (iface !== null) {
@@ -766,8 +777,15 @@ function pfctlClear(
         err(USAGE);
         throw new Exit(1);
       }
-      tables();
-      rules();
+      if (recurse) {
+        pfctlRecurse(k, anchor, false, tio, (a) => {
+          clearTablesOf(a);
+          clearRulesOf(a);
+        });
+      } else {
+        tables();
+        rules();
+      }
       if (!anchor) {
         states();
         pf_clear_src_nodes(k);
@@ -783,6 +801,48 @@ function pfctlClear(
     case 'R':
       say('pf: interface flags reset\n');
       break;
+  }
+}
+
+const PF_OPT_IGNFAIL = 0x10000;
+
+/**
+ * pfctl_recurse(): pfctl_get_anchors() lists the anchor given (its
+ * dirname only when longer than one character, as the code has it) and
+ * every anchor below it, depth first by name, each put at the head of
+ * the list, so the deepest last; for flushes "Removing:" and each name
+ * ("/" for the main ruleset) go to standard output first.  A missing
+ * anchor ends pfctl ("Anchor does not exist").
+ */
+function pfctlRecurse(k: Kernel, anchor: string, callshow: boolean, tio: Parameters<typeof pfctl_table>[7], fn: (anchor: string) => void): void {
+  const pf = pf_open(k);
+  let root = '';
+  if (anchor !== '') {
+    const i = anchor.lastIndexOf('/');
+    const dir = i > 0 ? anchor.slice(0, i) : '.';
+    const base = anchor.slice(i + 1);
+    root = dir[0] !== '.' && dir.length > 1 ? `${dir}/${base}` : base;
+  }
+  const list = [root];
+  const walk = (path: string): void => {
+    const a = pf_find_anchor(pf, path);
+    if (a === null) {
+      tio.err('pfctl: Anchor does not exist\n');
+      throw new Exit(1);
+    }
+    for (const name of [...a.children.keys()].sort()) {
+      if (name === PF_RESERVED_ANCHOR) continue;
+      const sub = path !== '' ? `${path}/${name}` : name;
+      list.push(sub);
+      walk(sub);
+    }
+  };
+  walk(anchor);
+  list.reverse();
+  if (!callshow) tio.out('Removing:\n');
+  for (const a of list) {
+    if (!callshow) tio.out(`  ${a === '' ? '/' : a}\n`);
+    fn(a);
   }
 }
 

@@ -298,3 +298,22 @@ test('-P names the ports of -ss; -p another device; -Fa with -i; -sr of a missin
   assert.deepEqual(pfctl(r.k, ['-Fa', '-i', 'em0']), { status: 1, out: '', err: "pfctl: don't specify an interface with -Fall\n" + USAGE });
   assert.deepEqual(pfctl(r.k, ['-a', 'nope', '-sr']), { status: 0, out: '', err: 'pfctl: Anchor does not exist\n' });
 });
+
+test('-a "x/*" with -F rules, -F Tables, -F all and -s Tables goes through x and every anchor below it (pfctl_recurse)', () => {
+  const pfctl = lab();
+  const load = (a: string, conf: string): void => assert.equal(pfctl(['-a', a, '-f', '-'], conf).status, 0, a);
+  load('regress', 'anchor "one"\nanchor "two"\ntable <t0> persist\npass\n');
+  load('regress/one', 'table <t1> persist\npass in\n');
+  load('regress/two', 'anchor "deep"\npass out\n');
+  load('regress/two/deep', 'block\n');
+  // the list is built head first: the deepest anchors come first, the one given last
+  assert.equal(pfctl(['-a', 'regress/*', '-sT']).out, 't1@regress/one\nt0@regress\n');
+  const removing = 'Removing:\n  regress/two/deep\n  regress/two\n  regress/one\n  regress\n';
+  assert.deepEqual(pfctl(['-a', 'regress/*', '-F', 'Tables']), { status: 0, out: removing, err: '' });
+  assert.equal(pfctl(['-a', 'regress/*', '-sT']).out, '');
+  assert.equal(pfctl(['-a', 'regress/two/deep', '-sr']).out, 'block drop all\n');
+  assert.deepEqual(pfctl(['-a', 'regress/*', '-F', 'rules']), { status: 0, out: removing, err: '' });
+  assert.equal(pfctl(['-a', 'regress', '-sr']).out, '');
+  assert.equal(pfctl(['-a', 'regress/one', '-sr']).out, '');
+  assert.deepEqual(pfctl(['-a', 'nope/*', '-F', 'all']), { status: 1, out: '', err: 'pfctl: Anchor does not exist\n' });
+});
