@@ -25,7 +25,7 @@ import { tcpbenchProc } from '../usr.bin/tcpbench/tcpbench.js';
 import { Completion, waitFor } from '../lib/wait.js';
 import { ProgramJob } from './jobs.js';
 import type { Lab, Machine } from './lab.js';
-import type { Shell } from './shell.js';
+import type { Shell, Stdin } from './shell.js';
 
 /** What a command runs against: the lab, the current machine, the shell (for its state). */
 export interface CommandContext {
@@ -40,8 +40,8 @@ export interface CommandContext {
   readonly signal: AbortSignal | null;
   /** Ctrl-C was typed (signal aborted). */
   interrupted(): boolean;
-  /** Standard input: `<file`, `<\/dev/zero` or the previous command of a pipe (null: none). */
-  readonly stdin: Uint8Array | string | null;
+  /** Standard input: `<file`, `<\/dev/zero`, the previous command of a pipe or the terminal (null: none). */
+  readonly stdin: Stdin;
 }
 
 /** What a kernel tool may take besides its arguments: SIGINT (ping, ping6). */

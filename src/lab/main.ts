@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as readline from 'node:readline';
-import type { Io, Output } from '../lib/io.js';
+import { QueueInput, type Io, type Output } from '../lib/io.js';
 import { Lab } from './lab.js';
 import { TALK_LAB_YAML } from './default.js';
 import { Shell, internalError } from './shell.js';
@@ -208,13 +208,50 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
       rl.prompt();
     }
   });
+  // Lines typed: shell commands, or a foreground program's standard input
+  // while one reads the terminal (nc HOST PORT), Ctrl-D its end there.
+  const queue: string[] = [];
+  let closed = false;
+  let more: (() => void) | null = null;
+  let fgInput: QueueInput | null = null;
+  sh.terminalInput = (): QueueInput => {
+    fgInput = new QueueInput();
+    rl.setPrompt('');
+    return fgInput;
+  };
+  rl.on('line', (line: string) => {
+    if (fgInput !== null) fgInput.push(new Uint8Array(Buffer.from(line + '\n', 'utf8')));
+    else {
+      queue.push(line);
+      more?.();
+    }
+  });
+  rl.on('close', () => {
+    closed = true;
+    more?.();
+  });
+  // readline ends itself on Ctrl-D at an empty line: for a program reading
+  // the terminal that is the end of its input, and the shell goes on.
+  const close = rl.close.bind(rl);
+  rl.close = (): void => {
+    if (fgInput !== null && !process.stdin.readableEnded) fgInput.end();
+    else close();
+  };
   rl.prompt();
   try {
-    for await (const line of rl) {
+    for (;;) {
+      while (queue.length === 0 && !closed) await new Promise<void>((r) => (more = r));
+      more = null;
+      const line = queue.shift();
+      if (line === undefined) break;
       busy = true;
       atLineStart = true;
       await sh.run(line, { stdout: tout, stderr: terr });
       busy = false;
+      if (fgInput !== null) {
+        (fgInput as QueueInput).end();
+        fgInput = null;
+      }
       if (sh.exitRequested) break;
       if (!atLineStart) tout.write('\n');
       rl.setPrompt(sh.prompt());
@@ -222,7 +259,8 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
     }
   } finally {
     sh.stopJobs();
-    rl.close();
+    sh.terminalInput = null;
+    close();
     w.onerror = onerror;
     if (ownClock) w.setMode('simulated');
   }

@@ -21,7 +21,7 @@
  * Ctrl-C is the foreground command's SIGINT (interrupt()): ping prints its
  * statistics, tcpdump what bpf received, a program dies.
  */
-import type { Io, Output } from '../lib/io.js';
+import type { InputStream, Io, Output } from '../lib/io.js';
 import { StringOutput, binaryString } from '../lib/io.js';
 import { getopt } from '../lib/getopt.js';
 import type { Lab, Machine } from './lab.js';
@@ -45,6 +45,9 @@ export interface Stage {
   /** < file */
   in?: string;
 }
+
+/** A command's standard input: a file's text, bytes (/dev/zero), a terminal, or none. */
+export type Stdin = string | Uint8Array | InputStream | null;
 
 export interface Pipeline {
   stages: Stage[];
@@ -157,6 +160,12 @@ export class Shell {
   readonly commands: Record<string, CommandEntry>;
   /** Where background jobs write (the shell's own stdout). */
   jobOutput: Output | null = null;
+  /**
+   * The terminal as a foreground program's standard input (interactive
+   * front end): called when one starts without `<file`; null elsewhere
+   * (scripts, piped input: its standard input is empty).
+   */
+  terminalInput: (() => InputStream) | null = null;
   exitRequested = false;
   /** SIGINT of the line being run (interactive shells). */
   private fg: AbortController | null = null;
@@ -272,7 +281,7 @@ export class Shell {
     const stages = [{ ...first, argv }, ...p.stages.slice(1)];
     if (this.opts.echo) io.stdout.write(`${machine.hostname}# ${stages.map(stageText).join(' | ')}${p.background ? ' &' : ''}\n`);
     if (p.background) return this.background(machine, stages, io);
-    let input: string | Uint8Array | null = null;
+    let input: Stdin = null;
     let status = 0;
     for (let i = 0; i < stages.length; i++) {
       const s = stages[i]!;
@@ -282,6 +291,9 @@ export class Shell {
       if (s.in !== undefined) {
         input = this.stdinOf(machine, s.in, io);
         if (input === null) return 1;
+      } else if (i === 0 && this.terminalInput !== null && PROGRAMS[s.argv[0]!] !== undefined) {
+        // A program in the foreground reads the terminal: typed lines, Ctrl-D its end.
+        input = this.terminalInput();
       }
       status = await this.runCommand(machine, s.argv, { stdout: out, stderr: err }, input, signal);
       if (s.out !== undefined) this.writeFile(machine, s.out.file, (out as StringOutput).text(), s.out.append);
@@ -311,16 +323,16 @@ export class Shell {
   }
 
   /** What a command runs with; signal: its SIGINT (null: nothing can interrupt it). */
-  context(machine: Machine, stdin: string | Uint8Array | null = null, signal: AbortSignal | null = null): CommandContext {
+  context(machine: Machine, stdin: Stdin = null, signal: AbortSignal | null = null): CommandContext {
     return { lab: this.lab, machine, shell: this, signal, interrupted: () => signal?.aborted ?? false, stdin };
   }
 
-  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: string | Uint8Array | null = null, signal: AbortSignal | null = null): Promise<number> {
+  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: Stdin = null, signal: AbortSignal | null = null): Promise<number> {
     const name = argv[0]!;
     const ctx = this.context(machine, stdin, signal);
     const b = this.builtins[name];
     try {
-      if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, typeof stdin === 'string' || stdin === null ? stdin : binaryString(stdin));
+      if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, typeof stdin === 'string' || stdin === null ? stdin : stdin instanceof Uint8Array ? binaryString(stdin) : null);
       const c = this.commands[name];
       if (c !== undefined) return await c.run(ctx, argv.slice(1), io);
     } catch (e) {

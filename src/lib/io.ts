@@ -37,6 +37,92 @@ export function binaryString(b: Uint8Array, length = b.length): string {
   return Buffer.from(b.buffer, b.byteOffset, length).toString('latin1');
 }
 
+/**
+ * A program's standard input as it arrives (a terminal's lines, a file):
+ * what poll(2) and read(2) on descriptor 0 see.  peek() and consume()
+ * rather than read(), so a program can send what it took in pieces the
+ * socket accepts.
+ */
+export interface InputStream {
+  /** At most max bytes of what arrived, not consumed: bytes, an empty array when nothing is there yet, null at end of input. */
+  peek(max: number): Uint8Array | null;
+  /** The first n bytes of the last peek() are used. */
+  consume(n: number): void;
+  /** peek() would give bytes or the end now. */
+  ready(): boolean;
+  /** Call wake once, when peek() has something (bytes or the end); returns the cancellation. */
+  wait(wake: () => void): () => void;
+}
+
+/** Standard input that is all there from the start (`<file`): its bytes, then the end. */
+export class BytesInput implements InputStream {
+  private pos = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  peek(max: number): Uint8Array | null {
+    if (this.pos >= this.bytes.length) return null;
+    return this.bytes.subarray(this.pos, Math.min(this.bytes.length, this.pos + max));
+  }
+  consume(n: number): void {
+    this.pos += n;
+  }
+  ready(): boolean {
+    return true;
+  }
+  wait(wake: () => void): () => void {
+    wake();
+    return () => undefined;
+  }
+}
+
+/** Standard input fed as it comes (a terminal's lines): push() bytes, end() at Ctrl-D. */
+export class QueueInput implements InputStream {
+  private readonly chunks: Uint8Array[] = [];
+  private ended = false;
+  private readonly waiters = new Set<() => void>();
+  push(b: Uint8Array): void {
+    if (this.ended || b.length === 0) return;
+    this.chunks.push(b);
+    this.wakeAll();
+  }
+  end(): void {
+    this.ended = true;
+    this.wakeAll();
+  }
+  peek(max: number): Uint8Array | null {
+    const c = this.chunks[0];
+    if (c === undefined) return this.ended ? null : new Uint8Array(0);
+    return c.length <= max ? c : c.subarray(0, max);
+  }
+  consume(n: number): void {
+    while (n > 0 && this.chunks.length > 0) {
+      const c = this.chunks[0]!;
+      if (n >= c.length) {
+        this.chunks.shift();
+        n -= c.length;
+      } else {
+        this.chunks[0] = c.subarray(n);
+        n = 0;
+      }
+    }
+  }
+  ready(): boolean {
+    return this.chunks.length > 0 || this.ended;
+  }
+  wait(wake: () => void): () => void {
+    if (this.ready()) {
+      wake();
+      return () => undefined;
+    }
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+  private wakeAll(): void {
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+}
+
 /** An Output that collects text, for tests and for the shell's redirections. */
 export class StringOutput implements Output {
   private parts: string[] = [];

@@ -21,6 +21,7 @@
  */
 import type { Kernel } from '../sys/kern/kernel.js';
 import type { World } from '../sys/kern/kern_clock.js';
+import type { InputStream } from './io.js';
 import {
   MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SO_WAKE_READ, SO_WAKE_STATE, SO_WAKE_WRITE, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET,
   SS_ISCONNECTED, SS_ISCONNECTING, SS_NBIO, SS_CANTRCVMORE, soaccept, soaccept_next, sobind, soclose, soconnect,
@@ -271,7 +272,12 @@ export interface ProcOptions {
   uid?: number;
   gid?: number;
   pid?: number;
+  /** Descriptor 0 (STDIN_FILENO) as poll() sees it; none: at its end. */
+  stdin?: InputStream;
 }
+
+/** The descriptor of standard input. */
+export const STDIN_FILENO = 0;
 
 /** One process on a kernel: descriptors and credentials. */
 export class Proc {
@@ -281,6 +287,7 @@ export class Proc {
   private readonly fds: Array<File | undefined> = [];
   /** The world's clock. */
   readonly world: World;
+  private readonly stdin: InputStream | null;
 
   constructor(
     readonly kernel: Kernel,
@@ -289,6 +296,7 @@ export class Proc {
     this.uid = opts.uid ?? 0;
     this.gid = opts.gid ?? 0;
     this.pid = opts.pid ?? 1;
+    this.stdin = opts.stdin ?? null;
     this.world = kernel.world;
     // 0, 1, 2 are the standard descriptors of a process.
     this.fds.push(undefined, undefined, undefined);
@@ -514,6 +522,11 @@ export class Proc {
     for (;;) {
       const out: Array<{ fd: number; revents: number }> = [];
       for (const p of fds) {
+        if (p.fd === STDIN_FILENO) {
+          // Standard input: readable when bytes or its end are there.
+          if (p.events & POLLIN && (this.stdin === null || this.stdin.ready())) out.push({ fd: p.fd, revents: POLLIN });
+          continue;
+        }
         const so = this.file(p.fd, 'poll').so;
         let re = 0;
         if (p.events & POLLIN && soreadable(so)) re |= POLLIN;
@@ -526,6 +539,7 @@ export class Proc {
         return out;
       }
       let once: (() => void) | null = null;
+      let cancelStdin: (() => void) | null = null;
       await new Promise<void>((resolve) => {
         let settled = false;
         once = (): void => {
@@ -535,12 +549,21 @@ export class Proc {
         };
         wake = once;
         for (const p of fds) {
+          if (p.fd === STDIN_FILENO) {
+            const woke = once;
+            cancelStdin = this.stdin!.wait(() => {
+              worldWoken(world);
+              woke();
+            });
+            continue;
+          }
           const f = this.file(p.fd, 'poll');
           f.waiters.push({ what: (p.events & POLLIN ? SO_WAKE_READ : 0) | (p.events & POLLOUT ? SO_WAKE_WRITE : 0) | SO_WAKE_STATE, resolve: once });
         }
       });
       wake = null;
       // Forget the waits that did not fire.
+      if (cancelStdin !== null) (cancelStdin as () => void)();
       for (const p of fds) {
         const f = this.fds[p.fd];
         if (f === undefined) continue;

@@ -346,3 +346,40 @@ test('the shell on a terminal leaves on end of input (Ctrl-D) with status 0', { 
     t.kill();
   }
 });
+
+test('on a terminal, a foreground nc reads the typed lines; Ctrl-D is their end and the shell goes on', { skip: !python && 'python3 with pty is not available', timeout: 90_000 }, async () => {
+  const t = new Terminal();
+  try {
+    await t.expect(/router# $/, 60_000);
+    t.send('router: nc -l 12345 >got &\r');
+    await t.expect(/\[1\] \d+ nc -l 12345 >got on router\n/);
+    await t.expect(/router# $/);
+    t.send('client: nc -N 10.0.1.1 12345\r');
+    await t.expect(/client: nc -N 10\.0\.1\.1 12345\n/);
+    await t.type('hello router');
+    t.send('\r');
+    await t.type('second line');
+    t.send('\r');
+    await pause(300);
+    // Ctrl-D on an empty line: nc's standard input ends (-N: it shuts down its side), not the shell.
+    t.send(CTRL_D);
+    await t.expect(/router# $/);
+    t.send('router: cat got\r');
+    await t.expect(/\nhello router\nsecond line\nrouter# $/);
+    t.send('echo still here\r');
+    await t.expect(/\nstill here\nrouter# $/);
+    // Ctrl-C is a reading nc's SIGINT: it dies, the shell lives.
+    t.send('router: nc -l 2345 &\r');
+    await t.expect(/router# $/);
+    t.send('client: nc 10.0.1.1 2345\r');
+    await pause(500);
+    t.send(CTRL_C);
+    await t.expect(/\^C\n?router# $/);
+    t.send('jobs\r');
+    await t.expect(/\[2\] Done +nc -l 2345 \(on router\)\nrouter# $/);
+    t.send('exit\r');
+    assert.equal(await t.status(), 0);
+  } finally {
+    t.kill();
+  }
+});

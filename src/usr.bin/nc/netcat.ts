@@ -16,12 +16,12 @@
  * background of a lab); ncTool(k) is the command: it runs the world until
  * nc() is done, as ping(8) does.
  */
-import { binaryString, textBytes, type Io, type Tool } from '../../lib/io.js';
+import { BytesInput, binaryString, textBytes, type InputStream, type Io, type Tool } from '../../lib/io.js';
 import { getopt } from '../../lib/getopt.js';
 import type { Kernel } from '../../sys/kern/kernel.js';
 import {
   Proc, runWorld, SocketError, AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_REUSEPORT, SO_DEBUG,
-  SHUT_RD, SHUT_WR, POLLIN, POLLOUT, MSG_PEEK, type SockAddr,
+  SHUT_RD, SHUT_WR, POLLIN, POLLOUT, MSG_PEEK, STDIN_FILENO, type SockAddr,
 } from '../../lib/socket.js';
 import { parseIp4, parseIp6 } from '../../wire/addr.js';
 import { strerror, EWOULDBLOCK, EINPROGRESS } from '../../sys/sys/errno.js';
@@ -45,8 +45,8 @@ const SERVICES: Record<string, Record<number, string>> = {
 };
 
 export interface NcOptions {
-  /** What the program reads on stdin (default: nothing, EOF at once); a string as textBytes() reads a file. */
-  stdin?: Uint8Array | string;
+  /** What the program reads on stdin (default: nothing, EOF at once); a string as textBytes() reads a file; a stream as it comes (a terminal). */
+  stdin?: Uint8Array | string | InputStream;
   /** Credentials of the process (default root). */
   uid?: number;
   /** Process id its sockets carry (so_cpid; the lab's job control finds them by it). */
@@ -140,8 +140,11 @@ async function main(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions)
   if (lflag && zflag) errx('cannot use -z and -l');
   if (!lflag && kflag) errx('must use -l with -k');
 
-  const p = new Proc(k, { uid: opts.uid ?? 0, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) });
-  const stdin = dflag || opts.stdin === undefined ? new Uint8Array(0) : typeof opts.stdin === 'string' ? textBytes(opts.stdin) : opts.stdin;
+  const stdin: InputStream = dflag || opts.stdin === undefined
+    ? new BytesInput(new Uint8Array(0))
+    : typeof opts.stdin === 'string' ? new BytesInput(textBytes(opts.stdin))
+    : opts.stdin instanceof Uint8Array ? new BytesInput(opts.stdin) : opts.stdin;
+  const p = new Proc(k, { uid: opts.uid ?? 0, stdin, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) });
   const out = stdoutSink(io);
   const type = uflag ? SOCK_DGRAM : SOCK_STREAM;
   const proto = uflag ? 'udp' : 'tcp';
@@ -157,39 +160,53 @@ async function main(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions)
     return { address: h, port, family: v6 ? AF_INET6 : AF_INET };
   };
 
-  let stdinPos = 0;
+  let stdinOpen = true;
   /** readwrite(): copy stdin to the socket and the socket to stdout until both sides are done. */
   const readwrite = async (fd: number): Promise<void> => {
     p.setNonBlocking(fd, true);
-    let stdinOpen = stdinPos < stdin.length;
     let netoutOpen = true;
     let netinOpen = true;
-    if (!stdinOpen && Nflag) p.shutdown(fd, SHUT_WR);
-    if (!stdinOpen) netoutOpen = false;
+    let pending: Uint8Array | null = null;
+    /** What stdin has to send (pending); at its end, the write side is done (shutdown with -N). */
+    const take = (): void => {
+      if (!stdinOpen) return;
+      pending = stdin.peek(BUFSIZE);
+      if (pending !== null) return;
+      stdinOpen = false;
+      if (Nflag) p.shutdown(fd, SHUT_WR);
+      netoutOpen = false;
+    };
+    if (!stdinOpen) {
+      if (Nflag) p.shutdown(fd, SHUT_WR);
+      netoutOpen = false;
+    }
+    take();
     for (;;) {
       if (!stdinOpen && !netinOpen) return;
       if (!netoutOpen && !netinOpen) return;
       if (lflag && !netinOpen && !stdinOpen) return;
-      const events = (netinOpen ? POLLIN : 0) | (netoutOpen && stdinOpen ? POLLOUT : 0);
-      const ready = await p.poll([{ fd, events }], waitNs);
+      const have = stdinOpen && pending !== null && (pending as Uint8Array).length > 0;
+      const fds = [{ fd, events: (netinOpen ? POLLIN : 0) | (netoutOpen && have ? POLLOUT : 0) }];
+      // Nothing typed yet (a terminal): wait for stdin as for the network.
+      if (stdinOpen && netoutOpen && !have) fds.push({ fd: STDIN_FILENO, events: POLLIN });
+      const ready = await p.poll(fds, waitNs);
       if (ready.length === 0) return;
-      const re = ready[0]!.revents;
-      if (re & POLLOUT && stdinOpen) {
-        const chunk = stdin.subarray(stdinPos, Math.min(stdin.length, stdinPos + BUFSIZE));
+      let re = 0;
+      for (const r of ready) {
+        if (r.fd === fd) re = r.revents;
+        else take();
+      }
+      if (re & POLLOUT && have) {
         try {
-          const n = await p.send(fd, chunk);
-          stdinPos += n;
+          const n = await p.send(fd, pending!);
+          stdin.consume(n);
         } catch (e) {
           if (!(e instanceof SocketError) || e.errno !== EWOULDBLOCK) {
             netoutOpen = false;
             stdinOpen = false;
           }
         }
-        if (stdinPos >= stdin.length) {
-          stdinOpen = false;
-          if (Nflag) p.shutdown(fd, SHUT_WR);
-          netoutOpen = false;
-        }
+        if (stdinOpen) take();
       }
       if (re & POLLIN && netinOpen) {
         try {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { threeHosts } from '../../sys/netinet/lab.js';
 import { nc, ncTool } from '../../../src/usr.bin/nc/netcat.js';
 import { runWorld } from '../../../src/lib/socket.js';
-import { StringOutput, type Io, type Output } from '../../../src/lib/io.js';
+import { QueueInput, StringOutput, type Io, type Output } from '../../../src/lib/io.js';
 
 class BytesOutput implements Output {
   readonly chunks: Uint8Array[] = [];
@@ -103,4 +103,28 @@ test('nc -v to a closed TCP port: connect failed, Connection refused', async () 
   const cio = io();
   assert.equal(await ncTool(a.k)(['-v', '198.51.100.20', '9'], cio), 1);
   assert.equal(cio.err.text(), 'nc: connect to 198.51.100.20 port 9 (tcp) failed: Connection refused\n');
+});
+
+test('nc with standard input that comes over time (a terminal): each piece is sent as it comes, its end shuts down (-N)', async () => {
+  const { world, a, b } = threeHosts(24);
+  const sio = io();
+  const cio = io();
+  const server = nc(b.k, ['-l', '12345'], sio);
+  world.runFor(1e6);
+  const typed = new QueueInput();
+  const client = nc(a.k, ['-N', '198.51.100.20', '12345'], cio, { stdin: typed });
+  const got: string[] = [];
+  const t0 = world.now;
+  world.after(1e9, () => typed.push(new Uint8Array([0x68, 0x69, 0x0a])));
+  world.after(1.5e9, () => got.push(new TextDecoder().decode(sio.out.bytes())));
+  world.after(2e9, () => typed.push(new Uint8Array([0xe9, 0x0a])));
+  world.after(3e9, () => typed.end());
+  const [sst, cst] = await runWorld(world, Promise.all([server, client]));
+  assert.equal(sst, 0);
+  assert.equal(cst, 0);
+  // The first line was there half a second after it was typed, before the second came.
+  assert.deepEqual(got, ['hi\n']);
+  assert.deepEqual([...sio.out.bytes()], [0x68, 0x69, 0x0a, 0xe9, 0x0a]);
+  // Both ended when the typed input did (the FIN, then the server's own close).
+  assert.ok(world.now - t0 >= 3e9 && world.now - t0 < 3.01e9, `ended after ${(world.now - t0) / 1e9} s`);
 });
