@@ -97,9 +97,8 @@ export const LAB_SCHEMA = {
     nic: {
       type: 'object',
       additionalProperties: false,
-      required: ['lladdr'],
       properties: {
-        lladdr: { type: 'string', pattern: MAC_PATTERN },
+        lladdr: { type: 'string', pattern: MAC_PATTERN, description: 'Default: a locally administered address (02:...) made from the machine\'s and the interface\'s names, the same in every run.' },
         inet: {
           oneOf: [
             { type: 'string', pattern: CIDR_PATTERN },

@@ -390,12 +390,35 @@ function attachSpec(ifname: string, driver: 'tap' | 'vxlan', n: RawNic, machine:
   return { driver, ...common, vni: n.vni!, remote: n.remote!, ...(n.local !== undefined ? { local: n.local } : {}) };
 }
 
+/**
+ * The lladdr of an em or ix interface the file gives none: locally
+ * administered (02:...), from the machine's and the interface's names
+ * (FNV-1a), so the same lab has the same addresses in every run and an
+ * interface keeps its address when others are added.  `salt` picks
+ * another one after a collision.
+ */
+export function derivedLladdr(machine: string, ifname: string, salt = 0): string {
+  const text = salt === 0 ? `${machine}:${ifname}` : `${machine}:${ifname}:${salt}`;
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+    h2 = (h2 ^ (h2 >>> 15)) >>> 0;
+  }
+  const b = [0x02, h1 >>> 24, (h1 >>> 16) & 0xff, (h1 >>> 8) & 0xff, h1 & 0xff, h2 & 0xff];
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
 function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => number, errors: TopologyError[]): LabSpec {
   const err = (path: Path, msg: string, key = false): void => {
     errors.push(new TopologyError(file, lineOf(path, key), msg));
   };
   const machines: MachineSpec[] = [];
   const macs = new Map<string, string>();
+  /** Where each address is written, for errors about it. */
+  const addrPaths = new Map<object, Path>();
   const hostnames = new Set<string>();
   for (const [name, m] of Object.entries(raw.machines)) {
     const hostname = m.hostname ?? name;
@@ -421,8 +444,13 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
         const [a, l] = text.split('/');
         const addr = parseIp4(a!);
         const plen = Number(l);
-        if (addr < 0) err([...at, 'inet', ...(typeof n.inet === 'string' ? [] : [i])], `machine ${name}: nic ${ifname}: inet: bad address ${text}`);
-        else inet.push({ addr, plen, text });
+        const where: Path = [...at, 'inet', ...(typeof n.inet === 'string' ? [] : [i])];
+        if (addr < 0) err(where, `machine ${name}: nic ${ifname}: inet: bad address ${text}`);
+        else {
+          const a4 = { addr, plen, text };
+          inet.push(a4);
+          addrPaths.set(a4, where);
+        }
       }
       const inet6 = [];
       for (const [i, text] of (typeof n.inet6 === 'string' ? [n.inet6] : n.inet6 ?? []).entries()) {
@@ -433,7 +461,11 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
         if (addr === null) err(where, `machine ${name}: nic ${ifname}: inet6: bad address ${text}`);
         else if (addr[0] === 0xff) err(where, `machine ${name}: nic ${ifname}: inet6: ${text} is a multicast address`);
         else if (addr[0] === 0xfe && (addr[1]! & 0xc0) === 0x80) err(where, `machine ${name}: nic ${ifname}: inet6: ${text}: link-local addresses come from the lladdr`);
-        else inet6.push({ addr, plen, text });
+        else {
+          const a6 = { addr, plen, text };
+          inet6.push(a6);
+          addrPaths.set(a6, where);
+        }
       }
       nics.push({
         name: ifname,
@@ -513,6 +545,17 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
       line: lineOf(['machines', name], true),
     });
   }
+  // em and ix interfaces without an lladdr get one of their own, unlike any other.
+  for (const m of machines) {
+    for (const n of m.nics) {
+      if (n.lladdr !== undefined || n.attach !== undefined) continue;
+      let salt = 0;
+      let mac = derivedLladdr(m.name, n.name);
+      while (macs.has(mac)) mac = derivedLladdr(m.name, n.name, ++salt);
+      macs.set(mac, `${m.name}:${n.name}`);
+      n.lladdr = mac;
+    }
+  }
   const cables: CableSpec[] = [];
   const plugged = new Map<string, number>();
   for (const [i, c] of (raw.cables ?? []).entries()) {
@@ -544,6 +587,17 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
     if (ends.length === 2 && ends[0]!.machine === ends[1]!.machine && ends[0]!.nic === ends[1]!.nic) {
       err([...at, 'ends'], `cable ${c.ends.join(' ')}: both ends are the same interface`);
       continue;
+    }
+    if (ends.length === 2) {
+      // The two ends are one link: an address on both is a conflict (ARP and DAD would fight over it).
+      const nic = (e: { machine: string; nic: string }): NicSpec => machines.find((x) => x.name === e.machine)!.nics.find((x) => x.name === e.nic)!;
+      const [na, nb] = [nic(ends[0]!), nic(ends[1]!)];
+      for (const x of nb.inet) {
+        if (na.inet.some((y) => y.addr === x.addr)) err(addrPaths.get(x)!, `machine ${ends[1]!.machine}: nic ${ends[1]!.nic}: inet ${x.text}: the address of ${ends[0]!.machine}:${ends[0]!.nic} too, on the same cable`);
+      }
+      for (const x of nb.inet6) {
+        if (na.inet6.some((y) => y.addr.every((v, k) => v === x.addr[k]))) err(addrPaths.get(x)!, `machine ${ends[1]!.machine}: nic ${ends[1]!.nic}: inet6 ${x.text}: the address of ${ends[0]!.machine}:${ends[0]!.nic} too, on the same cable`);
+      }
     }
     if (ends.length !== 2 || rate === null || delay === null) continue;
     cables.push({

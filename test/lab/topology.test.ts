@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, sh } from './helpers.js';
-import { parseTopology, parseRate, parseDelay, TopologyErrors } from '../../src/lab/topology.js';
+import { parseTopology, parseRate, parseDelay, derivedLladdr, TopologyErrors } from '../../src/lab/topology.js';
 import { LAB_SCHEMA } from '../../src/lab/schema.js';
 import { Lab } from '../../src/lab/lab.js';
 import { TALK_LAB_YAML } from '../../src/lab/default.js';
@@ -175,4 +175,59 @@ test('softnet: { latency } makes a machine\'s CPU busy: its input queue fills an
   // A latency that is not a delay: file, line, key.
   assert.deepEqual(errors(BASE.replace('    kind: router\n', '    kind: router\n    softnet: { latency: 10 parsecs }\n') + CABLE), ['lab.yaml:5: machine r1: softnet: latency: not a delay such as 500us or 10ms']);
   assert.deepEqual(errors(BASE.replace('    kind: router\n', '    kind: router\n    softnet: { delay: 10ms }\n') + CABLE), ['lab.yaml:5: machine r1: softnet: delay: unknown key']);
+});
+
+test('lladdr is optional on em and ix: a locally administered address from the machine\'s and the interface\'s names, the same every time', async () => {
+  const y = `name: t
+machines:
+  r1:
+    kind: router
+    nics:
+      em0: { inet: 192.0.2.1/24 }
+      ix0: { inet: 198.51.100.1/24 }
+  h1:
+    nics:
+      em0: { lladdr: "02:00:00:00:00:03", inet: 192.0.2.2/24 }
+cables:
+  - { ends: [h1:em0, r1:em0] }
+`;
+  const spec = parseTopology(y, 'lab.yaml');
+  const r1 = spec.machines[0]!.nics;
+  assert.equal(r1[0]!.lladdr, derivedLladdr('r1', 'em0'));
+  assert.equal(r1[1]!.lladdr, derivedLladdr('r1', 'ix0'));
+  assert.match(r1[0]!.lladdr!, /^02(:[0-9a-f]{2}){5}$/);
+  assert.notEqual(r1[0]!.lladdr, r1[1]!.lladdr);
+  // Stable: the same names give the same address, in another lab too.
+  assert.equal(derivedLladdr('r1', 'em0'), parseTopology(y.replace('name: t', 'name: other'), 'x.yaml').machines[0]!.nics[0]!.lladdr);
+  assert.equal(spec.machines[1]!.nics[0]!.lladdr, '02:00:00:00:00:03');
+  // A file address that happens to be the derived one wins; the derived one moves aside.
+  const taken = parseTopology(y.replace('"02:00:00:00:00:03"', `"${derivedLladdr('r1', 'em0')}"`), 'lab.yaml');
+  assert.equal(taken.machines[1]!.nics[0]!.lladdr, derivedLladdr('r1', 'em0'));
+  assert.equal(taken.machines[0]!.nics[0]!.lladdr, derivedLladdr('r1', 'em0', 1));
+  // The lab boots with it: ifconfig shows it, and the hosts talk.
+  const lab = await Lab.load(y, 'lab.yaml');
+  const r = await sh('r1: ifconfig em0\nh1: ping -c 1 -q 192.0.2.1', lab);
+  assert.match(r.out, new RegExp(`^em0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500\\n\\tlladdr ${derivedLladdr('r1', 'em0')}\\n`));
+  assert.match(r.out, /1 packets transmitted, 1 packets received, 0\.0% packet loss/);
+});
+
+test('an address on both ends of a cable is an error naming the second one\'s line; the schema no longer hides it', () => {
+  const y = BASE.replace('em0: { lladdr: "02:00:00:00:00:03", inet: 192.0.2.2/24 }', 'em0: { inet: 192.0.2.1/24 }') + CABLE;
+  assert.deepEqual(errors(y), ['lab.yaml:6: machine r1: nic em0: inet 192.0.2.1/24: the address of h1:em0 too, on the same cable']);
+  const y6 = `machines:
+  a:
+    nics:
+      em0: { inet6: [2001:db8:1::1/64, 2001:db8:1::9/64] }
+  b:
+    nics:
+      em0:
+        inet6:
+          - 2001:db8:1::2/64
+          - 2001:db8:1:0::9/64
+cables:
+  - { ends: [a:em0, b:em0] }
+`;
+  assert.deepEqual(errors(y6), ['lab.yaml:10: machine b: nic em0: inet6 2001:db8:1:0::9/64: the address of a:em0 too, on the same cable']);
+  // The same address on two links that do not meet is fine.
+  assert.deepEqual(errors(BASE.replace('em1: { lladdr: "02:00:00:00:00:02", inet: 198.51.100.1/24 }', 'em1: { lladdr: "02:00:00:00:00:02", inet: 192.0.2.2/24 }') + CABLE), []);
 });
