@@ -42,6 +42,9 @@ export interface CommandContext {
   interrupted(): boolean;
   /** Standard input: `<file`, `<\/dev/zero`, the previous command of a pipe or the terminal (null: none). */
   readonly stdin: Stdin;
+  /** Credentials the command runs with (root; doas -u USER another). */
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /** What a kernel tool may take besides its arguments: SIGINT (ping, ping6). */
@@ -91,13 +94,13 @@ export type Program = (ctx: CommandContext, argv: readonly string[], io: Io, pid
 export const PROGRAMS: Record<string, { summary: string; run: Program; words?: readonly string[]; pid: boolean; sigint?: boolean }> = {
   nc: {
     summary: 'arbitrary TCP and UDP connections and listens (nc -l 12345 &, nc HOST PORT <file)',
-    run: (ctx, argv, io, pid) => nc(ctx.machine.k, argv, io, { pid, ...(ctx.stdin !== null ? { stdin: ctx.stdin } : {}) }),
+    run: (ctx, argv, io, pid) => nc(ctx.machine.k, argv, io, { pid, uid: ctx.uid, gid: ctx.gid, ...(ctx.stdin !== null ? { stdin: ctx.stdin } : {}) }),
     words: ['-l', '-u', '-v', '-z', '-N', '-n', '-k', '/dev/zero'],
     pid: true,
   },
   tcpbench: {
     summary: 'TCP benchmark: tcpbench -s (server), tcpbench [-t secs] HOST (client)',
-    run: (ctx, argv, io) => tcpbenchProc(ctx.machine.k, argv, io, { signal: ctx.signal }),
+    run: (ctx, argv, io) => tcpbenchProc(ctx.machine.k, argv, io, { signal: ctx.signal, uid: ctx.uid }),
     words: ['-s', '-t', '-n', '-r', '-B', '-S'],
     pid: false,
     sigint: true,

@@ -35,6 +35,7 @@ import { exportCommand, importCommand, machineTcpdumpFiles } from './files.js';
 import { explainCommand } from './explain.js';
 import { cableCommand, cableLine, softnetCommand } from './settings.js';
 import { ProgramJob } from './jobs.js';
+import { parseDoas } from './doas.js';
 import { waitFor, worldSleep } from '../lib/wait.js';
 
 export interface Stage {
@@ -169,7 +170,7 @@ export class Shell {
   exitRequested = false;
   /** SIGINT of the line being run (interactive shells). */
   private fg: AbortController | null = null;
-  private readonly builtins: Record<string, { summary: string; run: Builtin }>;
+  readonly builtins: Record<string, { summary: string; run: Builtin }>;
 
   constructor(
     readonly lab: Lab,
@@ -291,7 +292,7 @@ export class Shell {
       if (s.in !== undefined) {
         input = this.stdinOf(machine, s.in, io);
         if (input === null) return 1;
-      } else if (i === 0 && this.terminalInput !== null && PROGRAMS[s.argv[0]!] !== undefined) {
+      } else if (i === 0 && this.terminalInput !== null && PROGRAMS[doasTarget(s.argv)] !== undefined) {
         // A program in the foreground reads the terminal: typed lines, Ctrl-D its end.
         input = this.terminalInput();
       }
@@ -322,14 +323,14 @@ export class Shell {
     return t ?? null;
   }
 
-  /** What a command runs with; signal: its SIGINT (null: nothing can interrupt it). */
-  context(machine: Machine, stdin: Stdin = null, signal: AbortSignal | null = null): CommandContext {
-    return { lab: this.lab, machine, shell: this, signal, interrupted: () => signal?.aborted ?? false, stdin };
+  /** What a command runs with; signal: its SIGINT (null: nothing can interrupt it); uid: its user (doas -u). */
+  context(machine: Machine, stdin: Stdin = null, signal: AbortSignal | null = null, uid = 0, gid = 0): CommandContext {
+    return { lab: this.lab, machine, shell: this, signal, interrupted: () => signal?.aborted ?? false, stdin, uid, gid };
   }
 
-  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: Stdin = null, signal: AbortSignal | null = null): Promise<number> {
+  async runCommand(machine: Machine, argv: readonly string[], io: Io, stdin: Stdin = null, signal: AbortSignal | null = null, uid = 0, gid = 0): Promise<number> {
     const name = argv[0]!;
-    const ctx = this.context(machine, stdin, signal);
+    const ctx = this.context(machine, stdin, signal, uid, gid);
     const b = this.builtins[name];
     try {
       if (b !== undefined) return await b.run(this, ctx, argv.slice(1), io, typeof stdin === 'string' || stdin === null ? stdin : stdin instanceof Uint8Array ? binaryString(stdin) : null);
@@ -345,7 +346,15 @@ export class Shell {
 
   private background(machine: Machine, stages: Stage[], io: Io): number {
     const st = stages[0]!;
-    const argv = st.argv;
+    let argv = st.argv;
+    // doas -u USER PROGRAM &: the program runs in the background as USER.
+    let cred = { uid: 0, gid: 0 };
+    if (argv[0] === 'doas' && stages.length === 1) {
+      const d = parseDoas(machine, argv.slice(1), io);
+      if (d === null) return 1;
+      cred = d;
+      argv = d.argv;
+    }
     const name = argv[0]!;
     const prog = PROGRAMS[name];
     const tool = BACKGROUND_TOOLS.includes(name) ? KERNEL_TOOLS[name] : undefined;
@@ -378,7 +387,7 @@ export class Shell {
       const pid = prog?.pid ? this.nextPid() : 0;
       const text = `${stageText(st)}`;
       const sigint = new AbortController();
-      const ctx = this.context(machine, stdin, sigint.signal);
+      const ctx = this.context(machine, stdin, sigint.signal, cred.uid, cred.gid);
       const run = prog !== undefined
         ? prog.run(ctx, argv.slice(1), jio, pid)
         : Promise.resolve(tool!.tool(machine.k, argv.slice(1), jio, { signal: sigint.signal, detached: true }));
@@ -463,6 +472,15 @@ let zeros: Uint8Array | null = null;
 function devZero(): Uint8Array {
   zeros ??= new Uint8Array(DEV_ZERO_BYTES);
   return zeros;
+}
+
+/** The command `doas [options] CMD ...` runs (CMD), or argv's own. */
+function doasTarget(argv: readonly string[]): string {
+  if (argv[0] !== 'doas') return argv[0]!;
+  let i = 1;
+  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--') i += /^-[A-Za-z]*[uaC]$/.test(argv[i]!) ? 2 : 1;
+  if (argv[i] === '--') i++;
+  return argv[i] ?? '';
 }
 
 function stageText(s: Stage): string {
@@ -675,6 +693,18 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
         return 1;
       }
       return 0;
+    },
+  },
+  doas: {
+    summary: 'run a command as another user, whom pf\'s user rules see (doas -u 55 nc 10.0.2.2 22)',
+    run: (sh, ctx, argv, io) => {
+      const d = parseDoas(ctx.machine, argv, io);
+      if (d === null) return 1;
+      if (sh.builtins[d.argv[0]!] === undefined && sh.commands[d.argv[0]!] === undefined) {
+        io.stderr.write(`doas: ${d.argv[0]}: command not found\n`);
+        return 127;
+      }
+      return sh.runCommand(ctx.machine, d.argv, io, ctx.stdin, ctx.signal, d.uid, d.gid);
     },
   },
   explain: { summary: 'where a counter is incremented and why (explain ips_cantforward, explain \'packets not forwardable\')', run: (_s, _c, argv, io) => explainCommand(argv, io) },

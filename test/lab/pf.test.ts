@@ -71,3 +71,51 @@ test('IPv6 states show link-local addresses as on the wire: lo0 clears the embed
   // No embedded scope (fe80:1::, ff02:1::) anywhere.
   assert.doesNotMatch(r.out, /\b(fe80|ff02):[0-9a-f]+::/);
 });
+
+test('pf Rules slide: `user = 55` blocks what doas -u 55 sends with a RST, and lets root\'s connection through', async () => {
+  const r = await sh([
+    'peer: nc -l 2222 >got &',
+    'router: tcpdump -n -i pflog0 -e &',
+    'router: tcpdump -n -i lo0 &',
+    'router: doas -u 55 nc -v 10.0.2.2 2222',
+    'sleep 1',
+    'kill %2',
+    'kill %3',
+    'router: echo from root >msg',
+    'router: nc -v -N 10.0.2.2 2222 <msg',
+    'sleep 1',
+    'peer: cat got',
+    'router: pfctl -vsr',
+  ].join('\n'));
+  // ip_output's EACCES for the SYN pf dropped; pf_send_tcp's RST comes back over lo0.
+  assert.equal(r.err, 'nc: connect to 10.0.2.2 port 2222 (tcp) failed: Permission denied\nConnection to 10.0.2.2 2222 port [tcp/*] succeeded!\n');
+  const port = /block out on ix0: 10\.0\.2\.1\.(\d+) > 10\.0\.2\.2\.2222: S /.exec(r.out);
+  assert.ok(port, r.out);
+  assert.match(r.out, new RegExp(`\\n00:00:11\\.000000 rule 3/\\(match\\) block out on ix0: 10\\.0\\.2\\.1\\.${port[1]} > 10\\.0\\.2\\.2\\.2222: S \\d+:\\d+\\(0\\) win 16384 `));
+  assert.match(r.out, new RegExp(`\\n00:00:11\\.000000 10\\.0\\.2\\.2\\.2222 > 10\\.0\\.2\\.1\\.${port[1]}: R 0:0\\(0\\) ack \\d+ win 0 `));
+  assert.match(r.out, /\nfrom root\n/);
+  assert.match(r.out, /\nblock return out log proto tcp all user = 55\n {2}\[ Evaluations: \d+ +Packets: 1 +Bytes: 64 +States: 0 +\]\n/);
+});
+
+test('doas: users by name from /etc/passwd or OpenBSD\'s accounts, or by number; errors as doas prints them', async () => {
+  const r = await sh([
+    'router: echo \'_bench:*:55:55::/nonexistent:/sbin/nologin\' >/etc/passwd',
+    'router: doas -u _bench nc -v 10.0.2.2 22',
+    'client: doas -u nobody nc -v 10.0.2.2 22',
+    'client: doas -u bogus nc 10.0.2.2 22',
+    'doas -u 55 nosuch',
+    'doas',
+  ].join('\n'));
+  assert.equal(r.err, [
+    'nc: connect to 10.0.2.2 port 22 (tcp) failed: Permission denied',
+    'nc: connect to 10.0.2.2 port 22 (tcp) failed: Connection refused',
+    'doas: unknown user',
+    'doas: nosuch: command not found',
+    'usage: doas [-Lns] [-a style] [-C config] [-u user] command [arg ...]',
+    '',
+  ].join('\n'));
+  const { lookupUser } = await import('../../src/lab/doas.js');
+  assert.deepEqual(lookupUser(r.shell.lab.machine('client')!, 'nobody'), { uid: 32767, gid: 32767 });
+  assert.deepEqual(lookupUser(r.shell.lab.machine('router')!, '_bench'), { uid: 55, gid: 55 });
+  assert.equal(lookupUser(r.shell.lab.machine('router')!, 'nobody'), null);
+});

@@ -49,6 +49,7 @@ export interface NcOptions {
   stdin?: Uint8Array | string | InputStream;
   /** Credentials of the process (default root). */
   uid?: number;
+  gid?: number;
   /** Process id its sockets carry (so_cpid; the lab's job control finds them by it). */
   pid?: number;
 }
@@ -144,7 +145,7 @@ async function main(k: Kernel, argv: readonly string[], io: Io, opts: NcOptions)
     ? new BytesInput(new Uint8Array(0))
     : typeof opts.stdin === 'string' ? new BytesInput(textBytes(opts.stdin))
     : opts.stdin instanceof Uint8Array ? new BytesInput(opts.stdin) : opts.stdin;
-  const p = new Proc(k, { uid: opts.uid ?? 0, stdin, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) });
+  const p = new Proc(k, { uid: opts.uid ?? 0, gid: opts.gid ?? 0, stdin, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) });
   const out = stdoutSink(io);
   const type = uflag ? SOCK_DGRAM : SOCK_STREAM;
   const proto = uflag ? 'udp' : 'tcp';

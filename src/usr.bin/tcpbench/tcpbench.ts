@@ -71,6 +71,8 @@ export async function tcpbench(k: Kernel, argv: readonly string[], io: Io): Prom
 export interface TcpbenchOptions {
   /** SIGINT: wrap up with the summary. */
   signal?: AbortSignal | null;
+  /** The user its sockets belong to (default root): pf's `user` rules match it. */
+  uid?: number;
 }
 
 /** The tcpbench process without driving the world (a background job of the lab shell). */
@@ -150,7 +152,7 @@ function main(k: Kernel, argv: readonly string[], io: Io, opts: TcpbenchOptions 
   let fds = 3;
 
   const newSocket = (): Socket => {
-    const so = socreate(k, AF_INET, SOCK_STREAM, 0);
+    const so = socreate(k, AF_INET, SOCK_STREAM, 0, opts.uid ?? 0);
     if (typeof so === 'number') return errx(`socket: ${strerror(so)}`);
     if (Sflag) {
       sosetopt(so, SOL_SOCKET, SO_SNDBUF, Sflag);
