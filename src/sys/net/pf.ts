@@ -578,7 +578,16 @@ export class PfStateStore {
   head = -1;
   tail = -1;
 
-  /** A free state number, its fields zeroed. */
+  /**
+   * Whether alloc() can give a state: false once the table is at the most
+   * its hash slots can number (key numbers have HT_KBITS bits), which pf
+   * meets as a failed pool_get().
+   */
+  canAlloc(): boolean {
+    return this.nfree !== 0 || 2 * (this.cap === 0 ? 1024 : 2 * this.cap) <= HT_KX;
+  }
+
+  /** A free state number, its fields zeroed (check canAlloc() first). */
   alloc(): number {
     if (this.nfree === 0) this.grow();
     const s = this.free[--this.nfree]!;
@@ -2711,8 +2720,8 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
     REASON_SET(pf, PFRES_MAXSTATES);
     return -1;
   }
-  if (pf.states >= pf.limits[PF_LIMIT_STATES]!) {
-    // pool_get() of the state pool fails at its hard limit
+  if (pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()) {
+    // pool_get() of the state pool fails at its hard limit (or with no memory left)
     REASON_SET(pf, PFRES_MEMORY);
     pf_src_csfailed(pf);
     return -1;

@@ -131,6 +131,20 @@ test('state limits: rule (max 2) gives state-limit, set limit states gives memor
   assert.equal(r.k.pf!.counters[5], 3);
 });
 
+test('a state table at the most its hash can number refuses new states as memory, not with an exception', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'set limit states 10000000\npass\n');
+  const st = r.k.pf!.st;
+  // what the table looks like with its 2^21 states in use (filling it for real takes gigabytes)
+  st.nfree = 0;
+  st.cap = 1 << 21;
+  assert.equal(st.canAlloc(), false);
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 4000, 53));
+  world.runFor(1e9);
+  assert.equal(r.k.pf!.states, 0);
+  assert.match(pfctl(r.k, ['-si']).out, /\n {2}memory +1 /);
+});
+
 test('NAT port exhaustion: the third flow finds no port and counts translate', () => {
   const { world, a, r, b } = threeHosts();
   loadPf(r.k, 'pass\npass out on em1 proto udp nat-to 198.51.100.1 port 50001:50002\n');
