@@ -227,8 +227,9 @@ export function machineCommands(): Record<string, CommandEntry> {
   t.netstat = { summary: 'show network status (-ss counters, -rn routes, -i interfaces; --since MARK)', run: netstatCommand, words: ['-s', '-ss', '-rn', '-i', '-I', '-p', '--since'] };
   t.pfctl = {
     summary: 'control pf: -sr rules, -ss states, -si counters, -f FILE loads, -e/-d, -nvf FILE checks',
-    run: (ctx, argv, io) => pfctlKernel(ctx.machine.k, argv, io, { readFile: (n) => ctx.machine.files.get(n.replace(/^\.\//, '')) ?? null }),
-    words: ['-nvf', '/etc/pf.conf', '-f', '-sr', '-ss', '-si', '-sa', '-vsr', '-vss', '-e', '-d', '-F', '-k'],
+    run: (ctx, argv, io) => pfctlKernel(ctx.machine.k, argv, io, { readFile: (n) => ctx.shell.readFile(ctx.machine, n) ?? null }),
+    // Every -s modifier, as pfctl's show table has them (queue rules Anchors Sources states info Interfaces labels timeouts memory Tables osfp all).
+    words: ['-nvf', '/etc/pf.conf', '-f', '-sq', '-sr', '-sA', '-sS', '-ss', '-si', '-sI', '-sl', '-st', '-sm', '-sT', '-so', '-sa', '-vsr', '-vss', '-e', '-d', '-F', '-k'],
   };
   return t;
 }

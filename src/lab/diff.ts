@@ -1,6 +1,7 @@
 /**
  * diff(1) for the lab's files: the Netstat Diff slide's `diff -up before
- * after`.  Unified output (-u, or -U n), -p names the section a hunk is in
+ * after`.  Normal output without options (3c3, < a, ---, > b), unified
+ * output with -u or -U n; -p (unified here) names the section a hunk is in
  * (the last line starting with a letter, as `ip:` or `tcp:` in netstat -s
  * output, like diff's C-function heuristic).  File headers carry no dates:
  * lab files have none worth printing, and transcripts stay reproducible.
@@ -112,6 +113,39 @@ export function unifiedDiff(aName: string, a: string, bName: string, b: string, 
   return out.join('\n') + '\n';
 }
 
+/**
+ * diff's normal output (no -u): each change as `NaM,M`, `N,NdM` or
+ * `N,NcM,M`, the old lines with "< ", the new with "> ", a "---" between
+ * them in a change; '' when equal.
+ */
+export function normalDiff(a: string, b: string): string {
+  const ops = diffLines(lines(a), lines(b));
+  const out: string[] = [];
+  const range = (from: number, n: number): string => (n <= 1 ? `${from + (n === 0 ? 0 : 1)}` : `${from + 1},${from + n}`);
+  let x = 0;
+  let y = 0;
+  for (let k = 0; k < ops.length;) {
+    if (ops[k]![0] === ' ') {
+      x++;
+      y++;
+      k++;
+      continue;
+    }
+    const del: string[] = [];
+    const add: string[] = [];
+    for (; k < ops.length && ops[k]![0] !== ' '; k++) (ops[k]![0] === '-' ? del : add).push(ops[k]![1]);
+    const cmd = del.length === 0 ? 'a' : add.length === 0 ? 'd' : 'c';
+    // An append names the old line it follows, a delete the new line it would have followed.
+    out.push(`${cmd === 'a' ? `${x}` : range(x, del.length)}${cmd}${cmd === 'd' ? `${y}` : range(y, add.length)}`);
+    for (const l of del) out.push(`< ${l}`);
+    if (cmd === 'c') out.push('---');
+    for (const l of add) out.push(`> ${l}`);
+    x += del.length;
+    y += add.length;
+  }
+  return out.length === 0 ? '' : out.join('\n') + '\n';
+}
+
 export function diffCommand(sh: Shell, m: Machine, argv: readonly string[], io: Io): number {
   const g = getopt(argv, 'upU:');
   if (g.error !== undefined || g.rest.length !== 2) {
@@ -120,9 +154,14 @@ export function diffCommand(sh: Shell, m: Machine, argv: readonly string[], io: 
   }
   let context = 3;
   let p = false;
+  let unified = false;
   for (const [c, v] of g.opts) {
-    if (c === 'p') p = true;
-    if (c === 'U') context = Number(v);
+    if (c === 'p') p = unified = true;
+    if (c === 'u') unified = true;
+    if (c === 'U') {
+      context = Number(v);
+      unified = true;
+    }
   }
   const [an, bn] = g.rest as [string, string];
   const a = sh.readFile(m, an);
@@ -133,7 +172,7 @@ export function diffCommand(sh: Shell, m: Machine, argv: readonly string[], io: 
       return 2;
     }
   }
-  const d = unifiedDiff(an, a!, bn, b!, context, p);
+  const d = unified ? unifiedDiff(an, a!, bn, b!, context, p) : normalDiff(a!, b!);
   io.stdout.write(d);
   return d === '' ? 0 : 1;
 }

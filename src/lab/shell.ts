@@ -36,6 +36,9 @@ import { explainCommand } from './explain.js';
 import { cableCommand, cableLine, softnetCommand } from './settings.js';
 import { ProgramJob } from './jobs.js';
 import { parseDoas } from './doas.js';
+import { grep, type TextFiles } from '../usr.bin/grep/grep.js';
+import { wc } from '../usr.bin/wc/wc.js';
+import { sort } from '../usr.bin/sort/sort.js';
 import { waitFor, worldSleep } from '../lib/wait.js';
 
 export interface Stage {
@@ -92,10 +95,21 @@ export function parseLine(line: string): Pipeline[] {
   let i = 0;
   while (i < line.length) {
     const c = line[i]!;
-    if (c === "'" || c === '"') {
+    if (c === "'") {
       const j = line.indexOf(c, i + 1);
       if (j < 0) throw new ParseError(`syntax error: unterminated ${c}`);
       word = (word ?? '') + line.slice(i + 1, j);
+      i = j + 1;
+    } else if (c === '"') {
+      // Inside "...", a backslash quotes only \ " $ and ` (as sh does); others stay.
+      let j = i + 1;
+      let w = '';
+      for (; j < line.length && line[j] !== '"'; j++) {
+        if (line[j] === '\\' && j + 1 < line.length && '\\"$`'.includes(line[j + 1]!)) j++;
+        w += line[j];
+      }
+      if (j >= line.length) throw new ParseError(`syntax error: unterminated ${c}`);
+      word = (word ?? '') + w;
       i = j + 1;
     } else if (c === '\\' && i + 1 < line.length) {
       word = (word ?? '') + line[i + 1];
@@ -213,8 +227,12 @@ export class Shell {
       let host = this.current;
       if (words[0] === 'on' && words[1]) host = this.lab.machine(words[1]) ?? host;
       else if (words[0]!.endsWith(':')) host = this.lab.machine(words[0]!.slice(0, -1)) ?? host;
-      const cmd = words.find((w) => this.commands[w] !== undefined);
-      cands = [...host.interfaces(), ...machines, ...(cmd ? this.commands[cmd]!.words ?? [] : []), ...host.files.keys()];
+      const cmd = words.find((w) => this.commands[w] !== undefined || this.builtins[w] !== undefined);
+      const prev = words[words.length - 1]!;
+      // After an option that takes an interface (tcpdump -ni, netstat -I, pfctl -i): interfaces only.
+      const ifopt = cmd === undefined ? undefined : IFACE_OPTIONS[cmd];
+      if (ifopt !== undefined && /^-[A-Za-z]+$/.test(prev) && ifopt.includes(prev[prev.length - 1]!)) cands = host.interfaces();
+      else cands = [...host.interfaces(), ...machines, ...(cmd ? this.commands[cmd]?.words ?? [] : []), ...host.files.keys()];
     }
     return [cands.filter((c) => c.startsWith(last)).sort(), last];
   }
@@ -311,7 +329,14 @@ export class Shell {
   }
 
   readFile(m: Machine, file: string): string | undefined {
-    return m.files.get(normPath(file));
+    const name = normPath(file);
+    // /dev/null reads empty, as on any machine.
+    return name === '/dev/null' ? '' : m.files.get(name);
+  }
+
+  /** A text tool's input (grep, wc, sort): standard input, or m's files. */
+  textFiles(m: Machine, stdin: string | null): TextFiles {
+    return { stdin, read: (f) => this.readFile(m, f) };
   }
 
   /** `<file`: a machine file, or /dev/zero (DEV_ZERO_BYTES of zeros); null after saying why not. */
@@ -466,6 +491,9 @@ export function internalError(name: string, e: unknown, label = 'internal error'
   return `${name}: ${label}: ${what.split('\n')[0]}\n${stack}`;
 }
 
+/** The options whose argument is an interface, per command (completion offers interfaces only after them). */
+const IFACE_OPTIONS: Record<string, string> = { tcpdump: 'i', netstat: 'I', pfctl: 'i' };
+
 /** What `</dev/zero` gives a program: zeros enough to keep any lab link busy for a while. */
 export const DEV_ZERO_BYTES = 64 * 1024 * 1024;
 let zeros: Uint8Array | null = null;
@@ -589,33 +617,11 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
   import: { summary: 'copy a host file into the machine\'s files (import /tmp/cap.pcap cap.pcap)', run: (_s, ctx, argv, io) => importCommand(ctx.machine, argv, io) },
   diff: { summary: 'compare files (diff -u before after, diff -up)', run: (sh, ctx, argv, io) => diffCommand(sh, ctx.machine, argv, io) },
   grep: {
-    summary: 'lines matching a regular expression (netstat -ss | grep forward); -v inverts, -i ignores case',
-    run: (sh, ctx, argv, io, stdin) => {
-      const g = getopt(argv, 'iv');
-      if (g.error !== undefined || g.rest.length === 0) {
-        io.stderr.write('usage: grep [-iv] pattern [file ...]\n');
-        return 2;
-      }
-      const flags = g.opts.some(([c]) => c === 'i') ? 'i' : '';
-      const inv = g.opts.some(([c]) => c === 'v');
-      let re: RegExp;
-      try {
-        re = new RegExp(g.rest[0]!, flags);
-      } catch {
-        io.stderr.write(`grep: bad pattern ${g.rest[0]}\n`);
-        return 2;
-      }
-      const text = g.rest.length > 1 ? g.rest.slice(1).map((f) => sh.readFile(ctx.machine, f) ?? '').join('') : stdin ?? '';
-      let found = false;
-      for (const l of text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined)) {
-        if (re.test(l) !== inv) {
-          io.stdout.write(l + '\n');
-          found = true;
-        }
-      }
-      return found ? 0 : 1;
-    },
+    summary: 'lines matching a regular expression (netstat -ss | grep -c forward); -E, -F, -v, -i, -c, -n, -A/-B/-C N',
+    run: (sh, ctx, argv, io, stdin) => grep(argv, io, sh.textFiles(ctx.machine, stdin)),
   },
+  wc: { summary: 'count lines, words and bytes (netstat -an | wc -l)', run: (sh, ctx, argv, io, stdin) => wc(argv, io, sh.textFiles(ctx.machine, stdin)) },
+  sort: { summary: 'sort lines (sort -n, -r, -u)', run: (sh, ctx, argv, io, stdin) => sort(argv, io, sh.textFiles(ctx.machine, stdin)) },
   head: { summary: 'first lines (head -n N)', run: (_s, _c, argv, io, stdin) => headTail(argv, io, stdin, true) },
   tail: { summary: 'last lines (tail -n N)', run: (_s, _c, argv, io, stdin) => headTail(argv, io, stdin, false) },
   mark: {

@@ -24,7 +24,7 @@ test('traffic through the router makes states; -si counts; -d/-e; -n still check
   const r = await sh([
     'client: ping -c 1 -q 10.0.2.2 >/dev/null',
     'router: pfctl -ss',
-    'router: pfctl -si | grep "Status|inserts"',
+    'router: pfctl -si | grep -E "Status|inserts"',
     'router: pfctl -d',
     'router: pfctl -si | head -n 1',
     'router: pfctl -e',

@@ -44,7 +44,7 @@ test('unified diff with -p names the section of each hunk', () => {
 });
 
 test('pktgen fills em1 of the OACTIVE slide: flags=8c43, qdrops in kstat', async () => {
-  const r = await sh('on router\nping -c 1 -q 10.10.12.4 >/dev/null\npktgen -c 1000 10.10.12.4\nifconfig em1 | head -n 1\nkstat em1:0:txq:0 | grep "qdrops|oactive"');
+  const r = await sh('on router\nping -c 1 -q 10.10.12.4 >/dev/null\npktgen -c 1000 10.10.12.4\nifconfig em1 | head -n 1\nkstat em1:0:txq:0 | grep -E "qdrops|oactive"');
   assert.match(r.out, /^pktgen: 1000 datagrams of 1028 bytes to 10\.10\.12\.4 in 0\.000000 s: \d+ sent, \d+ refused \(last error ENOBUFS\)\n/);
   assert.match(r.out, /em1: flags=8c43<UP,BROADCAST,RUNNING,OACTIVE,SIMPLEX,MULTICAST> mtu 1500\n/);
   assert.match(r.out, /qdrops: [1-9]\d* packets\n\s+oactive: true\n/);
