@@ -34,7 +34,7 @@ import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
 import type { PfiDynaddr } from './pf_if.js';
-import { pf_get_transaddr } from './pf_lb.js';
+import { pf_get_transaddr, pf_postprocess_addr } from './pf_lb.js';
 import {
   PfSrcTree, type PfSrcNode, PF_SN_NONE, PF_SN_ROUTE, pf_insert_src_node, pf_map_addr_sticky, pf_src_connlimit,
   pf_src_counters, pf_src_csfailed, pf_src_link_state, pf_src_trace_limit, pf_src_tree_remove_state,
@@ -275,8 +275,22 @@ export class KPool {
   proxyPort0 = 0;
   proxyPort1 = 0;
   opts = 0;
-  /** round-robin position in a table pool */
+  /** round-robin position in an address range */
   rrIndex = 0;
+  /** pf_poolhashkey as pfctl gives it (key32[], the words of the hex key) */
+  key0 = 0;
+  key1 = 0;
+  key2 = 0;
+  key3 = 0;
+  /** rpool->counter: the pool's current address (words) */
+  readonly counter = new Int32Array(4);
+  /** rpool->tblidx: the table entry the counter is in */
+  tblidx = 0;
+  /** what pfr_pool_get() last found: its entry's states and weight, the entry's prefix length */
+  states = 0;
+  weight = 0;
+  curweight = 0;
+  net = 0;
 }
 
 /** struct pf_rule, compiled from pfctl's rule for evaluation. */
@@ -2916,6 +2930,8 @@ export function pf_remove_state(pf: Pf, s: number): void {
   const b = s * ST_N;
   const nkeys = si[b + ST_NKEYS]!;
   if (nkeys === 0) return;
+  // load balancing: least-states pools count one state less
+  pf_postprocess_addr(pf, s);
   // a synproxy still opening the server side: reset the client
   if (si[b + ST_SRC + PR_STATE] === PF_TCPS_PROXY_DST) pf_synproxy_remove(pf, s);
   for (let k = 0; k < nkeys; k++) st.remove(2 * s + k);

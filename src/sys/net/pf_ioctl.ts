@@ -176,6 +176,10 @@ function compilePool(pf: Pf, anchor: string, p: PfPool, af: number, into: KPool)
   into.proxyPort0 = p.proxyPort[0];
   into.proxyPort1 = p.proxyPort[1];
   into.opts = p.opts;
+  into.key0 = p.key[0] | 0;
+  into.key1 = p.key[1] | 0;
+  into.key2 = p.key[2] | 0;
+  into.key3 = p.key[3] | 0;
   return true;
 }
 

@@ -45,7 +45,7 @@ import {
   SC_N, SC_SN, SC_TCPEST, ST_DIR, ST_FLAGS, ST_N, ST_RULE, ST_SRC, ST_DST, ST_TIMEOUT, PR_STATE,
   ST_HALFOPEN, PF_LIMIT_SRC_NODES, pf_rule_ref, pf_states_each,
 } from './pf.js';
-import { pf_map_addr } from './pf_lb.js';
+import { PF_POOL_LEASTSTATES, pf_map_addr, pf_map_addr_log, pf_map_addr_states_increase } from './pf_lb.js';
 import { PfrAddr, PfrKentry, pfr_insert_kentry } from './pf_table.js';
 
 /** enum pf_sn_types */
@@ -479,6 +479,8 @@ export function pf_map_addr_sticky(pf: Pf, r: KRule, pool: KPool, type: number, 
           out[1] = sn.r1;
           out[2] = sn.r2;
           out[3] = sn.r3;
+          // a least-states pool counts the state on the address the node keeps
+          if ((pool.opts & PF_POOL_TYPEMASK) === PF_POOL_LEASTSTATES && pf_map_addr_states_increase(pool, af, out) === -1) return false;
         }
         return true;
       }
@@ -492,7 +494,7 @@ export function pf_map_addr_sticky(pf: Pf, r: KRule, pool: KPool, type: number, 
       sns[type] = null;
     }
   }
-  if (!pf_map_addr(pf, pool, pd, out)) return false;
+  if (!pf_map_addr(pf, pool, pd, out, s0, s1, s2, s3)) return false;
   if ((pool.opts & PF_POOL_STICKYADDR) !== 0) {
     const old = sns[type];
     if (old !== null && old !== undefined) {
@@ -501,6 +503,7 @@ export function pf_map_addr_sticky(pf: Pf, r: KRule, pool: KPool, type: number, 
     }
     if (pf_insert_src_node(pf, r, type, af, s0, s1, s2, s3, out, null) !== 0) return false;
   }
+  if (pf.debug >= 6 && (pool.opts & PF_POOL_TYPEMASK) !== PF_POOL_NONE) pf_map_addr_log(pf, pool, af, out);
   return true;
 }
 

@@ -11,6 +11,7 @@
  * IPv4 address in word 0.
  */
 import { formatIp4, formatIp6, parseIp6 } from '../../wire/addr.js';
+import type { KPool } from './pf.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 24;
@@ -66,6 +67,8 @@ export class PfrKentry {
   tzero = 0;
   /** pfrke_fb, while an ioctl works on it */
   fb = PFR_FB_NONE;
+  /** pfrke_counters->states: the states a least-states pool gave it */
+  states = 0;
   constructor(
     readonly af: number,
     readonly w0: number,
@@ -1157,4 +1160,186 @@ export function pfr_insert_kentry(kt: PfrKtable, ad: PfrAddr, tzero: number): vo
   if (!kt.add(p)) return;
   p.tzero = tzero;
   if (p.type === PFRKE_COST) kt.refcntcost++;
+}
+
+/* ---- table pools (pfr_pool_get and the least-states counters) ---- */
+
+/** pfr_ktable_select_active(): the table, or an inactive anchor table's active root; null when neither is active. */
+export function pfr_ktable_select_active(kt: PfrKtable): PfrKtable | null {
+  if ((kt.flags & PFR_TFLAG_ACTIVE) !== 0) return kt;
+  if (kt.root !== null && (kt.root.flags & PFR_TFLAG_ACTIVE) !== 0) return kt.root;
+  return null;
+}
+
+/** pf_addr_inc(): the address (words) plus one. */
+export function pf_addr_inc(a: Int32Array, af: number): void {
+  if (af === AF_INET) {
+    a[0] = (a[0]! + 1) | 0;
+    return;
+  }
+  for (let i = 3; i >= 0; i--) {
+    a[i] = (a[i]! + 1) | 0;
+    if (a[i] !== 0) break;
+  }
+}
+
+/** pfr_kentry_byidx(): the idx-th entry of family af in walk order, negated entries left out. */
+function pfr_kentry_byidx(list: PfrKentry[], idx: number, af: number): PfrKentry | null {
+  for (const e of list) {
+    if (e.af !== af || e.not) continue;
+    if (idx-- === 0) return e;
+  }
+  return null;
+}
+
+/** IN6_IS_ADDR_LINKLOCAL of words (fe80::/10) */
+function pfr_islinklocal(af: number, w0: number): boolean {
+  return af !== AF_INET && (w0 >>> 22) === 0x3fa;
+}
+
+/** pfr_gcd() */
+function pfr_gcd(m: number, n: number): number {
+  while (m > 0) {
+    const t = n % m;
+    n = m;
+    m = t;
+  }
+  return n;
+}
+
+const poolAddr = new Int32Array(4);
+
+/**
+ * pfr_pool_get(): from the pool's counter (an address inside its tblidx-th
+ * entry, or zero) the next address the table holds: the counter itself
+ * when still inside that entry and not inside a nested (more specific)
+ * entry, else the first such address of the following entries, looping
+ * to the first once.  An interface's table (dyn) never gives an IPv6
+ * link-local address.  Leaves the address in pool.counter, its entry's
+ * index, states, weight and prefix length in the pool; false when the
+ * table has none (pfrkt_nomatch, else pfrkt_match, counts it).
+ */
+export function pfr_pool_get(pool: KPool, kt0: PfrKtable, af: number, dyn: boolean): boolean {
+  const kt = pfr_ktable_select_active(kt0);
+  if (kt === null) return false;
+  const list = kt.entries();
+  const counter = pool.counter;
+  const addr = poolAddr;
+  let idx = pool.tblidx;
+  let useCounter = false;
+  if (idx < 0 || idx >= kt.cnt) idx = 0;
+  else useCounter = true;
+  const startidx = idx;
+  let loop = 0;
+  const full = af === AF_INET ? 32 : 128;
+  for (;;) {
+    // _next_block
+    if (loop !== 0 && startidx === idx) {
+      kt.nomatch++;
+      return false;
+    }
+    let ke = pfr_kentry_byidx(list, idx, af);
+    if (ke === null) {
+      // no such index: loop to the first entry
+      if (loop !== 0 || (ke = pfr_kentry_byidx(list, 0, af)) === null) {
+        kt.nomatch++;
+        return false;
+      }
+      idx = 0;
+      loop++;
+    }
+    // the current weight of weighted round-robin
+    if (idx === 0 && useCounter && kt.refcntcost > 0) {
+      let gcd = 0;
+      let max = 0;
+      for (const e of list) {
+        const w = e.type === PFRKE_COST ? e.weight : 1;
+        gcd = gcd === 0 ? w : pfr_gcd(w, gcd);
+        if (max < w) max = w;
+      }
+      pool.curweight -= gcd;
+      if (pool.curweight < 1) pool.curweight = max;
+    }
+    const net = ke.net;
+    const zero = counter[0] === 0 && (af === AF_INET || (counter[1] === 0 && counter[2] === 0 && counter[3] === 0));
+    if (useCounter && !zero) {
+      // is the counter inside this entry?  If not, the next entry
+      if (!pfr_in_entry(ke, af, counter)) {
+        idx++;
+        useCounter = false;
+        continue;
+      }
+      addr.set(counter);
+    } else {
+      // the entry's first address
+      addr[0] = ke.w0;
+      addr[1] = af === AF_INET ? 0 : ke.w1;
+      addr[2] = af === AF_INET ? 0 : ke.w2;
+      addr[3] = af === AF_INET ? 0 : ke.w3;
+    }
+    if (net === full) {
+      // a host: nothing nested in it
+      if (dyn && pfr_islinklocal(af, addr[0]!)) {
+        idx++;
+        continue;
+      }
+      pfr_pool_found(pool, kt, ke, idx, addr);
+      return true;
+    }
+    // a network: its first address no nested entry covers, else the next entry
+    for (;;) {
+      const ke2 = kt.lookup(af, addr[0]!, addr[1]!, addr[2]!, addr[3]!);
+      if (ke2 === ke && !(dyn && pfr_islinklocal(af, addr[0]!))) {
+        pfr_pool_found(pool, kt, ke, idx, addr);
+        return true;
+      }
+      // _next_entry: past the nested entry (a link-local address of an interface: past its entry)
+      const n2 = ke2 === null ? full : ke2.net;
+      for (let i = 0; i < (af === AF_INET ? 1 : 4); i++) addr[i] = addr[i]! | ~maskWord(n2, i);
+      pf_addr_inc(addr, af);
+      if (!pfr_in_entry(ke, af, addr)) break;
+    }
+    idx++;
+    useCounter = false;
+  }
+}
+
+/** pf_match_addr(0, entry's address, its mask, x) */
+function pfr_in_entry(ke: PfrKentry, af: number, x: Int32Array): boolean {
+  const net = ke.net;
+  return ((x[0]! ^ ke.w0) & maskWord(net, 0)) === 0 &&
+    (af === AF_INET || (((x[1]! ^ ke.w1) & maskWord(net, 1)) === 0 && ((x[2]! ^ ke.w2) & maskWord(net, 2)) === 0 && ((x[3]! ^ ke.w3) & maskWord(net, 3)) === 0));
+}
+
+function pfr_pool_found(pool: KPool, kt: PfrKtable, ke: PfrKentry, idx: number, addr: Int32Array): void {
+  pool.counter.set(addr);
+  pool.tblidx = idx;
+  kt.match++;
+  pool.states = ke.states;
+  pool.net = ke.net;
+  pool.weight = ke.type === PFRKE_COST ? ke.weight : 1;
+}
+
+/** pfr_kentry_byaddr(kt, a, af, exact): the host entry holding the address, or null. */
+function pfr_kentry_byaddr(kt0: PfrKtable, af: number, a: Int32Array): PfrKentry | null {
+  const kt = pfr_ktable_select_active(kt0);
+  if (kt === null) return null;
+  const ke = kt.lookup(af, a[0]!, a[1]!, a[2]!, a[3]!);
+  if (ke === null || ke.net !== (af === AF_INET ? 32 : 128)) return null;
+  return ke;
+}
+
+/** pfr_states_increase(): one more state on the address's entry; -1 when no host entry holds it. */
+export function pfr_states_increase(kt: PfrKtable, af: number, a: Int32Array): number {
+  const ke = pfr_kentry_byaddr(kt, af, a);
+  if (ke === null) return -1;
+  return ++ke.states;
+}
+
+/** pfr_states_decrease(): one state less on the address's entry; -1 when no host entry holds it. */
+export function pfr_states_decrease(kt: PfrKtable, af: number, a: Int32Array): number {
+  const ke = pfr_kentry_byaddr(kt, af, a);
+  if (ke === null) return -1;
+  if (ke.states > 0) ke.states--;
+  return ke.states;
 }

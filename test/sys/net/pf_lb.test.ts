@@ -1,0 +1,149 @@
+/**
+ * pf's address pools of tables and interfaces (pf_lb.ts pf_map_addr, pf_table.ts
+ * pfr_pool_get) in the three-host lab: a (192.0.2.10) -- em0 [router] em1 --
+ * b (198.51.100.20), pf on the router; datagrams spoofed on a's wire to
+ * 198.51.100.100 are redirected into the pool, the states (pfctl -ss) tell
+ * where each went.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { threeHosts, ip } from '../netinet/lab.js';
+import { pfctl, loadPf, sendRaw, udpBytes } from './pf_lab.js';
+import { pf_hash, pfHashRes } from '../../../src/sys/net/pf_lb.js';
+import { KPool } from '../../../src/sys/net/pf.js';
+
+/** Each flow (source address) in turn, one new state each; the pool address each state was given, in order. */
+function run(conf: string, srcs: string[], between?: (i: number, k: ReturnType<typeof threeHosts>['r']['k']) => void): string[] {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, conf);
+  srcs.forEach((src, i) => {
+    if (between) between(i, r.k);
+    sendRaw(a.k, udpBytes(ip(src), ip('198.51.100.100'), 4000 + i, 53));
+    world.runFor(1e7);
+  });
+  return rdrOf(r.k);
+}
+
+function rdrOf(k: ReturnType<typeof threeHosts>['r']['k']): string[] {
+  return pfctl(k, ['-ss']).out.split('\n').filter((l) => l.includes('(198.51.100.100:53) <-'))
+    .map((l) => l.replace(/^all udp (\S+):53 \(198\.51\.100\.100:53\) <- (\S+):(\d+) .*$/, '$3 $1'))
+    .sort().map((l) => l.split(' ')[1]!);
+}
+
+const rdr = (pool: string, opts: string): string => `table <pool> { ${pool} }\npass\npass in on em0 proto udp to 198.51.100.100 port 53 rdr-to <pool> ${opts}\n`;
+const srcs = (n: number): string[] => Array.from({ length: n }, (_, i) => `192.0.2.${10 + i}`);
+
+test('round-robin over a table walks the addresses inside its network entries, past a nested entry, as pfr_pool_get', () => {
+  // 198.51.100.24/30 holds .24 .25 .26 .27, but .26 is its own (nested) entry: the /30 gives .24 .25 .27, then .26 on its turn
+  assert.deepEqual(run(rdr('198.51.100.24/30, 198.51.100.26, 198.51.100.40', 'round-robin'), srcs(7)), [
+    '198.51.100.24', '198.51.100.25', '198.51.100.27', '198.51.100.26', '198.51.100.40', '198.51.100.24', '198.51.100.25',
+  ]);
+  // a negated entry is no pool address, and its addresses are skipped inside the network
+  assert.deepEqual(run(rdr('198.51.100.24/30, !198.51.100.25', 'round-robin'), srcs(4)), [
+    '198.51.100.24', '198.51.100.26', '198.51.100.27', '198.51.100.24',
+  ]);
+});
+
+/** SipHash-2-4 by the paper, on BigInts: a reference for pf_hash(). */
+function siphashRef(key: Uint8Array, m: Uint8Array): bigint {
+  const M = (1n << 64n) - 1n;
+  const rotl = (x: bigint, b: bigint): bigint => ((x << b) | (x >> (64n - b))) & M;
+  const le = (b: Uint8Array, o: number, n = 8): bigint => {
+    let x = 0n;
+    for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[o + i]!);
+    return x;
+  };
+  const k0 = le(key, 0);
+  const k1 = le(key, 8);
+  let v0 = k0 ^ 0x736f6d6570736575n, v1 = k1 ^ 0x646f72616e646f6dn, v2 = k0 ^ 0x6c7967656e657261n, v3 = k1 ^ 0x7465646279746573n;
+  const round = (): void => {
+    v0 = (v0 + v1) & M; v1 = rotl(v1, 13n); v1 ^= v0; v0 = rotl(v0, 32n);
+    v2 = (v2 + v3) & M; v3 = rotl(v3, 16n); v3 ^= v2;
+    v0 = (v0 + v3) & M; v3 = rotl(v3, 21n); v3 ^= v0;
+    v2 = (v2 + v1) & M; v1 = rotl(v1, 17n); v1 ^= v2; v2 = rotl(v2, 32n);
+  };
+  const full = m.length - (m.length % 8);
+  const blocks: bigint[] = [];
+  for (let o = 0; o < full; o += 8) blocks.push(le(m, o));
+  blocks.push((BigInt(m.length & 0xff) << 56n) | le(m, full, m.length - full));
+  for (const b of blocks) {
+    v3 ^= b;
+    round();
+    round();
+    v0 ^= b;
+  }
+  v2 ^= 0xffn;
+  for (let i = 0; i < 4; i++) round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+test('pf_hash is SipHash24 of the address keyed by the pool key (as an amd64 kernel reads key32[])', () => {
+  // the paper's vector: key 00..0f, message 00..0e
+  const key = Uint8Array.from({ length: 16 }, (_, i) => i);
+  assert.equal(siphashRef(key, Uint8Array.from({ length: 15 }, (_, i) => i)), 0xa129ca6149be45e5n);
+  const pool = new KPool();
+  [pool.key0, pool.key1, pool.key2, pool.key3] = [0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c];
+  const h = new Int32Array(4);
+  const res = (): bigint => (BigInt(pfHashRes[0]!) << 32n) | BigInt(pfHashRes[1]!);
+  pf_hash(pool, 2, ip('192.0.2.10') | 0, 0, 0, 0, h);
+  assert.equal(res(), siphashRef(key, Uint8Array.of(192, 0, 2, 10)));
+  const v6 = Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a);
+  const w = [0, 4, 8, 12].map((o) => (v6[o]! << 24) | (v6[o + 1]! << 16) | (v6[o + 2]! << 8) | v6[o + 3]!);
+  pf_hash(pool, 24, w[0]!, w[1]!, w[2]!, w[3]!, h);
+  assert.equal(res(), siphashRef(key, v6));
+});
+
+test('source-hash over a table: the entry the source\'s hash (mod the table\'s count) picks, the same for the same source', () => {
+  const key = Uint8Array.from({ length: 16 }, (_, i) => 0x10 * (i & 15) + i);
+  const hex = '0x' + [0, 4, 8, 12].map((o) => [3, 2, 1, 0].map((j) => key[o + j]!.toString(16).padStart(2, '0')).join('')).join('');
+  const pool = ['198.51.100.30', '198.51.100.31', '198.51.100.32'];
+  const flows = ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13', '192.0.2.10', '192.0.2.14', '192.0.2.11'];
+  const expect = flows.map((s) => {
+    const b = Uint8Array.from(s.split('.').map(Number));
+    return pool[Number(siphashRef(key, b) % 3n)]!;
+  });
+  const got = run(rdr(pool.join(', '), `source-hash ${hex}`), flows);
+  assert.deepEqual(got, expect);
+  // not all the same entry, so the hash decides
+  assert.ok(new Set(got).size > 1);
+  // the rule keeps its key: pfctl -sr prints it back
+  const { r } = threeHosts();
+  loadPf(r.k, rdr(pool.join(', '), `source-hash ${hex}`));
+  assert.match(pfctl(r.k, ['-sr']).out, new RegExp(`rdr-to <pool> source-hash ${hex}\n`));
+});
+
+test('random over a table: the arc4random_uniform(count)-th entry (a network gives its first address), from the kernel\'s seeded source', () => {
+  const pool = '198.51.100.30, 198.51.100.36/30, 198.51.100.40';
+  const draws: number[] = [];
+  const got = run(rdr(pool, 'random'), srcs(8), (i, k) => {
+    if (i > 0) return;
+    const rnd = k.random;
+    const orig = rnd.arc4random_uniform.bind(rnd);
+    rnd.arc4random_uniform = (n: number): number => {
+      const v = orig(n);
+      if (n === 3) draws.push(v);
+      return v;
+    };
+  });
+  // one draw of the table's count per state, and the entry of that index
+  assert.equal(draws.length, 8);
+  assert.deepEqual(got, draws.map((d) => ['198.51.100.30', '198.51.100.36', '198.51.100.40'][d]!));
+  assert.deepEqual(got, [
+    '198.51.100.40', '198.51.100.40', '198.51.100.30', '198.51.100.40', '198.51.100.40', '198.51.100.36', '198.51.100.36', '198.51.100.36',
+  ]);
+  // the same seed, the same choices
+  assert.deepEqual(run(rdr(pool, 'random'), srcs(8)), got);
+});
+
+test('least-states over a table: the entry with the fewest states; a state going away makes its entry the least used', () => {
+  const pool = '198.51.100.30, 198.51.100.31, 198.51.100.32';
+  // three fresh entries in turn (each walk stops at an entry without states), then a walk once around finds all equal and keeps where it starts
+  assert.deepEqual(run(rdr(pool, 'least-states'), srcs(4)), ['198.51.100.30', '198.51.100.31', '198.51.100.32', '198.51.100.30']);
+  // kill the flow through .31 before the fifth (its state in and its state out on em1): .31 has no state left, .30 two, .32 one
+  const got = run(rdr(pool, 'least-states'), srcs(6), (i, k) => {
+    if (i === 4) assert.equal(pfctl(k, ['-k', '192.0.2.11']).err, 'killed 2 states from 1 sources and 0 destinations\n');
+  });
+  // (the states left, by flow: 1st .30, 3rd .32, 4th .30, then) the fifth goes to .31, the least used; the sixth finds
+  // all at one state or more and keeps .31, where its walk starts
+  assert.deepEqual(got, ['198.51.100.30', '198.51.100.32', '198.51.100.30', '198.51.100.31', '198.51.100.31']);
+});
