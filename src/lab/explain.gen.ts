@@ -1571,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1449,
+    "line": 1463,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1461,
+    "line": 1475,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1681,7 +1681,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1408,
+    "line": 1422,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3264,7 +3264,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1294,
+   "line": 1308,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },
