@@ -5,23 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './lab/helpers.js';
-
-/** `packetflow ARGV 2>&1 <input`: the merged output and the status. */
-export function packetflow(argv: readonly string[], input = ''): { out: string; status: number | null } {
-  const root = repoRoot();
-  const compiled = import.meta.url.includes('/dist/');
-  // Compiled (npm test): the installed command itself; from source: the same main() under tsx.
-  const cmd = compiled
-    ? [process.execPath, join(root, 'bin', 'packetflow.js')]
-    : [process.execPath, '--import', 'tsx', '--input-type=module', '-e', `import { main } from ${JSON.stringify(join(root, 'src', 'cli.ts'))}; process.exitCode = await main(process.argv.slice(1));`];
-  const r = spawnSync('sh', ['-c', '"$@" 2>&1', 'sh', ...cmd, ...argv], { input, encoding: 'utf8', cwd: root, timeout: 60_000 });
-  return { out: r.stdout, status: r.status };
-}
+import { packetflow } from './helpers/cli.js';
 
 test('packetflow run: each command\'s standard error appears under it, in order with standard output', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pf-cli-'));
