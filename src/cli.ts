@@ -4,6 +4,7 @@
  */
 import { BufferedFdOutput, type Io, type Tool } from './lib/io.js';
 import { writeSync } from 'node:fs';
+import { internalError } from './lib/exit.js';
 
 interface Command {
   summary: string;
@@ -112,6 +113,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     const tool = await cmd.load();
     return await tool(rest, io);
+  } catch (e) {
+    // A bug: one line, not a JavaScript stack (PACKETFLOW_DEBUG=1 shows it).
+    stderr.write(internalError('packetflow', e));
+    return 70;
   } finally {
     stdout.flush();
     stderr.flush();

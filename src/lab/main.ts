@@ -12,7 +12,8 @@ import * as readline from 'node:readline';
 import { QueueInput, type Io, type Output } from '../lib/io.js';
 import { Lab } from './lab.js';
 import { TALK_LAB_YAML } from './default.js';
-import { Shell, internalError } from './shell.js';
+import { Shell } from './shell.js';
+import { internalError } from '../lib/exit.js';
 import { TopologyErrors } from './topology.js';
 
 /**

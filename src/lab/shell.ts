@@ -24,6 +24,7 @@
 import type { InputStream, Io, Output } from '../lib/io.js';
 import { StringOutput, binaryString } from '../lib/io.js';
 import { getopt } from '../lib/getopt.js';
+import { internalError } from '../lib/exit.js';
 import type { Lab, Machine } from './lab.js';
 import { BACKGROUND_TOOLS, KERNEL_TOOLS, PROGRAMS, machineCommands, counterSnapshot, type CommandContext, type CommandEntry } from './commands.js';
 import { LabTracer, journeyData, renderJourneys, renderPaths } from './journey.js';
@@ -478,17 +479,6 @@ export class Shell {
       '',
     ].join('\n');
   }
-}
-
-/**
- * A command that failed inside packetflow: one line in the style of
- * err(3), `nc: internal error: what`, never a JavaScript stack (set
- * PACKETFLOW_DEBUG=1 in the environment to have it follow).
- */
-export function internalError(name: string, e: unknown, label = 'internal error'): string {
-  const what = e instanceof Error ? e.message : String(e);
-  const stack = process.env['PACKETFLOW_DEBUG'] && e instanceof Error && e.stack !== undefined ? e.stack + '\n' : '';
-  return `${name}: ${label}: ${what.split('\n')[0]}\n${stack}`;
 }
 
 /** The options whose argument is an interface, per command (completion offers interfaces only after them). */

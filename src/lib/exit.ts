@@ -26,3 +26,14 @@ export async function exitStatusAsync(body: () => Promise<number>): Promise<numb
     throw e;
   }
 }
+
+/**
+ * A failure inside packetflow, for a user: one line in the style of
+ * err(3), `nc: internal error: what`, never a JavaScript stack (set
+ * PACKETFLOW_DEBUG=1 in the environment to have it follow).
+ */
+export function internalError(name: string, e: unknown, label = 'internal error'): string {
+  const what = e instanceof Error ? e.message : String(e);
+  const stack = process.env['PACKETFLOW_DEBUG'] && e instanceof Error && e.stack !== undefined ? e.stack + '\n' : '';
+  return `${name}: ${label}: ${what.split('\n')[0]}\n${stack}`;
+}
