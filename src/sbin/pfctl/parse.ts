@@ -2050,7 +2050,9 @@ export class PfParser {
             key = [0, 1, 2, 3].map((i) => d.readUInt32BE(4 * i)) as [number, number, number, number];
           }
         } else {
-          key = [0, 1, 2, 3].map(() => (Math.random() * 0x100000000) >>> 0) as [number, number, number, number];
+          // arc4random() four times: the machine's seeded stream pfctl forks, when it runs on one
+          const rnd = this.ctx.opt?.random;
+          key = [0, 1, 2, 3].map(() => (rnd !== undefined ? rnd() : Math.random() * 0x100000000) >>> 0) as [number, number, number, number];
         }
         if (po.type) this.fail('pool type cannot be redefined');
         po.type = PF_POOL_SRCHASH;

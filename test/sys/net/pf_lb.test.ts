@@ -11,6 +11,7 @@ import { threeHosts, ip } from '../netinet/lab.js';
 import { pfctl, loadPf, sendRaw, udpBytes } from './pf_lab.js';
 import { pf_hash, pfHashRes } from '../../../src/sys/net/pf_lb.js';
 import { KPool } from '../../../src/sys/net/pf.js';
+import { if_addr_add } from '../../../src/sys/net/if.js';
 
 /** Each flow (source address) in turn, one new state each; the pool address each state was given, in order. */
 function run(conf: string, srcs: string[], between?: (i: number, k: ReturnType<typeof threeHosts>['r']['k']) => void): string[] {
@@ -146,4 +147,38 @@ test('least-states over a table: the entry with the fewest states; a state going
   // (the states left, by flow: 1st .30, 3rd .32, 4th .30, then) the fifth goes to .31, the least used; the sixth finds
   // all at one state or more and keeps .31, where its walk starts
   assert.deepEqual(got, ['198.51.100.30', '198.51.100.32', '198.51.100.30', '198.51.100.31', '198.51.100.31']);
+});
+
+test('source-hash without a key: pfctl draws one from the machine\'s seeded stream, the same on the same machine', () => {
+  const keyOf = (): string => {
+    const { r } = threeHosts();
+    loadPf(r.k, rdr('198.51.100.30, 198.51.100.31', 'source-hash'));
+    const m = /rdr-to <pool> source-hash (0x[0-9a-f]{32})\n/.exec(pfctl(r.k, ['-sr']).out);
+    assert.ok(m !== null);
+    return m[1]!;
+  };
+  const k1 = keyOf();
+  assert.equal(keyOf(), k1);
+  assert.notEqual(k1, '0x00000000000000000000000000000000');
+});
+
+test('an interface pool: round-robin takes its addresses in table order, least-states the one with the fewest states', () => {
+  for (const [type, want] of [
+    ['round-robin', ['198.51.100.1', '198.51.100.3', '198.51.100.5', '198.51.100.1', '198.51.100.3']],
+    ['least-states', ['198.51.100.1', '198.51.100.3', '198.51.100.5', '198.51.100.1', '198.51.100.3']],
+  ] as const) {
+    const { world, a, r } = threeHosts();
+    const em1 = r.ifs[1]!;
+    if_addr_add(em1, ip('198.51.100.5'), 0xffffff00);
+    if_addr_add(em1, ip('198.51.100.3'), 0xffffff00);
+    loadPf(r.k, `pass\npass out on em1 inet proto udp from 192.0.2.0/24 nat-to (em1) ${type}\n`);
+    assert.match(pfctl(r.k, ['-sr']).out, new RegExp(`nat-to \\(em1\\) ${type}\n`));
+    for (let i = 0; i < 5; i++) {
+      sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1000 + i, 9));
+      world.runFor(1e7);
+    }
+    const got = pfctl(r.k, ['-ss']).out.split('\n').filter((l) => / \(192\.0\.2\.10:\d+\) -> /.test(l))
+      .map((l) => /^all udp (\S+):\d+ \(192\.0\.2\.10:(\d+)\)/.exec(l)!).sort((x, y) => Number(x[2]) - Number(y[2])).map((m) => m[1]);
+    assert.deepEqual(got, want, type);
+  }
 });
