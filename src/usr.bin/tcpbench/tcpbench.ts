@@ -13,7 +13,8 @@
  * SIGINT (opts.signal: Ctrl-C in the interactive shell) winds up with the
  * summary, as tcpbench.c's signal handler does; the client runs until then
  * unless -t secs is given.  Where nothing can interrupt it (a script) the
- * client stops after -t secs (default 10 there); the server stops when its
+ * client stops after -t secs (default 10 there), its quit timer armed for
+ * secs + 1 seconds as tcpbench.c does, so -t N reports N slices; the server stops when its
  * connections have all closed, or after -t secs.  The command runs the
  * world until it is done, as ping(8) and nc(1) do.  Unsupported here:
  * UDP (-u/-U), TLS (-c/-C/-K), kernel variables (-k/-l), -T, -V, -R, -D.
@@ -224,7 +225,12 @@ function main(k: Kernel, argv: readonly string[], io: Io, opts: TcpbenchOptions 
       if (opts.signal.aborted) queueMicrotask(onint);
       else opts.signal.addEventListener('abort', onint, { once: true });
     }
-    if (secs > 0) ender.after(secs * 1e9);
+    // The client's quit timer is secs + 1 seconds, as tcpbench.c arms it:
+    // the connection starts a moment after the program, so -t N leaves room
+    // for N full slices (N samples in the summary's min/avg/max), where a
+    // timer of exactly N seconds would fire just before the Nth slice.  The
+    // server's -t (a lab addition for scripts) stays N seconds.
+    if (secs > 0) ender.after((sflag ? secs : secs + 1) * 1e9);
     out(`${'elapsed_ms'.padStart(12)} ${'bytes'.padStart(14)} ${'mbps'.padStart(12)} ${'bwidth'.padStart(8)} \n`);
 
     if (sflag) {

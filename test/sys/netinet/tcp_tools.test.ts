@@ -17,10 +17,18 @@ test('tcpbench client and server: periodic reports and summaries in virtual time
   const c = co.text();
   assert.ok(c.startsWith('  elapsed_ms          bytes         mbps   bwidth \n'));
   assert.match(c, /\n {8}1000 +\d+ +\d+\.\d{3} +100\.00% \nConn: {3}1 Mbps: +\d+\.\d{3} Peak Mbps: +\d+\.\d{3} Avg Mbps: +\d+\.\d{3}\n/);
-  assert.match(c, /--- 192\.0\.2\.2 tcpbench statistics ---\n\d+ bytes sent over [23]\.\d{3} seconds\nbandwidth min\/avg\/max\/std-dev = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ Mbps\n$/);
+  // tcpbench.c arms the client's quit timer for secs + 1 seconds: -t 3
+  // reports the slices at 1000, 2000 and 3000 ms, and the summary's
+  // min/avg/max are those three samples (the byte total runs to the quit).
+  assert.deepEqual([...c.matchAll(/\n {8}(\d+) +\d+ +[\d.]+ +100\.00% \n/g)].map((m) => m[1]), ['1000', '2000', '3000']);
+  const sm = /--- 192\.0\.2\.2 tcpbench statistics ---\n\d+ bytes sent over 3\.\d{3} seconds\nbandwidth min\/avg\/max\/std-dev = ([\d.]+)\/([\d.]+)\/([\d.]+)\/[\d.]+ Mbps\n$/.exec(c);
+  assert.ok(sm !== null, c);
   // A 100 Mbit/s cable: the steady slices are a little under the line rate.
   const mbps = [...c.matchAll(/Conn: +1 Mbps: +([\d.]+)/g)].map((m) => Number(m[1]));
-  assert.ok(mbps.length >= 2);
+  assert.equal(mbps.length, 3);
+  assert.equal(Number(sm[1]), Math.min(...mbps));
+  assert.equal(Number(sm[3]), Math.max(...mbps));
+  assert.ok(Math.abs(Number(sm[2]) - mbps.reduce((x, y) => x + y, 0) / 3) <= 0.001, sm[2]);
   assert.ok(mbps[1]! > 80 && mbps[1]! < 100, `slice ${mbps[1]}`);
   assert.match(so.text(), /--- tcpbench server statistics ---\n\d+ bytes received over/);
   assert.equal(ce.text(), '');
