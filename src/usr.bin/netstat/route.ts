@@ -7,6 +7,9 @@ import type { Kernel } from '../../sys/kern/kernel.js';
 import { IFF_UP, IFT_ETHER, if_list, type Ifnet } from '../../sys/net/if.js';
 import { AF_LINK, RTF_HOST, RTP_MASK, RTV_MTU, rtflagsString, type Rtentry } from '../../sys/net/route.js';
 import { formatIp4 } from '../../wire/addr.js';
+import { in6_ifaddrs } from '../../sys/netinet6/in6.js';
+import { IN6_IS_SCOPE_EMBED } from '../../sys/netinet6/in6_var.js';
+import { routename6 } from './route6.js';
 
 const WID_DST = 18;
 const WID_GW = 18;
@@ -121,17 +124,30 @@ export function intpr(k: Kernel, o: IntprOptions = {}): string {
     if (ifp.if_type === IFT_ETHER) s += head + `${pad('<Link>', 11)} ${pad(ether_ntoa(ifp.if_lladdr), 17)} `;
     else s += head + `${pad('<Link>', 11)} ` + ' '.repeat(18);
     s += counters(ifp, mode, o.bflag ?? false);
-    for (const ia of ifp.if_addrs) {
-      let net = netname4((ia.addr & ia.mask) >>> 0, ia.mask);
-      let host = formatIp4(ia.addr);
+    const row = (net: string, host: string): string => {
       const nw = o.vflag ? Math.max(11, net.length) : 11;
       const hw = o.vflag ? Math.max(17, host.length) : 17;
-      net = pad(net.slice(0, nw), nw);
-      host = pad(host.slice(0, hw), hw);
-      s += `${head}${net} ${host} ` + counters(ifp, mode, o.bflag ?? false);
-    }
+      return `${head}${pad(net.slice(0, nw), nw)} ${pad(host.slice(0, hw), hw)} ` + counters(ifp, mode, o.bflag ?? false);
+    };
+    for (const ia of ifp.if_addrs) s += row(netname4((ia.addr & ia.mask) >>> 0, ia.mask), formatIp4(ia.addr));
+    for (const ia of in6_ifaddrs(k, ifp)) s += row(ifnetname6(k, ia.addr, ia.prefixlen), routename6(k, ia.addr));
   }
   return s;
+}
+
+/** netname6() of an interface address: the network ADDR/LEN with its scope (`fe80::%lo0/64`). */
+function ifnetname6(k: Kernel, addr: Uint8Array, plen: number): string {
+  const net = addr.slice();
+  for (let i = 0; i < 16; i++) {
+    const bits = Math.min(8, Math.max(0, plen - 8 * i));
+    net[i]! &= (0xff00 >> bits) & 0xff;
+  }
+  // the embedded scope (bytes 2-3 of a link-local address) is not part of the prefix
+  if (IN6_IS_SCOPE_EMBED(addr, 0)) {
+    net[2] = addr[2]!;
+    net[3] = addr[3]!;
+  }
+  return `${routename6(k, net)}/${plen}`;
 }
 
 function total(ifp: Ifnet, mode: IfErrs): number {

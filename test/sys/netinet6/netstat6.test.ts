@@ -62,3 +62,16 @@ test('netstat -an: tcp6 and udp6 rows after the inet ones, -v, -f inet6, -l', ()
   golden('netstat-ln-b.txt', ns(b.k, ['-ln']));
   golden('netstat-n-p-tcp-a.txt', ns(a.k, ['-n', '-p', 'tcp']));
 });
+
+test('netstat -i: a row per inet6 address after the inet rows, netname6 and routename6 with scopes, widened by -v', () => {
+  const { r } = threeHosts6();
+  const rows = ns(r.k, ['-in']).split('\n').filter((l) => l.startsWith('em0 '));
+  assert.deepEqual(rows.map((l) => l.slice(0, 44)), [
+    'em0     1500  <Link>      02:00:00:00:00:06 ',
+    'em0     1500  192.0.2/24  192.0.2.1         ',
+    'em0     1500  fe80::%em0/ fe80::ff:fe00:6%e ',
+    'em0     1500  2001:db8:1: 2001:db8:1::1     ',
+  ]);
+  const v = ns(r.k, ['-inv']).split('\n').filter((l) => l.startsWith('em0 ') && l.includes('fe80'));
+  assert.match(v[0]!, /^em0 {5}1500 {2}fe80::%em0\/64 fe80::ff:fe00:6%em0 +\d+ /);
+});
