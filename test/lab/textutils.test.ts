@@ -96,6 +96,13 @@ test('wc and sort as OpenBSD prints them', async () => {
   ].join('\n'));
 });
 
+test('sort takes a file of 200000 lines (no argument spread onto the stack)', async () => {
+  const big = Array.from({ length: 200000 }, (_, i) => String(199999 - i)).join('\n') + '\n';
+  const r = await withFiles({ big }, 'sort -n big | wc -l\nsort -n big | grep -x -n 199999');
+  assert.equal(r.err, '');
+  assert.equal(r.out, '  200000\n200000:199999\n');
+});
+
 test('diff without -u prints the normal format; diff -u stays unified', async () => {
   const r = await withFiles({ x: '1\n2\na\n4\n', y: '1\n2\nb\n4\n5\n' }, 'diff x y\necho $?\ndiff -u x y');
   assert.equal(r.out, [

@@ -110,14 +110,16 @@ export class Sockbuf {
   sbappendstream_m(m: Mbuf): void {
     const len = m.len;
     let keep = false;
+    // Only while the packet's class has more than half of its buffers to spare (every packet kept, so
+    // many sockets with unread data cannot take the pool the NICs receive into).
+    const st = m.cls === 0 ? m.pool.cluster : m.pool.large;
+    const spare = st.nout * 2 <= st.limit;
     if (this.mqHead !== null) {
-      // Past MQ_MAXPKTS the reader lags: what is kept moves to the ring, this packet after it.
-      if (this.mqCount < MQ_MAXPKTS) keep = true;
+      // Past MQ_MAXPKTS the reader lags (or the pool runs short): what is kept moves to the ring, this packet after it.
+      if (this.mqCount < MQ_MAXPKTS && spare) keep = true;
       else this.mqFlush();
     } else if (len >= MQ_MIN && this.sb_datacc === 0) {
-      // Only while the packet's class has more than half of its buffers to spare.
-      const st = m.cls === 0 ? m.pool.cluster : m.pool.large;
-      keep = st.nout * 2 <= st.limit;
+      keep = spare;
     }
     if (keep && len > 0) {
       this.mqCount++;

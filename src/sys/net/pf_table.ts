@@ -1297,7 +1297,9 @@ export function pfr_pool_get(pool: KPool, kt0: PfrKtable, af: number, dyn: boole
       const n2 = ke2 === null ? full : ke2.net;
       for (let i = 0; i < (af === AF_INET ? 1 : 4); i++) addr[i] = addr[i]! | ~maskWord(n2, i);
       pf_addr_inc(addr, af);
-      if (!pfr_in_entry(ke, af, addr)) break;
+      // past the end of the address space (a 0/0 entry whose addresses nested entries all cover): the next entry
+      const wrapped = addr[0] === 0 && (af === AF_INET || (addr[1] === 0 && addr[2] === 0 && addr[3] === 0));
+      if (wrapped || !pfr_in_entry(ke, af, addr)) break;
     }
     idx++;
     useCounter = false;

@@ -35,7 +35,7 @@ export function sort(argv: readonly string[], io: Io, files: TextFiles): number 
     }
     const l = text.split('\n');
     if (l[l.length - 1] === '') l.pop();
-    lines.push(...l);
+    for (const x of l) lines.push(x);
   }
   const key = (a: string, b: string): number => (n ? numKey(a) - numKey(b) : f ? bytewise(a.toUpperCase(), b.toUpperCase()) : bytewise(a, b));
   const cmp = (a: string, b: string): number => {

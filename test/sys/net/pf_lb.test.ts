@@ -182,3 +182,12 @@ test('an interface pool: round-robin takes its addresses in table order, least-s
     assert.deepEqual(got, want, type);
   }
 });
+
+test('a 0/0 entry whose addresses negated entries all cover ends the walk (no address), not an endless loop', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, rdr('0.0.0.0/0, !0.0.0.0/1, !128.0.0.0/1', 'round-robin'));
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.100'), 4000, 53));
+  world.runFor(1e7);
+  assert.deepEqual(rdrOf(r.k), []);
+  assert.match(pfctl(r.k, ['-si']).out, /\n {2}translate +1 /);
+});
