@@ -149,6 +149,8 @@ export class PfrKtable {
   pools: PfrPools | null = null;
   /** Virtual time (s) the counters were cleared. */
   tzero = 0;
+  /** entries() in walk order, kept until an entry is added or removed (pool walks read it per new state) */
+  private walk: readonly PfrKentry[] | null = null;
   readonly packets = new Float64Array(2 * 4);
   readonly bytes = new Float64Array(2 * 4);
 
@@ -162,7 +164,8 @@ export class PfrKtable {
    * IPv4 before IPv6, by address, and for one address (a duplicated key)
    * the host first, then the longer prefixes.
    */
-  entries(): PfrKentry[] {
+  entries(): readonly PfrKentry[] {
+    if (this.walk !== null) return this.walk;
     const out: PfrKentry[] = [];
     for (const m of this.byLen) {
       if (m === undefined) continue;
@@ -172,6 +175,7 @@ export class PfrKtable {
       }
     }
     out.sort((a, b) => a.af - b.af || cmpU(a.w0, b.w0) || cmpU(a.w1, b.w1) || cmpU(a.w2, b.w2) || cmpU(a.w3, b.w3) || b.net - a.net);
+    this.walk = out;
     return out;
   }
 
@@ -213,6 +217,7 @@ export class PfrKtable {
     else if (Array.isArray(v)) v.push(e);
     else m.set(k, [v, e]);
     this.cnt++;
+    this.walk = null;
     return true;
   }
 
@@ -234,6 +239,7 @@ export class PfrKtable {
       else this.lens6 = this.lens6.filter((l) => l !== net);
     }
     this.cnt--;
+    this.walk = null;
     return true;
   }
 
@@ -243,6 +249,7 @@ export class PfrKtable {
     this.lens4 = [];
     this.lens6 = [];
     this.cnt = 0;
+    this.walk = null;
     return n;
   }
 
@@ -567,7 +574,7 @@ function pfr_clean_node_mask(kt: PfrKtable, q: PfrKentry[]): void {
   for (const p of q) kt.remove(p.af, p.w0, p.w1, p.w2, p.w3, p.net);
 }
 
-function pfr_clstats_kentries(q: PfrKentry[], tzero: number, negchange: boolean): void {
+function pfr_clstats_kentries(q: readonly PfrKentry[], tzero: number, negchange: boolean): void {
   for (const p of q) {
     if (negchange) p.not = !p.not;
     p.packets = p.bytes = 0;
@@ -1184,7 +1191,7 @@ export function pf_addr_inc(a: Int32Array, af: number): void {
 }
 
 /** pfr_kentry_byidx(): the idx-th entry of family af in walk order, negated entries left out. */
-function pfr_kentry_byidx(list: PfrKentry[], idx: number, af: number): PfrKentry | null {
+function pfr_kentry_byidx(list: readonly PfrKentry[], idx: number, af: number): PfrKentry | null {
   for (const e of list) {
     if (e.af !== af || e.not) continue;
     if (idx-- === 0) return e;
