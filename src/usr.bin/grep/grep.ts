@@ -68,8 +68,7 @@ export function bre(s: string): string {
       const d = s[i + 1]!;
       if ('(){}'.includes(d)) out += d;
       else if (d === '<' || d === '>') out += '\\b';
-      else if (/[1-9]/.test(d)) out += '\\' + d;
-      else out += '\\' + (/[A-Za-z0-9]/.test(d) ? d : d);
+      else out += '\\' + d; // back-references and escaped characters read the same
       i += 2;
     } else if ('(){}|+?'.includes(c)) {
       out += '\\' + c;
