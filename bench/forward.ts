@@ -29,7 +29,8 @@
  */
 import { Tracer } from '../src/sys/kern/kern_trace.js';
 import { parseIp4 } from '../src/wire/addr.js';
-import { GcWatch, R0_MAC, R1_MAC, SINK_MAC, cpuSeconds, drive, gc, heapAfterGc, lab, settle, udpFrame } from './harness.js';
+import { GcWatch, WARMUP, R0_MAC, R1_MAC, SINK_MAC, cpuSeconds, drive, gc, heapAfterGc, lab, settle, udpFrame } from './harness.js';
+import { jitSettings } from '../src/lib/jit.js';
 
 const args = process.argv.slice(2);
 const TRACE = args.includes('--trace');
@@ -65,7 +66,7 @@ async function routerRun(frames: Uint8Array[], traced: boolean): Promise<RouterR
   // The tracer's events are dropped between slices of 1 ms virtual.
   const clear = tracer === null ? null : (): void => tracer.clear();
   // Warm up: JIT, rings, cable storage, ARP.
-  drive(l, frames, Math.min(200_000, PACKETS), clear);
+  drive(l, frames, Math.min(WARMUP, PACKETS), clear);
   const before = l.sink.frames;
   const h0 = heapAfterGc();
   await settle();
@@ -150,7 +151,7 @@ watch.disconnect();
 const heap = (x: RouterResult): string =>
   `${gc === undefined ? 'n/a (run with --expose-gc)' : `${x.heapPerPacket.toFixed(3)} bytes/packet retained`}, ${x.gcs} GCs (${x.gcMs.toFixed(1)} ms) during the measured run`;
 const b = best!;
-console.log(`forward: ${PACKETS} 64-byte frames em0 -> em1, best of ${RUNS} runs`);
+console.log(`forward: ${PACKETS} 64-byte frames em0 -> em1, best of ${RUNS} runs; ${jitSettings()}`);
 console.log(`  router     ${b.mpps.toFixed(3)} Mpps (tracing off)`);
 console.log(`  bare loop  ${bestBare.toFixed(3)} Mpps`);
 console.log(`  ratio      ${(b.mpps / bestBare).toFixed(4)} (router / bare)`);

@@ -7,6 +7,7 @@
  * measuring helpers both use: CPU seconds, heap after a full GC, GC
  * entries from perf_hooks.
  */
+import { tuneJit } from '../src/lib/jit.js';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { World } from '../src/sys/kern/kern_clock.js';
 import { Kernel } from '../src/sys/kern/kernel.js';
@@ -15,6 +16,17 @@ import { Cable, type CablePort } from '../src/sys/dev/cable.js';
 import { Em } from '../src/sys/dev/em.js';
 import { if_addr_add, if_setflags_up } from '../src/sys/net/if.js';
 import { parseIp4, parseMac } from '../src/wire/addr.js';
+
+// what `packetflow` runs with (src/lib/jit.ts), set before the packet path is compiled
+tuneJit();
+
+/**
+ * Frames a run sends before it is measured: V8 settles the packet path's
+ * optimized code over the first million frames or so (with 200000 the
+ * first runs measured 10-15 % below later ones in the same process), and
+ * the rings, cables, ARP and state tables fill.
+ */
+export const WARMUP = 2_000_000;
 
 /** Bytes of every frame, FCS not included. */
 export const FRAME = 60;

@@ -23,6 +23,7 @@
  *
  *   npx tsx bench/tcp.ts [--no-linux] [--nic=ix|em] [MBYTES] [RUNS]
  */
+import { tuneJit } from '../src/lib/jit.js';
 import { performance } from 'node:perf_hooks';
 import { spawn, spawnSync } from 'node:child_process';
 import { World } from '../src/sys/kern/kern_clock.js';
@@ -39,6 +40,9 @@ import {
   SOL_SOCKET, SO_RCVBUF, SO_SNDBUF, SO_WAKE_READ, SO_WAKE_WRITE, type Socket,
 } from '../src/sys/kern/uipc_socket.js';
 import { AF_INET, Sockaddr } from '../src/sys/netinet/in_pcb.js';
+
+// what `packetflow` runs with (src/lib/jit.ts), set before the packet path is compiled
+tuneJit();
 
 const argv = process.argv.slice(2);
 const NOLINUX = argv.includes('--no-linux');

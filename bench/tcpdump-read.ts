@@ -6,12 +6,16 @@
  *
  *   node dist/bench/tcpdump-read.js [PACKETS] [RUNS]
  */
+import { tuneJit } from '../src/lib/jit.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapReader, PcapWriter } from '../src/usr.sbin/tcpdump/pcap.js';
 import { findRoot } from './root.js';
+
+// what `packetflow` runs with (src/lib/jit.ts), set before the packet path is compiled
+tuneJit();
 
 const ROOT = findRoot();
 const PACKETS = Number(process.argv[2] ?? 1_000_000);

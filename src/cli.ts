@@ -5,6 +5,7 @@
 import { BufferedFdOutput, type Io, type Tool } from './lib/io.js';
 import { writeSync } from 'node:fs';
 import { internalError } from './lib/exit.js';
+import { tuneJit } from './lib/jit.js';
 
 interface Command {
   summary: string;
@@ -90,6 +91,7 @@ function fdOutput(fd: number, limit: number, before?: BufferedFdOutput): Buffere
 }
 
 export async function main(argv: string[]): Promise<number> {
+  tuneJit();
   // stdout is buffered; stderr is not, and flushes stdout before each
   // message, so both in one pipe read in the order they were written.
   const stdout = fdOutput(1, 1 << 16);

@@ -1571,7 +1571,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1463,
+    "line": 1467,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1621,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1475,
+    "line": 1479,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1681,7 +1681,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1422,
+    "line": 1426,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3240,19 +3240,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/kern/uipc_socket2.ts",
-   "line": 149,
+   "line": 151,
    "fn": "mqFlush",
    "cond": "always"
   },
   {
    "file": "src/sys/kern/uipc_socket2.ts",
-   "line": 236,
+   "line": 238,
    "fn": "sbdrop",
    "cond": "m !== null && skip >= m.len ← this.mqHead !== null"
   },
   {
    "file": "src/sys/kern/uipc_socket2.ts",
-   "line": 332,
+   "line": 334,
    "fn": "sbflush",
    "cond": "always"
   },
@@ -3264,7 +3264,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1308,
+   "line": 1312,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

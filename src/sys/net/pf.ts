@@ -673,7 +673,7 @@ export class PfStateStore {
       if (v === 0) return -1;
       if (((v ^ h) & HT_FP) === 0) {
         const kx = (v & HT_KX) - 1;
-        const o = ((kx & 1) * this.cap + (kx >>> 1)) * K_N;
+        const o = ((kx & 1) * this.cap + (kx >> 1)) * K_N;
         if (kd[o + K_A] === a0 && kd[o + K_B] === b0 && kd[o + K_PORTS] === ports && kd[o + K_META] === meta &&
             (kd[o + K_A + 1]! | kd[o + K_A + 2]! | kd[o + K_A + 3]! | kd[o + K_B + 1]! | kd[o + K_B + 2]! | kd[o + K_B + 3]!) === 0)
           return kx;
@@ -683,13 +683,17 @@ export class PfStateStore {
 
   /** Key kx is in the table (its state lives and has it). */
   live(kx: number): boolean {
-    const n = this.si[(kx >>> 1) * ST_N + ST_NKEYS]!;
+    const n = this.si[(kx >> 1) * ST_N + ST_NKEYS]!;
     return n > (kx & 1);
   }
 
-  /** The offset of key kx in kd: wire keys (2s) at s * K_N, stack keys (2s + 1) at (cap + s) * K_N. */
+  /**
+   * The offset of key kx in kd: wire keys (2s) at s * K_N, stack keys (2s + 1) at (cap + s) * K_N.
+   * (Key and state numbers are small non-negative int32s: `>> 1`, not `>>> 1`, whose uint32 result
+   * V8 may carry as a float64 through the index arithmetic.)
+   */
   ko(kx: number): number {
-    return ((kx & 1) * this.cap + (kx >>> 1)) * K_N;
+    return ((kx & 1) * this.cap + (kx >> 1)) * K_N;
   }
 
   /** Put key kx (written, with its hash) in the table. */
@@ -1208,7 +1212,7 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
         const ro = st.ko(rev);
         if (rev >= 0 && kd[ro + K_A] === a0 && kd[ro + K_B] === b0 && kd[ro + K_PORTS] === ports && kd[ro + K_META] === meta &&
             (kd[ro + K_A + 1]! | kd[ro + K_A + 2]! | kd[ro + K_A + 3]! | kd[ro + K_B + 1]! | kd[ro + K_B + 2]! | kd[ro + K_B + 3]!) === 0 &&
-            st.si[(rev >>> 1) * ST_N + ST_NKEYS]! > (rev & 1)) kx = rev;
+            st.si[(rev >> 1) * ST_N + ST_NKEYS]! > (rev & 1)) kx = rev;
       }
     }
   }
@@ -1217,7 +1221,7 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
     if (kx < 0) return PF_FAST_NONE;
     if (pk >= 0 && st.live(pk)) pf_state_key_link_reverse(st, kx, pk);
   }
-  const s = kx >>> 1;
+  const s = kx >> 1;
   const si = st.si;
   const sb = s * ST_N;
   const kif = si[sb + ST_KIF]!;
