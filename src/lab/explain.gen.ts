@@ -1925,7 +1925,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_connattempt": [
    {
     "file": "src/sys/netinet/tcp_usrreq.ts",
-    "line": 109,
+    "line": 106,
     "fn": "tcp_connect",
     "cond": "always"
    }
@@ -3360,13 +3360,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/tcp_usrreq.ts",
-   "line": 152,
+   "line": 149,
    "fn": "tcp_send",
    "cond": "tp === null"
   },
   {
    "file": "src/sys/netinet/tcp_usrreq.ts",
-   "line": 156,
+   "line": 153,
    "fn": "tcp_send",
    "cond": "always"
   },

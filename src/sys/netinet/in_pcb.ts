@@ -32,14 +32,14 @@ import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
 import type { Socket } from '../kern/uipc_socket.js';
 import { Random } from '../kern/random.js';
-import { Route } from './ip_output.js';
+import { Route, route_mpath } from './ip_output.js';
 import type { Route6 } from '../netinet6/inet6.js';
 import { ifa_ifwithaddr, IN_MULTICAST, INADDR_ANY, INADDR_BROADCAST } from './in.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../wire/ip4.js';
 import {
   EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, ECONNREFUSED, EHOSTDOWN, EHOSTUNREACH, EINVAL, EMSGSIZE, ENOPROTOOPT,
 } from '../sys/errno.js';
-import { rt_match, rtisvalid } from '../net/route.js';
+import { rtisvalid } from '../net/route.js';
 import type { SysctlNode } from '../kern/kern_sysctl.js';
 import { SO_ACCEPTCONN, SO_BINDANY, SO_REUSEADDR, SO_REUSEPORT, SOCK_DGRAM, PR_CONNREQUIRED, SS_NOFDREF } from '../kern/uipc_socket.js';
 
@@ -692,13 +692,9 @@ export function in_pcbpickport(laddr: number | Uint8Array, wild: number, inp: In
 export function in_pcbselsrc(inp: Inpcb, dst: number): number {
   if (inp.inp_laddr !== INADDR_ANY && inp.inp_laddr !== INADDR_BROADCAST) return inp.inp_laddr;
   const k = inp.inp_table.kernel;
-  const ro = inp.inp_route;
-  let rt = ro.ro_rt;
-  if (rt === null || ro.ro_dst !== dst || !rt.rt_intable || !rtisvalid(rt)) {
-    rt = rt_match(k, dst, 0);
-    ro.ro_rt = rt;
-    ro.ro_dst = dst;
-  }
+  // The route is the one ip_output() will use from this cache: resolved,
+  // so an on-link destination gets its cloned host (ARP) route.
+  const rt = route_mpath(k, inp.inp_route, dst);
   if (rt !== null && rtisvalid(rt) && rt.rt_ifa !== null) return rt.rt_ifa.addr;
   // A broadcast to 255.255.255.255 with no route: the first address of an interface.
   if (dst === INADDR_BROADCAST) {

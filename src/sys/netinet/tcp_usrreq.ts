@@ -99,9 +99,6 @@ function tcp_connect(so: Socket, nam: Sockaddr): number {
   }
   const error = in_pcbconnect(inp, nam);
   if (error) return error;
-  // in_pcbselsrc() may have cached the network route, not a cloned host
-  // route with link-layer information: look it up again with RT_RESOLVE.
-  inp.inp_route.ro_rt = null;
   tcp_template(tp);
   so.so_state |= SS_CONNECTOUT;
   tcp_rscale(tp, SB_MAX);

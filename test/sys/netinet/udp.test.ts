@@ -7,6 +7,7 @@ import {
 import { netstat } from '../../../src/usr.bin/netstat/main.js';
 import { StringOutput } from '../../../src/lib/io.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
+import { sh } from '../../lab/helpers.js';
 
 function udpstat(k: Kernel, name: string): number {
   return k.stats.udpstat.value(name);
@@ -224,4 +225,26 @@ test('netstat -an, -l, -A with UDP sockets (golden)', async () => {
   p.close(s3);
   p.close(s4);
   assert.equal(ns(a.k, ['-n']), '');
+});
+
+test('a connected UDP socket to an on-link host without an ARP entry: in_pcbconnect caches the cloned host route, arpresolve asks and holds the datagram', async () => {
+  const r = await sh([
+    'router: echo hi >m', 'client: nc -ul 9 >got &', 'router: tcpdump -ni em0 &',
+    'router: nc -u -w 1 10.0.1.2 9 <m', 'router: sleep 1', 'client: cat got', 'router: arp -an | grep 10.0.1.2',
+  ].join('\n'));
+  assert.ok(r.out.includes(
+    '00:00:11.000000 arp who-has 10.0.1.2 tell 10.0.1.1\n' +
+    '00:00:11.000125 arp reply 10.0.1.2 is-at 0c:c4:7a:01:00:02\n' +
+    '00:00:11.000125 10.0.1.1.23521 > 10.0.1.2.9: udp 3\n'), r.out);
+  assert.ok(r.out.endsWith('hi\n10.0.1.2        0c:c4:7a:01:00:02    em0 19m58s    \n'), r.out);
+  const router = r.shell.lab.machines.get('router')!.k;
+  const client = r.shell.lab.machines.get('client')!.k;
+  assert.equal(router.inet.arp.stats.value('arps_noinfo'), 0);
+  assert.equal(router.inet.arp.stats.value('arps_resolved'), 1);
+  assert.equal(udpstat(router, 'udps_opackets'), 1);
+  assert.equal(udpstat(client, 'udps_ipackets'), 1);
+  assert.equal(udpstat(client, 'udps_noport'), 0);
+  // nc -uvz from a fresh lab: its probes reach the host, no error comes back.
+  const z = await sh('router: nc -uvz 10.0.1.2 9');
+  assert.equal(z.err, 'Connection to 10.0.1.2 9 port [udp/discard] succeeded!\n');
 });
