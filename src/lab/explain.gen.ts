@@ -981,9 +981,15 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 754,
+    "line": 757,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← not (pd.naf === AF_INET)"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 467,
+    "fn": "pf_refragment6",
+    "cond": "fw === 0 ← ifp === null"
    },
    {
     "file": "src/sys/netinet6/ip6_forward.ts",
@@ -1019,7 +1025,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantfrag": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 856,
+    "line": 865,
     "fn": "pf_route6",
     "cond": "m0.len > ifp.if_mtu"
    },
@@ -1069,7 +1075,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_fragmented": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 188,
+    "line": 198,
     "fn": "ip6_output",
     "cond": "error === 0 ← error === 0"
    }
@@ -1109,7 +1115,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_noroute": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 828,
+    "line": 831,
     "fn": "pf_route6",
     "cond": "rt === null || !net.rt6isvalid(rt)"
    },
@@ -1169,13 +1175,13 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_odropped": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 270,
+    "line": 274,
     "fn": "ip6_fragment",
     "cond": "len < 8"
    },
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 280,
+    "line": 284,
     "fn": "ip6_fragment",
     "cond": "m === null"
    }
@@ -1183,7 +1189,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_ofragments": [
    {
     "file": "src/sys/netinet6/ip6_output.ts",
-    "line": 302,
+    "line": 305,
     "fn": "ip6_fragment",
     "cond": "always"
    }
@@ -1539,7 +1545,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 740,
+    "line": 743,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← pd.naf === AF_INET"
    },
@@ -1571,7 +1577,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1467,
+    "line": 1480,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1621,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1479,
+    "line": 1492,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1681,7 +1687,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1426,
+    "line": 1439,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3234,7 +3240,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/kern/uipc_mbuf.ts",
-   "line": 521,
+   "line": 538,
    "fn": "purge",
    "cond": "always"
   },
@@ -3264,19 +3270,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1312,
+   "line": 1325,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 147,
+   "line": 383,
    "fn": "pf_normalize_ip",
    "cond": "always"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 161,
+   "line": 428,
+   "fn": "pf_normalize_ip6",
+   "cond": "always"
+  },
+  {
+   "file": "src/sys/net/pf_norm.ts",
+   "line": 484,
    "fn": "held",
    "cond": "always"
   },

@@ -413,7 +413,7 @@ export function showStatus(k: Kernel, opts: number, out: (s: string) => void): v
     out(`  ${pad('current entries', 25, true)} ${pad(String(pf.src_nodes.count), 14)} ${pad('', 14)}\n`);
     for (let i = 0; i < 3; i++) row(fc[i]!, pf.scounters[i]!);
     out('Fragments\n');
-    out(`  ${pad('current entries', 25, true)} ${pad(String(pf.frag.queue.size), 14)} ${pad('', 14)}\n`);
+    out(`  ${pad('current entries', 25, true)} ${pad(String(pf.frag.count), 14)} ${pad('', 14)}\n`);
     for (let i = 0; i < 3; i++) row(fc[i]!, pf.ncounters[i]!);
   }
   out('Counters\n');

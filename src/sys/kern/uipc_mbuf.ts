@@ -65,6 +65,19 @@ export const PF_TAG_REROUTE = 0x20;
 export const PF_TAG_REFRAGMENTED = 0x40;
 export const PF_TAG_PROCESSED = 0x80;
 
+/**
+ * PACKET_TAG_PF_REASSEMBLED (struct pf_fragment_tag): what pf_refragment6
+ * needs of an IPv6 datagram pf reassembled.
+ */
+export interface PfFragmentTag {
+  /** the unfragmentable part's length */
+  hdrlen: number;
+  /** the last extension header in it (offset from the IPv6 header), 0 none */
+  extoff: number;
+  /** the largest fragment's data */
+  maxlen: number;
+}
+
 /** Size of a cluster buffer. */
 export const MCLBYTES = 2048;
 /** Largest packet: a reassembled 64 KiB datagram. */
@@ -112,6 +125,8 @@ export class Mbuf {
   pf_routed = 0;
   /** m_inithdr(): a packet starts at IFQ_DEFPRIO (3), the middle of priq's 0..7. */
   pf_prio = IFQ_DEFPRIO;
+  /** m_tag PACKET_TAG_PF_REASSEMBLED, null without */
+  pf_ftag: PfFragmentTag | null = null;
 
   /** The journey this packet belongs to; null when not tracing. */
   trace: object | null = null;
@@ -252,6 +267,7 @@ export class Mbuf {
     this.pf_flags = m.pf_flags;
     this.pf_routed = m.pf_routed;
     this.pf_prio = m.pf_prio;
+    this.pf_ftag = m.pf_ftag;
   }
 
   /** m_dup_pkt(): a copy of bytes and header from the same pool, or null when exhausted. */
@@ -291,6 +307,7 @@ export class Mbuf {
     this.pf_flags = 0;
     this.pf_routed = 0;
     this.pf_prio = IFQ_DEFPRIO;
+    this.pf_ftag = null;
     this.trace = null;
     this.m_nextpkt = null;
   }

@@ -23,7 +23,7 @@
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Mbuf } from '../kern/uipc_mbuf.js';
-import { M_TCP_CSUM_OUT, M_TCP_TSO, MbufList, PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
+import { M_TCP_CSUM_OUT, M_TCP_TSO, MbufList, PF_TAG_GENERATED, PF_TAG_REFRAGMENTED } from '../kern/uipc_mbuf.js';
 import { tcp_delayed_cksum, tcp_if_output_tso } from '../netinet/tcp_tso.js';
 import { IFF_LOOPBACK } from './if.js';
 import type { Ifnet } from './if.js';
@@ -42,7 +42,7 @@ import {
 import {
   PF_SYNPROXY_DROP, pf_modulate_sack, pf_send_tcp_full, pf_synproxy, pf_synproxy_create, pf_synproxy_remove, pf_tcp_modulate,
 } from './pf_synproxy.js';
-import { pf_normalize_ip, PfFragState } from './pf_norm.js';
+import { pf_normalize_ip, pf_normalize_ip6, pf_refragment6, PfFragState } from './pf_norm.js';
 import {
   type PfNetOutput, PFSTATE_AFTO, PfAfScratch, pf_afrt, pf_afto_proto, pf_afto_reversed, pf_afto_state, pf_icmp_error_afto, pf_route6,
 } from './pf_af.js';
@@ -851,8 +851,9 @@ export class PfPdesc {
   destchg = false;
   /** IPv4 options or IPv6 option headers (PF_OPT_*, pf_walk.ts) */
   badopts = 0;
-  /** IPv6: the fragment header's index (0: not a fragment), the jumbo payload length */
+  /** IPv6: the fragment header's index (0: not a fragment), the last extension header before it (0: none), the jumbo payload length */
   fragoff = 0;
+  extoff = 0;
   jumbolen = 0;
   // socket lookup (user/group)
   lookup_done = false;
@@ -933,6 +934,8 @@ export class Pf {
   logbuf = new Uint8Array(2048);
   readonly purge: Timeout<Kernel>;
   readonly frag: PfFragState;
+  /** the fragments pf_refragment6 makes */
+  readonly fragList = new MbufList();
   /** the next unit's pflog interfaces (pflog0...) */
   readonly pflogifs: Array<Ifnet | undefined> = [];
   /** packets pf_send_tcp built, sent by a task (ip_send) */
@@ -1030,8 +1033,12 @@ export function REASON_SET(pf: Pf, x: number): void {
 export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbuf): Mbuf | null {
   const pf = (k as Kernel & { pf: Pf | null }).pf;
   if (pf === null || pf === undefined || !pf.running) return m;
-  if ((m.pf_flags & PF_TAG_GENERATED) !== 0) return m;
   if (pf.skip.size !== 0 && pf_skip_if(pf, ifp)) return m;
+  // pf's own packets; a fragment pf_refragment6 made passes once
+  if ((m.pf_flags & (PF_TAG_GENERATED | PF_TAG_REFRAGMENTED)) !== 0) {
+    if ((m.pf_flags & PF_TAG_GENERATED) === 0) m.pf_flags &= ~PF_TAG_REFRAGMENTED;
+    return m;
+  }
   const dir = fwdir === PF_FWD ? PF_OUT : fwdir;
   if (k.trace !== null) k.trace.fn(k, m, 'pf_test', ifp.if_xname, dir === PF_IN ? 'in' : 'out');
   const pd = pf.pd;
@@ -1140,6 +1147,12 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
     // passed, but pf_route took it: not an error for ip_output
     if (n === null) pf.taken = true;
     return n;
+  }
+  // a forwarded datagram pf reassembled leaves as fragments again
+  if (fwdir === PF_FWD && pd.m.pf_ftag !== null && pd.af === AF_INET6 && pf.reass !== 0) {
+    pf_refragment6(pf, pd.m, null, null, null);
+    pf.taken = true;
+    return null;
   }
   return pd.m;
 }
@@ -1518,7 +1531,7 @@ function pf_skip_if(pf: Pf, ifp: Ifnet): boolean {
 /* ------------------------------------------------------------------ */
 /* pf_setup_pdesc                                                      */
 
-function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet, m: Mbuf): number {
+function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet, m: Mbuf, reassembled = false): number {
   pd.m = m;
   pd.kif = ifp;
   pd.af = af;
@@ -1556,11 +1569,11 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
       return PF_DROP;
     const ipoff = get16(b, o + 6);
     if ((ipoff & 0x3fff) !== 0) {
-      // a fragment: reassemble (pf_normalize_ip) or filter as one
-      if (pf.reass !== 0) {
+      // a fragment: reassemble (pf_normalize_ip) or filter as one; the datagram is described anew
+      if (!reassembled) {
         const r = pf_normalize_ip(pf, pd);
         if (r !== PF_PASS) return r;
-        return pf_setup_pdesc(pf, pd, af, dir, ifp, pd.m);
+        if (pd.m !== m) return pf_setup_pdesc(pf, pd, af, dir, ifp, pd.m, true);
       }
     }
     pd.tot_len = get16(b, o + 2);
@@ -1598,7 +1611,7 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
     pd.d1 = get32(b, o + 28) | 0;
     pd.d2 = get32(b, o + 32) | 0;
     pd.d3 = get32(b, o + 36) | 0;
-    // the extension headers (pf_walk.ts); a fragment is filtered as one (pf does not reassemble IPv6)
+    // the extension headers (pf_walk.ts)
     if (pf_walk_header6(pf, pd, b, o, o + pd.tot_len) !== PF_PASS) return PF_DROP;
     // jumbograms are not supported
     if (pd.jumbolen !== 0) {
@@ -1607,6 +1620,12 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
     }
     off = pd.thoff;
     if (pd.fragoff !== 0) {
+      // a fragment: reassemble (pf_normalize_ip6) or filter as one
+      if (!reassembled && pf.reass !== 0) {
+        const r = pf_normalize_ip6(pf, pd);
+        if (r !== PF_PASS) return r;
+        return pf_setup_pdesc(pf, pd, af, dir, ifp, pd.m, true);
+      }
       pd.virtual_proto = PF_VPROTO_FRAGMENT;
       pd.p_len = o + pd.tot_len - off;
       copyNs(pd);

@@ -41,7 +41,7 @@
  * incrementally (RFC 1624), as OpenBSD does.
  */
 import type { Kernel } from '../kern/kernel.js';
-import type { Mbuf } from '../kern/uipc_mbuf.js';
+import type { Mbuf, MbufList } from '../kern/uipc_mbuf.js';
 import { M_ICMP_CSUM_OUT, M_TCP_CSUM_OUT, M_UDP_CSUM_OUT, PF_TAG_GENERATED } from '../kern/uipc_mbuf.js';
 import type { KRule, Pf, PfPdesc } from './pf.js';
 import {
@@ -50,6 +50,7 @@ import {
   pf_test,
 } from './pf.js';
 import { PF_SN_NAT, PF_SN_RDR, pf_map_addr_sticky } from './pf_src.js';
+import { pf_refragment6 } from './pf_norm.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { pseudoSum6, sum16 } from '../../wire/checksum.js';
 import type { Ifnet } from './if.js';
@@ -80,6 +81,8 @@ export interface PfNetOutput {
   ip6_send(k: Kernel, m: Mbuf): void;
   /** the checksums a locally generated packet pf_route6 takes still owes */
   in6_proto_cksum_out(k: Kernel, m: Mbuf): void;
+  /** pf_refragment6's fragments */
+  ip6_fragment(k: Kernel, m0: Mbuf, ml: MbufList, hlen: number, nextproto: number, mtu: number): number;
 }
 
 const IPPROTO_ICMP = 1;
@@ -852,6 +855,12 @@ export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
     if (n === null) return null;
     m0 = n;
   }
+  const gw = rt.rt_flags & RTF_GATEWAY;
+  // a datagram pf reassembled leaves as the fragments it came in
+  if (m0.pf_ftag !== null) {
+    pf_refragment6(pf, m0, ifp, gw ? rt.rt_gateway : nh, rt);
+    return dup ? m : null;
+  }
   if (m0.len > ifp.if_mtu) {
     k.stats.ip6stat.inc(ip6s_cantfrag);
     if (k.trace !== null) k.trace.drop(k, m0, `pf_route6: ${m0.len} bytes > mtu ${ifp.if_mtu} → packet too big, ip6s_cantfrag`);
@@ -863,7 +872,6 @@ export function pf_route6(pf: Pf, pd: PfPdesc, s: number): Mbuf | null {
   }
   // checksums the stack left to the output path (if_output_tso: after the source rewrite above)
   if (m0.csum_flags & (M_ICMP_CSUM_OUT | M_TCP_CSUM_OUT | M_UDP_CSUM_OUT)) net.in6_proto_cksum_out(k, m0);
-  const gw = rt.rt_flags & RTF_GATEWAY;
   net.ip6_send_if(k, ifp, m0, gw ? rt.rt_gateway : nh, 0, rt);
   return dup ? m : null;
 }

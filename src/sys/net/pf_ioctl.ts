@@ -30,7 +30,7 @@ import { in_pcblookup, in_pcblookup_listen } from '../netinet/in_pcb.js';
 import { ip_forward } from '../netinet/ip_input.js';
 import { ip6_forward } from '../netinet6/ip6_forward.js';
 import { icmp6_error } from '../netinet6/icmp6.js';
-import { in6_proto_cksum_out, ip6_send, ip6_send_if } from '../netinet6/ip6_output.js';
+import { in6_proto_cksum_out, ip6_fragment, ip6_send, ip6_send_if } from '../netinet6/ip6_output.js';
 import { rt6_match, rt6isvalid } from './route6.js';
 import type { PfPdesc, PfSocketOwner } from './pf.js';
 import { pf_src_nodes_clear, pf_src_nodes_export, pf_src_nodes_kill, type PfSrcKill, type PfSrcNodeExport } from './pf_src.js';
@@ -50,7 +50,7 @@ export function pf_open(k: Kernel): Pf {
     pf.netout = {
       ip_forward: (k, m, ifp, flags) => ip_forward(k, m, ifp, flags),
       ip6_forward: (k, m, flags) => ip6_forward(k, m, null, flags),
-      icmp6_error, ip6_send_if, rt6_match, rt6isvalid, ip6_send, in6_proto_cksum_out,
+      icmp6_error, ip6_send_if, rt6_match, rt6isvalid, ip6_send, in6_proto_cksum_out, ip6_fragment,
     };
   }
   return pf;

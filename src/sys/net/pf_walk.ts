@@ -171,7 +171,8 @@ function isLinkLocal6(b: Uint8Array, o: number): boolean {
  * (the fragment header's index, 0 when the packet is no fragment).  A
  * fragment's headers are walked as far as the first fragment carries
  * them; after a later fragment's header pd.proto is the fragment header's
- * next header (pf here filters IPv6 fragments without reassembling them).
+ * next header.  pd.extoff is the last extension header before the
+ * fragment header (0: none).
  */
 export function pf_walk_header6(pf: Pf, pd: PfPdesc, b: Uint8Array, o: number, end: number): number {
   let off = o + 40;
@@ -179,6 +180,7 @@ export function pf_walk_header6(pf: Pf, pd: PfPdesc, b: Uint8Array, o: number, e
   let fraghdr = 0;
   let rthdr = 0;
   pd.fragoff = 0;
+  pd.extoff = 0;
   pd.jumbolen = 0;
   for (let n = 0; n < pf_hdr_limit; n++) {
     pd.proto = proto;
@@ -229,6 +231,8 @@ export function pf_walk_header6(pf: Pf, pd: PfPdesc, b: Uint8Array, o: number, e
         if (proto === IPPROTO_HOPOPTS && n > 0) return drop(pf, PFRES_IPOPTIONS, 'IPv6 hopopts not first');
         if (pd.fragoff !== 0 && end < off + 2) return fragShort(pd);
         if (off + 2 > end) return drop(pf, PFRES_SHORT, 'IPv6 short exthdr');
+        // reassembly writes the next header into the last one before the fragment header
+        if (pd.fragoff === 0) pd.extoff = off;
         if (proto === IPPROTO_HOPOPTS && pd.fragoff === 0 && get16(b, o + 4) === 0 && pd.jumbolen !== 0)
           return drop(pf, PFRES_IPOPTIONS, 'IPv6 missing jumbo');
         const nxt = b[off]!;

@@ -175,7 +175,17 @@ export function ip6_output(k: Kernel, m: Mbuf, flags: number, ro: Route6 | null 
   }
   if (flags & IPV6_MINMTU || mtu < IPV6_MMTU) mtu = IPV6_MMTU;
   const ml = st.fragList;
-  let error = ip6_fragment(k, m, ml, mtu);
+  // the unfragmentable part: the IPv6 header and a hop-by-hop header; its last next header says fragment
+  const fb = m.buf;
+  let hlen = IP6_HDR_LEN;
+  let nxtoff = m.off + 6;
+  if (fb[nxtoff] === IPPROTO_HOPOPTS && m.len >= IP6_HDR_LEN + 8) {
+    nxtoff = m.off + IP6_HDR_LEN;
+    hlen += (fb[nxtoff + 1]! + 1) << 3;
+  }
+  const nextproto = fb[nxtoff]!;
+  fb[nxtoff] = IPPROTO_FRAGMENT;
+  let error = ip6_fragment(k, m, ml, hlen, nextproto, mtu);
   if (error === 0) {
     for (let f = ml.dequeue(); f !== null; f = ml.dequeue()) {
       const e = ip6_send_if(k, ifp, f, nexthop, nho, rt);
@@ -250,20 +260,14 @@ function bad(k: Kernel, m: Mbuf, error: number, rt: Rtentry6 | null, why: string
 }
 
 /**
- * ip6_fragment(): split m into fragments of at most mtu bytes on ml; the
- * unfragmentable part is the IPv6 header and a hop-by-hop header.
+ * ip6_fragment(): split m into fragments of at most mtu bytes on ml.  The
+ * first hlen bytes (the unfragmentable part, its last next header already
+ * IPPROTO_FRAGMENT) go in front of each; nextproto is the fragment
+ * header's next header.  pf_refragment6 calls it too.
  */
-export function ip6_fragment(k: Kernel, m0: Mbuf, ml: MbufList, mtu: number): number {
+export function ip6_fragment(k: Kernel, m0: Mbuf, ml: MbufList, hlen: number, nextproto: number, mtu: number): number {
   const stat = k.stats.ip6stat;
   const b0 = m0.buf;
-  const ip6 = ip6v.wrap(b0, m0.off, m0.len);
-  let hlen = IP6_HDR_LEN;
-  let nxtoff = 6;
-  if (ip6.nextHeader === IPPROTO_HOPOPTS && m0.len >= IP6_HDR_LEN + 8) {
-    nxtoff = IP6_HDR_LEN;
-    hlen += (b0[m0.off + IP6_HDR_LEN + 1]! + 1) << 3;
-  }
-  const nxt = b0[m0.off + nxtoff]!;
   const tlen = m0.len - hlen;
   const len = (mtu - hlen - 8) & ~7;
   if (len < 8) {
@@ -286,9 +290,8 @@ export function ip6_fragment(k: Kernel, m0: Mbuf, ml: MbufList, mtu: number): nu
     m.append(hlen + 8 + flen);
     const b = m.buf;
     b.set(b0.subarray(m0.off, m0.off + hlen), m.off);
-    b[m.off + nxtoff] = IPPROTO_FRAGMENT;
     const fh = m.off + hlen;
-    b[fh] = nxt;
+    b[fh] = nextproto;
     b[fh + 1] = 0;
     put16(b, fh + 2, off | (off + flen < tlen ? IP6F_MORE_FRAG : 0));
     put32(b, fh + 4, id);

@@ -262,7 +262,8 @@ test('af-to drops are counted: no translation for the ICMPv6 type, IPv4 forwardi
   send4raw(s.k, v4Packet(S4, R4, 1, err, 2));
   world.runFor(1e9);
   assert.equal(v6Of(atC, 58).filter((p) => p[40] === 1 && p[41] === 4).length, 1);
-  // a fragment matching the af-to rule cannot be translated
+  // a fragment matching the af-to rule cannot be translated (one pf does not reassemble: with reassembly it waits for the rest)
+  loadPf(r.k, `set reassemble no\n${NAT64}`);
   const frag = new Uint8Array(8 + 16);
   frag[0] = 17;
   put16(frag, 2, 0x0001);
