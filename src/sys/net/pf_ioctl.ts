@@ -104,6 +104,7 @@ export function pfr_ctx(pf: Pf): PfrCtx {
       pools: new PfrPools(),
       rulesetExists: (anchor) => pf_find_anchor(pf, anchor) !== null,
       rulesetCreate: (anchor) => void pf_find_or_create_anchor(pf, anchor),
+      rulesetRemoveIfEmpty: () => pf_remove_empty_anchors(pf),
       now: () => Math.floor(pf.k.world.now / 1e9),
       tticket: new Map(),
     };
@@ -430,6 +431,7 @@ export function pf_load(k: Kernel, load: PfLoad, anchor = ''): number {
   // pf_commit_rules(): the rules replaced let go of their tables, then the tables commit
   pf_rules_detach_gone(pf, before, live);
   for (const a of anchors) pfr_ina_commit(c, a, tickets.get(a)!);
+  pf_remove_empty_anchors(pf);
   return 0;
 }
 
@@ -529,10 +531,35 @@ export function pf_clear_rules(k: Kernel, anchor = ''): number {
   const a = pf_find_anchor(pf, anchor);
   if (a === null) return 0;
   const before = pf_rules_all(pf);
+  // the anchor's own rules go; anchors below it keep theirs
   a.rules = [];
-  a.children.clear();
   pf_rules_detach_gone(pf, before, pf_rules_all(pf));
+  pf_remove_empty_anchors(pf);
   return 0;
+}
+
+/**
+ * pf_remove_if_empty_ruleset(), wherever a ruleset may have emptied: an
+ * anchor with no rules, no anchors below it, no tables and no anchor rule
+ * calling it is removed, and then its parent is looked at again (children
+ * first, so an emptied chain goes up to the first anchor still in use).
+ */
+export function pf_remove_empty_anchors(pf: Pf): void {
+  const called = new Set<KAnchor>();
+  const calls = (a: KAnchor): void => {
+    for (const r of a.rules) if (r.anchor !== null) called.add(r.anchor);
+    for (const c of a.children.values()) calls(c);
+  };
+  calls(pf.main);
+  const tables = new Set<string>();
+  for (const t of pf.tables.values()) tables.add(t.anchor);
+  const sweep = (a: KAnchor): void => {
+    for (const [name, c] of a.children) {
+      sweep(c);
+      if (c.rules.length === 0 && c.children.size === 0 && !called.has(c) && !tables.has(c.path)) a.children.delete(name);
+    }
+  };
+  sweep(pf.main);
 }
 
 /** DIOCCLRSTATES: remove all states (on one interface); returns how many. */

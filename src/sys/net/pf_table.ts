@@ -439,6 +439,8 @@ export interface PfrCtx {
   readonly pools: PfrPools;
   rulesetExists(anchor: string): boolean;
   rulesetCreate(anchor: string): void;
+  /** pf_remove_if_empty_ruleset() when a table of an anchor is gone */
+  rulesetRemoveIfEmpty(anchor: string): void;
   /** gettime(): seconds */
   now(): number;
   /** the transaction ticket of each anchor's tables (rs->tticket, rs->topen) */
@@ -836,6 +838,7 @@ export function pfr_setflags_ktable(c: PfrCtx, kt: PfrKtable, newf: number): voi
     c.tables.delete(tkey(kt.anchor, kt.name));
     if (kt.root !== null && --kt.root.refcntAnchor === 0) pfr_setflags_ktable(c, kt.root, kt.root.flags & ~PFR_TFLAG_REFDANCHOR);
     pfr_destroy_ktable(c, kt, true);
+    if (kt.anchor !== '') c.rulesetRemoveIfEmpty(kt.anchor);
     return;
   }
   if (!(newf & PFR_TFLAG_ACTIVE) && kt.cnt > 0) pfr_remove_kentries(c, kt, pfr_enqueue_addrs(kt, false));

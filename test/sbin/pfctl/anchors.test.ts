@@ -131,3 +131,34 @@ test('-a "regress/*" -sr names references as written at every depth, inline anch
   );
   assert.equal(pfctl(['-a', 'regress', '-sr']).out, 'anchor "web/inner" all\nanchor "spam/*" all\nanchor "outer" all\n');
 });
+
+test('-F rules on an anchor flushes its own rules only; an anchor left with no rules, anchors, tables or callers is removed (pf_remove_if_empty_ruleset), up the tree', () => {
+  const pfctl = kernelPfctl();
+  const load = (a: string, conf: string): void => assert.equal(pfctl(['-a', a, '-f', '-'], conf).status, 0, a);
+  assert.equal(pfctl(['-f', '-'], 'anchor "x"\npass\n').status, 0);
+  load('x', 'anchor "y"\npass in\n');
+  load('x/y', 'pass out\n');
+  load('x/z', 'block\n');
+  assert.equal(pfctl(['-sA']).out, '  x\n  x/y\n  x/z\n');
+  // x's rules go: y, no longer called, keeps its own rules and stays, as z
+  assert.deepEqual(pfctl(['-a', 'x', '-F', 'rules']), { status: 0, out: '', err: 'rules cleared\n' });
+  assert.equal(pfctl(['-a', 'x', '-sr']).out, '');
+  assert.equal(pfctl(['-sA']).out, '  x\n  x/y\n  x/z\n');
+  assert.equal(pfctl(['-a', 'x/y', '-sr']).out, 'pass out all flags S/SA\n');
+  // emptied and called by nothing: gone
+  assert.deepEqual(pfctl(['-a', 'x/y', '-F', 'rules']), { status: 0, out: '', err: 'rules cleared\n' });
+  assert.equal(pfctl(['-sA']).out, '  x\n  x/z\n');
+  assert.deepEqual(pfctl(['-a', 'x/y', '-sr']), { status: 0, out: '', err: 'pfctl: Anchor does not exist\n' });
+  // x is empty too once z goes, but the main ruleset's anchor rule keeps it; a new main ruleset without it lets it go
+  pfctl(['-a', 'x/z', '-F', 'rules']);
+  assert.equal(pfctl(['-sA']).out, '  x\n');
+  assert.equal(pfctl(['-f', '-'], 'pass\n').status, 0);
+  assert.equal(pfctl(['-sA']).out, '');
+  // a ruleset loaded empty is not kept; a table keeps its anchor until it is killed
+  load('e', '');
+  assert.equal(pfctl(['-sA']).out, '');
+  assert.equal(pfctl(['-a', 't/u', '-t', 'tt', '-T', 'add', '192.0.2.1']).status, 0);
+  assert.equal(pfctl(['-sA']).out, '  t\n  t/u\n');
+  assert.equal(pfctl(['-a', 't/u', '-t', 'tt', '-T', 'kill']).err, '1 table deleted.\n');
+  assert.equal(pfctl(['-sA']).out, '');
+});
