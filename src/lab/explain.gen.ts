@@ -981,7 +981,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 757,
+    "line": 759,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← not (pd.naf === AF_INET)"
    },
@@ -1025,7 +1025,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_cantfrag": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 865,
+    "line": 867,
     "fn": "pf_route6",
     "cond": "m0.len > ifp.if_mtu"
    },
@@ -1115,7 +1115,7 @@ export const EXPLAIN: ExplainIndex = {
   "ip6s_noroute": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 831,
+    "line": 833,
     "fn": "pf_route6",
     "cond": "rt === null || !net.rt6isvalid(rt)"
    },
@@ -1545,7 +1545,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantforward": [
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 743,
+    "line": 745,
     "fn": "pf_afrt",
     "cond": "fw === 0 ← pd.naf === AF_INET"
    },
@@ -1577,7 +1577,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1480,
+    "line": 1489,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1627,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1492,
+    "line": 1501,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1687,7 +1687,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1439,
+    "line": 1448,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3270,7 +3270,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1325,
+   "line": 1334,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

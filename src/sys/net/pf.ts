@@ -34,7 +34,7 @@ import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
 import type { PfiDynaddr } from './pf_if.js';
-import { pf_get_transaddr, pf_postprocess_addr } from './pf_lb.js';
+import { pf_get_transaddr, pf_postprocess_addr, PF_POOL_LEASTSTATES, PF_POOL_TYPEMASK } from './pf_lb.js';
 import {
   PfSrcTree, type PfSrcNode, PF_SN_NONE, PF_SN_ROUTE, pf_insert_src_node, pf_map_addr_sticky, pf_src_connlimit,
   pf_src_counters, pf_src_csfailed, pf_src_link_state, pf_src_trace_limit, pf_src_tree_remove_state,
@@ -370,6 +370,8 @@ export class KRule {
   states_cur = 0;
   states_tot = 0;
   src_nodes = 0;
+  /** states whose least-states nat-to or rdr-to pool is this rule's (a match rule's: it stays in pf.ruletab for them) */
+  pool_states = 0;
   /** uptime second a `once` rule expired */
   exptime = 0;
   /** its number in pf.ruletab once a state refers to it; -1 none */
@@ -444,10 +446,14 @@ export const SC_RTIF = 4;
 export const SC_NAF = 5;
 /** src.tcp_est: the state counts as an established connection of its source node */
 export const SC_TCPEST = 6;
+/** the rule (pf.ruletab number + 1, 0 none) whose least-states nat-to pool gave the state its source (natrule or a match rule) */
+export const SC_NATPL = 7;
 /** route-to/reply-to/dup-to over IPv6: words 1..3 of the next hop (word 0 in SC_RTADDR) */
 export const SC_RTADDR6 = 8;
 /** the source nodes (pf_src.ts), one word per type PF_SN_NONE..PF_SN_ROUTE: node number + 1, 0 none */
 export const SC_SN = 12;
+/** as SC_NATPL for the rdr-to pool */
+export const SC_RDRPL = 11;
 export const SC_N = 16;
 // state key fields (K_*), stride K_N (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same);
 // wire keys are kept apart from stack keys (PfStateStore.ko()), so the keys a state hit reads lie next to each other
@@ -949,6 +955,9 @@ export class Pf {
   ctx_am: KRule | null = null;
   ctx_a: KRule | null = null;
   ctx_nr: KRule | null = null;
+  /** the last rule whose nat-to / rdr-to translated the packet (pf_postprocess_addr's natpl, rdrpl) */
+  ctx_natpl: KRule | null = null;
+  ctx_rdrpl: KRule | null = null;
   ctx_tag = 0;
   ctx_log = 0;
   ctx_rtableid = -1;
@@ -2658,6 +2667,8 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
   pf.ctx_am = null;
   pf.ctx_a = null;
   pf.ctx_nr = null;
+  pf.ctx_natpl = null;
+  pf.ctx_rdrpl = null;
   pf.ctx_tag = 0;
   pf.ctx_log = 0;
   pf.ctx_rtableid = -1;
@@ -2793,6 +2804,7 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   const b = s * ST_N;
   si[b + ST_RULE] = pf_rule_ref(pf, r);
   si[b + ST_ANCHOR] = a === null ? 0 : pf_rule_ref(pf, a) + 1;
+  pf_state_pools(pf, s);
   si[b + ST_KIF] = pf.ifbound || (r.ruleFlag & PFRULE_IFBOUND) !== 0 ? pd.kif.if_index : 0;
   si[b + ST_NKEYS] = nkeys;
   si[b + ST_DIR] = pd.dir;
@@ -2881,6 +2893,21 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   return s;
 }
 
+/** The rules whose least-states nat-to and rdr-to pools counted the new state s: pf_postprocess_addr gives it back to them. */
+function pf_state_pools(pf: Pf, s: number): void {
+  const np = pf.ctx_natpl;
+  const rp = pf.ctx_rdrpl;
+  const sc = pf.st.sc;
+  if (np !== null && (np.nat.opts & PF_POOL_TYPEMASK) === PF_POOL_LEASTSTATES) {
+    sc[s * SC_N + SC_NATPL] = pf_rule_ref(pf, np) + 1;
+    np.pool_states++;
+  }
+  if (rp !== null && (rp.rdr.opts & PF_POOL_TYPEMASK) === PF_POOL_LEASTSTATES) {
+    sc[s * SC_N + SC_RDRPL] = pf_rule_ref(pf, rp) + 1;
+    rp.pool_states++;
+  }
+}
+
 /** The number of rule r in pf.ruletab (given on first use). */
 export function pf_rule_ref(pf: Pf, r: KRule): number {
   if (r.gidx < 0) {
@@ -2900,7 +2927,7 @@ export function pf_rule_ref(pf: Pf, r: KRule): number {
 export function pf_ruletab_gc(pf: Pf, live: Set<KRule>): void {
   for (let i = 0; i < pf.ruletab.length; i++) {
     const r = pf.ruletab[i];
-    if (r === null || r === undefined || r.states_cur > 0 || r.src_nodes > 0 || live.has(r) || r === pf.default_rule) continue;
+    if (r === null || r === undefined || r.states_cur > 0 || r.src_nodes > 0 || r.pool_states > 0 || live.has(r) || r === pf.default_rule) continue;
     r.gidx = -1;
     pf.ruletab[i] = null;
     pf.ruletabFree.push(i);

@@ -297,6 +297,8 @@ export function pf_get_transaddr_af(pf: Pf, r: KRule, pd: PfPdesc): number {
     return -1;
   }
   pf.ctx_nr = r;
+  if (r.natSet) pf.ctx_natpl = r;
+  if (r.rdrSet) pf.ctx_rdrpl = r;
   pd.ns0 = n[0]!;
   pd.ns1 = n[1]!;
   pd.ns2 = n[2]!;

@@ -10,7 +10,7 @@
  */
 import type { Pf, PfPdesc, KRule, KPool } from './pf.js';
 import {
-  AF_INET, K_A, K_B, K_META, PF_IN, SC_N, SC_RTADDR, SC_RTADDR6, ST_DIR, ST_N, ST_NKEYS, ST_RULE, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_find_key, pf_key_set,
+  AF_INET, K_A, K_B, K_META, PF_IN, SC_N, SC_NATPL, SC_RDRPL, SC_RTADDR, SC_RTADDR6, ST_DIR, ST_N, ST_NKEYS, ST_RULE, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_find_key, pf_key_set,
 } from './pf.js';
 import { pf_get_transaddr_af } from './pf_af.js';
 import { PF_SN_NAT, PF_SN_RDR, pf_map_addr_sticky } from './pf_src.js';
@@ -20,7 +20,7 @@ import { maskWord, pf_addr_inc, pfr_ktable_select_active, pfr_pool_get, pfr_stat
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 const IPPROTO_ICMP = 1;
-const PF_POOL_TYPEMASK = 0x0f;
+export const PF_POOL_TYPEMASK = 0x0f;
 const PF_POOL_BITMASK = 1;
 const PF_POOL_ROUNDROBIN = 4;
 const PF_POOL_RANDOM = 2;
@@ -365,34 +365,38 @@ function pf_pool_states_decrease_addr(pf: Pf, pool: KPool, af: number, a: Int32A
 }
 
 /**
- * pf_postprocess_addr(): a state going away gives back what its rule's
- * least-states pools counted for it: the translated source (nat-to), the
- * translated destination (rdr-to), the next hop (route-to).  The pools of
- * the state's rule (the project keeps no match rules on a state).
+ * pf_postprocess_addr(): a state going away gives back what least-states
+ * pools counted for it: the translated source to the pool of the rule
+ * whose nat-to made it, the translated destination to the rdr-to's (the
+ * state's rule or a match rule before it: the last that translated), the
+ * next hop to the state's rule's route-to pool.
  */
 export function pf_postprocess_addr(pf: Pf, s: number): void {
   const si = pf.st.si;
+  const sc = pf.st.sc;
   const b = s * ST_N;
   const r = pf.ruletab[si[b + ST_RULE]!];
-  if (r === undefined || r === null) return;
-  const nat = r.natSet && (r.nat.opts & PF_POOL_TYPEMASK) === PF_POOL_LEASTSTATES;
-  const rdr = r.rdrSet && (r.rdr.opts & PF_POOL_TYPEMASK) === PF_POOL_LEASTSTATES;
-  const route = r.routeSet && (r.route.opts & PF_POOL_TYPEMASK) === PF_POOL_LEASTSTATES;
-  if (!nat && !rdr && !route) return;
+  const np = sc[s * SC_N + SC_NATPL]!;
+  const rp = sc[s * SC_N + SC_RDRPL]!;
+  const route = r !== undefined && r !== null && r.routeSet && (r.route.opts & PF_POOL_TYPEMASK) === PF_POOL_LEASTSTATES;
+  if (np === 0 && rp === 0 && !route) return;
   const inbound = si[b + ST_DIR] === PF_IN;
   // the stack key (in) or the wire key (out) holds the translated addresses
   const kx = inbound ? 2 * s + (si[b + ST_NKEYS] === 2 ? 1 : 0) : 2 * s;
   const af = pf.st.kd[pf.st.ko(kx) + K_META]! & 0xff;
-  if (nat) {
+  if (np !== 0) {
+    const nr = pf.ruletab[np - 1]!;
     stateKeyAddr(pf, kx, inbound ? 0 : 1);
-    pf_pool_states_decrease_addr(pf, r.nat, af, postAddr);
+    pf_pool_states_decrease_addr(pf, nr.nat, af, postAddr);
+    nr.pool_states--;
   }
-  if (rdr) {
+  if (rp !== 0) {
+    const rr = pf.ruletab[rp - 1]!;
     stateKeyAddr(pf, kx, inbound ? 1 : 0);
-    pf_pool_states_decrease_addr(pf, r.rdr, af, postAddr);
+    pf_pool_states_decrease_addr(pf, rr.rdr, af, postAddr);
+    rr.pool_states--;
   }
   if (route) {
-    const sc = pf.st.sc;
     postAddr[0] = sc[s * SC_N + SC_RTADDR]!;
     postAddr[1] = af === AF_INET ? 0 : sc[s * SC_N + SC_RTADDR6]!;
     postAddr[2] = af === AF_INET ? 0 : sc[s * SC_N + SC_RTADDR6 + 1]!;
@@ -452,6 +456,7 @@ export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
       return -1;
     }
     pf.ctx_nr = r;
+    pf.ctx_natpl = r;
     pd.ns0 = naddr[0]!;
     pd.ns1 = naddr[1]!;
     pd.ns2 = naddr[2]!;
@@ -468,6 +473,7 @@ export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
       nport = t;
     } else if (r.rdr.proxyPort0 !== 0) nport = r.rdr.proxyPort0;
     pf.ctx_nr = r;
+    pf.ctx_rdrpl = r;
     pd.nd0 = naddr[0]!;
     pd.nd1 = naddr[1]!;
     pd.nd2 = naddr[2]!;

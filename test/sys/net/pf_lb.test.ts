@@ -149,6 +149,16 @@ test('least-states over a table: the entry with the fewest states; a state going
   assert.deepEqual(got, ['198.51.100.30', '198.51.100.32', '198.51.100.30', '198.51.100.31', '198.51.100.31']);
 });
 
+test('least-states of a match rule: the state of the pass rule after it gives its count back to the match rule\'s pool entry (pf_postprocess_addr\'s match rules)', () => {
+  const pool = '198.51.100.30, 198.51.100.31, 198.51.100.32';
+  const conf = `table <pool> { ${pool} }\nmatch in on em0 proto udp to 198.51.100.100 port 53 rdr-to <pool> least-states\npass\n`;
+  const got = run(conf, srcs(6), (i, k) => {
+    if (i === 4) assert.equal(pfctl(k, ['-k', '192.0.2.11']).err, 'killed 2 states from 1 sources and 0 destinations\n');
+  });
+  // as with the pass rule's own pool: .31 went back to no state, the fifth and sixth flows go there
+  assert.deepEqual(got, ['198.51.100.30', '198.51.100.32', '198.51.100.30', '198.51.100.31', '198.51.100.31']);
+});
+
 test('source-hash without a key: pfctl draws one from the machine\'s seeded stream, the same on the same machine', () => {
   const keyOf = (): string => {
     const { r } = threeHosts();
