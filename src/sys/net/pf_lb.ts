@@ -154,30 +154,45 @@ const poolHash = new Int32Array(4);
 /**
  * pf_map_addr(): the pool's address for a new state of source s (words),
  * or false when the pool has none.  A table or an interface's addresses
- * are walked as pfr_pool_get() does (pf_table.ts).
+ * are walked as pfr_pool_get() does (pf_table.ts).  init is pf_get_sport's
+ * init_addr (nat-to), null for the other pools: a network's random pick
+ * is random only while it is zero, else the next address after the
+ * pool's counter, as OpenBSD's.
  */
 export function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array,
-  s0: number, s1: number, s2: number, s3: number): boolean {
+  s0: number, s1: number, s2: number, s3: number, init: Int32Array | null = null): boolean {
   const a = pool.addr;
   const af = pd.af;
   const type = pool.opts & PF_POOL_TYPEMASK;
   switch (a.type) {
     case PF_ADDR_ADDRMASK: {
-      if (af === AF_INET && a.m0 !== -1 && (type === PF_POOL_ROUNDROBIN || type === PF_POOL_RANDOM)) {
-        // a network: walk or pick its host addresses
-        const size = (~a.m0 >>> 0) + 1;
-        const n = type === PF_POOL_RANDOM ? pf.k.random.arc4random_uniform(size) : pool.rrIndex++ % size;
-        out[0] = (a.a0 & a.m0) | n;
+      const c = pool.counter;
+      if (type === PF_POOL_RANDOM) {
+        // a network's host bits: random (pf_rand_addr) from the last word up, or the counter's next
+        if (init !== null && pf_azero(init, af)) {
+          pf_rand_counter(pf, a, af, c);
+          pf_poolmask(af, a, c[0]!, c[1]!, c[2]!, c[3]!, out);
+          init.set(out);
+        } else {
+          pf_addr_inc(c, af);
+          pf_poolmask(af, a, c[0]!, c[1]!, c[2]!, c[3]!, out);
+        }
+      } else if (type === PF_POOL_ROUNDROBIN) {
+        // a single host is itself; a network walks its host bits from 0 (the network's own address)
+        if (pf_azero(c, af)) {
+          if (a.m0 === -1 && (af === AF_INET || (a.m1 === -1 && a.m2 === -1 && a.m3 === -1))) {
+            hostOf(a, af, out);
+            return true;
+          }
+        } else if (pf_match_addr(a, c, af)) return false;
+        pf_poolmask(af, a, c[0]!, c[1]!, c[2]!, c[3]!, out);
+        if (init !== null && pf_azero(init, af)) copyCounter(pool, af, init);
+        pf_addr_inc(c, af);
       } else if (type === PF_POOL_BITMASK) pf_poolmask(af, a, s0, s1, s2, s3, out);
       else if (type === PF_POOL_SRCHASH) {
         pf_hash(pool, af, s0, s1, s2, s3, poolHash);
         pf_poolmask(af, a, poolHash[0]!, poolHash[1]!, poolHash[2]!, poolHash[3]!, out);
-      } else {
-        out[0] = a.a0;
-        out[1] = a.a1;
-        out[2] = a.a2;
-        out[3] = a.a3;
-      }
+      } else hostOf(a, af, out);
       return true;
     }
     case PF_ADDR_DYNIFTL: {
@@ -218,6 +233,39 @@ export function pf_map_addr(pf: Pf, pool: KPool, pd: PfPdesc, out: Int32Array,
     }
   }
   return false;
+}
+
+function hostOf(a: KPool['addr'], af: number, out: Int32Array): void {
+  out[0] = a.a0;
+  out[1] = af === AF_INET ? 0 : a.a1;
+  out[2] = af === AF_INET ? 0 : a.a2;
+  out[3] = af === AF_INET ? 0 : a.a3;
+}
+
+/** PF_AZERO() */
+function pf_azero(w: Int32Array, af: number): boolean {
+  return w[0] === 0 && (af === AF_INET || (w[1] === 0 && w[2] === 0 && w[3] === 0));
+}
+
+/** pf_match_addr(0, ...): is b in the network a? */
+function pf_match_addr(a: KPool['addr'], b: Int32Array, af: number): boolean {
+  if ((a.a0 & a.m0) !== (b[0]! & a.m0)) return false;
+  return af === AF_INET ||
+    ((a.a1 & a.m1) === (b[1]! & a.m1) && (a.a2 & a.m2) === (b[2]! & a.m2) && (a.a3 & a.m3) === (b[3]! & a.m3));
+}
+
+/**
+ * pf_rand_addr() into the counter: each word's host bits at random,
+ * arc4random_uniform(~mask + 1) in 32 bits (a word of host bits only
+ * wraps to a bound of 0, and arc4random_uniform gives 0), from the last
+ * word up to the first that is all network.
+ */
+function pf_rand_counter(pf: Pf, a: KPool['addr'], af: number, c: Int32Array): void {
+  for (let i = af === AF_INET ? 0 : 3; i >= 0; i--) {
+    const m = i === 0 ? a.m0 : i === 1 ? a.m1 : i === 2 ? a.m2 : a.m3;
+    if (af !== AF_INET && m === -1) break;
+    c[i] = pf.k.random.arc4random_uniform(((~m >>> 0) + 1) >>> 0) | 0;
+  }
 }
 
 function counterZero(pool: KPool): void {
@@ -440,6 +488,9 @@ function pf_get_sport(pf: Pf, pd: PfPdesc, naddr: Int32Array, low: number, high:
   return -1;
 }
 
+/** pf_get_sport()'s init_addr: the first address the nat-to pool gave */
+const initAddr = new Int32Array(4);
+
 /**
  * pf_get_transaddr(): apply r's nat-to (new source) and rdr-to (new
  * destination) to pd.ns and pd.nd.  -1 when no address or port is free.
@@ -449,7 +500,8 @@ export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
   const naddr = pf.naddr;
   if (r.natSet) {
     naddr.fill(0);
-    if (!pf_map_addr_sticky(pf, r, r.nat, PF_SN_NAT, pd, naddr, pd.ns0, pd.ns1, pd.ns2, pd.ns3)) return -1;
+    initAddr.fill(0);
+    if (!pf_map_addr_sticky(pf, r, r.nat, PF_SN_NAT, pd, naddr, pd.ns0, pd.ns1, pd.ns2, pd.ns3, initAddr)) return -1;
     const nport = pf_get_sport(pf, pd, naddr, r.nat.proxyPort0, r.nat.proxyPort1);
     if (nport < 0) {
       if (pf.debug >= 5) pf.k.printf(`pf: NAT proxy port allocation (${r.nat.proxyPort0}-${r.nat.proxyPort1}) failed`);

@@ -464,7 +464,7 @@ function pf_host_text(af: number, a0: number, a1: number, a2: number, a3: number
  * sees it.  False when the pool has no address (or the node is refused).
  */
 export function pf_map_addr_sticky(pf: Pf, r: KRule, pool: KPool, type: number, pd: PfPdesc, out: Int32Array,
-  s0: number, s1: number, s2: number, s3: number): boolean {
+  s0: number, s1: number, s2: number, s3: number, init: Int32Array | null = null): boolean {
   const sns = pf.ctx_sns;
   const af = pd.af;
   if (sns[type] === null && (pool.opts & PF_POOL_STICKYADDR) !== 0 && (pool.opts & PF_POOL_TYPEMASK) !== PF_POOL_NONE) {
@@ -494,7 +494,7 @@ export function pf_map_addr_sticky(pf: Pf, r: KRule, pool: KPool, type: number, 
       sns[type] = null;
     }
   }
-  if (!pf_map_addr(pf, pool, pd, out, s0, s1, s2, s3)) return false;
+  if (!pf_map_addr(pf, pool, pd, out, s0, s1, s2, s3, init)) return false;
   if ((pool.opts & PF_POOL_STICKYADDR) !== 0) {
     const old = sns[type];
     if (old !== null && old !== undefined) {

@@ -8,6 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { threeHosts, ip } from '../netinet/lab.js';
+import { threeHosts6, ip6 } from '../netinet6/lab6.js';
+import { send6raw, udp, v6Packet } from './pf_af_lab.js';
 import { pfctl, loadPf, sendRaw, udpBytes } from './pf_lab.js';
 import { pf_hash, pfHashRes } from '../../../src/sys/net/pf_lb.js';
 import { KPool } from '../../../src/sys/net/pf.js';
@@ -200,4 +202,59 @@ test('a 0/0 entry whose addresses negated entries all cover ends the walk (no ad
   world.runFor(1e7);
   assert.deepEqual(rdrOf(r.k), []);
   assert.match(pfctl(r.k, ['-si']).out, /\n {2}translate +1 /);
+});
+
+/** IPv6 flows from a (2001:db8:1::10, ports 4000...) to dst port 53 through the router with conf; the router's states. */
+function run6(conf: string, n: number, dst = '2001:db8:2::20', between?: (i: number, k: ReturnType<typeof threeHosts6>['r']['k']) => void): string[] {
+  const { world, a, r } = threeHosts6();
+  loadPf(r.k, conf);
+  for (let i = 0; i < n; i++) {
+    if (between) between(i, r.k);
+    send6raw(a.k, v6Packet(ip6('2001:db8:1::10'), ip6(dst), 17, udp(4000 + i, 53, [1, 2, 3, 4]), 6));
+    world.runFor(1e7);
+  }
+  return pfctl(r.k, ['-ss']).out.split('\n');
+}
+
+/** The translated address of each flow, by source port: rdr-to's destination or nat-to's source. */
+function xlated6(states: string[], kind: 'rdr' | 'nat'): string[] {
+  const re = kind === 'rdr'
+    ? /^all udp (\S+)\[53\] \(2001:db8:2::100\[53\]\) <- 2001:db8:1::10\[(\d+)\]/
+    : /^all udp (\S+)\[\d+\] \(2001:db8:1::10\[(\d+)\]\) -> 2001:db8:2::20\[53\]/;
+  return states.map((l) => re.exec(l)).filter((m) => m !== null).sort((x, y) => Number(x[2]) - Number(y[2])).map((m) => m[1]!);
+}
+
+test('IPv6 network pools: round-robin walks the host bits from the network\'s own address and wraps; random rdr-to takes the next address each time (no init_addr, as pf_map_addr)', () => {
+  const rdr6 = (opts: string): string => `pass\npass in on em0 inet6 proto udp to 2001:db8:2::100 port 53 rdr-to 2001:db8:2::/126 ${opts}\n`;
+  assert.deepEqual(xlated6(run6(rdr6('round-robin'), 5, '2001:db8:2::100'), 'rdr'),
+    ['2001:db8:2::', '2001:db8:2::1', '2001:db8:2::2', '2001:db8:2::3', '2001:db8:2::']);
+  assert.deepEqual(xlated6(run6(rdr6('random'), 5, '2001:db8:2::100'), 'rdr'),
+    ['2001:db8:2::1', '2001:db8:2::2', '2001:db8:2::3', '2001:db8:2::', '2001:db8:2::1']);
+  // the same for IPv4 networks
+  const rdr4 = (opts: string): string => `pass\npass in on em0 proto udp to 198.51.100.100 port 53 rdr-to 198.51.100.32/30 ${opts}\n`;
+  assert.deepEqual(run(rdr4('round-robin'), srcs(5)), ['198.51.100.32', '198.51.100.33', '198.51.100.34', '198.51.100.35', '198.51.100.32']);
+  assert.deepEqual(run(rdr4('random'), srcs(5)), ['198.51.100.33', '198.51.100.34', '198.51.100.35', '198.51.100.32', '198.51.100.33']);
+  // a single host is itself
+  assert.deepEqual(xlated6(run6('pass\npass in on em0 inet6 proto udp to 2001:db8:2::100 port 53 rdr-to 2001:db8:2::7 round-robin\n', 2, '2001:db8:2::100'), 'rdr'),
+    ['2001:db8:2::7', '2001:db8:2::7']);
+});
+
+test('IPv6 random nat-to: each word\'s host bits from arc4random_uniform(~mask + 1), the last word first, up to a word of network bits', () => {
+  const draws: number[] = [];
+  const got = xlated6(run6('pass\npass out on em1 inet6 proto udp nat-to 2001:db8:2::a00/120 random\n', 6, undefined, (i, k) => {
+    if (i > 0) return;
+    const rnd = k.random;
+    const orig = rnd.arc4random_uniform.bind(rnd);
+    rnd.arc4random_uniform = (n: number): number => {
+      const v = orig(n);
+      if (n === 256) draws.push(v);
+      return v;
+    };
+  }), 'nat');
+  assert.equal(draws.length, 6);
+  assert.deepEqual(got, draws.map((d) => `2001:db8:2::${(0xa00 + d).toString(16)}`));
+  // the same seed, the same addresses
+  assert.deepEqual(xlated6(run6('pass\npass out on em1 inet6 proto udp nat-to 2001:db8:2::a00/120 random\n', 6), 'nat'), got);
+  // a word of host bits only asks arc4random_uniform for a bound of 0 (2^32 wraps in 32 bits) and gets 0: a /64 gives its network address
+  assert.deepEqual(xlated6(run6('pass\npass out on em1 inet6 proto udp nat-to 2001:db8:2::/64 random\n', 2), 'nat'), ['2001:db8:2::', '2001:db8:2::']);
 });
