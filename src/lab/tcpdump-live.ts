@@ -30,8 +30,10 @@ import { machinePcapWriter } from './files.js';
 const USAGE = 'usage: tcpdump [-enqStvXx] [-c count] [-D in|out] [-s snaplen] [-w file] -i interface [expression ...]\n';
 
 const DLT_PFLOG = 117;
-/** sizeof(struct pfloghdr) */
-const PFLOG_HDRLEN = 100;
+/** tcpdump's DEFAULT_SNAPLEN (interface.h) */
+const DEFAULT_SNAPLEN = 116;
+/** the least snap length pcap_live() gives a DLT_PFLOG capture */
+const PFLOG_SNAPSHOT = 160;
 
 export interface LiveCapture {
   host: string;
@@ -74,7 +76,7 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
       case 'i': ifname = v; break;
       case 'n': ps.nflag = true; break;
       case 'q': ps.qflag = true; break;
-      case 's': snaplen = Number(v) || 116; break;
+      case 's': snaplen = Number(v) || DEFAULT_SNAPLEN; break;
       case 'S': ps.Sflag = true; break;
       case 't': tflag--; break;
       case 'v': ps.vflag++; break;
@@ -93,8 +95,12 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
   const ifp = k.ifunit(ifname);
   if (ifp === undefined) return fail(`${ifname}: No such device`);
   const dlt = ifp.if_bpf_dlt;
-  // The default snap length counts from the packet, after pflog's 100-byte header.
-  if (snaplen === 0) snaplen = dlt === DLT_PFLOG ? 116 + PFLOG_HDRLEN : 116;
+  // The snap length counts from the start of what bpf_mtap_hdr() hands the filter: on pflog0, the
+  // 100-byte pfloghdr and the packet as one.  pcap_live() raises it to 160 there (privsep_pcap.c's
+  // "XXX hack"), and tcpdump says so.
+  if (snaplen === 0) snaplen = DEFAULT_SNAPLEN;
+  const asked = snaplen;
+  if (dlt === DLT_PFLOG && snaplen < PFLOG_SNAPSHOT) snaplen = PFLOG_SNAPSHOT;
   const f = compileFilter(g.rest.join(' '), dlt, { optimize: true });
   if (isFilterError(f)) return fail(f.message);
   // pcap_dump_open(): the file is created (with its header) before the first packet.
@@ -141,6 +147,7 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
     snaplen,
   );
   d.dirfilt = dirfilt;
+  if (!background && asked < snaplen) io.stderr.write(`tcpdump: WARNING: snaplen raised from ${asked} to ${snaplen}\n`);
   if (!background) io.stderr.write(`tcpdump: listening on ${ifname}, link-type ${dlt === 1 ? 'EN10MB' : dlt === 12 ? 'LOOP' : dlt === DLT_PFLOG ? 'PFLOG' : String(dlt)}\n`);
   void BPF_DIRECTION_IN;
   return cap;

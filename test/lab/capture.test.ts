@@ -50,13 +50,42 @@ test('tcpdump -w takes the link type of lo0 (LOOP) and pflog0 (PFLOG)', async ()
     'fw: tcpdump -nr lo.pcap',
     'fw: tcpdump -enr pf.pcap',
   ].join('\n'));
-  // pflog0's capture keeps 100 bytes of pfloghdr more than tcpdump -r's default, as tcpdump.c warns
-  assert.equal(r.err, 'tcpdump: WARNING: snaplen raised from 116 to 216\n');
+  // pcap_live() gave the pflog0 capture a snap length of 160: tcpdump -r's 116 is raised to the file's, as tcpdump.c warns
+  assert.equal(r.err, 'tcpdump: WARNING: snaplen raised from 116 to 160\n');
   const m = r.shell.lab.machines.get('fw')!;
   assert.equal(linktype(fileBytes(m.files.get('lo.pcap')!)), 108); // LINKTYPE_LOOP: AF header in network order
   assert.equal(linktype(fileBytes(m.files.get('pf.pcap')!)), 117);
   assert.match(r.out, /\n00:00:\d\d\.\d{6} 127\.0\.0\.1 > 127\.0\.0\.1: icmp: echo request\n/);
   assert.match(r.out, /\n00:00:\d\d\.\d{6} rule 1\/\(match\) pass in on em0: 10\.0\.1\.2\.\d+ > 203\.0\.113\.48\.10031: S /);
+});
+
+test('pflog0: the snap length counts the 100-byte pfloghdr with the packet (bpf_mtap_hdr), at least 160 (pcap_live)', async () => {
+  const r = await sh([
+    "fw: echo 'pass log all' > all.conf",
+    'fw: pfctl -f all.conf',
+    'fw: tcpdump -ni pflog0 -w def.pcap &',
+    'fw: tcpdump -ni pflog0 -s 120 -w s120.pcap &',
+    'fw: tcpdump -ni pflog0 -s 200 -w s200.pcap &',
+    'client: ping -c 1 -q -s 300 203.0.113.48',
+    'fw: kill %1',
+    'fw: kill %2',
+    'fw: kill %3',
+  ].join('\n'));
+  const m = r.shell.lab.machines.get('fw')!;
+  for (const [f, snap] of [['def.pcap', 160], ['s120.pcap', 160], ['s200.pcap', 200]] as const) {
+    const b = fileBytes(m.files.get(f)!);
+    assert.equal(get32le(b, 16), snap, f);
+    const rd = PcapReader.fromBytes(b);
+    const seen: Array<[number, number]> = [];
+    while (rd.next()) {
+      seen.push([rd.caplen, rd.len]);
+      // the pfloghdr whole (its length byte, af), then the start of the IP packet
+      assert.equal(rd.buf[rd.off], 100);
+      assert.equal(rd.buf[rd.off + 100]! >> 4, 4);
+    }
+    // the echo request that made the state (log without all), 328 bytes of IPv4 after the header
+    assert.deepEqual(seen, [[snap, 428]], f);
+  }
 });
 
 test('tcpdump -r of a missing file, export and import errors', async () => {
