@@ -17,7 +17,9 @@ import {
   type PfQueueSpec,
   type PfRule,
 } from './pf_ruleset.js';
-import { defaultPfctlEnv, type PfctlEnv } from './pfctl_env.js';
+import { defaultPfctlEnv, protoByName, type PfctlEnv } from './pfctl_env.js';
+import { parseIp4, parseIp6 } from '../../wire/addr.js';
+import { AF_INET, AF_INET6 } from '../../sys/net/pf.js';
 import {
   PF_OPT_DEBUG,
   PF_OPT_NOACTION,
@@ -529,6 +531,7 @@ export function makePfctl(hostOpts: PfctlHost = {}): Tool {
         if (stateKill.length > 0 && !(opts & PF_OPT_NOACTION)) {
           if (stateKill[0] === 'label') pfctlLabelKill(k, stateKill, ifaceopt, quiet, err, rdomain);
           else if (stateKill[0] === 'id') pfctlIdKill(k, stateKill, quiet, err);
+          else if (stateKill[0] === 'key') pfctlKeyKill(k, tio.env, stateKill, ifaceopt, quiet, err, rdomain);
           else pfctlKill(k, stateKill, ifaceopt, quiet, err, rdomain);
         }
         if (srcNodeKill.length > 0 && !(opts & PF_OPT_NOACTION)) pfctlKillSrcNodes(k, srcNodeKill, quiet, err);
@@ -909,6 +912,65 @@ function pfctlIdKill(k: Kernel, kill: string[], quiet: boolean, err: (s: string)
   if (id === 0n) fail('cannot kill id 0');
   const killed = pf_kill_state_id(k, id, creatorid);
   if (!quiet) err(`killed ${killed} states\n`);
+}
+
+/**
+ * -k key -k "PROTO HOST:PORT DIR HOST:PORT": pfctl_key_kill_states(), a
+ * state's key as -ss prints it (an IPv6 host as ADDR[PORT]); with <- the
+ * second host is the source.  The states whose source and destination
+ * (the wire key of an inbound state, the stack key of an outbound one)
+ * are those, on the interface (-i) and in the rdomain (-V).
+ */
+function pfctlKeyKill(k: Kernel, env: PfctlEnv, kill: string[], iface: string | null, quiet: boolean, err: (s: string) => void, rdomain: number): void {
+  const errx = (msg: string): never => {
+    err(`pfctl: ${msg}\n`);
+    throw new Exit(1);
+  };
+  if (kill.length !== 2 || kill[1] === '') {
+    err('pfctl: no key specified\n');
+    err(USAGE);
+    throw new Exit(1);
+  }
+  const tokens = kill[1]!.split(/[ \t]/).filter((t) => t !== '');
+  if (tokens.length !== 4) errx('pfctl_key_kill_states: key must be "protocol host1:port1 direction host2:port2" format');
+  const proto = protoByName(env, tokens[0]!);
+  if (proto === null) errx(`invalid protocol: ${tokens[0]}`);
+  let sidx: number;
+  if (tokens[2] === '->') sidx = 1;
+  else if (tokens[2] === '<-') sidx = 3;
+  else errx(`invalid direction: ${tokens[2]}`);
+  const didx = sidx! === 1 ? 3 : 1;
+  const src = keyHost(env, tokens[sidx!]!);
+  if (src === null) errx(`invalid host: ${tokens[sidx!]}`);
+  const dst = keyHost(env, tokens[didx]!);
+  if (dst === null) errx(`invalid host: ${tokens[didx]}`);
+  const killed = pf_kill_states(k, src, dst, iface ?? '', rdomain, proto!);
+  if (!quiet) err(`killed ${killed} states\n`);
+}
+
+/** pfctl_parse_host(): ADDR[PORT] (IPv6) or ADDR:PORT (IPv4), numeric addresses, a port number or udp service name. */
+function keyHost(env: PfctlEnv, s: string): PfKillAddr | null {
+  const b = s.indexOf('[');
+  const e = s.lastIndexOf(']');
+  let node: string;
+  let serv: string;
+  let af: number;
+  if (b >= 0 && e >= 0) {
+    node = s.slice(0, b);
+    serv = e > b ? s.slice(b + 1, e) : '';
+    af = AF_INET6;
+  } else if (s.includes(':')) {
+    node = s.slice(0, s.indexOf(':'));
+    serv = s.slice(s.indexOf(':') + 1);
+    af = AF_INET;
+  } else return null;
+  const port = /^\d+$/.test(serv) ? Number(serv) : env.services.udp.get(serv);
+  if (port === undefined || port > 65535) return null;
+  const a = af === AF_INET ? parseIp4(node) : -1;
+  const a6 = af === AF_INET6 ? parseIp6(node) : null;
+  if (af === AF_INET ? a < 0 : a6 === null) return null;
+  const w = af === AF_INET ? [a | 0, 0, 0, 0] : [0, 4, 8, 12].map((i) => ((a6![i]! << 24) | (a6![i + 1]! << 16) | (a6![i + 2]! << 8) | a6![i + 3]!) | 0);
+  return { af, addr: [w[0]!, w[1]!, w[2]!, w[3]!], mask: [-1, -1, -1, -1], port };
 }
 
 /** -K host [-K host]: pfctl_kill_src_nodes() (a second -K matches the nodes' pool addresses) */

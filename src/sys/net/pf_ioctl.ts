@@ -580,6 +580,8 @@ export interface PfKillAddr {
   af: number;
   addr: [number, number, number, number];
   mask: [number, number, number, number];
+  /** the port (port_op PF_OP_EQ), any when absent */
+  port?: number;
 }
 
 function killMatch(sel: PfKillAddr | null, af: number, w0: number, w1: number, w2: number, w3: number): boolean {
@@ -621,20 +623,26 @@ export function pf_kill_state_id(k: Kernel, id: bigint, creatorid: number): numb
 }
 
 /**
- * DIOCKILLSTATES: remove the states whose source (the creator's side of
- * the stack key) matches src and destination matches dst.
+ * DIOCKILLSTATES: remove the states whose source matches src and
+ * destination dst (an inbound state's wire key, an outbound state's stack
+ * key: the addresses as its creator saw them), of protocol proto (0: any),
+ * ports where given.
  */
-export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAddr | null, ifname = '', rdomain = 0): number {
+export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAddr | null, ifname = '', rdomain = 0, proto = 0): number {
   const pf = pf_open(k);
   let n = 0;
   for (const s of pf_states(pf)) {
-    const sk = s.key_stack;
-    const si = s.direction === 2 ? 1 : 0;
-    const sa: [number, number, number, number] = si === 0 ? [sk.a00, sk.a01, sk.a02, sk.a03] : [sk.a10, sk.a11, sk.a12, sk.a13];
-    const da: [number, number, number, number] = si === 0 ? [sk.a10, sk.a11, sk.a12, sk.a13] : [sk.a00, sk.a01, sk.a02, sk.a03];
+    const out = s.direction === 2;
+    const sk = out ? s.key_stack : s.key_wire;
+    const sa: [number, number, number, number] = out ? [sk.a10, sk.a11, sk.a12, sk.a13] : [sk.a00, sk.a01, sk.a02, sk.a03];
+    const da: [number, number, number, number] = out ? [sk.a00, sk.a01, sk.a02, sk.a03] : [sk.a10, sk.a11, sk.a12, sk.a13];
+    const sp = out ? sk.port1 : sk.port0;
+    const dp = out ? sk.port0 : sk.port1;
     // psk_rdomain (pfctl -V, default 0) must be the state's
     if (sk.rdomain === rdomain && (ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) &&
-        killMatch(src, sk.af, ...sa) && killMatch(dst, sk.af, ...da)) {
+        (proto === 0 || sk.proto === proto) &&
+        killMatch(src, sk.af, ...sa) && killMatch(dst, sk.af, ...da) &&
+        (src?.port === undefined || src.port === sp) && (dst?.port === undefined || dst.port === dp)) {
       pf_remove_state(pf, s.idx);
       n++;
     }

@@ -289,6 +289,35 @@ test('-k label, -k id and -V: the states of a label, one state by id, only in th
   assert.equal(pfctl(r.k, ['-ss']).out, '');
 });
 
+test('-k key: the states of one connection by its key as -ss prints it (pfctl_key_kill_states), -> or <-, an IPv6 host as ADDR[PORT]', () => {
+  const { world, a, r } = dnsLab();
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1001, 53));
+  world.runFor(1e9);
+  assert.equal(pfctl(r.k, ['-ss']).out.split('\n').length, 5);
+  const key = (k: string, ...more: string[]): ReturnType<typeof pfctl> => pfctl(r.k, [...more, '-k', 'key', '-k', k]);
+  // the wrong port, protocol, interface (the states float), rdomain: none
+  assert.equal(key('udp 192.0.2.10:1000 -> 198.51.100.20:54').err, 'killed 0 states\n');
+  assert.equal(key('tcp 192.0.2.10:1000 -> 198.51.100.20:53').err, 'killed 0 states\n');
+  assert.equal(key('udp 192.0.2.10:1000 -> 198.51.100.20:53', '-i', 'em0').err, 'killed 0 states\n');
+  assert.equal(key('udp 192.0.2.10:1000 -> 198.51.100.20:domain', '-V', '1').err, 'killed 0 states\n');
+  assert.equal(key('udp 2001:db8::1[1000] -> 2001:db8::2[53]').err, 'killed 0 states\n');
+  // the connection's state in on em0 and its state out on em1; a service name as the port
+  assert.equal(key('udp 192.0.2.10:1000 -> 198.51.100.20:domain').err, 'killed 2 states\n');
+  assert.equal(pfctl(r.k, ['-ss']).out,
+    'all udp 198.51.100.20:53 <- 192.0.2.10:1001       NO_TRAFFIC:SINGLE\nall udp 192.0.2.10:1001 -> 198.51.100.20:53       SINGLE:NO_TRAFFIC\n');
+  // <-: the second host is the source; -q says nothing
+  assert.deepEqual(key('udp\t198.51.100.20:53  <- 192.0.2.10:1001', '-q'), { status: 0, out: '', err: '' });
+  assert.equal(pfctl(r.k, ['-ss']).out, '');
+  // the errors, as pfctl.c words them
+  assert.deepEqual(pfctl(r.k, ['-k', 'key']), { status: 1, out: '', err: 'pfctl: no key specified\n' + USAGE });
+  const fmt = 'pfctl: pfctl_key_kill_states: key must be "protocol host1:port1 direction host2:port2" format\n';
+  assert.deepEqual(key('udp 192.0.2.10:1000 ->'), { status: 1, out: '', err: fmt });
+  assert.deepEqual(key('udq 192.0.2.10:1000 -> 198.51.100.20:53'), { status: 1, out: '', err: 'pfctl: invalid protocol: udq\n' });
+  assert.deepEqual(key('udp 192.0.2.10:1000 => 198.51.100.20:53'), { status: 1, out: '', err: 'pfctl: invalid direction: =>\n' });
+  assert.deepEqual(key('udp 192.0.2.10 -> 198.51.100.20:53'), { status: 1, out: '', err: 'pfctl: invalid host: 192.0.2.10\n' });
+  assert.deepEqual(key('udp 192.0.2.10:1 <- 2001:db8::1:53'), { status: 1, out: '', err: 'pfctl: invalid host: 2001:db8::1:53\n' });
+});
+
 test('-P names the ports of -ss; -p another device; -Fa with -i; -sr of a missing anchor warns', () => {
   const { r } = dnsLab();
   assert.equal(pfctl(r.k, ['-Pss']).out,
