@@ -1577,7 +1577,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1489,
+    "line": 1492,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -1627,7 +1627,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1501,
+    "line": 1504,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -1687,7 +1687,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1448,
+    "line": 1451,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -3270,7 +3270,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1334,
+   "line": 1337,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

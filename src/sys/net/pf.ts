@@ -401,28 +401,33 @@ export class KAnchor {
  * PfStatePeer below are views made on demand for pfctl and tests.
  */
 
-// A state is a record of ST_N int32 words (128 bytes: what a state hit
-// reads, together), its cold fields a record of SC_N words elsewhere.
+// A state is a record of ST_N int32 words (256 bytes) in one array: its
+// wire key (K_* words at 0), its hot fields (ST_*, from 16) and its stack
+// key (at K_STACK).  A state hit reads the key and the fields it finds
+// through it in neighbouring cache lines of one page, which the CPU fetches
+// together; the cold fields are a record of SC_N words elsewhere.
 // per-state hot fields (ST_*)
-export const ST_DIR = 0;
-export const ST_TIMEOUT = 1;
-export const ST_EXPIRE = 2;
-export const ST_LOG = 3;
-export const ST_FLAGS = 4;
+export const ST_DIR = 16;
+export const ST_TIMEOUT = 17;
+export const ST_EXPIRE = 18;
+export const ST_LOG = 19;
+export const ST_FLAGS = 20;
 /** 0: free, 1: wire key only (the stack key is the same), 2: wire and stack keys */
-export const ST_NKEYS = 5;
+export const ST_NKEYS = 21;
 /** the interface index it is bound to; 0: floating */
-export const ST_KIF = 6;
+export const ST_KIF = 22;
 /** the rule and anchor rule (pf.ruletab index; anchor + 1, 0 none) */
-export const ST_RULE = 7;
-const ST_ANCHOR = 8;
-export const ST_HALFOPEN = 9;
+export const ST_RULE = 23;
+const ST_ANCHOR = 24;
+export const ST_HALFOPEN = 25;
 /** struct pf_state_peer src and dst (PR_* fields) */
-export const ST_SRC = 10;
-export const ST_DST = 17;
-/** packets[2], bytes[2] as float64 (word 24 = float64 12 of the record) */
-const ST_CNT = 24;
-export const ST_N = 32;
+export const ST_SRC = 26;
+export const ST_DST = 33;
+/** packets[2], bytes[2] as float64 (word 40 = float64 20 of the record) */
+const ST_CNT = 40;
+/** the stack key's offset in the record (the wire key's is 0) */
+const K_STACK = 48;
+export const ST_N = 64;
 export const PR_SEQLO = 0;
 export const PR_SEQHI = 1;
 export const PR_SEQDIFF = 2;
@@ -455,8 +460,8 @@ export const SC_SN = 12;
 /** as SC_NATPL for the rdr-to pool */
 export const SC_RDRPL = 11;
 export const SC_N = 16;
-// state key fields (K_*), stride K_N (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same);
-// wire keys are kept apart from stack keys (PfStateStore.ko()), so the keys a state hit reads lie next to each other
+// state key fields (K_*), K_N words (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same),
+// both in the state's record (PfStateStore.ko())
 /** af | proto << 8 | rdomain << 16 */
 export const K_META = 0;
 /** addr[0], four words */
@@ -578,12 +583,14 @@ const HT_FP = ~HT_KX;
 /** The state store and its hash table (open addressing, linear probing). */
 export class PfStateStore {
   cap = 0;
+  /** the state records (ST_N words each: keys and hot fields) */
   si = new Int32Array(0);
   /** float64 view of si (the counters) */
   sf = new Float64Array(0);
   sc = new Int32Array(0);
   sid = new Float64Array(0);
-  kd = new Int32Array(0);
+  /** the keys: si itself (a key's words at ko()) */
+  kd = this.si;
   free = new Int32Array(0);
   nfree = 0;
   /**
@@ -628,6 +635,7 @@ export class PfStateStore {
     const si = new Int32Array(cap * ST_N);
     si.set(this.si);
     this.si = si;
+    this.kd = si;
     this.sf = new Float64Array(si.buffer);
     const sc = new Int32Array(cap * SC_N);
     sc.set(this.sc);
@@ -635,11 +643,6 @@ export class PfStateStore {
     const sid = new Float64Array(cap);
     sid.set(this.sid);
     this.sid = sid;
-    // the wire keys, then the stack keys (at cap * K_N)
-    const kd = new Int32Array(cap * 2 * K_N);
-    kd.set(this.kd.subarray(0, old * K_N), 0);
-    kd.set(this.kd.subarray(old * K_N, 2 * old * K_N), cap * K_N);
-    this.kd = kd;
     const free = new Int32Array(cap);
     free.set(this.free.subarray(0, this.nfree));
     this.free = free;
@@ -679,7 +682,7 @@ export class PfStateStore {
       if (v === 0) return -1;
       if (((v ^ h) & HT_FP) === 0) {
         const kx = (v & HT_KX) - 1;
-        const o = ((kx & 1) * this.cap + (kx >> 1)) * K_N;
+        const o = (kx >> 1) * ST_N + (kx & 1) * K_STACK;
         if (kd[o + K_A] === a0 && kd[o + K_B] === b0 && kd[o + K_PORTS] === ports && kd[o + K_META] === meta &&
             (kd[o + K_A + 1]! | kd[o + K_A + 2]! | kd[o + K_A + 3]! | kd[o + K_B + 1]! | kd[o + K_B + 2]! | kd[o + K_B + 3]!) === 0)
           return kx;
@@ -694,12 +697,12 @@ export class PfStateStore {
   }
 
   /**
-   * The offset of key kx in kd: wire keys (2s) at s * K_N, stack keys (2s + 1) at (cap + s) * K_N.
+   * The offset of key kx in kd: the wire key (2s) at the start of state s's record, the stack key (2s + 1) at K_STACK.
    * (Key and state numbers are small non-negative int32s: `>> 1`, not `>>> 1`, whose uint32 result
    * V8 may carry as a float64 through the index arithmetic.)
    */
   ko(kx: number): number {
-    return ((kx & 1) * this.cap + (kx >> 1)) * K_N;
+    return (kx >> 1) * ST_N + (kx & 1) * K_STACK;
   }
 
   /** Put key kx (written, with its hash) in the table. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AF_INET, PF_FWD, PF_IN, PfStateStore, pf_key_set, pf_prefetch, pf_remove_state, pf_test } from '../../../src/sys/net/pf.js';
+import { AF_INET, PF_FWD, PF_IN, PfStateStore, ST_N, ST_NKEYS, pf_key_set, pf_prefetch, pf_remove_state, pf_test } from '../../../src/sys/net/pf.js';
 import { MbufList } from '../../../src/sys/kern/uipc_mbuf.js';
 import type { Mbuf } from '../../../src/sys/kern/uipc_mbuf.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
@@ -105,7 +105,7 @@ test('sk_reverse: the OUT pass starts from the IN state key\'s reverse; a stale 
   my.setBytes(y);
   assert.equal(pf_test(k, AF_INET, PF_FWD, em1, my), my);
   my.free();
-  assert.equal(pf.st.si[1 * 32 + 5], 1, 'state 1 is the other flow\'s now');
+  assert.equal(pf.st.si[1 * ST_N + ST_NKEYS], 1, 'state 1 is the other flow\'s now');
   forwardThrough(k, x);
   assert.equal(pf.states, 3);
   const after = statesOf(k);
