@@ -4,6 +4,612 @@ import type { ExplainIndex } from './gen-explain.js';
 
 export const EXPLAIN: ExplainIndex = {
  "sites": {
+  "FCNT_STATE_INSERT": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2970,
+    "fn": "pf_state_insert",
+    "cond": "always"
+   }
+  ],
+  "FCNT_STATE_REMOVALS": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 3004,
+    "fn": "pf_remove_state",
+    "cond": "always"
+   }
+  ],
+  "FCNT_STATE_SEARCH": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1284,
+    "fn": "pf_test_fast4",
+    "cond": "proto === IPPROTO_TCP"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1288,
+    "fn": "pf_test_fast4",
+    "cond": "not (proto === IPPROTO_TCP)"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1837,
+    "fn": "pf_find_state",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2297,
+    "fn": "pf_test_state_icmp_error",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2383,
+    "fn": "pf_test_state_icmp6_error",
+    "cond": "always"
+   }
+  ],
+  "LCNT_OVERLOAD_FLUSH": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 431,
+    "fn": "pf_src_connlimit",
+    "cond": "r.flush !== 0 ← r.overloadTbl !== null"
+   }
+  ],
+  "LCNT_OVERLOAD_TABLE": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 422,
+    "fn": "pf_src_connlimit",
+    "cond": "r.overloadTbl !== null"
+   }
+  ],
+  "LCNT_SRCCONN": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 410,
+    "fn": "pf_src_connlimit",
+    "cond": "r.maxSrcConn !== 0 && r.maxSrcConn < sn.conn"
+   }
+  ],
+  "LCNT_SRCCONNRATE": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 414,
+    "fn": "pf_src_connlimit",
+    "cond": "r.maxSrcConnRateLimit !== 0 && sn.conn_rate_count > sn.conn_rate_limit"
+   }
+  ],
+  "LCNT_SRCNODES": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 216,
+    "fn": "pf_insert_src_node",
+    "cond": "r.maxSrcNodes !== 0 && r.src_nodes >= r.maxSrcNodes ← sn === null"
+   }
+  ],
+  "LCNT_SRCSTATES": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 254,
+    "fn": "pf_insert_src_node",
+    "cond": "r.maxSrcStates !== 0 && sn.states >= r.maxSrcStates"
+   }
+  ],
+  "LCNT_STATES": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2767,
+    "fn": "pf_create_state",
+    "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
+   }
+  ],
+  "NCNT_FRAG_INSERT": [
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 206,
+    "fn": "pf_frent_insert",
+    "cond": "always"
+   }
+  ],
+  "NCNT_FRAG_REMOVALS": [
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 137,
+    "fn": "pf_free_fragment",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 216,
+    "fn": "pf_frent_remove",
+    "cond": "always"
+   }
+  ],
+  "NCNT_FRAG_SEARCH": [
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 156,
+    "fn": "pf_find_fragment",
+    "cond": "always"
+   }
+  ],
+  "PFRES_BADSTATE": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2187,
+    "fn": "pf_tcp_track_full",
+    "cond": "always"
+   }
+  ],
+  "PFRES_FRAG": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1080,
+    "fn": "pf_test",
+    "cond": "pd.virtual_proto === PF_VPROTO_FRAGMENT"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 298,
+    "fn": "bad",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 372,
+    "fn": "pf_normalize_ip",
+    "cond": "(ipoff & IP_DF) !== 0"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 202,
+    "fn": "pf_walk_header6",
+    "cond": "fraghdr++ !== 0 ← case IPPROTO_FRAGMENT"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 204,
+    "fn": "pf_walk_header6",
+    "cond": "case IPPROTO_FRAGMENT"
+   }
+  ],
+  "PFRES_IPOPTIONS": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1122,
+    "fn": "pf_test",
+    "cond": "pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2715,
+    "fn": "pf_test_rule",
+    "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 75,
+    "fn": "pf_walk_option",
+    "cond": "off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 77,
+    "fn": "pf_walk_option",
+    "cond": "off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 78,
+    "fn": "pf_walk_option",
+    "cond": "off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 103,
+    "fn": "pf_walk_header",
+    "cond": "b[o + 8] !== 1 && (b[o + 16]! << 24 | b[o + 17]! << 16 | b[o + 18]! << 8 | b[o + 19]!) === INADDR_ALLHOSTS_GROUP ← proto === IPPROTO_IGMP"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 125,
+    "fn": "pf_walk_header",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 139,
+    "fn": "pf_walk_option6",
+    "cond": "off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 145,
+    "fn": "pf_walk_option6",
+    "cond": "case IP6OPT_JUMBO ← off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 146,
+    "fn": "pf_walk_option6",
+    "cond": "case IP6OPT_JUMBO ← off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 149,
+    "fn": "pf_walk_option6",
+    "cond": "case IP6OPT_JUMBO ← off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 225,
+    "fn": "pf_walk_header6",
+    "cond": "rthdr++ !== 0 ← proto === IPPROTO_ROUTING ← case IPPROTO_DSTOPTS"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 228,
+    "fn": "pf_walk_header6",
+    "cond": "proto === IPPROTO_ROUTING ← case IPPROTO_DSTOPTS"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 231,
+    "fn": "pf_walk_header6",
+    "cond": "case IPPROTO_DSTOPTS"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 237,
+    "fn": "pf_walk_header6",
+    "cond": "proto === IPPROTO_HOPOPTS && pd.fragoff === 0 && get16(b, o + 4) === 0 && pd.jumbolen !== 0 ← case IPPROTO_DSTOPTS"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 249,
+    "fn": "pf_walk_header6",
+    "cond": "type === MLD_LISTENER_QUERY || type === MLD_LISTENER_REPORT || type === MLD_LISTENER_DONE || type === MLDV2_LISTENER_REPORT ← case IPPROTO_ICMPV6"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 262,
+    "fn": "pf_walk_header6",
+    "cond": "always"
+   }
+  ],
+  "PFRES_MATCH": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2617,
+    "fn": "pf_match_rule",
+    "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2689,
+    "fn": "pf_test_rule",
+    "cond": "always"
+   }
+  ],
+  "PFRES_MAXSTATES": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2768,
+    "fn": "pf_create_state",
+    "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
+   }
+  ],
+  "PFRES_MEMORY": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2773,
+    "fn": "pf_create_state",
+    "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
+   },
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 644,
+    "fn": "pf_translate_af",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 708,
+    "fn": "pf_translate_icmp_error_af",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 176,
+    "fn": "pf_create_fragment",
+    "cond": "fs.count >= pf.limits[PF_LIMIT_FRAGS]! ← fs.count >= pf.limits[PF_LIMIT_FRAGS]!"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 390,
+    "fn": "pf_normalize_ip",
+    "cond": "n === null"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 435,
+    "fn": "pf_normalize_ip6",
+    "cond": "n === null"
+   },
+   {
+    "file": "src/sys/net/pf_synproxy.ts",
+    "line": 99,
+    "fn": "pf_send_tcp_full",
+    "cond": "m === null"
+   }
+  ],
+  "PFRES_NORM": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1084,
+    "fn": "pf_test",
+    "cond": "pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1627,
+    "fn": "pf_setup_pdesc",
+    "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
+   }
+  ],
+  "PFRES_NOROUTE": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1457,
+    "fn": "pf_route",
+    "cond": "ifp === undefined"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2866,
+    "fn": "pf_create_state",
+    "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
+   },
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 844,
+    "fn": "pf_route6",
+    "cond": "ifp === undefined"
+   }
+  ],
+  "PFRES_PROTCKSUM": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2698,
+    "fn": "pf_test_rule",
+    "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
+   },
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 687,
+    "fn": "pf_translate_icmp_error_af",
+    "cond": "always"
+   }
+  ],
+  "PFRES_SHORT": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1565,
+    "fn": "pf_setup_pdesc",
+    "cond": "m.len < 20 ← af === AF_INET"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1571,
+    "fn": "pf_setup_pdesc",
+    "cond": "hl < 20 || hl > m.len || hl > iplen ← af === AF_INET"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1608,
+    "fn": "pf_setup_pdesc",
+    "cond": "m.len < 40 ← not (af === AF_INET)"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1650,
+    "fn": "pf_setup_pdesc",
+    "cond": "off + 20 > end ← case IPPROTO_TCP"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1655,
+    "fn": "pf_setup_pdesc",
+    "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1670,
+    "fn": "pf_setup_pdesc",
+    "cond": "off + 8 > end ← case IPPROTO_UDP"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1678,
+    "fn": "pf_setup_pdesc",
+    "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1687,
+    "fn": "pf_setup_pdesc",
+    "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1698,
+    "fn": "pf_setup_pdesc",
+    "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
+   },
+   {
+    "file": "src/sys/net/pf_norm.ts",
+    "line": 341,
+    "fn": "tooBig",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 121,
+    "fn": "pf_walk_header",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 131,
+    "fn": "pf_walk_option6",
+    "cond": "off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 137,
+    "fn": "pf_walk_option6",
+    "cond": "off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 147,
+    "fn": "pf_walk_option6",
+    "cond": "case IP6OPT_JUMBO ← off < end"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 194,
+    "fn": "pf_walk_header6",
+    "cond": "case IPPROTO_HOPOPTS"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 205,
+    "fn": "pf_walk_header6",
+    "cond": "case IPPROTO_FRAGMENT"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 227,
+    "fn": "pf_walk_header6",
+    "cond": "proto === IPPROTO_ROUTING ← case IPPROTO_DSTOPTS"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 233,
+    "fn": "pf_walk_header6",
+    "cond": "case IPPROTO_DSTOPTS"
+   },
+   {
+    "file": "src/sys/net/pf_walk.ts",
+    "line": 245,
+    "fn": "pf_walk_header6",
+    "cond": "case IPPROTO_ICMPV6"
+   }
+  ],
+  "PFRES_SRCLIMIT": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2238,
+    "fn": "pf_src_established",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2762,
+    "fn": "pf_create_state",
+    "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
+   },
+   {
+    "file": "src/sys/net/pf_synproxy.ts",
+    "line": 284,
+    "fn": "pf_synproxy",
+    "cond": "(si[b + ST_FLAGS]! & PFSTATE_SRCNODE) !== 0 && pf_src_connlimit(pf, s) ← si[src + PR_STATE] === PF_TCPS_PROXY_SRC"
+   }
+  ],
+  "PFRES_STATEINS": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2883,
+    "fn": "pf_create_state",
+    "cond": "!pf_state_insert(pf, s)"
+   }
+  ],
+  "PFRES_SYNPROXY": [
+   {
+    "file": "src/sys/net/pf_synproxy.ts",
+    "line": 229,
+    "fn": "pf_synproxy_create",
+    "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf_synproxy.ts",
+    "line": 246,
+    "fn": "spDrop",
+    "cond": "always"
+   }
+  ],
+  "PFRES_TRANSLATE": [
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2613,
+    "fn": "pf_match_rule",
+    "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2686,
+    "fn": "pf_test_rule",
+    "cond": "pf_get_transaddr(pf, r, pd) === -1"
+   },
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 362,
+    "fn": "pf_icmp_error_afto",
+    "cond": "!pf_icmp_af_type(x, pd.af, pd.icmptype, pd.icmpcode, get32(b, pd.thoff + 4))"
+   },
+   {
+    "file": "src/sys/net/pf_af.ts",
+    "line": 634,
+    "fn": "pf_translate_af",
+    "cond": "proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6"
+   }
+  ],
+  "SCNT_SRC_NODE_INSERT": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 249,
+    "fn": "pf_insert_src_node",
+    "cond": "sn === null"
+   }
+  ],
+  "SCNT_SRC_NODE_REMOVALS": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 282,
+    "fn": "pf_remove_src_node",
+    "cond": "always"
+   }
+  ],
+  "SCNT_SRC_NODE_SEARCH": [
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 210,
+    "fn": "pf_insert_src_node",
+    "cond": "sn === null"
+   },
+   {
+    "file": "src/sys/net/pf_src.ts",
+    "line": 471,
+    "fn": "pf_map_addr_sticky",
+    "cond": "sns[type] === null && (pool.opts & PF_POOL_STICKYADDR) !== 0 && (pool.opts & PF_POOL_TYPEMASK) !== PF_POOL_NONE"
+   }
+  ],
   "arps_badhdr": [
    {
     "file": "src/sys/netinet/if_ether.ts",
@@ -376,6 +982,110 @@ export const EXPLAIN: ExplainIndex = {
     "line": 96,
     "fn": "nd6_options",
     "cond": "++n > nd6_maxndopt ← p < end"
+   }
+  ],
+  "icp6s_odst_unreach_addr": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 64,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_DST_UNREACH_ADDR ← case ICMP6_DST_UNREACH"
+   }
+  ],
+  "icp6s_odst_unreach_admin": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 62,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_DST_UNREACH_ADMIN ← case ICMP6_DST_UNREACH"
+   }
+  ],
+  "icp6s_odst_unreach_beyondscope": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 63,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_DST_UNREACH_BEYONDSCOPE ← case ICMP6_DST_UNREACH"
+   }
+  ],
+  "icp6s_odst_unreach_noport": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 65,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_DST_UNREACH_NOPORT ← case ICMP6_DST_UNREACH"
+   }
+  ],
+  "icp6s_odst_unreach_noroute": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 61,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_DST_UNREACH_NOROUTE ← case ICMP6_DST_UNREACH"
+   }
+  ],
+  "icp6s_opacket_too_big": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 69,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_PACKET_TOO_BIG"
+   }
+  ],
+  "icp6s_oparamprob_header": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 76,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_PARAM_PROB"
+   }
+  ],
+  "icp6s_oparamprob_nextheader": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 77,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_PARAM_PROB"
+   }
+  ],
+  "icp6s_oparamprob_option": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 78,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_PARAM_PROB"
+   }
+  ],
+  "icp6s_oredirect": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 81,
+    "fn": "icmp6_errcount",
+    "cond": "case ND_REDIRECT"
+   }
+  ],
+  "icp6s_otime_exceed_reassembly": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 73,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_TIME_EXCEEDED"
+   }
+  ],
+  "icp6s_otime_exceed_transit": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 72,
+    "fn": "icmp6_errcount",
+    "cond": "case ICMP6_TIME_EXCEEDED"
+   }
+  ],
+  "icp6s_ounknown": [
+   {
+    "file": "src/sys/netinet6/icmp6.ts",
+    "line": 57,
+    "fn": "icmp6_errcount",
+    "cond": "always"
    }
   ],
   "icp6s_outhist": [
@@ -987,7 +1697,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 467,
+    "line": 472,
     "fn": "pf_refragment6",
     "cond": "fw === 0 ← ifp === null"
    },
@@ -1048,6 +1758,13 @@ export const EXPLAIN: ExplainIndex = {
     "line": 414,
     "fn": "ip6_deliver",
     "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet6/ip6_input.ts",
+    "line": 464,
+    "fn": "rip6_input",
+    "cond": "always",
+    "op": "dec"
    }
   ],
   "ip6s_forward": [
@@ -1596,10 +2313,24 @@ export const EXPLAIN: ExplainIndex = {
   ],
   "ips_delivered": [
    {
+    "file": "src/sys/netinet/ip_icmp.ts",
+    "line": 326,
+    "fn": "rip_input_icmp",
+    "cond": "ls.size === 0",
+    "op": "dec"
+   },
+   {
     "file": "src/sys/netinet/ip_input.ts",
     "line": 312,
     "fn": "ip_deliver",
     "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet/ip_input.ts",
+    "line": 329,
+    "fn": "rip_input",
+    "cond": "always",
+    "op": "dec"
    }
   ],
   "ips_forward": [
@@ -2598,6 +3329,24 @@ export const EXPLAIN: ExplainIndex = {
     "cond": "always"
    }
   ],
+  "tcps_sc_bucket_limit": [
+   {
+    "file": "src/sys/netinet/tcp_subr.ts",
+    "line": 70,
+    "fn": "tcp_init",
+    "cond": "always",
+    "op": "set"
+   }
+  ],
+  "tcps_sc_bucket_maxlen": [
+   {
+    "file": "src/sys/netinet/tcp_input.ts",
+    "line": 1519,
+    "fn": "syn_cache_gauges",
+    "cond": "always",
+    "op": "set"
+   }
+  ],
   "tcps_sc_bucketoverflow": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
@@ -2633,9 +3382,41 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_entry_count": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
+    "line": 1508,
+    "fn": "syn_cache_rm",
+    "cond": "always",
+    "op": "dec"
+   },
+   {
+    "file": "src/sys/netinet/tcp_input.ts",
     "line": 1559,
     "fn": "syn_cache_insert",
     "cond": "always"
+   }
+  ],
+  "tcps_sc_entry_limit": [
+   {
+    "file": "src/sys/netinet/tcp_subr.ts",
+    "line": 69,
+    "fn": "tcp_init",
+    "cond": "always",
+    "op": "set"
+   }
+  ],
+  "tcps_sc_hash_size": [
+   {
+    "file": "src/sys/netinet/tcp_input.ts",
+    "line": 1521,
+    "fn": "syn_cache_gauges",
+    "cond": "always",
+    "op": "set"
+   },
+   {
+    "file": "src/sys/netinet/tcp_subr.ts",
+    "line": 68,
+    "fn": "tcp_init",
+    "cond": "always",
+    "op": "set"
    }
   ],
   "tcps_sc_overflowed": [
@@ -2690,6 +3471,22 @@ export const EXPLAIN: ExplainIndex = {
     "line": 1711,
     "fn": "syn_cache_unreach",
     "cond": "always"
+   }
+  ],
+  "tcps_sc_uses_left": [
+   {
+    "file": "src/sys/netinet/tcp_input.ts",
+    "line": 1520,
+    "fn": "syn_cache_gauges",
+    "cond": "always",
+    "op": "set"
+   },
+   {
+    "file": "src/sys/netinet/tcp_subr.ts",
+    "line": 71,
+    "fn": "tcp_init",
+    "cond": "always",
+    "op": "set"
    }
   ],
   "tcps_segstimed": [
@@ -3276,19 +4073,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 383,
+   "line": 388,
    "fn": "pf_normalize_ip",
    "cond": "always"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 428,
+   "line": 433,
    "fn": "pf_normalize_ip6",
    "cond": "always"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 484,
+   "line": 489,
    "fn": "held",
    "cond": "always"
   },

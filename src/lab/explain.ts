@@ -11,6 +11,7 @@ import { STATS_LAYOUTS } from '../sys/kern/counters.gen.js';
 import { ICMP6NAMES, ICMPNAMES, IP6NH, SECTIONS, type PluralKind } from '../usr.bin/netstat/netstat-format.gen.js';
 import { EXPLAIN } from './explain.gen.js';
 import type { Site } from './gen-explain.js';
+import { PF_COUNTERS, pfCounter } from './pf-counters.js';
 
 export interface CounterInfo {
   name: string;
@@ -20,6 +21,8 @@ export interface CounterInfo {
   section: string;
   /** The netstat -s line, with n for the value. */
   line: string;
+  /** Where a counter netstat -s does not print is shown (kstat, netstat -i, pfctl -si). */
+  shownBy?: string;
   sites: Site[];
   /**
    * A line netstat computes rather than reads (udp and rip6 `delivered`):
@@ -101,6 +104,12 @@ function netstatLines(): NetstatLine[] {
       }
     }
   }
+  // pfctl -si's rows: `state-mismatch  n  n/s`, under their heading.
+  for (const a of PF_COUNTERS) {
+    a.labels.forEach((label, i) => {
+      out.push({ section: 'pf', counters: [a.names[i]!], many: label, all: [label, `${label} n`, `${label} n n.n/s`, `${label} n n/s`] });
+    });
+  }
   linesCache = out;
   return out;
 }
@@ -127,6 +136,13 @@ export function counterInfo(name: string): CounterInfo | null {
     const nl = lines.find((x) => x.computed === undefined && x.counters.includes(name));
     return { name, struct: `struct ${l.struct} (${l.header})`, section: l.proto, line: nl ? nl.many : '(not printed by netstat -s)', sites: EXPLAIN.sites[name] ?? [] };
   }
+  const pf = pfCounter(name);
+  if (pf !== null) {
+    return {
+      name, struct: `struct pf_status (sys/net/pfvar.h), ${pf.arr.array}[${pf.i}]`, section: 'pf', line: pf.arr.labels[pf.i]!,
+      shownBy: `pfctl -${pf.arr.verbose ? 'v' : ''}si, "${pf.arr.section}": ${pf.arr.labels[pf.i]!}`, sites: EXPLAIN.sites[name] ?? [],
+    };
+  }
   const own = EXPLAIN.own[name];
   if (own !== undefined) {
     return { name, struct: `packetflow ${own[0]}`, section: own[0].replace(/stat$/, ''), line: `${own[1]} (netstat -s -X)`, sites: EXPLAIN.sites[name] ?? [] };
@@ -134,7 +150,7 @@ export function counterInfo(name: string): CounterInfo | null {
   const sites = EXPLAIN.sites[name];
   if (sites !== undefined) {
     const [struct, line] = ifCounterLine(name);
-    return { name, struct, section: 'interface', line, sites };
+    return { name, struct, section: 'interface', line, shownBy: line, sites };
   }
   return null;
 }
@@ -146,15 +162,18 @@ function normalize(text: string): string {
 
 /**
  * The netstat lines a pasted text names: the lines it equals (numbers
- * and all, whatever they are), else the lines it is part of.
+ * and all, whatever they are, or without the leading count), else the
+ * lines it is a part of, whole words only (`match` is no part of
+ * `mismatches`).
  */
 function linesFor(text: string): NetstatLine[] {
   const q = normalize(text);
   if (q === '' || q === 'n') return [];
   const lines = netstatLines();
-  const exact = lines.filter((l) => l.all.some((v) => normalize(v) === q));
+  const exact = lines.filter((l) => l.all.some((v) => normalize(v) === q || normalize(v) === `n ${q}`));
   if (exact.length > 0) return exact;
-  return lines.filter((l) => l.all.some((v) => normalize(v).includes(q)));
+  const words = new RegExp(`(^|[^a-z0-9-])${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9-])`);
+  return lines.filter((l) => l.all.some((v) => words.test(normalize(v))));
 }
 
 /** Counter names whose netstat line is, or contains, `text` (case-insensitive, numbers ignored). */
@@ -163,7 +182,7 @@ export function countersForLine(text: string): string[] {
   const out: string[] = [];
   for (const l of linesFor(text)) for (const c of l.counters) if (!out.includes(c)) out.push(c);
   if (q === '' || q === 'n') return out;
-  for (const [n, [, d]] of Object.entries(EXPLAIN.own)) if (normalize(d).includes(q) && !out.includes(n)) out.push(n);
+  for (const [n, [, d]] of Object.entries(EXPLAIN.own)) if (normalize(d) === q && !out.includes(n)) out.push(n);
   return out;
 }
 
@@ -200,13 +219,34 @@ export function explainText(info: CounterInfo): string {
       '  (no counter of its own: these are explained below)',
     ].join('\n') + '\n';
   }
-  const shown = info.section === 'interface' ? `  shown by: ${info.line}` : `  netstat: ${info.line}`;
-  const out = [`${info.name}: ${info.struct}${info.section === 'interface' ? '' : `, netstat section "${info.section}"`}`, shown];
-  if (info.sites.length === 0) out.push('  incremented nowhere in packetflow yet (the protocol is not built)');
-  else {
-    out.push(`  incremented in ${info.sites.length} place${info.sites.length === 1 ? '' : 's'}:`);
-    for (const s of info.sites) out.push(`    ${s.file}:${s.line} ${s.fn}()\n        when ${s.cond}`);
+  const out = [`${info.name}: ${info.struct}${info.shownBy !== undefined ? '' : `, netstat section "${info.section}"`}`, info.shownBy !== undefined ? `  shown by: ${info.shownBy}` : `  netstat: ${info.line}`];
+  const inc = info.sites.filter((s) => s.op === undefined);
+  const dec = info.sites.filter((s) => s.op === 'dec');
+  const set = info.sites.filter((s) => s.op === 'set');
+  const places = (n: number): string => `${n} place${n === 1 ? '' : 's'}`;
+  const list = (ss: Site[]): void => {
+    for (const s of ss) out.push(`    ${s.file}:${s.line} ${s.fn}()\n        when ${s.cond}`);
+  };
+  if (info.sites.length === 0) out.push('  incremented nowhere in packetflow yet');
+  if (inc.length > 0) {
+    out.push(`  incremented in ${places(inc.length)}:`);
+    list(inc);
   }
+  if (dec.length > 0) {
+    out.push(`  decremented in ${places(dec.length)}:`);
+    list(dec);
+  }
+  if (set.length > 0) {
+    out.push(`  ${inc.length === 0 && dec.length === 0 ? 'a value, not a count: ' : ''}set in ${places(set.length)}:`);
+    list(set);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** A query that is part of several different lines: list them, as grep would, and explain none. */
+function candidatesText(q: string, ls: NetstatLine[]): string {
+  const out = [`${q}: part of ${ls.length} lines; explain one of them or its counter:`];
+  for (const l of ls) out.push(`  ${l.section}: ${l.many} (${l.counters.join(', ')})`);
   return out.join('\n') + '\n';
 }
 
@@ -222,11 +262,17 @@ export function explainCommand(argv: readonly string[], io: Io): number {
   const add = (i: CounterInfo | null): void => {
     if (i !== null && !infos.some((x) => x.name === i.name && x.section === i.section)) infos.push(i);
   };
-  if (/^[a-z][a-z0-9]*_\w+$/.test(q)) add(counterInfo(q));
+  if (/^(?:[a-z][a-z0-9]*|[A-Z]+)_\w+$/.test(q)) add(counterInfo(q));
   else {
     for (const n of countersForKstat(q)) add(counterInfo(n));
     if (infos.length === 0) {
-      for (const l of linesFor(q)) {
+      const ls = linesFor(q);
+      // Part of lines that differ: which one was meant is the user's to say.
+      if (new Set(ls.map((l) => normalize(l.many))).size > 1 && !ls.some((l) => l.all.some((v) => normalize(v) === normalize(q) || normalize(v) === `n ${normalize(q)}`))) {
+        io.stdout.write(candidatesText(q, ls));
+        return 0;
+      }
+      for (const l of ls) {
         if (l.computed !== undefined) for (const i of computedInfos(l)) add(i);
         else for (const n of l.counters) add(counterInfo(n));
       }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringOutput } from '../../src/lib/io.js';
 import { explainCommand, countersForLine, counterInfo } from '../../src/lab/explain.js';
@@ -12,6 +12,7 @@ import { ETHERSTAT_NAMES } from '../../src/sys/net/if_ethersubr.js';
 import { ARPSTAT_NAMES } from '../../src/sys/netinet/if_ether.js';
 import { SECTIONS } from '../../src/usr.bin/netstat/netstat-format.gen.js';
 import { cprintf } from '../../src/usr.bin/netstat/inet.js';
+import { PF_COUNTERS } from '../../src/lab/pf-counters.js';
 
 /** The files of the IPv4 packet path this index is checked on. */
 const SCOPE = [
@@ -27,6 +28,12 @@ const NOT_YET: Record<string, string> = {
   ips_rtcachemiss: 'the route cache is not counted yet',
   ips_idropped: 'no input queue of IP (ipintrq) in the model',
   icps_oldshort: 'icmp_do_error never sees a datagram shorter than its header',
+  PFRES_BADOFF: 'OpenBSD defines it and counts it nowhere either',
+  PFRES_TS: "pf's TCP timestamp modulation (scrub reassemble tcp) is not built",
+  PFRES_CONGEST: 'if_congested() is not modelled: pf_test_rule never drops for congestion',
+  LCNT_SYNFLOODS: "pf's syncookies are not built",
+  LCNT_SYNCOOKIES_SENT: "pf's syncookies are not built",
+  LCNT_SYNCOOKIES_VALID: "pf's syncookies are not built",
 };
 
 /** Places on the IPv4 path that free a packet without a counter, and why that is right (or a known gap). */
@@ -71,8 +78,11 @@ test('the generated index is up to date with the IPv4 path sources', () => {
   assert.deepEqual(pick(EXPLAIN.sites), pick(fresh.sites), 'run: npx tsx src/lab/gen-explain.ts');
 });
 
-test('every counter of IPv4, ICMP, Ethernet and ARP has an increment site', () => {
-  const names: string[] = [...[...STATS_LAYOUTS.ip.fields, ...STATS_LAYOUTS.icmp.fields].map((f) => f.name), ...ETHERSTAT_NAMES, ...ARPSTAT_NAMES];
+test("every counter of IPv4, ICMP, Ethernet, ARP and pf's pfctl -si has an increment site", () => {
+  const names: string[] = [
+    ...[...STATS_LAYOUTS.ip.fields, ...STATS_LAYOUTS.icmp.fields].map((f) => f.name), ...ETHERSTAT_NAMES, ...ARPSTAT_NAMES,
+    ...PF_COUNTERS.flatMap((a) => a.names),
+  ];
   const missing = names.filter((n) => (EXPLAIN.sites[n] ?? []).length === 0 && NOT_YET[n] === undefined);
   assert.deepEqual(missing, []);
   for (const n of Object.keys(NOT_YET)) assert.equal(EXPLAIN.sites[n], undefined, `${n} is incremented now: remove it from NOT_YET`);
@@ -167,4 +177,92 @@ test("a histogram bucket's line (echo reply: 5) names the histograms it is print
   const { rc, out } = explainOut('Output packet histogram:');
   assert.equal(rc, 0);
   assert.match(out, /^icps_outhist: struct icmpstat \(sys\/netinet\/icmp_var\.h\), netstat section "icmp"\n {2}netstat: Output packet histogram: NAME: n\n/);
+});
+
+/** The 1-based line of the first source line of `file` that contains `text`, for sites asserted exactly. */
+function lineOf(file: string, text: string): number {
+  const lines = readFileSync(join(repoRoot(), file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  assert.ok(i >= 0, `${file}: no line with ${text}`);
+  return i + 1;
+}
+
+test('explain follows a counter chosen into a variable: icmp6_errcount picks icp6s_odst_unreach_noport, then counts it', () => {
+  if (!existsSync(join(repoRoot(), 'src', 'sys'))) return;
+  const want = [
+    'icp6s_odst_unreach_noport: struct icmp6stat (sys/netinet/icmp6.h), netstat section "icmp6"',
+    '  netstat: n port unreachable',
+    '  incremented in 1 place:',
+    `    src/sys/netinet6/icmp6.ts:${lineOf('src/sys/netinet6/icmp6.ts', 'c = icp6s_odst_unreach_noport')} icmp6_errcount()`,
+    '        when case ICMP6_DST_UNREACH_NOPORT ← case ICMP6_DST_UNREACH',
+    '',
+  ].join('\n');
+  assert.deepEqual(explainOut('port unreachable'), { rc: 0, out: want });
+  assert.deepEqual(explainOut('1 port unreachable'), { rc: 0, out: want });
+  assert.deepEqual(explainOut('icp6s_odst_unreach_noport'), { rc: 0, out: want });
+});
+
+test('explain says where a gauge of the SYN cache is set, not that nothing increments it', () => {
+  if (!existsSync(join(repoRoot(), 'src', 'sys'))) return;
+  const at = (f: string, t: string): string => `${f}:${lineOf(f, t)}`;
+  assert.deepEqual(explainOut('hash bucket array size in current SYN cache'), {
+    rc: 0,
+    out: [
+      'tcps_sc_hash_size: struct tcpstat (sys/netinet/tcp_var.h), netstat section "tcp"',
+      '  netstat: n hash bucket array size in current SYN cache',
+      '  a value, not a count: set in 2 places:',
+      `    ${at('src/sys/netinet/tcp_input.ts', 'st.set(tcps_sc_hash_size')} syn_cache_gauges()`,
+      '        when always',
+      `    ${at('src/sys/netinet/tcp_subr.ts', 'st.set(tcps_sc_hash_size')} tcp_init()`,
+      '        when always',
+      '',
+    ].join('\n'),
+  });
+  const uses = explainOut('100000 uses of current SYN cache left');
+  assert.equal(uses.rc, 0);
+  assert.match(uses.out, /^tcps_sc_uses_left: [^\n]*\n {2}netstat: n uses of current SYN cache left\n {2}a value, not a count: set in 2 places:\n/);
+  // A counter both incremented and decremented says both.
+  assert.match(explainOut('ips_delivered').out, /\n {2}incremented in \d+ places?:\n[^]*\n {2}decremented in \d+ places?:\n {4}src\/sys\/netinet\/ip_\w+\.ts:\d+ rip_input/);
+});
+
+test('a query that is part of a word, or of several different lines, picks no counter', () => {
+  // `match` is no part of `protocol family mismatches`: it is pf's reason of that name.
+  assert.match(explainOut('match').out, /^PFRES_MATCH: struct pf_status \(sys\/net\/pfvar\.h\), counters\[0\]\n {2}shown by: pfctl -si, "Counters": match\n {2}incremented in \d+ places?:\n/);
+  assert.deepEqual(explainOut('ismatch'), { rc: 1, out: 'explain: ismatch: no such counter or netstat line\n' });
+  assert.deepEqual(explainOut('family mis'), { rc: 1, out: 'explain: family mis: no such counter or netstat line\n' });
+  // Part of several lines: they are listed, none is explained.
+  const out = explainOut('due to full socket buffers');
+  assert.deepEqual(out, {
+    rc: 0,
+    out: [
+      'due to full socket buffers: part of 3 lines; explain one of them or its counter:',
+      '  udp: n dropped due to full socket buffers (udps_fullsock)',
+      '  divert: n dropped due to full socket buffers (divs_fullsock)',
+      '  rip6: n messages dropped due to full socket buffers (rip6s_fullsock)',
+      '',
+    ].join('\n'),
+  });
+  // The same line in two sections is one line: both are explained.
+  assert.match(explainOut('packets not forwardable').out, /^ips_cantforward: [^]*\nip6s_cantforward: /);
+});
+
+test("pf's pfctl -si counters are explained with their increment sites", () => {
+  if (!existsSync(join(repoRoot(), 'src', 'sys'))) return;
+  assert.deepEqual(explainOut('state-mismatch'), {
+    rc: 0,
+    out: [
+      'PFRES_BADSTATE: struct pf_status (sys/net/pfvar.h), counters[10]',
+      '  shown by: pfctl -si, "Counters": state-mismatch',
+      '  incremented in 1 place:',
+      `    src/sys/net/pf.ts:${lineOf('src/sys/net/pf.ts', 'REASON_SET(pf, PFRES_BADSTATE)')} pf_tcp_track_full()`,
+      '        when always',
+      '',
+    ].join('\n'),
+  });
+  // A row pasted from pfctl -si, numbers and rate and all; a reason counted through a helper (pf_walk's drop()).
+  assert.match(explainOut('  ip-option                              1            0.1/s').out, /^PFRES_IPOPTIONS: [^\n]*\n {2}shown by: pfctl -si, "Counters": ip-option\n {2}incremented in \d+ places:\n[^]*src\/sys\/net\/pf_walk\.ts:\d+ /);
+  // The limit counters of pfctl -vsi, by name.
+  assert.match(explainOut('LCNT_SRCCONN').out, /^LCNT_SRCCONN: struct pf_status \(sys\/net\/pfvar\.h\), lcounters\[3\]\n {2}shown by: pfctl -vsi, "Limit Counters": max-src-conn\n {2}incremented in 1 place:\n {4}src\/sys\/net\/pf_src\.ts:\d+ /);
+  // searches: a row of three tables.
+  assert.deepEqual(countersForLine('searches'), ['FCNT_STATE_SEARCH', 'SCNT_SRC_NODE_SEARCH', 'NCNT_FRAG_SEARCH']);
 });

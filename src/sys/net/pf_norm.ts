@@ -51,6 +51,11 @@ const IPV6_FORWARDING_IPSEC = 0x10;
 /** `set reassemble yes no-df` */
 const PF_REASS_NODF = 2;
 
+// the fragment cache's counters in pf_status.ncounters (pfctl -vsi "Fragments")
+const NCNT_FRAG_SEARCH = 0;
+const NCNT_FRAG_INSERT = 1;
+const NCNT_FRAG_REMOVALS = 2;
+
 /** pfvar.h: a fragment older than timeout x this many datagrams of its node is stale */
 export const PF_FRAG_STALE = 200;
 /** pfvar.h: a datagram's 64 KiB in this many stretches... */
@@ -129,7 +134,7 @@ function pf_free_fragment(pf: Pf, frag: PfFragment): void {
   node.frags.delete(frag.id);
   if (node.frags.size === 0) fs.nodes.delete(node.key);
   fs.lru.delete(frag);
-  pf.ncounters[2] += frag.queue.length;
+  pf.ncounters[NCNT_FRAG_REMOVALS] += frag.queue.length;
   fs.count -= frag.queue.length;
   frag.queue.length = 0;
 }
@@ -148,7 +153,7 @@ function pf_flush_fragments(pf: Pf): void {
 function pf_find_fragment(pf: Pf, key: string, id: number): PfFragment | null {
   const fs = pf.frag;
   const node = fs.nodes.get(key);
-  pf.ncounters[0]++;
+  pf.ncounters[NCNT_FRAG_SEARCH]++;
   if (node === undefined) return null;
   const frag = node.frags.get(id);
   if (frag === undefined) return null;
@@ -198,7 +203,7 @@ function pf_frent_insert(pf: Pf, frag: PfFragment, f: Frent, i: number): boolean
   if (frag.entries[idx]! >= PF_FRAG_ENTRY_LIMIT) return false;
   frag.entries[idx]!++;
   frag.queue.splice(i, 0, f);
-  pf.ncounters[1]++;
+  pf.ncounters[NCNT_FRAG_INSERT]++;
   frag.holes += pf_frent_holes(frag, i);
   return true;
 }
@@ -208,7 +213,7 @@ function pf_frent_remove(pf: Pf, frag: PfFragment, i: number): void {
   frag.holes -= pf_frent_holes(frag, i);
   frag.entries[pf_frent_index(frag.queue[i]!)]!--;
   frag.queue.splice(i, 1);
-  pf.ncounters[2]++;
+  pf.ncounters[NCNT_FRAG_REMOVALS]++;
 }
 
 /** A fragment not kept gives its entry back. */
