@@ -35,3 +35,27 @@ test('packetflow with commands on a pipe: standard error in order with standard 
   const r = packetflow([], 'pfctl -d\nfoo\necho done\n');
   assert.equal(r.out, 'router# pfctl -d\npf disabled\nrouter# foo\npacketflow: foo: command not found (type help)\nrouter# echo done\ndone\n');
 });
+
+test("packetflow run exits as sh does: the last command's status, or exit's; a failure earlier does not stop it", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pf-cli-'));
+  try {
+    const run = (text: string): { out: string; status: number | null } => {
+      writeFileSync(join(dir, 's.pfs'), text);
+      return packetflow(['run', join(dir, 's.pfs')]);
+    };
+    assert.deepEqual(run('false\necho ok\n'), { out: 'router# false\nrouter# echo ok\nok\n', status: 0 });
+    assert.deepEqual(run('echo ok\nfalse\n'), { out: 'router# echo ok\nok\nrouter# false\n', status: 1 });
+    assert.deepEqual(run('false || exit 4\necho not reached\n'), { out: 'router# false\nrouter# exit 4\n', status: 4 });
+    assert.deepEqual(run('exit 3\n'), { out: 'router# exit 3\n', status: 3 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Commands on a pipe: the same.
+  assert.deepEqual(packetflow([], 'echo a\nexit 3\n'), { out: 'router# echo a\na\nrouter# exit 3\n', status: 3 });
+});
+
+test('--lab without a file is a usage error, not the default lab', () => {
+  assert.deepEqual(packetflow(['--lab']), { out: 'packetflow: option --lab requires an argument: a topology file\nusage: packetflow [shell] [--lab file]\n', status: 1 });
+  assert.deepEqual(packetflow(['lab', '--lab']), { out: 'packetflow: option --lab requires an argument: a topology file\nusage: packetflow lab [--lab file]\n', status: 1 });
+  assert.deepEqual(packetflow(['run', 'x.pfs', '--lab=']), { out: 'packetflow: option --lab requires an argument: a topology file\nusage: packetflow run script [--lab file]\n', status: 1 });
+});

@@ -41,19 +41,38 @@ export async function loadLab(file: string | undefined, io: Io): Promise<Lab | n
   }
 }
 
-/** Take `--lab FILE` out of argv. */
-function labOption(argv: readonly string[]): { lab: string | undefined; rest: string[] } {
+/** Take `--lab FILE` out of argv; `--lab` without a file is an error (not the default lab). */
+function labOption(argv: readonly string[]): { lab: string | undefined; rest: string[] } | { error: string } {
   const rest: string[] = [];
   let lab: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--lab' && i + 1 < argv.length) lab = argv[++i];
-    else if (argv[i]!.startsWith('--lab=')) lab = argv[i]!.slice(6);
-    else rest.push(argv[i]!);
+    const a = argv[i]!;
+    if (a === '--lab' || a === '--lab=') {
+      const f = a === '--lab' ? argv[i + 1] : undefined;
+      if (f === undefined || f === '' || f === '--') return { error: 'option --lab requires an argument: a topology file' };
+      lab = f;
+      i++;
+    } else if (a.startsWith('--lab=')) lab = a.slice(6);
+    else rest.push(a);
   }
   return { lab, rest };
 }
 
-/** Run a script's text: every line echoed as `host# cmd`, then its output. */
+/** labOption, or null after the error and the command's usage. */
+function labArgs(argv: readonly string[], usage: string, io: Io): { lab: string | undefined; rest: string[] } | null {
+  const o = labOption(argv);
+  if ('error' in o) {
+    io.stderr.write(`packetflow: ${o.error}\n${usage}`);
+    return null;
+  }
+  return o;
+}
+
+/**
+ * Run a script's text: every line echoed as `host# cmd`, then its output.
+ * The status is sh's: the last command's, or exit's; a failing command
+ * earlier does not stop the script (`cmd || exit 1` does, as in sh).
+ */
 export async function runScript(sh: Shell, text: string, io: Io): Promise<number> {
   sh.jobOutput = io.stdout;
   let status = 0;
@@ -75,10 +94,13 @@ export async function runScript(sh: Shell, text: string, io: Io): Promise<number
 }
 
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { lab: file, rest } = labOption(argv);
+  const RUN_USAGE = 'usage: packetflow run script [--lab file]\n';
+  const o = labArgs(argv, RUN_USAGE, io);
+  if (o === null) return 1;
+  const { lab: file, rest } = o;
   const script = rest[0];
   if (script === undefined) {
-    io.stderr.write('usage: packetflow run script [--lab file]\n');
+    io.stderr.write(RUN_USAGE);
     return 1;
   }
   let text: string;
@@ -101,12 +123,15 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
 }
 
 export async function execCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { lab: file, rest } = labOption(argv);
+  const EXEC_USAGE = 'usage: packetflow exec [--lab file] host -- command [argument ...]\n';
+  const o = labArgs(argv, EXEC_USAGE, io);
+  if (o === null) return 1;
+  const { lab: file, rest } = o;
   const dd = rest.indexOf('--');
   const host = rest[0];
   const cmd = dd >= 0 ? rest.slice(dd + 1) : rest.slice(1);
   if (host === undefined || host === '--' || cmd.length === 0) {
-    io.stderr.write('usage: packetflow exec [--lab file] host -- command [argument ...]\n');
+    io.stderr.write(EXEC_USAGE);
     return 1;
   }
   const lab = await loadLab(file, io);
@@ -125,7 +150,9 @@ export async function execCommand(argv: readonly string[], io: Io): Promise<numb
 }
 
 export async function labCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { lab: file } = labOption(argv);
+  const o = labArgs(argv, 'usage: packetflow lab [--lab file]\n', io);
+  if (o === null) return 1;
+  const { lab: file } = o;
   const lab = await loadLab(file, io);
   if (lab === null) return 1;
   try {
@@ -140,7 +167,9 @@ export async function labCommand(argv: readonly string[], io: Io): Promise<numbe
  * terminal; otherwise every line is a command, echoed with its prompt.
  */
 export async function shellCommand(argv: readonly string[], io: Io, flush: () => void): Promise<number> {
-  const { lab: file } = labOption(argv);
+  const o = labArgs(argv, 'usage: packetflow [shell] [--lab file]\n', io);
+  if (o === null) return 1;
+  const { lab: file } = o;
   const lab = await loadLab(file, io);
   if (lab === null) return 1;
   try {
@@ -265,5 +294,6 @@ async function interactive(lab: Lab, io: Io, flush: () => void): Promise<number>
     w.onerror = onerror;
     if (ownClock) w.setMode('simulated');
   }
-  return 0;
+  // As sh: the last command's status, or exit's.
+  return sh.status;
 }

@@ -57,11 +57,13 @@ export type Stdin = string | Uint8Array | InputStream | null;
 export interface Pipeline {
   stages: Stage[];
   background: boolean;
+  /** Run only if the pipeline before succeeded (`&&`) or failed (`||`). */
+  after?: '&&' | '||';
 }
 
 export class ParseError extends Error {}
 
-/** Split a line into pipelines: words, quotes, `;`, `|`, `>`, `>>`, `2>`, `&`, `#` comments. */
+/** Split a line into pipelines: words, quotes, `;`, `&&`, `||`, `|`, `>`, `>>`, `2>`, `&`, `#` comments. */
 export function parseLine(line: string): Pipeline[] {
   const pipelines: Pipeline[] = [];
   let stages: Stage[] = [];
@@ -86,12 +88,18 @@ export function parseLine(line: string): Pipeline[] {
     argv = [];
     stage = { argv };
   };
+  // The && or || that joins the next pipeline to the one before.
+  let andOr: '&&' | '||' | null = null;
   const endPipeline = (background: boolean): void => {
     const n = stages.length;
     endStage();
     if (stages.length === n && n > 0 && !background) throw new ParseError('syntax error: | without a command after it');
-    if (stages.length > 0) pipelines.push({ stages, background });
+    if (andOr !== null && stages.length === 0) throw new ParseError(`syntax error: ${andOr} without a command after it`);
+    // sh would run the whole list in the background: jobs here are single programs.
+    if (andOr !== null && background) throw new ParseError(`syntax error: & after a list with ${andOr} (only a single command runs in the background)`);
+    if (stages.length > 0) pipelines.push(andOr === null ? { stages, background } : { stages, background, after: andOr });
     stages = [];
+    andOr = null;
   };
   let i = 0;
   while (i < line.length) {
@@ -121,8 +129,18 @@ export function parseLine(line: string): Pipeline[] {
     } else if (c === '#' && word === null) {
       break;
     } else if (c === ';') {
+      endWord();
+      if (line[i + 1] === ';') throw new ParseError('syntax error: ;; unexpected');
+      if (andOr === null && stages.length === 0 && argv.length === 0) throw new ParseError('syntax error: ; without a command before it');
       endPipeline(false);
       i++;
+    } else if ((c === '&' || c === '|') && line[i + 1] === c) {
+      const op = c === '&' ? '&&' : '||';
+      endWord();
+      if (stages.length === 0 && argv.length === 0) throw new ParseError(`syntax error: ${op} without a command before it`);
+      endPipeline(false);
+      andOr = op;
+      i += 2;
     } else if (c === '&') {
       endPipeline(true);
       i++;
@@ -183,6 +201,8 @@ export class Shell {
    */
   terminalInput: (() => InputStream) | null = null;
   exitRequested = false;
+  /** The status of the last command run ($? of sh): what `exit` without a number and the shell itself exit with. */
+  status = 0;
   /** SIGINT of the line being run (interactive shells). */
   private fg: AbortController | null = null;
   readonly builtins: Record<string, { summary: string; run: Builtin }>;
@@ -248,6 +268,7 @@ export class Shell {
       pipelines = parseLine(trimmed);
     } catch (e) {
       io.stderr.write(`packetflow: ${(e as Error).message}\n`);
+      this.status = 2;
       return 2;
     }
     // A realtime world's clock is brought up to the wall clock (date, counters).
@@ -257,7 +278,10 @@ export class Shell {
     let status = 0;
     try {
       for (const p of pipelines) {
+        // a && b runs b when a succeeded, a || b when it failed; the status stays a's when b is skipped.
+        if ((p.after === '&&' && status !== 0) || (p.after === '||' && status === 0)) continue;
         status = await this.runPipeline(p, io, fg?.signal ?? null);
+        this.status = status;
         if (this.exitRequested) break;
         // Ctrl-C ends the whole line, as in sh.
         if (fg?.signal.aborted) break;
@@ -300,6 +324,16 @@ export class Shell {
     }
     const stages = [{ ...first, argv }, ...p.stages.slice(1)];
     if (this.opts.echo) io.stdout.write(`${machine.hostname}# ${stages.map(stageText).join(' | ')}${p.background ? ' &' : ''}\n`);
+    // Redirections are opened before anything runs: one that cannot be is the pipeline's failure.
+    for (const s of stages) {
+      for (const r of [s.out, s.err]) {
+        const why = r === undefined ? null : this.cannotCreate(machine, r.file);
+        if (why !== null) {
+          io.stderr.write(`packetflow: ${why}\n`);
+          return 1;
+        }
+      }
+    }
     if (p.background) return this.background(machine, stages, io);
     let input: Stdin = null;
     let status = 0;
@@ -321,6 +355,20 @@ export class Shell {
       input = !last && s.out === undefined ? (out as StringOutput).text() : '';
     }
     return status;
+  }
+
+  /**
+   * Why `>file` cannot be opened on m, as sh says it (`cannot create /: Is
+   * a directory`), or null: a directory is / or a path ending in /, . and
+   * .., or a path other files are under (/etc of /etc/pf.conf).
+   */
+  cannotCreate(m: Machine, file: string): string | null {
+    const name = normPath(file);
+    if (name === '/dev/null') return null;
+    if (name === '') return `cannot create ${file}: No such file or directory`;
+    const dir = name === '/' || name.endsWith('/') || name === '.' || name === '..' || /\/\.\.?$/.test(name);
+    if (dir || [...m.files.keys()].some((f) => f.startsWith(name + '/'))) return `cannot create ${file}: Is a directory`;
+    return null;
   }
 
   writeFile(m: Machine, file: string, text: string, append: boolean): void {
@@ -457,7 +505,8 @@ export class Shell {
     const c = worldSleep(w, ns);
     const unsub = c.abortOn(signal);
     try {
-      await waitFor(w, c);
+      // The sleep is the limit: the world runs exactly as far as it asked.
+      await waitFor(w, c, { limitNs: ns + 1 });
     } finally {
       unsub();
     }
@@ -513,6 +562,26 @@ function normPath(f: string): string {
   return f.replace(/^\.\//, '');
 }
 
+/** exit [N]: leave with status N (0-255, as sh keeps its low byte), or with the last command's. */
+function exitBuiltin(sh: Shell, argv: readonly string[], io: Io): number {
+  if (argv.length > 1) {
+    io.stderr.write('packetflow: exit: too many arguments\n');
+    return 2;
+  }
+  if (argv.length === 1 && !/^[0-9]+$/.test(argv[0]!)) {
+    io.stderr.write(`packetflow: exit: ${argv[0]}: bad number\n`);
+    return 2;
+  }
+  sh.exitRequested = true;
+  return argv.length === 1 ? Number(BigInt(argv[0]!) & 255n) : sh.status;
+}
+
+/**
+ * The longest sleep: lab time is whole nanoseconds in a double, exact up
+ * to 2^53 ns (104 days); a sleep must end where time is still exact.
+ */
+const SLEEP_MAX_NS = Number.MAX_SAFE_INTEGER;
+
 /** Seconds as `sleep` takes them: 5, 0.5, 100ms, 2s. */
 function parseSeconds(s: string): number | null {
   const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(s);
@@ -548,17 +617,26 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
       return 0;
     },
   },
-  exit: { summary: 'leave the shell', run: (sh) => ((sh.exitRequested = true), 0) },
-  quit: { summary: 'leave the shell', run: (sh) => ((sh.exitRequested = true), 0) },
+  exit: { summary: 'leave the shell (exit N: with status N)', run: (sh, _c, argv, io) => exitBuiltin(sh, argv, io) },
+  quit: { summary: 'leave the shell', run: (sh, _c, argv, io) => exitBuiltin(sh, argv, io) },
   sleep: {
     summary: 'let N seconds of lab time pass (sleep 5, sleep 100ms)',
     run: async (sh, _c, argv, io) => {
-      const s = argv.length === 1 ? parseSeconds(argv[0]!) : null;
-      if (s === null) {
+      if (argv.length !== 1) {
         io.stderr.write('usage: sleep seconds\n');
         return 1;
       }
-      await sh.advance(Math.round(s * 1e9), _c.signal);
+      const s = parseSeconds(argv[0]!);
+      if (s === null) {
+        io.stderr.write(`sleep: seconds is invalid: ${argv[0]}\n`);
+        return 1;
+      }
+      const ns = Math.round(s * 1e9);
+      if (sh.lab.world.now + ns > SLEEP_MAX_NS) {
+        io.stderr.write(`sleep: seconds is too large: ${argv[0]} (lab time ends at 2^53 ns, about 104 days)\n`);
+        return 1;
+      }
+      await sh.advance(ns, _c.signal);
       return 0;
     },
   },
@@ -566,6 +644,8 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
     summary: 'the lab\'s virtual time (seconds since boot)',
     run: (sh, _c, _a, io) => (io.stdout.write(`${(sh.lab.world.now / 1e9).toFixed(9)} s\n`), 0),
   },
+  true: { summary: 'do nothing, successfully', run: () => 0 },
+  false: { summary: 'do nothing, unsuccessfully', run: () => 1 },
   echo: { summary: 'print words', run: (_s, _c, argv, io) => (io.stdout.write(argv.join(' ') + '\n'), 0) },
   cat: {
     summary: 'print files of the machine (cat before, cat /etc/pf.conf)',

@@ -123,3 +123,59 @@ test('softnet and cable change the lab at run time (the topology keys softnet: {
     '',
   ].join('\n'));
 });
+
+test('&& runs the next command when the one before succeeded, || when it failed; the status is the last one run', async () => {
+  assert.deepEqual(parseLine('a && b || c'), [
+    { stages: [{ argv: ['a'] }], background: false },
+    { stages: [{ argv: ['b'] }], background: false, after: '&&' },
+    { stages: [{ argv: ['c'] }], background: false, after: '||' },
+  ]);
+  const r = await sh('echo a && echo b\nfalse && echo no\nfalse || echo yes\ntrue || echo no\nfalse && echo no || echo then\nnosuch || echo fallback');
+  assert.equal(r.out, 'a\nb\nyes\nthen\nfallback\n');
+  assert.equal(r.err, 'packetflow: nosuch: command not found (type help)\n');
+  assert.equal((await sh('true && false')).status, 1);
+  assert.equal((await sh('false && true')).status, 1);
+  assert.equal((await sh('false || true')).status, 0);
+});
+
+test('a line that cannot be parsed runs nothing and says why', async () => {
+  for (const [line, why] of [
+    ['echo a &&', '&& without a command after it'],
+    ['&& echo b', '&& without a command before it'],
+    ['echo a || ; echo b', '|| without a command after it'],
+    ['echo a;; echo b', ';; unexpected'],
+    ['; echo b', '; without a command before it'],
+    ['echo a && tcpdump -ni em0 &', '& after a list with && (only a single command runs in the background)'],
+  ]) {
+    assert.deepEqual(await sh(line).then((r) => [r.out, r.err, r.status]), ['', `packetflow: syntax error: ${why}\n`, 2], line);
+  }
+});
+
+test('exit N leaves with status N, exit with the last status; a bad number is an error', async () => {
+  const three = await sh('exit 3');
+  assert.deepEqual([three.status, three.shell.exitRequested], [3, true]);
+  assert.equal((await sh('exit 256')).status, 0);
+  const last = await sh('false\nexit');
+  assert.deepEqual([last.status, last.shell.exitRequested], [1, true]);
+  const bad = await sh('exit x');
+  assert.deepEqual([bad.err, bad.status, bad.shell.exitRequested], ['packetflow: exit: x: bad number\n', 2, false]);
+});
+
+test('sleep: a number too large for lab time, or not a number, is an error; a long sleep runs to its end', async () => {
+  const big = await sh('sleep 99999999999');
+  assert.deepEqual([big.err, big.status], ['sleep: seconds is too large: 99999999999 (lab time ends at 2^53 ns, about 104 days)\n', 1]);
+  const bad = await sh('sleep abc');
+  assert.deepEqual([bad.err, bad.status], ['sleep: seconds is invalid: abc\n', 1]);
+  const long = await sh('sleep 7200\ndate');
+  assert.equal(long.err, '');
+  assert.match(long.out, /^72\d\d\.\d{9} s\n$/);
+  assert.ok(long.shell.lab.world.now >= 7200e9);
+});
+
+test('a redirection into a directory is an error as in sh, and the command does not run', async () => {
+  const r = await sh('echo x > /\necho y >/etc\nnetstat -ss 2>/ | head -n 1\nls');
+  assert.equal(r.err, 'packetflow: cannot create /: Is a directory\npacketflow: cannot create /etc: Is a directory\npacketflow: cannot create /: Is a directory\n');
+  assert.equal(r.out, '/etc/pf.conf\n');
+  assert.equal(r.status, 0);
+  assert.equal((await sh('echo x > /')).status, 1);
+});
