@@ -2480,7 +2480,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rawout": [
    {
     "file": "src/sbin/ping/ping.ts",
-    "line": 413,
+    "line": 431,
     "fn": "pingAsync",
     "cond": "hdrincl"
    }

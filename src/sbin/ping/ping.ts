@@ -177,6 +177,9 @@ export async function pingAsync(k: Kernel, argv: readonly string[], io: Io, popt
   });
 }
 
+/** Flood mode's poll timeout: a request leaves at least every 10 ms. */
+const FLOOD_POLL_NS = 10e6;
+
 /** The tool; yields the completion it waits for (lib/wait.ts). */
 function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sync: boolean): Waiting<number> {
   const out = (s: string): void => io.stdout.write(s);
@@ -201,6 +204,8 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
   let source: string | undefined;
   let pattern: number[] | undefined;
   let preload = 0;
+  let flood = false;
+  let interval = false;
   const maxpayload = IP_MAXPACKET - 20 - ECHOLEN;
   const g = getopt(argv, 'DEI:LRS:c:defgHi:l:np:qs:T:t:V:vw:');
   for (const [ch, optarg = ''] of g.opts) {
@@ -222,6 +227,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
         const us = Math.floor(secs) * 1e6 + Math.floor((secs - Math.floor(secs)) * 1e6);
         if (us === 0) errx(`interval is too small: ${optarg}`);
         intervalNs = us * 1000;
+        interval = true;
         break;
       }
       case 'I': case 'S':
@@ -282,7 +288,10 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
         maxwait = r as number;
         break;
       }
-      case 'd': case 'E': case 'e': case 'f': case 'g': case 'H': case 'L': case 'n': case 'R':
+      case 'f':
+        flood = true;
+        break;
+      case 'd': case 'E': case 'e': case 'g': case 'H': case 'L': case 'n': case 'R':
         break;
       default:
         usage();
@@ -293,6 +302,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     usage();
   }
   if (g.rest.length !== 1) usage();
+  if (flood && interval) errx('-f and -i options are incompatible');
   const hostname = g.rest[0]!;
   const dst = parseIp4(hostname);
   if (dst < 0) errx(`${hostname}: no address associated with name`);
@@ -345,7 +355,10 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
         st.rtt(triptime);
       }
       const dup = st.reply(seq);
-      if (!quiet) {
+      // Flood: a backspace takes back the request's dot; no reply line.
+      if (flood) {
+        if (!quiet) out('\b');
+      } else if (!quiet) {
         let s = `${cc} bytes from ${from}: icmp_seq=${seq} ttl=${buf[off + 8]}`;
         if (cc >= ECHOLEN + ECHOTMLEN) s += ` time=${triptime.toFixed(3)} ms`;
         if (dup) s += ' (DUP!)';
@@ -364,6 +377,11 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     } else if (verbose) {
       // Only errors about our own requests are ours to print.
       out(`${cc} bytes from ${from}: ${pr_icmph(icv)}`);
+    }
+    // Flood: anything the socket reads ends ping.c's poll, and the next request leaves.
+    if (flood && !done && !floodKick) {
+      floodKick = true;
+      w.after(0, floodNext);
     }
   };
 
@@ -420,6 +438,25 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     return 0;
   };
 
+  /**
+   * One turn of ping.c's loop in flood mode: a request (and its dot), then
+   * poll for 10 ms; a packet read or the timeout starts the next turn.
+   * After the last request the alarm ends it, as without -f.
+   */
+  let floodKick = false;
+  const floodNext = (): void => {
+    floodKick = false;
+    if (done) return;
+    if (sendTimer) sendTimer.del();
+    if (st.ntransmitted >= count) {
+      endTimer ??= w.after(st.lingerSecs(maxwait) * 1e9, finish);
+      return;
+    }
+    if (!quiet) out('.');
+    pinger();
+    sendTimer = w.after(FLOOD_POLL_NS, floodNext);
+  };
+
   const scheduleNext = (): void => {
     if (done) return;
     if (st.ntransmitted >= count) {
@@ -435,7 +472,8 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
   const unsub = end.abortOn(popts.signal);
   try {
     for (let i = 0; i < preload && st.ntransmitted < count; i++) pinger();
-    scheduleNext();
+    if (flood) floodNext();
+    else scheduleNext();
     if (!done) yield end;
   } finally {
     unsub();
