@@ -66,3 +66,26 @@ test('the slides appear in the transcripts', async () => {
   const sb = g('sockbuf.txt');
   assert.match(sb, /router# netstat -n -p tcp\nActive Internet connections\nProto {3}Recv-Q Send-Q {2}Local Address {10}Foreign Address {8}TCP-State\ntcp +[1-9]\d{3,} +0 +10\.10\.11\.2\.\d+ +10\.10\.11\.1\.41996 +ESTABLISHED\ntcp +0 +[1-9]\d{3,} +10\.10\.12\.3\.\d+ +10\.10\.12\.4\.12345 +ESTABLISHED\n/);
 });
+
+test('the IP Stack slides appear in their transcripts: Netstat Counter, IP Forwarding (TCP), UDP, IPv6, pf Test / pf IPv6', () => {
+  const g = (n: string): string => readFileSync(join(root, 'test', 'lab', 'golden', n), 'utf8');
+  // Netstat Counter: the router's ip, tcp, udp and ip6 lines, udp with drops for full socket buffers and fewer delivered.
+  const nc = g('netstat-counter.txt');
+  assert.match(nc, /\nrouter# netstat -ss -p ip \| grep [^\n]*\n\t[1-9]\d* total packets received\n\t[1-9]\d* packets for this host\n\t[1-9]\d* packets forwarded\n\t[1-9]\d* packets sent from this host\n/);
+  assert.match(nc, /\nrouter# netstat -ss -p tcp \| grep [^\n]*\n\t[1-9]\d* packets sent\n\t[1-9]\d* packets received\n/);
+  const udp = /\nudp:\n\t(\d+) datagrams received\n(?:\t.*\n)*?\t(\d+) dropped due to full socket buffers\n\t(\d+) delivered\n/.exec(nc);
+  assert.ok(udp !== null);
+  assert.ok(Number(udp[2]) > 0 && Number(udp[3]) > 0 && Number(udp[1]) === Number(udp[2]) + Number(udp[3]));
+  assert.match(nc, /\nrouter# netstat -ss -p ip6 \| grep [^\n]*\n\t[1-9]\d* total packets received\n\t[1-9]\d* packets for this host\n\t[1-9]\d* packets forwarded\n\t[1-9]\d* packets sent from this host\n/);
+  // IP Forwarding (TCP), UDP, IPv6: from the sender's socket through the router's forwarding to the receiver's socket.
+  const fw = g('forwarding.txt');
+  assert.match(fw, /\n {2}client: tcp_output → ip_output → ether_output → [^\n]*\n {2}router: [^\n]* ether_input → ip_input → pf_test\(IN\) → ip_forward → ip_output → pf_test\(OUT\) → ether_output → [^\n]*\n {2}far: [^\n]* ether_input → ip_input → ip_ours → ip_deliver → tcp_input\n/);
+  assert.match(fw, /\n {2}client: udp_output → ip_output → [^\n]*\n {2}router: [^\n]* ip_input → pf_test\(IN\) → ip_forward → ip_output → [^\n]*\n {2}far: [^\n]* ip_deliver → udp_input → udp_sbappend\n/);
+  assert.match(fw, /\n {2}client: udp6_output → ip6_output → [^\n]*\n {2}router: [^\n]* ether_input → ip6_input → pf_test\(IN\) → ip6_forward → pf_test\(OUT\) → ether_output → [^\n]*\n {2}peer: [^\n]* ip6_input → udp_input → udp_sbappend\n/);
+  // pf Test / pf IPv6: pf_test(IN) in ip_input and ip6_input drops, pf_test(OUT) in ip_output drops, ip6_forward meets pf.
+  const pt = g('pftest.txt');
+  assert.match(pt, /\n {2}router: [^\n]* ether_input → ip_input → pf_test\(IN\)\n {2}dropped on router: pf_test\(IN\): block, rule 2\n/);
+  assert.match(pt, /\n {2}router: [^\n]* ether_input → ip6_input → pf_test\(IN\)\n {2}dropped on router: pf_test\(IN\): block, rule 2\n/);
+  assert.match(pt, /\n {2}router: udp_output → ip_output → pf_test\(OUT\)\n {2}dropped on router: pf_test\(OUT\): block, rule 4\n/);
+  assert.match(pt, /\n {2}router: [^\n]* ip6_input → pf_test\(IN\) → ip6_forward → pf_test\(OUT\) → ether_output → /);
+});
