@@ -47,12 +47,19 @@ export function softnetCommand(m: Machine, argv: readonly string[], io: Io): num
 }
 
 /** A cable as `machines` lists it, with its impairments as they are now. */
+/** A delay as a topology file writes it: the largest unit it is a whole number of (2ms, 10s, 500ns). */
+export function delayText(ns: number): string {
+  if (ns === 0) return '0';
+  for (const [unit, n] of [['s', 1e9], ['ms', 1e6], ['us', 1e3]] as const) if (ns % n === 0) return `${ns / n}${unit}`;
+  return `${ns}ns`;
+}
+
 export function cableLine(cs: CableSpec, c: Cable | undefined): string {
   const rate = cs.rate >= 1e9 ? `${cs.rate / 1e9}G` : cs.rate >= 1e6 ? `${cs.rate / 1e6}M` : `${cs.rate}`;
   const loss = c?.loss ?? cs.loss;
   const dup = c?.duplicate ?? cs.duplicate;
   const reorder = c?.reorder ?? cs.reorder;
-  return `cable ${cs.a.machine}:${cs.a.nic} - ${cs.b.machine}:${cs.b.nic} ${rate}bit/s ${cs.delay}ns${loss ? ` loss ${loss}` : ''}${dup ? ` dup ${dup}` : ''}${reorder ? ` reorder ${reorder}` : ''}\n`;
+  return `cable ${cs.a.machine}:${cs.a.nic} - ${cs.b.machine}:${cs.b.nic} ${rate}bit/s ${delayText(cs.delay)}${loss ? ` loss ${loss}` : ''}${dup ? ` dup ${dup}` : ''}${reorder ? ` reorder ${reorder}` : ''}\n`;
 }
 
 const CABLE_USAGE = 'usage: cable machine:nic [loss p] [duplicate p] [reorder p]\n';

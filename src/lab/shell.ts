@@ -592,10 +592,10 @@ function parseSeconds(s: string): number | null {
 const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
   help: { summary: 'this list', run: (sh, _c, _a, io) => (io.stdout.write(sh.help()), 0) },
   machines: {
-    summary: 'the lab\'s machines, their interfaces and addresses',
+    summary: 'the lab\'s machines, their interfaces and addresses (IPv4, IPv6), and cables',
     run: (sh, _c, _a, io) => {
       for (const m of sh.lab.machines.values()) {
-        const ifs = m.spec.nics.map((n) => `${n.name} ${n.inet.map((a) => a.text).join(',') || '-'}`);
+        const ifs = m.spec.nics.map((n) => `${n.name} ${[...n.inet, ...n.inet6].map((a) => a.text).join(',') || '-'}`);
         io.stdout.write(`${m.name.padEnd(8)} ${m.spec.kind.padEnd(6)} ${ifs.join('  ')}\n`);
       }
       for (const [i, c] of sh.lab.spec.cables.entries()) io.stdout.write(cableLine(c, sh.lab.cables[i]));

@@ -573,6 +573,10 @@ function build(raw: RawLab, file: string, lineOf: (p: Path, key?: boolean) => nu
         continue;
       }
       const prev = plugged.get(e);
+      if (prev === i) {
+        err([...at, 'ends', j], `cable ${e}: both ends are the same interface (a cable joins two)`);
+        continue;
+      }
       if (prev !== undefined) {
         err([...at, 'ends', j], `cable ${e}: interface already has a cable (cable ${prev + 1})`);
         continue;

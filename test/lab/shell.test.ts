@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseLine } from '../../src/lab/shell.js';
 import { unifiedDiff } from '../../src/lab/diff.js';
+import { delayText } from '../../src/lab/settings.js';
 import { sh, talk, repoRoot } from './helpers.js';
 
 test('parseLine: quotes, pipes, redirections, ; and &', () => {
@@ -178,4 +179,15 @@ test('a redirection into a directory is an error as in sh, and the command does 
   assert.equal(r.out, '/etc/pf.conf\n');
   assert.equal(r.status, 0);
   assert.equal((await sh('echo x > /')).status, 1);
+});
+
+test('machines (packetflow lab): IPv4 and IPv6 addresses, cable delays in the units a topology file uses', async () => {
+  const r = await sh('machines');
+  assert.equal(r.err, '');
+  const lines = r.out.split('\n');
+  assert.equal(lines[1], 'client   host   em0 10.0.1.2/24,2001:db8:1::2/64');
+  assert.equal(lines[5], 'sink     host   em0 10.10.12.4/24');
+  assert.ok(lines.includes('cable sink:em0 - router:em1 10Mbit/s 2ms'));
+  assert.ok(lines.includes('cable client:em0 - router:em0 1Gbit/s 500ns'));
+  assert.deepEqual([0, 500, 1500, 2e6, 2500e3, 10e9, 1.5e9].map(delayText), ['0', '500ns', '1500ns', '2ms', '2500us', '10s', '1500ms']);
 });

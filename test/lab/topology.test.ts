@@ -231,3 +231,7 @@ cables:
   // The same address on two links that do not meet is fine.
   assert.deepEqual(errors(BASE.replace('em1: { lladdr: "02:00:00:00:00:02", inet: 198.51.100.1/24 }', 'em1: { lladdr: "02:00:00:00:00:02", inet: 192.0.2.2/24 }') + CABLE), []);
 });
+
+test('a cable from an interface to itself is refused with its line', () => {
+  assert.deepEqual(errors(BASE + '  - { ends: [h1:em0, h1:em0] }\n'), ['lab.yaml:14: cable h1:em0: both ends are the same interface (a cable joins two)']);
+});
