@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2970,
+    "line": 2973,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3004,
+    "line": 3007,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,31 +23,31 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1284,
+    "line": 1287,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1288,
+    "line": 1291,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1837,
+    "line": 1840,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2297,
+    "line": 2300,
     "fn": "pf_test_state_icmp_error",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2383,
+    "line": 2386,
     "fn": "pf_test_state_icmp6_error",
     "cond": "always"
    }
@@ -103,7 +103,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2767,
+    "line": 2770,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -141,7 +141,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2187,
+    "line": 2190,
     "fn": "pf_tcp_track_full",
     "cond": "always"
    }
@@ -149,7 +149,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_FRAG": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1080,
+    "line": 1083,
     "fn": "pf_test",
     "cond": "pd.virtual_proto === PF_VPROTO_FRAGMENT"
    },
@@ -181,13 +181,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_IPOPTIONS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1122,
+    "line": 1125,
     "fn": "pf_test",
     "cond": "pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2715,
+    "line": 2718,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -285,13 +285,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2617,
+    "line": 2620,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2689,
+    "line": 2692,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -299,7 +299,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2768,
+    "line": 2771,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -307,7 +307,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2773,
+    "line": 2776,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
@@ -351,13 +351,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NORM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1084,
+    "line": 1087,
     "fn": "pf_test",
     "cond": "pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1627,
+    "line": 1630,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
    }
@@ -365,13 +365,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1457,
+    "line": 1460,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2866,
+    "line": 2869,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
@@ -385,7 +385,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2698,
+    "line": 2701,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
@@ -399,55 +399,55 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1565,
+    "line": 1568,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1571,
+    "line": 1574,
     "fn": "pf_setup_pdesc",
     "cond": "hl < 20 || hl > m.len || hl > iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1608,
+    "line": 1611,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1650,
+    "line": 1653,
     "fn": "pf_setup_pdesc",
     "cond": "off + 20 > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1655,
+    "line": 1658,
     "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1670,
+    "line": 1673,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1678,
+    "line": 1681,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1687,
+    "line": 1690,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1698,
+    "line": 1701,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -515,13 +515,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2238,
+    "line": 2241,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2762,
+    "line": 2765,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -535,7 +535,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2883,
+    "line": 2886,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -557,13 +557,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2613,
+    "line": 2616,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2686,
+    "line": 2689,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
