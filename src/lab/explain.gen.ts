@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2973,
+    "line": 2977,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3007,
+    "line": 3011,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,31 +23,31 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1287,
+    "line": 1291,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1291,
+    "line": 1295,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1840,
+    "line": 1844,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2300,
+    "line": 2304,
     "fn": "pf_test_state_icmp_error",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2386,
+    "line": 2390,
     "fn": "pf_test_state_icmp6_error",
     "cond": "always"
    }
@@ -103,7 +103,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2770,
+    "line": 2774,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -141,7 +141,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2190,
+    "line": 2194,
     "fn": "pf_tcp_track_full",
     "cond": "always"
    }
@@ -187,7 +187,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2718,
+    "line": 2722,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -285,13 +285,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2620,
+    "line": 2624,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2692,
+    "line": 2696,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -299,7 +299,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2771,
+    "line": 2775,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -307,7 +307,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2776,
+    "line": 2780,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
@@ -357,7 +357,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1630,
+    "line": 1634,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
    }
@@ -365,13 +365,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1460,
+    "line": 1464,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2869,
+    "line": 2873,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
@@ -385,7 +385,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2701,
+    "line": 2705,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
@@ -399,55 +399,55 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1568,
+    "line": 1572,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1574,
+    "line": 1578,
     "fn": "pf_setup_pdesc",
     "cond": "hl < 20 || hl > m.len || hl > iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1611,
+    "line": 1615,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1653,
+    "line": 1657,
     "fn": "pf_setup_pdesc",
     "cond": "off + 20 > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1658,
+    "line": 1662,
     "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1673,
+    "line": 1677,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1681,
+    "line": 1685,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1690,
+    "line": 1694,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1701,
+    "line": 1705,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -515,13 +515,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2241,
+    "line": 2245,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2765,
+    "line": 2769,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -535,7 +535,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2886,
+    "line": 2890,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -557,13 +557,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2616,
+    "line": 2620,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2689,
+    "line": 2693,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
@@ -2294,7 +2294,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1492,
+    "line": 1496,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -2358,7 +2358,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1504,
+    "line": 1508,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -2418,7 +2418,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1451,
+    "line": 1455,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -4067,7 +4067,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1337,
+   "line": 1341,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

@@ -1156,9 +1156,13 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   if (s >= 0 && pd.dir === PF_IN) pd.m.pf_statekey = pf.st.si[s * ST_N + ST_NKEYS] === 2 ? 2 * s + 1 : 2 * s;
   if (s >= 0 && pf.st.sc[s * SC_N + SC_RTIF] !== 0) {
     const n = pd.af === AF_INET ? pf_route(pf, pd, s) : pf_route6(pf, pd, s);
-    // passed, but pf_route took it: not an error for ip_output
-    if (n === null) pf.taken = true;
-    return n;
+    if (n === null) {
+      // passed, but pf_route took it: not an error for ip_output
+      pf.taken = true;
+      return null;
+    }
+    // dup-to: the original goes on
+    pd.m = n;
   }
   // a forwarded datagram pf reassembled leaves as fragments again
   if (fwdir === PF_FWD && pd.m.pf_ftag !== null && pd.af === AF_INET6 && pf.reass !== 0) {

@@ -147,6 +147,36 @@ export function icmpEcho(type: number, id: number, seq: number, data: number[]):
   return b;
 }
 
+/** The datagram cut into fragments of `sizes` bytes (the last takes the rest), each a packet with its fragment header. */
+export function fragments6(whole: Uint8Array, id: number, sizes: number[], opts: { dstopts?: boolean; hlim?: number } = {}): Uint8Array[] {
+  const l4 = whole.subarray(40);
+  const nxt = whole[6]!;
+  const pre = opts.dstopts === true ? 8 : 0;
+  const out: Uint8Array[] = [];
+  let off = 0;
+  for (let i = 0; off < l4.length; i++) {
+    const len = i < sizes.length ? Math.min(sizes[i]!, l4.length - off) : l4.length - off;
+    const p = new Uint8Array(40 + pre + 8 + len);
+    p.set(whole.subarray(0, 40));
+    if (opts.hlim !== undefined) p[7] = opts.hlim;
+    put16(p, 4, pre + 8 + len);
+    if (pre !== 0) {
+      p[6] = 60;
+      p[40] = 44; // a destination options header of padding (PadN), then the fragment header
+      p[42] = 1;
+      p[43] = 4;
+    } else p[6] = 44;
+    const fh = 40 + pre;
+    p[fh] = nxt;
+    put16(p, fh + 2, off | (off + len < l4.length ? 1 : 0));
+    put32(p, fh + 4, id);
+    p.set(l4.subarray(off, off + len), fh + 8);
+    out.push(p);
+    off += len;
+  }
+  return out;
+}
+
 export function send6raw(k: Kernel, bytes: Uint8Array): number {
   const m = k.mbufs.get(bytes.length)!;
   m.setBytes(bytes);

@@ -12,43 +12,13 @@ import { threeHosts6, ip6 } from '../netinet6/lab6.js';
 import { threeHosts, ip } from '../netinet/lab.js';
 import { pfctl, loadPf, capture, ipOf, sendRaw, udpBytes } from './pf_lab.js';
 import { sum16 } from '../../../src/wire/checksum.js';
-import { send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
+import { fragments6 as fragments, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
 import { get32, put16, put32 } from '../../../src/wire/bytes.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
 
 const A6 = ip6('2001:db8:1::10');
 const B6 = ip6('2001:db8:2::20');
 const R6 = ip6('2001:db8:1::1');
-
-/** The datagram cut into fragments of `sizes` bytes (the last takes the rest), each a packet with its fragment header. */
-function fragments(whole: Uint8Array, id: number, sizes: number[], opts: { dstopts?: boolean; hlim?: number } = {}): Uint8Array[] {
-  const l4 = whole.subarray(40);
-  const nxt = whole[6]!;
-  const pre = opts.dstopts === true ? 8 : 0;
-  const out: Uint8Array[] = [];
-  let off = 0;
-  for (let i = 0; off < l4.length; i++) {
-    const len = i < sizes.length ? Math.min(sizes[i]!, l4.length - off) : l4.length - off;
-    const p = new Uint8Array(40 + pre + 8 + len);
-    p.set(whole.subarray(0, 40));
-    if (opts.hlim !== undefined) p[7] = opts.hlim;
-    put16(p, 4, pre + 8 + len);
-    if (pre !== 0) {
-      p[6] = 60;
-      p[40] = 44; // a destination options header of padding (PadN), then the fragment header
-      p[42] = 1;
-      p[43] = 4;
-    } else p[6] = 44;
-    const fh = 40 + pre;
-    p[fh] = nxt;
-    put16(p, fh + 2, off | (off + len < l4.length ? 1 : 0));
-    put32(p, fh + 4, id);
-    p.set(l4.subarray(off, off + len), fh + 8);
-    out.push(p);
-    off += len;
-  }
-  return out;
-}
 
 /** A hand-made fragment: offset (bytes), more fragments, data. */
 function frag(id: number, off: number, mf: boolean, data: Uint8Array, nxt = 17, src = A6, dst = B6): Uint8Array {

@@ -3,7 +3,8 @@
  * hop kept in the state, the hop limit, pf_test(OUT) on the new interface,
  * and the errors: no route (destination unreachable, ip6s_noroute), over
  * the link MTU (packet too big, ip6s_cantfrag: no fragmentation on the
- * forward path), hop limit exceeded.
+ * forward path), hop limit exceeded; a datagram pf reassembled leaves as
+ * the fragments it came in.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { addr6, ip6, ip6stat } from '../netinet6/lab6.js';
 import { inet6_enable } from '../../../src/sys/netinet6/in6.js';
 import { rt6_route_add } from '../../../src/sys/net/route6.js';
 import { capture, loadPf, pfctl } from './pf_lab.js';
-import { get16, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
+import { fragments6, get16, get32, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
+import { put32 } from '../../../src/wire/bytes.js';
 import { AF_INET6 } from '../../../src/sys/netinet/in_pcb.js';
 import { Proc, runWorld, SOCK_DGRAM } from '../../../src/lib/socket.js';
 import { pseudoSum6, sum16 } from '../../../src/wire/checksum.js';
@@ -195,4 +197,44 @@ test('route-to over IPv6 on lo0: a locally generated packet with the loopback so
   assert.equal(Buffer.from(f[0]!.subarray(48)).toString(), 'hello');
   // the UDP checksum covers the new source
   assert.equal(sum16(f[0]!, 40, f[0]!.length - 40, pseudoSum6(f[0]!, 8, 24, 17, f[0]!.length - 40)), 0xffff);
+});
+
+test('a datagram pf reassembled leaves route-to and dup-to as the fragments it came in (pf_refragment6 from pf_route6, and for the original going on)', () => {
+  const whole = v6Packet(C, S, 17, udp(40000, 7, new Array(3000).fill(0).map((_, i) => i & 0xff)), 6);
+  const sent = fragments6(whole, 0x7777, [1232, 1232]);
+  const same = (got: Uint8Array[], hlim: number): void => {
+    assert.equal(got.length, 3);
+    const id = get32(got[0]!, 44);
+    for (let i = 0; i < 3; i++) {
+      const want = sent[i]!.slice();
+      want[7] = hlim;
+      put32(want, 44, id);
+      assert.equal(hex(got[i]!), hex(want), `fragment ${i}`);
+    }
+  };
+  // route-to: pf_route6 sends them on em2, one hop less
+  {
+    const { world, c, fw } = lab();
+    loadPf(fw.k, 'pass\npass in on em0 inet6 proto udp route-to 2001:db8:3::2\n');
+    const onEm1 = capture(fw.ifs[1]!);
+    const onEm2 = capture(fw.ifs[2]!);
+    for (const p of sent) send6raw(c.k, p);
+    world.runFor(1e9);
+    assert.equal(v6Of(onEm1, 44).length, 0);
+    same(v6Of(onEm2, 44), 63);
+  }
+  // dup-to on the way out: the copy on em2 as it was at pf_test(OUT); the original goes on to the server, also in
+  // fragments (through ip6_forward again, another hop less, as OpenBSD's)
+  {
+    const { world, c, fw, s } = lab();
+    loadPf(fw.k, 'pass\npass out on em1 inet6 proto udp dup-to 2001:db8:3::2\n');
+    const onEm1 = capture(fw.ifs[1]!);
+    const onEm2 = capture(fw.ifs[2]!);
+    for (const p of sent) send6raw(c.k, p);
+    world.runFor(1e9);
+    same(v6Of(onEm2, 44), 63);
+    same(v6Of(onEm1, 44), 62);
+    assert.equal(ip6stat(s.k, 'ip6s_reassembled'), 1);
+    assert.equal(ip6stat(fw.k, 'ip6s_cantfrag'), 0);
+  }
 });
