@@ -352,7 +352,7 @@ export class Tracer {
    * changes the time, the packet in hand or the context clears fastH.
    */
   private fastH: TraceHost | null = null;
-  private fastJ: Journey | null = NOJ;
+  private fastJ: Journey = NOJ;
   private fastIf: TraceIf | null = null;
   /** A segment's argument words for pieces(): the fourth and fifth are put here by the methods that take them. */
   private readonly more = new Int32Array(SEGWORDS + 3);
@@ -720,6 +720,56 @@ export class Tracer {
     this.pos = p + 5;
   }
 
+  // The first record of a packet's passage through a layer (the receive
+  // interrupt, softnet's input, the start routine, ip_output on the
+  // interface out): its journey or interface is usually not the last
+  // record's.  These switch them here (switched()) where the methods above
+  // take slow(), a call; only a few trace points use them, so the inlining
+  // budget of the others is not spent on it.
+
+  /** evi() for the first record of a passage: another journey or interface than the last record's switched inline. */
+  evin(h: TraceHost, m: Mbuf, code: TraceCode<0>, ifp: TraceIf): void {
+    let p = this.pos;
+    const j = m.trace as Journey | null;
+    if (h !== this.fastH || p > this.wedge || j === null) {
+      p = this.slow(h, m, code, ifp, 0, 0, 0);
+      if (p < 0) return;
+    } else if (j !== this.fastJ || ifp !== this.fastIf) p = this.switched(p, j, ifp);
+    this.log[p] = code;
+    this.pos = p + 1;
+  }
+
+  /** evi2() for the first record of a passage (as evin()). */
+  evin2(h: TraceHost, m: Mbuf, code: TraceCode<2>, ifp: TraceIf, a: number, b: number): void {
+    let p = this.pos;
+    const j = m.trace as Journey | null;
+    if (h !== this.fastH || p > this.wedge || j === null) {
+      p = this.slow(h, m, code, ifp, a, b, 0);
+      if (p < 0) return;
+    } else if (j !== this.fastJ || ifp !== this.fastIf) p = this.switched(p, j, ifp);
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    this.pos = p + 3;
+  }
+
+  /** evi3() for the first record of a passage (as evin()). */
+  evin3(h: TraceHost, m: Mbuf, code: TraceCode<3>, ifp: TraceIf, a: number, b: number, c: number): void {
+    let p = this.pos;
+    const j = m.trace as Journey | null;
+    if (h !== this.fastH || p > this.wedge || j === null) {
+      p = this.slow(h, m, code, ifp, a, b, c);
+      if (p < 0) return;
+    } else if (j !== this.fastJ || ifp !== this.fastIf) p = this.switched(p, j, ifp);
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    log[p + 3] = c;
+    this.pos = p + 4;
+  }
+
   // Events with a bpf tap (an interned tap, or a segment that ends with
   // one): their own methods, so that a tracer that shows what the tap saw
   // (the lab's) can take them apart.
@@ -736,7 +786,8 @@ export class Tracer {
 
   /** A segment ending with a tap on interface ifp, of two argument words. */
   tapi2(h: TraceHost, m: Mbuf, code: TraceCode<2>, ifp: TraceIf, a: number, b: number): void {
-    this.evi2(h, m, code, ifp, a, b);
+    // The receive interrupt's and the start routine's record, each the first of its packet there.
+    this.evin2(h, m, code, ifp, a, b);
   }
 
   /** The code of counters of block b: its counters' are this | id (CounterBlock.traceBase). */
@@ -874,45 +925,17 @@ export class Tracer {
    * segment across the limit records its events one by one, here).
    */
   private slow(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): number {
+    // One function, too long for V8 to inline (over 460 bytes of
+    // bytecode): inlined into each trace point, it spent the callers'
+    // inlining budget on a path a few records of a packet take.
     let p = this.pos;
-    if (h === this.fastH && p <= this.wedge) {
+    if (h === this.fastH && p <= this.wedge && (m === null || m.trace !== null)) {
       // The same host at the same time: another packet's journey, another interface.
-      const log = this.log;
-      if (m !== null) {
-        const j = m.trace as Journey | null;
-        if (j === null) return this.slower(h, m, code, ifp, a, b, c);
-        if (j !== this.fastJ) {
-          log[p] = R_J;
-          log[p + 1] = j.id;
-          p += 2;
-          this.cur = j;
-          this.ctxJ = j;
-          this.fastJ = j;
-          this.orphan = -1;
-        }
-      }
-      if (ifp !== null && ifp !== this.ctxIf) {
-        this.ctxIf = ifp;
-        this.fastIf = ifp;
-        log[p] = R_IF;
-        this.refs[this.nref++] = ifp.if_xname;
-        p++;
-      }
+      p = this.switched(p, m === null ? this.fastJ : (m.trace as Journey), ifp);
       this.pos = p;
       return p;
     }
-    return this.slower(h, m, code, ifp, a, b, c);
-  }
-
-  /** slow() for a record of four or five argument words: the fourth and fifth kept for pieces(). */
-  private slow45(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number, d: number, e: number): number {
-    this.more[3] = d;
-    this.more[4] = e;
-    return this.slow(h, m, code, ifp, a, b, c);
-  }
-
-  /** slow() for a record whose time or host may differ from the last one's, or near the end of the room. */
-  private slower(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): number {
+    // The time or host may differ from the last record's, or the room is near its end.
     let j: Journey | null;
     if (m !== null) {
       j = m.trace as Journey | null;
@@ -921,7 +944,6 @@ export class Tracer {
     } else j = this.cur;
     const now = h.world.now;
     const ctx = now !== this.ctxT || j !== this.ctxJ || h !== this.ctxH;
-    const p = this.pos;
     if (p > this.wedge) {
       if (p + MAXREC >= this.log.length) this.grow();
       const rows = this.rowsAt(p);
@@ -941,6 +963,39 @@ export class Tracer {
       this.wedge = Math.min(this.log.length - MAXREC, p + Math.floor((this.lim - rows - 2) / RMAX) - MAXREC);
     }
     return this.place(p, now, j, h, ctx, ifp);
+  }
+
+  /**
+   * The journey and interface records before a record at p of journey j
+   * on ifp (null: none), when the fast path's host, time and room hold;
+   * the record's position.
+   */
+  private switched(p: number, j: Journey, ifp: TraceIf | null): number {
+    const log = this.log;
+    if (j !== this.fastJ) {
+      log[p] = R_J;
+      log[p + 1] = j.id;
+      p += 2;
+      this.cur = j;
+      this.ctxJ = j;
+      this.fastJ = j;
+      this.orphan = -1;
+    }
+    if (ifp !== null && ifp !== this.ctxIf) {
+      this.ctxIf = ifp;
+      this.fastIf = ifp;
+      log[p] = R_IF;
+      this.refs[this.nref++] = ifp.if_xname;
+      p++;
+    }
+    return p;
+  }
+
+  /** slow() for a record of four or five argument words: the fourth and fifth kept for pieces(). */
+  private slow45(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number, d: number, e: number): number {
+    this.more[3] = d;
+    this.more[4] = e;
+    return this.slow(h, m, code, ifp, a, b, c);
   }
 
   /** The context and interface records before a record at p; the record's position. */

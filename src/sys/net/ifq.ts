@@ -576,7 +576,7 @@ export function if_input_process(ifp: Ifnet, ml: MbufList): void {
   const pf = ifp.kernel.pf;
   if (pf !== null && pf.running && ml.len > 1) pf_prefetch(pf, ifp, ml);
   for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) {
-    if (ifp.kernel.trace !== null) ifp.kernel.trace.evi(ifp.kernel, m, T_IF_INPUT_PROCESS, ifp);
+    if (ifp.kernel.trace !== null) ifp.kernel.trace.evin(ifp.kernel, m, T_IF_INPUT_PROCESS, ifp);
     ifp.if_input(ifp, m);
   }
 }

@@ -244,7 +244,7 @@ export function ip_output(k: Kernel, m: Mbuf, flags: number, ro: Route | Rtentry
     else ipv.wrap(b, o, m.len).fillChecksum();
     if (tr !== null) {
       const sum = (b[o + 10]! << 8) | b[o + 11]!;
-      if (tseg >= 0 && osum !== sum && !(rt!.rt_flags & RTF_GATEWAY)) tr.evi3(k, m, T_OUT_DIRECT_SUM[tseg]!, ifp, dstaddr, osum, sum);
+      if (tseg >= 0 && osum !== sum && !(rt!.rt_flags & RTF_GATEWAY)) tr.evin3(k, m, T_OUT_DIRECT_SUM[tseg]!, ifp, dstaddr, osum, sum);
       else ip_output_tsum(k, m, ifp, rt, tseg, dstaddr, nexthop, osum, sum);
     }
     inet.ip_output_rt = rt;
