@@ -813,7 +813,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_fromself": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 113,
+    "line": 112,
     "fn": "ether_input",
     "cond": "!(ifp.if_flags & IFF_SIMPLEX) && etherAddrEqual(b, m.off + 6, ifp.if_lladdr, 0) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -821,7 +821,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_ipackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 80,
+    "line": 79,
     "fn": "ether_input",
     "cond": "always"
    }
@@ -829,7 +829,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_noproto": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 142,
+    "line": 141,
     "fn": "ether_input",
     "cond": "input === null"
    }
@@ -837,7 +837,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_notforus": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 107,
+    "line": 106,
     "fn": "ether_input",
     "cond": "!etherIsMulticast(b, dst) ← !etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -845,7 +845,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_odown": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 163,
+    "line": 162,
     "fn": "ether_output",
     "cond": "!(ifp.if_flags & IFF_RUNNING)"
    }
@@ -853,7 +853,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_onobufs": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 179,
+    "line": 178,
     "fn": "ether_encap_output",
     "cond": "!m.prepend(ETHER_HDR_LEN)"
    }
@@ -861,7 +861,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_opackets": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 191,
+    "line": 190,
     "fn": "ether_encap_output",
     "cond": "always"
    }
@@ -869,7 +869,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_sdelim": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 94,
+    "line": 93,
     "fn": "ether_input",
     "cond": "vinput === null ← m.m_flags & M_VLANTAG || etype === ETHERTYPE_VLAN || etype === ETHERTYPE_QINQ"
    }
@@ -877,7 +877,7 @@ export const EXPLAIN: ExplainIndex = {
   "ethers_short": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 84,
+    "line": 83,
     "fn": "ether_input",
     "cond": "m.len < ETHER_HDR_LEN"
    }
@@ -1309,13 +1309,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ibytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 512,
+    "line": 515,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 546,
+    "line": 549,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -1355,7 +1355,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_imcasts": [
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 118,
+    "line": 117,
     "fn": "ether_input",
     "cond": "!etherAddrEqual(b, dst, ifp.if_lladdr, 0)"
    }
@@ -1363,13 +1363,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_ipackets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 511,
+    "line": 514,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 545,
+    "line": 548,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -1383,13 +1383,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 519,
+    "line": 522,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 554,
+    "line": 557,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -1403,7 +1403,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/if_ethersubr.ts",
-    "line": 140,
+    "line": 139,
     "fn": "ether_input",
     "cond": "input === null"
    },
@@ -1429,7 +1429,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 275,
+    "line": 278,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -1445,7 +1445,7 @@ export const EXPLAIN: ExplainIndex = {
   "if_omcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 276,
+    "line": 279,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -1465,7 +1465,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 274,
+    "line": 277,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -1473,13 +1473,13 @@ export const EXPLAIN: ExplainIndex = {
   "if_oqdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 269,
+    "line": 272,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 375,
+    "line": 378,
     "fn": "ifq_purge",
     "cond": "always"
    }
@@ -1487,13 +1487,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 509,
+    "line": 512,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 544,
+    "line": 547,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -1501,7 +1501,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_dequeues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 567,
+    "line": 570,
     "fn": "ifiq_process",
     "cond": "always"
    }
@@ -1509,13 +1509,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_enqueues": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 525,
+    "line": 528,
     "fn": "ifiq_input",
     "cond": "not (len > ifiq.maxlen_drop) ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 558,
+    "line": 561,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -1523,13 +1523,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_fdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 510,
+    "line": 513,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 548,
+    "line": 551,
     "fn": "ifiq_enqueue",
     "cond": "bp !== null && ifp.if_bpf_mtap(bp, m, BPF_DIRECTION_IN)"
    }
@@ -1537,13 +1537,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 508,
+    "line": 511,
     "fn": "ifiq_input",
     "cond": "always"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 543,
+    "line": 546,
     "fn": "ifiq_enqueue",
     "cond": "always"
    }
@@ -1551,13 +1551,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifiq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 518,
+    "line": 521,
     "fn": "ifiq_input",
     "cond": "len > ifiq.maxlen_drop ← (ifp.if_xflags & IFXF_MONITOR) === 0"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 553,
+    "line": 556,
     "fn": "ifiq_enqueue",
     "cond": "qlim !== 0 && ifiq.ifiq_ml.len >= qlim"
    }
@@ -1565,7 +1565,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_bytes": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 261,
+    "line": 264,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -1573,7 +1573,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_len": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 266,
+    "line": 269,
     "fn": "ifq_enqueue",
     "cond": "dm === null"
    }
@@ -1581,7 +1581,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_mcasts": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 262,
+    "line": 265,
     "fn": "ifq_enqueue",
     "cond": "mcast ← dm !== m"
    }
@@ -1589,7 +1589,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_oactives": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 349,
+    "line": 352,
     "fn": "ifq_set_oactive",
     "cond": "!ifq.ifq_oactive"
    }
@@ -1597,7 +1597,7 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_packets": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 260,
+    "line": 263,
     "fn": "ifq_enqueue",
     "cond": "dm !== m"
    }
@@ -1605,13 +1605,13 @@ export const EXPLAIN: ExplainIndex = {
   "ifq_qdrops": [
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 268,
+    "line": 271,
     "fn": "ifq_enqueue",
     "cond": "not (dm === null)"
    },
    {
     "file": "src/sys/net/ifq.ts",
-    "line": 374,
+    "line": 377,
     "fn": "ifq_purge",
     "cond": "always"
    }

@@ -29,7 +29,6 @@ const { M_BCAST, M_MCAST, M_VLANTAG } = uipc_mbuf_;
 const { ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, etherAddrCopy, etherAddrEqual, etherIsBroadcast, etherIsMulticast } = ether_;
 
 // Trace events of the hot path (kern_trace.ts).
-const T_ETHER_INPUT = traceEvent('fn', 'ether_input');
 const T_ETHER_OUTPUT = traceEvent('fn', 'ether_output');
 const T_ETHER_ENCAP = traceEvent('bytes', 'ether_encap: Ethernet header %m > %m, type 0x%x');
 
@@ -76,7 +75,7 @@ export function ether_input(ifp: Ifnet, m: Mbuf): void {
   const k = ifp.kernel;
   const st = k.inet.etherstat;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_ETHER_INPUT, ifp);
+  // This function's event is recorded by if_input_process, its caller, with its own (T_IF_INPUT_ETHER).
   st.inc(ethers_ipackets);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (m.len < ETHER_HDR_LEN) {

@@ -43,6 +43,7 @@ import { traceEvent, traceSegment, type TraceCode } from '../kern/kern_trace.js'
 import type { Ifnet } from './if.js';
 import { BPF_DIRECTION_IN, DLT_EN10MB } from './bpf.js';
 import { pf_prefetch } from './pf.js';
+import { ether_input } from './if_ethersubr.js';
 
 // Imported constants and functions as the module's own constants: V8
 // folds a module's const like a literal, but reads an imported binding from
@@ -65,6 +66,8 @@ const T_IFIQ_INPUT = traceEvent('fn', 'ifiq_input', 'rxq %d');
 const T_TAP_IN = traceEvent('tap', 'bpf_mtap_ether', 'IN');
 const T_IFIQ_INPUT_TAP = traceSegment(T_IFIQ_INPUT, T_TAP_IN);
 const T_IF_INPUT_PROCESS = traceEvent('fn', 'if_input_process', 'softnet takes the packet off the input queue');
+/** With ether_input's event, which ether_input leaves to this one record. */
+const T_IF_INPUT_ETHER = traceSegment(T_IF_INPUT_PROCESS, traceEvent('fn', 'ether_input'));
 
 /** Default transmit queue length (net/if.h IFQ_MAXLEN). */
 export const IFQ_MAXLEN = 256;
@@ -576,7 +579,12 @@ export function if_input_process(ifp: Ifnet, ml: MbufList): void {
   const pf = ifp.kernel.pf;
   if (pf !== null && pf.running && ml.len > 1) pf_prefetch(pf, ifp, ml);
   for (let m = ml.dequeue(); m !== null; m = ml.dequeue()) {
-    if (ifp.kernel.trace !== null) ifp.kernel.trace.evin(ifp.kernel, m, T_IF_INPUT_PROCESS, ifp);
+    if (ifp.kernel.trace !== null) if_input_trace(ifp, m);
     ifp.if_input(ifp, m);
   }
+}
+
+/** if_input_process's event for m (out of line: its bytecode stays small untraced), with ether_input's. */
+function if_input_trace(ifp: Ifnet, m: Mbuf): void {
+  ifp.kernel.trace!.evin(ifp.kernel, m, ifp.if_input === ether_input ? T_IF_INPUT_ETHER : T_IF_INPUT_PROCESS, ifp);
 }
