@@ -2194,7 +2194,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badaddr": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 143,
+    "line": 148,
     "fn": "ipv4_check",
     "cond": "(b[o + 16] === IN_LOOPBACKNET || b[o + 12] === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -2202,7 +2202,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badfrags": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 346,
+    "line": 351,
     "fn": "ip_fragcheck",
     "cond": "mff && (dlen === 0 || (dlen & 7) !== 0)"
    }
@@ -2210,13 +2210,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badhlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 134,
+    "line": 139,
     "fn": "ipv4_check",
     "cond": "hlen < IP_HDR_LEN"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 138,
+    "line": 143,
     "fn": "ipv4_check",
     "cond": "hlen > mlen"
    }
@@ -2224,7 +2224,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badlen": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 160,
+    "line": 165,
     "fn": "ipv4_check",
     "cond": "len < hlen"
    }
@@ -2232,7 +2232,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badoptions": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 645,
+    "line": 650,
     "fn": "ip_dooptions",
     "cond": "bad"
    }
@@ -2240,13 +2240,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 148,
+    "line": 153,
     "fn": "ipv4_check",
     "cond": "m.csum_flags & M_IPV4_CSUM_IN_BAD ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 153,
+    "line": 158,
     "fn": "ipv4_check",
     "cond": "(hlen === IP_HDR_LEN ? ipv4Sum20(b, o) : sum16(b, o, hlen)) !== 0xffff ← !(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -2254,7 +2254,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_badvers": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 129,
+    "line": 134,
     "fn": "ipv4_check",
     "cond": "vhl >> 4 !== IPVERSION"
    }
@@ -2268,25 +2268,25 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 228,
+    "line": 233,
     "fn": "ip_input_if",
     "cond": "!IN_LOCAL_GROUP(dst) ← dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 237,
+    "line": 242,
     "fn": "ip_input_if",
     "cond": "!(flags & IP_FORWARDING)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 673,
+    "line": 682,
     "fn": "ip_forward",
     "cond": "m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 726,
+    "line": 738,
     "fn": "ip_forward",
     "cond": "error"
    }
@@ -2300,7 +2300,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 774,
+    "line": 792,
     "fn": "ip_forward_error",
     "cond": "case EMSGSIZE"
    },
@@ -2321,13 +2321,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 312,
+    "line": 317,
     "fn": "ip_deliver",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 329,
+    "line": 334,
     "fn": "rip_input",
     "cond": "always",
     "op": "dec"
@@ -2336,7 +2336,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_forward": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 728,
+    "line": 740,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -2344,13 +2344,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragdropped": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 391,
+    "line": 396,
     "fn": "ip_reass",
     "cond": "always"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 518,
+    "line": 523,
     "fn": "ip_flush",
     "cond": "r.ipq.length > 0 && r.ip_frags > Math.floor((maxqueue * 3) / 4) && --max"
    }
@@ -2372,7 +2372,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragments": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 365,
+    "line": 370,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -2380,7 +2380,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragtimeout": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 506,
+    "line": 511,
     "fn": "ip_slowtimo",
     "cond": "--fp.ipq_ttl === 0"
    }
@@ -2388,7 +2388,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_inswcsum": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 151,
+    "line": 156,
     "fn": "ipv4_check",
     "cond": "!(m.csum_flags & M_IPV4_CSUM_IN_OK)"
    }
@@ -2410,7 +2410,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 328,
+    "line": 333,
     "fn": "rip_input",
     "cond": "always"
    }
@@ -2424,7 +2424,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 688,
+    "line": 697,
     "fn": "ip_forward",
     "cond": "rt === null"
    },
@@ -2450,7 +2450,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_notmember": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 226,
+    "line": 231,
     "fn": "ip_input_if",
     "cond": "dst >>> 0 !== INADDR_ALLHOSTS_GROUP ← IN_MULTICAST(dst)"
    }
@@ -2488,13 +2488,13 @@ export const EXPLAIN: ExplainIndex = {
   "ips_rcvmemdrop": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 369,
+    "line": 374,
     "fn": "ip_fragcheck",
     "cond": "r.ip_frags + 1 > maxq"
    },
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 471,
+    "line": 476,
     "fn": "ip_reass",
     "cond": "!ok"
    }
@@ -2502,7 +2502,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_reassembled": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 377,
+    "line": 382,
     "fn": "ip_fragcheck",
     "cond": "always"
    }
@@ -2510,7 +2510,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_redirectsent": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 730,
+    "line": 742,
     "fn": "ip_forward",
     "cond": "not (error)"
    }
@@ -2518,7 +2518,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toolong": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 450,
+    "line": 455,
     "fn": "ip_reass",
     "cond": "next + first.hlen > IP_MAXPACKET"
    }
@@ -2526,7 +2526,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_tooshort": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 164,
+    "line": 169,
     "fn": "ipv4_check",
     "cond": "mlen < len"
    }
@@ -2534,7 +2534,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_toosmall": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 122,
+    "line": 127,
     "fn": "ipv4_check",
     "cond": "mlen < IP_HDR_LEN"
    }
@@ -2542,7 +2542,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_total": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 183,
+    "line": 188,
     "fn": "ip_input_if",
     "cond": "always"
    }
@@ -2550,7 +2550,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_wrongif": [
    {
     "file": "src/sys/netinet/ip_input.ts",
-    "line": 277,
+    "line": 282,
     "fn": "in_ouraddr",
     "cond": "!(flags & IP_FORWARDING) && rt!.rt_ifidx !== ifp.if_index && !(ifp.if_flags & IFF_LOOPBACK)"
    }
@@ -4127,19 +4127,19 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 434,
+   "line": 439,
    "fn": "ip_reass",
    "cond": "qi < q.length && ipqe.off + ipqe.len > q[qi]!.off ← not (fp === null)"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 464,
+   "line": 469,
    "fn": "ip_reass",
    "cond": "always"
   },
   {
    "file": "src/sys/netinet/ip_input.ts",
-   "line": 494,
+   "line": 499,
    "fn": "ip_freef",
    "cond": "always"
   },

@@ -96,7 +96,7 @@ function conditions(lines: string[], li: number): string {
   const out: string[] = [];
   const own = condOfLine(lines, li);
   const site = lines[li]!;
-  if (own !== null && (/^\s*case /.test(site) || site.indexOf('(') < site.search(/\.(inc|add)\(|\+\+|\.free\(/))) out.push(own);
+  if (own !== null && (/^\s*case /.test(site) || site.indexOf('(') < site.search(/\.(inc|bump|add)\(|\+\+|\.free\(/))) out.push(own);
   let ind = indentOf(site);
   for (let l = li - 1; l >= 0 && ind > 0 && out.length < 3; l--) {
     const s = lines[l]!;
@@ -242,7 +242,7 @@ function scanPass(files: string[], texts: Map<string, string>, srcRoot: string, 
     for (let i = 0; i < lines.length; i++) {
       const s = lines[i]!;
       if (/^\s*(\/\/|\*|\/\*)/.test(s)) continue;
-      const re = /\.(inc|add|dec|set)\(([^;]*?)\)(?:;|$| \}|,)/g;
+      const re = /\.(inc|bump|add|dec|set)\(([^;]*?)\)(?:;|$| \}|,)/g;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
         const op = m[1] === 'dec' ? 'dec' : m[1] === 'set' ? 'set' : undefined;
         const arg = splitArgs(m[2]!)[0]!;
@@ -272,7 +272,7 @@ function scanPass(files: string[], texts: Map<string, string>, srcRoot: string, 
         const ind = indentOf(s);
         for (let l = i; l >= 0 && l > i - 12; l--) {
           const t = lines[l]!;
-          if (/\.(inc|add)\(|(_\w+|missed)(\+\+| \+= )|return freeit|\.drop\(/.test(t)) {
+          if (/\.(inc|bump|add)\(|(_\w+|missed)(\+\+| \+= )|return freeit|\.drop\(/.test(t)) {
             counted = true;
             break;
           }

@@ -42,6 +42,15 @@ export class CounterBlock {
     else if (this.onBump !== null) this.onBump(this, id, 1);
   }
 
+  /**
+   * inc() whose trace event the caller recorded, in a segment with its own
+   * (an interned counter event, kern_trace.ts): nothing recorded here.
+   */
+  bump(id: number): void {
+    this.v[id]++;
+    if (this.tracer === null && this.onBump !== null) this.onBump(this, id, 1);
+  }
+
   add(id: number, n: number): void {
     this.v[id] += n;
     if (n === 0) return;

@@ -27,7 +27,9 @@
  * journey, host) before an event whose context differs from the event
  * before it (within a packet's passage through a machine, events share
  * all three), an interface record before an event on another interface.
- * A counter bump is one word: its block and id.  Trace points that are
+ * A counter bump is one word: its block and id; a counter bumped right
+ * after an event can be in its segment (`traceEvent('counter', name)`),
+ * bumped then with CounterBlock.bump(), which records nothing.  Trace points that are
  * not on a hot path pass their texts as they are (`fn`, `branch`, `drop`,
  * `tap`, `bytes`), recorded as references.
  *
@@ -155,7 +157,9 @@ export function traceEvent<const K extends TraceKind, const N extends string, co
   const had = interned.get(key);
   if (had !== undefined) return had as TraceCode<TraceArity<K, N, D>>;
   const kn = KINDS.indexOf(kind);
-  if (kn < 0 || kn === K_COUNTER) throw new Error(`traceEvent: no interned ${kind} events`);
+  if (kn < 0) throw new Error(`traceEvent: no interned ${kind} events`);
+  // A counter as an event of a segment: its name alone (bumped with CounterBlock.bump()).
+  if (kn === K_COUNTER && (detail !== '' || ifname || name.includes('%'))) throw new Error(`traceEvent: counter ${name}: a name alone`);
   const tn = kn === K_TAP ? '' : placeholders(name);
   const td = kn === K_TAP ? '' : placeholders(detail);
   if (tn !== '' && td !== '' && !(tn.startsWith(td) || td.startsWith(tn))) throw new Error(`traceEvent: ${name} and ${detail} take different arguments`);

@@ -51,11 +51,16 @@ const { ICMP_PARAMPROB, ICMP_REDIRECT, ICMP_REDIRECT_HOST, ICMP_TIMXCEED, ICMP_T
 
 // Trace events of the forwarding path (kern_trace.ts).
 const T_IP_INPUT = traceEvent('fn', 'ip_input', 'ipv4_input → ip_input_if');
+/** ip_input's function event and its ips_total bump, one record. */
+const T_IP_INPUT_TOTAL = traceSegment(T_IP_INPUT, traceEvent('counter', 'ips_total'));
 const T_IP_INPUT_FORWARD = traceEvent('branch', 'ip_input: %a is not ours, forwarding enabled → ip_forward');
 const T_IP_FORWARD = traceEvent('fn', 'ip_forward');
 const T_IP_FORWARD_TTL = traceEvent('bytes', 'ip_forward: ttl %d → %d');
 /** ip_forward's function event and its ttl change, one record on the forwarding path (the early exits record the function event themselves). */
 const T_IP_FORWARD_SEG = traceSegment(T_IP_FORWARD, T_IP_FORWARD_TTL);
+/** The same after ip_input's forwarding branch: ip_forward records it when called by ip_input_if (with its route). */
+const T_IP_INPUT_FORWARD_FN = traceSegment(T_IP_INPUT_FORWARD, T_IP_FORWARD);
+const T_IP_INPUT_FORWARD_SEG = traceSegment(T_IP_INPUT_FORWARD, T_IP_FORWARD, T_IP_FORWARD_TTL);
 
 /** Runs of ip_slowtimo (every 500 ms) a reassembly queue lives. */
 export const IPFRAGTTL = 60;
@@ -179,8 +184,8 @@ function ipv4_free(m: Mbuf): false {
 export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_IP_INPUT, ifp);
-  k.stats.ipstat.inc(ips_total);
+  if (tr !== null) tr.evi(k, m, T_IP_INPUT_TOTAL, ifp);
+  k.stats.ipstat.bump(ips_total);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (!ipv4_check(k, ifp, m)) {
     if (tr !== null) tr.drop(k, null, 'ipv4_check: bad header → drop');
@@ -238,7 +243,7 @@ export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
     m.free();
     return;
   }
-  if (tr !== null) tr.ev1(k, m, T_IP_INPUT_FORWARD, dst);
+  // The branch's event is recorded by ip_forward with its own (given ro).
   ip_forward(k, m, ifp, flags, ro);
 }
 
@@ -657,18 +662,22 @@ const ICMP_BUF = 68;
 /** icmp_do_error() quotes the header and this many bytes of payload: more is never read. */
 const ICMP_QUOTE = 8;
 
-/** ip_forward() */
+/**
+ * ip_forward().  ro: ip_input_if's route (its lookup serves here too);
+ * given, ip_input_if's forwarding branch comes right before and its event
+ * is recorded here, with this function's.
+ */
 export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Route | null = null): void {
   const st = k.stats.ipstat;
   const inet = k.inet;
   const tr = k.trace;
-  // The function event is recorded with the ttl change below, or by each early exit.
+  // The function event is recorded with the ttl change below, or by each early exit (ip_forward_tfn).
   // The header's bytes read directly: view getters inlined here spend the inlining budget.
   const mb = m.buf;
   const mo = m.off;
   const dst = (mb[mo + 16]! << 24) | (mb[mo + 17]! << 16) | (mb[mo + 18]! << 8) | mb[mo + 19]!;
   if (m.m_flags & (M_BCAST | M_MCAST) || !in_canforward(dst)) {
-    if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
+    if (tr !== null) ip_forward_tfn(k, m, ifp, ro, dst);
     if (tr !== null) tr.drop(k, m, m.m_flags & (M_BCAST | M_MCAST) ? 'ip_forward: link-layer broadcast/multicast → drop, ips_cantforward' : 'ip_forward: %a may not be forwarded → drop, ips_cantforward', '', dst >>> 0);
     st.inc(ips_cantforward);
     m.free();
@@ -676,14 +685,14 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   }
   const ttl = mb[mo + 8]!;
   if (ttl <= IPTTLDEC) {
-    if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
+    if (tr !== null) ip_forward_tfn(k, m, ifp, ro, dst);
     if (tr !== null) tr.branch(k, m, 'ip_forward: ttl %d would reach 0 → icmp_error(time exceeded in transit)', '', ttl);
     icmp_error(k, m, ICMP_TIMXCEED, ICMP_TIMXCEED_INTRANS, 0, 0);
     return;
   }
   const rt = ro !== null ? route_mpath(k, ro, dst) : rt_match(k, dst, RT_RESOLVE);
   if (rt === null) {
-    if (tr !== null) tr.evi(k, m, T_IP_FORWARD, ifp);
+    if (tr !== null) ip_forward_tfn(k, m, ifp, ro, dst);
     if (tr !== null) tr.branch(k, m, 'ip_forward: no route to %a → icmp_error(host unreachable), ips_noroute', '', dst >>> 0);
     st.inc(ips_noroute);
     icmp_error(k, m, ICMP_UNREACH, ICMP_UNREACH_HOST, 0, 0);
@@ -711,7 +720,10 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
   const pfflags = m.pf_flags;
   const rtableid = m.ph_rtableid;
   const loopcnt = m.ph_loopcnt;
-  if (tr !== null) tr.evi2(k, m, T_IP_FORWARD_SEG, ifp, ttl, ttl - IPTTLDEC);
+  if (tr !== null) {
+    if (ro !== null) tr.evi3(k, m, T_IP_INPUT_FORWARD_SEG, ifp, dst, ttl, ttl - IPTTLDEC);
+    else tr.evi2(k, m, T_IP_FORWARD_SEG, ifp, ttl, ttl - IPTTLDEC);
+  }
   // The journey of m, to attribute what happens after ip_output (ips_forward, errors) to it.
   const saveJourney = tr !== null ? tr.current : null;
   mb[mo + 8] = ttl - IPTTLDEC;
@@ -730,6 +742,12 @@ export function ip_forward(k: Kernel, m: Mbuf, ifp: Ifnet, flags: number, ro: Ro
     st.inc(ips_redirectsent);
   }
   ip_forward_error(k, ifp, error, dest, icmpLen, mflags, pfflags, rtableid, loopcnt);
+}
+
+/** ip_forward's function event alone (an early exit), after ip_input's forwarding branch when it was called with ro. */
+function ip_forward_tfn(k: Kernel, m: Mbuf, ifp: Ifnet, ro: Route | null, dst: number): void {
+  if (ro !== null) k.trace!.evi1(k, m, T_IP_INPUT_FORWARD_FN, ifp, dst);
+  else k.trace!.evi(k, m, T_IP_FORWARD, ifp);
 }
 
 /**

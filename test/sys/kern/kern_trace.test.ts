@@ -36,6 +36,31 @@ test('a traced packet records functions, branches and the counters bumped while 
   reply.free();
 });
 
+test('a counter in a segment reads as the counter its block records; bump() records nothing of its own', () => {
+  const fn = traceEvent('fn', 'test_input', 'q %d');
+  const seg = traceSegment(fn, traceEvent('counter', 'ips_total'));
+  assert.throws(() => traceEvent('counter', 'ips_%d'), /a name alone/);
+  assert.throws(() => traceEvent('counter', 'ips_total', 'detail'), /a name alone/);
+  const w = new World({ seed: 1 });
+  const k = new Kernel(w, { hostname: 'router' });
+  const t = new Tracer();
+  k.setTracer(t);
+  const m = k.mbufs.get(64)!;
+  t.ev1(k, m, seg, 3);
+  k.stats.ipstat.bump(ips_total);
+  k.stats.ipstat.inc(ips_total);
+  assert.deepEqual(
+    t.events.map((e) => [e.journey, e.kind, e.name, e.ifname, e.detail]),
+    [
+      [1, 'fn', 'test_input', '', 'q 3'],
+      [1, 'counter', 'ips_total', '', ''],
+      [1, 'counter', 'ips_total', '', ''],
+    ],
+  );
+  assert.equal(k.stats.ipstat.get(ips_total), 2);
+  m.free();
+});
+
 test('an interned event takes as many argument words as its formats read, checked when compiling', () => {
   const ttl = traceEvent('bytes', 'test: ttl %d → %d');
   const arp = traceEvent('branch', 'test: %a is-at %m');
