@@ -51,8 +51,10 @@ const { ICMP_PARAMPROB, ICMP_REDIRECT, ICMP_REDIRECT_HOST, ICMP_TIMXCEED, ICMP_T
 
 // Trace events of the forwarding path (kern_trace.ts).
 const T_IP_INPUT = traceEvent('fn', 'ip_input', 'ipv4_input → ip_input_if');
-/** ip_input's function event and its ips_total bump, one record. */
+/** ip_input's function event and its ips_total bump, one record (ipv4_check's ways out before the checksum). */
 const T_IP_INPUT_TOTAL = traceSegment(T_IP_INPUT, traceEvent('counter', 'ips_total'));
+/** The same with the software checksum's ips_inswcsum bump: one record on the common path. */
+const T_IP_INPUT_SWCSUM = traceSegment(T_IP_INPUT, traceEvent('counter', 'ips_total'), traceEvent('counter', 'ips_inswcsum'));
 const T_IP_INPUT_FORWARD = traceEvent('branch', 'ip_input: %a is not ours, forwarding enabled → ip_forward');
 const T_IP_FORWARD = traceEvent('fn', 'ip_forward');
 const T_IP_FORWARD_TTL = traceEvent('bytes', 'ip_forward: ttl %d → %d');
@@ -122,8 +124,12 @@ export function ipv4_input(ifp: Ifnet, m: Mbuf): void {
  */
 export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
   const st = k.stats.ipstat;
+  // ip_input's events (its function, ips_total) are recorded here with
+  // ips_inswcsum's bump (one record), or first on each way out before it.
+  const tr = k.trace;
   const mlen = m.len;
   if (mlen < IP_HDR_LEN) {
+    if (tr !== null) ip_input_tfn(k, m, ifp);
     st.inc(ips_toosmall);
     return ipv4_free(m);
   }
@@ -131,35 +137,41 @@ export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
   const o = m.off;
   const vhl = b[o]!;
   if (vhl >> 4 !== IPVERSION) {
+    if (tr !== null) ip_input_tfn(k, m, ifp);
     st.inc(ips_badvers);
     return ipv4_free(m);
   }
   const hlen = (vhl & 0xf) << 2;
   if (hlen < IP_HDR_LEN) {
+    if (tr !== null) ip_input_tfn(k, m, ifp);
     st.inc(ips_badhlen);
     return ipv4_free(m);
   }
   if (hlen > mlen) {
+    if (tr !== null) ip_input_tfn(k, m, ifp);
     st.inc(ips_badhlen);
     return ipv4_free(m);
   }
   // 127/8 must not appear on the wire (RFC 1122): the first byte of either address.
   if ((b[o + 16] === IN_LOOPBACKNET || b[o + 12] === IN_LOOPBACKNET) && !(ifp.if_flags & IFF_LOOPBACK)) {
+    if (tr !== null) ip_input_tfn(k, m, ifp);
     st.inc(ips_badaddr);
     return ipv4_free(m);
   }
   if (!(m.csum_flags & M_IPV4_CSUM_IN_OK)) {
     if (m.csum_flags & M_IPV4_CSUM_IN_BAD) {
+      if (tr !== null) ip_input_tfn(k, m, ifp);
       st.inc(ips_badsum);
       return ipv4_free(m);
     }
-    st.inc(ips_inswcsum);
+    if (tr !== null) tr.evi(k, m, T_IP_INPUT_SWCSUM, ifp);
+    st.bump(ips_inswcsum);
     if ((hlen === IP_HDR_LEN ? ipv4Sum20(b, o) : sum16(b, o, hlen)) !== 0xffff) {
       st.inc(ips_badsum);
       return ipv4_free(m);
     }
     m.csum_flags |= M_IPV4_CSUM_IN_OK;
-  }
+  } else if (tr !== null) ip_input_tfn(k, m, ifp);
   const len = (b[o + 2]! << 8) | b[o + 3]!;
   if (len < hlen) {
     st.inc(ips_badlen);
@@ -174,6 +186,11 @@ export function ipv4_check(k: Kernel, ifp: Ifnet, m: Mbuf): boolean {
   return true;
 }
 
+/** ip_input's function event and its ips_total bump (ipv4_check's ways out, and a checksum the card verified). */
+function ip_input_tfn(k: Kernel, m: Mbuf, ifp: Ifnet): void {
+  k.trace!.evi(k, m, T_IP_INPUT_TOTAL, ifp);
+}
+
 /** ipv4_check's drops, out of line (the caller counted the reason). */
 function ipv4_free(m: Mbuf): false {
   m.free(); // not a drop: the caller counted it
@@ -184,7 +201,7 @@ function ipv4_free(m: Mbuf): false {
 export function ip_input_if(k: Kernel, m: Mbuf, ifp: Ifnet): void {
   const inet = k.inet;
   const tr = k.trace;
-  if (tr !== null) tr.evi(k, m, T_IP_INPUT_TOTAL, ifp);
+  // This function's event and ips_total's are recorded by ipv4_check, next.
   k.stats.ipstat.bump(ips_total);
   if (m.ph_ifidx === 0) m.ph_ifidx = ifp.if_index;
   if (!ipv4_check(k, ifp, m)) {

@@ -9,6 +9,8 @@ import { ether_input } from '../../../src/sys/net/if_ethersubr.js';
 import { Ipv4Packet } from '../../../src/wire/ip4.js';
 import { IcmpPacket, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_TIMXCEED, ICMP_UNREACH, ICMP_PARAMPROB } from '../../../src/wire/icmp.js';
 import { EMSGSIZE } from '../../../src/sys/sys/errno.js';
+import { Tracer } from '../../../src/sys/kern/kern_trace.js';
+import { M_IPV4_CSUM_IN_OK } from '../../../src/sys/kern/uipc_mbuf.js';
 
 /** Echo request datagram bytes (IP + ICMP) from src to dst, payload i & 0xff. */
 function echoBytes(src: number, dst: number, datalen: number, id = 7): Uint8Array {
@@ -177,6 +179,40 @@ test('reassembly in any order, OpenBSD overlap rules, and the 30 s timeout', () 
   assert.equal(ipstat(r.k, 'ips_fragtimeout'), 2);
   assert.equal(got.length, 3);
   assert.equal(r.k.mbufs.inUse, base);
+});
+
+test('traced: a malformed datagram records ip_input and ips_total first, then ips_inswcsum when its checksum is computed, its counter and the drop', () => {
+  const { r } = threeHosts();
+  const ifp = r.ifs[0]!;
+  const t = new Tracer();
+  r.k.setTracer(t);
+  const good = (): Uint8Array => echoBytes(ip('192.0.2.10'), ip('192.0.2.1'), 8);
+  const fix = (b: Uint8Array): Uint8Array => {
+    new Ipv4Packet(b).fillChecksum();
+    return b;
+  };
+  const cases: Array<[string, Uint8Array, boolean]> = [
+    ['ips_toosmall', good().subarray(0, 12), false],
+    ['ips_badvers', fix(((b) => ((b[0] = 0x65), b))(good())), false],
+    ['ips_badaddr', fix(((b) => ((b[12] = 127), b))(good())), false],
+    ['ips_badsum', ((b) => ((b[10] ^= 0xff), b))(good()), true],
+    ['ips_tooshort', fix(((b) => ((b[2] = 0), (b[3] = 200), b))(good())), true],
+  ];
+  for (const [name, bytes, summed] of cases) {
+    const from = t.events.length;
+    inject(r.k, ifp, bytes);
+    const got = t.events.slice(from).map((e) => (e.kind === 'counter' ? `+${e.name}` : e.name));
+    const want = ['ip_input', '+ips_total', ...(summed ? ['+ips_inswcsum'] : []), `+${name}`, 'ipv4_check: bad header → drop'];
+    assert.deepEqual(got, want, name);
+  }
+  // A checksum the card verified: no ips_inswcsum.
+  const from = t.events.length;
+  const m = r.k.mbufs.get(64)!;
+  m.setBytes(good());
+  m.ph_ifidx = ifp.if_index;
+  m.csum_flags |= M_IPV4_CSUM_IN_OK;
+  ipv4_input(ifp, m);
+  assert.deepEqual(t.events.slice(from, from + 3).map((e) => e.name), ['ip_input', 'ips_total', 'ip_input: 192.0.2.1 is ours → ip_ours']);
 });
 
 test('every malformed datagram is dropped with its own counter', () => {
