@@ -347,6 +347,27 @@ test('the shell on a terminal leaves on end of input (Ctrl-D) with status 0', { 
   }
 });
 
+test('the shell on a terminal leaves with exit N\'s status, or with the last command\'s at end of input', { skip: !python && 'python3 with pty is not available', timeout: 90_000 }, async () => {
+  const t = new Terminal();
+  try {
+    await t.expect(/router# $/, 60_000);
+    t.send('exit 3\r');
+    assert.equal(await t.status(), 3);
+  } finally {
+    t.kill();
+  }
+  const u = new Terminal();
+  try {
+    await u.expect(/router# $/, 60_000);
+    u.send('false\r');
+    await u.expect(/false\n(\r)?router# $/);
+    u.send(CTRL_D);
+    assert.equal(await u.status(), 1);
+  } finally {
+    u.kill();
+  }
+});
+
 test('on a terminal, a foreground nc reads the typed lines; Ctrl-D is their end and the shell goes on', { skip: !python && 'python3 with pty is not available', timeout: 90_000 }, async () => {
   const t = new Terminal();
   try {
