@@ -35,6 +35,7 @@ import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
 import type { PfiDynaddr } from './pf_if.js';
 import { pf_get_transaddr, pf_postprocess_addr, PF_POOL_LEASTSTATES, PF_POOL_TYPEMASK } from './pf_lb.js';
+import { pf_afto_how, pf_change_ap_traced, pf_icmp_error_before, pf_icmp_error_traced } from './pf_trace.js';
 import {
   PfSrcTree, type PfSrcNode, PF_SN_NONE, PF_SN_ROUTE, pf_insert_src_node, pf_map_addr_sticky, pf_src_connlimit,
   pf_src_counters, pf_src_csfailed, pf_src_link_state, pf_src_trace_limit, pf_src_tree_remove_state,
@@ -459,7 +460,11 @@ export const SC_RTADDR6 = 8;
 export const SC_SN = 12;
 /** as SC_NATPL for the rdr-to pool */
 export const SC_RDRPL = 11;
-export const SC_N = 16;
+/** st->natrule: the number of the rule whose nat-to (or af-to) made the stack key, + 1 (0: none); for journeys */
+export const SC_NATRULE = 16;
+/** the same for its rdr-to (a match rule may do one, the pass rule the other) */
+export const SC_RDRRULE = 17;
+export const SC_N = 18;
 // state key fields (K_*), K_N words (64 bytes): the wire key of state s is key 2s, its stack key 2s + 1 (2s when the same),
 // both in the state's record (PfStateStore.ko())
 /** af | proto << 8 | rdomain << 16 */
@@ -1074,6 +1079,8 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   let s = -1;
   let r: KRule;
   let a: KRule | null;
+  /** the packet matched a state (it did not create one) */
+  let fromState = false;
   pf.ctx_log = 0;
   if (pd.virtual_proto === PF_VPROTO_FRAGMENT) {
     // Fragments that were not reassembled: rules only (no state); one not passed counts as a fragment
@@ -1105,6 +1112,7 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
         k.trace.branch(k, m, `pf_test: ${r.nr < 0 ? 'default rule' : `rule ${r.nr}`} ${action === PF_PASS ? 'pass' : action === PF_SYNPROXY_DROP ? 'synproxy' : 'block'}`,
           s >= 0 ? 'state created' : '');
     } else {
+      fromState = true;
       const st = pf.st;
       const si = st.si;
       r = pf.ruletab[si[s * ST_N + ST_RULE]!]!;
@@ -1148,7 +1156,7 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
   }
   if (pd.naf !== pd.af) {
     // PF_AFRT: translated and forwarded in the other family, taken
-    pf_afrt(pf, pd);
+    pf_afrt(pf, pd, k.trace !== null ? pf_afto_how(pf, pd, s, fromState) : '');
     pf.taken = true;
     return null;
   }
@@ -1944,24 +1952,31 @@ function pf_test_state(pf: Pf, pd: PfPdesc): number {
   // translate, if the state does (af-to: pf_test translates the whole packet after the counters)
   if (si[b + ST_NKEYS] === 2) {
     if ((si[b + ST_FLAGS]! & PFSTATE_AFTO) !== 0) pf_afto_state(pf, pd, s);
-    else pf_translate_to_key(pd, pf.st.ko(pd.didx === 1 ? 2 * s + 1 : 2 * s), pf.st.kd, pd.sidx);
+    else pf_translate_to_key(pf, pd, pf.st.ko(pd.didx === 1 ? 2 * s + 1 : 2 * s), pf.st.kd, pd.sidx, s, true);
   }
   pf.ctx_reason = -2;
   return s;
 }
 
-/** Rewrite the packet's addresses and ports to those of the key at kd[o] (sidx: the source's index in the key). */
-function pf_translate_to_key(pd: PfPdesc, o: number, kd: Int32Array, sidx: number): void {
+/**
+ * Rewrite the packet's addresses and ports to those of the key at kd[o]
+ * (sidx: the source's index in the key) of state s; fromState: by the
+ * state (a later packet), not the rule creating it (for the journey).
+ */
+function pf_translate_to_key(pf: Pf, pd: PfPdesc, o: number, kd: Int32Array, sidx: number, s: number, fromState: boolean): void {
   const ports = kd[o + K_PORTS]!;
   const sa = sidx === 0 ? o + K_A : o + K_B;
   const da = sidx === 0 ? o + K_B : o + K_A;
   const sp = sidx === 0 ? ports >>> 16 : ports & 0xffff;
   const dp = sidx === 0 ? ports & 0xffff : ports >>> 16;
-  if (pd.s0 !== kd[sa] || pd.s1 !== kd[sa + 1] || pd.s2 !== kd[sa + 2] || pd.s3 !== kd[sa + 3] || pd.osport !== sp)
-    pf_change_ap(pd, 0, kd[sa]!, kd[sa + 1]!, kd[sa + 2]!, kd[sa + 3]!, sp);
+  if (pd.s0 !== kd[sa] || pd.s1 !== kd[sa + 1] || pd.s2 !== kd[sa + 2] || pd.s3 !== kd[sa + 3] || pd.osport !== sp) {
+    if (pf.k.trace !== null) pf_change_ap_traced(pf, pd, 0, kd[sa]!, kd[sa + 1]!, kd[sa + 2]!, kd[sa + 3]!, sp, s, fromState);
+    else pf_change_ap(pd, 0, kd[sa]!, kd[sa + 1]!, kd[sa + 2]!, kd[sa + 3]!, sp);
+  }
   if (pd.d0 !== kd[da] || pd.d1 !== kd[da + 1] || pd.d2 !== kd[da + 2] || pd.d3 !== kd[da + 3] || pd.odport !== dp) {
     pd.destchg = true;
-    pf_change_ap(pd, 1, kd[da]!, kd[da + 1]!, kd[da + 2]!, kd[da + 3]!, dp);
+    if (pf.k.trace !== null) pf_change_ap_traced(pf, pd, 1, kd[da]!, kd[da + 1]!, kd[da + 2]!, kd[da + 3]!, dp, s, fromState);
+    else pf_change_ap(pd, 1, kd[da]!, kd[da + 1]!, kd[da + 2]!, kd[da + 3]!, dp);
   }
 }
 
@@ -2311,41 +2326,68 @@ function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
   if ((st.si[s * ST_N + ST_FLAGS]! & PFSTATE_AFTO) !== 0) return pd.dir === PF_IN ? pf_icmp_error_afto(pf, pd, s, ip2, t2, p2) : -1;
   const odir = pd.dir === PF_IN ? PF_OUT : PF_IN;
   const translates = st.si[s * ST_N + ST_NKEYS] === 2;
-  if (translates && (kx & 1) !== (odir === PF_IN ? 0 : 1)) return -1;
+  // as pf_find_state() for a packet going the error's way: inbound ones match the wire key, outbound ones the stack key
+  if (translates && (kx & 1) !== (pd.dir === PF_IN ? 0 : 1)) return -1;
   if (translates) {
-    // translate the quoted header and the outer address back
+    // The quoted packet and the outer addresses as the other key has them
+    // (pf_translate_icmp): the quoted source and the error's destination,
+    // the quoted destination and the error's source, the quoted ports (or
+    // echo id) with them; the ICMP checksum follows, the quoted header's
+    // is left as it was.
+    const kd = st.kd;
     const o = st.ko(pd.didx === 1 ? 2 * s + 1 : 2 * s);
-    const qsrcIdx = odir === PF_IN ? 0 : 1;
-    const na = st.kd[o + (qsrcIdx === 0 ? K_A : K_B)]!;
-    const np = qsrcIdx === 0 ? st.kd[o + K_PORTS]! >>> 16 : st.kd[o + K_PORTS]! & 0xffff;
-    const ipsum = get16(b, ip2 + 10);
-    const icsum0 = get16(b, pd.thoff + 2);
-    let icsum = icsum0;
-    if (isrc !== na) {
-      put32(b, ip2 + 12, na >>> 0);
-      put16(b, ip2 + 10, adj32(ipsum, isrc >>> 0, na >>> 0));
-      icsum = adj32(icsum, isrc >>> 0, na >>> 0);
-      icsum = adjust16(icsum, ipsum, get16(b, ip2 + 10));
-    }
-    if (p2 !== IPPROTO_ICMP && sport !== np) {
-      put16(b, t2, np);
-      icsum = adjust16(icsum, sport, np);
-    } else if (p2 === IPPROTO_ICMP && iicmpIn && sport !== np) {
-      put16(b, t2 + 4, np);
-      icsum = adjust16(icsum, sport, np);
-    }
-    if (icsum !== icsum0) put16(b, pd.thoff + 2, icsum);
-    // outer destination becomes the quoted packet's (translated) source
-    if (pd.d0 !== na) {
-      const od = get32(b, pd.ipoff + 16);
-      put32(b, pd.ipoff + 16, na >>> 0);
-      put16(b, pd.ipoff + 10, adj32(get16(b, pd.ipoff + 10), od, na >>> 0));
-      pd.d0 = na;
+    const ports = kd[o + K_PORTS]!;
+    const q0 = odir === PF_IN;
+    const nsa = kd[o + (q0 ? K_A : K_B)]!;
+    const nda = kd[o + (q0 ? K_B : K_A)]!;
+    const nsp = q0 ? ports >>> 16 : ports & 0xffff;
+    const ndp = q0 ? ports & 0xffff : ports >>> 16;
+    // the quoted ports, or the echo id on the side that chose it (-1: nothing to translate)
+    const spo = p2 !== IPPROTO_ICMP ? t2 : iicmpIn ? t2 + 4 : -1;
+    const dpo = p2 !== IPPROTO_ICMP ? t2 + 2 : iicmpIn ? -1 : t2 + 4;
+    const was = pf.k.trace !== null ? pf_icmp_error_before(pd, ip2, spo, dpo) : null;
+    let icsum = get16(b, pd.thoff + 2);
+    icsum = pf_icmp_error_side(pd, ip2 + 12, pd.ipoff + 16, nsa, spo, nsp, icsum);
+    icsum = pf_icmp_error_side(pd, ip2 + 16, pd.ipoff + 12, nda, dpo, ndp, icsum);
+    put16(b, pd.thoff + 2, icsum);
+    if (pd.d0 !== nsa) {
+      pd.d0 = nsa;
       pd.destchg = true;
     }
+    pd.s0 = nda;
+    if (was !== null) pf_icmp_error_traced(pf, pd, s, ip2, spo, dpo, was);
   }
   pf.ctx_reason = -2;
   return s;
+}
+
+/**
+ * One side of an IPv4 ICMP error's translation: the quoted address at
+ * qa, the outer one at oa and the quoted port or echo id at po (-1: none)
+ * set to na and np; the outer header's checksum follows its address, the
+ * ICMP checksum (icsum, returned) the quoted bytes.
+ */
+function pf_icmp_error_side(pd: PfPdesc, qa: number, oa: number, na: number, po: number, np: number, icsum: number): number {
+  const b = pd.m.buf;
+  const n = na >>> 0;
+  const q = get32(b, qa);
+  if (q !== n) {
+    put32(b, qa, n);
+    icsum = adj32(icsum, q, n);
+  }
+  if (po >= 0) {
+    const op = get16(b, po);
+    if (op !== np) {
+      put16(b, po, np);
+      icsum = adjust16(icsum, op, np);
+    }
+  }
+  const od = get32(b, oa);
+  if (od !== n) {
+    put32(b, oa, n);
+    put16(b, pd.ipoff + 10, adj32(get16(b, pd.ipoff + 10), od, n));
+  }
+  return icsum;
 }
 
 /**
@@ -2734,12 +2776,17 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
         pd.dir === PF_IN && pd.naf === pd.af)
       return pf_synproxy_create(pf, pd, s, r);
     if (pf.st.si[s * ST_N + ST_NKEYS] === 2 && pd.naf === pd.af)
-      pf_translate_to_key(pd, pf.st.ko(pd.dir === PF_IN ? 2 * s + 1 : 2 * s), pf.st.kd, pd.sidx);
+      pf_translate_to_key(pf, pd, pf.st.ko(pd.dir === PF_IN ? 2 * s + 1 : 2 * s), pf.st.kd, pd.sidx, s, false);
   } else if (pd.naf === pd.af && (pd.ns0 !== pd.s0 || pd.nd0 !== pd.d0 || pd.nsport !== pd.osport || pd.ndport !== pd.odport ||
              pd.ns1 !== pd.s1 || pd.nd1 !== pd.d1 || pd.ns2 !== pd.s2 || pd.nd2 !== pd.d2 || pd.ns3 !== pd.s3 || pd.nd3 !== pd.d3)) {
     // no state: translate this packet only
-    pf_change_ap(pd, 0, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
-    pf_change_ap(pd, 1, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
+    if (pf.k.trace !== null) {
+      pf_change_ap_traced(pf, pd, 0, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport, -1, false);
+      pf_change_ap_traced(pf, pd, 1, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport, -1, false);
+    } else {
+      pf_change_ap(pd, 0, pd.ns0, pd.ns1, pd.ns2, pd.ns3, pd.nsport);
+      pf_change_ap(pd, 1, pd.nd0, pd.nd1, pd.nd2, pd.nd3, pd.ndport);
+    }
     pd.destchg = true;
   }
   return PF_PASS;
@@ -2821,6 +2868,10 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   if (pd.naf !== pd.af) {
     si[b + ST_FLAGS] |= PFSTATE_AFTO;
     st.sc[s * SC_N + SC_NAF] = pd.naf;
+  }
+  if (nkeys === 2) {
+    if (pf.ctx_natpl !== null) st.sc[s * SC_N + SC_NATRULE] = pf.ctx_natpl.nr + 1;
+    if (pf.ctx_rdrpl !== null) st.sc[s * SC_N + SC_RDRRULE] = pf.ctx_rdrpl.nr + 1;
   }
   const now = pf.uptime();
   st.sc[s * SC_N + SC_CREATION] = now;

@@ -51,6 +51,7 @@ import {
 } from './pf.js';
 import { PF_SN_NAT, PF_SN_RDR, pf_map_addr_sticky } from './pf_src.js';
 import { pf_refragment6 } from './pf_norm.js';
+import { pf_translate_af_traced } from './pf_trace.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { pseudoSum6, sum16 } from '../../wire/checksum.js';
 import type { Ifnet } from './if.js';
@@ -730,12 +731,14 @@ function pf_translate_icmp_error_af(pf: Pf, pd: PfPdesc, ohl: number, dlen: numb
  * The PF_AFRT action of pf_test(): translate the packet and forward it
  * in the other family (ip_forward/ip6_forward, as an inbound packet of
  * that family would be; pf does not see it again: PF_TAG_GENERATED).
+ * how names the af-to in a journey (pf_afto_how; with a tracer only).
  */
-export function pf_afrt(pf: Pf, pd: PfPdesc): void {
+export function pf_afrt(pf: Pf, pd: PfPdesc, how: string): void {
   const k = pf.k;
-  if (k.trace !== null)
+  if (k.trace !== null) {
     k.trace.fn(k, pd.m, 'pf_translate_af', pd.kif.if_xname, pd.naf === AF_INET ? 'af-to inet' : 'af-to inet6');
-  if (!pf_translate_af(pf, pd)) return;
+    if (!pf_translate_af_traced(pf, pd, how)) return;
+  } else if (!pf_translate_af(pf, pd)) return;
   const m = pd.m;
   const net = pf.netout!;
   m.pf_flags |= PF_TAG_GENERATED;

@@ -217,10 +217,13 @@ test('journey: pf_test decides af-to, pf_translate_af, then ip_forward in the ot
   const ev = t.events.map((e) => [e.kind, e.name, e.ifname, e.detail].filter(Boolean).join(' '));
   const at = ev.indexOf('fn pf_translate_af em0 af-to inet') - 2;
   assert.ok(at >= 0, ev.join('\n'));
-  assert.deepEqual(ev.slice(at, at + 5), [
+  assert.deepEqual(ev.slice(at, at + 6), [
     'fn pf_test em0 in',
     'branch pf_test: rule 1 pass state created',
     'fn pf_translate_af em0 af-to inet',
+    // the new header, the ports (the source's from the af-to pool), the checksum over the new pseudo-header
+    'bytes pf_translate_af: rule 1 af-to inet: src 2001:db8:1::10[40000] → 192.0.2.1:60255, dst 64:ff9b::c000:214[53] → 192.0.2.20:53, ' +
+    'IPv6 header (40 bytes) → IPv4 header (20 bytes), uh_sum 0x7288 → uh_sum 0x8f31',
     'branch pf_translate_af: now 192.0.2.1 → 192.0.2.20, ip_forward',
     'fn ip_forward em0',
   ]);
