@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2977,
+    "line": 3028,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3011,
+    "line": 3062,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,31 +23,31 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1291,
+    "line": 1299,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1295,
+    "line": 1303,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1844,
+    "line": 1852,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2304,
+    "line": 2319,
     "fn": "pf_test_state_icmp_error",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2390,
+    "line": 2432,
     "fn": "pf_test_state_icmp6_error",
     "cond": "always"
    }
@@ -103,7 +103,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2774,
+    "line": 2821,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -141,7 +141,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2194,
+    "line": 2209,
     "fn": "pf_tcp_track_full",
     "cond": "always"
    }
@@ -149,7 +149,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_FRAG": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1083,
+    "line": 1090,
     "fn": "pf_test",
     "cond": "pd.virtual_proto === PF_VPROTO_FRAGMENT"
    },
@@ -181,13 +181,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_IPOPTIONS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1125,
+    "line": 1133,
     "fn": "pf_test",
     "cond": "pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2722,
+    "line": 2764,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -285,13 +285,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2624,
+    "line": 2666,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2696,
+    "line": 2738,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -299,7 +299,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2775,
+    "line": 2822,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -307,19 +307,19 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2780,
+    "line": 2827,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 644,
+    "line": 645,
     "fn": "pf_translate_af",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 708,
+    "line": 709,
     "fn": "pf_translate_icmp_error_af",
     "cond": "always"
    },
@@ -351,13 +351,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NORM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1087,
+    "line": 1094,
     "fn": "pf_test",
     "cond": "pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1634,
+    "line": 1642,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
    }
@@ -365,19 +365,19 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1464,
+    "line": 1472,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2873,
+    "line": 2924,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 844,
+    "line": 847,
     "fn": "pf_route6",
     "cond": "ifp === undefined"
    }
@@ -385,13 +385,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2705,
+    "line": 2747,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 687,
+    "line": 688,
     "fn": "pf_translate_icmp_error_af",
     "cond": "always"
    }
@@ -399,55 +399,55 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1572,
+    "line": 1580,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1578,
+    "line": 1586,
     "fn": "pf_setup_pdesc",
     "cond": "hl < 20 || hl > m.len || hl > iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1615,
+    "line": 1623,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1657,
+    "line": 1665,
     "fn": "pf_setup_pdesc",
     "cond": "off + 20 > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1662,
+    "line": 1670,
     "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1677,
+    "line": 1685,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1685,
+    "line": 1693,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1694,
+    "line": 1702,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1705,
+    "line": 1713,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -515,13 +515,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2245,
+    "line": 2260,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2769,
+    "line": 2816,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -535,7 +535,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2890,
+    "line": 2941,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -557,25 +557,25 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2620,
+    "line": 2662,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2693,
+    "line": 2735,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 362,
+    "line": 363,
     "fn": "pf_icmp_error_afto",
     "cond": "!pf_icmp_af_type(x, pd.af, pd.icmptype, pd.icmpcode, get32(b, pd.thoff + 4))"
    },
    {
     "file": "src/sys/net/pf_af.ts",
-    "line": 634,
+    "line": 635,
     "fn": "pf_translate_af",
     "cond": "proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6"
    }
@@ -1124,6 +1124,12 @@ export const EXPLAIN: ExplainIndex = {
     "line": 185,
     "fn": "rad_send",
     "cond": "always"
+   },
+   {
+    "file": "src/sys/netinet6/raw_ip6.ts",
+    "line": 30,
+    "fn": "rip6_output",
+    "cond": "type >= 0"
    }
   ],
   "icp6s_pmtuchg": [
@@ -2294,7 +2300,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1496,
+    "line": 1504,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -2358,7 +2364,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1508,
+    "line": 1516,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -2418,7 +2424,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1455,
+    "line": 1463,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -2585,6 +2591,14 @@ export const EXPLAIN: ExplainIndex = {
     "line": 457,
     "fn": "rip6_input",
     "cond": "m.m_flags & M_MCAST ← not (nxt === IPPROTO_ICMPV6)"
+   }
+  ],
+  "rip6s_opackets": [
+   {
+    "file": "src/sys/netinet6/raw_ip6.ts",
+    "line": 31,
+    "fn": "rip6_output",
+    "cond": "always"
    }
   ],
   "rx_nombuf": [
@@ -4067,7 +4081,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1341,
+   "line": 1349,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

@@ -18,7 +18,7 @@ import { get16, get32, put32 } from '../../wire/bytes.js';
 import { formatIp6, parseIp6 } from '../../wire/addr.js';
 import { IPPROTO_ICMPV6 } from '../../wire/ip4.js';
 import { ICMP6_ECHO_REPLY, ICMP6_ECHO_REQUEST } from '../../wire/icmp6.js';
-import { ip6_output } from '../../sys/netinet6/ip6_output.js';
+import { rip6_output } from '../../sys/netinet6/raw_ip6.js';
 import { IN6_IS_SCOPE_EMBED, in6_setscope } from '../../sys/netinet6/in6_var.js';
 import { in6ifa_ifwithaddr } from '../../sys/netinet6/in6.js';
 import { DEFAULT_COUNT, type PingOptions } from '../ping/ping.js';
@@ -206,7 +206,7 @@ function* run(k: Kernel, argv: readonly string[], io: Io, popts: PingOptions, sy
     m.csum_flags |= M_ICMP_CSUM_OUT;
     st.ntransmitted++;
     const mifp = oifidx && (dst[0] === 0xff) ? k.ifnets[oifidx] ?? null : null;
-    const e = ip6_output(k, m, 0, null, mifp, hlim);
+    const e = rip6_output(k, m, mifp, hlim);
     if (e !== 0) {
       io.stderr.write(`ping6: sendmsg: ${strerror(e)}\n`);
       out(`ping6: wrote ${hostname} ${ECHOLEN + datalen} chars, ret=-1\n`);
