@@ -167,13 +167,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_walk.ts",
-    "line": 202,
+    "line": 204,
     "fn": "pf_walk_header6",
     "cond": "fraghdr++ !== 0 ← case IPPROTO_FRAGMENT"
    },
    {
     "file": "src/sys/net/pf_walk.ts",
-    "line": 204,
+    "line": 206,
     "fn": "pf_walk_header6",
     "cond": "case IPPROTO_FRAGMENT"
    }
@@ -483,13 +483,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_walk.ts",
-    "line": 194,
+    "line": 196,
     "fn": "pf_walk_header6",
     "cond": "case IPPROTO_HOPOPTS"
    },
    {
     "file": "src/sys/net/pf_walk.ts",
-    "line": 205,
+    "line": 207,
     "fn": "pf_walk_header6",
     "cond": "case IPPROTO_FRAGMENT"
    },

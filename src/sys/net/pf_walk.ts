@@ -170,8 +170,10 @@ function isLinkLocal6(b: Uint8Array, o: number): boolean {
  * the datagram ending at end.  Sets pd.proto, pd.thoff and pd.fragoff
  * (the fragment header's index, 0 when the packet is no fragment).  A
  * fragment's headers are walked as far as the first fragment carries
- * them; after a later fragment's header pd.proto is the fragment header's
- * next header.  pd.extoff is the last extension header before the
+ * them; a later fragment (or a first one too short for its headers) is
+ * left at its fragment header, pd.proto IPPROTO_FRAGMENT, as OpenBSD's:
+ * `proto udp` matches the first fragment of a UDP datagram only (with
+ * `set reassemble no`).  pd.extoff is the last extension header before the
  * fragment header (0: none).
  */
 export function pf_walk_header6(pf: Pf, pd: PfPdesc, b: Uint8Array, o: number, end: number): number {
@@ -205,10 +207,8 @@ export function pf_walk_header6(pf: Pf, pd: PfPdesc, b: Uint8Array, o: number, e
         if (off + 8 > end) return drop(pf, PFRES_SHORT, 'IPv6 short fragment');
         const offlg = get16(b, off + 2);
         if ((offlg & 0xfff8) !== 0) {
-          // not the first fragment: stop walking
+          // not the first fragment: stop walking, at the fragment header (its protocol is the fragment's)
           pd.fragoff = off;
-          pd.proto = b[off]!;
-          pd.thoff = off + 8;
           return PF_PASS;
         }
         // RFC 6946: an atomic fragment is no fragment
@@ -262,9 +262,9 @@ export function pf_walk_header6(pf: Pf, pd: PfPdesc, b: Uint8Array, o: number, e
   return drop(pf, PFRES_IPOPTIONS, 'IPv6 nested extension header limit');
 }
 
-/** A first fragment too short for the next header: filtered as a fragment, at its fragment header. */
+/** A first fragment too short for the next header: filtered as a fragment, at its fragment header (protocol IPPROTO_FRAGMENT). */
 function fragShort(pd: PfPdesc): number {
-  pd.thoff = pd.fragoff + 8;
-  pd.proto = pd.m.buf[pd.fragoff]!;
+  pd.thoff = pd.fragoff;
+  pd.proto = IPPROTO_FRAGMENT;
   return PF_PASS;
 }

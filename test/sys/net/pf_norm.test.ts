@@ -13,7 +13,7 @@ import { threeHosts, ip } from '../netinet/lab.js';
 import { pfctl, loadPf, capture, ipOf, sendRaw, udpBytes } from './pf_lab.js';
 import { sum16 } from '../../../src/wire/checksum.js';
 import { fragments6 as fragments, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
-import { get32, put16, put32 } from '../../../src/wire/bytes.js';
+import { get16, get32, put16, put32 } from '../../../src/wire/bytes.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
 
 const A6 = ip6('2001:db8:1::10');
@@ -259,4 +259,22 @@ test('IPv4 through the same core: fragments in any order make one datagram; an o
   world.runFor(1e9);
   assert.equal(reason(r.k, 'fragment'), 2);
   assert.equal(ipOf(onB, 17).length, 3);
+});
+
+test('set reassemble no: IPv6 fragments filtered one by one; a later fragment has protocol ipv6-frag (44), only the first its upper layer\'s', () => {
+  for (const [rule, firstOut, laterOut] of [['proto udp', 0, 1], ['proto ipv6-frag', 1, 0]] as const) {
+    const { world, a, r, b } = threeHosts6();
+    loadPf(r.k, `set reassemble no\npass\nblock in on em0 inet6 ${rule}\n`);
+    const onB = capture(b.ifs[0]!);
+    const [first, later] = fragments(bigUdp(2000), 0x99, [1232]);
+    send6raw(a.k, first!);
+    send6raw(a.k, later!);
+    world.runFor(1e9);
+    const got = v6Of(onB, 44);
+    assert.equal(got.filter((p) => get16(p, 42) === 1).length, firstOut, rule);
+    assert.equal(got.filter((p) => get16(p, 42) === 1232).length, laterOut, rule);
+    // a blocked fragment counts as reason fragment; none was queued
+    assert.equal(reason(r.k, 'fragment'), 1, rule);
+    assert.equal(fragLines(r.k, 2), fragRows(0, 0), rule);
+  }
 });
