@@ -81,8 +81,8 @@ const FIRST_EVENT = 16;
 const CTR_BASE = 0x10000;
 /** Words a record and the context and interface records before it take at most. */
 const MAXREC = 16;
-/** Argument words of a segment at most (ev4/evi4 and ev5 take more than three). */
-const SEGWORDS = 5;
+/** Argument words of a segment at most (ev4/evi4 and ev5 take more than three; a record cont5() continued, nine). */
+const SEGWORDS = 9;
 /** Rows a word of a record stands for at most (a segment of k events has at least k / RMAX words). */
 const RMAX = 4;
 
@@ -358,6 +358,8 @@ export class Tracer {
   private fastH: TraceHost | null = null;
   private fastJ: Journey = NOJ;
   private fastIf: TraceIf | null = null;
+  /** Where the record evi4c() recorded last ends (cont5() continues it there), -1 when none. */
+  private cont = -1;
   /** A segment's argument words for pieces(): the fourth and fifth are put here by the methods that take them. */
   private readonly more = new Int32Array(SEGWORDS + 3);
   /** Blocks of the counters recorded, by index (counterBase()). */
@@ -472,6 +474,7 @@ export class Tracer {
     this.ctxIf = null;
     this.fastH = null;
     this.orphan = -1;
+    this.cont = -1;
   }
 
   /** The world runs an event (World.fire): no packet is in hand yet. */
@@ -772,6 +775,51 @@ export class Tracer {
     log[p + 2] = b;
     log[p + 3] = c;
     this.pos = p + 4;
+  }
+
+  // A record the next trace point may continue: arpresolve's cached
+  // answer, then ether_encap's header (ether_output calls one after the
+  // other), one record when nothing else was recorded between them.
+
+  /** evi4() of a record that cont5() may continue. */
+  evi4c(h: TraceHost, m: Mbuf, code: TraceCode<4>, ifp: TraceIf, a: number, b: number, c: number, d: number): void {
+    let p = this.pos;
+    if (h !== this.fastH || ifp !== this.fastIf || p > this.wedge || m.trace !== this.fastJ) {
+      p = this.slow45(h, m, code, ifp, a, b, c, d, 0);
+      if (p < 0) return;
+    }
+    const log = this.log;
+    log[p] = code;
+    log[p + 1] = a;
+    log[p + 2] = b;
+    log[p + 3] = c;
+    log[p + 4] = d;
+    this.pos = p + 5;
+    this.cont = p + 5;
+  }
+
+  /**
+   * Five argument words that continue the record of `prev` evi4c() made
+   * last, when nothing was recorded or read since and the packet, host
+   * and room are still the fast path's: its code becomes `code` (prev's
+   * events, then `alone`'s), these words follow its own.  Else a record of
+   * `alone`, as ev5().
+   */
+  cont5(h: TraceHost, m: Mbuf, prev: TraceCode<4>, code: TraceCode<9>, alone: TraceCode<5>, a: number, b: number, c: number, d: number, e: number): void {
+    const p = this.pos;
+    const log = this.log;
+    if (p !== this.cont || h !== this.fastH || p > this.wedge || m.trace !== this.fastJ || log[p - 5] !== prev || this.rowsPos > p - 5 || this.rpos > p - 5) {
+      this.ev5(h, m, alone, a, b, c, d, e);
+      return;
+    }
+    log[p - 5] = code;
+    log[p] = a;
+    log[p + 1] = b;
+    log[p + 2] = c;
+    log[p + 3] = d;
+    log[p + 4] = e;
+    this.pos = p + 5;
+    this.cont = -1;
   }
 
   // Events with a bpf tap (an interned tap, or a segment that ends with

@@ -18,7 +18,7 @@ import * as ether_ from '../../wire/ether.js';
 import { arpinput, arpresolve, packetflowLayout } from '../netinet/if_ether.js';
 import { ipv4_input } from '../netinet/ip_input.js';
 import { ENETDOWN, ENOBUFS, EAGAIN, type Rtentry } from './route.js';
-import { macHi, macLo, traceEvent } from '../kern/kern_trace.js';
+import { macHi, macLo, traceEvent, traceSegment } from '../kern/kern_trace.js';
 
 // Imported constants and functions as the module's own constants: V8
 // folds a module's const like a literal, but reads an imported binding from
@@ -31,6 +31,13 @@ const { ETHER_HDR_LEN, ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_IPV6, ETHERTYPE_QI
 // Trace events of the hot path (kern_trace.ts).
 const T_ETHER_OUTPUT = traceEvent('fn', 'ether_output');
 const T_ETHER_ENCAP = traceEvent('bytes', 'ether_encap: Ethernet header %m > %m, type 0x%x');
+// arpresolve's record of a cached answer (interned there too: the same
+// codes), which ether_encap's event continues when it comes right after.
+const T_ETHER_RESOLVE = traceEvent('fn', 'ether_resolve', 'IPv4: arpresolve()');
+const T_ARPRESOLVE = traceEvent('fn', 'arpresolve', '%a');
+const T_ARP_CACHED = traceEvent('branch', 'arpresolve: %a is-at %m (cached)');
+const T_EO_ARPRESOLVE_CACHED = traceSegment(T_ETHER_OUTPUT, T_ETHER_RESOLVE, T_ARPRESOLVE, T_ARP_CACHED);
+const T_EO_ARPRESOLVE_ENCAP = traceSegment(T_ETHER_OUTPUT, T_ETHER_RESOLVE, T_ARPRESOLVE, T_ARP_CACHED, T_ETHER_ENCAP);
 
 export const ETHERSTAT_NAMES = [
   'ethers_ipackets', // frames handed to ether_input
@@ -186,7 +193,7 @@ export function ether_encap_output(k: Kernel, ifp: Ifnet, m: Mbuf, desten: Uint8
   etherAddrCopy(b, o + 6, ifp.if_lladdr, 0);
   b[o + 12] = etype >>> 8;
   b[o + 13] = etype & 0xff;
-  if (k.trace !== null) k.trace.ev5(k, m, T_ETHER_ENCAP, macHi(ifp.if_lladdr, 0), macLo(ifp.if_lladdr, 0), macHi(desten, 0), macLo(desten, 0), etype);
+  if (k.trace !== null) k.trace.cont5(k, m, T_EO_ARPRESOLVE_CACHED, T_EO_ARPRESOLVE_ENCAP, T_ETHER_ENCAP, macHi(ifp.if_lladdr, 0), macLo(ifp.if_lladdr, 0), macHi(desten, 0), macLo(desten, 0), etype);
   k.inet.etherstat.inc(ethers_opackets);
   return if_enqueue(ifp, m);
 }

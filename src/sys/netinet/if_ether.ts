@@ -322,7 +322,8 @@ export function arpresolve(k: Kernel, ifp: Ifnet, rt0: Rtentry | null, m: Mbuf, 
   if ((rt.rt_expire === 0 || rt.rt_expire > now) && rt.rt_gwalen !== 0) {
     // Six bytes: a loop is cheaper than TypedArray.set.
     etherAddrCopy(desten, 0, rt.rt_gwll);
-    if (tr !== null) tr.evi4(k, m, T_EO_ARPRESOLVE_CACHED, ifp, dst, dst, macHi(desten, 0), macLo(desten, 0));
+    // ether_encap's event, next, continues this record (Tracer.cont5).
+    if (tr !== null) tr.evi4c(k, m, T_EO_ARPRESOLVE_CACHED, ifp, dst, dst, macHi(desten, 0), macLo(desten, 0));
     // Refresh the entry when its timeout gets close.
     if (rt.rt_expire !== 0 && rt.rt_expire - (k.inet.arpt_keep.value >>> 3) < now) {
       const la = rt.rt_llinfo as LlinfoArp | null;

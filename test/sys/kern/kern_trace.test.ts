@@ -61,6 +61,42 @@ test('a counter in a segment reads as the counter its block records; bump() reco
   m.free();
 });
 
+test('cont5 continues the record evi4c made when nothing came between; else it records its own: the same events', () => {
+  const a = traceEvent('fn', 'test_resolve', '%a');
+  const b = traceEvent('branch', 'test: %a is-at %m');
+  const c = traceEvent('bytes', 'test: header %m > %m, type 0x%x');
+  const prev = traceSegment(a, b);
+  const both = traceSegment(a, b, c);
+  const w = new World({ seed: 1 });
+  const k = new Kernel(w, { hostname: 'router' });
+  const ifp = { if_xname: 'em1' };
+  const run = (between: boolean): { names: string[]; words: number } => {
+    const t = new Tracer();
+    k.setTracer(t);
+    const m = k.mbufs.get(64)!;
+    t.of(m);
+    t.evi4c(k, m, prev, ifp, 0xc0000201, 0xc0000201, 0x0200, 0x5e000001);
+    if (between) t.branch(k, m, 'test: between');
+    t.cont5(k, m, prev, both, c, 0x0200, 0x5e000002, 0x0200, 0x5e000001, 0x800);
+    const names = t.events.map((e) => `${e.kind} ${e.name} ${e.ifname} ${e.detail}`);
+    const words = (t as unknown as { pos: number }).pos;
+    m.free();
+    return { names, words };
+  };
+  const one = run(false);
+  const two = run(true);
+  const want = [
+    'fn test_resolve em1 192.0.2.1',
+    'branch test: 192.0.2.1 is-at 02:00:5e:00:00:01  ',
+    'bytes test: header 02:00:5e:00:00:02 > 02:00:5e:00:00:01, type 0x0800  ',
+  ];
+  assert.deepEqual(one.names, want);
+  assert.deepEqual(two.names, [...want.slice(0, 2), 'branch test: between  ', want[2]]);
+  // Continued: the context and interface records, then code and nine words.
+  assert.equal(one.words, 3 + 10);
+  k.setTracer(null);
+});
+
 test('an interned event takes as many argument words as its formats read, checked when compiling', () => {
   const ttl = traceEvent('bytes', 'test: ttl %d → %d');
   const arp = traceEvent('branch', 'test: %a is-at %m');
