@@ -1057,14 +1057,24 @@ export function pf_test(k: Kernel, af: number, fwdir: number, ifp: Ifnet, m: Mbu
     return m;
   }
   const dir = fwdir === PF_FWD ? PF_OUT : fwdir;
-  if (k.trace !== null) k.trace.fn(k, m, 'pf_test', ifp.if_xname, dir === PF_IN ? 'in' : 'out');
-  const pd = pf.pd;
   pf.taken = false;
   pf.ctx_reason = PFRES_MATCH;
   if (af === AF_INET && k.trace === null) {
-    const f = pf_test_fast4(pf, pd, dir, ifp, m);
+    const f = pf_test_fast4(pf, pf.pd, dir, ifp, m);
     if (f !== PF_FAST_NONE) return f === PF_PASS ? m : null;
   }
+  return pf_test_general(k, pf, af, fwdir, ifp, m);
+}
+
+/**
+ * pf_test() past its entry checks and pf_test_fast4(): the general path.
+ * (Apart so that pf_test() stays small enough for V8 to inline into
+ * ip_input and ip_output whatever the general path grows to.)
+ */
+function pf_test_general(k: Kernel, pf: Pf, af: number, fwdir: number, ifp: Ifnet, m: Mbuf): Mbuf | null {
+  const dir = fwdir === PF_FWD ? PF_OUT : fwdir;
+  if (k.trace !== null) k.trace.fn(k, m, 'pf_test', ifp.if_xname, dir === PF_IN ? 'in' : 'out');
+  const pd = pf.pd;
   let action = pf_setup_pdesc(pf, pd, af, dir, ifp, m);
   if (action === PF_HELD) return null;
   if (action !== PF_PASS) {
