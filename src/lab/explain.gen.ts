@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3038,
+    "line": 3042,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3072,
+    "line": 3076,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,31 +23,31 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1309,
+    "line": 1313,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1313,
+    "line": 1317,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1862,
+    "line": 1866,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2329,
+    "line": 2333,
     "fn": "pf_test_state_icmp_error",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2442,
+    "line": 2446,
     "fn": "pf_test_state_icmp6_error",
     "cond": "always"
    }
@@ -103,7 +103,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2831,
+    "line": 2835,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -141,7 +141,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2219,
+    "line": 2223,
     "fn": "pf_tcp_track_full",
     "cond": "always"
    }
@@ -149,7 +149,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_FRAG": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1100,
+    "line": 1104,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === PF_VPROTO_FRAGMENT"
    },
@@ -181,13 +181,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_IPOPTIONS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1143,
+    "line": 1147,
     "fn": "pf_test_general",
     "cond": "pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2774,
+    "line": 2778,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -285,13 +285,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2676,
+    "line": 2680,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2748,
+    "line": 2752,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -299,7 +299,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2832,
+    "line": 2836,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -307,7 +307,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2837,
+    "line": 2841,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
@@ -351,13 +351,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NORM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1104,
+    "line": 1108,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1652,
+    "line": 1656,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
    }
@@ -365,13 +365,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1482,
+    "line": 1486,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2934,
+    "line": 2938,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
@@ -385,7 +385,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2757,
+    "line": 2761,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
@@ -399,55 +399,55 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1590,
+    "line": 1594,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1596,
+    "line": 1600,
     "fn": "pf_setup_pdesc",
     "cond": "hl < 20 || hl > m.len || hl > iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1633,
+    "line": 1637,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1675,
+    "line": 1679,
     "fn": "pf_setup_pdesc",
     "cond": "off + 20 > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1680,
+    "line": 1684,
     "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1695,
+    "line": 1699,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1703,
+    "line": 1707,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1712,
+    "line": 1716,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1723,
+    "line": 1727,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -515,13 +515,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2270,
+    "line": 2274,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2826,
+    "line": 2830,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -535,7 +535,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2951,
+    "line": 2955,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -557,13 +557,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2672,
+    "line": 2676,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2745,
+    "line": 2749,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
@@ -2300,7 +2300,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1514,
+    "line": 1518,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -2364,7 +2364,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1526,
+    "line": 1530,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -2424,7 +2424,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1473,
+    "line": 1477,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -4081,7 +4081,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1359,
+   "line": 1363,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

@@ -46,7 +46,6 @@ export function softnetCommand(m: Machine, argv: readonly string[], io: Io): num
   return 0;
 }
 
-/** A cable as `machines` lists it, with its impairments as they are now. */
 /** A delay as a topology file writes it: the largest unit it is a whole number of (2ms, 10s, 500ns). */
 export function delayText(ns: number): string {
   if (ns === 0) return '0';
@@ -54,6 +53,7 @@ export function delayText(ns: number): string {
   return `${ns}ns`;
 }
 
+/** A cable as `machines` lists it, with its impairments as they are now. */
 export function cableLine(cs: CableSpec, c: Cable | undefined): string {
   const rate = cs.rate >= 1e9 ? `${cs.rate / 1e9}G` : cs.rate >= 1e6 ? `${cs.rate / 1e6}M` : `${cs.rate}`;
   const loss = c?.loss ?? cs.loss;

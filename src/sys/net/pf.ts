@@ -1076,7 +1076,11 @@ function pf_test_general(k: Kernel, pf: Pf, af: number, fwdir: number, ifp: Ifne
   if (k.trace !== null) k.trace.fn(k, m, 'pf_test', ifp.if_xname, dir === PF_IN ? 'in' : 'out');
   const pd = pf.pd;
   let action = pf_setup_pdesc(pf, pd, af, dir, ifp, m);
-  if (action === PF_HELD) return null;
+  if (action === PF_HELD) {
+    // pf_reassemble()'s PF_PASS with *m0 NULL: kept, not refused (no error for ip_output)
+    pf.taken = true;
+    return null;
+  }
   if (action !== PF_PASS) {
     // PF_LOG_FORCE: logged by the default rule with the reason
     if (pf.pflogifs.length !== 0) pflog_packet(pf, pd, pf.ctx_reason, pf.default_rule, null, PF_DROP);

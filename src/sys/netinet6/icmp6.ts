@@ -397,6 +397,8 @@ export function icmp6_reflect(k: Kernel, m: Mbuf, off: number): number {
   m.m_flags &= ~(M_BCAST | M_MCAST);
   m.csum_flags = 0;
   m.pf_flags = pff;
+  // m_resethdr() drops every tag, pf's reassembly tag too: the reply is not refragmented to the request's sizes
+  m.pf_ftag = null;
   m.ph_rtableid = rtableid;
   if (off > IP6_HDR_LEN) {
     const l = off - IP6_HDR_LEN;

@@ -12,7 +12,7 @@ import { threeHosts6, ip6 } from '../netinet6/lab6.js';
 import { threeHosts, ip } from '../netinet/lab.js';
 import { pfctl, loadPf, capture, ipOf, sendRaw, udpBytes } from './pf_lab.js';
 import { sum16 } from '../../../src/wire/checksum.js';
-import { fragments6 as fragments, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
+import { fragments6 as fragments, send4raw, send6raw, udp, v6Of, v6Packet } from './pf_af_lab.js';
 import { get16, get32, put16, put32 } from '../../../src/wire/bytes.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
 
@@ -277,4 +277,19 @@ test('set reassemble no: IPv6 fragments filtered one by one; a later fragment ha
     assert.equal(reason(r.k, 'fragment'), 1, rule);
     assert.equal(fragLines(r.k, 2), fragRows(0, 0), rule);
   }
+});
+
+test('a fragment pf keeps for reassembly is no error for the sender: ip_output and ip6_output return 0 (pf_reassemble passes with *m0 NULL)', () => {
+  const { world, a, b } = threeHosts();
+  loadPf(a.k, 'pass\n');
+  const onB = capture(b.ifs[0]!);
+  const d = udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 40000, 7, 64);
+  assert.deepEqual([send4raw(a.k, frag4(d, 0, 48, true)), send4raw(a.k, frag4(d, 48, 24, false))], [0, 0]);
+  world.runFor(1e9);
+  // the datagram pf made of them goes out whole
+  assert.equal(ipOf(onB, 17).length, 1);
+  const n6 = threeHosts6();
+  loadPf(n6.a.k, 'pass\n');
+  const u = udp(40001, 7, new Array<number>(56).fill(3));
+  assert.deepEqual([send6raw(n6.a.k, frag(9, 0, true, u.subarray(0, 48))), send6raw(n6.a.k, frag(9, 48, false, u.subarray(48)))], [0, 0]);
 });
