@@ -977,9 +977,9 @@ export class Tracer {
    * segment across the limit records its events one by one, here).
    */
   private slow(h: TraceHost, m: Mbuf | null, code: number, ifp: TraceIf | null, a: number, b: number, c: number): number {
-    // One function, too long for V8 to inline (over 460 bytes of
-    // bytecode): inlined into each trace point, it spent the callers'
-    // inlining budget on a path a few records of a packet take.
+    // One function, over V8's default 460-byte inlining limit: inlined
+    // into each trace point, it spent the callers' budget on a path a few
+    // records take (src/lib/jit.ts's larger limit inlines it, as cold code).
     let p = this.pos;
     if (h === this.fastH && p <= this.wedge && (m === null || m.trace !== null)) {
       // The same host at the same time: another packet's journey, another interface.
