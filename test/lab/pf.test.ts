@@ -119,3 +119,18 @@ test('doas: users by name from /etc/passwd or OpenBSD\'s accounts, or by number;
   assert.deepEqual(lookupUser(r.shell.lab.machine('router')!, '_bench'), { uid: 55, gid: 55 });
   assert.equal(lookupUser(r.shell.lab.machine('router')!, 'nobody'), null);
 });
+
+test('the firewall translates ICMP errors back to the NAT\'d server: ping -t 2 hears Time to live exceeded, nc -u the port unreachable', async () => {
+  const r = await sh([
+    'server: ping -v -c 1 -t 2 10.0.2.2',
+    'server: echo x >m',
+    'server: trace -s nc -u -w 1 10.0.2.2 5354 <m',
+  ].join('\n'));
+  // the router's time exceeded quotes the request as the firewall sent it; it reaches the server with the server's address
+  assert.match(r.out, /\n36 bytes from 203\.0\.113\.1: Time to live exceeded\nVr HL TOS {2}Len {3}ID Flg {2}off TTL Pro {2}cks {6}Src {6}Dst Data\n 4 {2}5 {2}00 5400 [0-9a-f]{4} {3}0 0000 {2}01 {2}01 [0-9a-f]{4} 192\.168\.0\.31 {2}10\.0\.2\.2 \n/);
+  // the port unreachable matches the state through its quote, on fw's em0 and em1, and is delivered to the server
+  assert.match(r.out, /\n#4 \(from #1\) 10\.0\.2\.2 > 203\.0\.113\.48: icmp: 10\.0\.2\.2 udp port 5354 unreachable\n/);
+  assert.match(r.out, /\n {2}fw: em_intr → ifiq_input → bpf_mtap_ether\(IN\) → if_input_process → ether_input → ip_input → pf_test\(IN\) → ip_forward → ip_output → pf_test\(OUT\) → [^\n]*\n {2}server: [^\n]* → ip_input → ip_ours → ip_deliver → icmp_input → rip_input\n/);
+  const t = await sh('server: echo x >m\nserver: trace nc -u -w 1 10.0.2.2 5354 <m');
+  assert.match(t.out, /\n {7}pf_test em0: in\n {9}Δ pf_translate: state \(rule 3 nat-to\), reply, icmp error: [^\n]*\n {9}↳ pf_test: state match\n(?:[^\n]*\n)*? {7}pf_test em1: out\n {9}↳ pf_test: state match\n/);
+});

@@ -2295,163 +2295,232 @@ function pf_halfopen_update(pf: Pf, s: number): void {
 /* ------------------------------------------------------------------ */
 /* ICMP errors: find the state of the quoted packet                    */
 
+/**
+ * pf_test_state_icmp() for an ICMP or ICMPv6 error: the state of the packet
+ * it quotes, looked up as if the quoted packet were going the error's way
+ * (pd2.dir = pd.dir with source and destination swapped, so an error
+ * coming in matches the wire key and one going out the stack key).  A
+ * translating state puts the quoted packet and the outer addresses back
+ * as its other side sees them, fixing the ICMP checksum for each change;
+ * like OpenBSD, the quoted IP header's checksum is left as it was and a
+ * quoted UDP checksum becomes 0.  Returns the state (-1: none, the rules
+ * decide); pf.ctx_reason -2 when the error passes.
+ */
 function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
-  if (pd.af !== AF_INET) return pf_test_state_icmp6_error(pf, pd);
   const b = pd.m.buf;
+  const v4 = pd.af === AF_INET;
   const ip2 = pd.thoff + 8;
   const end = pd.ipoff + pd.tot_len;
-  if (ip2 + 20 > end) return -1;
-  const hl2 = (b[ip2]! & 15) << 2;
-  if (hl2 < 20 || ip2 + hl2 + 8 > end) return -1;
-  const p2 = b[ip2 + 9]!;
-  const isrc = get32(b, ip2 + 12) | 0;
-  const idst = get32(b, ip2 + 16) | 0;
-  const t2 = ip2 + hl2;
-  let sport: number, dport: number;
-  let iicmpIn = false;
-  if (p2 === IPPROTO_TCP || p2 === IPPROTO_UDP) {
-    sport = get16(b, t2);
-    dport = get16(b, t2 + 2);
-  } else if (p2 === IPPROTO_ICMP) {
-    const ty = b[t2]!;
-    if (ty !== 8 && ty !== 0) return -1;
-    // the quoted packet is one we passed: its id/type as its state saw them
-    iicmpIn = ty === 8;
-    if (iicmpIn) {
-      sport = get16(b, t2 + 4);
-      dport = 8;
-    } else {
-      sport = 8;
-      dport = get16(b, t2 + 4);
+  let p2: number, t2: number, sa: number, da: number;
+  if (v4) {
+    if (ip2 + 20 > end) return -1;
+    // errors never quote a fragment that is not the first
+    if ((get16(b, ip2 + 6) & 0x1fff) !== 0) {
+      pf.counters[PFRES_FRAG]++;
+      return -1;
     }
-  } else return -1;
-  // The quoted packet travelled the other way: its source is our destination.
-  // as the quoted packet would have been keyed going in the opposite direction
-  const q = pf.sk;
-  if (pd.dir === PF_IN) pf_key_set(q, 0, AF_INET, p2, pd.rdomain, idst, 0, 0, 0, dport, isrc, 0, 0, 0, sport);
-  else pf_key_set(q, 0, AF_INET, p2, pd.rdomain, isrc, 0, 0, 0, sport, idst, 0, 0, 0, dport);
-  pf.fcounters[FCNT_STATE_SEARCH]++;
+    const hl2 = (b[ip2]! & 15) << 2;
+    if (hl2 < 20) return -1;
+    p2 = b[ip2 + 9]!;
+    t2 = ip2 + hl2;
+    sa = ip2 + 12;
+    da = ip2 + 16;
+  } else {
+    if (ip2 + 40 > end) return -1;
+    p2 = b[ip2 + 6]!;
+    t2 = ip2 + 40;
+    for (let n = 0; n < 8 && (p2 === 0 || p2 === 43 || p2 === 60); n++) {
+      if (t2 + 8 > end) return -1;
+      p2 = b[t2]!;
+      t2 += (b[t2 + 1]! + 1) << 3;
+    }
+    sa = ip2 + 8;
+    da = ip2 + 24;
+  }
+  // the error is about a packet sent to its source's host: the outer destination is the quoted source
+  if (!pf_quoted_is(b, sa, v4, pd.d0, pd.d1, pd.d2, pd.d3)) return -1;
+  let sp = 0;
+  let dp = 0;
+  let idir = PF_IN;
+  let echo = false;
+  if (p2 === IPPROTO_TCP || p2 === IPPROTO_UDP) {
+    if (t2 + 8 > end) return -1;
+    sp = get16(b, t2);
+    dp = get16(b, t2 + 2);
+  } else if (p2 === IPPROTO_ICMP || p2 === IPPROTO_ICMPV6) {
+    // a quoted ICMP query or reply: its state's virtual id and type (pf_icmp_mapping)
+    if ((p2 === IPPROTO_ICMP) !== v4) {
+      REASON_SET(pf, PFRES_NORM);
+      return -1;
+    }
+    if (t2 + 8 > end) return -1;
+    const ty = b[t2]!;
+    let vt: number;
+    if (v4) {
+      if (ty === 8 || ty === 13 || ty === 15 || ty === 17) vt = ty;
+      else if (ty === 0 || ty === 14 || ty === 16 || ty === 18) {
+        vt = ty === 0 ? 8 : ty - 1;
+        idir = PF_OUT;
+      } else return -1;
+      echo = vt === 8;
+    } else {
+      if (ty === 128) vt = 128;
+      else if (ty === 129) {
+        vt = 128;
+        idir = PF_OUT;
+      } else return -1;
+      echo = true;
+    }
+    const id = get16(b, t2 + 4);
+    sp = idir === PF_IN ? id : vt;
+    dp = idir === PF_IN ? vt : id;
+  }
   const st = pf.st;
-  const kx = st.find(q, q[K_HASH]!);
+  const si = st.si;
+  const kd = st.kd;
+  const meta = pd.af | (p2 << 8) | (pd.rdomain << 16);
+  const s0 = get32(b, sa) | 0, d0 = get32(b, da) | 0;
+  const s1 = v4 ? 0 : get32(b, sa + 4) | 0, s2 = v4 ? 0 : get32(b, sa + 8) | 0, s3 = v4 ? 0 : get32(b, sa + 12) | 0;
+  const d1 = v4 ? 0 : get32(b, da + 4) | 0, d2 = v4 ? 0 : get32(b, da + 8) | 0, d3 = v4 ? 0 : get32(b, da + 12) | 0;
+  pf.fcounters[FCNT_STATE_SEARCH]++;
+  let kx: number;
+  if (pd.dir === PF_IN) {
+    const ports = (dp << 16) | sp;
+    kx = st.lookup(meta, d0, d1, d2, d3, s0, s1, s2, s3, ports, pf_hash(meta, d0, d1, d2, d3, s0, s1, s2, s3, ports));
+  } else {
+    // pf_pkt_addr_changed(): a link from pf_test(IN) serves no lookup of an error's quote
+    pd.m.pf_statekey = -1;
+    const ports = (sp << 16) | dp;
+    kx = st.lookup(meta, s0, s1, s2, s3, d0, d1, d2, d3, ports, pf_hash(meta, s0, s1, s2, s3, d0, d1, d2, d3, ports));
+  }
   if (kx < 0) return -1;
   const s = kx >>> 1;
-  const kif = st.si[s * ST_N + ST_KIF]!;
+  const sb = s * ST_N;
+  if (si[sb + ST_TIMEOUT] === PFTM_PURGE) return -1;
+  const kif = si[sb + ST_KIF]!;
   if (kif !== 0 && kif !== pd.kif.if_index) return -1;
-  if ((st.si[s * ST_N + ST_FLAGS]! & PFSTATE_AFTO) !== 0) return pd.dir === PF_IN ? pf_icmp_error_afto(pf, pd, s, ip2, t2, p2) : -1;
-  const odir = pd.dir === PF_IN ? PF_OUT : PF_IN;
-  const translates = st.si[s * ST_N + ST_NKEYS] === 2;
-  // as pf_find_state() for a packet going the error's way: inbound ones match the wire key, outbound ones the stack key
+  if ((si[sb + ST_FLAGS]! & PFSTATE_AFTO) !== 0) return pd.dir === PF_IN ? pf_icmp_error_afto(pf, pd, s, ip2, t2, p2) : -1;
+  const translates = si[sb + ST_NKEYS] === 2;
+  // inbound the wire key, outbound the stack key
   if (translates && (kx & 1) !== (pd.dir === PF_IN ? 0 : 1)) return -1;
-  if (translates) {
-    // The quoted packet and the outer addresses as the other key has them
-    // (pf_translate_icmp): the quoted source and the error's destination,
-    // the quoted destination and the error's source, the quoted ports (or
-    // echo id) with them; the ICMP checksum follows, the quoted header's
-    // is left as it was.
-    const kd = st.kd;
-    const o = st.ko(pd.didx === 1 ? 2 * s + 1 : 2 * s);
-    const ports = kd[o + K_PORTS]!;
-    const q0 = odir === PF_IN;
-    const nsa = kd[o + (q0 ? K_A : K_B)]!;
-    const nda = kd[o + (q0 ? K_B : K_A)]!;
-    const nsp = q0 ? ports >>> 16 : ports & 0xffff;
-    const ndp = q0 ? ports & 0xffff : ports >>> 16;
-    // the quoted ports, or the echo id on the side that chose it (-1: nothing to translate)
-    const spo = p2 !== IPPROTO_ICMP ? t2 : iicmpIn ? t2 + 4 : -1;
-    const dpo = p2 !== IPPROTO_ICMP ? t2 + 2 : iicmpIn ? -1 : t2 + 4;
-    const was = pf.k.trace !== null ? pf_icmp_error_before(pd, ip2, spo, dpo) : null;
-    let icsum = get16(b, pd.thoff + 2);
-    icsum = pf_icmp_error_side(pd, ip2 + 12, pd.ipoff + 16, nsa, spo, nsp, icsum);
-    icsum = pf_icmp_error_side(pd, ip2 + 16, pd.ipoff + 12, nda, dpo, ndp, icsum);
-    put16(b, pd.thoff + 2, icsum);
-    if (pd.d0 !== nsa) {
-      pd.d0 = nsa;
-      pd.destchg = true;
+  const sloppy = (si[sb + ST_FLAGS]! & PFSTATE_SLOPPY) !== 0;
+  let ck = get16(b, pd.thoff + 2);
+  if (p2 === IPPROTO_TCP) {
+    // the quoted sequence number must be one the sender's side of the state could have sent
+    const src = pd.dir === si[sb + ST_DIR] ? sb + ST_DST : sb + ST_SRC;
+    const dst = pd.dir === si[sb + ST_DIR] ? sb + ST_SRC : sb + ST_DST;
+    const dws = si[src + PR_WSCALE] !== 0 && si[dst + PR_WSCALE] !== 0 ? si[dst + PR_WSCALE]! & PF_WSCALE_MASK : 0;
+    const oseq = get32(b, t2 + 4);
+    const seq = (oseq - si[src + PR_SEQDIFF]!) | 0;
+    if (si[src + PR_SEQDIFF] !== 0) {
+      put32(b, t2 + 4, seq >>> 0);
+      ck = adj32(ck, oseq, seq >>> 0);
+      put16(b, pd.thoff + 2, ck);
     }
-    pd.s0 = nda;
+    if (!sloppy && (!SEQ_GEQ(si[src + PR_SEQHI]!, seq) || !SEQ_GEQ(seq, (si[src + PR_SEQLO]! - (si[dst + PR_MAXWIN]! << dws)) | 0))) {
+      REASON_SET(pf, PFRES_BADSTATE);
+      return s;
+    }
+  } else if ((p2 === IPPROTO_ICMP || p2 === IPPROTO_ICMPV6) && !sloppy) {
+    // the quoted query went the state's way, its reply the other (pf_icmp_state_lookup, inner)
+    if ((si[sb + ST_DIR] !== pd.dir ? PF_IN : PF_OUT) !== idir) {
+      pf.ctx_reason = PFRES_MATCH;
+      return s;
+    }
+  }
+  if (translates) {
+    const o = st.ko(pd.didx === 1 ? 2 * s + 1 : 2 * s);
+    // the key's index of the quoted source: pd2.sidx, 1 for an error coming in
+    const nsa = pd.dir === PF_IN ? o + K_B : o + K_A;
+    const nda = pd.dir === PF_IN ? o + K_A : o + K_B;
+    const kp = kd[o + K_PORTS]!;
+    const hi = kp >>> 16;
+    const lo = kp & 0xffff;
+    const nsp = pd.dir === PF_IN ? lo : hi;
+    const ndp = pd.dir === PF_IN ? hi : lo;
+    const icmp = p2 === IPPROTO_ICMP || p2 === IPPROTO_ICMPV6;
+    const tcpudp = p2 === IPPROTO_TCP || p2 === IPPROTO_UDP;
+    // the id is the port of the side that chose it (iidx)
+    const nid = idir === PF_IN ? nsp : ndp;
+    // where the quoted ports (or the echo id) are, for the trace's record (-1: none)
+    const spo = tcpudp ? t2 : icmp && echo && idir === PF_IN ? t2 + 4 : -1;
+    const dpo = tcpudp ? t2 + 2 : icmp && echo && idir !== PF_IN ? t2 + 4 : -1;
+    const was = v4 && pf.k.trace !== null ? pf_icmp_error_before(pd, ip2, spo, dpo) : null;
+    if (!pf_quoted_is(b, sa, v4, kd[nsa]!, kd[nsa + 1]!, kd[nsa + 2]!, kd[nsa + 3]!) ||
+        (tcpudp && sp !== nsp) || (icmp && echo && get16(b, t2 + 4) !== nid)) {
+      if (tcpudp) ck = pf_quoted_port(b, t2, ck, nsp);
+      else if (icmp && echo) ck = pf_quoted_port(b, t2 + 4, ck, nid);
+      ck = pf_quoted_addr(b, sa, v4, ck, kd, nsa);
+      ck = pf_outer_addr(pd, 1, ck, kd, nsa);
+    }
+    if (!pf_quoted_is(b, da, v4, kd[nda]!, kd[nda + 1]!, kd[nda + 2]!, kd[nda + 3]!)) pd.destchg = true;
+    if (!pf_quoted_is(b, da, v4, kd[nda]!, kd[nda + 1]!, kd[nda + 2]!, kd[nda + 3]!) || (tcpudp && dp !== ndp)) {
+      if (tcpudp) ck = pf_quoted_port(b, t2 + 2, ck, ndp);
+      ck = pf_quoted_addr(b, da, v4, ck, kd, nda);
+      ck = pf_outer_addr(pd, 0, ck, kd, nda);
+    }
+    // the quoted UDP checksum no longer holds: 0, as pf leaves it
+    if (p2 === IPPROTO_UDP) ck = pf_quoted_port(b, t2 + 6, ck, 0);
+    put16(b, pd.thoff + 2, ck);
     if (was !== null) pf_icmp_error_traced(pf, pd, s, ip2, spo, dpo, was);
   }
   pf.ctx_reason = -2;
   return s;
 }
 
-/**
- * One side of an IPv4 ICMP error's translation: the quoted address at
- * qa, the outer one at oa and the quoted port or echo id at po (-1: none)
- * set to na and np; the outer header's checksum follows its address, the
- * ICMP checksum (icsum, returned) the quoted bytes.
- */
-function pf_icmp_error_side(pd: PfPdesc, qa: number, oa: number, na: number, po: number, np: number, icsum: number): number {
-  const b = pd.m.buf;
-  const n = na >>> 0;
-  const q = get32(b, qa);
-  if (q !== n) {
-    put32(b, qa, n);
-    icsum = adj32(icsum, q, n);
+/** The quoted address at b[o] is (w0..w3). */
+function pf_quoted_is(b: Uint8Array, o: number, v4: boolean, w0: number, w1: number, w2: number, w3: number): boolean {
+  if ((get32(b, o) | 0) !== w0) return false;
+  return v4 || ((get32(b, o + 4) | 0) === w1 && (get32(b, o + 8) | 0) === w2 && (get32(b, o + 12) | 0) === w3);
+}
+
+/** Set the 16-bit field at b[o] inside the quote to v; returns the ICMP checksum ck adjusted. */
+function pf_quoted_port(b: Uint8Array, o: number, ck: number, v: number): number {
+  const old = get16(b, o);
+  if (old === v) return ck;
+  put16(b, o, v);
+  return adjust16(ck, old, v);
+}
+
+/** Set the quoted address at b[o] to the key's at kd[ka]; returns the ICMP checksum ck adjusted (pf_cksum_fixup_a). */
+function pf_quoted_addr(b: Uint8Array, o: number, v4: boolean, ck: number, kd: Int32Array, ka: number): number {
+  const n = v4 ? 1 : 4;
+  for (let i = 0; i < n; i++) {
+    const old = get32(b, o + 4 * i);
+    const w = kd[ka + i]! >>> 0;
+    if (old === w) continue;
+    put32(b, o + 4 * i, w);
+    ck = adj32(ck, old, w);
   }
-  if (po >= 0) {
-    const op = get16(b, po);
-    if (op !== np) {
-      put16(b, po, np);
-      icsum = adjust16(icsum, op, np);
-    }
-  }
-  const od = get32(b, oa);
-  if (od !== n) {
-    put32(b, oa, n);
-    put16(b, pd.ipoff + 10, adj32(get16(b, pd.ipoff + 10), od, n));
-  }
-  return icsum;
+  return ck;
 }
 
 /**
- * An ICMPv6 error coming in: the state of its quoted packet, when that is
- * an af-to state (pf_icmp_error_afto translates it); other states are
- * not looked up for ICMPv6 errors (-1: the rules decide).
+ * pf_translate_a() of the error's own source (which 0) or destination (1)
+ * to the key's address at kd[ka]: the IPv4 header checksum, or for ICMPv6
+ * the pseudo-header in the checksum ck (returned).
  */
-function pf_test_state_icmp6_error(pf: Pf, pd: PfPdesc): number {
-  if (pd.dir !== PF_IN) return -1;
+function pf_outer_addr(pd: PfPdesc, which: number, ck: number, kd: Int32Array, ka: number): number {
   const b = pd.m.buf;
-  const ip2 = pd.thoff + 8;
-  const end = pd.ipoff + pd.tot_len;
-  if (ip2 + 40 > end) return -1;
-  let p2 = b[ip2 + 6]!;
-  let t2 = ip2 + 40;
-  for (let n = 0; n < 8 && (p2 === 0 || p2 === 43 || p2 === 60); n++) {
-    if (t2 + 8 > end) return -1;
-    p2 = b[t2]!;
-    t2 += (b[t2 + 1]! + 1) << 3;
+  if (pd.af === AF_INET) {
+    const ao = pd.ipoff + (which === 0 ? 12 : 16);
+    const old = get32(b, ao);
+    const w = kd[ka]! >>> 0;
+    if (old !== w) {
+      put32(b, ao, w);
+      put16(b, pd.ipoff + 10, adj32(get16(b, pd.ipoff + 10), old, w));
+    }
+    if (which === 0) pd.s0 = w | 0;
+    else pd.d0 = w | 0;
+    return ck;
   }
-  let sport: number, dport: number;
-  if (p2 === IPPROTO_TCP || p2 === IPPROTO_UDP) {
-    if (t2 + 4 > end) return -1;
-    sport = get16(b, t2);
-    dport = get16(b, t2 + 2);
-  } else if (p2 === IPPROTO_ICMPV6) {
-    if (t2 + 8 > end) return -1;
-    const ty = b[t2]!;
-    if (ty === 128) {
-      sport = get16(b, t2 + 4);
-      dport = 128;
-    } else if (ty === 129) {
-      sport = 128;
-      dport = get16(b, t2 + 4);
-    } else return -1;
-  } else return -1;
-  // the quoted packet went out: keyed as an outbound packet
-  const q = pf.sk;
-  pf_key_set(q, 0, AF_INET6, p2, pd.rdomain,
-    get32(b, ip2 + 24) | 0, get32(b, ip2 + 28) | 0, get32(b, ip2 + 32) | 0, get32(b, ip2 + 36) | 0, dport,
-    get32(b, ip2 + 8) | 0, get32(b, ip2 + 12) | 0, get32(b, ip2 + 16) | 0, get32(b, ip2 + 20) | 0, sport);
-  pf.fcounters[FCNT_STATE_SEARCH]++;
-  const st = pf.st;
-  const kx = st.find(q, q[K_HASH]!);
-  if (kx < 0) return -1;
-  const s = kx >>> 1;
-  if (st.si[s * ST_N + ST_TIMEOUT] === PFTM_PURGE || (st.si[s * ST_N + ST_FLAGS]! & PFSTATE_AFTO) === 0) return -1;
-  const kif = st.si[s * ST_N + ST_KIF]!;
-  if (kif !== 0 && kif !== pd.kif.if_index) return -1;
-  return pf_icmp_error_afto(pf, pd, s, ip2, t2, p2);
+  ck = pf_quoted_addr(b, pd.ipoff + (which === 0 ? 8 : 24), false, ck, kd, ka);
+  if (which === 0) {
+    pd.s0 = kd[ka]!; pd.s1 = kd[ka + 1]!; pd.s2 = kd[ka + 2]!; pd.s3 = kd[ka + 3]!;
+  } else {
+    pd.d0 = kd[ka]!; pd.d1 = kd[ka + 1]!; pd.d2 = kd[ka + 2]!; pd.d3 = kd[ka + 3]!;
+  }
+  return ck;
 }
 
 /* ------------------------------------------------------------------ */

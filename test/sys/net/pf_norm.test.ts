@@ -84,8 +84,9 @@ test('pf reassembles IPv6 fragments on a forwarding router, filters one datagram
     put32(want, 44, id);
     assert.deepEqual(got[i], want, `fragment ${i}`);
   }
-  // one datagram of 3048 bytes met the rules: a state in on em0, one out on em1
-  assert.match(pfctl(r.k, ['-sr', '-v']).out, /pass inet6 proto udp from any to any port = 7\n {2}\[ Evaluations: 10 {8}Packets: 2 {9}Bytes: 6096 {8}States: 2 {5}\]/);
+  // one datagram of 3048 bytes met the rules: a state in on em0, one out on em1; b's port unreachable (1280
+  // bytes: as much of the datagram as fits the minimum MTU) came back through both states, not the rules
+  assert.match(pfctl(r.k, ['-sr', '-v']).out, /pass inet6 proto udp from any to any port = 7\n {2}\[ Evaluations: 8 {9}Packets: 4 {9}Bytes: 8656 {8}States: 2 {5}\]/);
   assert.equal(pfctl(r.k, ['-ss']).out.split('\n').filter((l) => l.includes('udp')).join('\n'),
     'all udp 2001:db8:2::20[7] <- 2001:db8:1::10[40000]       NO_TRAFFIC:SINGLE\n' +
     'all udp 2001:db8:1::10[40000] -> 2001:db8:2::20[7]       SINGLE:NO_TRAFFIC');
@@ -99,7 +100,7 @@ test('pf reassembles IPv6 fragments on a forwarding router, filters one datagram
   for (const p of blocked) send6raw(a.k, p);
   world.runFor(1e9);
   assert.equal(v6Of(onB, 44).length, 3);
-  assert.match(pfctl(r.k, ['-sr', '-v']).out, /block drop all\n {2}\[ Evaluations: 11 {8}Packets: 1 {9}Bytes: 2048 {8}States: 0 /);
+  assert.match(pfctl(r.k, ['-sr', '-v']).out, /block drop all\n {2}\[ Evaluations: 9 {9}Packets: 1 {9}Bytes: 2048 {8}States: 0 /);
 });
 
 test('pf drops bad IPv6 fragments with their reason: overlap (the whole datagram), unaligned, past 65535, too big reassembled, short header', () => {
