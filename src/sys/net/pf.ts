@@ -3276,14 +3276,14 @@ function pf_send_task(k: Kernel): void {
   }
 }
 
-/** pf_send_icmp(): an ICMP error about the packet, as icmp_error() sends it. */
+/** pf_send_icmp(): an ICMP or ICMPv6 error about the packet, as icmp_error() or icmp6_error() sends it. */
 function pf_send_icmp(pf: Pf, pd: PfPdesc, type: number, code: number): void {
-  if (pd.af !== AF_INET) return;
   const m0 = pd.m.dup();
   if (m0 === null) return;
   m0.pf_flags |= PF_TAG_GENERATED;
   if (pf.k.trace !== null) pf.k.trace.caused(m0, 'pf_send_icmp');
-  icmp_error(pf.k, m0, type, code, 0, 0);
+  if (pd.af === AF_INET) icmp_error(pf.k, m0, type, code, 0, 0);
+  else pf.netout!.icmp6_error(pf.k, m0, type, code, 0);
 }
 
 /** pf_tagname2tag() */

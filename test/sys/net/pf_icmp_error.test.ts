@@ -258,3 +258,34 @@ test('IPv6 nat-to: an error quoting an echo request restores the id', () => {
   put16(want, 48 + 44, 0x4321);
   assert.equal(hex(got[0]!), hex(resum6(want)));
 });
+
+test('block return and return-icmp6 over IPv6: the ICMPv6 error icmp6_error sends, with the codes the rules give', () => {
+  const { world, c, fw } = lab6('pass\nblock return in on em0 inet6 proto udp to port 69\nblock return-icmp6(admin-unr) in on em0 inet6 proto udp to port 70\n' +
+    'block return in on em0 inet6 proto ipv6-icmp icmp6-type echoreq\n');
+  assert.equal(pfctl(fw.k, ['-sr']).out, 'pass all flags S/SA\n' +
+    'block return in on em0 inet6 proto udp from any to any port = 69\n' +
+    'block return-icmp6(admin-unr) in on em0 inet6 proto udp from any to any port = 70\n' +
+    'block return in on em0 inet6 proto ipv6-icmp all icmp6-type echoreq\n');
+  const C = ip6('2001:db8:1::10');
+  const S = ip6('2001:db8:2::20');
+  const F = ip6('2001:db8:1::1');
+  const atC = capture(c.ifs[0]!);
+  const errs = (): Uint8Array[] => v6Of(atC, 58).filter((d) => d[40]! < 128);
+  for (const [port, code] of [[69, 4], [70, 1]] as const) {
+    const sent = v6Packet(C, S, 17, udp(4000, port, [1, 2, 3]), 6);
+    send6raw(c.k, sent);
+    world.runFor(1e9);
+    const got = errs();
+    assert.equal(got.length, 1, `port ${port}`);
+    const l4 = new Uint8Array(8 + sent.length);
+    l4[0] = 1;
+    l4[1] = code;
+    l4.set(sent, 8);
+    assert.equal(hex(got[0]!), hex(v6Packet(F, C, 58, l4, 2)));
+    atC.length = 0;
+  }
+  // an echo request blocked with return gets a port unreachable too (an informational type); errors are not answered
+  send6raw(c.k, v6Packet(C, S, 58, icmpEcho(128, 1, 1, [0]), 2));
+  world.runFor(1e9);
+  assert.deepEqual(errs().map((d) => [d[40], d[41]]), [[1, 4]]);
+});
