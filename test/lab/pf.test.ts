@@ -134,3 +134,29 @@ test('the firewall translates ICMP errors back to the NAT\'d server: ping -t 2 h
   const t = await sh('server: echo x >m\nserver: trace nc -u -w 1 10.0.2.2 5354 <m');
   assert.match(t.out, /\n {7}pf_test em0: in\n {9}Δ pf_translate: state \(rule 3 nat-to\), reply, icmp error: [^\n]*\n {9}↳ pf_test: state match\n(?:[^\n]*\n)*? {7}pf_test em1: out\n {9}↳ pf_test: state match\n/);
 });
+
+test('pflog: a nat-to rule logs the packet as it came with the translation in the header; log (user) names the socket\'s uid and pid', async () => {
+  const r = await sh([
+    'fw: echo pass >p.conf',
+    'fw: echo "pass out log on em0 from em1:network nat-to (em0)" >>p.conf',
+    'fw: echo "pass out log (user) on em0 proto udp to port 9999" >>p.conf',
+    'fw: pfctl -f p.conf',
+    'fw: tcpdump -ni pflog0 -w pf.pcap &',
+    'server: echo x >m',
+    'fw: echo x >m',
+    'server: nc -u -w 1 10.0.2.2 53 <m',
+    'fw: doas -u 55 nc -u -w 1 10.0.2.2 9999 <m',
+    'fw: nc -u -w 1 10.0.2.2 9999 <m',
+    'sleep 1',
+    'fw: kill %1',
+    'fw: tcpdump -nevr pf.pcap',
+  ].join('\n'));
+  const lines = r.out.split('\n').filter((l) => l.includes(' rule '));
+  assert.equal(lines.length, 3, r.out);
+  assert.match(lines[0]!, /^00:00:\d\d\.\d{6} rule 1\/\(match\) \[uid 0, pid 0\] pass out on em0: \[rewritten: src 203\.0\.113\.48:\d+, dst 10\.0\.2\.2:53\] 192\.168\.0\.31\.\d+ > 10\.0\.2\.2\.53: /);
+  // doas -u 55's nc and root's: each its socket's uid and the pid of the program
+  const who = lines.slice(1).map((l) => /pass out on em0: \[uid (\d+), pid (\d+)\] 203\.0\.113\.48\.\d+ > 10\.0\.2\.2\.9999: /.exec(l)?.slice(1));
+  assert.equal(who[0]![0], '55');
+  assert.equal(who[1]![0], '0');
+  assert.equal(Number(who[1]![1]), Number(who[0]![1]) + 1);
+});

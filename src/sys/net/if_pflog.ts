@@ -11,14 +11,13 @@ import type { Kernel } from '../kern/kernel.js';
 import { Ifnet, IFF_RUNNING, IFF_UP, IFXF_CLONED, if_addgroup } from './if.js';
 import { bpfattach, BPF_DIRECTION_OUT } from './bpf.js';
 import type { Pf, PfPdesc, KRule } from './pf.js';
-import { AF_INET, pf_attach } from './pf.js';
+import { AF_INET, PF_LOG_USER, PF_NO_PID, pf_attach, pf_socket_lookup_once } from './pf.js';
 import { put32, put16 } from '../../wire/bytes.js';
 
 export const DLT_PFLOG = 117;
 export const PFLOG_HDRLEN = 100;
 export const PFLOG_RULESET_NAME_SIZE = 16;
 const IFNAMSIZ = 16;
-const NO_PID = 99999 + 1;
 export const PFLOGIFS_MAX = 16;
 
 /** pflog_clone_create(): pflog<unit>, up, in the "pflog" group. */
@@ -66,10 +65,11 @@ export function pflog_packet(pf: Pf, pd: PfPdesc, reason: number, rm: KRule, am:
     put32(h, 40, rm.nr >>> 0);
     if (am.anchor !== null) writeName(h, 20, am.anchor.name, PFLOG_RULESET_NAME_SIZE);
   }
-  // uid, pid (host order: little-endian, as written on amd64), rule_uid, rule_pid
-  const uid = pd.lookup_done ? pd.lookup_uid : -1;
-  le32(h, 44, uid >>> 0);
-  le32(h, 48, NO_PID);
+  // uid, pid (host order: little-endian, as written on amd64): the socket's owner for log (user), then
+  // rule_uid, rule_pid: who loaded the rule (pfctl as root; its pid is 0 here, as -vsr's "Inserted:" says)
+  const user = (rm.log & PF_LOG_USER) !== 0 && pf_socket_lookup_once(pf, pd);
+  le32(h, 44, user ? pd.lookup_uid >>> 0 : 0xffffffff);
+  le32(h, 48, user ? pd.lookup_pid : PF_NO_PID);
   le32(h, 52, 0);
   le32(h, 56, 0);
   h[60] = pd.dir;

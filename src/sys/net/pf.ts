@@ -185,6 +185,8 @@ export const PFRULE_EXPIRED = 0x00400000;
 
 export const PF_LOG = 0x01;
 export const PF_LOG_ALL = 0x02;
+/** log (user): the pflog header names the local socket's owner */
+export const PF_LOG_USER = 0x04;
 /** log whatever the rule says (a drop pf decided before or beyond the rules) */
 export const PF_LOG_FORCE = 0x08;
 export const PF_LOG_MATCHES = 0x10;
@@ -873,13 +875,19 @@ export class PfPdesc {
   lookup_done = false;
   lookup_uid = -1;
   lookup_gid = -1;
+  /** the process that made the socket (so_cpid); NO_PID when no socket was found */
+  lookup_pid = PF_NO_PID;
 }
 
 /** The owner of the local socket of a packet (pf_socket_lookup's answer). */
 export interface PfSocketOwner {
   uid: number;
   gid: number;
+  pid: number;
 }
+
+/** pfloghdr's pid when no socket is known (PID_MAX + 1) */
+export const PF_NO_PID = 99999 + 1;
 
 /**
  * The PCB layer's answer to "whose socket is this packet for/from": called
@@ -2772,19 +2780,27 @@ function pf_match_rule(pf: Pf, pd: PfPdesc, rules: KRule[]): number {
 
 /** pf_socket_lookup(): the uid (or gid) owning the local socket, -1 when unknown. */
 function pf_socket_lookup(pf: Pf, pd: PfPdesc, uid: boolean): number {
+  pf_socket_lookup_once(pf, pd);
+  return uid ? pd.lookup_uid : pd.lookup_gid;
+}
+
+/** The socket lookup, once per packet (pd->lookup.done); true when the packet's local socket was found. */
+export function pf_socket_lookup_once(pf: Pf, pd: PfPdesc): boolean {
   if (!pd.lookup_done) {
     pd.lookup_done = true;
     pd.lookup_uid = -1;
     pd.lookup_gid = -1;
+    pd.lookup_pid = PF_NO_PID;
     if (pf.socketLookup !== null) {
       const o = pf.socketLookup(pf.k, pd.af, pd.proto, pd);
       if (o !== null) {
         pd.lookup_uid = o.uid;
         pd.lookup_gid = o.gid;
+        pd.lookup_pid = o.pid;
       }
     }
   }
-  return uid ? pd.lookup_uid : pd.lookup_gid;
+  return pd.lookup_pid !== PF_NO_PID;
 }
 
 /** pf_rule_to_actions(): what a match rule adds (log, tag, rtable). */

@@ -73,7 +73,7 @@ function pf_socket_lookup_inpcb(k: Kernel, af: number, proto: number, pd: PfPdes
   let inp = in_pcblookup(tbl, faddr, fport, laddr, lport, pd.rdomain);
   if (inp === null && inbound) inp = in_pcblookup_listen(tbl, laddr, lport, null, pd.rdomain);
   if (inp === null) return null;
-  return { uid: inp.inp_socket.so_euid, gid: inp.inp_socket.so_egid };
+  return { uid: inp.inp_socket.so_euid, gid: inp.inp_socket.so_egid, pid: inp.inp_socket.so_cpid };
 }
 
 /** DIOCSTART */

@@ -9,6 +9,7 @@ import { default_print } from './print-hex.js';
 import { ip_print } from './print-ip.js';
 import { ip6_print } from './print-ip6.js';
 import type { PrintState } from './print.js';
+import { formatIp4, formatIp6 } from '../../wire/addr.js';
 
 const MIN_PFLOG_HDRLEN = 45;
 const PF_REASONS = [
@@ -25,6 +26,14 @@ function cstr(st: PrintState, off: number, size: number): string {
     s += String.fromCharCode(c);
   }
   return s;
+}
+
+/** inet_ntop() of the header's address at o and its port at po, "?" for a family it does not know */
+function ntop(st: PrintState, af: number, o: number, po: number): string {
+  const port = (st.buf[po]! << 8) | st.buf[po + 1]!;
+  if (af === 2) return `${formatIp4(u32(st, o))}:${port}`;
+  if (af === 24) return `${formatIp6(st.buf, o)}:${port}`;
+  return '?';
 }
 
 function u32(st: PrintState, o: number): number {
@@ -78,6 +87,11 @@ export function pflog_if_print(st: PrintState, p: number, caplen: number, length
     out.str(ACTIONS[st.buf[p + 2]!] ?? '');
     out.str(` ${st.buf[p + 60] === 2 ? 'out' : 'in'} on ${cstr(st, p + 4, 16)}: `);
     if (st.vflag && le32(st, p + 48) !== 100000) out.str(`[uid ${le32(st, p + 44)}, pid ${le32(st, p + 48)}] `);
+    // the addresses and ports pf translated the packet to, in the address family it left in (naf)
+    if (st.vflag && st.buf[p + 61] !== 0) {
+      const naf = st.buf[p + 62]!;
+      out.str(`[rewritten: src ${ntop(st, naf, p + 64, p + 96)}, dst ${ntop(st, naf, p + 80, p + 98)}] `);
+    }
   }
   const af = st.buf[p + 1]!;
   const n = length - hdrlen;

@@ -209,6 +209,33 @@ test('pflog0: the header OpenBSD writes, printed as tcpdump -e prints it', () =>
   assert.equal(show({ eflag: true }, 117, h), 'rule 1/(match) block in on em0: 192.0.2.10.5000 > 198.51.100.20.9: udp 4\n');
 });
 
+test('pflog0 of a translated packet: the header has the addresses pf_get_transaddr chose, the packet those it came with', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, 'pass\npass out log on em1 proto udp nat-to 198.51.100.1\n');
+  const logged: Uint8Array[] = [];
+  bpf_listen(r.k.ifunit('pflog0')!, (buf, off, caplen) => logged.push(buf.slice(off, off + caplen)));
+  const sent = udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 5000, 9);
+  sendRaw(a.k, sent);
+  world.runFor(1e9);
+  assert.equal(logged.length, 1);
+  const h = logged[0]!;
+  const nport = (h[96]! << 8) | h[97]!;
+  assert.notEqual(nport, 5000);
+  // uid -1 and pid NO_PID (no log (user)), rule_uid and rule_pid 0; out, rewritten, naf inet
+  assert.deepEqual([...h.subarray(44, 64)], [0xff, 0xff, 0xff, 0xff, 0xa0, 0x86, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 0]);
+  assert.deepEqual([...h.subarray(64, 68)], [198, 51, 100, 1]);
+  assert.deepEqual([...h.subarray(80, 84)], [198, 51, 100, 20]);
+  assert.deepEqual([...h.subarray(98, 100)], [0, 9]);
+  // the packet as it was before pf translated it (TTL already one less: ip_forward's)
+  const body = sent.slice();
+  body[8]! -= 1;
+  assert.deepEqual([...h.subarray(100, 120)].slice(12), [...body.subarray(12, 20)]);
+  assert.deepEqual([...h.subarray(120)], [...body.subarray(20)]);
+  const line = show({ eflag: true, vflag: 1 }, 117, h);
+  const want = `rule 1/(match) [uid 0, pid 0] pass out on em1: [rewritten: src 198.51.100.1:${nport}, dst 198.51.100.20:9] 192.0.2.10.5000 > 198.51.100.20.9: `;
+  assert.equal(line.slice(0, want.length), want);
+});
+
 test('journeys: pf_test(IN) and pf_test(OUT) with the rule that decided', () => {
   const { world, a, r } = threeHosts();
   loadPf(r.k, 'pass\nblock in proto tcp to port 25\n');
