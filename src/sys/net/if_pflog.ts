@@ -38,10 +38,11 @@ export function pflog_clone_create(k: Kernel, unit = 0): Ifnet {
 
 /**
  * pflog_packet(): log the packet of pd, decided by rule rm (in anchor rule
- * am), with reason and action, to the rule's pflog interface.
+ * am), with reason and action, to the pflog interface of the rule that
+ * asks for it (trigger: rm, or a log (matches) rule).
  */
-export function pflog_packet(pf: Pf, pd: PfPdesc, reason: number, rm: KRule, am: KRule | null, action: number): void {
-  const ifp = pf.pflogifs[rm.logif];
+export function pflog_packet(pf: Pf, pd: PfPdesc, reason: number, rm: KRule, am: KRule | null, action: number, trigger: KRule = rm): void {
+  const ifp = pf.pflogifs[trigger.logif];
   if (ifp === undefined) return;
   const m = pd.m;
   ifp.if_opackets++;
@@ -67,7 +68,7 @@ export function pflog_packet(pf: Pf, pd: PfPdesc, reason: number, rm: KRule, am:
   }
   // uid, pid (host order: little-endian, as written on amd64): the socket's owner for log (user), then
   // rule_uid, rule_pid: who loaded the rule (pfctl as root; its pid is 0 here, as -vsr's "Inserted:" says)
-  const user = (rm.log & PF_LOG_USER) !== 0 && pf_socket_lookup_once(pf, pd);
+  const user = (trigger.log & PF_LOG_USER) !== 0 && pf_socket_lookup_once(pf, pd);
   le32(h, 44, user ? pd.lookup_uid >>> 0 : 0xffffffff);
   le32(h, 48, user ? pd.lookup_pid : PF_NO_PID);
   le32(h, 52, 0);

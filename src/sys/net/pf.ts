@@ -976,6 +976,9 @@ export class Pf {
   ctx_rdrpl: KRule | null = null;
   ctx_tag = 0;
   ctx_log = 0;
+  /** the match rules the packet matched so far (ctx.rules), for log (matches) */
+  ctx_matches: KRule[] = [];
+  ctx_nmatches = 0;
   ctx_rtableid = -1;
   ctx_reason = 0;
   /** the rule already logged for this packet */
@@ -2748,6 +2751,7 @@ function pf_match_rule(pf: Pf, pd: PfPdesc, rules: KRule[]): number {
         r.exptime = pf.uptime();
       }
       if (r.action === PF_MATCH) {
+        pf.ctx_matches[pf.ctx_nmatches++] = r;
         pf_rule_to_actions(pf, r);
         if (pf_get_transaddr(pf, r, pd) === -1) {
           REASON_SET(pf, PFRES_TRANSLATE);
@@ -2761,6 +2765,7 @@ function pf_match_rule(pf: Pf, pd: PfPdesc, rules: KRule[]): number {
         pf.ctx_rm = r;
         pf.ctx_am = pf.ctx_a;
       }
+      if ((pf.ctx_log & PF_LOG_MATCHES) !== 0) pf_log_matches(pf, pd, r, pf.ctx_a);
       if (r.quick) return PF_TEST_QUICK;
     } else {
       const saved = pf.ctx_a;
@@ -2803,6 +2808,22 @@ export function pf_socket_lookup_once(pf: Pf, pd: PfPdesc): boolean {
   return pd.lookup_pid !== PF_NO_PID;
 }
 
+/**
+ * pf_log_matches(): a rule matched after a log (matches) match rule: log
+ * it, once for each such match rule, to that rule's pflog interface (the
+ * rule with log (matches) itself was logged when it matched).  Like
+ * OpenBSD, the rule that decides is logged when it matches and again
+ * when pf_test_rule is done with it.
+ */
+function pf_log_matches(pf: Pf, pd: PfPdesc, rm: KRule, am: KRule | null): void {
+  if ((rm.log & PF_LOG_MATCHES) !== 0) return;
+  // ctx.rules is a list built at its head: the latest match rule first
+  for (let i = pf.ctx_nmatches - 1; i >= 0; i--) {
+    const t = pf.ctx_matches[i]!;
+    if ((t.log & PF_LOG_MATCHES) !== 0) pflog_packet(pf, pd, PFRES_MATCH, rm, am, rm.action, t);
+  }
+}
+
 /** pf_rule_to_actions(): what a match rule adds (log, tag, rtable). */
 function pf_rule_to_actions(pf: Pf, r: KRule): void {
   if (r.log !== 0) pf.ctx_log |= r.log;
@@ -2819,6 +2840,7 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
   pf.ctx_rdrpl = null;
   pf.ctx_tag = 0;
   pf.ctx_log = 0;
+  pf.ctx_nmatches = 0;
   pf.ctx_rtableid = -1;
   pf.evals = 0;
   pf.ctx_state = -1;
@@ -2839,6 +2861,7 @@ function pf_test_rule(pf: Pf, pd: PfPdesc): number {
     pflog_packet(pf, pd, PFRES_MATCH, r, a, r.action);
     pf.ctx_logged = r;
   }
+  if ((pf.ctx_log & PF_LOG_MATCHES) !== 0) pf_log_matches(pf, pd, r, a);
   if (pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP &&
       (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0) {
     if (pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0) {

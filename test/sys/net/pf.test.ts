@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { threeHosts, ip } from '../netinet/lab.js';
+import { threeHosts, ip, echoRequest, send } from '../netinet/lab.js';
 import { pfctl, loadPf, tcpBytes, udpBytes, sendRaw, capture, ipOf } from './pf_lab.js';
 
 const RULES_SLIDE = `block return
@@ -43,6 +43,7 @@ import { AF_INET, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
 import { Tracer } from '../../../src/sys/kern/kern_trace.js';
 import { bpf_listen } from '../../../src/sys/net/bpf.js';
 import { show } from '../../usr.sbin/tcpdump/print-build.js';
+import { pflog_clone_create } from '../../../src/sys/net/if_pflog.js';
 import { sum16, pseudoSum4 } from '../../../src/wire/checksum.js';
 
 /** client 203.0.113.10 -- em0 203.0.113.48 [fw] em1 198.51.100.1 -- server 198.51.100.31 */
@@ -234,6 +235,34 @@ test('pflog0 of a translated packet: the header has the addresses pf_get_transad
   const line = show({ eflag: true, vflag: 1 }, 117, h);
   const want = `rule 1/(match) [uid 0, pid 0] pass out on em1: [rewritten: src 198.51.100.1:${nport}, dst 198.51.100.20:9] 192.0.2.10.5000 > 198.51.100.20.9: `;
   assert.equal(line.slice(0, want.length), want);
+});
+
+test('log (matches): each rule that matches after the match rule is logged, to the match rule\'s pflog interface', () => {
+  const { world, a, r } = threeHosts();
+  pflog_clone_create(r.k, 1); // ifconfig pflog1 create: the log (matches) rule's interface
+  loadPf(r.k, 'match in log (matches, to pflog1) on em0 proto icmp\npass\nblock in log quick on em0 inet proto icmp icmp-type echoreq once\n');
+  const logged0: Uint8Array[] = [];
+  const logged1: Uint8Array[] = [];
+  bpf_listen(r.k.ifunit('pflog0')!, (buf, off, caplen) => logged0.push(buf.slice(off, off + caplen)));
+  bpf_listen(r.k.ifunit('pflog1')!, (buf, off, caplen) => logged1.push(buf.slice(off, off + caplen)));
+  const echo = echoRequest(a.k, ip('198.51.100.20'));
+  send(a.k, echo);
+  world.runFor(1e9);
+  // rule 0 itself (its log), rule 1 and rule 2 as they match (log (matches), on pflog1), rule 2 by its own
+  // log (pflog0), then rule 2 once more by log (matches) when pf_test_rule is done: OpenBSD's pf_log_matches calls
+  const rn = (h: Uint8Array): string => `${(h[36]! << 24 | h[37]! << 16 | h[38]! << 8 | h[39]!) >>> 0}/${h[2]}`;
+  assert.deepEqual(logged1.map(rn), ['0/12', '1/0', '2/1', '2/1']);
+  assert.deepEqual(logged0.map(rn), ['2/1']);
+  // the header of rule 1's entry: reason match, in on em0, no translation, subrule -1
+  const h = logged1[1]!;
+  assert.deepEqual([...h.subarray(0, 7)], [100, 2, 0, 0, 0x65, 0x6d, 0x30]);
+  assert.deepEqual([...h.subarray(36, 64)], [0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xa0, 0x86, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0]);
+  assert.equal(show({ eflag: true }, 117, h).split(': ')[0], 'rule 1/(match) pass in on em0');
+  // the second echo request: rule 2 has expired, rule 1 passes it, logged by log (matches) from rule 0 twice
+  logged1.length = 0;
+  send(a.k, echoRequest(a.k, ip('198.51.100.20'), 56, { seq: 1 }));
+  world.runFor(1e9);
+  assert.deepEqual(logged1.map(rn), ['0/12', '1/0', '1/0']);
 });
 
 test('journeys: pf_test(IN) and pf_test(OUT) with the rule that decided', () => {
