@@ -54,6 +54,18 @@ test('-f with a syntax error: the parser\'s message, then pfctl_rules()\'s, exit
   assert.deepEqual(n, { out: '', err: 'bad.conf:2: syntax error\n', status: 1 });
 });
 
+test('-nvf: nat-to on an inbound rule and rdr-to on an outbound one are accepted (rule_consistent() has no such check); without a direction they are not', () => {
+  const pfctl = kernelPfctl();
+  assert.deepEqual(pfctl(['-nvf', '-'], 'pass in on lo0 nat-to 192.0.2.1\npass out on lo0 rdr-to 192.0.2.1\n'), {
+    out: 'pass in on lo0 inet all flags S/SA nat-to 192.0.2.1\npass out on lo0 inet all flags S/SA rdr-to 192.0.2.1\n',
+    err: '',
+    status: 0,
+  });
+  const r = pfctl(['-nvf', '-'], 'pass on lo0 nat-to 192.0.2.1\n');
+  assert.equal(r.err, 'stdin:1: nat-to and rdr-to require a direction\nstdin:1: skipping rule due to errors\nstdin:1: rule expands to no valid combination\n');
+  assert.equal(r.status, 1);
+});
+
 test('-f of a file that does not open: pushfile, parse_config, then the same message (not with -n)', () => {
   const pfctl = kernelPfctl();
   const pre = 'pfctl: pushfile: nowhere.conf: No such file or directory\npfctl: cannot open the main config file!: No such file or directory\n';
