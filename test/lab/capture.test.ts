@@ -128,3 +128,48 @@ test('export writes the capture to the host byte for byte; import brings it back
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pflog0 of a nat-to rule and of log (user): the host\'s tshark reads the header pf wrote', async (t) => {
+  if (!existsSync('/usr/bin/tshark')) {
+    t.skip('/usr/bin/tshark is not installed');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pf-log-'));
+  try {
+    const host = join(dir, 'pf.pcap');
+    const r = await sh([
+      'fw: echo pass >p.conf',
+      'fw: echo "pass out log on em0 from em1:network nat-to (em0)" >>p.conf',
+      'fw: echo "pass out log (user) on em0 proto udp to port 9999" >>p.conf',
+      'fw: pfctl -f p.conf',
+      'fw: tcpdump -ni pflog0 -w pf.pcap &',
+      'server: echo x >m',
+      'fw: echo x >m',
+      'server: nc -u -w 1 10.0.2.2 53 <m',
+      'fw: doas -u 55 nc -u -w 1 10.0.2.2 9999 <m',
+      'sleep 1',
+      'fw: kill %1',
+      `fw: export pf.pcap ${host}`,
+    ].join('\n'));
+    assert.equal(r.err, '');
+    const fields = ['pflog.rulenr', 'pflog.action', 'pflog.dir', 'pflog.uid', 'pflog.pid', 'pflog.rule_uid', 'pflog.rule_pid',
+      'pflog.rewritten', 'pflog.saddr.ipv4', 'pflog.daddr.ipv4', 'pflog.dport', 'ip.src', 'udp.srcport'];
+    const ts = spawnSync('/usr/bin/tshark', ['-n', '-r', host, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
+    assert.equal(ts.status, 0, ts.stderr);
+    const rows = ts.stdout.trim().split('\n').map((l) => l.split('\t'));
+    assert.equal(rows.length, 2);
+    // the nat-to rule: uid -1, pid NO_PID, rewritten to fw's address and a new port; the packet still the server's
+    const [nat, user] = rows as [string[], string[]];
+    assert.deepEqual(nat.slice(0, 10), ['1', '0', '2', '-1', '100000', '0', '0', '1', '203.0.113.48', '10.0.2.2']);
+    assert.deepEqual([nat[10], nat[11]], ['53', '192.168.0.31']);
+    assert.notEqual(nat[12], '');
+    // log (user): doas -u 55's socket; nothing rewritten
+    assert.deepEqual(user.slice(0, 3), ['2', '0', '2']);
+    assert.equal(user[3], '55');
+    assert.match(user[4]!, /^\d+$/);
+    assert.notEqual(user[4], '100000');
+    assert.deepEqual([user[7], user[11]], ['0', '203.0.113.48']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
