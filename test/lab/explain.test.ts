@@ -253,9 +253,11 @@ test("pf's pfctl -si counters are explained with their increment sites", () => {
     out: [
       'PFRES_BADSTATE: struct pf_status (sys/net/pfvar.h), counters[10]',
       '  shown by: pfctl -si, "Counters": state-mismatch',
-      '  incremented in 1 place:',
+      '  incremented in 2 places:',
       `    src/sys/net/pf.ts:${lineOf('src/sys/net/pf.ts', 'REASON_SET(pf, PFRES_BADSTATE)')} pf_tcp_track_full()`,
       '        when always',
+      `    src/sys/net/pf.ts:${lineOf('src/sys/net/pf.ts', 'if (!inWindow) {') + 1} pf_test_state_icmp_error()`,
+      '        when !inWindow ← p2 === IPPROTO_TCP',
       '',
     ].join('\n'),
   });

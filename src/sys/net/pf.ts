@@ -2428,7 +2428,8 @@ function pf_test_state_icmp_error(pf: Pf, pd: PfPdesc): number {
       ck = adj32(ck, oseq, seq >>> 0);
       put16(b, pd.thoff + 2, ck);
     }
-    if (!sloppy && (!SEQ_GEQ(si[src + PR_SEQHI]!, seq) || !SEQ_GEQ(seq, (si[src + PR_SEQLO]! - (si[dst + PR_MAXWIN]! << dws)) | 0))) {
+    const inWindow = sloppy || (SEQ_GEQ(si[src + PR_SEQHI]!, seq) && SEQ_GEQ(seq, (si[src + PR_SEQLO]! - (si[dst + PR_MAXWIN]! << dws)) | 0));
+    if (!inWindow) {
       REASON_SET(pf, PFRES_BADSTATE);
       return s;
     }
