@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3042,
+    "line": 3151,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3076,
+    "line": 3185,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,32 +23,26 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1313,
+    "line": 1324,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1317,
+    "line": 1328,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1866,
+    "line": 1877,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2333,
+    "line": 2396,
     "fn": "pf_test_state_icmp_error",
-    "cond": "always"
-   },
-   {
-    "file": "src/sys/net/pf.ts",
-    "line": 2446,
-    "fn": "pf_test_state_icmp6_error",
     "cond": "always"
    }
   ],
@@ -103,7 +97,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2835,
+    "line": 2944,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -141,17 +135,29 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2223,
+    "line": 2234,
     "fn": "pf_tcp_track_full",
     "cond": "always"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2433,
+    "fn": "pf_test_state_icmp_error",
+    "cond": "!inWindow ← p2 === IPPROTO_TCP"
    }
   ],
   "PFRES_FRAG": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1104,
+    "line": 1115,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === PF_VPROTO_FRAGMENT"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2330,
+    "fn": "pf_test_state_icmp_error",
+    "cond": "(get16(b, ip2 + 6) & 0x1fff) !== 0 ← v4"
    },
    {
     "file": "src/sys/net/pf_norm.ts",
@@ -181,13 +187,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_IPOPTIONS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1147,
+    "line": 1158,
     "fn": "pf_test_general",
     "cond": "pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2778,
+    "line": 2887,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -285,13 +291,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2680,
+    "line": 2762,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2752,
+    "line": 2860,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -299,7 +305,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2836,
+    "line": 2945,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -307,7 +313,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2841,
+    "line": 2950,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
@@ -351,27 +357,33 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NORM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1108,
+    "line": 1119,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1656,
+    "line": 1667,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 2364,
+    "fn": "pf_test_state_icmp_error",
+    "cond": "(p2 === IPPROTO_ICMP) !== v4 ← p2 === IPPROTO_ICMP || p2 === IPPROTO_ICMPV6"
    }
   ],
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1486,
+    "line": 1497,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2938,
+    "line": 3047,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
@@ -385,7 +397,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2761,
+    "line": 2870,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
@@ -399,55 +411,55 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1594,
+    "line": 1605,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1600,
+    "line": 1611,
     "fn": "pf_setup_pdesc",
     "cond": "hl < 20 || hl > m.len || hl > iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1637,
+    "line": 1648,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1679,
+    "line": 1690,
     "fn": "pf_setup_pdesc",
     "cond": "off + 20 > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1684,
+    "line": 1695,
     "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1699,
+    "line": 1710,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1707,
+    "line": 1718,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1716,
+    "line": 1727,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1727,
+    "line": 1738,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -515,13 +527,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2274,
+    "line": 2285,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2830,
+    "line": 2939,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -535,7 +547,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2955,
+    "line": 3064,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -557,13 +569,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2676,
+    "line": 2758,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2749,
+    "line": 2857,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
@@ -2300,7 +2312,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1518,
+    "line": 1529,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -2364,7 +2376,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1530,
+    "line": 1541,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -2424,7 +2436,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1477,
+    "line": 1488,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -4081,7 +4093,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1363,
+   "line": 1374,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },
