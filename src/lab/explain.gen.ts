@@ -2644,7 +2644,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_accepts": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1674,
+    "line": 1694,
     "fn": "syn_cache_get",
     "cond": "always"
    }
@@ -2652,19 +2652,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_badsyn": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 297,
+    "line": 305,
     "fn": "tcp_input_body",
     "cond": "c.th_dport === c.th_sport && c.dst === c.src ← case TH_SYN ← so.so_options & SO_ACCEPTCONN"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 435,
+    "line": 445,
     "fn": "tcp_input_body",
     "cond": "tiflags & TH_SYN && c.th_seq !== tp.irs ← tiflags & TH_ACK ← case TCPS_SYN_RECEIVED"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 893,
+    "line": 910,
     "fn": "badsyn",
     "cond": "always"
    }
@@ -2680,7 +2680,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_closing": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 252,
+    "line": 258,
     "fn": "tcp_input_body",
     "cond": "so0 === null"
    }
@@ -2704,13 +2704,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_connects": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 464,
+    "line": 476,
     "fn": "tcp_input_body",
     "cond": "tiflags & TH_ACK && SEQ_GT(tp.snd_una, tp.iss) ← case TCPS_SYN_SENT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 627,
+    "line": 641,
     "fn": "tcp_input_body",
     "cond": "tp.t_state === TCPS_SYN_RECEIVED"
    }
@@ -2718,13 +2718,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_cwr_frecovery": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 672,
+    "line": 687,
     "fn": "tcp_input_body",
     "cond": "tp.sack_enable ← ++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 683,
+    "line": 698,
     "fn": "tcp_input_body",
     "cond": "++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -2748,13 +2748,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_drops": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 594,
+    "line": 606,
     "fn": "tcp_input_body",
     "cond": "case TCPS_SYN_RECEIVED ← tiflags & TH_RST"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 604,
+    "line": 617,
     "fn": "tcp_input_body",
     "cond": "case TCPS_CLOSE_WAIT ← tiflags & TH_RST"
    },
@@ -2768,13 +2768,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_dropsyn": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 301,
+    "line": 311,
     "fn": "tcp_input_body",
     "cond": "so.so_qlen > so.so_qlimit || syn_cache_add(k, ts, c, so, tp, now, reuse) === -1 ← case TH_SYN ← so.so_options & SO_ACCEPTCONN"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 328,
+    "line": 338,
     "fn": "tcp_input_body",
     "cond": "lso.so_qlen > lso.so_qlimit || syn_cache_add(k, ts, c, lso, ltp, now, reuse) === -1 ← tp.t_state === TCPS_TIME_WAIT && (tiflags & (TH_SYN | TH_ACK)) === TH_SYN && ((opti.ts_present && TSTMP_LT(tp.ts_recent, opti.ts_val)) || SEQ_GT(c.th_seq, tp.rcv_nxt))"
    }
@@ -2798,7 +2798,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_inswcsum": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 182,
+    "line": 188,
     "fn": "tcp_input_body",
     "cond": "(m.csum_flags & M_TCP_CSUM_IN_OK) === 0"
    }
@@ -2836,19 +2836,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_noport": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 226,
+    "line": 232,
     "fn": "tcp_input_body",
     "cond": "c.th_dport === 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 246,
+    "line": 252,
     "fn": "tcp_input_body",
     "cond": "inp === null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 321,
+    "line": 331,
     "fn": "tcp_input_body",
     "cond": "linp === null || linp.inp_socket === null ← tp.t_state === TCPS_TIME_WAIT && (tiflags & (TH_SYN | TH_ACK)) === TH_SYN && ((opti.ts_present && TSTMP_LT(tp.ts_recent, opti.ts_val)) || SEQ_GT(c.th_seq, tp.rcv_nxt))"
    }
@@ -2944,7 +2944,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_pawsdrop": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 505,
+    "line": 517,
     "fn": "tcp_input_body",
     "cond": "not (now - tp.ts_recent_age > TCP_PAWS_IDLE) ← opti.ts_present && (tiflags & TH_RST) === 0 && tp.ts_recent && TSTMP_LT(opti.ts_val, tp.ts_recent)"
    }
@@ -2952,7 +2952,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_pcbhashmiss": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 240,
+    "line": 246,
     "fn": "tcp_input_body",
     "cond": "inp === null"
    }
@@ -2976,7 +2976,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_predack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 367,
+    "line": 377,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_una) && SEQ_LEQ(c.th_ack, tp.snd_max) && tp.snd_cwnd >= tp.snd_wnd && tp.t_dupacks === 0 ← tlen === 0 ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    }
@@ -2984,7 +2984,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_preddat": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 394,
+    "line": 404,
     "fn": "tcp_input_body",
     "cond": "c.th_ack === tp.snd_una && tp.t_segq === null && tlen <= sbspace(so.so_rcv) ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    }
@@ -2992,13 +2992,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvackbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 372,
+    "line": 382,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_una) && SEQ_LEQ(c.th_ack, tp.snd_max) && tp.snd_cwnd >= tp.snd_wnd && tp.t_dupacks === 0 ← tlen === 0 ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 716,
+    "line": 732,
     "fn": "tcp_input_body",
     "cond": "always"
    }
@@ -3006,13 +3006,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvackpack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 371,
+    "line": 381,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_una) && SEQ_LEQ(c.th_ack, tp.snd_max) && tp.snd_cwnd >= tp.snd_wnd && tp.t_dupacks === 0 ← tlen === 0 ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 715,
+    "line": 731,
     "fn": "tcp_input_body",
     "cond": "always"
    }
@@ -3020,7 +3020,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvacktoomuch": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 711,
+    "line": 727,
     "fn": "tcp_input_body",
     "cond": "SEQ_GT(c.th_ack, tp.snd_max)"
    }
@@ -3028,7 +3028,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvacktooold": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 646,
+    "line": 660,
     "fn": "tcp_input_body",
     "cond": "c.th_seq !== tp.rcv_nxt && SEQ_LT(c.th_ack, (tp.snd_una - tp.max_sndwnd) >>> 0) ← tlen ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -3036,7 +3036,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvafterclose": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 545,
+    "line": 557,
     "fn": "tcp_input_body",
     "cond": "so.so_state & SS_NOFDREF && tp.t_state > TCPS_CLOSE_WAIT && tlen"
    }
@@ -3044,7 +3044,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvbadoff": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 192,
+    "line": 198,
     "fn": "tcp_input_body",
     "cond": "off < 20 || off > tlen"
    }
@@ -3052,13 +3052,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvbadsum": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 179,
+    "line": 185,
     "fn": "tcp_input_body",
     "cond": "m.csum_flags & M_TCP_CSUM_IN_BAD ← (m.csum_flags & M_TCP_CSUM_IN_OK) === 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 184,
+    "line": 190,
     "fn": "tcp_input_body",
     "cond": "(c.af6 ? in6_cksum(k, m, IPPROTO_TCP, iphlen, tlen) : in4_cksum(b, ip + 12, ip + 16, IPPROTO_TCP, th, tlen)) !== 0 ← (m.csum_flags & M_TCP_CSUM_IN_OK) === 0"
    }
@@ -3066,13 +3066,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 399,
+    "line": 409,
     "fn": "tcp_input_body",
     "cond": "c.th_ack === tp.snd_una && tp.t_segq === null && tlen <= sbspace(so.so_rcv) ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 837,
+    "line": 854,
     "fn": "step6",
     "cond": "c.th_seq === tp.rcv_nxt && tp.t_segq === null && tp.t_state === TCPS_ESTABLISHED ← (tlen || tiflags & TH_FIN) && !TCPS_HAVERCVDFIN(tp.t_state)"
    }
@@ -3080,19 +3080,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvbyteafterwin": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 489,
+    "line": 501,
     "fn": "tcp_input_body",
     "cond": "tlen > tp.rcv_wnd ← case TCPS_SYN_SENT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 556,
+    "line": 568,
     "fn": "tcp_input_body",
     "cond": "todrop >= tlen ← todrop > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 565,
+    "line": 577,
     "fn": "tcp_input_body",
     "cond": "todrop > 0"
    }
@@ -3100,7 +3100,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvdupack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 656,
+    "line": 670,
     "fn": "tcp_input_body",
     "cond": "c.tiwin === tp.snd_wnd ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -3108,19 +3108,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvdupbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 504,
+    "line": 516,
     "fn": "tcp_input_body",
     "cond": "not (now - tp.ts_recent_age > TCP_PAWS_IDLE) ← opti.ts_present && (tiflags & TH_RST) === 0 && tp.ts_recent && TSTMP_LT(opti.ts_val, tp.ts_recent)"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 526,
+    "line": 538,
     "fn": "tcp_input_body",
     "cond": "todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0) ← todrop > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 991,
+    "line": 1011,
     "fn": "tcp_reass",
     "cond": "i >= len ← i > 0 ← p !== null"
    }
@@ -3128,19 +3128,19 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvduppack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 503,
+    "line": 515,
     "fn": "tcp_input_body",
     "cond": "not (now - tp.ts_recent_age > TCP_PAWS_IDLE) ← opti.ts_present && (tiflags & TH_RST) === 0 && tp.ts_recent && TSTMP_LT(opti.ts_val, tp.ts_recent)"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 525,
+    "line": 537,
     "fn": "tcp_input_body",
     "cond": "todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0) ← todrop > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 990,
+    "line": 1010,
     "fn": "tcp_reass",
     "cond": "i >= len ← i > 0 ← p !== null"
    }
@@ -3148,7 +3148,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvmemdrop": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 974,
+    "line": 994,
     "fn": "tcp_reass",
     "cond": "not (last !== null && seq === tp.rcv_nxt) ← tiqe === null"
    }
@@ -3156,7 +3156,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvoobyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1002,
+    "line": 1022,
     "fn": "tcp_reass",
     "cond": "always"
    }
@@ -3164,7 +3164,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvoopack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1001,
+    "line": 1021,
     "fn": "tcp_reass",
     "cond": "always"
    }
@@ -3172,13 +3172,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 398,
+    "line": 408,
     "fn": "tcp_input_body",
     "cond": "c.th_ack === tp.snd_una && tp.t_segq === null && tlen <= sbspace(so.so_rcv) ← tp.t_state === TCPS_ESTABLISHED && (tiflags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) === TH_ACK && (!opti.ts_present || TSTMP_GEQ(opti.ts_val, tp.ts_recent)) && c.th_seq === tp.rcv_nxt && c.tiwin && c.tiwin === tp.snd_wnd && tp.snd_nxt === tp.snd_max"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 836,
+    "line": 853,
     "fn": "step6",
     "cond": "c.th_seq === tp.rcv_nxt && tp.t_segq === null && tp.t_state === TCPS_ESTABLISHED ← (tlen || tiflags & TH_FIN) && !TCPS_HAVERCVDFIN(tp.t_state)"
    }
@@ -3186,13 +3186,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpackafterwin": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 488,
+    "line": 500,
     "fn": "tcp_input_body",
     "cond": "tlen > tp.rcv_wnd ← case TCPS_SYN_SENT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 554,
+    "line": 566,
     "fn": "tcp_input_body",
     "cond": "todrop > 0"
    }
@@ -3200,7 +3200,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpartdupbyte": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 529,
+    "line": 541,
     "fn": "tcp_input_body",
     "cond": "not (todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0)) ← todrop > 0"
    }
@@ -3208,7 +3208,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvpartduppack": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 528,
+    "line": 540,
     "fn": "tcp_input_body",
     "cond": "not (todrop > tlen || (todrop === tlen && (tiflags & TH_FIN) === 0)) ← todrop > 0"
    }
@@ -3216,7 +3216,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvshort": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 156,
+    "line": 162,
     "fn": "tcp_input_body",
     "cond": "m.len < iphlen + 20"
    }
@@ -3224,7 +3224,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvtotal": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 145,
+    "line": 151,
     "fn": "tcp_input_body",
     "cond": "always"
    }
@@ -3232,7 +3232,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvwinprobe": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 559,
+    "line": 571,
     "fn": "tcp_input_body",
     "cond": "tp.rcv_wnd === 0 && c.th_seq === tp.rcv_nxt ← todrop >= tlen ← todrop > 0"
    }
@@ -3240,7 +3240,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rcvwinupd": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 809,
+    "line": 826,
     "fn": "step6",
     "cond": "tlen === 0 && tp.snd_wl2 === c.th_ack && c.tiwin > tp.snd_wnd ← tiflags & TH_ACK && (SEQ_LT(tp.snd_wl1, c.th_seq) || (tp.snd_wl1 === c.th_seq && (SEQ_LT(tp.snd_wl2, c.th_ack) || (tp.snd_wl2 === c.th_ack && c.tiwin > tp.snd_wnd))))"
    }
@@ -3256,7 +3256,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_rttupdated": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1382,
+    "line": 1402,
     "fn": "tcp_xmit_timer",
     "cond": "always"
    }
@@ -3264,31 +3264,31 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_drop_opts": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1214,
+    "line": 1234,
     "fn": "tcp_sack_option",
     "cond": "cur === null ← tp.snd_holes === null ← tmp_olen > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1273,
+    "line": 1293,
     "fn": "tcp_sack_option",
     "cond": "tp.snd_numholes >= TCP_SACKHOLE_LIMIT ← SEQ_LT(cur.start, sstart) && SEQ_GT(cur.end, send) ← cur !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1278,
+    "line": 1298,
     "fn": "tcp_sack_option",
     "cond": "temp === null ← SEQ_LT(cur.start, sstart) && SEQ_GT(cur.end, send) ← cur !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1299,
+    "line": 1319,
     "fn": "tcp_sack_option",
     "cond": "tp.snd_numholes >= TCP_SACKHOLE_LIMIT ← p !== null && SEQ_LT(tp.rcv_lastsack, sstart) ← tmp_olen > 0"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1304,
+    "line": 1324,
     "fn": "tcp_sack_option",
     "cond": "temp === null ← p !== null && SEQ_LT(tp.rcv_lastsack, sstart) ← tmp_olen > 0"
    }
@@ -3296,7 +3296,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_rcv_opts": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1199,
+    "line": 1219,
     "fn": "tcp_sack_option",
     "cond": "always"
    }
@@ -3304,7 +3304,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sack_recovery_episode": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 673,
+    "line": 688,
     "fn": "tcp_input_body",
     "cond": "tp.sack_enable ← ++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd"
    }
@@ -3336,13 +3336,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_aborted": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1634,
+    "line": 1654,
     "fn": "syn_cache_get",
     "cond": "nso === null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1647,
+    "line": 1667,
     "fn": "syn_cache_get",
     "cond": "c.af6 ? in6_pcbset_addr(ninp, c.dst6, c.th_dport, c.src6, c.th_sport, sc.sc_rtableid) : in_pcbset_addr(ninp, c.dst, c.th_dport, c.src, c.th_sport, sc.sc_rtableid)"
    }
@@ -3350,7 +3350,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_added": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1558,
+    "line": 1578,
     "fn": "syn_cache_insert",
     "cond": "always"
    }
@@ -3367,7 +3367,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_bucket_maxlen": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1519,
+    "line": 1539,
     "fn": "syn_cache_gauges",
     "cond": "always",
     "op": "set"
@@ -3376,7 +3376,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_bucketoverflow": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1537,
+    "line": 1557,
     "fn": "syn_cache_insert",
     "cond": "scp.sch_bucket.length >= ts.synbucketlimit.value"
    }
@@ -3384,7 +3384,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_completed": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1685,
+    "line": 1705,
     "fn": "syn_cache_get",
     "cond": "always"
    }
@@ -3392,7 +3392,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_dropped": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1787,
+    "line": 1807,
     "fn": "syn_cache_add",
     "cond": "not (syn_cache_respond(k, ts, sc, now) === 0)"
    }
@@ -3400,7 +3400,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_dupesyn": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1734,
+    "line": 1754,
     "fn": "syn_cache_add",
     "cond": "sc !== null"
    }
@@ -3408,14 +3408,14 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_entry_count": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1508,
+    "line": 1528,
     "fn": "syn_cache_rm",
     "cond": "always",
     "op": "dec"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1559,
+    "line": 1579,
     "fn": "syn_cache_insert",
     "cond": "always"
    }
@@ -3432,7 +3432,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_hash_size": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1521,
+    "line": 1541,
     "fn": "syn_cache_gauges",
     "cond": "always",
     "op": "set"
@@ -3448,7 +3448,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_overflowed": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1541,
+    "line": 1561,
     "fn": "syn_cache_insert",
     "cond": "set.scs_count >= ts.syncachelimit.value"
    }
@@ -3456,7 +3456,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_reset": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1696,
+    "line": 1716,
     "fn": "syn_cache_reset",
     "cond": "always"
    }
@@ -3464,7 +3464,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_retransmitted": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1585,
+    "line": 1605,
     "fn": "syn_cache_timer",
     "cond": "always"
    }
@@ -3472,7 +3472,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_seedrandom": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1531,
+    "line": 1551,
     "fn": "syn_cache_insert",
     "cond": "set.scs_count === 0 && set.scs_use <= 0"
    }
@@ -3480,13 +3480,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_timed_out": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1571,
+    "line": 1591,
     "fn": "syn_cache_timer",
     "cond": "sc.sc_rxtshift === TCP_MAXRXTSHIFT"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1577,
+    "line": 1597,
     "fn": "syn_cache_timer",
     "cond": "sc.sc_rxttot >= ts.keepinittime.value * 1000"
    }
@@ -3494,7 +3494,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_unreach": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1711,
+    "line": 1731,
     "fn": "syn_cache_unreach",
     "cond": "always"
    }
@@ -3502,7 +3502,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sc_uses_left": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1520,
+    "line": 1540,
     "fn": "syn_cache_gauges",
     "cond": "always",
     "op": "set"
@@ -3526,13 +3526,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndacks": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1737,
+    "line": 1757,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0 ← sc !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1783,
+    "line": 1803,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0"
    },
@@ -3586,7 +3586,7 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndrexmitfast": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 684,
+    "line": 699,
     "fn": "tcp_input_body",
     "cond": "++tp.t_dupacks === tcprexmtthresh ← c.tiwin === tp.snd_wnd ← SEQ_LEQ(c.th_ack, tp.snd_una)"
    }
@@ -3602,13 +3602,13 @@ export const EXPLAIN: ExplainIndex = {
   "tcps_sndtotal": [
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1738,
+    "line": 1758,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0 ← sc !== null"
    },
    {
     "file": "src/sys/netinet/tcp_input.ts",
-    "line": 1784,
+    "line": 1804,
     "fn": "syn_cache_add",
     "cond": "syn_cache_respond(k, ts, sc, now) === 0"
    },
@@ -4177,19 +4177,13 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/netinet/tcp_input.ts",
-   "line": 855,
+   "line": 872,
    "fn": "step6",
    "cond": "not ((tlen || tiflags & TH_FIN) && !TCPS_HAVERCVDFIN(tp.t_state))"
   },
   {
    "file": "src/sys/netinet/tcp_input.ts",
-   "line": 906,
-   "fn": "tcp_input_tail",
-   "cond": "m !== null ← case DROPAFTERACK"
-  },
-  {
-   "file": "src/sys/netinet/tcp_input.ts",
-   "line": 1045,
+   "line": 1065,
    "fn": "tcp_flush_queue",
    "cond": "so.so_rcv.sb_state & SS_CANTRCVMORE"
   },

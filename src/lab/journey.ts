@@ -191,6 +191,15 @@ function fate(j: JourneyData): string {
   }
   const fns = last.path;
   const lastFn = fns[fns.length - 1] ?? '';
+  // tcp_input kept it: consumed, as its last branch says (a RST that closed
+  // the connection, the ACK of the last FIN, of a handshake), else delivered
+  if (fns.includes('tcp_input')) {
+    for (let i = evs.length - 1; i >= 0; i--) {
+      const e = evs[i]!;
+      if (e.kind === 'branch' && e.name.startsWith('tcp_input:')) return `consumed on ${last.host}: ${e.name}`;
+    }
+    return `delivered on ${last.host}`;
+  }
   if (lastFn.startsWith('bpf_mtap_ether(OUT)') || /_start$/.test(lastFn)) return `left ${last.host} on the wire, not seen again`;
   if (evs.some((e) => e.kind === 'fn' && (e.name === 'rip_input' || e.name === 'in_arpinput' || e.name === 'icmp_input'))) return `delivered on ${last.host}`;
   if (evs.some((e) => e.kind === 'branch' && e.name.includes('held in la_mq'))) return `held on ${last.host} (ARP)`;

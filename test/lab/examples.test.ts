@@ -86,6 +86,7 @@ test('the IP Stack slides appear in their transcripts: Netstat Counter, IP Forwa
   const pt = g('pftest.txt');
   assert.match(pt, /\n {2}router: [^\n]* ether_input → ip_input → pf_test\(IN\)\n {2}dropped on router: pf_test\(IN\): block, rule 2\n/);
   assert.match(pt, /\n {2}router: [^\n]* ether_input → ip6_input → pf_test\(IN\)\n {2}dropped on router: pf_test\(IN\): block, rule 2\n/);
-  assert.match(pt, /\n {2}router: udp_output → ip_output → pf_test\(OUT\)\n {2}dropped on router: pf_test\(OUT\): block, rule 4\n/);
+  // (block return: pf_send_icmp answers the blocked datagram with a port unreachable, a step of its journey)
+  assert.match(pt, /\n {2}router: udp_output → ip_output → pf_test\(OUT\) → pf_send_icmp → icmp_error\n {2}dropped on router: pf_test\(OUT\): block, rule 4\n/);
   assert.match(pt, /\n {2}router: [^\n]* ip6_input → pf_test\(IN\) → ip6_forward → pf_test\(OUT\) → ether_output → /);
 });

@@ -400,13 +400,23 @@ export class Cable {
       w.put(buf, off, len, arrival, trace, holder);
       if (this.duplicate > 0 && this.random.chance(this.duplicate)) {
         w.duplicated++;
-        if (this.trace !== null) this.note(trace, 'cable: frame duplicated', 'duplicate');
+        // The copy is a packet of its own, its journey caused by the original's.
+        const copy = this.trace !== null ? this.duplicated(trace) : trace;
         // buf may have gone to the ring or the receiver with the first copy; its bytes are intact.
-        w.put(buf, off, len, arrival, trace, null);
+        w.put(buf, off, len, arrival, copy, null);
       }
       if (w.heldLen !== 0) w.unhold(when);
     }
     return t;
+  }
+
+  /** The journey of a frame's copy (the original's is `trace`), its first event the duplication. */
+  private duplicated(trace: object | null): Journey | null {
+    if (trace === null) return null;
+    this.note(trace, 'cable: frame duplicated', 'duplicate');
+    const copy = this.trace!.journey('cable: frame duplicated', trace as Journey);
+    this.note(copy, `cable: copy of #${(trace as Journey).id}`, 'duplicate');
+    return copy;
   }
 
   /** A trace event of the cable about the frame of journey `trace`. */

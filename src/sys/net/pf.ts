@@ -3321,7 +3321,11 @@ function pf_send_icmp(pf: Pf, pd: PfPdesc, type: number, code: number): void {
   const m0 = pd.m.dup();
   if (m0 === null) return;
   m0.pf_flags |= PF_TAG_GENERATED;
-  if (pf.k.trace !== null) pf.k.trace.caused(m0, 'pf_send_icmp');
+  // the copy is the blocked packet itself for its journey: the error made of it is caused by that
+  if (pf.k.trace !== null) {
+    m0.trace = pd.m.trace;
+    pf.k.trace.fn(pf.k, m0, 'pf_send_icmp', pd.kif.if_xname);
+  }
   if (pd.af === AF_INET) icmp_error(pf.k, m0, type, code, 0, 0);
   else pf.netout!.icmp6_error(pf.k, m0, type, code, 0);
 }

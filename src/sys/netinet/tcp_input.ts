@@ -93,6 +93,12 @@ const DROPAFTERACK = 2;
 const DROPAFTERACK_RATELIM = 3;
 const DROPWITHRESET = 4;
 const DROPWITHRESET_RATELIM = 5;
+/**
+ * OpenBSD's `goto drop` after the segment did its work (a RST that closed
+ * the connection, the ACK of the last FIN, duplicate ACKs counted): freed
+ * as a drop is, but not one; a journey reads it as consumed.
+ */
+const CONSUMED = 6;
 
 /** The segment being processed: struct tcphdr in host order plus tcp_input()'s locals. */
 export class TcpInputCtx {
@@ -267,8 +273,9 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
         case TH_SYN | TH_RST:
         case TH_ACK | TH_RST:
         case TH_RST:
+          if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: RST to a listener → syn_cache_reset');
           syn_cache_reset(k, ts, c, inp.inp_rtableid);
-          return DROP;
+          return CONSUMED;
         case TH_SYN | TH_ACK:
           // A SYN,ACK to a listener.
           return badsyn(k, c);
@@ -283,6 +290,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
             c.m = null;
             return DONE;
           }
+          if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: ACK completes the handshake → syn_cache_get, ESTABLISHED');
           so = nso;
           inp = so.so_pcb!;
           tp = tcp_intotcpcb(inp);
@@ -297,6 +305,8 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
             st.inc(tcps_badsyn);
             return DROP;
           }
+          // (the branch first: syn_cache_add keeps or frees the segment)
+          if (k.trace !== null && so.so_qlen <= so.so_qlimit) k.trace.branch(k, m, 'tcp_input: SYN to a listener → syn_cache_add');
           if (so.so_qlen > so.so_qlimit || syn_cache_add(k, ts, c, so, tp, now, reuse) === -1) {
             st.inc(tcps_dropsyn);
             if (k.trace !== null) k.trace.drop(k, m, 'tcp_input: SYN dropped (listen queue or SYN cache)');
@@ -445,6 +455,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
           if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: RST in SYN_SENT → connection refused');
           tcp_drop(tp, ECONNREFUSED);
           c.tp = null;
+          return CONSUMED;
         }
         return DROP;
       }
@@ -461,6 +472,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
       tp.t_flags |= TF_ACKNOW;
       if (tp.sack_enable) tp.sack_enable = tp.t_flags & TF_SACK_PERMIT ? 1 : 0;
       if (tiflags & TH_ACK && SEQ_GT(tp.snd_una, tp.iss)) {
+        if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: SYN|ACK in SYN_SENT → ESTABLISHED');
         st.inc(tcps_connects);
         tp.t_flags |= TF_BLOCKOUTPUT;
         soisconnected(so);
@@ -586,31 +598,33 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
       if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: RST outside the window → drop');
       return DROP;
     }
-    if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: RST accepted');
     switch (tp.t_state) {
       case TCPS_SYN_RECEIVED:
+        if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: RST accepted in SYN_RECEIVED → connection refused, tcp_close');
         so.so_error = ECONNREFUSED;
         tp.t_state = TCPS_CLOSED;
         st.inc(tcps_drops);
         tcp_close(tp);
         c.tp = null;
-        return DROP;
+        return CONSUMED;
       case TCPS_ESTABLISHED:
       case TCPS_FIN_WAIT_1:
       case TCPS_FIN_WAIT_2:
       case TCPS_CLOSE_WAIT:
+        if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: RST accepted → connection reset, tcp_close');
         so.so_error = ECONNRESET;
         tp.t_state = TCPS_CLOSED;
         st.inc(tcps_drops);
         tcp_close(tp);
         c.tp = null;
-        return DROP;
+        return CONSUMED;
       case TCPS_CLOSING:
       case TCPS_LAST_ACK:
       case TCPS_TIME_WAIT:
+        if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: RST accepted → tcp_close');
         tcp_close(tp);
         c.tp = null;
-        return DROP;
+        return CONSUMED;
     }
   }
 
@@ -660,8 +674,9 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
             let win = Math.floor((tp.snd_wnd < tp.snd_cwnd ? tp.snd_wnd : tp.snd_cwnd) / 2 / tp.t_maxseg);
             if (SEQ_LT(c.th_ack, tp.snd_last)) {
               // False fast retransmit after a timeout: keep the window.
+              if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: 3 dup ACKs of data sent before a timeout → no fast retransmit');
               tp.t_dupacks = 0;
-              return DROP;
+              return CONSUMED;
             }
             if (win < 2) win = 2;
             tp.snd_ssthresh = win * tp.t_maxseg;
@@ -674,7 +689,7 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
               if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: 3 dup ACKs → SACK recovery');
               tcp_output(tp);
               tp.snd_cwnd = tp.snd_ssthresh + tp.t_maxseg * tp.t_dupacks;
-              return DROP;
+              return CONSUMED;
             }
             TCP_TIMER_DISARM(tp, TCPT_REXMT);
             tp.t_rtttime = 0;
@@ -686,11 +701,12 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
             tcp_output(tp);
             tp.snd_cwnd = tp.snd_ssthresh + tp.t_maxseg * tp.t_dupacks;
             if (SEQ_GT(onxt, tp.snd_nxt)) tp.snd_nxt = onxt;
-            return DROP;
+            return CONSUMED;
           } else if (tp.t_dupacks > tcprexmtthresh) {
+            if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: dup ACK in fast recovery → cwnd + 1 segment');
             tp.snd_cwnd += tp.t_maxseg;
             tcp_output(tp);
-            return DROP;
+            return CONSUMED;
           }
         } else if (c.tiwin < tp.snd_wnd) tp.t_dupacks = 0;
         break ackproc;
@@ -783,9 +799,10 @@ function tcp_input_body(k: Kernel, ts: TcpState, c: TcpInputCtx, _ifp: Ifnet): n
           break;
         case TCPS_LAST_ACK:
           if (ourfinisacked) {
+            if (k.trace !== null) k.trace.branch(k, m, 'tcp_input: our FIN acked in LAST_ACK → tcp_close');
             tcp_close(tp);
             c.tp = null;
-            return DROP;
+            return CONSUMED;
           }
           break;
         case TCPS_TIME_WAIT:
@@ -903,7 +920,10 @@ function tcp_input_tail(k: Kernel, ts: TcpState, c: TcpInputCtx, action: number)
   switch (action) {
     case DROPAFTERACK: {
       if (tiflags & TH_RST || c.tp === null) break;
-      if (m !== null) m.free();
+      if (m !== null) {
+        if (k.trace !== null) k.trace.drop(k, m, 'tcp_input: dropafterack, an ACK answers');
+        m.free();
+      }
       c.m = null;
       c.tp.t_flags |= TF_ACKNOW;
       tcp_output(c.tp);
@@ -924,7 +944,7 @@ function tcp_input_tail(k: Kernel, ts: TcpState, c: TcpInputCtx, action: number)
   tiflags = 0;
   void tiflags;
   if (c.m !== null) {
-    if (k.trace !== null) k.trace.drop(k, c.m, 'tcp_input: drop');
+    if (k.trace !== null && action !== CONSUMED) k.trace.drop(k, c.m, 'tcp_input: drop');
     c.m.free();
     c.m = null;
   }
