@@ -726,11 +726,11 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
         if (j instanceof ProgramJob) {
           const state = j.state === 'Done' && j.status !== 0 ? `Exit ${j.status}` : j.state;
           io.stdout.write(`[${i + 1}] ${l && j.pid !== 0 ? `${j.pid} ` : ''}${state.padEnd(10)} ${j.text} (on ${j.host})\n`);
-        } else io.stdout.write(`[${i + 1}] ${'Running'.padEnd(10)} tcpdump on ${j.host}:${j.ifname}\n`);
+        } else io.stdout.write(`[${i + 1}] ${(j.done ? 'Done' : 'Running').padEnd(10)} tcpdump on ${j.host}:${j.ifname}\n`);
       });
       // sh reports finished jobs once.
       sh.jobs.forEach((j, i) => {
-        if (j instanceof ProgramJob && j.done) sh.jobs[i] = null;
+        if (j !== null && j.done) sh.jobs[i] = null;
       });
       return 0;
     },
@@ -755,6 +755,11 @@ const BUILTINS: Record<string, { summary: string; run: Builtin }> = {
         return 1;
       }
       if (!(j instanceof ProgramJob)) {
+        // ended (its -c count), not yet reported: as a program that has exited
+        if (j.done) {
+          io.stderr.write(`kill: ${a[0]}: no such job\n`);
+          return 1;
+        }
         if (sig === 'STOP' || sig === 'TSTP' || sig === 'CONT') {
           io.stderr.write(`kill: ${a[0]}: a capture is ended with kill ${a[0]}\n`);
           return 1;

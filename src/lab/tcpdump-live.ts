@@ -39,6 +39,8 @@ export interface LiveCapture {
   host: string;
   ifname: string;
   count: number;
+  /** The capture has ended (its -c count reached, or stopped): a background job reads Done. */
+  done: boolean;
   stop(): void;
   /** Capture until -c, Ctrl-C (ctx.signal) or, in virtual time, the end of events. */
   runForeground(): Promise<number>;
@@ -114,7 +116,10 @@ export function tcpdumpLive(ctx: CommandContext, argv: readonly string[], io: Io
     host: ctx.machine.hostname,
     ifname,
     count: 0,
+    done: false,
     stop: () => {
+      if (cap.done) return;
+      cap.done = true;
       if (d !== null) bpf_detachd(d);
       d = null;
       out.flush();

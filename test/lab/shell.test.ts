@@ -191,3 +191,15 @@ test('machines (packetflow lab): IPv4 and IPv6 addresses, cable delays in the un
   assert.ok(lines.includes('cable client:em0 - router:em0 1Gbit/s 500ns'));
   assert.deepEqual([0, 500, 1500, 2e6, 2500e3, 10e9, 1.5e9].map(delayText), ['0', '500ns', '1500ns', '2ms', '2500us', '10s', '1500ms']);
 });
+
+test('a background tcpdump -c N ends after its N packets: jobs shows it Done once, then forgets it', async () => {
+  const r = await sh('router: tcpdump -ni em0 -c 2 icmp &\nclient: ping -c 3 -q 10.0.2.2\nrouter: sleep 1\nrouter: jobs\nrouter: jobs');
+  assert.equal(r.out.split('\n').filter((l) => l.includes(': icmp: echo')).length, 2);
+  assert.ok(r.out.includes('00:00:11.000001 10.0.1.2 > 10.0.2.2: icmp: echo request\n00:00:11.000253 10.0.2.2 > 10.0.1.2: icmp: echo reply\n'), r.out);
+  assert.ok(r.out.endsWith('round-trip min/avg/max/std-dev = 0.126/0.210/0.379/0.119 ms\n[1] Done       tcpdump on router:em0\n'), r.out);
+  // a capture still running is Running; once ended, kill finds no such job
+  const k = await sh('router: tcpdump -ni em0 -c 1 icmp &\nrouter: jobs\nclient: ping -c 1 -q 10.0.2.2 >/dev/null\nrouter: kill %1\nrouter: jobs\nrouter: jobs');
+  assert.ok(k.out.startsWith('[1] tcpdump on router:em0\n[1] Running    tcpdump on router:em0\n'), k.out);
+  assert.ok(k.out.endsWith('[1] Done       tcpdump on router:em0\n'), k.out);
+  assert.equal(k.err, 'kill: %1: no such job\n');
+});
