@@ -562,12 +562,21 @@ export function pf_remove_empty_anchors(pf: Pf): void {
   sweep(pf.main);
 }
 
+/**
+ * Whether state s is on interface ifname ('' any): st->kif->pfik_name, which
+ * for a floating state is pfi_all's, "all" (DIOCCLRSTATES and the general
+ * DIOCKILLSTATES compare the name; only its exact-key path leaves pfi_all out).
+ */
+function onKif(s: { kif: { if_xname: string } | null }, ifname: string): boolean {
+  return ifname === '' || (s.kif === null ? 'all' : s.kif.if_xname) === ifname;
+}
+
 /** DIOCCLRSTATES: remove all states (on one interface); returns how many. */
 export function pf_clear_states(k: Kernel, ifname = ''): number {
   const pf = pf_open(k);
   let n = 0;
   for (const s of pf_states(pf)) {
-    if (ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) {
+    if (onKif(s, ifname)) {
       pf_remove_state(pf, s.idx);
       n++;
     }
@@ -600,7 +609,7 @@ export function pf_kill_states_label(k: Kernel, label: string, ifname = '', rdom
   const pf = pf_open(k);
   let n = 0;
   for (const s of pf_states(pf)) {
-    if (s.key_stack.rdomain !== rdomain || (ifname !== '' && (s.kif === null || s.kif.if_xname !== ifname))) continue;
+    if (s.key_stack.rdomain !== rdomain || !onKif(s, ifname)) continue;
     if (s.rule.label === '' || s.rule.label !== label) continue;
     pf_remove_state(pf, s.idx);
     n++;
@@ -639,7 +648,7 @@ export function pf_kill_states(k: Kernel, src: PfKillAddr | null, dst: PfKillAdd
     const sp = out ? sk.port1 : sk.port0;
     const dp = out ? sk.port0 : sk.port1;
     // psk_rdomain (pfctl -V, default 0) must be the state's
-    if (sk.rdomain === rdomain && (ifname === '' || (s.kif !== null && s.kif.if_xname === ifname)) &&
+    if (sk.rdomain === rdomain && onKif(s, ifname) &&
         (proto === 0 || sk.proto === proto) &&
         killMatch(src, sk.af, ...sa) && killMatch(dst, sk.af, ...da) &&
         (src?.port === undefined || src.port === sp) && (dst?.port === undefined || dst.port === dp)) {

@@ -301,6 +301,19 @@ test('-k label, -k id and -V: the states of a label, one state by id, only in th
   assert.equal(pfctl(r.k, ['-ss']).out, '');
 });
 
+test('-i all: floating states are on pfi_all ("all") for -F states, -k and -k label; an interface name leaves them', () => {
+  // dnsLab's states float (state-policy floating): kif "all"
+  const { r } = dnsLab();
+  assert.equal(pfctl(r.k, ['-i', 'em0', '-k', '192.0.2.10']).err, 'killed 0 states from 1 sources and 0 destinations\n');
+  assert.equal(pfctl(r.k, ['-i', 'em0', '-k', 'label', '-k', 'dns']).err, 'killed 0 states\n');
+  assert.equal(pfctl(r.k, ['-i', 'all', '-k', 'label', '-k', 'dns']).err, 'killed 1 states\n');
+  assert.equal(pfctl(r.k, ['-i', 'em1', '-F', 'states']).err, '0 states cleared\n');
+  assert.equal(pfctl(r.k, ['-i', 'all', '-F', 'states']).err, '1 states cleared\n');
+  assert.equal(pfctl(r.k, ['-ss']).out, '');
+  const { r: r2 } = dnsLab();
+  assert.equal(pfctl(r2.k, ['-i', 'all', '-k', '192.0.2.10']).err, 'killed 2 states from 1 sources and 0 destinations\n');
+});
+
 test('-k key: the states of one connection by its key as -ss prints it (pfctl_key_kill_states), -> or <-, an IPv6 host as ADDR[PORT]', () => {
   const { world, a, r } = dnsLab();
   sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 1001, 53));
