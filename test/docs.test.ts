@@ -2,9 +2,11 @@
  * The transcripts in docs/*.md are run as a reader would run them, so the
  * documentation stays true: each block of `host# command` lines and their
  * output is piped into a fresh default lab, and every line shown must
- * come out, in that order.  A line `...` stands for lines left out, `...`
- * inside a line for part of it; source line numbers (`file.ts:216`) are
- * compared as `file.ts:N`, since they move with every edit.
+ * come out, in that order and each right after the one before: a line
+ * `...` stands for lines left out (the first shown line may come after
+ * any), `...` inside a line for part of it; source line numbers
+ * (`file.ts:216`) are compared as `file.ts:N`, since they move with
+ * every edit.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,13 +42,25 @@ function pattern(l: string): RegExp {
   return new RegExp(`^${parts.join('.*')}$`);
 }
 
-/** The first shown line missing from `got` in that order, or null. */
-function inOrder(got: string[], want: string[]): string | null {
+/** A shown line, and whether lines may be left out before it (it follows a `...` line, or starts the transcript). */
+interface Want {
+  line: string;
+  gap: boolean;
+}
+
+/**
+ * The first shown line missing from `got`, or null: in that order, and
+ * each right after the one before unless a `...` line stands between them.
+ */
+function inOrder(got: string[], want: Want[]): string | null {
   let i = 0;
   for (const w of want) {
-    const p = pattern(w);
-    while (i < got.length && !p.test(got[i]!.replace(/\.ts:\d+/g, '.ts:N'))) i++;
-    if (i === got.length) return w;
+    const p = pattern(w.line);
+    const at = (j: number): boolean => p.test(got[j]!.replace(/\.ts:\d+/g, '.ts:N'));
+    if (w.gap) {
+      while (i < got.length && !at(i)) i++;
+    }
+    if (i >= got.length || !at(i)) return w.line;
     i++;
   }
   return null;
@@ -56,12 +70,17 @@ for (const f of readdirSync(docs).filter((x) => x.endsWith('.md')).sort()) {
   for (const t of transcripts(f)) {
     test(`docs/${f}: the transcript at line ${t.where.split(':').pop()} comes out of the default lab as shown`, { skip: import.meta.url.includes('/dist/') ? false : 'runs the compiled command (npm test)' }, () => {
       const commands: string[] = [];
-      const want: string[] = [];
+      const want: Want[] = [];
+      let gap = true;
       for (const l of t.lines) {
         const p = PROMPT.exec(l);
         // Each command on the host its prompt names (`on HOST` is not echoed).
         if (p !== null) commands.push(`on ${p[1]}`, p[2]!);
-        if (l.trim() !== '...') want.push(l);
+        if (l.trim() === '...') gap = true;
+        else {
+          want.push({ line: l, gap });
+          gap = false;
+        }
       }
       const r = packetflow([], commands.join('\n') + '\n');
       const missing = inOrder(r.out.split('\n'), want);

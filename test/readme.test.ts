@@ -1,7 +1,8 @@
 /**
  * The README's examples are run as a reader would run them, so the README
  * stays true: the shell transcript of the quick start (every line shown
- * must come out, in that order; `...` stands for lines left out) and each
+ * must come out, in that order and each right after the one before; `...`
+ * stands for lines left out) and each
  * `$ npx packetflow ...` command with the output printed under it.
  */
 import { test } from 'node:test';
@@ -27,12 +28,21 @@ function unnumbered(l: string): string {
   return l.replace(/\.ts:\d+/g, '.ts:N');
 }
 
-/** The first line of `want` missing from `got` in that order (other lines may come between), or null. */
-function inOrder(got: string[], want: string[]): string | null {
+/** A shown line, and whether lines may be left out before it (it follows a `...` line, or starts the transcript). */
+interface Want {
+  line: string;
+  gap: boolean;
+}
+
+/** The first line of `want` missing from `got`: in that order, each right after the one before unless a `...` stands between them; or null. */
+function inOrder(got: string[], want: Want[]): string | null {
   let i = 0;
   for (const w of want) {
-    while (i < got.length && unnumbered(got[i]!) !== unnumbered(w)) i++;
-    if (i === got.length) return w;
+    const at = (j: number): boolean => unnumbered(got[j]!) === unnumbered(w.line);
+    if (w.gap) {
+      while (i < got.length && !at(i)) i++;
+    }
+    if (i >= got.length || !at(i)) return w.line;
     i++;
   }
   return null;
@@ -44,15 +54,21 @@ test('README: the quick start transcript comes out of the default lab as shown',
   const transcript = blocks().find((b) => b.info === '' && b.lines.some((l) => PROMPT.test(l) && l.includes('trace')));
   assert.ok(transcript, 'the README has a shell transcript with trace');
   const commands: string[] = [];
-  const want: string[] = [];
+  const want: Want[] = [];
+  let gap = true;
   for (const l of transcript.lines) {
     const p = PROMPT.exec(l);
     if (p !== null) commands.push(p[2]!);
+    if (l.trim() === '...') {
+      gap = true;
+      continue;
+    }
     // the shell does not echo `on HOST`: its effect shows in the next prompt
-    if (l.trim() === '...' || (p !== null && /^on \S+$/.test(p[2]!))) continue;
+    if (p !== null && /^on \S+$/.test(p[2]!)) continue;
     // piped input echoes `HOST: CMD` with HOST's prompt, as the command runs there
     const there = p === null ? null : /^([a-z][a-z0-9-]*): (.*)$/.exec(p[2]!);
-    want.push(there === null ? l : `${there[1]}# ${there[2]}`);
+    want.push({ line: there === null ? l : `${there[1]}# ${there[2]}`, gap });
+    gap = false;
   }
   const r = packetflow([], commands.join('\n') + '\n');
   assert.equal(r.status, 0);
