@@ -4063,7 +4063,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/kern/uipc_mbuf.ts",
-   "line": 538,
+   "line": 557,
    "fn": "purge",
    "cond": "always"
   },

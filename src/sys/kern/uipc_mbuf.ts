@@ -290,6 +290,27 @@ export class Mbuf {
     this.off = headroom;
     this.len = 0;
     this.m_flags = M_PKTHDR;
+    this.clearhdr();
+    this.trace = null;
+    this.m_nextpkt = null;
+  }
+
+  /**
+   * m_resethdr(): the same bytes as a new packet (icmp_reflect,
+   * icmp6_reflect): the header's fields cleared, pf's links and tags with
+   * them, but for its length and loop count; of the flags only the
+   * storage's stay.  (The journey, m.trace, goes on: the reply is traced
+   * as the request's consequence.)
+   */
+  resethdr(): void {
+    const loopcnt = this.ph_loopcnt;
+    this.m_flags &= M_EXT | M_PKTHDR | M_EOR | M_EXTWR | M_ZEROIZE;
+    this.clearhdr();
+    this.ph_loopcnt = loopcnt;
+  }
+
+  /** m_clearhdr(): the packet header's fields to their empty values. */
+  private clearhdr(): void {
     this.ph_ifidx = 0;
     this.ph_rtableid = 0;
     this.ph_flowid = 0;
@@ -308,8 +329,6 @@ export class Mbuf {
     this.pf_routed = 0;
     this.pf_prio = IFQ_DEFPRIO;
     this.pf_ftag = null;
-    this.trace = null;
-    this.m_nextpkt = null;
   }
 }
 

@@ -10,7 +10,7 @@
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet } from '../net/if.js';
 import { IFF_BROADCAST, IFF_POINTOPOINT } from '../net/if.js';
-import { M_BCAST, M_MCAST, type Mbuf } from '../kern/uipc_mbuf.js';
+import { M_BCAST, M_MCAST, PF_TAG_GENERATED, type Mbuf } from '../kern/uipc_mbuf.js';
 import {
   icps_badcode, icps_badlen, icps_bmcastecho, icps_checksum, icps_error, icps_inhist, icps_oldicmp,
   icps_outhist, icps_reflect, icps_toofreq, icps_tooshort, ips_delivered, ips_noproto,
@@ -366,11 +366,10 @@ export function icmp_reflect(k: Kernel, m: Mbuf): number {
       if (n !== null) src = n.ia.addr;
     }
   }
-  // m_resethdr(): a new packet, in the same table.
+  // a new packet, in the same table; pf's generated mark stays
   const rtableid = m.ph_rtableid;
-  const pff = m.pf_flags & 0x01;
-  m.m_flags &= ~(M_BCAST | M_MCAST);
-  m.csum_flags = 0;
+  const pff = m.pf_flags & PF_TAG_GENERATED;
+  m.resethdr();
   m.pf_flags = pff;
   m.ph_rtableid = rtableid;
   const hlen = ip.headerLength;

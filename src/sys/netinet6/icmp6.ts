@@ -10,7 +10,7 @@
  */
 import type { Kernel } from '../kern/kernel.js';
 import type { Ifnet } from '../net/if.js';
-import { M_BCAST, M_MCAST, type Mbuf } from '../kern/uipc_mbuf.js';
+import { M_BCAST, M_MCAST, PF_TAG_GENERATED, type Mbuf } from '../kern/uipc_mbuf.js';
 import {
   icp6s_badcode, icp6s_badlen, icp6s_canterror, icp6s_checksum, icp6s_error, icp6s_inhist, icp6s_odst_unreach_addr,
   icp6s_odst_unreach_admin, icp6s_odst_unreach_beyondscope, icp6s_odst_unreach_noport, icp6s_odst_unreach_noroute,
@@ -392,13 +392,11 @@ export function icmp6_reflect(k: Kernel, m: Mbuf, off: number): number {
     freeit(k, m, 'icmp6_reflect: looping');
     return 62; // ELOOP
   }
+  // a new packet (no pf reassembly tag: not refragmented to the request's sizes), in the same table
   const rtableid = m.ph_rtableid;
-  const pff = m.pf_flags & 0x01;
-  m.m_flags &= ~(M_BCAST | M_MCAST);
-  m.csum_flags = 0;
+  const pff = m.pf_flags & PF_TAG_GENERATED;
+  m.resethdr();
   m.pf_flags = pff;
-  // m_resethdr() drops every tag, pf's reassembly tag too: the reply is not refragmented to the request's sizes
-  m.pf_ftag = null;
   m.ph_rtableid = rtableid;
   if (off > IP6_HDR_LEN) {
     const l = off - IP6_HDR_LEN;

@@ -194,3 +194,29 @@ test('mbuf_list is a FIFO through m_nextpkt', () => {
   ms[0]!.free();
   assert.equal(pool.inUse, 0);
 });
+
+test('resethdr (m_resethdr): the same bytes as a new packet; length, loop count and the storage flags stay, the rest of the header and pf\'s links go', () => {
+  const pool = new MbufPool({ headroom: 32 });
+  const m = pool.get()!;
+  fill(m, [1, 2, 3, 4, 5]);
+  m.m_flags |= M_BCAST | M_EOR | M_ZEROIZE;
+  m.csum_flags = M_IPV4_CSUM_IN_OK;
+  m.ph_ifidx = 3;
+  m.ph_rtableid = 2;
+  m.ph_loopcnt = 4;
+  m.ether_vtag = 7;
+  m.pf_statekey = 12;
+  m.pf_tag = 5;
+  m.pf_flags = 1;
+  m.pf_prio = 6;
+  m.pf_ftag = { maxlen: 1280 } as unknown as Mbuf['pf_ftag'];
+  const off = m.off;
+  m.resethdr();
+  assert.deepEqual([...m.buf.subarray(m.off, m.off + m.len)], [1, 2, 3, 4, 5]);
+  assert.equal(m.off, off);
+  assert.equal(m.m_flags, M_PKTHDR | M_EOR | M_ZEROIZE);
+  assert.equal(m.ph_loopcnt, 4);
+  assert.deepEqual([m.csum_flags, m.ph_ifidx, m.ph_rtableid, m.ether_vtag, m.pf_statekey, m.pf_tag, m.pf_flags, m.pf_prio, m.pf_ftag],
+    [0, 0, 0, 0, -1, 0, 0, 3, null]);
+  m.free();
+});
