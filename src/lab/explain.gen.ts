@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3151,
+    "line": 3156,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3185,
+    "line": 3190,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,25 +23,25 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1324,
+    "line": 1327,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1328,
+    "line": 1331,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1877,
+    "line": 1882,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2396,
+    "line": 2401,
     "fn": "pf_test_state_icmp_error",
     "cond": "always"
    }
@@ -97,7 +97,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2944,
+    "line": 2949,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -135,13 +135,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2234,
+    "line": 2239,
     "fn": "pf_tcp_track_full",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2433,
+    "line": 2438,
     "fn": "pf_test_state_icmp_error",
     "cond": "!inWindow ← p2 === IPPROTO_TCP"
    }
@@ -149,13 +149,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_FRAG": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1115,
+    "line": 1116,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === PF_VPROTO_FRAGMENT"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2330,
+    "line": 2335,
     "fn": "pf_test_state_icmp_error",
     "cond": "(get16(b, ip2 + 6) & 0x1fff) !== 0 ← v4"
    },
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 372,
+    "line": 387,
     "fn": "pf_normalize_ip",
     "cond": "(ipoff & IP_DF) !== 0"
    },
@@ -187,13 +187,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_IPOPTIONS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1158,
+    "line": 1159,
     "fn": "pf_test_general",
     "cond": "pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2887,
+    "line": 2892,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -291,13 +291,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2762,
+    "line": 2767,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2860,
+    "line": 2865,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -305,7 +305,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2945,
+    "line": 2950,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -313,7 +313,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2950,
+    "line": 2955,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
@@ -337,13 +337,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 390,
+    "line": 405,
     "fn": "pf_normalize_ip",
     "cond": "n === null"
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 435,
+    "line": 451,
     "fn": "pf_normalize_ip6",
     "cond": "n === null"
    },
@@ -357,19 +357,19 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NORM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1119,
+    "line": 1120,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1667,
+    "line": 1672,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2364,
+    "line": 2369,
     "fn": "pf_test_state_icmp_error",
     "cond": "(p2 === IPPROTO_ICMP) !== v4 ← p2 === IPPROTO_ICMP || p2 === IPPROTO_ICMPV6"
    }
@@ -377,13 +377,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1497,
+    "line": 1500,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3047,
+    "line": 3052,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
@@ -397,7 +397,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2870,
+    "line": 2875,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
@@ -411,55 +411,61 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1605,
+    "line": 1608,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1611,
+    "line": 1614,
     "fn": "pf_setup_pdesc",
-    "cond": "hl < 20 || hl > m.len || hl > iplen ← af === AF_INET"
+    "cond": "hl < 20 || hl > m.len || hl > iplen || m.len < iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1648,
+    "line": 1650,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1690,
+    "line": 1655,
     "fn": "pf_setup_pdesc",
-    "cond": "off + 20 > end ← case IPPROTO_TCP"
+    "cond": "m.len < pd.tot_len ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
     "line": 1695,
     "fn": "pf_setup_pdesc",
+    "cond": "off + 20 > end ← case IPPROTO_TCP"
+   },
+   {
+    "file": "src/sys/net/pf.ts",
+    "line": 1700,
+    "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1710,
+    "line": 1715,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1718,
+    "line": 1723,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1727,
+    "line": 1732,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1738,
+    "line": 1743,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -527,13 +533,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2285,
+    "line": 2290,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2939,
+    "line": 2944,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -547,7 +553,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3064,
+    "line": 3069,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -569,13 +575,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2758,
+    "line": 2763,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2857,
+    "line": 2862,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
@@ -1715,7 +1721,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 472,
+    "line": 488,
     "fn": "pf_refragment6",
     "cond": "fw === 0 ← ifp === null"
    },
@@ -2312,7 +2318,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1529,
+    "line": 1532,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -2376,7 +2382,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1541,
+    "line": 1544,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -2436,7 +2442,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1488,
+    "line": 1491,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -4093,25 +4099,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1374,
+   "line": 1377,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 388,
+   "line": 403,
    "fn": "pf_normalize_ip",
    "cond": "always"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 433,
+   "line": 449,
    "fn": "pf_normalize_ip6",
    "cond": "always"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 489,
+   "line": 505,
    "fn": "held",
    "cond": "always"
   },

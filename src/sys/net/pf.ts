@@ -43,7 +43,8 @@ import {
 import {
   PF_SYNPROXY_DROP, pf_modulate_sack, pf_send_tcp_full, pf_synproxy, pf_synproxy_create, pf_synproxy_remove, pf_tcp_modulate,
 } from './pf_synproxy.js';
-import { pf_normalize_ip, pf_normalize_ip6, pf_refragment6, PfFragState } from './pf_norm.js';
+import { pf_normalize_ip, pf_normalize_ip6, pf_normalize_ip_rf, pf_refragment6, PfFragState } from './pf_norm.js';
+import { IP_RF } from '../../wire/ip4.js';
 import {
   type PfNetOutput, PFSTATE_AFTO, PfAfScratch, pf_afrt, pf_afto_proto, pf_afto_reversed, pf_afto_state, pf_icmp_error_afto, pf_route6,
 } from './pf_af.js';
@@ -1234,9 +1235,11 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
   const b = m.buf;
   const o = m.off;
   const mlen = m.len;
-  if (mlen < 20 || (b[o]! & 15) !== 5 || ((b[o + 6]! & 0x3f) | b[o + 7]!) !== 0) return PF_FAST_NONE;
-  let tot = (b[o + 2]! << 8) | b[o + 3]!;
-  if (tot > mlen) tot = mlen;
+  // no options; RF (pf_normalize_ip clears it), MF and the offset all zero
+  if (mlen < 20 || (b[o]! & 15) !== 5 || ((b[o + 6]! & 0xbf) | b[o + 7]!) !== 0) return PF_FAST_NONE;
+  const tot = (b[o + 2]! << 8) | b[o + 3]!;
+  // shorter than its IP length: pf_setup_pdesc drops it (short)
+  if (tot > mlen) return PF_FAST_NONE;
   const proto = b[o + 9]!;
   const t = o + 20;
   const end = o + tot;
@@ -1607,7 +1610,7 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
     }
     const hl = (b[o]! & 15) << 2;
     const iplen = get16(b, o + 2);
-    if (hl < 20 || hl > m.len || hl > iplen) {
+    if (hl < 20 || hl > m.len || hl > iplen || m.len < iplen) {
       REASON_SET(pf, PFRES_SHORT);
       return PF_DROP;
     }
@@ -1624,9 +1627,8 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
         if (r !== PF_PASS) return r;
         if (pd.m !== m) return pf_setup_pdesc(pf, pd, af, dir, ifp, pd.m, true);
       }
-    }
-    pd.tot_len = get16(b, o + 2);
-    if (pd.tot_len > m.len) pd.tot_len = m.len;
+    } else if ((ipoff & IP_RF) !== 0) pf_normalize_ip_rf(pf, m);
+    pd.tot_len = iplen;
     pd.tos = b[o + 1]! & 0xfc;
     pd.ttl = b[o + 8]!;
     pd.s0 = get32(b, o + 12) | 0;
@@ -1649,7 +1651,10 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
       return PF_DROP;
     }
     pd.tot_len = 40 + get16(b, o + 4);
-    if (pd.tot_len > m.len) pd.tot_len = m.len;
+    if (m.len < pd.tot_len) {
+      REASON_SET(pf, PFRES_SHORT);
+      return PF_DROP;
+    }
     pd.tos = ((get16(b, o) >>> 4) & 0xfc) | 0;
     pd.ttl = b[o + 7]!;
     pd.s0 = get32(b, o + 8) | 0;

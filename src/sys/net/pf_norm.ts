@@ -350,6 +350,21 @@ function nodeKey(af: number, proto: number, b: Uint8Array, src: number, alen: nu
 }
 
 /**
+ * pf_normalize_ip() of a datagram that is not a fragment: of ip_off only
+ * DF goes on, the reserved bit is cleared.  (OpenBSD leaves the header
+ * checksum to ip_output, which computes it anew; here it is summed again
+ * at once, for a datagram delivered locally keeps its header.)
+ */
+export function pf_normalize_ip_rf(pf: Pf, m: Mbuf): void {
+  const b = m.buf;
+  const o = m.off;
+  put16(b, o + 6, get16(b, o + 6) & IP_DF);
+  put16(b, o + 10, 0);
+  put16(b, o + 10, ~sum16(b, o, (b[o]! & 15) << 2) & 0xffff);
+  if (pf.k.trace !== null) pf.k.trace.branch(pf.k, m, 'pf_normalize_ip: reserved fragment bit set → cleared');
+}
+
+/**
  * pf_normalize_ip(): pd.m is an IPv4 fragment.  One with DF set is bad
  * (unless `no-df` clears it); without reassembly it is filtered as it is
  * (PF_PASS, pd.m unchanged).  Else PF_PASS with pd.m the whole datagram
@@ -394,7 +409,8 @@ export function pf_normalize_ip(pf: Pf, pd: PfPdesc): number {
   const nb = n.buf;
   const no = n.off;
   put16(nb, no + 2, n.len & 0xffff);
-  put16(nb, no + 6, get16(nb, no + 6) & ~(IP_MF | IP_OFFMASK) & 0xffff);
+  // of ip_off only DF goes on (pf_normalize_ip's no_fragment)
+  put16(nb, no + 6, get16(nb, no + 6) & IP_DF);
   put16(nb, no + 10, 0);
   put16(nb, no + 10, ~sum16(nb, no, hl) & 0xffff);
   return PF_PASS;

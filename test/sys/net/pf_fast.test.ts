@@ -4,12 +4,12 @@ import { World } from '../../../src/sys/kern/kern_clock.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
 import { Tracer } from '../../../src/sys/kern/kern_trace.js';
 import { rt_route_add } from '../../../src/sys/net/rtsock.js';
-import { PF_DROP, PF_FAST_NONE, PF_IN, PF_OUT, PF_PASS, pf_test_fast4 } from '../../../src/sys/net/pf.js';
+import { AF_INET, PF_DROP, PF_FAST_NONE, PF_IN, PF_OUT, PF_PASS, PFRES_SHORT, pf_test, pf_test_fast4 } from '../../../src/sys/net/pf.js';
 import { host, ip, wire } from '../netinet/lab.js';
 import { accept, connect, drain, listener, payload, pump, sha, tp } from '../netinet/tcp_lab.js';
 import { soclose } from '../../../src/sys/kern/uipc_socket.js';
-import { loadPf, pfctl, sendRaw, tcpBytes, udpBytes } from './pf_lab.js';
-import { put16 } from '../../../src/wire/bytes.js';
+import { capture, ipOf, loadPf, pfctl, sendRaw, tcpBytes, udpBytes } from './pf_lab.js';
+import { get16, put16 } from '../../../src/wire/bytes.js';
 import { sum16 } from '../../../src/wire/checksum.js';
 import type { Pf } from '../../../src/sys/net/pf.js';
 
@@ -222,4 +222,56 @@ test('fast path: takes the segments of an established TCP connection, both ways,
   const mism = pf.counters[10]!;
   assert.equal(test1(PF_IN, tcpBytes(cli, srv, cport, 80, 0x10, (tp(so).snd_nxt + 0x40000000) >>> 0, tp(so).rcv_nxt, 10)), PF_DROP);
   assert.equal(pf.counters[10]! - mism, 1);
+});
+
+/** udpBytes with ip_off set to `off` and the header checksum redone. */
+function withIpOff(b: Uint8Array, off: number): Uint8Array {
+  put16(b, 6, off);
+  put16(b, 10, 0);
+  put16(b, 10, ~sum16(b, 0, 20) & 0xffff);
+  return b;
+}
+
+test('pf_normalize_ip: a datagram that is no fragment leaves pf with only DF of ip_off (the reserved bit cleared), on a state too', () => {
+  const { world, c, fw, s } = firewall();
+  const srvIf = s.ifnets.find((i) => i?.if_xname === 'em0')!;
+  const got = capture(srvIf);
+  const cli = ip('203.0.113.10');
+  const srv = ip('198.51.100.31');
+  // pf off: ip_forward leaves the reserved bit
+  sendRaw(c, withIpOff(udpBytes(cli, srv, 4000, 9), 0xc000));
+  world.runFor(1e8);
+  loadPf(fw, 'pass\n');
+  // the first creates the states; the second is a state hit, which the fast path leaves to the general path
+  sendRaw(c, withIpOff(udpBytes(cli, srv, 4001, 9), 0xc000));
+  sendRaw(c, withIpOff(udpBytes(cli, srv, 4001, 9), 0x8000));
+  sendRaw(c, withIpOff(udpBytes(cli, srv, 4001, 9), 0x4000));
+  world.runFor(1e8);
+  const udp = ipOf(got, 17);
+  assert.deepEqual(udp.map((p) => get16(p, 6)), [0xc000, 0x4000, 0x0000, 0x4000]);
+  // each header's checksum verifies
+  for (const p of udp) assert.equal(sum16(p, 0, 20), 0xffff);
+  assert.match(pfctl(fw, ['-ss']).out, /all udp 198\.51\.100\.31:9 <- 203\.0\.113\.10:4001 +NO_TRAFFIC:SINGLE/);
+});
+
+test('pf_setup_pdesc: a datagram shorter than its IP length is dropped as short (the fast path leaves it to it)', () => {
+  const { world, c, fw } = firewall();
+  loadPf(fw, 'pass\n');
+  const cli = ip('203.0.113.10');
+  const srv = ip('198.51.100.31');
+  sendRaw(c, udpBytes(cli, srv, 4053, 53));
+  world.runFor(1e8);
+  const pf = fw.pf!;
+  const em0 = fw.ifnets.find((i) => i?.if_xname === 'em0')!;
+  // the state's datagram, its last 2 bytes missing (m_pkthdr.len < ip_len), its UDP length saying what is left
+  const whole = udpBytes(cli, srv, 4053, 53);
+  put16(whole, 24, 10);
+  const cut = whole.subarray(0, whole.length - 2);
+  const m = fw.mbufs.get(cut.length)!;
+  m.setBytes(cut);
+  assert.equal(pf_test_fast4(pf, pf.pd, PF_IN, em0, m), PF_FAST_NONE);
+  const short0 = pf.counters[PFRES_SHORT]!;
+  assert.equal(pf_test(fw, AF_INET, PF_IN, em0, m), null);
+  assert.equal(pf.counters[PFRES_SHORT]! - short0, 1);
+  assert.match(pfctl(fw, ['-si']).out, /\n {2}short +1 /);
 });
