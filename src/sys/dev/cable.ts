@@ -25,7 +25,7 @@
  */
 import type { World } from '../kern/kern_clock.js';
 import type { Random } from '../kern/random.js';
-import { Timeout } from '../kern/kern_timeout.js';
+import { TIME_ZERO, Timeout } from '../kern/kern_timeout.js';
 import type { Journey, Tracer } from '../kern/kern_trace.js';
 
 /**
@@ -104,10 +104,10 @@ class Wire {
   private count = 0;
   private mask = -1;
   /** Arrival time of the last frame queued or delivered: arrivals stay in order. */
-  private lastWhen = 0;
+  private lastWhen = TIME_ZERO;
   readonly arrival: Timeout<Wire>;
   /** Time the wire is busy until. */
-  busyUntil = 0;
+  busyUntil = TIME_ZERO;
   /** Frames and bytes put on this wire, frames lost, duplicated, reordered. */
   frames = 0;
   bytes = 0;

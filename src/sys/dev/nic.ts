@@ -58,7 +58,7 @@ import { tcps_inhwlro, tcps_inpktlro, tcps_outbadtso, tcps_outpkttso } from '../
 import { M_IPV4_CSUM_IN_OK, M_IPV4_CSUM_OUT, M_TCP_CSUM_IN_OK, M_TCP_CSUM_OUT } from '../kern/uipc_mbuf.js';
 import { sum16, sum16Copy } from '../../wire/checksum.js';
 import { ipv4FillChecksum20, ipv4Sum20 } from '../../wire/ip4.js';
-import { Timeout } from '../kern/kern_timeout.js';
+import { TIME_ZERO, Timeout } from '../kern/kern_timeout.js';
 import {
   IFCAP_LRO,
   Ifnet,
@@ -251,7 +251,7 @@ export abstract class EtherNic implements CablePort {
    */
   private readonly tsoViews = new Map<Uint8Array, Uint8Array[]>();
   /** Time the MAC's wire is busy until (the end of the last committed frame). */
-  private txBusy = 0;
+  private txBusy = TIME_ZERO;
   private txRR = 0;
   /** Multi-queue MACs pick the next ring when the wire is free (round-robin): this wakes them. */
   private readonly txDone: Timeout<EtherNic>;

@@ -21,6 +21,14 @@ export const HZ = 100;
 export const TICK_NSEC = 1_000_000_000 / HZ;
 const INT_MAX = 2147483647;
 
+/**
+ * 0 ns as a double (-0 compares and adds as 0).  Fields that hold virtual
+ * times start with it: times pass 2^31 ns 2.1 s into a run, and a field
+ * V8 first saw holding small integers would change its representation
+ * then, deoptimizing every function that reads it, mid-run.
+ */
+export const TIME_ZERO = -0;
+
 /** What the world's heap holds: Timeouts, and anything else that can fire. */
 export interface QueueEntry {
   readonly world: World;
@@ -36,7 +44,7 @@ export interface QueueEntry {
 
 export class Timeout<T = unknown> implements QueueEntry {
   /** Absolute virtual time (ns) it fires at, when pending. */
-  when = 0;
+  when = TIME_ZERO;
   /** Arming order, the tie-break between equal times. */
   seq = 0;
   /** Position in the world's heap; -1 when not pending. */

@@ -28,7 +28,7 @@ import { tcp_delayed_cksum, tcp_if_output_tso } from '../netinet/tcp_tso.js';
 import { IFF_LOOPBACK } from './if.js';
 import type { Ifnet } from './if.js';
 import { Task } from '../kern/kern_task.js';
-import type { Timeout } from '../kern/kern_timeout.js';
+import { TIME_ZERO, type Timeout } from '../kern/kern_timeout.js';
 import type { World } from '../kern/kern_clock.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
@@ -1003,8 +1003,8 @@ export class Pf {
   private readonly world: World;
   // uptime()'s second and the clock span [upStart, upEnd) it covers
   private upSec = 0;
-  private upStart = 0;
-  private upEnd = 0;
+  private upStart = TIME_ZERO;
+  private upEnd = TIME_ZERO;
 
   constructor(readonly k: Kernel) {
     this.world = k.world;
