@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3156,
+    "line": 3211,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3190,
+    "line": 3246,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,25 +23,25 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1327,
+    "line": 1343,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1331,
+    "line": 1347,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1882,
+    "line": 1899,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2401,
+    "line": 2418,
     "fn": "pf_test_state_icmp_error",
     "cond": "always"
    }
@@ -97,7 +97,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2949,
+    "line": 2977,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -135,13 +135,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2239,
+    "line": 2256,
     "fn": "pf_tcp_track_full",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2438,
+    "line": 2455,
     "fn": "pf_test_state_icmp_error",
     "cond": "!inWindow ← p2 === IPPROTO_TCP"
    }
@@ -149,13 +149,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_FRAG": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1116,
+    "line": 1129,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === PF_VPROTO_FRAGMENT"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2335,
+    "line": 2352,
     "fn": "pf_test_state_icmp_error",
     "cond": "(get16(b, ip2 + 6) & 0x1fff) !== 0 ← v4"
    },
@@ -187,13 +187,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_IPOPTIONS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1159,
+    "line": 1172,
     "fn": "pf_test_general",
     "cond": "pd.badopts !== 0 && action === PF_PASS && s >= 0 && pd.naf === pd.af && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_ALLOWOPTS) === 0"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2892,
+    "line": 2920,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -291,13 +291,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2767,
+    "line": 2784,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2865,
+    "line": 2893,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -305,7 +305,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2950,
+    "line": 2978,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -313,7 +313,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2955,
+    "line": 2983,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
@@ -357,19 +357,19 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NORM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1120,
+    "line": 1133,
     "fn": "pf_test_general",
     "cond": "pd.virtual_proto === (pd.af === AF_INET ? IPPROTO_ICMPV6 : IPPROTO_ICMP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1672,
+    "line": 1689,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2369,
+    "line": 2386,
     "fn": "pf_test_state_icmp_error",
     "cond": "(p2 === IPPROTO_ICMP) !== v4 ← p2 === IPPROTO_ICMP || p2 === IPPROTO_ICMPV6"
    }
@@ -377,13 +377,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1500,
+    "line": 1517,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3052,
+    "line": 3081,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
@@ -397,7 +397,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2875,
+    "line": 2903,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
@@ -411,61 +411,61 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1608,
+    "line": 1625,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1614,
+    "line": 1631,
     "fn": "pf_setup_pdesc",
     "cond": "hl < 20 || hl > m.len || hl > iplen || m.len < iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1650,
+    "line": 1667,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1655,
+    "line": 1672,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < pd.tot_len ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1695,
+    "line": 1712,
     "fn": "pf_setup_pdesc",
     "cond": "off + 20 > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1700,
+    "line": 1717,
     "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1715,
+    "line": 1732,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1723,
+    "line": 1740,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1732,
+    "line": 1749,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1743,
+    "line": 1760,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -533,13 +533,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2290,
+    "line": 2307,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2944,
+    "line": 2972,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -553,7 +553,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3069,
+    "line": 3098,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -575,13 +575,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2763,
+    "line": 2780,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2862,
+    "line": 2890,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
@@ -2318,7 +2318,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1532,
+    "line": 1549,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -2382,7 +2382,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1544,
+    "line": 1561,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -2442,7 +2442,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1491,
+    "line": 1508,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -4099,7 +4099,7 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1377,
+   "line": 1394,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },

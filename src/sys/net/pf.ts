@@ -33,6 +33,7 @@ import type { World } from '../kern/kern_clock.js';
 import { get16, get32, put16, put32 } from '../../wire/bytes.js';
 import { adjust16, sum16, pseudoSum4 } from '../../wire/checksum.js';
 import type { PfrKtable } from './pf_table.js';
+import { PFR_OP_BLOCK, PFR_OP_MATCH, PFR_OP_PASS, pfr_update_stats } from './pf_table.js';
 import type { PfiDynaddr } from './pf_if.js';
 import { pf_get_transaddr, pf_postprocess_addr, PF_POOL_LEASTSTATES, PF_POOL_TYPEMASK } from './pf_lb.js';
 import { pf_afto_how, pf_change_ap_traced, pf_icmp_error_before, pf_icmp_error_traced } from './pf_trace.js';
@@ -493,6 +494,10 @@ export const PFSTATE_SRCNODE = 0x4000;
 export const PFSTATE_SYNPROXY = 0x10000;
 /** the state routes its packets (st->rt: route-to, reply-to, dup-to): pf_test_fast4 leaves them to pf_route */
 export const PFSTATE_ROUTE = 0x20000;
+/** the state has match rules (st->match_rules, in PfStateStore.match_rules): pf_test_fast4 leaves its packets to the general path */
+export const PFSTATE_MATCHRULES = 0x40000;
+/** the state's rule names a table (from <t>, to <t>): pf_counters_inc counts its packets there (pfr_update_stats) */
+export const PFSTATE_TABLES = 0x80000;
 
 /** struct pf_state_key, as a view of the key store. */
 export class PfStateKey {
@@ -580,6 +585,8 @@ export class PfState {
   get naf(): number { return this.c(SC_NAF); }
   /** it has source nodes (pfsync's PFSYNC_FLAG_SRCNODE: -vss prints ", source-track") */
   get src_nodes(): boolean { return (this.i(ST_FLAGS) & PFSTATE_SRCNODE) !== 0; }
+  /** st->match_rules: the match rules of the packet that made it, the last to match first */
+  get match_rules(): readonly KRule[] { return this.pf.st.match_rules.get(this.idx) ?? []; }
 }
 
 /** Bits of a hash table entry that hold the key number + 1 (keys 2s and 2s + 1 of up to 2^21 states). */
@@ -612,6 +619,12 @@ export class PfStateStore {
   hcount = 0;
   head = -1;
   tail = -1;
+  /**
+   * st->match_rules of the states that have any (PFSTATE_MATCHRULES), by
+   * state number: few states have them and their number varies, so they
+   * stay out of the records and a state without any costs nothing here
+   */
+  readonly match_rules = new Map<number, KRule[]>();
 
   /**
    * Whether alloc() can give a state: false once the table is at the most
@@ -1166,6 +1179,8 @@ function pf_test_general(k: Kernel, pf: Pf, af: number, fwdir: number, ifp: Ifne
   } else if (pd.pflog !== 0 && s >= 0 && (r.log & PF_LOG_ALL) !== 0 && pf.ctx_logged !== r) {
     pflog_packet(pf, pd, action === PF_PASS ? PFRES_MATCH : pf.ctx_reason, r, a, action === PF_PASS ? r.action : PF_DROP);
   }
+  if (pd.pflog !== 0 && s >= 0 && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_MATCHRULES) !== 0)
+    pf_log_match_rules(pf, pd, s, action === PF_PASS ? PFRES_MATCH : pf.ctx_reason, a);
   pf.ctx_logged = null;
   pf_counters_inc(pf, action, pd, s, r, a);
   if (action === PF_SYNPROXY_DROP) {
@@ -1210,20 +1225,21 @@ function pf_test_general(k: Kernel, pf: Pf, af: number, fwdir: number, ifp: Ifne
 /** pf_test_fast4(): not the common case, the general path decides. */
 export const PF_FAST_NONE = -1;
 /** state flags the fast path knows (any other takes the general path); allow-opts changes nothing for its packets (no options) */
-const PF_FAST_FLAGS = PFSTATE_SLOPPY | PFSTATE_ALLOWOPTS;
+const PF_FAST_FLAGS = PFSTATE_SLOPPY | PFSTATE_ALLOWOPTS | PFSTATE_TABLES;
 
 /**
  * pf_test_fast4(): pf_test() for the common case, an IPv4 TCP or UDP
  * packet (no IP options, not a fragment) that matches a state which
- * neither translates nor routes nor logs, with no tracer: the header is
- * read once, straight into the key, and only what the state code reads is
- * written to pd.  Whatever else it meets (a short or odd header, no state,
- * another kind of state, a TCP SYN reusing a closed state's ports) it
- * leaves to the general path (PF_FAST_NONE) before counting, tracking or
- * changing the state, with two exceptions, both pf_find_state()'s own
- * first steps on an outbound packet: it clears m.pf_statekey (the link
- * serves one lookup) and, when the key it found by hash is the exact
- * opposite of the linked one, links the two (sk_reverse).  Both are
+ * neither translates nor routes nor logs nor has match rules, with no
+ * tracer: the header is read once, straight into the key, and only what
+ * the state code reads is written to pd.  Whatever else it meets (a short
+ * or odd header, no state, another kind of state, a TCP SYN reusing a
+ * closed state's ports) it leaves to the general path (PF_FAST_NONE)
+ * before counting, tracking or changing the state, with two exceptions,
+ * both pf_find_state()'s own first steps on an outbound packet: it clears
+ * m.pf_statekey (the link serves one lookup) and, when the key it found by
+ * hash is the exact opposite of the linked one, links the two
+ * (sk_reverse).  Both are
  * harmless: the link is only a hint, checked against the packet's key and
  * the key's liveness before use, and the general path then finds the same
  * key by hash and would link it the same way.  Its effects are the general
@@ -1338,11 +1354,12 @@ export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: M
   const r = pf.ruletab[si[sb + ST_RULE]!]!;
   const an = si[sb + ST_ANCHOR]!;
   pf.ctx_logged = null;
-  if (action !== PF_PASS || pf.loginterface !== '') {
+  // a state whose rule names a table: pfr_update_stats() in pf_counters_inc()
+  if (action !== PF_PASS || pf.loginterface !== '' || (si[sb + ST_FLAGS]! & PFSTATE_TABLES) !== 0) {
     if (proto !== IPPROTO_TCP) pf_fast4_pdesc(pd, dir, ifp, m, tot);
     pf_counters_inc(pf, action, pd, s, r, an === 0 ? null : pf.ruletab[an - 1]!);
   } else {
-    // pf_counters_inc() of a passed packet on a state with neither source nodes nor af-to (the flags above)
+    // pf_counters_inc() of a passed packet on a state with neither source nodes, af-to, match rules nor tables
     const ki = dir === PF_OUT ? 2 : 0;
     ifp.pfik_packets[ki]++;
     ifp.pfik_bytes[ki] += tot;
@@ -2830,6 +2847,17 @@ function pf_log_matches(pf: Pf, pd: PfPdesc, rm: KRule, am: KRule | null): void 
   }
 }
 
+/**
+ * pf_test()'s logging of a state's match rules: those with log (all) log
+ * its every packet (the packet that made the state logged them as they
+ * matched), with the state's anchor rule, as OpenBSD.
+ */
+function pf_log_match_rules(pf: Pf, pd: PfPdesc, s: number, reason: number, a: KRule | null): void {
+  const rules = pf.st.match_rules.get(s);
+  if (rules === undefined) return;
+  for (const mr of rules) if ((mr.log & PF_LOG_ALL) !== 0) pflog_packet(pf, pd, reason, mr, a, mr.action);
+}
+
 /** pf_rule_to_actions(): what a match rule adds (log, tag, rtable). */
 function pf_rule_to_actions(pf: Pf, r: KRule): void {
   if (r.log !== 0) pf.ctx_log |= r.log;
@@ -2993,6 +3021,7 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
   si[b + ST_LOG] = r.log | pf.ctx_log;
   if ((r.ruleFlag & PFRULE_STATESLOPPY) !== 0) si[b + ST_FLAGS] |= PFSTATE_SLOPPY;
   if (r.allowOpts) si[b + ST_FLAGS] |= PFSTATE_ALLOWOPTS;
+  if (r.src.type === PF_ADDR_TABLE || r.dst.type === PF_ADDR_TABLE) si[b + ST_FLAGS] |= PFSTATE_TABLES;
   if (pd.naf !== pd.af) {
     si[b + ST_FLAGS] |= PFSTATE_AFTO;
     st.sc[s * SC_N + SC_NAF] = pd.naf;
@@ -3076,7 +3105,33 @@ function pf_create_state(pf: Pf, pd: PfPdesc, r: KRule, a: KRule | null): number
     a.states_cur++;
     a.states_tot++;
   }
+  if (pf.ctx_nmatches !== 0) pf_state_match_rules(pf, s);
   return s;
+}
+
+/**
+ * The state is responsible for the match rules the packet met (st->match_rules,
+ * the last one first as OpenBSD's list): they count its states (states_cur
+ * only, as STATE_INC_COUNTERS) and its packets, and log them if log (all).
+ */
+function pf_state_match_rules(pf: Pf, s: number): void {
+  const n = pf.ctx_nmatches;
+  const rules = new Array<KRule>(n);
+  for (let i = 0; i < n; i++) {
+    const mr = pf.ctx_matches[n - 1 - i]!;
+    rules[i] = mr;
+    mr.states_cur++;
+  }
+  pf.st.match_rules.set(s, rules);
+  pf.st.si[s * ST_N + ST_FLAGS] |= PFSTATE_MATCHRULES;
+}
+
+/** pf_free_state()'s part for the match rules: they count the state no more. */
+function pf_state_match_rules_free(pf: Pf, s: number): void {
+  const rules = pf.st.match_rules.get(s);
+  if (rules === undefined) return;
+  for (const mr of rules) mr.states_cur--;
+  pf.st.match_rules.delete(s);
 }
 
 /** The rules whose least-states nat-to and rdr-to pools counted the new state s: pf_postprocess_addr gives it back to them. */
@@ -3186,6 +3241,7 @@ export function pf_remove_state(pf: Pf, s: number): void {
   pf.ruletab[si[b + ST_RULE]!]!.states_cur--;
   if (si[b + ST_ANCHOR] !== 0) pf.ruletab[si[b + ST_ANCHOR]! - 1]!.states_cur--;
   if ((si[b + ST_FLAGS]! & PFSTATE_SRCNODE) !== 0) pf_src_tree_remove_state(pf, s);
+  if ((si[b + ST_FLAGS]! & PFSTATE_MATCHRULES) !== 0) pf_state_match_rules_free(pf, s);
   pf.states--;
   pf.fcounters[FCNT_STATE_REMOVALS]++;
   st.release(s);
@@ -3270,7 +3326,8 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
       }
     }
     if (s >= 0) {
-      if ((pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_SRCNODE) !== 0) pf_src_counters(pf, s, pd.dir === PF_OUT, len);
+      const flags = pf.st.si[s * ST_N + ST_FLAGS]!;
+      if ((flags & PFSTATE_SRCNODE) !== 0) pf_src_counters(pf, s, pd.dir === PF_OUT, len);
       const sf = pf.st.sf;
       const o = (s * ST_N + ST_CNT) >> 1;
       const si = pf.st.si;
@@ -3282,8 +3339,64 @@ function pf_counters_inc(pf: Pf, action: number, pd: PfPdesc, s: number, r: KRul
         sf[o + SF_PKTS1]++;
         sf[o + SF_BYTES1] += len;
       }
-    }
+      if ((flags & PFSTATE_MATCHRULES) !== 0) pf_match_rules_counters(pf, pd, s, len);
+      if ((flags & PFSTATE_TABLES) !== 0) pf_table_stats(pf, pd, s, r);
+    } else if (r.src.type === PF_ADDR_TABLE || r.dst.type === PF_ADDR_TABLE) pf_table_stats(pf, pd, s, r);
   }
+}
+
+/**
+ * pf_counters_inc() for the match rules of state s: each counts the packet,
+ * in the column of its direction relative to the state's (OpenBSD's
+ * dirndx there: not in/out as for the state's rule), and its tables count
+ * the state's addresses.
+ */
+function pf_match_rules_counters(pf: Pf, pd: PfPdesc, s: number, len: number): void {
+  const rules = pf.st.match_rules.get(s);
+  if (rules === undefined) return;
+  const fwd = pd.dir === pf.st.si[s * ST_N + ST_DIR];
+  for (const mr of rules) {
+    if (fwd) {
+      mr.packets0++;
+      mr.bytes0 += len;
+    } else {
+      mr.packets1++;
+      mr.bytes1 += len;
+    }
+    if (mr.src.type === PF_ADDR_TABLE || mr.dst.type === PF_ADDR_TABLE) pf_table_stats(pf, pd, s, mr);
+  }
+}
+
+/**
+ * pfr_update_stats() of rule r's tables (src, dst) for the packet: a state's
+ * packets count the addresses of its first packet as the state keeps them
+ * (the stack key of an inbound state, the wire key of an outbound one), a
+ * packet without state its own.
+ */
+function pf_table_stats(pf: Pf, pd: PfPdesc, s: number, r: KRule): void {
+  const op = r.action === PF_DROP ? PFR_OP_BLOCK : r.action === PF_MATCH ? PFR_OP_MATCH : PFR_OP_PASS;
+  const out = pd.dir === PF_OUT;
+  const len = pd.tot_len;
+  if (s < 0) {
+    if (r.src.type === PF_ADDR_TABLE && r.src.table !== null)
+      pfr_update_stats(r.src.table, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, out, len, op, r.src.neg);
+    if (r.dst.type === PF_ADDR_TABLE && r.dst.table !== null)
+      pfr_update_stats(r.dst.table, pd.af, pd.d0, pd.d1, pd.d2, pd.d3, out, len, op, r.dst.neg);
+    return;
+  }
+  const st = pf.st;
+  const sin = st.si[s * ST_N + ST_DIR] === PF_IN;
+  // st->key[dir == PF_IN]: the inbound state's stack key, the outbound one's wire key
+  const o = st.ko(sin && st.si[s * ST_N + ST_NKEYS] === 2 ? 2 * s + 1 : 2 * s);
+  const kd = st.kd;
+  const af = kd[o + K_META]! & 0xff;
+  // addr[dir == PF_OUT] is the source
+  const so = o + (sin ? K_A : K_B);
+  const dso = o + (sin ? K_B : K_A);
+  if (r.src.type === PF_ADDR_TABLE && r.src.table !== null)
+    pfr_update_stats(r.src.table, af, kd[so]!, kd[so + 1]!, kd[so + 2]!, kd[so + 3]!, out, len, op, r.src.neg);
+  if (r.dst.type === PF_ADDR_TABLE && r.dst.table !== null)
+    pfr_update_stats(r.dst.table, af, kd[dso]!, kd[dso + 1]!, kd[dso + 2]!, kd[dso + 3]!, out, len, op, r.dst.neg);
 }
 
 /* ------------------------------------------------------------------ */

@@ -49,6 +49,16 @@ export const PFR_FB_NOTMATCH = 7;
 export const PFR_FB_CONFLICT = 8;
 export const PFR_FB_NOCOUNT = 9;
 
+/** the columns of the table and entry counters (pfrkt_packets[dir][op], pfrkc_packets[dir][op]) */
+export const PFR_OP_BLOCK = 0;
+export const PFR_OP_MATCH = 1;
+export const PFR_OP_PASS = 2;
+/** PFR_OP_ADDR_MAX: an entry's counters have the first three */
+export const PFR_OP_ADDR_MAX = 3;
+/** passed by a rule, yet the address is not in the table as the rule says (the table's fourth column only) */
+export const PFR_OP_XPASS = 3;
+export const PFR_OP_TABLE_MAX = 4;
+
 /** ioctl flags (PFR_FLAG_*) */
 export const PFR_FLAG_DUMMY = 0x02;
 export const PFR_FLAG_FEEDBACK = 0x04;
@@ -59,8 +69,12 @@ export const PFR_FLAG_ALLRSETS = 0x40;
 
 /** struct pfr_kentry (and its route/cost variants: type, weight, interface) */
 export class PfrKentry {
-  packets = 0;
-  bytes = 0;
+  /**
+   * pfrke_counters' packets[dir][op] (the first six) and bytes[dir][op] (the
+   * next six), PFR_OP_BLOCK..PFR_OP_PASS; null until something counts here
+   * (DIOCRGETASTATS then says PFR_FB_NOCOUNT)
+   */
+  counters: Float64Array | null = null;
   /** PFRKE_FLAG_MARK, kept apart from `not` */
   mark = false;
   /** virtual time (s) its counters were cleared */
@@ -151,8 +165,9 @@ export class PfrKtable {
   tzero = 0;
   /** entries() in walk order, kept until an entry is added or removed (pool walks read it per new state) */
   private walk: readonly PfrKentry[] | null = null;
-  readonly packets = new Float64Array(2 * 4);
-  readonly bytes = new Float64Array(2 * 4);
+  /** pfrkt_packets[dir][op], pfrkt_bytes[dir][op] (PFR_OP_TABLE_MAX columns a direction) */
+  readonly packets = new Float64Array(2 * PFR_OP_TABLE_MAX);
+  readonly bytes = new Float64Array(2 * PFR_OP_TABLE_MAX);
 
   constructor(
     readonly name: string,
@@ -579,7 +594,7 @@ function pfr_clean_node_mask(kt: PfrKtable, q: PfrKentry[]): void {
 function pfr_clstats_kentries(q: readonly PfrKentry[], tzero: number, negchange: boolean): void {
   for (const p of q) {
     if (negchange) p.not = !p.not;
-    p.packets = p.bytes = 0;
+    p.counters = null;
     p.tzero = tzero;
   }
 }
@@ -795,18 +810,20 @@ export function pfr_get_addrs(c: PfrCtx, t: PfrTable): { rv: number; addrs: PfrA
   return { rv: 0, addrs: kt.entries().map((e) => pfr_copyout_addr(e)) };
 }
 
-/** DIOCRGETASTATS: per entry, its counters, or NOCOUNT feedback when it keeps none */
+/** DIOCRGETASTATS: per entry, its counters, or NOCOUNT feedback when it has none (yet) */
 export function pfr_get_astats(c: PfrCtx, t: PfrTable): { rv: number; astats: PfrAstats[] } {
   if (!pfr_validate_table(t, 0, false)) return { rv: EINVAL, astats: [] };
   const kt = activeTable(c, t);
   if (typeof kt === 'number') return { rv: kt, astats: [] };
-  const counters = (kt.flags & PFR_TFLAG_COUNTERS) !== 0;
+  const n = 2 * PFR_OP_ADDR_MAX;
   return {
     rv: 0,
     astats: kt.entries().map((e) => {
       const a = pfr_copyout_addr(e);
-      if (!counters) a.fback = PFR_FB_NOCOUNT;
-      return { a, packets: [0, 0, 0, 0, 0, 0], bytes: [0, 0, 0, 0, 0, 0], tzero: e.tzero };
+      const k = e.counters;
+      if (k === null) a.fback = PFR_FB_NOCOUNT;
+      return { a, packets: k === null ? new Array<number>(n).fill(0) : [...k.subarray(0, n)],
+        bytes: k === null ? new Array<number>(n).fill(0) : [...k.subarray(n)], tzero: e.tzero };
     }),
   };
 }
@@ -1172,6 +1189,35 @@ export function pfr_insert_kentry(kt: PfrKtable, ad: PfrAddr, tzero: number): vo
   if (p.type === PFRKE_COST) kt.refcntcost++;
 }
 
+/**
+ * pfr_update_stats(): a packet of a rule that names table kt counts against
+ * the table, and against the address's entry when the table keeps counters
+ * (op: PFR_OP_BLOCK, PFR_OP_MATCH or PFR_OP_PASS, the rule's action; notrule:
+ * the rule said !<table>).  An address the table does not hold as the rule
+ * said (it changed since the state was made) counts as XPASS, on the table only.
+ */
+export function pfr_update_stats(kt0: PfrKtable, af: number, w0: number, w1: number, w2: number, w3: number,
+  out: boolean, len: number, op: number, notrule: boolean): void {
+  const kt = pfr_ktable_select_active(kt0);
+  if (kt === null) return;
+  const ke = kt.lookup(af, w0, w1, w2, w3);
+  if ((ke === null || ke.not) !== notrule) op = PFR_OP_XPASS;
+  const d = out ? 1 : 0;
+  kt.packets[d * PFR_OP_TABLE_MAX + op]++;
+  kt.bytes[d * PFR_OP_TABLE_MAX + op] += len;
+  if (ke !== null && op !== PFR_OP_XPASS && (kt.flags & PFR_TFLAG_COUNTERS) !== 0) {
+    const k = pfr_kentry_counters(ke);
+    k[d * PFR_OP_ADDR_MAX + op]++;
+    k[2 * PFR_OP_ADDR_MAX + d * PFR_OP_ADDR_MAX + op] += len;
+  }
+}
+
+/** The entry's counters, made on first use (pool_get(pfr_kcounters_pl)). */
+function pfr_kentry_counters(ke: PfrKentry): Float64Array {
+  if (ke.counters === null) ke.counters = new Float64Array(4 * PFR_OP_ADDR_MAX);
+  return ke.counters;
+}
+
 /* ---- table pools (pfr_pool_get and the least-states counters) ---- */
 
 /** pfr_ktable_select_active(): the table, or an inactive anchor table's active root; null when neither is active. */
@@ -1345,6 +1391,8 @@ function pfr_kentry_byaddr(kt0: PfrKtable, af: number, a: Int32Array): PfrKentry
 export function pfr_states_increase(kt: PfrKtable, af: number, a: Int32Array): number {
   const ke = pfr_kentry_byaddr(kt, af, a);
   if (ke === null) return -1;
+  // OpenBSD keeps the count in pfrke_counters: the entry has counters from then on
+  pfr_kentry_counters(ke);
   return ++ke.states;
 }
 

@@ -275,3 +275,34 @@ test('pf_setup_pdesc: a datagram shorter than its IP length is dropped as short 
   assert.equal(pf.counters[PFRES_SHORT]! - short0, 1);
   assert.match(pfctl(fw, ['-si']).out, /\n {2}short +1 /);
 });
+
+test('fast path: leaves a state with match rules to the general path, takes one whose rule names a table and counts it there', () => {
+  const { world, c, fw } = firewall();
+  loadPf(fw, 'table <t> counters { 203.0.113.10 }\npass\nmatch in proto udp to port 53 label M\npass in proto udp from <t> to port 5353\n');
+  const em0 = fw.ifnets.find((i) => i?.if_xname === 'em0')!;
+  const em1 = fw.ifnets.find((i) => i?.if_xname === 'em1')!;
+  const cli = ip('203.0.113.10');
+  const srv = ip('198.51.100.31');
+  for (const port of [53, 54, 5353]) sendRaw(c, udpBytes(cli, srv, 4000 + port, port));
+  world.runFor(1e8);
+  const pf = fw.pf!;
+  const test1 = (dir: number, bytes: Uint8Array): number => {
+    const m = fw.mbufs.get(bytes.length)!;
+    m.setBytes(bytes);
+    const r = pf_test_fast4(pf, pf.pd, dir, dir === PF_IN ? em0 : em1, m);
+    if (r !== PF_DROP) m.free();
+    return r;
+  };
+  // the 53 state in on em0 has the match rule; its state out on em1 and the 54 states have none
+  assert.equal(test1(PF_IN, udpBytes(cli, srv, 4053, 53)), PF_FAST_NONE);
+  assert.equal(test1(PF_OUT, udpBytes(cli, srv, 4053, 53)), PF_PASS);
+  assert.equal(test1(PF_IN, udpBytes(cli, srv, 4054, 54)), PF_PASS);
+  assert.equal(test1(PF_IN, udpBytes(cli, srv, 9353, 5353)), PF_PASS);
+  // the match rule counted the first datagram and the server's port unreachable back out on em0 (the state's
+  // reverse direction), nothing of what pf_test_fast4 left; the table the 5353 state's two (the second on the fast path)
+  assert.equal(pfctl(fw, ['-sl']).out, 'M 6 2 88 1 32 1 56 0\n');
+  // (and the port unreachable out on em0 through it)
+  const show = pfctl(fw, ['-t', 't', '-T', 'show', '-v']).out;
+  assert.match(show, /\n\tIn\/Pass: +\[ Packets: 2 +Bytes: 64 +\]\n/);
+  assert.match(show, /\n\tOut\/Pass: +\[ Packets: 1 +Bytes: 56 +\]\n/);
+});
