@@ -10,6 +10,8 @@ import { tcp_respond } from '../../../src/sys/netinet/tcp_subr.js';
 import { TH_ACK, TH_RST, TH_SYN } from '../../../src/wire/tcp.js';
 import { ECONNREFUSED, ECONNRESET, ETIMEDOUT } from '../../../src/sys/sys/errno.js';
 import { Cable } from '../../../src/sys/dev/cable.js';
+import { get16, get32, put16 } from '../../../src/wire/bytes.js';
+import { TCPTV_MIN } from '../../../src/sys/netinet/tcp_var.js';
 import type { Em } from '../../../src/sys/dev/em.js';
 
 const S = 1e9;
@@ -186,6 +188,77 @@ test('NewReno fast retransmit when SACK is off', () => {
   assert.equal(sha(d.bytes()), sha(data));
   assert.ok(tcpstat(a.k, 'tcps_sndrexmitfast') > 0);
   assert.equal(tcpstat(a.k, 'tcps_sack_rexmits'), 0);
+});
+
+/**
+ * One data segment lost on a clean cable; with `grow`, each duplicate ACK
+ * of it offers one more unit of window, as Linux's receiver does while it
+ * queues out-of-order data.  Returns the virtual time the transfer took.
+ */
+function oneLoss(grow: boolean): { ok: boolean; a: ReturnType<typeof pair>['a']; t: number } {
+  const { world, a, b, bAddr } = pair(3);
+  const l = listener(b.k, 12345);
+  const c = connect(a.k, bAddr, 12345);
+  world.runFor(S);
+  const s = accept(l)!;
+  let data = 0;
+  let lost = -1;
+  let dups = 0;
+  // b's NIC loses the 200th full-sized frame; a's NIC rewrites the window of its duplicate ACKs.
+  const toB = (buf: Uint8Array, off: number, len: number): boolean => {
+    if (len < 1000 || ++data !== 200) return false;
+    lost = get32(buf, off + 14 + 20 + 4);
+    return true;
+  };
+  const toA = (buf: Uint8Array, off: number): void => {
+    const th = off + 14 + ((buf[off + 14]! & 0xf) << 2);
+    const tlen = get16(buf, off + 16) - (th - off - 14) - ((buf[th + 12]! >> 4) << 2);
+    if (!grow || tlen !== 0 || get32(buf, th + 8) !== lost) return;
+    const win = get16(buf, th + 14);
+    const nwin = Math.min(0xffff, win + ++dups);
+    put16(buf, th + 14, nwin);
+    // RFC 1624: HC' = ~(~HC + ~m + m')
+    let sum = (~get16(buf, th + 16) & 0xffff) + (~win & 0xffff) + nwin;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    put16(buf, th + 16, ~((sum & 0xffff) + (sum >>> 16)) & 0xffff);
+  };
+  const nb = b.ifs[0]!.if_softc as Em;
+  const na = a.ifs[0]!.if_softc as Em;
+  const rxb = nb.cable_rx.bind(nb);
+  const rxa = na.cable_rx.bind(na);
+  nb.cable_rx = (buf, off, len, trace) => (toB(buf, off, len) ? undefined : rxb(buf, off, len, trace));
+  // Every frame through cable_rx, once.
+  nb.cable_rx_ahead = () => null;
+  na.cable_rx = (buf, off, len, trace) => {
+    toA(buf, off);
+    return rxa(buf, off, len, trace);
+  };
+  na.cable_rx_ahead = () => null;
+  const bytes = payload(1_000_000);
+  const d = drain(s);
+  pump(c, bytes);
+  const t0 = world.now;
+  while (!d.eof() && world.now - t0 < 60 * S) world.runFor(S / 100);
+  assert.notEqual(lost, -1, 'a frame was lost');
+  return { ok: sha(d.bytes()) === sha(bytes), a, t: world.now - t0 };
+}
+
+test('duplicate ACKs that change the window start no fast recovery (RFC 5681, as tcp_input.c): the loss waits for the retransmit timer', (t) => {
+  // The same window each time: three duplicates start SACK recovery.
+  const same = oneLoss(false);
+  assert.ok(same.ok);
+  assert.equal(tcpstat(same.a.k, 'tcps_sack_recovery_episode'), 1);
+  assert.equal(tcpstat(same.a.k, 'tcps_rexmttimeo'), 0);
+  assert.ok(tcpstat(same.a.k, 'tcps_rcvdupack') >= 3);
+  assert.ok(same.t < S / 2, `${same.t} ns`);
+  // A growing window (a Linux receiver): none counts, the timer resends after TCPTV_MIN.
+  const grown = oneLoss(true);
+  assert.ok(grown.ok);
+  assert.equal(tcpstat(grown.a.k, 'tcps_rcvdupack'), 0);
+  assert.equal(tcpstat(grown.a.k, 'tcps_sack_recovery_episode'), 0);
+  assert.equal(tcpstat(grown.a.k, 'tcps_rexmttimeo'), 1);
+  assert.ok(grown.t > TCPTV_MIN * 1e6, `${grown.t} ns`);
+  t.diagnostic(`1 MB with one loss: ${(same.t / 1e6).toFixed(1)} ms with the same window, ${(grown.t / 1e6).toFixed(1)} ms with a growing one`);
 });
 
 test('zero window: persist timer probes until the reader reads', () => {
