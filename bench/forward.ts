@@ -22,11 +22,15 @@
  *   node --expose-gc dist/bench/forward.js [--trace] [PACKETS] [RUNS]
  *
  * --trace also runs the router with a journey Tracer attached
- * (k.setTracer) in each run, and reports the cost of tracing as the ratio
- * of the two rates (tracing off / tracing on; the target is at most 1.5);
- * its events are dropped every millisecond of virtual time so the run
- * measures recording, not memory growth.
+ * (k.setTracer), and reports the cost of tracing as the ratio of the two
+ * rates (tracing off / tracing on; the target is at most 1.5); its events
+ * are dropped every millisecond of virtual time so the run measures
+ * recording, not memory growth.  Each router (tracing off, tracing on)
+ * runs in a child process of its own and is measured over RUNS windows
+ * after its warm-up, best of them, as bench/pf does.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Tracer } from '../src/sys/kern/kern_trace.js';
 import { parseIp4 } from '../src/wire/addr.js';
 import { GcWatch, WARMUP, R0_MAC, R1_MAC, SINK_MAC, cpuSeconds, drive, gc, heapAfterGc, lab, settle, udpFrame } from './harness.js';
@@ -59,7 +63,14 @@ interface RouterResult {
 const watch = new GcWatch();
 watch.observe();
 
-async function routerRun(frames: Uint8Array[], traced: boolean): Promise<RouterResult> {
+/**
+ * The best of RUNS windows of PACKETS frames through one router (with a
+ * journey Tracer when `traced`), after its warm-up.  One router for all
+ * windows, as bench/pf: a lab built for each run leaves V8 the type
+ * feedback of the labs before it, and traced and untraced labs in one
+ * process each slowed the other's code (runs varied by 15 %).
+ */
+async function routerRuns(frames: Uint8Array[], traced: boolean): Promise<RouterResult> {
   const l = lab();
   const tracer = traced ? new Tracer() : null;
   if (tracer !== null) l.router.setTracer(tracer);
@@ -67,24 +78,37 @@ async function routerRun(frames: Uint8Array[], traced: boolean): Promise<RouterR
   const clear = tracer === null ? null : (): void => tracer.clear();
   // Warm up: JIT, rings, cable storage, ARP.
   drive(l, frames, Math.min(WARMUP, PACKETS), clear);
-  const before = l.sink.frames;
-  const h0 = heapAfterGc();
-  await settle();
-  const g0 = watch.count;
-  const gt0 = watch.time;
-  const t0 = cpuSeconds();
-  drive(l, frames, PACKETS, clear);
-  const dt = cpuSeconds() - t0;
-  await settle();
-  const gcs = watch.count - g0;
-  const gcMs = watch.time - gt0;
-  const h1 = heapAfterGc();
-  const forwarded = l.sink.frames - before;
-  if (forwarded !== PACKETS) {
-    const st = l.router.stats.ipstat;
-    throw new Error(`router forwarded ${forwarded} of ${PACKETS} (ips_forward ${st.value('ips_forward')})`);
+  let best: RouterResult | null = null;
+  for (let r = 0; r < RUNS; r++) {
+    const before = l.sink.frames;
+    const h0 = heapAfterGc();
+    await settle();
+    const g0 = watch.count;
+    const gt0 = watch.time;
+    const t0 = cpuSeconds();
+    drive(l, frames, PACKETS, clear);
+    const dt = cpuSeconds() - t0;
+    await settle();
+    const gcs = watch.count - g0;
+    const gcMs = watch.time - gt0;
+    const h1 = heapAfterGc();
+    const forwarded = l.sink.frames - before;
+    if (forwarded !== PACKETS) {
+      const st = l.router.stats.ipstat;
+      throw new Error(`router forwarded ${forwarded} of ${PACKETS} (ips_forward ${st.value('ips_forward')})`);
+    }
+    const res = { mpps: forwarded / dt / 1e6, forwarded, heapPerPacket: (h1 - h0) / forwarded, gcs, gcMs };
+    if (best === null || res.mpps > best.mpps) best = res;
   }
-  return { mpps: forwarded / dt / 1e6, forwarded, heapPerPacket: (h1 - h0) / forwarded, gcs, gcMs };
+  return best!;
+}
+
+/** The result of one mode, measured by a child process of this bench (its own JIT, as bench/pf). */
+function routerIn(mode: 'plain' | 'trace'): RouterResult {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--mode=${mode}`, String(PACKETS), String(RUNS)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench/forward --mode=${mode} failed (status ${r.status})`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as RouterResult;
 }
 
 /** The bare loop: same checks and rewrite as the router, no kernel around it. */
@@ -135,22 +159,22 @@ function bareRun(frames: Uint8Array[]): number {
 }
 
 const frames = makeFrames();
-let best: RouterResult | null = null;
-let bestTraced: RouterResult | null = null;
-let bestBare = 0;
-for (let r = 0; r < RUNS; r++) {
-  const res = await routerRun(frames, false);
-  if (best === null || res.mpps > best.mpps) best = res;
-  if (TRACE) {
-    const tres = await routerRun(frames, true);
-    if (bestTraced === null || tres.mpps > bestTraced.mpps) bestTraced = tres;
-  }
-  bestBare = Math.max(bestBare, bareRun(frames));
+const MODE = args.find((a) => a.startsWith('--mode='))?.slice('--mode='.length);
+if (MODE !== undefined) {
+  // a child: one mode, the result as JSON on stdout
+  const res = await routerRuns(frames, MODE === 'trace');
+  watch.disconnect();
+  process.stdout.write(JSON.stringify(res) + '\n');
+  process.exit(0);
 }
+const best = routerIn('plain');
+const bestTraced = TRACE ? routerIn('trace') : null;
+let bestBare = 0;
+for (let r = 0; r < RUNS; r++) bestBare = Math.max(bestBare, bareRun(frames));
 watch.disconnect();
 const heap = (x: RouterResult): string =>
   `${gc === undefined ? 'n/a (run with --expose-gc)' : `${x.heapPerPacket.toFixed(3)} bytes/packet retained`}, ${x.gcs} GCs (${x.gcMs.toFixed(1)} ms) during the measured run`;
-const b = best!;
+const b = best;
 console.log(`forward: ${PACKETS} 64-byte frames em0 -> em1, best of ${RUNS} runs; ${jitSettings()}`);
 console.log(`  router     ${b.mpps.toFixed(3)} Mpps (tracing off)`);
 console.log(`  bare loop  ${bestBare.toFixed(3)} Mpps`);
