@@ -16,9 +16,12 @@
  * 20000 instead of 10000 measured forwarding +6-10 %, with a tracer +10 %,
  * pf state hits +3-5 % (30000 no better; TCP unchanged).
  *
- * The command and the benchmarks call tuneJit() first, so what the
- * benchmarks measure is what `packetflow` runs.  PACKETFLOW_JIT=default
- * leaves V8's defaults (to compare).
+ * The lab commands (`packetflow`, `run`, `exec`: src/cli.ts) and the
+ * benchmarks call tuneJit() first, so what the benchmarks measure is what
+ * a lab runs.  The file tools (tcpdump -r, pfctl -n) keep V8's defaults:
+ * they run for a second or so, and longer compiles cost them more than
+ * the larger budget gains.  PACKETFLOW_JIT=default leaves V8's defaults
+ * (to compare).
  */
 import { setFlagsFromString } from 'node:v8';
 
