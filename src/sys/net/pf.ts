@@ -1177,7 +1177,9 @@ function pf_test_general(k: Kernel, pf: Pf, af: number, fwdir: number, ifp: Ifne
   if ((pd.pflog & PF_LOG_FORCE) !== 0) {
     pflog_packet(pf, pd, pf.ctx_reason, r, a, r.nr < 0 && pf.ctx_reason !== PFRES_MATCH ? PF_DROP : r.action);
   } else if (pd.pflog !== 0 && s >= 0 && (r.log & PF_LOG_ALL) !== 0 && pf.ctx_logged !== r) {
-    pflog_packet(pf, pd, action === PF_PASS ? PFRES_MATCH : pf.ctx_reason, r, a, action === PF_PASS ? r.action : PF_DROP);
+    // the header has the rule's action (pflog_packet: only the default rule says drop), the reason why
+    const reason = action === PF_PASS ? PFRES_MATCH : pf.ctx_reason;
+    pflog_packet(pf, pd, reason, r, a, r.nr < 0 && reason !== PFRES_MATCH ? PF_DROP : r.action);
   }
   if (pd.pflog !== 0 && s >= 0 && (pf.st.si[s * ST_N + ST_FLAGS]! & PFSTATE_MATCHRULES) !== 0)
     pf_log_match_rules(pf, pd, s, action === PF_PASS ? PFRES_MATCH : pf.ctx_reason, a);

@@ -114,6 +114,28 @@ test('state-mismatch: a segment outside the window is dropped and counted', () =
   assert.equal(fw.k.pf!.counters[10], 1);
 });
 
+test('pflog of a state packet dropped on a pass log (all) rule: the rule\'s action, the drop\'s reason (pflog_packet)', () => {
+  const { world, c, fw, s } = firewall();
+  loadPf(fw.k, 'pass log (all)\n');
+  const logged: Uint8Array[] = [];
+  bpf_listen(fw.k.ifunit('pflog0')!, (buf, off, caplen) => logged.push(buf.slice(off, off + caplen)));
+  const ls = listener(s.k, 80);
+  const so = connect(c.k, ip('198.51.100.31'), 80);
+  world.runFor(1e9);
+  assert.ok(accept(ls));
+  const n = logged.length;
+  const inp = so.so_pcb!;
+  sendRaw(c.k, tcpBytes(ip('203.0.113.10'), ip('198.51.100.31'), inp.inp_lport, 80, 0x10, 0x7fffffff, 12345, 10));
+  world.runFor(1e9);
+  assert.equal(fw.k.pf!.counters[10], 1);
+  // the segment outside the window: logged once, as OpenBSD's header has it (action pass, reason state-mismatch)
+  assert.equal(logged.length, n + 1);
+  const h = logged[n]!;
+  assert.equal(h[2], 0);
+  assert.equal(h[3], 10);
+  assert.match(show({ eflag: true }, 117, h), /^rule 0\/\(state-mismatch\) pass in on em0: 203\.0\.113\.10\.\d+ > 198\.51\.100\.31\.80: \. /);
+});
+
 test('state limits: rule (max 2) gives state-limit, set limit states gives memory', () => {
   const { world, a, r } = threeHosts();
   loadPf(r.k, 'pass\npass in proto udp keep state (max 2)\n');
