@@ -15,7 +15,7 @@ import type {
   PfAddrWrap, PfAnchor, PfOptions, PfPool, PfQueueSpec, PfRule, PfRuleAddr, PfTableDef,
 } from '../../sbin/pfctl/pf_ruleset.js';
 import {
-  AF_INET, KAddr, KAnchor, KPool, KRule, Pf, PF_ADDR_DYNIFTL, PF_ADDR_NONE, PF_ADDR_RANGE, PF_ADDR_TABLE,
+  AF_INET, AF_INET6, KAddr, KAnchor, KPool, KRule, Pf, PF_ADDR_DYNIFTL, PF_ADDR_NONE, PF_ADDR_RANGE, PF_ADDR_TABLE,
   PF_LIMIT_NAMES, PF_LIMIT_STATES, PFTM_ADAPTIVE_END, PFTM_ADAPTIVE_START, PFTM_DEFAULTS, PFTM_MAX,
   pf_attach, pf_calc_skip_steps, pf_remove_state, pf_ruletab_gc, pf_states, pf_tagname2tag, type PfState,
 } from './pf.js';
@@ -26,7 +26,8 @@ import {
 } from './pf_table.js';
 import { pflog_clone_create } from './if_pflog.js';
 import { pf_calc_chksum } from './pf_chksum.js';
-import { in_pcblookup, in_pcblookup_listen } from '../netinet/in_pcb.js';
+import { in6_pcblookup, in6_pcblookup_listen, in_pcblookup, in_pcblookup_listen } from '../netinet/in_pcb.js';
+import { put32 } from '../../wire/bytes.js';
 import { ip_forward } from '../netinet/ip_input.js';
 import { ip6_forward } from '../netinet6/ip6_forward.js';
 import { icmp6_error } from '../netinet6/icmp6.js';
@@ -56,22 +57,45 @@ export function pf_open(k: Kernel): Pf {
   return pf;
 }
 
+/** pf_socket_lookup_inpcb()'s IPv6 addresses (scratch: a lookup allocates nothing) */
+const laddr6 = new Uint8Array(16);
+const faddr6 = new Uint8Array(16);
+
+function setAddr6(b: Uint8Array, w0: number, w1: number, w2: number, w3: number): Uint8Array {
+  put32(b, 0, w0 >>> 0);
+  put32(b, 4, w1 >>> 0);
+  put32(b, 8, w2 >>> 0);
+  put32(b, 12, w3 >>> 0);
+  return b;
+}
+
 /**
  * pf_socket_lookup(): the socket a TCP/UDP packet belongs to, as
- * in_pcblookup() finds it (a listener for an incoming first packet).
+ * in_pcblookup() or in6_pcblookup() finds it, else a socket bound to the
+ * local address and port (in_pcblookup_listen(), either direction: an
+ * unconnected UDP socket's datagrams out, a listener's first packet in).
  */
 function pf_socket_lookup_inpcb(k: Kernel, af: number, proto: number, pd: PfPdesc): PfSocketOwner | null {
-  if (af !== AF_INET) return null;
-  const tbl = proto === 6 ? k.inet.tcbtable : proto === 17 ? k.inet.udbtable : null;
+  if (af !== AF_INET && af !== AF_INET6) return null;
+  const v6 = af === AF_INET6;
+  const tbl = proto === 6 ? (v6 ? k.inet.tcb6table : k.inet.tcbtable) : proto === 17 ? (v6 ? k.inet.udb6table : k.inet.udbtable) : null;
   if (tbl === null) return null;
   // in: the local side is the destination; out: the source
   const inbound = pd.dir === 1;
-  const laddr = (inbound ? pd.d0 : pd.s0) >>> 0;
   const lport = inbound ? pd.odport : pd.osport;
-  const faddr = (inbound ? pd.s0 : pd.d0) >>> 0;
   const fport = inbound ? pd.osport : pd.odport;
-  let inp = in_pcblookup(tbl, faddr, fport, laddr, lport, pd.rdomain);
-  if (inp === null && inbound) inp = in_pcblookup_listen(tbl, laddr, lport, null, pd.rdomain);
+  let inp;
+  if (v6) {
+    const laddr = inbound ? setAddr6(laddr6, pd.d0, pd.d1, pd.d2, pd.d3) : setAddr6(laddr6, pd.s0, pd.s1, pd.s2, pd.s3);
+    const faddr = inbound ? setAddr6(faddr6, pd.s0, pd.s1, pd.s2, pd.s3) : setAddr6(faddr6, pd.d0, pd.d1, pd.d2, pd.d3);
+    inp = in6_pcblookup(tbl, faddr, fport, laddr, lport, pd.rdomain);
+    if (inp === null) inp = in6_pcblookup_listen(tbl, laddr, lport, null, pd.rdomain);
+  } else {
+    const laddr = (inbound ? pd.d0 : pd.s0) >>> 0;
+    const faddr = (inbound ? pd.s0 : pd.d0) >>> 0;
+    inp = in_pcblookup(tbl, faddr, fport, laddr, lport, pd.rdomain);
+    if (inp === null) inp = in_pcblookup_listen(tbl, laddr, lport, null, pd.rdomain);
+  }
   if (inp === null) return null;
   return { uid: inp.inp_socket.so_euid, gid: inp.inp_socket.so_egid, pid: inp.inp_socket.so_cpid };
 }

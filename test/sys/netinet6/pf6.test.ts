@@ -10,7 +10,7 @@ import { get16, get32 } from '../../../src/wire/bytes.js';
 import { checksum, pseudoSum6 } from '../../../src/wire/checksum.js';
 import { accept, drain, payload, pump, sha } from '../netinet/tcp_lab.js';
 import { socreate, sobind, solisten, soconnect, SOCK_STREAM, type Socket } from '../../../src/sys/kern/uipc_socket.js';
-import { AF_INET6, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
+import { AF_INET, AF_INET6, Sockaddr } from '../../../src/sys/netinet/in_pcb.js';
 import { Proc, runWorld, SOCK_DGRAM } from '../../../src/lib/socket.js';
 import type { Kernel } from '../../../src/sys/kern/kernel.js';
 
@@ -118,4 +118,21 @@ test('block return over IPv6: pf answers a TCP SYN with a RST from the destinati
   // The TCP checksum over the IPv6 pseudo-header sums to 0xffff.
   assert.equal(checksum(p, 40, 20, pseudoSum6(p, 8, 24, 6, 20)), 0);
   assert.match(pfctl(r.k, ['-si']).out, /\n {2}match +\d+/);
+});
+
+test('user = 55 matches the owner of an IPv6 socket (in6_pcblookup), as of an IPv4 one', async () => {
+  const { world, a } = threeHosts6(2);
+  loadPf(a.k, 'pass\nblock return out log proto udp all user 55\n');
+  const p55 = new Proc(a.k, { uid: 55 });
+  const p0 = new Proc(a.k);
+  const u55 = p55.socket(AF_INET6, SOCK_DGRAM);
+  const u0 = p0.socket(AF_INET6, SOCK_DGRAM);
+  await assert.rejects(runWorld(world, p55.sendto(u55, 'x', { address: '2001:db8:2::20', port: 7 })), (e: Error & { code?: string }) => e.code === 'EACCES');
+  await runWorld(world, p0.sendto(u0, 'x', { address: '2001:db8:2::20', port: 7 }));
+  // IPv4 the same: an unconnected socket's datagram is its bound socket's (in_pcblookup_listen, outbound too)
+  const v4 = p55.socket(AF_INET, SOCK_DGRAM);
+  await assert.rejects(runWorld(world, p55.sendto(v4, 'x', { address: '192.0.2.1', port: 7 })), (e: Error & { code?: string }) => e.code === 'EACCES');
+  const rule = a.k.pf!.main.rules[1]!;
+  assert.equal(rule.packets1, 2);
+  assert.match(pfctl(a.k, ['-ss']).out, /all udp 2001:db8:1::10\[\d+\] -> 2001:db8:2::20\[7\] +SINGLE:NO_TRAFFIC/);
 });
