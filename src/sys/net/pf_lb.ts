@@ -13,6 +13,7 @@ import {
   AF_INET, K_A, K_B, K_META, PF_IN, SC_N, SC_NATPL, SC_RDRPL, SC_RTADDR, SC_RTADDR6, ST_DIR, ST_N, ST_NKEYS, ST_RULE, PF_ADDR_ADDRMASK, PF_ADDR_DYNIFTL, PF_ADDR_RANGE, PF_ADDR_TABLE, pf_find_key, pf_key_set,
 } from './pf.js';
 import { pf_get_transaddr_af } from './pf_af.js';
+import { in_baddynamic } from '../netinet/in_pcb.js';
 import { PF_SN_NAT, PF_SN_RDR, pf_map_addr_sticky } from './pf_src.js';
 import type { PfrKtable } from './pf_table.js';
 import { maskWord, pf_addr_inc, pfr_ktable_select_active, pfr_pool_get, pfr_states_decrease, pfr_states_increase, wordsText } from './pf_table.js';
@@ -482,10 +483,37 @@ function pf_get_sport(pf: Pf, pd: PfPdesc, naddr: Int32Array, low: number, high:
     lo = hi;
     hi = t;
   }
+  // from a random port up, then down; never a port in_pcbbind would not pick (baddynamic)
   const cut = pf.k.random.arc4random_uniform(1 + hi - lo) + lo;
-  for (let p = cut; p <= hi && p <= 0xffff; p++) if (!keyTaken(pf, pd, naddr, p)) return p;
-  for (let p = cut - 1; p >= lo && p <= 0xffff; p--) if (!keyTaken(pf, pd, naddr, p)) return p;
+  const proto = pd.proto;
+  for (let p = cut; p <= hi && p <= 0xffff; p++) if (!keyTaken(pf, pd, naddr, p) && !in_baddynamic(pf.k, p, proto)) return p;
+  for (let p = cut - 1; p >= lo && p <= 0xffff; p--) if (!keyTaken(pf, pd, naddr, p) && !in_baddynamic(pf.k, p, proto)) return p;
   return -1;
+}
+
+/**
+ * Most addresses pf_get_sport_pool() tries after the first.  OpenBSD's
+ * loop ends when the pool comes round to its first address, which a
+ * random table pool may never do.
+ */
+const PF_SPORT_MAXADDRS = 256;
+
+/**
+ * pf_get_sport()'s loop over r's nat-to pool: a free port for naddr; out
+ * of ports there, a random, round-robin or least-states pool gives its next
+ * address (naddr), until it comes round to the first (init_addr).  -1 when
+ * none is free.
+ */
+function pf_get_sport_pool(pf: Pf, r: KRule, pd: PfPdesc, naddr: Int32Array): number {
+  const type = r.nat.opts & PF_POOL_TYPEMASK;
+  for (let tries = 0; ; tries++) {
+    const nport = pf_get_sport(pf, pd, naddr, r.nat.proxyPort0, r.nat.proxyPort1);
+    if (nport >= 0) return nport;
+    if ((type !== PF_POOL_RANDOM && type !== PF_POOL_ROUNDROBIN && type !== PF_POOL_LEASTSTATES) || tries === PF_SPORT_MAXADDRS) return -1;
+    if (!pf_map_addr_sticky(pf, r, r.nat, PF_SN_NAT, pd, naddr, pd.ns0, pd.ns1, pd.ns2, pd.ns3, initAddr)) return -1;
+    if (naddr[0] === initAddr[0] && (pd.af === AF_INET ||
+        (naddr[1] === initAddr[1] && naddr[2] === initAddr[2] && naddr[3] === initAddr[3]))) return -1;
+  }
 }
 
 /** pf_get_sport()'s init_addr: the first address the nat-to pool gave */
@@ -502,7 +530,7 @@ export function pf_get_transaddr(pf: Pf, r: KRule, pd: PfPdesc): number {
     naddr.fill(0);
     initAddr.fill(0);
     if (!pf_map_addr_sticky(pf, r, r.nat, PF_SN_NAT, pd, naddr, pd.ns0, pd.ns1, pd.ns2, pd.ns3, initAddr)) return -1;
-    const nport = pf_get_sport(pf, pd, naddr, r.nat.proxyPort0, r.nat.proxyPort1);
+    const nport = pf_get_sport_pool(pf, r, pd, naddr);
     if (nport < 0) {
       if (pf.debug >= 5) pf.k.printf(`pf: NAT proxy port allocation (${r.nat.proxyPort0}-${r.nat.proxyPort1}) failed`);
       return -1;

@@ -189,6 +189,25 @@ test('NAT port exhaustion: the third flow finds no port and counts translate', (
   assert.equal(r.k.pf!.counters[15], 1);
 });
 
+test('NAT port exhaustion on one address of a round-robin pool: pf_get_sport takes the pool\'s next address, until it comes round', () => {
+  const { world, a, r, b } = threeHosts();
+  loadPf(r.k, 'pass\npass out on em1 proto udp from 192.0.2.0/24 nat-to { 198.51.100.1 198.51.100.2 } port 50001 round-robin\n');
+  const frames = capture(b.ifs[0]!);
+  // the router's own datagram from 198.51.100.1:50001 holds that address's only port toward b's port 7
+  sendRaw(r.k, udpBytes(ip('198.51.100.1'), ip('198.51.100.20'), 50001, 7));
+  world.runFor(1e8);
+  // the first flow: round-robin gives 198.51.100.1, its port is taken, the next address's is free
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 3000, 7));
+  world.runFor(1e8);
+  // the second: 198.51.100.1 taken, 198.51.100.2 taken, back at the first: no port (translate)
+  sendRaw(a.k, udpBytes(ip('192.0.2.10'), ip('198.51.100.20'), 3001, 7));
+  world.runFor(1e8);
+  const got = ipOf(frames, 17).map((d) => `${d[12]}.${d[13]}.${d[14]}.${d[15]}:${(d[20]! << 8) | d[21]!}`);
+  assert.deepEqual(got, ['198.51.100.1:50001', '198.51.100.2:50001']);
+  assert.equal(r.k.pf!.counters[15], 1);
+  assert.match(pfctl(r.k, ['-ss']).out, /all udp 198\.51\.100\.2:50001 \(192\.0\.2\.10:3000\) -> 198\.51\.100\.20:7 /);
+});
+
 test('block return: RST bytes for TCP, return-icmp(net-unr) for UDP', () => {
   const { world, a, r } = threeHosts();
   loadPf(r.k, 'pass\nblock return in proto tcp to port 23\nblock return-icmp(net-unr) in proto udp to port 69\n');
