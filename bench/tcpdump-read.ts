@@ -6,7 +6,6 @@
  *
  *   node dist/bench/tcpdump-read.js [PACKETS] [RUNS]
  */
-import { tuneJit } from '../src/lib/jit.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +13,7 @@ import { join } from 'node:path';
 import { PcapReader, PcapWriter } from '../src/usr.sbin/tcpdump/pcap.js';
 import { findRoot } from './root.js';
 
-// what `packetflow` runs with (src/lib/jit.ts), set before the packet path is compiled
-tuneJit();
-
+// (packetflow's tcpdump -r runs with V8's defaults: src/cli.ts)
 const ROOT = findRoot();
 const PACKETS = Number(process.argv[2] ?? 1_000_000);
 const RUNS = Number(process.argv[3] ?? 3);

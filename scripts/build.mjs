@@ -3,8 +3,9 @@
  * The build: `tsc -p .` through the TypeScript API, with one transformer
  * added to the emit (inline-constants.mjs: references to numeric module
  * constants become their numbers, for V8 does not fold module bindings).
- * Diagnostics print as tsc prints them; any error exits 2, as tsc does
- * when it reports errors (what it could emit is written all the same).
+ * Diagnostics go to stdout in tsc's formats (with colour and context on a
+ * terminal, where a count of errors follows); an error in the program or
+ * in tsconfig.json exits 2, as tsc does, after writing what it could emit.
  *
  *   node scripts/build.mjs
  */
@@ -22,12 +23,13 @@ const formatHost = {
   getNewLine: () => ts.sys.newLine,
 };
 
+const pretty = process.stdout.isTTY === true;
+
 function report(diagnostics) {
   if (diagnostics.length === 0) return;
-  const text = process.stderr.isTTY ?
+  process.stdout.write(pretty ?
     ts.formatDiagnosticsWithColorAndContext(diagnostics, formatHost) :
-    ts.formatDiagnostics(diagnostics, formatHost);
-  process.stderr.write(text);
+    ts.formatDiagnostics(diagnostics, formatHost));
 }
 
 const parsed = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
@@ -38,10 +40,7 @@ const parsed = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), 
   },
 });
 if (parsed === undefined) process.exit(1);
-if (parsed.errors.length > 0) {
-  report(parsed.errors);
-  process.exit(1);
-}
+// tsconfig.json's own errors are reported with the program's (getPreEmitDiagnostics), as tsc does
 const program = ts.createProgram({
   rootNames: parsed.fileNames,
   options: parsed.options,
@@ -53,6 +52,6 @@ const diagnostics = ts.sortAndDeduplicateDiagnostics([...ts.getPreEmitDiagnostic
 report(diagnostics);
 const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
 if (errors > 0) {
-  process.stderr.write(`${ts.sys.newLine}Found ${errors} error${errors === 1 ? '' : 's'}.${ts.sys.newLine}`);
+  if (pretty) process.stdout.write(`${ts.sys.newLine}Found ${errors} error${errors === 1 ? '' : 's'}.${ts.sys.newLine}`);
   process.exit(2);
 }

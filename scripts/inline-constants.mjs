@@ -16,8 +16,9 @@
  * TypeScript module (not `declare`d, not in a .d.ts) and its initializer
  * is a finite number built from literals, other such constants and the
  * operators + - * / % ** | & ^ ~ << >> >>> (type assertions and
- * parentheses aside).  Declarations, property names, import and export
- * specifiers, shorthand properties and types are left as they are.  (A
+ * parentheses aside).  Declarations, property names (in destructuring
+ * too), import and export specifiers, shorthand properties and types are
+ * left as they are.  (A
  * constant read before its declaration ran would throw in the original;
  * tsc rejects such reads at the top level, and through a function called
  * early the number reads where the binding would have thrown.)
@@ -60,7 +61,7 @@ export class ModuleConstants {
     const d = symbol.valueDeclaration;
     if (d === undefined || !ts.isVariableDeclaration(d) || !ts.isIdentifier(d.name) || d.initializer === undefined) return undefined;
     const list = d.parent;
-    if (!ts.isVariableDeclarationList(list) || (list.flags & ts.NodeFlags.Const) === 0) return undefined;
+    if (!ts.isVariableDeclarationList(list) || (list.flags & ts.NodeFlags.BlockScoped) !== ts.NodeFlags.Const) return undefined;
     const stmt = list.parent;
     if (!ts.isVariableStatement(stmt) || !ts.isSourceFile(stmt.parent) || stmt.parent.isDeclarationFile) return undefined;
     if (stmt.modifiers?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) return undefined;
@@ -115,6 +116,8 @@ function isValueReference(id) {
     ts.isClassDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) ||
     ts.isEnumMember(p) || ts.isPropertySignature(p)) && p.name === id) return false;
   if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
+  // `const { N: x } = ns`: N names a property there (of a namespace object, the constant's own symbol)
+  if (ts.isBindingElement(p) && p.propertyName === id) return false;
   return !(ts.isShorthandPropertyAssignment(p) || ts.isImportSpecifier(p) || ts.isExportSpecifier(p) ||
     ts.isImportClause(p) || ts.isNamespaceImport(p) || ts.isImportEqualsDeclaration(p) || ts.isLabeledStatement(p) ||
     ts.isBreakOrContinueStatement(p) || ts.isQualifiedName(p));

@@ -49,6 +49,10 @@ export function g(x: number): number {
 export function h(): number {
   return HUGE;
 }
+export function d(): number {
+  const { N: x, MASK: y = 1 } = a;
+  return x + y;
+}
 `;
 
 /** Compiles a.ts and b.ts (in memory) through the transformer; their JavaScript. */
@@ -94,6 +98,8 @@ test('inline-constants: numeric module constants become numbers, in their module
   // not constants: a function's own const, a let, a string, an infinity
   assert.match(b, /\+ inner \+ mutable \+ NAME\.length \+ typed/);
   assert.match(b, /return HUGE;/);
+  // a destructured property keeps its name
+  assert.match(b, /const \{ N: x, MASK: y = 1 \} = a;/);
 });
 
 test('inline-constants: the compiled code computes what the original computes', async () => {
@@ -102,7 +108,8 @@ test('inline-constants: the compiled code computes what the original computes', 
   try {
     writeFileSync(join(dir, 'a.js'), a);
     writeFileSync(join(dir, 'b.js'), b);
-    const m = (await import(pathToFileURL(join(dir, 'b.js')).href)) as { g(x: number): number; h(): number; OUT: number };
+    const m = (await import(pathToFileURL(join(dir, 'b.js')).href)) as { g(x: number): number; h(): number; d(): number; OUT: number };
+    assert.equal(m.d(), 64 + 7);
     // x + N + NEG + MASK + "64".length + inner + mutable + "x".length + typed + 2 ** -5 + M + N + obj[63]
     assert.equal(m.g(1), 1 + 64 - 5 + 7 + 2 + 7 + 1 + 1 + 64 + 2 ** -5 + 64 + 64 + 1);
     assert.equal(m.h(), Infinity);

@@ -585,8 +585,6 @@ export class PfState {
   get naf(): number { return this.c(SC_NAF); }
   /** it has source nodes (pfsync's PFSYNC_FLAG_SRCNODE: -vss prints ", source-track") */
   get src_nodes(): boolean { return (this.i(ST_FLAGS) & PFSTATE_SRCNODE) !== 0; }
-  /** st->match_rules: the match rules of the packet that made it, the last to match first */
-  get match_rules(): readonly KRule[] { return this.pf.st.match_rules.get(this.idx) ?? []; }
 }
 
 /** Bits of a hash table entry that hold the key number + 1 (keys 2s and 2s + 1 of up to 2^21 states). */
@@ -1113,6 +1111,8 @@ function pf_test_general(k: Kernel, pf: Pf, af: number, fwdir: number, ifp: Ifne
     pd.m.free();
     return null;
   }
+  // pf_normalize_ip() after pf_setup_pdesc, for a datagram that is no fragment (fragments: pf_setup_pdesc)
+  if (af === AF_INET && (pd.m.buf[pd.m.off + 6]! & (IP_RF >> 8)) !== 0 && pd.virtual_proto !== PF_VPROTO_FRAGMENT) pf_normalize_ip_rf(pf, pd.m);
   m = pd.m;
 
   let s = -1;
@@ -1646,7 +1646,7 @@ function pf_setup_pdesc(pf: Pf, pd: PfPdesc, af: number, dir: number, ifp: Ifnet
         if (r !== PF_PASS) return r;
         if (pd.m !== m) return pf_setup_pdesc(pf, pd, af, dir, ifp, pd.m, true);
       }
-    } else if ((ipoff & IP_RF) !== 0) pf_normalize_ip_rf(pf, m);
+    }
     pd.tot_len = iplen;
     pd.tos = b[o + 1]! & 0xfc;
     pd.ttl = b[o + 8]!;

@@ -554,6 +554,8 @@ export function pfr_copyout_addr(ke: PfrKentry | null): PfrAddr {
   ad.w1 = ke.w1;
   ad.w2 = ke.w2;
   ad.w3 = ke.w3;
+  // the least-states count, which lives in the counters
+  if (ke.counters !== null) ad.states = ke.states;
   if (ke.type === PFRKE_COST) ad.weight = ke.weight;
   if (ke.type !== PFRKE_PLAIN) ad.ifname = ke.ifname;
   return ad;
@@ -594,7 +596,9 @@ function pfr_clean_node_mask(kt: PfrKtable, q: PfrKentry[]): void {
 function pfr_clstats_kentries(q: readonly PfrKentry[], tzero: number, negchange: boolean): void {
   for (const p of q) {
     if (negchange) p.not = !p.not;
+    // the counters go, and the least-states count OpenBSD keeps in them
     p.counters = null;
+    p.states = 0;
     p.tzero = tzero;
   }
 }
@@ -1391,7 +1395,7 @@ function pfr_kentry_byaddr(kt0: PfrKtable, af: number, a: Int32Array): PfrKentry
 export function pfr_states_increase(kt: PfrKtable, af: number, a: Int32Array): number {
   const ke = pfr_kentry_byaddr(kt, af, a);
   if (ke === null) return -1;
-  // OpenBSD keeps the count in pfrke_counters: the entry has counters from then on
+  // OpenBSD keeps the count in pfrke_counters (-T zero clears it with them): the entry has counters from then on
   pfr_kentry_counters(ke);
   return ++ke.states;
 }
@@ -1400,6 +1404,7 @@ export function pfr_states_increase(kt: PfrKtable, af: number, a: Int32Array): n
 export function pfr_states_decrease(kt: PfrKtable, af: number, a: Int32Array): number {
   const ke = pfr_kentry_byaddr(kt, af, a);
   if (ke === null) return -1;
+  pfr_kentry_counters(ke);
   if (ke.states > 0) ke.states--;
   return ke.states;
 }

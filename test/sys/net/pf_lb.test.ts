@@ -151,6 +151,20 @@ test('least-states over a table: the entry with the fewest states; a state going
   assert.deepEqual(got, ['198.51.100.30', '198.51.100.32', '198.51.100.30', '198.51.100.31', '198.51.100.31']);
 });
 
+test('pfctl -T show -v: a least-states pool entry shows its Active States, kept with its counters (-T zero clears them, as OpenBSD)', () => {
+  const { world, a, r } = threeHosts();
+  loadPf(r.k, rdr('198.51.100.30, 198.51.100.31', 'least-states'));
+  srcs(3).forEach((src, i) => {
+    sendRaw(a.k, udpBytes(ip(src), ip('198.51.100.100'), 4000 + i, 53));
+    world.runFor(1e7);
+  });
+  const show = pfctl(r.k, ['-t', 'pool', '-T', 'show', '-v']).out;
+  assert.match(show, / 198\.51\.100\.30\n\tCleared: [^\n]*\n\tActive States: {6}2\n/);
+  assert.match(show, / 198\.51\.100\.31\n\tCleared: [^\n]*\n\tActive States: {6}1\n/);
+  assert.equal(pfctl(r.k, ['-t', 'pool', '-T', 'zero']).err, '1 table/stats cleared.\n');
+  assert.doesNotMatch(pfctl(r.k, ['-t', 'pool', '-T', 'show', '-v']).out, /Active States/);
+});
+
 test('least-states of a match rule: the state of the pass rule after it gives its count back to the match rule\'s pool entry (pf_postprocess_addr\'s match rules)', () => {
   const pool = '198.51.100.30, 198.51.100.31, 198.51.100.32';
   const conf = `table <pool> { ${pool} }\nmatch in on em0 proto udp to 198.51.100.100 port 53 rdr-to <pool> least-states\npass\n`;
