@@ -28,6 +28,20 @@ function firewall(): { world: World; c: Kernel; fw: Kernel; s: Kernel } {
   return { world, c: c.k, fw: fw.k, s: s.k };
 }
 
+/** pf_test_fast4 of a datagram's bytes on fw (in on em0, out on em1): its result; the mbuf freed unless dropped. */
+function fastOn(fw: Kernel): (dir: number, bytes: Uint8Array) => number {
+  const pf = fw.pf!;
+  const em0 = fw.ifnets.find((i) => i?.if_xname === 'em0')!;
+  const em1 = fw.ifnets.find((i) => i?.if_xname === 'em1')!;
+  return (dir, bytes) => {
+    const m = fw.mbufs.get(bytes.length)!;
+    m.setBytes(bytes);
+    const r = pf_test_fast4(pf, pf.pd, dir, dir === PF_IN ? em0 : em1, m);
+    if (r !== PF_DROP) m.free();
+    return r;
+  };
+}
+
 const CONF = `pass
 pass proto udp to port 7 keep state (sloppy)
 pass out on em1 proto udp to port 5353 nat-to 198.51.100.1
@@ -137,20 +151,11 @@ test('fast path: the same states, counters and rules as the general path (a trac
 test('fast path: takes a hit on a plain state, leaves translating, logging and missing states to the general path', () => {
   const { world, c, fw } = firewall();
   loadPf(fw, CONF);
-  const em0 = fw.ifnets.find((i) => i?.if_xname === 'em0')!;
-  const em1 = fw.ifnets.find((i) => i?.if_xname === 'em1')!;
   const cli = ip('203.0.113.10');
   const srv = ip('198.51.100.31');
   for (const port of [53, 5353, 514]) sendRaw(c, udpBytes(cli, srv, 4000 + port, port));
   world.runFor(1e8);
-  const pf = fw.pf!;
-  const test1 = (dir: number, bytes: Uint8Array): number => {
-    const m = fw.mbufs.get(bytes.length)!;
-    m.setBytes(bytes);
-    const r = pf_test_fast4(pf, pf.pd, dir, dir === PF_IN ? em0 : em1, m);
-    if (r !== PF_DROP) m.free();
-    return r;
-  };
+  const test1 = fastOn(fw);
   const before = pfctl(fw, ['-vvss']).out;
   assert.equal(test1(PF_IN, udpBytes(cli, srv, 4053, 53)), PF_PASS);
   assert.equal(test1(PF_OUT, udpBytes(cli, srv, 4053, 53)), PF_PASS);
@@ -177,8 +182,6 @@ test('fast path: takes a hit on a plain state, leaves translating, logging and m
 test('fast path: takes the segments of an established TCP connection, both ways, in and out', () => {
   const { world, c, fw, s } = firewall();
   loadPf(fw, CONF);
-  const em0 = fw.ifnets.find((i) => i?.if_xname === 'em0')!;
-  const em1 = fw.ifnets.find((i) => i?.if_xname === 'em1')!;
   const ls = listener(s, 80);
   const so = connect(c, ip('198.51.100.31'), 80);
   world.runFor(1e9);
@@ -188,13 +191,7 @@ test('fast path: takes the segments of an established TCP connection, both ways,
   world.runFor(1e9);
   assert.equal(got.bytes().length, 5000);
   const pf = fw.pf!;
-  const test1 = (dir: number, bytes: Uint8Array): number => {
-    const m = fw.mbufs.get(bytes.length)!;
-    m.setBytes(bytes);
-    const r = pf_test_fast4(pf, pf.pd, dir, dir === PF_IN ? em0 : em1, m);
-    if (r !== PF_DROP) m.free();
-    return r;
-  };
+  const test1 = fastOn(fw);
   const cli = ip('203.0.113.10');
   const srv = ip('198.51.100.31');
   const cport = so.so_pcb!.inp_lport;
@@ -279,20 +276,11 @@ test('pf_setup_pdesc: a datagram shorter than its IP length is dropped as short 
 test('fast path: leaves a state with match rules to the general path, takes one whose rule names a table and counts it there', () => {
   const { world, c, fw } = firewall();
   loadPf(fw, 'table <t> counters { 203.0.113.10 }\npass\nmatch in proto udp to port 53 label M\npass in proto udp from <t> to port 5353\n');
-  const em0 = fw.ifnets.find((i) => i?.if_xname === 'em0')!;
-  const em1 = fw.ifnets.find((i) => i?.if_xname === 'em1')!;
   const cli = ip('203.0.113.10');
   const srv = ip('198.51.100.31');
   for (const port of [53, 54, 5353]) sendRaw(c, udpBytes(cli, srv, 4000 + port, port));
   world.runFor(1e8);
-  const pf = fw.pf!;
-  const test1 = (dir: number, bytes: Uint8Array): number => {
-    const m = fw.mbufs.get(bytes.length)!;
-    m.setBytes(bytes);
-    const r = pf_test_fast4(pf, pf.pd, dir, dir === PF_IN ? em0 : em1, m);
-    if (r !== PF_DROP) m.free();
-    return r;
-  };
+  const test1 = fastOn(fw);
   // the 53 state in on em0 has the match rule; its state out on em1 and the 54 states have none
   assert.equal(test1(PF_IN, udpBytes(cli, srv, 4053, 53)), PF_FAST_NONE);
   assert.equal(test1(PF_OUT, udpBytes(cli, srv, 4053, 53)), PF_PASS);
