@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-
-/** The project root (tests run compiled, from dist/test/). */
-function projectRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'scripts', 'inline-constants.mjs'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error('project root not found');
-    d = up;
-  }
-  return d;
-}
+import { ROOT } from '../helpers/root.js';
 
 interface Inliner {
   inlineConstants(program: ts.Program): ts.TransformerFactory<ts.SourceFile>;
@@ -57,7 +47,7 @@ export function d(): number {
 
 /** Compiles a.ts and b.ts (in memory) through the transformer; their JavaScript. */
 async function compile(): Promise<{ a: string; b: string }> {
-  const inliner = (await import(pathToFileURL(join(projectRoot(), 'scripts', 'inline-constants.mjs')).href)) as Inliner;
+  const inliner = (await import(pathToFileURL(join(ROOT, 'scripts', 'inline-constants.mjs')).href)) as Inliner;
   const files = new Map([['/v/a.ts', A], ['/v/b.ts', B]]);
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
@@ -120,7 +110,7 @@ test('inline-constants: the compiled code computes what the original computes', 
 });
 
 test('the build inlines the packet path: pf_test_fast4 reads the state record at constant offsets', () => {
-  const pf = readFileSync(join(projectRoot(), 'dist', 'src', 'sys', 'net', 'pf.js'), 'utf8');
+  const pf = readFileSync(join(ROOT, 'dist', 'src', 'sys', 'net', 'pf.js'), 'utf8');
   const body = pf.slice(pf.indexOf('export function pf_test_fast4('), pf.indexOf('export function pf_prefetch('));
   assert.ok(body.length > 0, 'pf_test_fast4 not found in dist/src/sys/net/pf.js');
   assert.match(body, /const sb = s \* 64 \/\* ST_N \*\/;/);
