@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './lab/helpers.js';
 import { packetflow } from './helpers/cli.js';
+import { fencedBlocks, inOrder, type Want } from './helpers/transcript.js';
 
 const PROMPT = /^([a-z][a-z0-9-]*)# (.*)$/;
 const docs = join(repoRoot(), 'docs');
@@ -25,45 +26,15 @@ interface Transcript {
 
 /** The shell transcripts of a markdown file: unlabelled fenced blocks with prompts (not `$ ` command lines). */
 function transcripts(name: string): Transcript[] {
-  const text = readFileSync(join(docs, name), 'utf8');
-  const out: Transcript[] = [];
-  const re = /^```(\w*)\n([\s\S]*?)^```$/gm;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const lines = m[2]!.replace(/\n$/, '').split('\n');
-    if (m[1] !== '' || !lines.some((l) => PROMPT.test(l)) || lines.some((l) => l.startsWith('$ '))) continue;
-    out.push({ where: `docs/${name}:${text.slice(0, m.index).split('\n').length}`, lines });
-  }
-  return out;
+  return fencedBlocks(readFileSync(join(docs, name), 'utf8'))
+    .filter((b) => b.info === '' && b.lines.some((l) => PROMPT.test(l)) && !b.lines.some((l) => l.startsWith('$ ')))
+    .map((b) => ({ where: `docs/${name}:${b.at}`, lines: b.lines }));
 }
 
-/** A shown line as a pattern: line numbers masked, `...` inside it any text. */
+/** A shown line (unnumbered) as a pattern: `...` inside it any text. */
 function pattern(l: string): RegExp {
-  const parts = l.replace(/\.ts:\d+/g, '.ts:N').split('...').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const parts = l.split('...').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.*')}$`);
-}
-
-/** A shown line, and whether lines may be left out before it (it follows a `...` line, or starts the transcript). */
-interface Want {
-  line: string;
-  gap: boolean;
-}
-
-/**
- * The first shown line missing from `got`, or null: in that order, and
- * each right after the one before unless a `...` line stands between them.
- */
-function inOrder(got: string[], want: Want[]): string | null {
-  let i = 0;
-  for (const w of want) {
-    const p = pattern(w.line);
-    const at = (j: number): boolean => p.test(got[j]!.replace(/\.ts:\d+/g, '.ts:N'));
-    if (w.gap) {
-      while (i < got.length && !at(i)) i++;
-    }
-    if (i >= got.length || !at(i)) return w.line;
-    i++;
-  }
-  return null;
 }
 
 for (const f of readdirSync(docs).filter((x) => x.endsWith('.md')).sort()) {
@@ -83,7 +54,7 @@ for (const f of readdirSync(docs).filter((x) => x.endsWith('.md')).sort()) {
         }
       }
       const r = packetflow([], commands.join('\n') + '\n');
-      const missing = inOrder(r.out.split('\n'), want);
+      const missing = inOrder(r.out.split('\n'), want, (g, w) => pattern(w).test(g));
       assert.equal(missing, null, `${t.where}: line not in the output (or out of order): ${missing}\n--- output:\n${r.out}`);
     });
   }

@@ -12,40 +12,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './lab/helpers.js';
 import { packetflow } from './helpers/cli.js';
+import { fencedBlocks, inOrder, type Want } from './helpers/transcript.js';
 
 const README = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
 
-/** The fenced blocks of the README: their info string and lines. */
+/** The fenced blocks of the README. */
 function blocks(): Array<{ info: string; lines: string[] }> {
-  const out: Array<{ info: string; lines: string[] }> = [];
-  const re = /^```(\w*)\n([\s\S]*?)^```$/gm;
-  for (let m = re.exec(README); m !== null; m = re.exec(README)) out.push({ info: m[1]!, lines: m[2]!.replace(/\n$/, '').split('\n') });
-  return out;
-}
-
-/** Source line numbers move with every edit: `file.ts:216` is compared as `file.ts:N`. */
-function unnumbered(l: string): string {
-  return l.replace(/\.ts:\d+/g, '.ts:N');
-}
-
-/** A shown line, and whether lines may be left out before it (it follows a `...` line, or starts the transcript). */
-interface Want {
-  line: string;
-  gap: boolean;
-}
-
-/** The first line of `want` missing from `got`: in that order, each right after the one before unless a `...` stands between them; or null. */
-function inOrder(got: string[], want: Want[]): string | null {
-  let i = 0;
-  for (const w of want) {
-    const at = (j: number): boolean => unnumbered(got[j]!) === unnumbered(w.line);
-    if (w.gap) {
-      while (i < got.length && !at(i)) i++;
-    }
-    if (i >= got.length || !at(i)) return w.line;
-    i++;
-  }
-  return null;
+  return fencedBlocks(README);
 }
 
 const PROMPT = /^([a-z][a-z0-9-]*)# (.*)$/;
@@ -72,7 +45,7 @@ test('README: the quick start transcript comes out of the default lab as shown',
   }
   const r = packetflow([], commands.join('\n') + '\n');
   assert.equal(r.status, 0);
-  const missing = inOrder(r.out.split('\n'), want);
+  const missing = inOrder(r.out.split('\n'), want, (g, w) => g === w);
   assert.equal(missing, null, `README line not in the output (or out of order): ${missing}\n--- output:\n${r.out}`);
 });
 
