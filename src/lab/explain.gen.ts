@@ -7,7 +7,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_INSERT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3213,
+    "line": 3212,
     "fn": "pf_state_insert",
     "cond": "always"
    }
@@ -15,7 +15,7 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_REMOVALS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3248,
+    "line": 3247,
     "fn": "pf_remove_state",
     "cond": "always"
    }
@@ -23,25 +23,25 @@ export const EXPLAIN: ExplainIndex = {
   "FCNT_STATE_SEARCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1345,
+    "line": 1344,
     "fn": "pf_test_fast4",
     "cond": "proto === IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1349,
+    "line": 1348,
     "fn": "pf_test_fast4",
     "cond": "not (proto === IPPROTO_TCP)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1901,
+    "line": 1900,
     "fn": "pf_find_state",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2420,
+    "line": 2419,
     "fn": "pf_test_state_icmp_error",
     "cond": "always"
    }
@@ -97,7 +97,7 @@ export const EXPLAIN: ExplainIndex = {
   "LCNT_STATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2979,
+    "line": 2978,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -135,13 +135,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_BADSTATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2258,
+    "line": 2257,
     "fn": "pf_tcp_track_full",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2457,
+    "line": 2456,
     "fn": "pf_test_state_icmp_error",
     "cond": "!inWindow ← p2 === IPPROTO_TCP"
    }
@@ -155,7 +155,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2354,
+    "line": 2353,
     "fn": "pf_test_state_icmp_error",
     "cond": "(get16(b, ip2 + 6) & 0x1fff) !== 0 ← v4"
    },
@@ -167,7 +167,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 387,
+    "line": 391,
     "fn": "pf_normalize_ip",
     "cond": "(ipoff & IP_DF) !== 0"
    },
@@ -193,7 +193,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2922,
+    "line": 2921,
     "fn": "pf_test_rule",
     "cond": "r.action === PF_PASS && pd.badopts !== 0 && !r.allowOpts"
    },
@@ -291,13 +291,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MATCH": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2786,
+    "line": 2785,
     "fn": "pf_match_rule",
     "cond": "r.log !== 0 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2895,
+    "line": 2894,
     "fn": "pf_test_rule",
     "cond": "always"
    }
@@ -305,7 +305,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MAXSTATES": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2980,
+    "line": 2979,
     "fn": "pf_create_state",
     "cond": "r.maxStates !== 0 && r.states_cur >= r.maxStates"
    }
@@ -313,7 +313,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_MEMORY": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2985,
+    "line": 2984,
     "fn": "pf_create_state",
     "cond": "pf.states >= pf.limits[PF_LIMIT_STATES]! || !pf.st.canAlloc()"
    },
@@ -337,13 +337,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 405,
+    "line": 409,
     "fn": "pf_normalize_ip",
     "cond": "n === null"
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 451,
+    "line": 454,
     "fn": "pf_normalize_ip6",
     "cond": "n === null"
    },
@@ -363,13 +363,13 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1691,
+    "line": 1690,
     "fn": "pf_setup_pdesc",
     "cond": "pd.jumbolen !== 0 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2388,
+    "line": 2387,
     "fn": "pf_test_state_icmp_error",
     "cond": "(p2 === IPPROTO_ICMP) !== v4 ← p2 === IPPROTO_ICMP || p2 === IPPROTO_ICMPV6"
    }
@@ -377,13 +377,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_NOROUTE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1519,
+    "line": 1518,
     "fn": "pf_route",
     "cond": "ifp === undefined"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3083,
+    "line": 3082,
     "fn": "pf_create_state",
     "cond": "!pf_map_addr_sticky(pf, r, r.route, PF_SN_ROUTE, pd, na, pd.s0, pd.s1, pd.s2, pd.s3) ← r.rt !== 0 && r.routeSet"
    },
@@ -397,7 +397,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_PROTCKSUM": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2905,
+    "line": 2904,
     "fn": "pf_test_rule",
     "cond": "pd.proto === IPPROTO_TCP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURN)) !== 0 && (pd.th_flags & TH_RST) === 0 ← pd.virtual_proto !== PF_VPROTO_FRAGMENT && r.action === PF_DROP && (r.ruleFlag & (PFRULE_RETURNRST | PFRULE_RETURNICMP | PFRULE_RETURN)) !== 0"
    },
@@ -411,61 +411,61 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SHORT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1627,
+    "line": 1626,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 20 ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1633,
+    "line": 1632,
     "fn": "pf_setup_pdesc",
     "cond": "hl < 20 || hl > m.len || hl > iplen || m.len < iplen ← af === AF_INET"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1669,
+    "line": 1668,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < 40 ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1674,
+    "line": 1673,
     "fn": "pf_setup_pdesc",
     "cond": "m.len < pd.tot_len ← not (af === AF_INET)"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1714,
+    "line": 1713,
     "fn": "pf_setup_pdesc",
     "cond": "off + 20 > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1719,
+    "line": 1718,
     "fn": "pf_setup_pdesc",
     "cond": "thl < 20 || off + thl > end ← case IPPROTO_TCP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1734,
+    "line": 1733,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1742,
+    "line": 1741,
     "fn": "pf_setup_pdesc",
     "cond": "pd.odport === 0 || ulen > end - off || ulen < 8 ← case IPPROTO_UDP"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1751,
+    "line": 1750,
     "fn": "pf_setup_pdesc",
     "cond": "off + 8 > end ← case IPPROTO_ICMPV6"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1762,
+    "line": 1761,
     "fn": "pf_setup_pdesc",
     "cond": "pd.proto === IPPROTO_ICMPV6 && (pd.icmptype === 130 || pd.icmptype === 131 || pd.icmptype === 135 || pd.icmptype === 136) && off + 24 > end ← case IPPROTO_ICMPV6"
    },
@@ -533,13 +533,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_SRCLIMIT": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2309,
+    "line": 2308,
     "fn": "pf_src_established",
     "cond": "always"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2974,
+    "line": 2973,
     "fn": "pf_create_state",
     "cond": "(r.ruleFlag & PFRULE_SRCTRACK) !== 0 && pf_insert_src_node(pf, r, PF_SN_NONE, pd.af, pd.s0, pd.s1, pd.s2, pd.s3, null, null) !== 0"
    },
@@ -553,7 +553,7 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_STATEINS": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 3100,
+    "line": 3099,
     "fn": "pf_create_state",
     "cond": "!pf_state_insert(pf, s)"
    }
@@ -575,13 +575,13 @@ export const EXPLAIN: ExplainIndex = {
   "PFRES_TRANSLATE": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2782,
+    "line": 2781,
     "fn": "pf_match_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1 ← r.action === PF_MATCH ← r.anchor === null"
    },
    {
     "file": "src/sys/net/pf.ts",
-    "line": 2892,
+    "line": 2891,
     "fn": "pf_test_rule",
     "cond": "pf_get_transaddr(pf, r, pd) === -1"
    },
@@ -1721,7 +1721,7 @@ export const EXPLAIN: ExplainIndex = {
    },
    {
     "file": "src/sys/net/pf_norm.ts",
-    "line": 488,
+    "line": 491,
     "fn": "pf_refragment6",
     "cond": "fw === 0 ← ifp === null"
    },
@@ -2318,7 +2318,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_cantfrag": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1551,
+    "line": 1550,
     "fn": "pf_route",
     "cond": "nb[no + 6]! & 0x40"
    },
@@ -2382,7 +2382,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_fragmented": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1563,
+    "line": 1562,
     "fn": "pf_route",
     "cond": "ip_fragment(k, m0, ml, ifp, mtu, hlen) === 0 ← not (nb[no + 6]! & 0x40)"
    },
@@ -2442,7 +2442,7 @@ export const EXPLAIN: ExplainIndex = {
   "ips_noroute": [
    {
     "file": "src/sys/net/pf.ts",
-    "line": 1510,
+    "line": 1509,
     "fn": "pf_route",
     "cond": "!rtisvalid(rt)"
    },
@@ -4099,25 +4099,25 @@ export const EXPLAIN: ExplainIndex = {
   },
   {
    "file": "src/sys/net/pf.ts",
-   "line": 1396,
+   "line": 1395,
    "fn": "pf_test_fast4",
    "cond": "action !== PF_PASS"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 403,
+   "line": 407,
    "fn": "pf_normalize_ip",
    "cond": "always"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 449,
+   "line": 452,
    "fn": "pf_normalize_ip6",
    "cond": "always"
   },
   {
    "file": "src/sys/net/pf_norm.ts",
-   "line": 505,
+   "line": 508,
    "fn": "held",
    "cond": "always"
   },

@@ -1241,13 +1241,12 @@ const PF_FAST_FLAGS = PFSTATE_SLOPPY | PFSTATE_ALLOWOPTS | PFSTATE_TABLES;
  * both pf_find_state()'s own first steps on an outbound packet: it clears
  * m.pf_statekey (the link serves one lookup) and, when the key it found by
  * hash is the exact opposite of the linked one, links the two
- * (sk_reverse).  Both are
- * harmless: the link is only a hint, checked against the packet's key and
- * the key's liveness before use, and the general path then finds the same
- * key by hash and would link it the same way.  Its effects are the general
- * path's for such a packet: the same search and state/rule counters, TCP
- * window tracking and reasons, state updates and mbuf link; PF_PASS or
- * PF_DROP (the packet freed).
+ * (sk_reverse).  Both are harmless: the link is only a hint, checked
+ * against the packet's key and the key's liveness before use, and the
+ * general path then finds the same key by hash and would link it the same
+ * way.  Its effects are the general path's for such a packet: the same
+ * search and state/rule counters, TCP window tracking and reasons, state
+ * updates and mbuf link; PF_PASS or PF_DROP (the packet freed).
  */
 export function pf_test_fast4(pf: Pf, pd: PfPdesc, dir: number, ifp: Ifnet, m: Mbuf): number {
   const b = m.buf;

@@ -349,6 +349,12 @@ function nodeKey(af: number, proto: number, b: Uint8Array, src: number, alen: nu
   return k;
 }
 
+/** The IPv4 header checksum at b[o] summed again after pf changed the header (its options too). */
+function ip_sum_redo(b: Uint8Array, o: number): void {
+  put16(b, o + 10, 0);
+  put16(b, o + 10, ~sum16(b, o, (b[o]! & 15) << 2) & 0xffff);
+}
+
 /**
  * pf_normalize_ip() of a datagram that is not a fragment: of ip_off only
  * DF goes on, the reserved bit is cleared.  (OpenBSD leaves the header
@@ -359,8 +365,7 @@ export function pf_normalize_ip_rf(pf: Pf, m: Mbuf): void {
   const b = m.buf;
   const o = m.off;
   put16(b, o + 6, get16(b, o + 6) & IP_DF);
-  put16(b, o + 10, 0);
-  put16(b, o + 10, ~sum16(b, o, (b[o]! & 15) << 2) & 0xffff);
+  ip_sum_redo(b, o);
   if (pf.k.trace !== null) pf.k.trace.branch(pf.k, m, 'pf_normalize_ip: reserved fragment bit set → cleared');
 }
 
@@ -379,8 +384,7 @@ export function pf_normalize_ip(pf: Pf, pd: PfPdesc): number {
   if ((pf.reass & PF_REASS_NODF) !== 0 && (ipoff & IP_DF) !== 0) {
     ipoff &= ~IP_DF;
     put16(b, o + 6, ipoff);
-    put16(b, o + 10, 0);
-    put16(b, o + 10, ~sum16(b, o, (b[o]! & 15) << 2) & 0xffff);
+    ip_sum_redo(b, o);
   }
   // a fragment with DF set cannot have been made on the way
   if ((ipoff & IP_DF) !== 0) {
@@ -411,8 +415,7 @@ export function pf_normalize_ip(pf: Pf, pd: PfPdesc): number {
   put16(nb, no + 2, n.len & 0xffff);
   // of ip_off only DF goes on (pf_normalize_ip's no_fragment)
   put16(nb, no + 6, get16(nb, no + 6) & IP_DF);
-  put16(nb, no + 10, 0);
-  put16(nb, no + 10, ~sum16(nb, no, hl) & 0xffff);
+  ip_sum_redo(nb, no);
   return PF_PASS;
 }
 
